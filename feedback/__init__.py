@@ -1,0 +1,107 @@
+"""feedback: customer-satisfaction surveys, a suggestion box and improvement tracking."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+from flask import Flask
+
+from . import errors, settings
+from .db import database, open_database
+from .extensions import babel, csrf, limiter, login_manager
+from .i18n import LANGUAGES, compile_catalogues, current_locale, select_locale
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: settings from the environment, then ``config`` on top."""
+    root = settings.PROJECT_ROOT
+    app = Flask(__name__, template_folder=str(root / "templates"),
+                static_folder=str(root / "static"), instance_path=str(root / "instance"))
+    app.config.update(settings.from_environment())
+    if config:
+        app.config.update(config)
+    app.config.setdefault("TESTING", False)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    app.config.update(
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session: a survey left open for hours still sends
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["SECURE_COOKIES"],
+        REMEMBER_COOKIE_SECURE=app.config["SECURE_COOKIES"],
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE=app.config["TIMEZONE"],
+        RATELIMIT_ENABLED=app.config.get("RATELIMIT_ENABLED", True),
+    )
+
+    db = open_database(app.config["DATABASE_URL"])
+    database.initialize(db)
+    app.extensions["feedback.db"] = db
+
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _release(_exc):
+        if not database.is_closed():
+            database.close()  # back to the pool: the connection stays open
+
+    compile_catalogues()
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    errors.init_app(app)
+
+    @app.context_processor
+    def _globals():
+        return {"languages": LANGUAGES, "current_locale": current_locale()}
+
+    @app.template_filter("merge_query")
+    def merge_query(args: dict, **changes) -> str:
+        return urlencode({**args, **changes})
+
+    from .web.survey_forms import condition_hint
+    app.jinja_env.globals["condition_hint"] = condition_hint
+
+    from .web import admin, api, auth, survey
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(survey.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
+    csrf.exempt(api.bp)  # token-authenticated JSON, no cookies
+    # The survey form checks its own CSRF token, so that a stale one re-shows the form with
+    # the customer's answers instead of an error page that loses them.
+    csrf.exempt(survey.bp)
+
+    from . import cli
+    cli.init_app(app)
+
+    from .surveys import sync_at_start
+    sync_at_start(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key made once and kept, so sessions survive restarts and all workers agree."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{secrets.token_hex(4)}")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)  # atomic: of workers starting together, one key wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,103 @@
+"""Users, roles, teams and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import database, utcnow
+from .models import ROLES, ApiToken, Team, TeamLead, User
+
+USERNAME = re.compile(r"^[a-zA-Z0-9_.-]{2,64}$")
+MIN_PASSWORD = 8
+# A hash of a password nobody has: checked when the username is unknown, so that a wrong
+# username takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    """A user or token that cannot be created as asked; says which field and why."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def check_new_user(username: str, password: str, role: str) -> None:
+    if not USERNAME.match(username or ""):
+        raise AccountError("username", "2 to 64 letters, digits, dots, hyphens or underscores")
+    if User.select().where(User.username == username).exists():
+        raise AccountError("username", "this username is taken")
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError("password", f"at least {MIN_PASSWORD} characters")
+    if role not in ROLES:
+        raise AccountError("role", f"one of {', '.join(ROLES)}")
+
+
+def create_user(username: str, password: str, role: str, display_name: str | None = None,
+                team: Team | None = None, locale: str | None = None) -> User:
+    """A new user with a hashed password; raises AccountError for bad input."""
+    check_new_user(username, password, role)
+    with database.atomic():
+        return User.create(username=username, display_name=display_name or username,
+                           password_hash=generate_password_hash(password), role=role,
+                           team=team, active=True, locale=locale)
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError("password", f"at least {MIN_PASSWORD} characters")
+    user.password_hash = generate_password_hash(password)
+    user.save()
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this username and password, else None (in the same time)."""
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    return user
+
+
+def set_team_leads(team: Team, users: list[User]) -> None:
+    with database.atomic():
+        TeamLead.delete().where(TeamLead.team == team).execute()
+        for user in users:
+            TeamLead.create(team=team, user=user)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(name: str) -> str:
+    """Store a new API token's hash and return the token itself (shown once, never again)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise AccountError("name", "1 to 100 characters")
+    token = "fbk_" + secrets.token_urlsafe(32)
+    with database.atomic():
+        ApiToken.create(name=name, token_hash=_hash_token(token))
+    return token
+
+
+def token_from_header(header: str | None) -> ApiToken | None:
+    """The live API token named by an ``Authorization: Bearer ...`` header, else None."""
+    if not header or not header.startswith("Bearer "):
+        return None
+    token = ApiToken.get_or_none(ApiToken.token_hash == _hash_token(header[7:].strip()))
+    if token is None or token.revoked_at is not None:
+        return None
+    return token
+
+
+def revoke_token(token_id: int) -> bool:
+    return bool(ApiToken.update(revoked_at=utcnow())
+                .where(ApiToken.id == token_id, ApiToken.revoked_at.is_null()).execute())

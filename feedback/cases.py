@@ -1,0 +1,226 @@
+"""Resolved cases coming in from a helpdesk or a CSV file, and the invitations they get."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from .db import database, utcnow
+from .i18n import normalize_locale
+from .models import CHANNELS, Case, Invitation, Survey, Team
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class InvalidInput(ValueError):
+    """Input with bad fields; ``errors`` maps each field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    case_ref: str
+    survey: str
+    resolved_at: datetime  # naive UTC
+    channel: str
+    agent: str | None = None
+    team: str | None = None
+    category: str | None = None
+    customer_ref: str | None = None
+    customer_name: str | None = None
+    customer_email: str | None = None
+    customer_phone: str | None = None
+    customer_locale: str | None = None
+    reopened: bool = False
+
+
+def parse_case(data: Any, default_survey: str, tz: str, now: datetime | None = None) -> CaseInput:
+    """Check a case as the API or a CSV row gives it; raise InvalidInput naming every bad field."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(data, dict):
+        raise InvalidInput({"body": ["must be a JSON object"]})
+
+    def text(key: str, value: Any, limit: int, required: bool = False) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                errors.setdefault(key, []).append("is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            errors.setdefault(key, []).append("must be a string")
+            return None
+        value = str(value).strip()
+        if len(value) > limit:
+            errors.setdefault(key, []).append(f"must be at most {limit} characters")
+            return None
+        return value
+
+    case_ref = text("case_id", data.get("case_id"), 100, required=True)
+    survey = text("survey", data.get("survey"), 64) or default_survey
+    channel = text("channel", data.get("channel"), 16, required=True)
+    if channel and channel not in CHANNELS:
+        errors.setdefault("channel", []).append(f"must be one of {', '.join(CHANNELS)}")
+    resolved_at = None
+    raw_resolved = text("resolved_at", data.get("resolved_at"), 40, required=True)
+    if raw_resolved:
+        resolved_at = parse_timestamp(raw_resolved, tz)
+        if resolved_at is None:
+            errors.setdefault("resolved_at", []).append(
+                "must be an ISO 8601 date and time, like 2026-11-20T14:30:00+08:00")
+        elif resolved_at > (now or utcnow()) + timedelta(days=1):
+            errors.setdefault("resolved_at", []).append("lies in the future")
+    reopened = data.get("reopened", False)
+    if reopened is None:
+        reopened = False
+    if not isinstance(reopened, bool):
+        errors.setdefault("reopened", []).append("must be true or false")
+    customer = data.get("customer") or {}
+    fields: dict[str, Any] = {}
+    if not isinstance(customer, dict):
+        errors.setdefault("customer", []).append("must be an object")
+        customer = {}
+    fields["customer_ref"] = text("customer.id", customer.get("id"), 200)
+    fields["customer_name"] = text("customer.name", customer.get("name"), 200)
+    email = text("customer.email", customer.get("email"), 254)
+    if email and not EMAIL.match(email):
+        errors.setdefault("customer.email", []).append("is not an email address")
+    fields["customer_email"] = email.lower() if email else None
+    fields["customer_phone"] = text("customer.phone", customer.get("phone"), 50)
+    fields["customer_locale"] = normalize_locale(text("customer.locale", customer.get("locale"), 35))
+    agent = text("agent", data.get("agent"), 100)
+    team = text("team", data.get("team"), 100)
+    category = text("category", data.get("category"), 100)
+    if errors:
+        raise InvalidInput(errors)
+    return CaseInput(case_ref=case_ref, survey=survey, resolved_at=resolved_at, channel=channel,
+                     agent=agent, team=team, category=category, reopened=reopened, **fields)
+
+
+def parse_timestamp(value: str, tz: str) -> datetime | None:
+    """ISO 8601 to naive UTC; a time without an offset is read in the site's time zone."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Registration:
+    case: Case
+    invitation: Invitation | None
+    created: bool
+
+    @property
+    def suppressed(self) -> bool:
+        return self.invitation is None
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(18)  # 24 characters, 144 bits
+
+
+def register_case(case_in: CaseInput, survey: Survey, invitation_days: int, throttle_days: int,
+                  now: datetime | None = None) -> Registration:
+    """Store a resolved case and give it one invitation, once, whatever is sent again.
+
+    The same case again returns its invitation. ``reopened`` cancels a pending invitation; a
+    reopened case resolved again gets that same invitation back with a fresh expiry. A customer
+    invited within the throttle window gets no invitation (the case records why).
+    """
+    now = now or utcnow()
+    for attempt in range(3):
+        try:
+            with database.atomic():
+                return _register(case_in, survey, invitation_days, throttle_days, now)
+        except peewee.IntegrityError:
+            # the same case_id (or a token) stored at the same moment by another request
+            if attempt == 2:
+                raise
+
+
+def _register(case_in: CaseInput, survey: Survey, invitation_days: int, throttle_days: int,
+              now: datetime) -> Registration:
+    case = Case.get_or_none(Case.case_ref == case_in.case_ref)
+    if case is not None:
+        invitation = Invitation.get_or_none(Invitation.case == case)
+        if case_in.reopened:
+            if invitation and invitation.status == "pending":
+                invitation.status = "cancelled"
+                invitation.save()
+            case.reopened, case.updated_at = True, now
+            case.save()
+        elif case.reopened:
+            case.reopened, case.resolved_at, case.updated_at = False, case_in.resolved_at, now
+            case.save()
+            if invitation and invitation.status == "cancelled":
+                invitation.status = "pending"
+                invitation.expires_at = now + timedelta(days=invitation_days)
+                invitation.save()
+        return Registration(case, invitation, created=False)
+
+    reason = None
+    if case_in.reopened:
+        reason = "the case was reopened before a survey was sent"
+    elif _recently_invited(case_in, now - timedelta(days=throttle_days)):
+        reason = f"customer already invited to a survey within the last {throttle_days} days"
+    team = Team.by_name(case_in.team) if case_in.team else None
+    case = Case.create(
+        case_ref=case_in.case_ref, survey=survey, channel=case_in.channel, agent=case_in.agent,
+        team=team, category=case_in.category, resolved_at=case_in.resolved_at,
+        reopened=case_in.reopened, customer_ref=case_in.customer_ref,
+        customer_name=case_in.customer_name, customer_email=case_in.customer_email,
+        customer_phone=case_in.customer_phone, customer_locale=case_in.customer_locale,
+        suppressed_reason=reason, created_at=now, updated_at=now)
+    invitation = None
+    if reason is None:
+        invitation = Invitation.create(case=case, token=new_token(), status="pending",
+                                       created_at=now,
+                                       expires_at=now + timedelta(days=invitation_days))
+    return Registration(case, invitation, created=True)
+
+
+def _recently_invited(case_in: CaseInput, since: datetime) -> bool:
+    who = []
+    if case_in.customer_ref:
+        who.append(Case.customer_ref == case_in.customer_ref)
+    if case_in.customer_email:
+        who.append(Case.customer_email == case_in.customer_email)
+    if not who:
+        return False
+    match = who[0] if len(who) == 1 else (who[0] | who[1])
+    return (Invitation.select(Invitation.id).join(Case)
+            .where(match, Invitation.created_at >= since, Invitation.status != "cancelled")
+            .exists())
+
+
+def invitation_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/s/{token}"
+
+
+def describe(registration: Registration, base_url: str, now: datetime | None = None) -> dict:
+    """The API's reply for a registered case."""
+    invitation = registration.invitation
+    body: dict[str, Any] = {"case_id": registration.case.case_ref, "invitation": None,
+                            "suppressed": invitation is None}
+    if invitation is not None:
+        body["invitation"] = {
+            "token": invitation.token,
+            "url": invitation_url(base_url, invitation.token),
+            "expires_at": invitation.expires_at.replace(tzinfo=timezone.utc).isoformat(),
+            "status": invitation.current_status(now),
+        }
+    else:
+        body["reason"] = registration.case.suppressed_reason or "no invitation"
+    return body

@@ -1,0 +1,183 @@
+"""Commands: ``flask --app feedback <command>``, over the same functions the views use."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import accounts, definitions
+from .cases import InvalidInput, parse_case, register_case
+from .db import LATEST_SCHEMA, database, migrate, schema_version
+from .models import ROLES, Team
+from .surveys import current_version, sync
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, create_user, create_token, import_cases, demo):
+        app.cli.add_command(command)
+    app.cli.add_command(surveys_group)
+
+
+def _db():
+    database.connect(reuse_if_open=True)
+    return database
+
+
+@click.command("init-db")
+def init_db():
+    """Create the database, or upgrade an existing one in place (keeping every row)."""
+    db = _db()
+    before = schema_version(db)
+    applied = migrate(db, progress=lambda n, d: click.echo(f"  applied migration {n}: {d}"))
+    if applied:
+        click.echo(f"Database schema upgraded from version {before} to {LATEST_SCHEMA}.")
+    else:
+        click.echo(f"Database schema is up to date (version {LATEST_SCHEMA}).")
+    for outcome in sync(current_app.config["SURVEYS_DIR"]):
+        click.echo(f"  survey {outcome.describe()}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
+@click.option("--name", "display_name", help="The name shown on pages.")
+@click.option("--team", help="The team's name; created when it does not exist.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Asked for when left out.")
+def create_user(username, role, display_name, team, password):
+    """Create a user who can log in."""
+    _db()
+    try:
+        user = accounts.create_user(username, password, role, display_name=display_name,
+                                    team=Team.by_name(team) if team else None)
+    except accounts.AccountError as exc:
+        raise click.UsageError(f"{exc.field}: {exc.message}") from None
+    click.echo(f"Created {user.role} '{user.username}'.")
+
+
+@click.command("create-token")
+@click.argument("name")
+def create_token(name):
+    """Create an API token; it is printed once, as the last line, and only its hash is kept."""
+    _db()
+    try:
+        token = accounts.create_token(name)
+    except accounts.AccountError as exc:
+        raise click.UsageError(f"{exc.field}: {exc.message}") from None
+    click.echo(f"API token '{name}' created. Keep it now; it cannot be shown again:",
+               err=True)
+    click.echo(token)
+
+
+surveys_group = AppGroup("surveys", help="Check and load the survey definitions in surveys/.")
+
+
+@surveys_group.command("check")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to check (default: the SURVEYS_DIR setting).")
+def surveys_check(directory):
+    """Validate every survey file; each error names the file, the question and the problem."""
+    directory = directory or Path(current_app.config["SURVEYS_DIR"])
+    good, problems = definitions.load_directory(directory)
+    for slug in sorted(good):
+        click.echo(f"ok    {slug} ({len(good[slug].questions)} questions)")
+    for problem in problems:
+        click.echo(f"error {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    if not good:
+        click.echo(f"no survey files (*.yaml) in {directory}", err=True)
+        sys.exit(1)
+
+
+@surveys_group.command("sync")
+def surveys_sync():
+    """Load changed survey files as new versions; a bad file keeps its last good version."""
+    _db()
+    outcomes = sync(current_app.config["SURVEYS_DIR"])
+    for outcome in outcomes:
+        click.echo(outcome.describe())
+    if any(o.status == "error" for o in outcomes):
+        sys.exit(1)
+
+
+CSV_COLUMNS = ("case_id", "survey", "resolved_at", "channel", "agent", "team", "category",
+               "reopened", "customer_id", "customer_name", "customer_email", "customer_phone",
+               "customer_locale")
+
+
+def _row_to_case(row: dict) -> dict:
+    data = {k: (row.get(k) or None) for k in CSV_COLUMNS if not k.startswith("customer_")}
+    data["reopened"] = (row.get("reopened") or "").strip().lower() in {"1", "true", "yes"}
+    data["customer"] = {k[len("customer_"):]: row.get(k) or None
+                        for k in CSV_COLUMNS if k.startswith("customer_")}
+    return data
+
+
+@click.command("import-cases")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-bad", is_flag=True,
+              help="Import the good rows of a file that has bad ones (default: import nothing).")
+def import_cases(file: Path, skip_bad: bool):
+    """Import resolved cases from a CSV file (columns: see the README)."""
+    _db()
+    config = current_app.config
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file}: is not UTF-8 text") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in ("case_id", "resolved_at", "channel") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise click.ClickException(f"{file}, line 1: missing column(s) {', '.join(missing)}")
+    parsed, problems, versions = [], [], {}
+    for row in reader:
+        line = reader.line_num
+        try:
+            case_in = parse_case(_row_to_case(row), config["DEFAULT_SURVEY"], config["TIMEZONE"])
+        except InvalidInput as exc:
+            for field, messages in exc.errors.items():
+                problems.append(f"{file}, line {line}, field {field}: {' '.join(messages)}")
+            continue
+        if case_in.survey not in versions:
+            versions[case_in.survey] = current_version(case_in.survey)
+        if versions[case_in.survey] is None:
+            problems.append(f"{file}, line {line}, field survey: unknown survey "
+                            f"'{case_in.survey}'")
+            continue
+        parsed.append(case_in)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems and not skip_bad:
+        raise click.ClickException(f"{len(problems)} problem(s); nothing imported. Fix the "
+                                   "file, or give --skip-bad to import the good rows.")
+    counts = {"new": 0, "known": 0, "suppressed": 0}
+    with click.progressbar(parsed, label="Importing cases", file=sys.stderr) as bar:
+        for case_in in bar:
+            registration = register_case(case_in, versions[case_in.survey].survey,
+                                         config["INVITATION_DAYS"], config["THROTTLE_DAYS"])
+            counts["new" if registration.created else "known"] += 1
+            counts["suppressed"] += registration.created and registration.suppressed
+    click.echo(f"Imported {counts['new']} new case(s); {counts['known']} known already; "
+               f"{counts['suppressed']} new case(s) without an invitation (throttled or "
+               f"reopened); {len(problems)} bad row(s) skipped.")
+
+
+@click.command("demo")
+@click.option("--cases", default=5000, show_default=True, help="How many cases to make.")
+@click.option("--seed", default=7, show_default=True, help="Same seed, same data.")
+def demo(cases: int, seed: int):
+    """Fill the database with six months of realistic demo data (and the demo users)."""
+    from .demo import fill
+    _db()
+    migrate(database)
+    sync(current_app.config["SURVEYS_DIR"])
+    summary = fill(cases=cases, seed=seed, config=current_app.config,
+                   progress=lambda items, label: click.progressbar(items, label=label,
+                                                                   file=sys.stderr))
+    click.echo(summary)

@@ -1,0 +1,222 @@
+"""The database: one Peewee handle chosen by URL, and the schema migrations.
+
+The schema is written as SQL migrations, numbered from 1 and never edited once released, so that
+``init-db`` can bring any older database up to date in place. ``models.py`` maps the result; a test
+checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import peewee
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+
+database = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "cache_size": -16000,
+}
+
+
+class DatabaseURLError(ValueError):
+    """The database URL is not one we can use."""
+
+
+def open_database(url: str) -> peewee.Database:
+    """Return a pooled Peewee database for a sqlite:/// or postgresql:// URL (not yet connected)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative/file.sqlite3 and sqlite:////absolute/file.sqlite3, as elsewhere.
+        path = unquote(parsed.path)[1:]
+        if not path:
+            raise DatabaseURLError(f"{url}: no file named (use sqlite:///path/to/file.sqlite3)")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Every write transaction begins IMMEDIATE: a DEFERRED read-then-write fails with
+        # "database is locked" under concurrent requests even in WAL mode.
+        return PooledSqliteDatabase(
+            path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", max_connections=32,
+            stale_timeout=600, check_same_thread=False)
+    if parsed.scheme in {"postgres", "postgresql"}:
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        return PooledPostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")) or "postgres",
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname or None, port=parsed.port or None,
+            max_connections=32, stale_timeout=600, **options)
+    raise DatabaseURLError(f"{url}: unknown kind of database (use sqlite:/// or postgresql://)")
+
+
+def is_postgres(db: peewee.Database | None = None) -> bool:
+    db = db or database.obj
+    return isinstance(db, peewee.PostgresqlDatabase)
+
+
+def utcnow() -> datetime:
+    """Now in UTC without tzinfo: every timestamp is stored that way."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# --- migrations -------------------------------------------------------------------------------
+# Each migration is a list of statements. {pk} is the auto-increment primary key, {ts} a
+# timestamp column type; the rest is SQL that SQLite and PostgreSQL both accept.
+
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    ("accounts: teams, users, team leads, API tokens", [
+        """CREATE TABLE team (
+            id {pk},
+            name VARCHAR(100) NOT NULL UNIQUE,
+            created_at {ts} NOT NULL)""",
+        """CREATE TABLE app_user (
+            id {pk},
+            username VARCHAR(64) NOT NULL UNIQUE,
+            display_name VARCHAR(100) NOT NULL,
+            password_hash VARCHAR(255) NOT NULL,
+            role VARCHAR(16) NOT NULL,
+            team_id INTEGER REFERENCES team (id),
+            active BOOLEAN NOT NULL,
+            locale VARCHAR(8),
+            created_at {ts} NOT NULL)""",
+        """CREATE TABLE team_lead (
+            team_id INTEGER NOT NULL REFERENCES team (id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES app_user (id) ON DELETE CASCADE,
+            PRIMARY KEY (team_id, user_id))""",
+        """CREATE TABLE api_token (
+            id {pk},
+            name VARCHAR(100) NOT NULL,
+            token_hash VARCHAR(64) NOT NULL UNIQUE,
+            created_at {ts} NOT NULL,
+            last_used_at {ts},
+            revoked_at {ts})""",
+    ]),
+    ("surveys, cases, invitations, responses and answers", [
+        """CREATE TABLE survey (
+            id {pk},
+            slug VARCHAR(64) NOT NULL UNIQUE,
+            source VARCHAR(255),
+            current_version_id INTEGER,
+            error TEXT,
+            error_at {ts},
+            created_at {ts} NOT NULL)""",
+        """CREATE TABLE survey_version (
+            id {pk},
+            survey_id INTEGER NOT NULL REFERENCES survey (id),
+            version INTEGER NOT NULL,
+            checksum VARCHAR(64) NOT NULL,
+            definition TEXT NOT NULL,
+            created_at {ts} NOT NULL,
+            UNIQUE (survey_id, version))""",
+        """CREATE TABLE service_case (
+            id {pk},
+            case_ref VARCHAR(100) NOT NULL UNIQUE,
+            survey_id INTEGER NOT NULL REFERENCES survey (id),
+            channel VARCHAR(16) NOT NULL,
+            agent VARCHAR(100),
+            team_id INTEGER REFERENCES team (id),
+            category VARCHAR(100),
+            resolved_at {ts} NOT NULL,
+            reopened BOOLEAN NOT NULL,
+            customer_ref VARCHAR(200),
+            customer_name VARCHAR(200),
+            customer_email VARCHAR(254),
+            customer_phone VARCHAR(50),
+            customer_locale VARCHAR(8),
+            suppressed_reason VARCHAR(200),
+            created_at {ts} NOT NULL,
+            updated_at {ts} NOT NULL)""",
+        "CREATE INDEX service_case_customer_ref ON service_case (customer_ref)",
+        "CREATE INDEX service_case_customer_email ON service_case (customer_email)",
+        "CREATE INDEX service_case_resolved_at ON service_case (resolved_at)",
+        """CREATE TABLE invitation (
+            id {pk},
+            case_id INTEGER NOT NULL UNIQUE REFERENCES service_case (id),
+            token VARCHAR(64) NOT NULL UNIQUE,
+            status VARCHAR(16) NOT NULL,
+            created_at {ts} NOT NULL,
+            expires_at {ts} NOT NULL,
+            answered_at {ts})""",
+        "CREATE INDEX invitation_created_at ON invitation (created_at)",
+        """CREATE TABLE response (
+            id {pk},
+            invitation_id INTEGER UNIQUE REFERENCES invitation (id),
+            case_id INTEGER NOT NULL REFERENCES service_case (id),
+            survey_id INTEGER NOT NULL REFERENCES survey (id),
+            survey_version_id INTEGER NOT NULL REFERENCES survey_version (id),
+            source VARCHAR(16) NOT NULL,
+            entered_by_id INTEGER REFERENCES app_user (id),
+            locale VARCHAR(8) NOT NULL,
+            submitted_at {ts} NOT NULL,
+            day DATE NOT NULL,
+            week DATE NOT NULL,
+            month DATE NOT NULL,
+            channel VARCHAR(16) NOT NULL,
+            team_id INTEGER REFERENCES team (id),
+            agent VARCHAR(100),
+            category VARCHAR(100),
+            csat SMALLINT,
+            nps SMALLINT,
+            ces SMALLINT)""",
+        "CREATE INDEX response_survey_day ON response (survey_id, day)",
+        "CREATE INDEX response_case ON response (case_id)",
+        """CREATE TABLE answer (
+            id {pk},
+            response_id INTEGER NOT NULL REFERENCES response (id) ON DELETE CASCADE,
+            question_id VARCHAR(64) NOT NULL,
+            value_int INTEGER,
+            value_text TEXT,
+            expectation INTEGER)""",
+        "CREATE INDEX answer_response ON answer (response_id)",
+        "CREATE INDEX answer_question ON answer (question_id)",
+    ]),
+]
+
+LATEST_SCHEMA = len(MIGRATIONS)
+
+
+def _dialect(db: peewee.Database) -> dict[str, str]:
+    if is_postgres(db):
+        return {"pk": "SERIAL PRIMARY KEY", "ts": "TIMESTAMP"}
+    return {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "ts": "DATETIME"}
+
+
+def schema_version(db: peewee.Database) -> int:
+    """The number of the last migration applied to this database (0 when empty)."""
+    if "schema_migration" not in db.get_tables():
+        return 0
+    row = db.execute_sql("SELECT MAX(version) FROM schema_migration").fetchone()
+    return row[0] or 0
+
+
+def migrate(db: peewee.Database, target: int = LATEST_SCHEMA, progress=None) -> list[int]:
+    """Apply the migrations this database lacks, up to ``target``; return the numbers applied.
+
+    Each migration runs in its own transaction, so a failure leaves the database at the last
+    complete version.
+    """
+    dialect = _dialect(db)
+    with db.atomic():
+        db.execute_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migration ("
+            f" version INTEGER PRIMARY KEY, description VARCHAR(200) NOT NULL,"
+            f" applied_at {dialect['ts']} NOT NULL)")
+    applied = []
+    for number in range(schema_version(db) + 1, target + 1):
+        description, statements = MIGRATIONS[number - 1]
+        with db.atomic():
+            for statement in statements:
+                db.execute_sql(statement.format(**dialect))
+            db.execute_sql(
+                "INSERT INTO schema_migration (version, description, applied_at) "
+                "VALUES (%s, %s, %s)" % ((db.param,) * 3), (number, description, utcnow()))
+        applied.append(number)
+        if progress:
+            progress(number, description)
+    return applied

@@ -1,0 +1,57 @@
+"""Languages: which one a request speaks, and the compiled message catalogues."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import current_app, g, request, session
+from flask_login import current_user
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def normalize_locale(value: str | None) -> str | None:
+    """zh, zh-CN, zh_Hans, ZH-cn → zh_CN; en, en-GB → en; anything else → None."""
+    if not value:
+        return None
+    primary = value.replace("_", "-").split("-")[0].lower()
+    return {"zh": "zh_CN", "en": "en"}.get(primary)
+
+
+def select_locale() -> str:
+    """An explicit switch, then the case's customer, then the user, then the browser."""
+    chosen = normalize_locale(request.args.get("lang"))
+    if chosen:
+        session["lang"] = chosen
+        return chosen
+    for hint in (session.get("lang"), g.get("locale_hint"),
+                 getattr(current_user, "locale", None) if current_user else None):
+        if normalize_locale(hint):
+            return normalize_locale(hint)
+    for language, _quality in request.accept_languages:
+        if normalize_locale(language):
+            return normalize_locale(language)
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def compile_catalogues() -> None:
+    """Write each messages.mo from its messages.po when the .po is newer (the .mo is not kept)."""
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        tmp.replace(mo_path)
+
+
+def current_locale() -> str:
+    """The request's language as one of LANGUAGES' keys (Babel may say zh_Hans_CN)."""
+    from flask_babel import get_locale
+    return normalize_locale(str(get_locale())) or current_app.config["DEFAULT_LOCALE"]

@@ -1,0 +1,189 @@
+"""Peewee models over the tables that ``db.MIGRATIONS`` creates.
+
+The models never create tables themselves: the migrations do, and a test checks that every model
+field has its column.
+"""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from .db import database, utcnow
+
+ROLES = ("admin", "manager", "lead", "staff")
+CHANNELS = ("phone", "chat", "email", "social", "onsite")
+INVITATION_STATES = ("pending", "answered", "expired", "cancelled")
+RESPONSE_SOURCES = ("link", "callback")
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Team(BaseModel):
+    name = pw.CharField(max_length=100, unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "team"
+
+    @classmethod
+    def by_name(cls, name: str) -> "Team":
+        """The team of that name, created when it does not exist yet."""
+        team = cls.get_or_none(cls.name == name)
+        return team or cls.create(name=name)
+
+
+class User(BaseModel):
+    username = pw.CharField(max_length=64, unique=True)
+    display_name = pw.CharField(max_length=100)
+    password_hash = pw.CharField(max_length=255)
+    role = pw.CharField(max_length=16)
+    team = pw.ForeignKeyField(Team, null=True, backref="members", column_name="team_id")
+    active = pw.BooleanField(default=True)
+    locale = pw.CharField(max_length=8, null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "app_user"
+
+    # Flask-Login's user protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def led_team_ids(self) -> list[int]:
+        return [row.team_id for row in TeamLead.select(TeamLead.team).where(TeamLead.user == self)]
+
+
+class TeamLead(BaseModel):
+    team = pw.ForeignKeyField(Team, backref="leads", column_name="team_id", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="leading", column_name="user_id", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "team_lead"
+        primary_key = pw.CompositeKey("team", "user")
+
+
+class ApiToken(BaseModel):
+    name = pw.CharField(max_length=100)
+    token_hash = pw.CharField(max_length=64, unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    last_used_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "api_token"
+
+
+class Survey(BaseModel):
+    slug = pw.CharField(max_length=64, unique=True)
+    source = pw.CharField(max_length=255, null=True)
+    current_version_id = pw.IntegerField(null=True)
+    error = pw.TextField(null=True)
+    error_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "survey"
+
+
+class SurveyVersion(BaseModel):
+    survey = pw.ForeignKeyField(Survey, backref="versions", column_name="survey_id")
+    version = pw.IntegerField()
+    checksum = pw.CharField(max_length=64)
+    definition = pw.TextField()
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "survey_version"
+        indexes = ((("survey", "version"), True),)
+
+
+class Case(BaseModel):
+    case_ref = pw.CharField(max_length=100, unique=True)
+    survey = pw.ForeignKeyField(Survey, column_name="survey_id")
+    channel = pw.CharField(max_length=16)
+    agent = pw.CharField(max_length=100, null=True)
+    team = pw.ForeignKeyField(Team, null=True, column_name="team_id")
+    category = pw.CharField(max_length=100, null=True)
+    resolved_at = pw.DateTimeField()
+    reopened = pw.BooleanField(default=False)
+    customer_ref = pw.CharField(max_length=200, null=True)
+    customer_name = pw.CharField(max_length=200, null=True)
+    customer_email = pw.CharField(max_length=254, null=True)
+    customer_phone = pw.CharField(max_length=50, null=True)
+    customer_locale = pw.CharField(max_length=8, null=True)
+    suppressed_reason = pw.CharField(max_length=200, null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "service_case"
+
+
+class Invitation(BaseModel):
+    case = pw.ForeignKeyField(Case, unique=True, backref="invitations", column_name="case_id")
+    token = pw.CharField(max_length=64, unique=True)
+    status = pw.CharField(max_length=16, default="pending")
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    answered_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "invitation"
+
+    def current_status(self, now=None) -> str:
+        """pending, answered, expired or cancelled, as of now."""
+        if self.status == "pending" and self.expires_at <= (now or utcnow()):
+            return "expired"
+        return self.status
+
+
+class Response(BaseModel):
+    invitation = pw.ForeignKeyField(Invitation, null=True, unique=True, column_name="invitation_id")
+    case = pw.ForeignKeyField(Case, backref="responses", column_name="case_id")
+    survey = pw.ForeignKeyField(Survey, column_name="survey_id")
+    survey_version = pw.ForeignKeyField(SurveyVersion, column_name="survey_version_id")
+    source = pw.CharField(max_length=16, default="link")
+    entered_by = pw.ForeignKeyField(User, null=True, column_name="entered_by_id")
+    locale = pw.CharField(max_length=8)
+    submitted_at = pw.DateTimeField()
+    # Stored period and slice columns, so that reports group without computing or joining.
+    day = pw.DateField()
+    week = pw.DateField()
+    month = pw.DateField()
+    channel = pw.CharField(max_length=16)
+    team = pw.ForeignKeyField(Team, null=True, column_name="team_id")
+    agent = pw.CharField(max_length=100, null=True)
+    category = pw.CharField(max_length=100, null=True)
+    csat = pw.SmallIntegerField(null=True)
+    nps = pw.SmallIntegerField(null=True)
+    ces = pw.SmallIntegerField(null=True)
+
+    class Meta:
+        table_name = "response"
+
+
+class Answer(BaseModel):
+    response = pw.ForeignKeyField(Response, backref="answers", column_name="response_id",
+                                  on_delete="CASCADE")
+    question_id = pw.CharField(max_length=64)
+    value_int = pw.IntegerField(null=True)
+    value_text = pw.TextField(null=True)
+    expectation = pw.IntegerField(null=True)
+
+    class Meta:
+        table_name = "answer"
+
+
+ALL_MODELS = (Team, User, TeamLead, ApiToken, Survey, SurveyVersion, Case, Invitation, Response,
+              Answer)

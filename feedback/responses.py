@@ -1,0 +1,119 @@
+"""Storing a customer's answers: one response per invitation, in one short transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .db import database, utcnow
+from .definitions import SurveyDefinition
+from .models import Answer, Case, Invitation, Response, SurveyVersion
+
+METRIC_TYPES = ("csat", "nps", "ces")
+
+
+class NotOpen(Exception):
+    """The invitation was answered, cancelled or expired before this submission got in."""
+
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Periods:
+    day: date
+    week: date
+    month: date
+
+
+def periods(moment_utc: datetime, tz: str) -> Periods:
+    """The day, week (its Monday) and month (its first day) of a UTC moment, in the site's zone."""
+    local = moment_utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz)).date()
+    return Periods(day=local, week=local - timedelta(days=local.weekday()),
+                   month=local.replace(day=1))
+
+
+def answer_rows(definition: SurveyDefinition, answers: dict[str, Any]) -> list[dict]:
+    """The answer rows for a set of checked answers (multi: one row per chosen value)."""
+    rows = []
+
+    def row(question_id, value_int=None, value_text=None, expectation=None):
+        # every row has every key: insert_many takes its columns from the first row
+        rows.append({"question_id": question_id, "value_int": value_int,
+                     "value_text": value_text, "expectation": expectation})
+
+    for question in definition.questions:
+        value = answers.get(question.id)
+        if value is None:
+            continue
+        if question.type == "multi":
+            for chosen in value:
+                row(question.id, value_text=chosen)
+        elif question.type == "servqual":
+            row(question.id, value_int=value["perception"], expectation=value["expectation"])
+        elif isinstance(value, int):
+            row(question.id, value_int=value)
+        else:
+            row(question.id, value_text=value)
+    return rows
+
+
+def metric_columns(definition: SurveyDefinition, answers: dict[str, Any]) -> dict[str, int | None]:
+    """The first csat, nps and ces answers, kept on the response for fast reports."""
+    columns: dict[str, int | None] = {m: None for m in METRIC_TYPES}
+    for question in definition.questions:
+        if question.type in METRIC_TYPES and columns[question.type] is None:
+            columns[question.type] = answers.get(question.id)
+    return columns
+
+
+def submit(invitation: Invitation, case: Case, version: SurveyVersion,
+           definition: SurveyDefinition, answers: dict[str, Any], locale: str, tz: str,
+           source: str = "link", entered_by=None, now: datetime | None = None) -> int:
+    """Store a response and all its answers at once; return its id or raise NotOpen.
+
+    Rows are built before the transaction opens; inside it, the invitation is claimed with a
+    conditional UPDATE, so a second submit, a replay or a simultaneous request stores nothing.
+    """
+    now = now or utcnow()
+    period = periods(now, tz)
+    response_row = dict(
+        invitation=invitation.id, case=case.id, survey=version.survey_id,
+        survey_version=version.id, source=source,
+        entered_by=entered_by.id if entered_by else None, locale=locale, submitted_at=now,
+        day=period.day, week=period.week, month=period.month, channel=case.channel,
+        team=case.team_id, agent=case.agent, category=case.category,
+        **metric_columns(definition, answers))
+    rows = answer_rows(definition, answers)
+    with database.atomic():
+        claimed = (Invitation.update(status="answered", answered_at=now)
+                   .where(Invitation.id == invitation.id, Invitation.status == "pending",
+                          Invitation.expires_at > now)
+                   .execute())
+        if not claimed:
+            fresh = Invitation.get_by_id(invitation.id)
+            raise NotOpen(fresh.current_status(now))
+        response_id = Response.insert(**response_row).execute()
+        if rows:
+            Answer.insert_many([{**row, "response": response_id} for row in rows]).execute()
+    return response_id
+
+
+def stored_answers(definition: SurveyDefinition, response_id: int) -> dict[str, Any]:
+    """A response's answers by question id, in the shapes ``Question.coerce`` gives."""
+    answers: dict[str, Any] = {}
+    for row in Answer.select().where(Answer.response == response_id).order_by(Answer.id):
+        question = definition.question(row.question_id)
+        kind = question.type if question else None
+        if kind == "multi":
+            answers.setdefault(row.question_id, []).append(row.value_text)
+        elif kind == "servqual":
+            answers[row.question_id] = {"expectation": row.expectation,
+                                        "perception": row.value_int}
+        else:
+            answers[row.question_id] = (row.value_int if row.value_int is not None
+                                        else row.value_text)
+    return answers

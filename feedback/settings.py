@@ -1,0 +1,89 @@
+"""Every setting of feedback, declared once with its default and a line of help.
+
+A setting NAME is read from the environment variable ``FEEDBACK_NAME`` and lands in
+``app.config[NAME]``. The README lists them all; a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+
+def _bool(text: str) -> bool:
+    if text.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if text.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'instance' / 'feedback.sqlite3'}",
+            "Where the data lives: sqlite:////absolute/file.sqlite3, sqlite:///relative/file.sqlite3 "
+            "or postgresql://user@host:port/db. Default: instance/feedback.sqlite3 in the project."),
+    Setting("SECRET_KEY", None,
+            "Signs sessions and CSRF tokens. Unset: a random key is made once and kept in "
+            "instance/secret_key."),
+    Setting("BASE_URL", "http://127.0.0.1:5000",
+            "The public address of the site, used to build survey links sent to customers."),
+    Setting("TIMEZONE", "Asia/Shanghai",
+            "The site's time zone: days, weeks and months of reports are counted in it."),
+    Setting("DEFAULT_LOCALE", "zh_CN",
+            "Language when neither the case nor the browser names one we speak (zh_CN or en)."),
+    Setting("DEFAULT_SURVEY", "post-case",
+            "The survey a case gets when the helpdesk does not name one."),
+    Setting("INVITATION_DAYS", 14, "How many days a survey link stays valid.", _positive_int),
+    Setting("THROTTLE_DAYS", 30,
+            "A customer (by id or email) surveyed within this many days is not invited again.",
+            _positive_int),
+    Setting("SURVEYS_DIR", str(PROJECT_ROOT / "surveys"),
+            "The folder of survey definition files (*.yaml)."),
+    Setting("EXPORTS_DIR", str(PROJECT_ROOT / "exports"),
+            "The folder where generated exports are written."),
+    Setting("SECURE_COOKIES", False,
+            "Send session cookies over HTTPS only. Turn on whenever the site is served over HTTPS.",
+            _bool),
+    Setting("LOGIN_RATE_LIMIT", "10 per minute",
+            "How often one address may try to log in (Flask-Limiter syntax).", str),
+)
+
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class SettingError(ValueError):
+    """A setting's environment value cannot be read."""
+
+
+def from_environment(environ: os._Environ | dict = os.environ) -> dict[str, Any]:
+    """Return every setting: its FEEDBACK_<NAME> value from the environment, else its default."""
+    config = {}
+    for setting in SETTINGS:
+        raw = environ.get(f"FEEDBACK_{setting.name}")
+        if raw is None:
+            config[setting.name] = setting.default
+            continue
+        try:
+            config[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise SettingError(f"FEEDBACK_{setting.name}: {exc}") from None
+    return config

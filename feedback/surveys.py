@@ -1,0 +1,136 @@
+"""Survey definitions in the database: versions synced from ``surveys/``, and the current ones.
+
+A changed definition becomes a new version; each response keeps the version it answered. A bad
+file never replaces a good version: its error is recorded on the survey and shown to admins.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import peewee
+
+from . import definitions
+from .db import database, schema_version, LATEST_SCHEMA, utcnow
+from .definitions import DefinitionError, SurveyDefinition
+from .models import Survey, SurveyVersion
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    slug: str
+    status: str  # "new", "changed", "unchanged" or "error"
+    version: int | None
+    problems: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.status == "error":
+            kept = f"; version {self.version} stays in use" if self.version else ""
+            return f"{self.slug}: refused{kept}\n  " + "\n  ".join(self.problems)
+        return f"{self.slug}: {self.status}, version {self.version}"
+
+
+def sync(directory: Path | str) -> list[SyncOutcome]:
+    """Bring the stored survey versions in line with the files in ``directory``."""
+    outcomes = []
+    for path in definitions.survey_files(directory):
+        try:
+            definition = definitions.load_file(path)
+        except DefinitionError as exc:
+            outcomes.append(_record_error(path.stem, path.name, exc.problems))
+            continue
+        for attempt in range(3):  # another worker may store the same version at the same time
+            try:
+                outcomes.append(_store(definition, path.name))
+                break
+            except peewee.IntegrityError:
+                if attempt == 2:
+                    raise
+    return outcomes
+
+
+def _store(definition: SurveyDefinition, source: str) -> SyncOutcome:
+    with database.atomic():
+        survey = Survey.get_or_none(Survey.slug == definition.slug)
+        if survey is None:
+            survey = Survey.create(slug=definition.slug, source=source)
+        current = (SurveyVersion.get_or_none(SurveyVersion.id == survey.current_version_id)
+                   if survey.current_version_id else None)
+        if current and current.checksum == definition.checksum:
+            if survey.error:
+                Survey.update(error=None, error_at=None).where(Survey.id == survey.id).execute()
+            return SyncOutcome(definition.slug, "unchanged", current.version)
+        number = (SurveyVersion.select(peewee.fn.MAX(SurveyVersion.version))
+                  .where(SurveyVersion.survey == survey).scalar() or 0) + 1
+        version = SurveyVersion.create(
+            survey=survey, version=number, checksum=definition.checksum,
+            definition=_to_json(definition))
+        Survey.update(current_version_id=version.id, error=None, error_at=None, source=source) \
+            .where(Survey.id == survey.id).execute()
+    return SyncOutcome(definition.slug, "changed" if current else "new", number)
+
+
+def _record_error(slug: str, source: str, problems: list[str]) -> SyncOutcome:
+    with database.atomic():
+        survey = Survey.get_or_none(Survey.slug == slug)
+        if survey is None:
+            survey = Survey.create(slug=slug, source=source)
+        Survey.update(error="\n".join(problems), error_at=utcnow()) \
+            .where(Survey.id == survey.id).execute()
+        current = (SurveyVersion.get_or_none(SurveyVersion.id == survey.current_version_id)
+                   if survey.current_version_id else None)
+    return SyncOutcome(slug, "error", current.version if current else None, tuple(problems))
+
+
+def _to_json(definition: SurveyDefinition) -> str:
+    import json
+    return json.dumps(definition.to_dict(), ensure_ascii=False, sort_keys=True)
+
+
+def sync_at_start(app) -> None:
+    """Sync when the site starts; a database not yet set up is left alone, with a warning."""
+    with app.app_context():
+        with database.connection_context():
+            if schema_version(database) < LATEST_SCHEMA:
+                app.logger.warning("the database is not up to date: run 'flask --app feedback "
+                                   "init-db'")
+                return
+            for outcome in sync(app.config["SURVEYS_DIR"]):
+                if outcome.status == "error":
+                    app.logger.error("survey file refused: %s", outcome.describe())
+
+
+@lru_cache(maxsize=256)
+def _parse_stored(checksum: str, text: str) -> SurveyDefinition:
+    # Keyed on the content's checksum, so a cached definition is never the wrong one.
+    return definitions.from_json(text)
+
+
+def definition_of(version: SurveyVersion) -> SurveyDefinition:
+    """The definition a stored version holds (parsed once per process)."""
+    return _parse_stored(version.checksum, version.definition)
+
+
+def current_version(slug: str) -> SurveyVersion | None:
+    """The version of a survey now in use, with its survey, or None for an unknown slug."""
+    return (SurveyVersion.select(SurveyVersion, Survey)
+            .join(Survey, on=(Survey.current_version_id == SurveyVersion.id))
+            .where(Survey.slug == slug).first())
+
+
+def listing() -> list[dict]:
+    """Every survey with its versions, newest first, for the admin pages."""
+    surveys = list(Survey.select().order_by(Survey.slug))
+    versions = list(SurveyVersion.select(SurveyVersion.id, SurveyVersion.survey,
+                                         SurveyVersion.version, SurveyVersion.created_at,
+                                         SurveyVersion.checksum)
+                    .order_by(SurveyVersion.version.desc()))
+    by_survey: dict[int, list] = {}
+    for v in versions:
+        by_survey.setdefault(v.survey_id, []).append(v)
+    return [{"survey": s, "versions": by_survey.get(s.id, [])} for s in surveys]

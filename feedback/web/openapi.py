@@ -1,0 +1,140 @@
+"""The OpenAPI 3.0 description of /api/v1, served at /api/v1/openapi.json.
+
+Kept beside the views it describes; the suite runs schemathesis against it, so a reply that
+strays from this document fails a test.
+"""
+
+from __future__ import annotations
+
+from ..models import CHANNELS
+
+_TEXT = {"type": "object", "required": ["zh-CN", "en"],
+         "properties": {"zh-CN": {"type": "string"}, "en": {"type": "string"}}}
+_ERROR = {
+    "type": "object", "required": ["error"],
+    "properties": {
+        "error": {"type": "string"},
+        "errors": {"type": "object", "description": "Each bad field with its messages.",
+                   "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    },
+}
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def openapi_document(base_url: str) -> dict:
+    """The API description, with the site's own address as its server."""
+    case_reply = {"description": "", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/CaseReply"}}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "feedback API", "version": "1",
+                 "description": "Resolved cases in, survey definitions out. Every call needs "
+                                "Authorization: Bearer <token> (flask --app feedback "
+                                "create-token NAME)."},
+        "servers": [{"url": base_url.rstrip("/")}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/cases": {"post": {
+                "summary": "Tell feedback that a case was resolved; get its survey invitation.",
+                "description": "The same case_id again returns the same invitation (200), never "
+                               "a second one. A customer surveyed within the throttle window "
+                               "gets suppressed: true and a reason. reopened: true cancels a "
+                               "pending invitation; resolving the case again restores it.",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Case"}}}},
+                "responses": {
+                    "201": {**case_reply, "description": "A new case was stored."},
+                    "200": {**case_reply, "description": "The case was known already."},
+                    "400": _error("Bad fields, each named in errors."),
+                    "401": _error("Missing or wrong token."),
+                    "404": _error("Unknown survey."),
+                },
+            }},
+            "/api/v1/surveys/{slug}": {"get": {
+                "summary": "The version of a survey now in use.",
+                "parameters": [{"name": "slug", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Survey"}}}},
+                    "401": _error("Missing or wrong token."),
+                    "404": _error("Unknown survey."),
+                },
+            }},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": _ERROR,
+                "Case": {
+                    "type": "object", "required": ["case_id", "resolved_at", "channel"],
+                    "properties": {
+                        "case_id": {"type": "string", "minLength": 1, "maxLength": 100},
+                        "survey": {"type": "string", "description":
+                                   "Survey slug; the site's default survey when left out."},
+                        "resolved_at": {"type": "string", "format": "date-time", "description":
+                                        "ISO 8601; without an offset, the site's time zone."},
+                        "channel": {"type": "string", "enum": list(CHANNELS)},
+                        "agent": {"type": "string", "maxLength": 100},
+                        "team": {"type": "string", "maxLength": 100},
+                        "category": {"type": "string", "maxLength": 100},
+                        "reopened": {"type": "boolean", "default": False},
+                        "customer": {"type": "object", "properties": {
+                            "id": {"type": "string", "maxLength": 200},
+                            "name": {"type": "string", "maxLength": 200},
+                            "email": {"type": "string", "format": "email", "maxLength": 254},
+                            "phone": {"type": "string", "maxLength": 50},
+                            "locale": {"type": "string", "example": "zh-CN"},
+                        }},
+                    },
+                },
+                "CaseReply": {
+                    "type": "object", "required": ["case_id", "invitation", "suppressed"],
+                    "properties": {
+                        "case_id": {"type": "string"},
+                        "invitation": {"nullable": True, "allOf": [
+                            {"$ref": "#/components/schemas/Invitation"}]},
+                        "suppressed": {"type": "boolean"},
+                        "reason": {"type": "string"},
+                    },
+                },
+                "Invitation": {
+                    "type": "object", "required": ["token", "url", "expires_at", "status"],
+                    "properties": {
+                        "token": {"type": "string"},
+                        "url": {"type": "string", "format": "uri"},
+                        "expires_at": {"type": "string", "format": "date-time"},
+                        "status": {"type": "string",
+                                   "enum": ["pending", "answered", "expired", "cancelled"]},
+                    },
+                },
+                "Survey": {
+                    "type": "object", "required": ["slug", "version", "title", "questions"],
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "title": _TEXT,
+                        "questions": {"type": "array", "items": {
+                            "type": "object",
+                            "required": ["id", "type", "required", "min", "max", "choices"],
+                            "properties": {
+                                "id": {"type": "string"},
+                                "type": {"type": "string"},
+                                "required": {"type": "boolean"},
+                                "min": {"type": "integer", "nullable": True},
+                                "max": {"type": "integer", "nullable": True},
+                                "choices": {"type": "array", "items": {
+                                    "type": "object", "required": ["value", "label"],
+                                    "properties": {"value": {"type": "string"},
+                                                   "label": _TEXT}}},
+                            },
+                        }},
+                    },
+                },
+            },
+        },
+    }

@@ -1,0 +1,165 @@
+"""WTForms forms built from survey definitions: field names are the question ids.
+
+A servqual question has two fields, ``<id>-expectation`` and ``<id>-perception`` (ids never hold
+a hyphen, so these cannot clash). Checking follows the definition: an answer is coerced by its
+question, a question whose ``show_if`` fails is ignored whatever was sent, and a required question
+must be answered only when it is shown.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..definitions import (SERVQUAL_PART_LABELS, SERVQUAL_PARTS, AnswerError, Question,
+                           SurveyDefinition)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def field_names(question: Question) -> list[str]:
+    if question.type == "servqual":
+        return [f"{question.id}-{part}" for part in SERVQUAL_PARTS]
+    return [question.id]
+
+
+class SurveyFormBase(FlaskForm):
+    definition: SurveyDefinition
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.question_errors: dict[str, list[str]] = {}
+        self.answers: dict[str, Any] = {}
+
+    def raw_answer(self, question: Question) -> Any:
+        if question.type == "servqual":
+            return {part: self[f"{question.id}-{part}"].data for part in SERVQUAL_PARTS}
+        return self[question.id].data
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        coerced: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        for question in self.definition.questions:
+            try:
+                coerced[question.id] = question.coerce(self.raw_answer(question))
+            except AnswerError:
+                errors[question.id] = [_invalid_message(question)]
+        kept = self.definition.visible_answers(coerced)
+        for question in self.definition.questions:
+            shown = (question.show_if is None
+                     or question.show_if.holds(kept.get(question.show_if.question)))
+            if not shown:
+                errors.pop(question.id, None)
+            elif question.required and question.id not in kept and question.id not in errors:
+                errors[question.id] = [_("Please answer this question.")]
+        self.question_errors = errors
+        self.answers = kept
+        return valid and not errors
+
+
+def _invalid_message(question: Question) -> str:
+    if question.type == "servqual":
+        return _("Give both scores, each from %(min)d to %(max)d.", min=question.min,
+                 max=question.max)
+    if question.is_scale:
+        return _("Choose a number from %(min)d to %(max)d.", min=question.min, max=question.max)
+    if question.type in ("text", "textarea"):
+        return _("Please keep it to %(n)d characters or fewer.", n=question.max_length)
+    return _("Choose from the options given.")
+
+
+def _scale_choices(question: Question) -> list[SelectChoice]:
+    return [SelectChoice(str(i), str(i)) for i in question.scale()]
+
+
+def _labelled_choices(question: Question, locale: str) -> list[SelectChoice]:
+    return [SelectChoice(c.value, c.label.get(locale)) for c in question.choices]
+
+
+@lru_cache(maxsize=128)
+def form_class(definition: SurveyDefinition, locale: str) -> type[SurveyFormBase]:
+    """The form class for one definition in one language (built once per process)."""
+    fields: dict[str, Any] = {"definition": definition}
+    for q in definition.questions:
+        label = q.text.get(locale)
+        if q.type == "servqual":
+            for part in SERVQUAL_PARTS:
+                fields[f"{q.id}-{part}"] = RadioField(
+                    SERVQUAL_PART_LABELS[part].get(locale), choices=_scale_choices(q),
+                    validate_choice=False)
+        elif q.is_scale:
+            fields[q.id] = RadioField(label, choices=_scale_choices(q), validate_choice=False)
+        elif q.type in ("choice", "yesno"):
+            fields[q.id] = RadioField(label, choices=_labelled_choices(q, locale),
+                                      validate_choice=False)
+        elif q.type == "multi":
+            fields[q.id] = MultiCheckboxField(label, choices=_labelled_choices(q, locale),
+                                              validate_choice=False)
+        elif q.type == "text":
+            fields[q.id] = StringField(label, render_kw={"maxlength": q.max_length})
+        else:
+            fields[q.id] = TextAreaField(label, render_kw={"maxlength": q.max_length, "rows": 4})
+    return type(f"SurveyForm_{definition.slug}_{locale}", (SurveyFormBase,), fields)
+
+
+def prefill(definition: SurveyDefinition, args) -> dict[str, Any]:
+    """Answers given in a link (``?csat=5``) that their questions accept; others are ignored."""
+    data: dict[str, Any] = {}
+    for question in definition.questions:
+        names = field_names(question)
+        if not any(name in args for name in names):
+            continue
+        if question.type == "servqual":
+            raw = {part: args.get(f"{question.id}-{part}") for part in SERVQUAL_PARTS}
+        elif question.type == "multi":
+            raw = args.getlist(question.id)
+        else:
+            raw = args.get(question.id)
+        try:
+            value = question.coerce(raw)
+        except AnswerError:
+            continue
+        if value is None:
+            continue
+        if question.type == "servqual":
+            data.update({f"{question.id}-{part}": str(value[part]) for part in SERVQUAL_PARTS})
+        else:
+            data[question.id] = value if question.type == "multi" else str(value)
+    return data
+
+
+_OPERATOR_WORDS = {
+    "==": "", "!=": "≠ ", "<": "< ", "<=": "≤ ", ">": "> ", ">=": "≥ ",
+}
+
+
+def condition_hint(definition: SurveyDefinition, question: Question, locale: str) -> str | None:
+    """For pages without JavaScript: when a conditional question needs answering."""
+    condition = question.show_if
+    if condition is None:
+        return None
+    target = definition.question(condition.question)
+    labels = {c.value: c.label.get(locale) for c in target.choices}
+
+    def shown(value) -> str:
+        return f"“{labels[value]}”" if value in labels else str(value)
+
+    if condition.op in ("in", "not in"):
+        values = ", ".join(shown(v) for v in condition.value)
+        text = (_("one of %(values)s", values=values) if condition.op == "in"
+                else _("none of %(values)s", values=values))
+    else:
+        text = _OPERATOR_WORDS[condition.op] + shown(condition.value)
+    return _("Answer this only if your answer to “%(question)s” is %(condition)s.",
+             question=target.text.get(locale), condition=text)

@@ -1,0 +1,60 @@
+// Shows a conditional survey question only while its condition holds. Without JavaScript every
+// question is shown with a hint, and the server ignores answers whose condition fails.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.survey");
+  if (!form) return;
+  var questions = Array.prototype.slice.call(form.querySelectorAll(".question"));
+
+  function valuesOf(id, hidden) {
+    if (hidden[id]) return [];
+    var inputs = form.querySelectorAll('[name="' + id + '"]');
+    var values = [];
+    Array.prototype.forEach.call(inputs, function (input) {
+      if ((input.type === "radio" || input.type === "checkbox") && !input.checked) return;
+      if (input.value !== "") values.push(input.value);
+    });
+    return values;
+  }
+
+  function compare(answer, op, v) {
+    var a = isNaN(Number(answer)) || typeof v === "string" ? answer : Number(answer);
+    switch (op) {
+      case "==": return a === v;
+      case "!=": return a !== v;
+      case "<": return a < v;
+      case "<=": return a <= v;
+      case ">": return a > v;
+      case ">=": return a >= v;
+      case "in": return v.indexOf(a) !== -1;
+      case "not in": return v.indexOf(a) === -1;
+    }
+    return false;
+  }
+
+  function update() {
+    var hidden = {};
+    questions.forEach(function (el) {
+      var rule = el.getAttribute("data-show-if");
+      if (!rule) return;
+      rule = JSON.parse(rule);
+      var answers = valuesOf(rule.q, hidden);
+      var negative = rule.op === "!=" || rule.op === "not in";
+      var holds = answers.length > 0 && (negative
+        ? answers.every(function (a) { return compare(a, rule.op, rule.v); })
+        : answers.some(function (a) { return compare(a, rule.op, rule.v); }));
+      el.hidden = !holds;
+      if (!holds) hidden[el.id.slice(2)] = true;
+    });
+  }
+
+  questions.forEach(function (el) {
+    var hint = el.querySelector(".cond-hint");
+    if (hint) hint.hidden = true;
+  });
+  form.addEventListener("change", update);
+  form.addEventListener("input", update);
+  update();
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+})();

@@ -1,0 +1,148 @@
+"""Fixtures: a fresh application on a fresh database for every test, on SQLite and PostgreSQL.
+
+Every test that takes ``app`` (or anything built on it) runs twice: on a temporary SQLite file and
+on the PostgreSQL server named by FEEDBACK_TEST_POSTGRES_URL (default
+postgresql://127.0.0.1:5432/test). Without a server the PostgreSQL runs skip with the reason;
+with FEEDBACK_REQUIRE_POSTGRES=1 (as .ci/run sets) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+import pytest
+
+from feedback import accounts, create_app
+from feedback.db import database, migrate, open_database
+from feedback.models import Team
+
+from support import PASSWORD, LiveServer
+
+POSTGRES_URL = os.environ.get("FEEDBACK_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("FEEDBACK_REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_admin_connection():
+    parsed = urlparse(POSTGRES_URL)
+    return psycopg2.connect(dbname=parsed.path.lstrip("/") or "postgres",
+                            user=parsed.username, password=parsed.password,
+                            host=parsed.hostname, port=parsed.port, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url():
+    """A database of this test worker's own on the PostgreSQL server, or a skip."""
+    try:
+        conn = _postgres_admin_connection()
+    except psycopg2.OperationalError as exc:
+        reason = (f"PostgreSQL not reachable at {POSTGRES_URL} ({str(exc).strip()[:120]}); "
+                  "set FEEDBACK_TEST_POSTGRES_URL to run these tests")
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"feedback_test_{worker}"
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    parsed = urlparse(POSTGRES_URL)
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+def _reset_postgres(url: str) -> None:
+    parsed = urlparse(url)
+    conn = psycopg2.connect(dbname=parsed.path.lstrip("/"), user=parsed.username,
+                            password=parsed.password, host=parsed.hostname, port=parsed.port)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    conn.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """An empty database: a new SQLite file, or a wiped PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/feedback.sqlite3"
+    url = request.getfixturevalue("postgres_base_url")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build apps on the test's database (migrated first); all are closed at the end."""
+    apps = []
+
+    def factory(migrated: bool = True, **overrides):
+        if migrated and not apps:
+            db = open_database(database_url)
+            database.initialize(db)
+            with database.connection_context():
+                migrate(db)
+            db.close_all()
+        config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                  "BASE_URL": "http://feedback.test", "EXPORTS_DIR": str(tmp_path / "exports"),
+                  "RATELIMIT_ENABLED": False}
+        config.update(overrides)
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.extensions["feedback.db"].close_all()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    """An open connection for tests that call the layers below the views directly."""
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        yield database
+        database.close()
+
+
+@pytest.fixture
+def api_token(app):
+    with app.app_context(), database.connection_context():
+        return accounts.create_token("test helpdesk")
+
+
+@pytest.fixture
+def api_headers(api_token):
+    return {"Authorization": f"Bearer {api_token}"}
+
+
+@pytest.fixture
+def users(app):
+    """One user of each role (password: PASSWORD); the lead leads team Billing."""
+    with app.app_context(), database.connection_context():
+        billing = Team.by_name("Billing")
+        made = {role: accounts.create_user(role, PASSWORD, role, team=billing)
+                for role in ("admin", "manager", "lead", "staff")}
+        accounts.set_team_leads(billing, [made["lead"]])
+    return made
+
+
+@pytest.fixture
+def live_server(app):
+    with LiveServer(app) as server:
+        yield server
+
+

@@ -1,0 +1,68 @@
+"""Helpers for tests: forms with CSRF, logging in, cases through the API, a live server."""
+
+from __future__ import annotations
+
+import re
+import threading
+from urllib.parse import urlparse
+
+from werkzeug.serving import make_server
+
+PASSWORD = "password123"
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    page = client.get("/login")
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+def post_form(client, url: str, data: dict, **kwargs):
+    """GET a form page, then POST to it with its CSRF token, as a browser would."""
+    page = client.get(url)
+    return client.post(url, data={**data, "csrf_token": csrf_from(page.get_data(as_text=True))},
+                       **kwargs)
+
+
+CASE = {"case_id": "C-1001", "resolved_at": "2026-11-20T10:00:00+08:00", "channel": "phone",
+        "agent": "李娜", "team": "Billing", "category": "billing",
+        "customer": {"id": "cust-1", "email": "wang@example.cn", "locale": "zh-CN"}}
+
+
+def new_case(client, headers, **changes):
+    """POST a case through the API and return the JSON reply (asserting it was accepted)."""
+    body = {**CASE, **changes}
+    reply = client.post("/api/v1/cases", json=body, headers=headers)
+    assert reply.status_code in (200, 201), reply.get_json()
+    return reply.get_json()
+
+
+def survey_path(reply: dict) -> str:
+    return urlparse(reply["invitation"]["url"]).path
+
+
+class LiveServer:
+    """The app served over real HTTP on a free loopback port, in a thread."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
