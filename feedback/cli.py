@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import accounts, definitions
 from .cases import InvalidInput, parse_case, register_case
@@ -29,6 +29,7 @@ def _db():
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create the database, or upgrade an existing one in place (keeping every row)."""
     db = _db()
@@ -43,6 +44,7 @@ def init_db():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
 @click.option("--name", "display_name", help="The name shown on pages.")
@@ -61,6 +63,7 @@ def create_user(username, role, display_name, team, password):
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("name")
 def create_token(name):
     """Create an API token; it is printed once, as the last line, and only its hash is kept."""
@@ -120,6 +123,7 @@ def _row_to_case(row: dict) -> dict:
 
 
 @click.command("import-cases")
+@with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-bad", is_flag=True,
               help="Import the good rows of a file that has bad ones (default: import nothing).")
@@ -169,6 +173,7 @@ def import_cases(file: Path, skip_bad: bool):
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--cases", default=5000, show_default=True, help="How many cases to make.")
 @click.option("--seed", default=7, show_default=True, help="Same seed, same data.")
 def demo(cases: int, seed: int):

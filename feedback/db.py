@@ -56,8 +56,8 @@ def open_database(url: str) -> peewee.Database:
 
 
 def is_postgres(db: peewee.Database | None = None) -> bool:
-    db = db or database.obj
-    return isinstance(db, peewee.PostgresqlDatabase)
+    db = db if db is not None else database
+    return isinstance(getattr(db, "obj", db), peewee.PostgresqlDatabase)  # unwrap the proxy
 
 
 def utcnow() -> datetime:
