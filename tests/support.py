@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 PASSWORD = "password123"
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"')
 
 
 def csrf_from(html: str) -> str:
