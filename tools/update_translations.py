@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Extract the interface strings and merge them into the zh_CN catalogue.
+
+    .venv/bin/python tools/update_translations.py            # extract + merge, list untranslated
+    .venv/bin/python tools/update_translations.py --check    # exit 1 if any string lacks Chinese
+
+Translate the new entries in feedback/translations/zh_CN/LC_MESSAGES/messages.po by hand; the app
+compiles the catalogue when it starts.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+PO = ROOT / "feedback" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+POT = ROOT / "instance" / "messages.pot"
+
+
+def untranslated() -> list[str]:
+    with PO.open("rb") as handle:
+        catalog = read_po(handle)
+    return [str(m.id) for m in catalog if m.id and (not m.string or m.fuzzy)]
+
+
+def main() -> int:
+    if "--check" not in sys.argv:
+        POT.parent.mkdir(exist_ok=True)
+        pybabel = [sys.executable, "-m", "babel.messages.frontend"]
+        subprocess.run([*pybabel, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
+                        "-k", "lazy_gettext", "--no-location", "--sort-output", "-o", str(POT),
+                        str(ROOT)], check=True, capture_output=True)
+        action = "update" if PO.exists() else "init"
+        extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if action == "update" else []
+        subprocess.run([*pybabel, action, "-i", str(POT), "-d", str(PO.parents[2]), "-l",
+                        "zh_CN", *extra], check=True, capture_output=True)
+    missing = untranslated()
+    for message in missing:
+        print(f"untranslated: {message!r}")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
