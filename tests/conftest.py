@@ -42,16 +42,17 @@ def postgres_base_url():
         if REQUIRE_POSTGRES:
             pytest.fail(reason)
         pytest.skip(reason)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"feedback_test_{worker}"
+    # One database per test process, so that parallel workers and parallel runs never meet.
+    name = f"feedback_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cur.execute(f'CREATE DATABASE "{name}"')
     parsed = urlparse(POSTGRES_URL)
-    return urlunparse(parsed._replace(path=f"/{name}"))
+    yield urlunparse(parsed._replace(path=f"/{name}"))
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
 
 
 def _reset_postgres(url: str) -> None:

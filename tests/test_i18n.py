@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 from support import new_case, survey_path
 
 ROOT = Path(__file__).resolve().parent.parent
-PO = ROOT / "feedback" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+PO = ROOT / "feedback" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 
 

@@ -122,8 +122,8 @@ def test_expired_and_cancelled_links_get_410(app, client, api_headers):
     path = survey_path(reply)
     with app.app_context(), database.connection_context():
         Invitation.update(expires_at=Invitation.created_at).execute()
-    page = client.get(path, headers={"Accept-Language": "en"})
-    assert page.status_code == 410 and "expired" in page.get_data(as_text=True)
+    page = client.get(path, headers={"Accept-Language": "en"})  # the case says zh-CN
+    assert page.status_code == 410 and "此问卷链接已过期" in page.get_data(as_text=True)
     second = new_case(client, api_headers, case_id="C-2", customer={"id": "other"})
     new_case(client, api_headers, case_id="C-2", customer={"id": "other"}, reopened=True)
     cancelled = client.get(survey_path(second))

@@ -4,7 +4,7 @@
     .venv/bin/python tools/update_translations.py            # extract + merge, list untranslated
     .venv/bin/python tools/update_translations.py --check    # exit 1 if any string lacks Chinese
 
-Translate the new entries in feedback/translations/zh_CN/LC_MESSAGES/messages.po by hand; the app
+Translate the new entries in feedback/translations/zh/LC_MESSAGES/messages.po by hand; the app
 compiles the catalogue when it starts.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-PO = ROOT / "feedback" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+PO = ROOT / "feedback" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 POT = ROOT / "instance" / "messages.pot"
 
 
@@ -37,7 +37,7 @@ def main() -> int:
         action = "update" if PO.exists() else "init"
         extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if action == "update" else []
         subprocess.run([*pybabel, action, "-i", str(POT), "-d", str(PO.parents[2]), "-l",
-                        "zh_CN", *extra], check=True, capture_output=True)
+                        "zh", *extra], check=True, capture_output=True)
     missing = untranslated()
     for message in missing:
         print(f"untranslated: {message!r}")
