@@ -56,8 +56,8 @@ def test_every_migration_has_seed_rows():
 
 
 @pytest.mark.parametrize("start", range(1, LATEST_SCHEMA + 1))
-def test_upgrade_from_each_schema_keeps_every_row(database_url, start):
-    db = open_database(database_url)
+def test_upgrade_from_each_schema_keeps_every_row(empty_database_url, start):
+    db = open_database(empty_database_url)
     database.initialize(db)
     with database.connection_context():
         assert migrate(db, target=start) == list(range(1, start + 1))
@@ -78,8 +78,8 @@ def _snapshot_existing(db, version):
             for v in range(1, version + 1) for table, _c, _v in SEED_ROWS[v]}
 
 
-def test_models_match_the_migrated_schema(database_url):
-    db = open_database(database_url)
+def test_models_match_the_migrated_schema(empty_database_url):
+    db = open_database(empty_database_url)
     database.initialize(db)
     with database.connection_context():
         migrate(db)

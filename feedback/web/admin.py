@@ -1,17 +1,47 @@
-"""Admin pages: surveys and their versions (users, teams and API tokens follow)."""
+"""Admin pages: surveys and their versions, users, teams and API tokens.
+
+Every page is for the ``admin`` role only. Every change is a POST (with the CSRF token that
+CSRFProtect checks for the whole site) that redirects to a page saying what was done.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from collections import defaultdict
 
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect,
+                   render_template, session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import JOIN, IntegrityError, fn
 
+from .. import accounts
+from ..db import database
 from ..i18n import current_locale
-from ..models import Survey, SurveyVersion
+from ..models import ApiToken, Survey, SurveyVersion, Team, TeamLead, User
 from ..surveys import definition_of, listing
+from .admin_forms import (ROLE_LABELS, RevokeForm, TeamForm, TokenForm, UserCreateForm,
+                          UserEditForm, team_from_choice)
 from .auth import roles_required
 from .survey_forms import form_class
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# The session key under which a new API token waits for the one page that shows it.
+NEW_TOKEN_KEY = "admin_new_token"
+
+
+@bp.context_processor
+def _admin_globals():
+    return {"role_labels": ROLE_LABELS}
+
+
+def _audit(message: str, *args) -> None:
+    current_app.logger.info("admin %s: " + message, current_user.username, *args)
+
+
+def _invalid(template: str, **context):
+    """A form page shown again with its errors."""
+    return render_template(template, **context), 422
 
 
 @bp.route("/")
@@ -19,6 +49,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def index():
     return render_template("admin/index.html")
 
+
+# --- surveys ----------------------------------------------------------------------------------
 
 @bp.route("/surveys")
 @roles_required("admin")
@@ -38,3 +70,199 @@ def preview(slug: str, number: int):
     form = form_class(definition, current_locale())(formdata=None)
     return render_template("survey/form.html", form=form, definition=definition,
                            version=version, token=None, locale=current_locale(), preview=True)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+def _teams_led_by_user() -> dict[int, list[Team]]:
+    led: dict[int, list[Team]] = defaultdict(list)
+    for row in TeamLead.select(TeamLead, Team).join(Team).order_by(Team.name):
+        led[row.user_id].append(row.team)
+    return led
+
+
+@bp.route("/users")
+@roles_required("admin")
+def users():
+    rows = (User.select(User, Team).join(Team, JOIN.LEFT_OUTER, on=(User.team == Team.id))
+            .order_by(User.username))
+    return render_template("admin/users.html", users=list(rows), led=_teams_led_by_user())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_user():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                form.username.data, form.password.data, form.role.data,
+                display_name=form.display_name.data or None,
+                team=team_from_choice(form.team.data), locale=form.locale.data or None)
+        except accounts.AccountError as exc:
+            _field_error(form, exc)
+        except IntegrityError:  # the same username sent twice at once
+            form.username.errors.append(_("This username is taken."))
+        else:
+            _audit("created user %s (%s)", user.username, user.role)
+            flash(_("User %(name)s was created.", name=user.username))
+            return redirect(url_for("admin.users"))
+    if form.errors:
+        return _invalid("admin/user_form.html", form=form, user=None)
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+def _field_error(form, exc: accounts.AccountError) -> None:
+    """An AccountError the form's own checks did not foresee, shown beside its field."""
+    field = getattr(form, exc.field, None) or form.password
+    field.errors = [*field.errors, exc.message]
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_user(user_id: int):
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        abort(404)
+    form = UserEditForm(user=user, acting_user=current_user)
+    if form.validate_on_submit():
+        try:
+            with database.atomic():
+                user.display_name = form.display_name.data
+                user.role = form.role.data
+                user.team = team_from_choice(form.team.data)
+                user.locale = form.locale.data or None
+                user.active = form.active.data
+                user.save()
+                if form.new_password.data:
+                    accounts.set_password(user, form.new_password.data)
+        except accounts.AccountError as exc:  # set_password: the form checked it already
+            form.new_password.errors = [*form.new_password.errors, exc.message]
+        else:
+            _audit("changed user %s (role %s, active %s%s)", user.username, user.role,
+                   user.active, ", new password" if form.new_password.data else "")
+            flash(_("The changes to %(name)s were saved.", name=user.username))
+            return redirect(url_for("admin.users"))
+    if form.errors:
+        return _invalid("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+@bp.route("/teams")
+@roles_required("admin")
+def teams():
+    members = dict(User.select(User.team, fn.COUNT(User.id))
+                   .where(User.team.is_null(False), User.active == True)  # noqa: E712
+                   .group_by(User.team).tuples())
+    leads: dict[int, list[User]] = defaultdict(list)
+    for row in (TeamLead.select(TeamLead, User).join(User)
+                .order_by(User.display_name, User.username)):
+        leads[row.team_id].append(row.user)
+    return render_template("admin/teams.html", teams=list(Team.select().order_by(Team.name)),
+                           members=members, leads=leads)
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_team():
+    form = TeamForm()
+    if form.validate_on_submit():
+        try:
+            with database.atomic():
+                team = Team.create(name=form.name.data)
+                accounts.set_team_leads(team, form.chosen_leads())
+        except IntegrityError:  # the same name sent twice at once
+            form.name.errors.append(_("There is already a team with this name."))
+        else:
+            _audit("created team %s", team.name)
+            flash(_("Team %(name)s was created.", name=team.name))
+            return redirect(url_for("admin.teams"))
+    if form.errors:
+        return _invalid("admin/team_form.html", form=form, team=None)
+    return render_template("admin/team_form.html", form=form, team=None)
+
+
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_team(team_id: int):
+    team = Team.get_or_none(Team.id == team_id)
+    if team is None:
+        abort(404)
+    form = TeamForm(team=team)
+    if form.validate_on_submit():
+        old_name = team.name
+        try:
+            with database.atomic():
+                team.name = form.name.data
+                team.save()
+                accounts.set_team_leads(team, form.chosen_leads())
+        except IntegrityError:
+            team.name = old_name
+            form.name.errors.append(_("There is already a team with this name."))
+        else:
+            _audit("changed team %s (was %s), leads %s", team.name, old_name, form.leads.data)
+            flash(_("The changes to team %(name)s were saved.", name=team.name))
+            return redirect(url_for("admin.teams"))
+    if form.errors:
+        return _invalid("admin/team_form.html", form=form, team=team)
+    return render_template("admin/team_form.html", form=form, team=team)
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+@bp.route("/tokens")
+@roles_required("admin")
+def tokens():
+    rows = ApiToken.select().order_by(ApiToken.revoked_at.is_null(False), ApiToken.id.desc())
+    return render_template("admin/tokens.html", tokens=list(rows))
+
+
+@bp.route("/tokens/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_token():
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            token = accounts.create_token(form.name.data)
+        except accounts.AccountError as exc:
+            form.name.errors.append(exc.message)
+        else:
+            _audit("created API token %s", form.name.data)
+            # Kept in the session only until the next page shows it, so that reloading that
+            # page neither makes another token nor shows this one again.
+            session[NEW_TOKEN_KEY] = {"name": form.name.data, "token": token}
+            flash(_("API token %(name)s was created.", name=form.name.data))
+            return redirect(url_for("admin.token_created"))
+    if form.errors:
+        return _invalid("admin/token_form.html", form=form)
+    return render_template("admin/token_form.html", form=form)
+
+
+@bp.route("/tokens/created")
+@roles_required("admin")
+def token_created():
+    new = session.pop(NEW_TOKEN_KEY, None)
+    response = make_response(render_template("admin/token_created.html", new=new))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
+@roles_required("admin")
+def revoke_token(token_id: int):
+    """GET asks to confirm; POST revokes."""
+    token = ApiToken.get_or_none(ApiToken.id == token_id)
+    if token is None:
+        abort(404)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        if accounts.revoke_token(token.id):
+            _audit("revoked API token %s (%d)", token.name, token.id)
+            flash(_("API token %(name)s was revoked. Requests with it are now refused.",
+                    name=token.name))
+        else:
+            flash(_("API token %(name)s was already revoked.", name=token.name))
+        return redirect(url_for("admin.tokens"))
+    return render_template("admin/token_revoke.html", token=token, form=form)
