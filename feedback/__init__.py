@@ -30,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     app.config.update(
+        WTF_I18N_ENABLED=False,  # our forms carry their own translated messages
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session: a survey left open for hours still sends
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -91,8 +92,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies
-    # The survey form checks its own CSRF token, so that a stale one re-shows the form with
-    # the customer's answers instead of an error page that loses them.
+    # The survey form checks its own CSRF token (an HMAC of the invitation token, so customers
+    # need no session), and a bad one shows the form again with the answers kept.
     csrf.exempt(survey.bp)
 
     from . import cli

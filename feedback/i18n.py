@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, g, request, session
 from flask_login import current_user
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}  # parsed once, not per request
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 
@@ -21,8 +23,13 @@ def normalize_locale(value: str | None) -> str | None:
     return {"zh": "zh_CN", "en": "en"}.get(primary)
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     """An explicit switch, then the case's customer, then the user, then the browser."""
+    g.locale_code = _choose_locale()
+    return _LOCALES[g.locale_code]
+
+
+def _choose_locale() -> str:
     chosen = normalize_locale(request.args.get("lang"))
     if chosen:
         session["lang"] = chosen
@@ -54,4 +61,6 @@ def compile_catalogues() -> None:
 def current_locale() -> str:
     """The request's language as one of LANGUAGES' keys (Babel may say zh_Hans_CN)."""
     from flask_babel import get_locale
-    return normalize_locale(str(get_locale())) or current_app.config["DEFAULT_LOCALE"]
+    get_locale()  # runs select_locale once per request, which notes the code
+    return g.get("locale_code") or normalize_locale(str(get_locale())) \
+        or current_app.config["DEFAULT_LOCALE"]

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .db import database, utcnow
+from .db import Prepared, database, is_postgres, utcnow
 from .definitions import SurveyDefinition
 from .models import Answer, Case, Invitation, Response, SurveyVersion
 
@@ -89,17 +89,44 @@ def submit(invitation: Invitation, case: Case, version: SurveyVersion,
         **metric_columns(definition, answers))
     rows = answer_rows(definition, answers)
     with database.atomic():
-        claimed = (Invitation.update(status="answered", answered_at=now)
-                   .where(Invitation.id == invitation.id, Invitation.status == "pending",
-                          Invitation.expires_at > now)
-                   .execute())
-        if not claimed:
+        if not _CLAIM.execute(now, invitation.id, now).rowcount:
             fresh = Invitation.get_by_id(invitation.id)
             raise NotOpen(fresh.current_status(now))
-        response_id = Response.insert(**response_row).execute()
+        response_id = _insert_response(response_row)
         if rows:
-            Answer.insert_many([{**row, "response": response_id} for row in rows]).execute()
+            _insert_answers(response_id, rows)
     return response_id
+
+
+# The three statements of a submission, built once (see db.Prepared for why).
+_CLAIM = Prepared(lambda now, invitation_id, now_again: (
+    Invitation.update(status="answered", answered_at=now)
+    .where(Invitation.id == invitation_id, Invitation.status == "pending",
+           Invitation.expires_at > now_again)), arity=3)
+_RESPONSE_COLUMNS = ("invitation", "case", "survey", "survey_version", "source", "entered_by",
+                     "locale", "submitted_at", "day", "week", "month", "channel", "team",
+                     "agent", "category", "csat", "nps", "ces")
+_ANSWER_COLUMNS = ("response", "question_id", "value_int", "value_text", "expectation")
+
+
+def _insert_sql(model, columns: tuple[str, ...], returning: bool) -> str:
+    names = ", ".join(model._meta.fields[c].column_name for c in columns)
+    marks = ", ".join([database.param] * len(columns))
+    sql = f"INSERT INTO {model._meta.table_name} ({names}) VALUES ({marks})"
+    return sql + " RETURNING id" if returning else sql
+
+
+def _insert_response(row: dict) -> int:
+    postgres = is_postgres()
+    cursor = database.execute_sql(_insert_sql(Response, _RESPONSE_COLUMNS, postgres),
+                                  [row[c] for c in _RESPONSE_COLUMNS])
+    return cursor.fetchone()[0] if postgres else cursor.lastrowid
+
+
+def _insert_answers(response_id: int, rows: list[dict]) -> None:
+    values = [(response_id, r["question_id"], r["value_int"], r["value_text"], r["expectation"])
+              for r in rows]
+    database.cursor().executemany(_insert_sql(Answer, _ANSWER_COLUMNS, False), values)
 
 
 def stored_answers(definition: SurveyDefinition, response_id: int) -> dict[str, Any]:

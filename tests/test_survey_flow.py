@@ -134,13 +134,11 @@ def test_simultaneous_submissions_store_one_response(app, make_app, api_headers)
     client = app.test_client()
     path, html = open_survey(client, api_headers)
     token = csrf_from(html)
-    cookie = client.get_cookie("session")
     results = []
     barrier = threading.Barrier(6)
 
     def post():
-        c = app.test_client()
-        c.set_cookie("session", cookie.value)
+        c = app.test_client()  # no cookies needed: the form's token is all it takes
         barrier.wait()
         results.append(c.post(path, data={**GOOD, "csrf_token": token}).status_code)
 
@@ -154,8 +152,20 @@ def test_simultaneous_submissions_store_one_response(app, make_app, api_headers)
     assert counts(app)[0] == 1
 
 
-def test_csrf_is_required(app, client, api_headers):
+@pytest.mark.parametrize("token", [None, "forged", "0" * 64])
+def test_csrf_is_required_and_answers_are_kept(app, client, api_headers, token):
     path, _html = open_survey(client, api_headers)
-    reply = client.post(path, data=GOOD)
-    assert reply.status_code == 422
+    data = {**GOOD, "comment": "留着我"} | ({"csrf_token": token} if token else {})
+    reply = client.post(path, data=data)
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 422 and "留着我" in page
     assert counts(app) == (0, 0)
+    again = client.post(path, data={**data, "csrf_token": csrf_from(page)})
+    assert again.status_code == 302 and counts(app)[0] == 1
+
+
+def test_survey_pages_set_no_cookie(client, api_headers):
+    reply = new_case(client, api_headers)
+    page = client.get(survey_path(reply))
+    assert "Set-Cookie" not in page.headers
+    assert page.headers["Referrer-Policy"] == "same-origin"

@@ -3,43 +3,55 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import refresh
+from markupsafe import Markup
 
 from .. import responses
 from ..cases import TOKEN
+from ..db import Prepared
 from ..models import Case, Invitation, Response, Survey, SurveyVersion
 from ..i18n import current_locale
 from ..surveys import definition_of
-from .survey_forms import form_class, prefill
+from .survey_forms import form_class, prefill, survey_csrf_token
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
 
 
-def _load(token: str) -> tuple[Invitation, Case]:
+_BY_TOKEN = Prepared(lambda token: (
+    Invitation.select(Invitation, Case, Survey.id, Survey.current_version_id)
+    .join(Case).join(Survey, on=(Case.survey == Survey.id))
+    .where(Invitation.token == token).limit(1)), arity=1)
+
+
+def _load(token: str) -> tuple[Invitation, Case, int]:
+    """The invitation, its case and its survey's current version id, in one query."""
     if not TOKEN.match(token):
         abort(404)
-    invitation = (Invitation.select(Invitation, Case).join(Case)
-                  .where(Invitation.token == token).first())
+    invitation = _BY_TOKEN.first(token)
     if invitation is None:
         abort(404)
+    case = invitation.case
     # The case's customer locale comes before the browser's (an explicit switch before both).
-    g.locale_hint = invitation.case.customer_locale
-    refresh()
-    return invitation, invitation.case
+    g.locale_hint = case.customer_locale
+    return invitation, case, case.survey.current_version_id
 
 
-def _version_for(case: Case, version_id: str | None) -> SurveyVersion:
-    """The version the customer was shown (from the form), else the survey's current one."""
-    version = None
-    if version_id and version_id.isdigit():
-        version = SurveyVersion.get_or_none((SurveyVersion.id == int(version_id))
-                                            & (SurveyVersion.survey == case.survey_id))
-    if version is None:
-        survey = Survey.get_by_id(case.survey_id)
-        version = SurveyVersion.get_or_none(SurveyVersion.id == survey.current_version_id)
-    if version is None:
-        abort(404)
-    return version
+def _version(survey_id: int, current_id: int, shown_id: str | None) -> SurveyVersion:
+    """The version the customer was shown (sent back with the form), else the current one.
+
+    Versions never change once stored, so each is read once per process and application.
+    """
+    cache = current_app.extensions.setdefault("feedback.versions", {})
+    for candidate in (shown_id, current_id):
+        if candidate is None or not str(candidate).isdigit():
+            continue
+        version = cache.get(int(candidate))
+        if version is None:
+            version = SurveyVersion.get_or_none(SurveyVersion.id == int(candidate))
+            if version is not None:
+                cache[version.id] = version
+        if version is not None and version.survey_id == survey_id:
+            return version
+    abort(404)
 
 
 def _closed(status: str, definition=None):
@@ -50,17 +62,18 @@ def _closed(status: str, definition=None):
 
 @bp.route("/<token>", methods=["GET", "POST"])
 def answer(token: str):
-    invitation, case = _load(token)
-    version = _version_for(case, request.form.get("version") if request.method == "POST"
-                           else None)
+    invitation, case, current_id = _load(token)
+    version = _version(case.survey_id, current_id,
+                       request.form.get("version") if request.method == "POST" else None)
     definition = definition_of(version)
     status = invitation.current_status()
     if status != "pending":
         return _closed(status, definition)
     locale = current_locale()
     form_cls = form_class(definition, locale)
+    csrf = survey_csrf_token(current_app.config["SECRET_KEY"], token)
     if request.method == "POST":
-        form = form_cls()
+        form = form_cls(expected_csrf=csrf)
         if form.validate():
             try:
                 responses.submit(invitation, case, version, definition, form.answers,
@@ -70,15 +83,38 @@ def answer(token: str):
             return redirect(url_for("survey.thanks", token=token))
         return render_template("survey/form.html", form=form, definition=definition,
                                version=version, token=token, locale=locale), 422
-    form = form_cls(formdata=None, data=prefill(definition, request.args))
-    form.version.data = str(version.id)
-    return render_template("survey/form.html", form=form, definition=definition,
-                           version=version, token=token, locale=locale)
+    answers = prefill(definition, request.args)
+    return render_template("survey/form.html", form=None, definition=definition,
+                           version=version, token=token, locale=locale, survey_csrf=csrf,
+                           questions_html=_questions_html(form_cls, definition, locale, answers))
+
+
+FRAGMENT_CACHE_SIZE = 256
+
+
+def _questions_html(form_cls, definition, locale: str, answers: dict) -> Markup:
+    """The questions of an unanswered form, rendered once per version, language and prefill.
+
+    Rendering some fifty inputs through WTForms is most of a page view's time; the fragment
+    holds no token, session or personal data, so it is shared by every invitation.
+    """
+    key = (definition.checksum, locale,
+           tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in answers.items())))
+    cache = current_app.extensions.setdefault("feedback.question_fragments", {})
+    html = cache.get(key)
+    if html is None:
+        if len(cache) >= FRAGMENT_CACHE_SIZE:
+            cache.clear()
+        form = form_cls(formdata=None, data=answers)
+        html = Markup(render_template("survey/_questions.html", form=form,
+                                      definition=definition, locale=locale))
+        cache[key] = html
+    return html
 
 
 @bp.route("/<token>/thanks")
 def thanks(token: str):
-    invitation, case = _load(token)
+    invitation, _case, _current = _load(token)
     if invitation.status != "answered":
         return redirect(url_for("survey.answer", token=token))
     response = Response.get(Response.invitation == invitation)

@@ -8,6 +8,8 @@ must be answered only when it is shown.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 from typing import Any
 
@@ -32,12 +34,27 @@ def field_names(question: Question) -> list[str]:
     return [question.id]
 
 
+def survey_csrf_token(secret_key: str, invitation_token: str) -> str:
+    """The CSRF token of a survey form: an HMAC of the invitation's own secret token.
+
+    A forged request from another site cannot know it without knowing the invitation token, and
+    whoever knows that can answer the survey anyway; so the survey needs no session cookie.
+    """
+    return hmac.new(secret_key.encode(), b"survey-form:" + invitation_token.encode(),
+                    hashlib.sha256).hexdigest()
+
+
 class SurveyFormBase(FlaskForm):
+    class Meta:
+        csrf = False  # checked against survey_csrf_token instead of a session
+
     definition: SurveyDefinition
     version = HiddenField()
+    csrf_token = HiddenField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, expected_csrf: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.expected_csrf = expected_csrf
         self.question_errors: dict[str, list[str]] = {}
         self.answers: dict[str, Any] = {}
 
@@ -48,6 +65,11 @@ class SurveyFormBase(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        if not hmac.compare_digest(self.csrf_token.data or "", self.expected_csrf or "\0"):
+            self.csrf_token.errors = [_("The form was out of date. Your answers are kept: "
+                                        "please send it again.")]
+            valid = False
+        self.csrf_token.data = self.expected_csrf  # a page shown again carries the right one
         coerced: dict[str, Any] = {}
         errors: dict[str, list[str]] = {}
         for question in self.definition.questions:
