@@ -13,7 +13,7 @@ INSERT per POST). Then, with a thread pool of raw-socket HTTP clients, measures
   * survey submit    POST /s/<token>                (each invitation answered once)
 
 Before the timed submit phase every invitation's page is fetched once (untimed) for its session
-cookie and CSRF token, as the customer's browser would have. The four phases run interleaved,
+cookie (if any) and CSRF token, as the customer's browser would have. The four phases run interleaved,
 several rounds of each, so that other load on the machine weighs on both apps alike. Each phase
 stops after a number of requests or a time limit, whichever comes first. Prints a table and
 writes bench/results/latest.json. See bench/README.md.
@@ -257,14 +257,17 @@ def prepare_feedback(env: dict, total: int) -> list[str]:
 
 
 def open_forms(port: int, tokens: list[str], concurrency: int) -> list[tuple[str, str, str, str]]:
-    """(token, session cookie, csrf token, version) for each token, by fetching its page."""
+    """(token, session cookie or None, csrf token, version) for each token, from its page.
+
+    The survey sets no cookie (its CSRF token is derived from the invitation token); a cookie
+    is kept and sent back only if the page sets one."""
 
     def fetch(token):
         reply = send(port, build(port, "GET", f"/s/{token}"))
         page = reply.body.decode("utf-8", "replace")
         csrf, version = CSRF.search(page), VERSION.search(page)
         cookie = reply.cookie("session")
-        if reply.status != 200 or not (csrf and version and cookie):
+        if reply.status != 200 or not (csrf and version):
             raise SystemExit(f"GET /s/{token}: status {reply.status}, no form to answer")
         return token, cookie, csrf.group(1), version.group(1)
 
@@ -378,7 +381,8 @@ def main() -> int:
         def post(form):
             token, cookie, csrf, version = form
             data = urlencode({**ANSWERS, "csrf_token": csrf, "version": version}).encode()
-            return build(fp, "POST", f"/s/{token}", data, {"Cookie": f"session={cookie}"})
+            return build(fp, "POST", f"/s/{token}", data,
+                         {"Cookie": f"session={cookie}"} if cookie else {})
 
         posts = [post(f) for f in forms]
         page_requests = [build(fp, "GET", f"/s/{t}") for t in page_tokens]
