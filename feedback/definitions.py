@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -230,7 +231,7 @@ class SurveyDefinition:
                 "thanks": self.thanks.to_dict(),
                 "questions": [q.to_dict() for q in self.questions]}
 
-    @property
+    @cached_property
     def checksum(self) -> str:
         canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
