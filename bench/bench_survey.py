@@ -232,7 +232,7 @@ def prepare_feedback(env: dict, total: int) -> list[str]:
     os.environ.update({k: v for k, v in env.items() if k.startswith("FEEDBACK_")})
     sys.path.insert(0, str(ROOT))
     from feedback import create_app
-    from feedback.cases import CaseInput, register_case
+    from feedback.cases import CaseInput, InvitationPolicy, register_case
     from feedback.db import database, utcnow
     from feedback.surveys import current_version
 
@@ -249,8 +249,8 @@ def prepare_feedback(env: dict, total: int) -> list[str]:
                                      team="账务组", category="billing",
                                      customer_ref=f"bench-customer-{i}",
                                      customer_locale="zh_CN")
-                    registration = register_case(case, survey, app.config["INVITATION_DAYS"],
-                                                 app.config["THROTTLE_DAYS"])
+                    registration = register_case(case, survey,
+                                                 InvitationPolicy.from_config(app.config))
                     tokens.append(registration.invitation.token)
     app.extensions["feedback.db"].close_all()
     return tokens

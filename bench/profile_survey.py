@@ -82,7 +82,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     try:
         from feedback import create_app
-        from feedback.cases import CaseInput, register_case
+        from feedback.cases import CaseInput, InvitationPolicy, register_case
         from feedback.db import database, migrate, utcnow
         from feedback.surveys import current_version, sync
 
@@ -98,7 +98,7 @@ def main() -> int:
                                      resolved_at=utcnow() - timedelta(hours=1), channel="phone",
                                      agent="李娜", team="账务组", category="billing",
                                      customer_ref=f"profile-{i}", customer_locale="zh_CN")
-                    tokens.append(register_case(case, survey, 14, 30).invitation.token)
+                    tokens.append(register_case(case, survey, InvitationPolicy()).invitation.token)
         warm, pages, answered = tokens[:20], tokens[20:20 + 2 * n], tokens[20 + 2 * n:]
 
         def get(token):

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import peewee
 
-from .db import database, utcnow
+from .db import database, is_postgres, utcnow
 from .i18n import normalize_locale
+from .periods import periods
 from .models import CHANNELS, Case, Invitation, Survey, Team
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -50,21 +51,28 @@ def parse_case(data: Any, default_survey: str, tz: str, now: datetime | None = N
     if not isinstance(data, dict):
         raise InvalidInput({"body": ["must be a JSON object"]})
 
-    def text(key: str, value: Any, limit: int, required: bool = False) -> str | None:
+    def text(key: str, value: Any, limit: int, required: bool = False,
+             number: bool = False) -> str | None:
+        """A trimmed text; with ``number``, a whole number is taken as its digits (an id)."""
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 errors.setdefault(key, []).append("is required")
             return None
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            errors.setdefault(key, []).append("must be a string")
+        if isinstance(value, bool) or not isinstance(value, (str, int) if number else str):
+            errors.setdefault(key, []).append(
+                "must be a string or a whole number" if number else "must be a string")
             return None
         value = str(value).strip()
+        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+            # PostgreSQL refuses NUL in text; a lone surrogate is not UTF-8 at all
+            errors.setdefault(key, []).append("must not contain NUL or unpaired surrogates")
+            return None
         if len(value) > limit:
             errors.setdefault(key, []).append(f"must be at most {limit} characters")
             return None
         return value
 
-    case_ref = text("case_id", data.get("case_id"), 100, required=True)
+    case_ref = text("case_id", data.get("case_id"), 100, required=True, number=True)
     survey = text("survey", data.get("survey"), 64) or default_survey
     channel = text("channel", data.get("channel"), 16, required=True)
     if channel and channel not in CHANNELS:
@@ -83,18 +91,20 @@ def parse_case(data: Any, default_survey: str, tz: str, now: datetime | None = N
         reopened = False
     if not isinstance(reopened, bool):
         errors.setdefault("reopened", []).append("must be true or false")
-    customer = data.get("customer") or {}
+    customer = data.get("customer")
+    if customer is None:
+        customer = {}
     fields: dict[str, Any] = {}
     if not isinstance(customer, dict):
         errors.setdefault("customer", []).append("must be an object")
         customer = {}
-    fields["customer_ref"] = text("customer.id", customer.get("id"), 200)
+    fields["customer_ref"] = text("customer.id", customer.get("id"), 200, number=True)
     fields["customer_name"] = text("customer.name", customer.get("name"), 200)
     email = text("customer.email", customer.get("email"), 254)
     if email and not EMAIL.match(email):
         errors.setdefault("customer.email", []).append("is not an email address")
     fields["customer_email"] = email.lower() if email else None
-    fields["customer_phone"] = text("customer.phone", customer.get("phone"), 50)
+    fields["customer_phone"] = text("customer.phone", customer.get("phone"), 50, number=True)
     fields["customer_locale"] = normalize_locale(text("customer.locale", customer.get("locale"), 35))
     agent = text("agent", data.get("agent"), 100)
     team = text("team", data.get("team"), 100)
@@ -108,12 +118,14 @@ def parse_case(data: Any, default_survey: str, tz: str, now: datetime | None = N
 def parse_timestamp(value: str, tz: str) -> datetime | None:
     """ISO 8601 to naive UTC; a time without an offset is read in the site's time zone."""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
+        if value[-1:] in ("Z", "z"):  # RFC 3339 allows either
+            value = value[:-1] + "+00:00"
+        moment = datetime.fromisoformat(value.replace(" ", "T", 1))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(tz))
+        return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved across UTC
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(tz))
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -131,7 +143,19 @@ def new_token() -> str:
     return secrets.token_urlsafe(18)  # 24 characters, 144 bits
 
 
-def register_case(case_in: CaseInput, survey: Survey, invitation_days: int, throttle_days: int,
+@dataclass(frozen=True)
+class InvitationPolicy:
+    """How invitations are given: their lifetime, the throttle window, the site's time zone."""
+    invitation_days: int = 14
+    throttle_days: int = 30
+    timezone: str = "Asia/Shanghai"
+
+    @classmethod
+    def from_config(cls, config) -> InvitationPolicy:
+        return cls(config["INVITATION_DAYS"], config["THROTTLE_DAYS"], config["TIMEZONE"])
+
+
+def register_case(case_in: CaseInput, survey: Survey, policy: InvitationPolicy,
                   now: datetime | None = None) -> Registration:
     """Store a resolved case and give it one invitation, once, whatever is sent again.
 
@@ -143,14 +167,14 @@ def register_case(case_in: CaseInput, survey: Survey, invitation_days: int, thro
     for attempt in range(3):
         try:
             with database.atomic():
-                return _register(case_in, survey, invitation_days, throttle_days, now)
+                return _register(case_in, survey, policy, now)
         except peewee.IntegrityError:
             # the same case_id (or a token) stored at the same moment by another request
             if attempt == 2:
                 raise
 
 
-def _register(case_in: CaseInput, survey: Survey, invitation_days: int, throttle_days: int,
+def _register(case_in: CaseInput, survey: Survey, policy: InvitationPolicy,
               now: datetime) -> Registration:
     case = Case.get_or_none(Case.case_ref == case_in.case_ref)
     if case is not None:
@@ -163,18 +187,19 @@ def _register(case_in: CaseInput, survey: Survey, invitation_days: int, throttle
             case.save()
         elif case.reopened:
             case.reopened, case.resolved_at, case.updated_at = False, case_in.resolved_at, now
-            case.save()
             if invitation and invitation.status == "cancelled":
                 invitation.status = "pending"
-                invitation.expires_at = now + timedelta(days=invitation_days)
+                invitation.expires_at = now + timedelta(days=policy.invitation_days)
                 invitation.save()
+            elif invitation is None and case.suppressed_reason == REOPENED_FIRST:
+                # reopened before it was ever resolved: now it is, so it is invited as new
+                case.suppressed_reason = _throttle_reason(case_in, policy, now)
+                if case.suppressed_reason is None:
+                    invitation = _invite(case, policy, now)
+            case.save()
         return Registration(case, invitation, created=False)
 
-    reason = None
-    if case_in.reopened:
-        reason = "the case was reopened before a survey was sent"
-    elif _recently_invited(case_in, now - timedelta(days=throttle_days)):
-        reason = f"customer already invited to a survey within the last {throttle_days} days"
+    reason = REOPENED_FIRST if case_in.reopened else _throttle_reason(case_in, policy, now)
     team = Team.by_name(case_in.team) if case_in.team else None
     case = Case.create(
         case_ref=case_in.case_ref, survey=survey, channel=case_in.channel, agent=case_in.agent,
@@ -183,12 +208,41 @@ def _register(case_in: CaseInput, survey: Survey, invitation_days: int, throttle
         customer_name=case_in.customer_name, customer_email=case_in.customer_email,
         customer_phone=case_in.customer_phone, customer_locale=case_in.customer_locale,
         suppressed_reason=reason, created_at=now, updated_at=now)
-    invitation = None
-    if reason is None:
-        invitation = Invitation.create(case=case, token=new_token(), status="pending",
-                                       created_at=now,
-                                       expires_at=now + timedelta(days=invitation_days))
+    invitation = _invite(case, policy, now) if reason is None else None
     return Registration(case, invitation, created=True)
+
+
+REOPENED_FIRST = "the case was reopened before a survey was sent"
+
+
+def _throttle_reason(case_in: CaseInput, policy: InvitationPolicy, now: datetime) -> str | None:
+    """Why this customer gets no invitation now, or None."""
+    _lock_customer(case_in)
+    if _recently_invited(case_in, now - timedelta(days=policy.throttle_days)):
+        return (f"customer already invited to a survey within the last "
+                f"{policy.throttle_days} days")
+    return None
+
+
+def _invite(case: Case, policy: InvitationPolicy, now: datetime) -> Invitation:
+    sent = periods(now, policy.timezone)
+    return Invitation.create(case=case, token=new_token(), status="pending", created_at=now,
+                             expires_at=now + timedelta(days=policy.invitation_days),
+                             day=sent.day, week=sent.week, month=sent.month)
+
+
+def _lock_customer(case_in: CaseInput) -> None:
+    """Check and invite one customer at a time, until the transaction ends.
+
+    SQLite's BEGIN IMMEDIATE already serializes writers; on PostgreSQL two cases of the same
+    customer arriving together would otherwise both find no recent invitation.
+    """
+    if not is_postgres():
+        return
+    keys = sorted(f"customer {kind}: {value}" for kind, value in
+                  (("id", case_in.customer_ref), ("email", case_in.customer_email)) if value)
+    for key in keys:  # always in the same order, so that two requests cannot deadlock
+        database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
 
 
 def _recently_invited(case_in: CaseInput, since: datetime) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import accounts, definitions
-from .cases import InvalidInput, parse_case, register_case
+from .cases import InvalidInput, InvitationPolicy, parse_case, register_case
 from .db import LATEST_SCHEMA, database, migrate, schema_version
 from .models import ROLES, Team
 from .surveys import current_version, sync
@@ -114,12 +115,25 @@ CSV_COLUMNS = ("case_id", "survey", "resolved_at", "channel", "agent", "team", "
                "customer_locale")
 
 
+REOPENED = {"": False, "0": False, "false": False, "no": False,
+            "1": True, "true": True, "yes": True}
+
+
 def _row_to_case(row: dict) -> dict:
     data = {k: (row.get(k) or None) for k in CSV_COLUMNS if not k.startswith("customer_")}
-    data["reopened"] = (row.get("reopened") or "").strip().lower() in {"1", "true", "yes"}
+    # anything else stays text, which parse_case reports as not true or false
+    data["reopened"] = REOPENED.get((row.get("reopened") or "").strip().lower(),
+                                    row.get("reopened"))
     data["customer"] = {k[len("customer_"):]: row.get(k) or None
                         for k in CSV_COLUMNS if k.startswith("customer_")}
     return data
+
+
+def _rows(reader: csv.DictReader, file: Path):
+    try:
+        yield from reader
+    except csv.Error as exc:  # e.g. a value longer than the csv module takes
+        raise click.ClickException(f"{file}, line {reader.reader.line_num}: {exc}") from None
 
 
 @click.command("import-cases")
@@ -135,12 +149,13 @@ def import_cases(file: Path, skip_bad: bool):
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise click.ClickException(f"{file}: is not UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines())
+    # newline="": a quoted value keeps its line breaks, and only \r and \n end a line
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in ("case_id", "resolved_at", "channel") if c not in (reader.fieldnames or [])]
     if missing:
         raise click.ClickException(f"{file}, line 1: missing column(s) {', '.join(missing)}")
     parsed, problems, versions = [], [], {}
-    for row in reader:
+    for row in _rows(reader, file):
         line = reader.line_num
         try:
             case_in = parse_case(_row_to_case(row), config["DEFAULT_SURVEY"], config["TIMEZONE"])
@@ -161,10 +176,10 @@ def import_cases(file: Path, skip_bad: bool):
         raise click.ClickException(f"{len(problems)} problem(s); nothing imported. Fix the "
                                    "file, or give --skip-bad to import the good rows.")
     counts = {"new": 0, "known": 0, "suppressed": 0}
+    policy = InvitationPolicy.from_config(config)
     with click.progressbar(parsed, label="Importing cases", file=sys.stderr) as bar:
         for case_in in bar:
-            registration = register_case(case_in, versions[case_in.survey].survey,
-                                         config["INVITATION_DAYS"], config["THROTTLE_DAYS"])
+            registration = register_case(case_in, versions[case_in.survey].survey, policy)
             counts["new" if registration.created else "known"] += 1
             counts["suppressed"] += registration.created and registration.suppressed
     click.echo(f"Imported {counts['new']} new case(s); {counts['known']} known already; "

@@ -142,8 +142,11 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             status VARCHAR(16) NOT NULL,
             created_at {ts} NOT NULL,
             expires_at {ts} NOT NULL,
-            answered_at {ts})""",
-        "CREATE INDEX invitation_created_at ON invitation (created_at)",
+            answered_at {ts},
+            day DATE NOT NULL,
+            week DATE NOT NULL,
+            month DATE NOT NULL)""",
+        "CREATE INDEX invitation_day ON invitation (day, status)",
         """CREATE TABLE response (
             id {pk},
             invitation_id INTEGER UNIQUE REFERENCES invitation (id),
@@ -164,7 +167,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             csat SMALLINT,
             nps SMALLINT,
             ces SMALLINT)""",
-        "CREATE INDEX response_survey_day ON response (survey_id, day)",
+        # Covering indexes for the reports: filter by survey and period, read the scores.
+        "CREATE INDEX response_survey_day ON response (survey_id, day, csat, nps, ces)",
+        "CREATE INDEX response_survey_week ON response (survey_id, week, day, csat, nps, ces)",
         "CREATE INDEX response_case ON response (case_id)",
         """CREATE TABLE answer (
             id {pk},

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.security import generate_password_hash
 
 from . import accounts
-from .cases import CaseInput, register_case
+from .cases import CaseInput, InvitationPolicy, register_case
 from .db import database, utcnow
 from .models import Case, Team, User
 from .responses import NotOpen, submit
@@ -410,8 +410,8 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
     config = config or {}
     progress = progress or _plain_progress
     tz = config.get("TIMEZONE", "Asia/Shanghai")
-    invitation_days = config.get("INVITATION_DAYS", 14)
-    throttle_days = config.get("THROTTLE_DAYS", 30)
+    policy = InvitationPolicy.from_config(config)
+    throttle_days = policy.throttle_days
     versions = {slug: current_version(slug) for slug in ("post-case", "servqual")}
     if any(v is None for v in versions.values()) and config.get("SURVEYS_DIR"):
         sync(config["SURVEYS_DIR"])
@@ -451,16 +451,16 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
         with contextlib.closing(_in_transactions(bar)) as batch:
             for plan in batch:
                 version = versions[plan.case_in.survey]
-                registration = register_case(plan.case_in, version.survey, invitation_days,
-                                             throttle_days, now=plan.sent_at)
+                registration = register_case(plan.case_in, version.survey, policy,
+                                             now=plan.sent_at)
                 if plan.reopen:
                     reopened = replace(plan.case_in, reopened=True)
-                    registration = register_case(reopened, version.survey, invitation_days,
-                                                 throttle_days, now=plan.reopened_at)
+                    registration = register_case(reopened, version.survey, policy,
+                                                 now=plan.reopened_at)
                     if plan.reopen == "again":
                         again = replace(plan.case_in, resolved_at=plan.resolved_again_at)
-                        registration = register_case(again, version.survey, invitation_days,
-                                                     throttle_days, now=plan.resolved_again_at)
+                        registration = register_case(again, version.survey, policy,
+                                                     now=plan.resolved_again_at)
                 if registration.invitation is None:
                     suppressed += 1
                     continue

@@ -137,6 +137,10 @@ class Invitation(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     expires_at = pw.DateTimeField()
     answered_at = pw.DateTimeField(null=True)
+    # The local day, week (Monday) and month it was sent, for response rates by period.
+    day = pw.DateField()
+    week = pw.DateField()
+    month = pw.DateField()
 
     class Meta:
         table_name = "invitation"

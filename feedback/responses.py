@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from .db import Prepared, database, is_postgres, utcnow
 from .definitions import SurveyDefinition
+from .periods import periods
 from .models import Answer, Case, Invitation, Response, SurveyVersion
 
 METRIC_TYPES = ("csat", "nps", "ces")
@@ -20,20 +21,6 @@ class NotOpen(Exception):
     def __init__(self, status: str):
         super().__init__(status)
         self.status = status
-
-
-@dataclass(frozen=True)
-class Periods:
-    day: date
-    week: date
-    month: date
-
-
-def periods(moment_utc: datetime, tz: str) -> Periods:
-    """The day, week (its Monday) and month (its first day) of a UTC moment, in the site's zone."""
-    local = moment_utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz)).date()
-    return Periods(day=local, week=local - timedelta(days=local.weekday()),
-                   month=local.replace(day=1))
 
 
 def answer_rows(definition: SurveyDefinition, answers: dict[str, Any]) -> list[dict]:

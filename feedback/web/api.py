@@ -7,8 +7,9 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request
 
 from .. import accounts
-from ..cases import InvalidInput, describe, parse_case, register_case
+from ..cases import InvalidInput, InvitationPolicy, describe, parse_case, register_case
 from ..db import utcnow
+from ..definitions import SLUG
 from ..errors import AppError
 from ..models import ApiToken
 from ..surveys import current_version, definition_of
@@ -46,8 +47,7 @@ def post_case():
     version = current_version(case_in.survey)
     if version is None:
         raise AppError(404, f"no survey '{case_in.survey}'", {"survey": ["unknown survey"]})
-    registration = register_case(case_in, version.survey, config["INVITATION_DAYS"],
-                                 config["THROTTLE_DAYS"])
+    registration = register_case(case_in, version.survey, InvitationPolicy.from_config(config))
     return jsonify(describe(registration, config["BASE_URL"])), (
         201 if registration.created else 200)
 
@@ -55,7 +55,8 @@ def post_case():
 @bp.route("/surveys/<slug>")
 @token_required
 def get_survey(slug: str):
-    version = current_version(slug)
+    # a slug that no survey file can have is not looked up (PostgreSQL refuses NUL in text)
+    version = current_version(slug) if SLUG.match(slug) else None
     if version is None:
         raise AppError(404, f"no survey '{slug}'")
     definition = definition_of(version)

@@ -20,6 +20,16 @@ _ERROR = {
 }
 
 
+# Holds a character that str.strip() keeps (\s alone misses \x1c-\x1f and \x85 in some dialects)
+_NOT_BLANK = "[^\\s\\u001c-\\u001f\\u0085]"
+
+
+def _text(max_length: int, number: bool = False) -> dict:
+    """An optional text (null counts as left out); ``number``: an id may be a whole number."""
+    text = {"type": "string", "nullable": True, "maxLength": max_length}
+    return {"oneOf": [text, {"type": "integer"}]} if number else text
+
+
 def _error(description: str) -> dict:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -72,23 +82,32 @@ def openapi_document(base_url: str) -> dict:
                 "Error": _ERROR,
                 "Case": {
                     "type": "object", "required": ["case_id", "resolved_at", "channel"],
+                    "description": "Texts are trimmed of surrounding blanks (a blank optional "
+                                   "one counts as left out); none may contain a NUL character.",
                     "properties": {
-                        "case_id": {"type": "string", "minLength": 1, "maxLength": 100},
-                        "survey": {"type": "string", "description":
+                        "case_id": {"description": "Not blank; a whole number is taken as "
+                                                   "its digits.",
+                                    "oneOf": [{"type": "string", "minLength": 1,
+                                               "maxLength": 100, "pattern": _NOT_BLANK},
+                                              {"type": "integer"}]},
+                        "survey": {**_text(64), "description":
                                    "Survey slug; the site's default survey when left out."},
                         "resolved_at": {"type": "string", "format": "date-time", "description":
-                                        "ISO 8601; without an offset, the site's time zone."},
+                                        "ISO 8601; without an offset, the site's time zone. "
+                                        "From 0001-01-01 UTC to a day from now."},
                         "channel": {"type": "string", "enum": list(CHANNELS)},
-                        "agent": {"type": "string", "maxLength": 100},
-                        "team": {"type": "string", "maxLength": 100},
-                        "category": {"type": "string", "maxLength": 100},
-                        "reopened": {"type": "boolean", "default": False},
-                        "customer": {"type": "object", "properties": {
-                            "id": {"type": "string", "maxLength": 200},
-                            "name": {"type": "string", "maxLength": 200},
-                            "email": {"type": "string", "format": "email", "maxLength": 254},
-                            "phone": {"type": "string", "maxLength": 50},
-                            "locale": {"type": "string", "example": "zh-CN"},
+                        "agent": _text(100),
+                        "team": _text(100),
+                        "category": _text(100),
+                        "reopened": {"type": "boolean", "nullable": True, "default": False},
+                        "customer": {"type": "object", "nullable": True, "properties": {
+                            "id": _text(200, number=True),
+                            "name": _text(200),
+                            "email": {**_text(254), "description": "Blank counts as left out.",
+                                      "anyOf": [{"format": "email"}, {"pattern": "^\\s*$"}]},
+                            "phone": _text(50, number=True),
+                            "locale": {**_text(35), "example": "zh-CN", "description":
+                                       "zh-CN or en (any variant); others are ignored."},
                         }},
                     },
                 },

@@ -1,0 +1,21 @@
+"""The local day, week and month of a moment: the periods reports count by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Periods:
+    day: date
+    week: date  # its Monday
+    month: date  # its first day
+
+
+def periods(moment_utc: datetime, tz: str) -> Periods:
+    """The day, week and month of a naive-UTC moment, in the site's time zone."""
+    local = moment_utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz)).date()
+    return Periods(day=local, week=local - timedelta(days=local.weekday()),
+                   month=local.replace(day=1))
