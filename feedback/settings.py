@@ -56,6 +56,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("THROTTLE_DAYS", 30,
             "A customer (by id or email) surveyed within this many days is not invited again.",
             _positive_int),
+    Setting("MIN_SAMPLE", 30,
+            "A figure resting on fewer answers is greyed, labelled 'too few answers' and left "
+            "out of rankings.", _positive_int),
     Setting("SURVEYS_DIR", str(PROJECT_ROOT / "surveys"),
             "The folder of survey definition files (*.yaml)."),
     Setting("EXPORTS_DIR", str(PROJECT_ROOT / "exports"),

@@ -5,29 +5,59 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_login import current_user
 
-from .. import accounts
+from .. import accounts, reports
 from ..cases import InvalidInput, InvitationPolicy, describe, parse_case, register_case
 from ..db import utcnow
 from ..definitions import SLUG
 from ..errors import AppError
 from ..models import ApiToken
 from ..surveys import current_version, definition_of
+from .filters import FilterError, parse_filters
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+def _check_token() -> bool:
+    token = accounts.token_from_header(request.headers.get("Authorization"))
+    if token is None:
+        return False
+    now = utcnow()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.update(last_used_at=now).where(ApiToken.id == token.id).execute()
+    g.api_token = token
+    return True
+
+
 def token_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
-        token = accounts.token_from_header(request.headers.get("Authorization"))
-        if token is None:
+        if not _check_token():
             raise AppError(401, "a valid API token is required: Authorization: Bearer <token>")
-        now = utcnow()
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-            ApiToken.update(last_used_at=now).where(ApiToken.id == token.id).execute()
-        g.api_token = token
+        return view(*args, **kwargs)
+    return wrapped
+
+
+REPORT_ROLES = ("admin", "manager", "lead")
+
+
+def token_or_report_login(view):
+    """A valid API token, or a logged-in admin, manager or team lead (leads: their teams)."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.allowed_team_ids = None
+        if request.headers.get("Authorization"):
+            if not _check_token():
+                raise AppError(401, "a valid API token is required: Authorization: Bearer "
+                                    "<token>")
+        elif not current_user.is_authenticated:
+            raise AppError(401, "log in as a manager, or send Authorization: Bearer <token>")
+        elif current_user.role not in REPORT_ROLES:
+            raise AppError(403, "only managers, admins and team leads see reports")
+        elif current_user.role == "lead":
+            g.allowed_team_ids = tuple(current_user.led_team_ids())
         return view(*args, **kwargs)
     return wrapped
 
@@ -69,6 +99,21 @@ def get_survey(slug: str):
         })
     return jsonify({"slug": definition.slug, "version": version.version,
                     "title": definition.title.to_dict(), "questions": questions})
+
+
+@bp.route("/metrics")
+@token_or_report_login
+def get_metrics():
+    config = current_app.config
+    try:
+        filters = parse_filters(request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"],
+                                g.allowed_team_ids)
+    except FilterError as exc:
+        raise AppError(exc.status, "some parameters are not valid", exc.errors) from None
+    figures = reports.metrics(filters.slice, filters.group_by)
+    return jsonify({"survey": filters.survey, "from": filters.start.isoformat(),
+                    "to": filters.end.isoformat(), "group_by": filters.group_by,
+                    "min_sample": config["MIN_SAMPLE"], **figures})
 
 
 @bp.route("/openapi.json")

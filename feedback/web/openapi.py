@@ -7,6 +7,7 @@ strays from this document fails a test.
 from __future__ import annotations
 
 from ..models import CHANNELS
+from ..reports import GROUP_BY
 
 _TEXT = {"type": "object", "required": ["zh-CN", "en"],
          "properties": {"zh-CN": {"type": "string"}, "en": {"type": "string"}}}
@@ -28,6 +29,43 @@ def _text(max_length: int, number: bool = False) -> dict:
     """An optional text (null counts as left out); ``number``: an id may be a whole number."""
     text = {"type": "string", "nullable": True, "maxLength": max_length}
     return {"oneOf": [text, {"type": "integer"}]} if number else text
+
+
+_NUMBER = {"type": "number", "nullable": True}
+_ESTIMATE = {
+    "type": "object", "nullable": True, "required": ["value", "low", "high", "n"],
+    "description": "A figure with its 95% interval (low and high are null when n is too small "
+                   "for one) and the number of answers it rests on.",
+    "properties": {"value": {"type": "number"}, "low": _NUMBER, "high": _NUMBER,
+                   "n": {"type": "integer"}},
+}
+_FIGURES = {
+    "type": "object", "required": ["responses", "csat", "nps", "ces", "response_rate"],
+    "properties": {
+        "responses": {"type": "integer"},
+        "csat": {"$ref": "#/components/schemas/Estimate"},
+        "nps": {"nullable": True, "allOf": [{"$ref": "#/components/schemas/Estimate"}, {
+            "type": "object", "required": ["promoters", "passives", "detractors"],
+            "properties": {"promoters": {"type": "integer"}, "passives": {"type": "integer"},
+                           "detractors": {"type": "integer"}}}]},
+        "ces": {"nullable": True, "allOf": [{"$ref": "#/components/schemas/Estimate"}, {
+            "type": "object", "properties": {"low_effort": _NUMBER}}]},
+        "response_rate": {
+            "type": "object", "nullable": True, "required": ["value", "invited", "answered"],
+            "properties": {"value": {"type": "number"}, "invited": {"type": "integer"},
+                           "answered": {"type": "integer"}}},
+    },
+}
+
+
+_DATE_OR_EMPTY = {"oneOf": [{"type": "string", "format": "date"},
+                            {"type": "string", "maxLength": 0}]}
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    """An optional query parameter; an empty value counts as left out (as forms send it)."""
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": (description + " Empty: left out.").strip()}
 
 
 def _error(description: str) -> dict:
@@ -75,11 +113,58 @@ def openapi_document(base_url: str) -> dict:
                     "404": _error("Unknown survey."),
                 },
             }},
+            "/api/v1/metrics": {"get": {
+                "summary": "CSAT, NPS, CES and response rate for a period and slice.",
+                "description": "Periods count by the day a response was submitted, in the "
+                               "site's time zone; from and to are inclusive (default: the last "
+                               "28 days) and from must not come after to. Each figure has its 95% interval and the number of "
+                               "answers it rests on; a figure without answers is null. Also "
+                               "open to a logged-in manager or admin; a team lead sees only "
+                               "their teams.",
+                "parameters": [
+                    _query("survey", {"type": "string"}, "Survey slug (default: the site's)."),
+                    _query("from", _DATE_OR_EMPTY, "First day."),
+                    _query("to", _DATE_OR_EMPTY, "Last day."),
+                    _query("group_by", {"type": "string", "enum": ["", *GROUP_BY]},
+                           "Figures per group as well as overall."),
+                    _query("channel", {"type": "string", "enum": ["", *CHANNELS]}, ""),
+                    _query("team", {"type": "string"}, "Team name."),
+                    _query("agent", {"type": "string"}, ""),
+                    _query("category", {"type": "string"}, ""),
+                ],
+                "responses": {
+                    "200": {"description": "", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Metrics"}}}},
+                    "400": _error("Bad parameters, each named in errors."),
+                    "401": _error("Missing or wrong token."),
+                    "403": _error("Logged in without a role that sees reports."),
+                    "404": _error("Unknown survey or team."),
+                },
+            }},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "Error": _ERROR,
+                "Estimate": _ESTIMATE,
+                "Figures": _FIGURES,
+                "Metrics": {
+                    "type": "object",
+                    "required": ["survey", "from", "to", "group_by", "min_sample", "overall",
+                                 "groups"],
+                    "properties": {
+                        "survey": {"type": "string"},
+                        "from": {"type": "string", "format": "date"},
+                        "to": {"type": "string", "format": "date"},
+                        "group_by": {"type": "string", "nullable": True},
+                        "min_sample": {"type": "integer"},
+                        "overall": {"$ref": "#/components/schemas/Figures"},
+                        "groups": {"type": "array", "items": {"allOf": [
+                            {"$ref": "#/components/schemas/Figures"},
+                            {"type": "object", "required": ["key"], "properties": {
+                                "key": {"type": "string", "nullable": True}}}]}},
+                    },
+                },
                 "Case": {
                     "type": "object", "required": ["case_id", "resolved_at", "channel"],
                     "description": "Texts are trimmed of surrounding blanks (a blank optional "

@@ -1,0 +1,172 @@
+"""Named aggregate queries: one SQL GROUP BY per table of numbers, on SQLite and PostgreSQL.
+
+Responses carry their period (day, week, month in the site's time zone) and their slice
+(channel, team, agent, category) and the CSAT/NPS/CES scores as plain columns, so every query
+here reads one table through an index and never loops over rows in Python. ``figures`` turns a
+row of counts into the figures of ``stats``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import peewee as pw
+from peewee import fn
+
+from . import stats
+from .models import Case, Invitation, Response, Team
+
+GROUP_BY = ("channel", "team", "agent", "category", "week", "month", "day")
+TIME_GROUPS = ("week", "month", "day")
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Which responses a report counts: a survey, a period of local dates, optional filters."""
+    survey_id: int
+    start: date
+    end: date  # inclusive
+    channel: str | None = None
+    team_id: int | None = None
+    agent: str | None = None
+    category: str | None = None
+    source: str | None = None  # "link" or "callback"; None counts both
+    allowed_team_ids: tuple[int, ...] | None = None  # a team lead sees only their teams
+
+    def previous(self) -> Slice:
+        """The period of equal length just before this one, with the same filters."""
+        days = (self.end - self.start).days + 1
+        return replace(self, start=self.start - timedelta(days=days),
+                       end=self.start - timedelta(days=1))
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _response_conditions(s: Slice) -> list:
+    conditions = [Response.survey == s.survey_id, Response.day >= s.start, Response.day <= s.end,
+                  # redundant with the day range, but lets an index on week or month narrow
+                  Response.week >= _monday(s.start), Response.week <= _monday(s.end)]
+    for column, value in ((Response.channel, s.channel), (Response.team, s.team_id),
+                          (Response.agent, s.agent), (Response.category, s.category),
+                          (Response.source, s.source)):
+        if value is not None:
+            conditions.append(column == value)
+    if s.allowed_team_ids is not None:
+        conditions.append(Response.team.in_(list(s.allowed_team_ids) or [-1]))
+    return conditions
+
+
+def _count_if(condition) -> pw.Node:
+    return fn.SUM(pw.Case(None, [(condition, 1)], 0))
+
+
+def _response_group_column(group_by: str) -> pw.Field:
+    return {"channel": Response.channel, "team": Response.team, "agent": Response.agent,
+            "category": Response.category, "week": Response.week, "month": Response.month,
+            "day": Response.day}[group_by]
+
+
+SCORE_COLUMNS = ("responses", "csat_n", "csat_satisfied", "nps_n", "promoters", "passives",
+                 "detractors", "ces_n", "ces_sum", "ces_sum_sq", "ces_low_effort")
+
+
+def score_counts(s: Slice, group_by: str | None = None) -> list[dict]:
+    """Counts behind CSAT, NPS and CES, overall (one row, key None) or per group.
+
+    | key | responses | csat_n | csat_satisfied | nps_n | promoters | passives | detractors |
+    | ces_n | ces_sum | ces_sum_sq | ces_low_effort |
+    """
+    selected = [
+        fn.COUNT(Response.id).alias("responses"),
+        fn.COUNT(Response.csat).alias("csat_n"),
+        _count_if(Response.csat >= 4).alias("csat_satisfied"),
+        fn.COUNT(Response.nps).alias("nps_n"),
+        _count_if(Response.nps >= 9).alias("promoters"),
+        _count_if(Response.nps.between(7, 8)).alias("passives"),
+        _count_if(Response.nps <= 6).alias("detractors"),
+        fn.COUNT(Response.ces).alias("ces_n"),
+        fn.SUM(Response.ces).alias("ces_sum"),
+        fn.SUM(Response.ces * Response.ces).alias("ces_sum_sq"),
+        _count_if(Response.ces >= 5).alias("ces_low_effort"),
+    ]
+    query = Response.select(*selected).where(*_response_conditions(s))
+    if group_by:
+        column = _response_group_column(group_by)
+        query = (query.select_extend(column.alias("key")).group_by(column).order_by(column))
+    rows = list(query.dicts())
+    for row in rows:
+        row.setdefault("key", None)
+        for name in SCORE_COLUMNS:
+            row[name] = int(row[name] or 0)
+    return rows
+
+
+def invitation_counts(s: Slice, group_by: str | None = None) -> list[dict]:
+    """Invitations sent (not cancelled) in the period and how many were answered.
+
+    | key | invited | answered |
+    """
+    conditions = [Case.survey == s.survey_id, Invitation.day >= s.start, Invitation.day <= s.end,
+                  Invitation.status != "cancelled"]
+    for column, value in ((Case.channel, s.channel), (Case.team, s.team_id),
+                          (Case.agent, s.agent), (Case.category, s.category)):
+        if value is not None:
+            conditions.append(column == value)
+    if s.allowed_team_ids is not None:
+        conditions.append(Case.team.in_(list(s.allowed_team_ids) or [-1]))
+    query = (Invitation.select(fn.COUNT(Invitation.id).alias("invited"),
+                               _count_if(Invitation.status == "answered").alias("answered"))
+             .join(Case).where(*conditions))
+    if group_by:
+        column = {"channel": Case.channel, "team": Case.team, "agent": Case.agent,
+                  "category": Case.category, "week": Invitation.week,
+                  "month": Invitation.month, "day": Invitation.day}[group_by]
+        query = query.select_extend(column.alias("key")).group_by(column)
+    rows = list(query.dicts())
+    for row in rows:
+        row.setdefault("key", None)
+        row["invited"], row["answered"] = int(row["invited"] or 0), int(row["answered"] or 0)
+    return rows
+
+
+def figures(counts: dict | None, invitations: dict | None = None) -> dict:
+    """The figures of one row of counts, as the API and the dashboard show them."""
+    counts = counts or {name: 0 for name in SCORE_COLUMNS}
+    csat = stats.csat(counts["csat_satisfied"], counts["csat_n"])
+    nps = stats.nps(counts["promoters"], counts["passives"], counts["detractors"])
+    ces = stats.ces(counts["ces_n"], counts["ces_sum"], counts["ces_sum_sq"],
+                    counts["ces_low_effort"])
+    invitations = invitations or {"invited": 0, "answered": 0}
+    return {
+        "responses": counts["responses"],
+        "csat": csat.to_dict() if csat else None,
+        "nps": nps.to_dict() if nps else None,
+        "ces": ces.to_dict() if ces else None,
+        "response_rate": stats.response_rate(invitations["answered"], invitations["invited"]),
+    }
+
+
+def team_names(team_ids) -> dict[int, str]:
+    ids = [i for i in team_ids if i is not None]
+    if not ids:
+        return {}
+    return dict(Team.select(Team.id, Team.name).where(Team.id.in_(ids)).tuples())
+
+
+def metrics(s: Slice, group_by: str | None = None) -> dict:
+    """Overall figures and, with ``group_by``, the figures of each group (three queries)."""
+    overall = figures(next(iter(score_counts(s)), None), next(iter(invitation_counts(s)), None))
+    groups = []
+    if group_by:
+        invitations = {row["key"]: row for row in invitation_counts(s, group_by)}
+        scores = {row["key"]: row for row in score_counts(s, group_by)}
+        keys = sorted(set(scores) | set(invitations), key=lambda k: (k is None, str(k)))
+        names = team_names(keys) if group_by == "team" else {}
+        for key in keys:
+            label = names.get(key, key) if group_by == "team" else key
+            groups.append({"key": label.isoformat() if isinstance(label, date) else label,
+                           **figures(scores.get(key), invitations.get(key))})
+    return {"overall": overall, "groups": groups}

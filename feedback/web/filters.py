@@ -1,0 +1,107 @@
+"""The report filters of the dashboard and the metrics API, read from a query string."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ..models import CHANNELS, Survey, Team
+from ..reports import GROUP_BY, Slice
+
+PRESETS = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What was asked, as given (for links and forms), and the Slice it selects."""
+    survey: str
+    start: date
+    end: date
+    group_by: str | None
+    channel: str | None
+    team: str | None
+    agent: str | None
+    category: str | None
+    slice: Slice
+
+    def query(self, **changes) -> dict:
+        """The query-string parameters that select these filters (with some changed)."""
+        params = {"survey": self.survey, "from": self.start.isoformat(),
+                  "to": self.end.isoformat(), "group_by": self.group_by,
+                  "channel": self.channel, "team": self.team, "agent": self.agent,
+                  "category": self.category}
+        params.update(changes)
+        return {k: v for k, v in params.items() if v not in (None, "")}
+
+
+class FilterError(ValueError):
+    """Bad filters, each named; ``status`` is 404 when all that is wrong is an unknown name."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+        self.status = 404 if set(errors) <= {"survey", "team"} else 400
+
+
+def today(tz: str) -> date:
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+def parse_filters(args, default_survey: str, tz: str,
+                  allowed_team_ids: tuple[int, ...] | None = None) -> Filters:
+    """Read survey, from, to (or preset), group_by and the slice filters; FilterError names
+    every bad one. ``allowed_team_ids`` limits a team lead to their teams."""
+    errors: dict[str, list[str]] = {}
+    slug = (args.get("survey") or default_survey).strip()
+    survey = Survey.get_or_none(Survey.slug == slug)
+    if survey is None:
+        errors["survey"] = [f"unknown survey '{slug}'"]
+    end = start = None
+    preset = args.get("period")
+    if preset in PRESETS and not args.get("from") and not args.get("to"):
+        end = today(tz)
+        start = end - timedelta(days=PRESETS[preset] - 1)
+    else:
+        end = _date(args, "to", errors) or today(tz)
+        start = _date(args, "from", errors) or _days_before(end, 27)
+    if start and end and start > end and "from" not in errors and "to" not in errors:
+        errors["from"] = ["must not be after 'to'"]
+    group_by = args.get("group_by") or None
+    if group_by is not None and group_by not in GROUP_BY:
+        errors["group_by"] = [f"must be one of {', '.join(GROUP_BY)}"]
+    channel = args.get("channel") or None
+    if channel is not None and channel not in CHANNELS:
+        errors["channel"] = [f"must be one of {', '.join(CHANNELS)}"]
+    team_name = args.get("team") or None
+    team_id = None
+    if team_name is not None:
+        team = Team.get_or_none(Team.name == team_name)
+        if team is None:
+            errors["team"] = [f"unknown team '{team_name}'"]
+        else:
+            team_id = team.id
+    if errors:
+        raise FilterError(errors)
+    agent = args.get("agent") or None
+    category = args.get("category") or None
+    return Filters(
+        survey=slug, start=start, end=end, group_by=group_by, channel=channel, team=team_name,
+        agent=agent, category=category,
+        slice=Slice(survey_id=survey.id, start=start, end=end, channel=channel, team_id=team_id,
+                    agent=agent, category=category, allowed_team_ids=allowed_team_ids))
+
+
+def _days_before(day: date, days: int) -> date:
+    return day - timedelta(days=days) if day.toordinal() > days else date.min
+
+
+def _date(args, name: str, errors: dict) -> date | None:
+    raw = args.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = ["must be a date like 2026-11-01"]
+        return None

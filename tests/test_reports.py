@@ -1,0 +1,208 @@
+"""Reports: the SQL aggregates and /api/v1/metrics against the same figures worked in Python."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from feedback import reports, responses, stats
+from feedback.cases import CaseInput, InvitationPolicy, register_case
+from feedback.db import database
+from feedback.models import Survey
+from feedback.surveys import current_version, definition_of
+from support import login
+
+START = date(2026, 9, 1)
+TEAMS = ("账务组", "技术支持", "售后服务")
+CHANNELS = ("phone", "chat", "email")
+
+
+def make_answers(rng: random.Random) -> dict:
+    csat = rng.choice([1, 2, 3, 4, 4, 5, 5, 5])
+    answers = {"resolved": "yes" if csat >= 3 else "no", "csat": csat,
+               "nps": min(10, max(0, csat * 2 + rng.choice([-1, 0, 1]))),
+               "ces": rng.choice([None, 2, 4, 5, 6, 7])}
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+@pytest.fixture
+def scored(app):
+    """120 answered and 40 unanswered invitations over 8 weeks, 3 teams, 3 channels.
+
+    Returns the list of what was stored, for the tests to work the figures out in Python.
+    """
+    rng = random.Random(11)
+    policy = InvitationPolicy()
+    stored = []
+    with app.app_context(), database.connection_context(), database.atomic():
+        version = current_version("post-case")
+        definition = definition_of(version)
+        for i in range(160):
+            day = START + timedelta(days=rng.randrange(56))
+            sent = datetime(day.year, day.month, day.day, 2, 0)  # 10:00 in Shanghai
+            case_in = CaseInput(case_ref=f"R-{i}", survey="post-case", resolved_at=sent,
+                                channel=CHANNELS[i % 3], team=TEAMS[i % 3 if i % 7 else 0],
+                                agent=f"agent-{i % 5}", category="billing",
+                                customer_ref=f"c-{i}")
+            registration = register_case(case_in, version.survey, policy, now=sent)
+            if i >= 120:
+                stored.append({"answered": False, "day": day, **vars_of(case_in)})
+                continue
+            answers = make_answers(rng)
+            responses.submit(registration.invitation, registration.case, version, definition,
+                             answers, locale="zh_CN", tz="Asia/Shanghai",
+                             now=sent + timedelta(hours=1))
+            stored.append({"answered": True, "day": day, **vars_of(case_in), **answers})
+    return stored
+
+
+def vars_of(case_in: CaseInput) -> dict:
+    return {"channel": case_in.channel, "team": case_in.team, "agent": case_in.agent}
+
+
+def expected(rows: list[dict]) -> dict:
+    """The figures worked out in Python from what was stored."""
+    answered = [r for r in rows if r["answered"]]
+    csat = [r["csat"] for r in answered]
+    nps = [r["nps"] for r in answered]
+    ces = [r["ces"] for r in answered if "ces" in r]
+    return {
+        "responses": len(answered),
+        "csat": stats.csat(sum(c >= 4 for c in csat), len(csat)),
+        "nps": stats.nps(sum(n >= 9 for n in nps), sum(7 <= n <= 8 for n in nps),
+                         sum(n <= 6 for n in nps)),
+        "ces": stats.ces(len(ces), sum(ces), sum(c * c for c in ces), sum(c >= 5 for c in ces)),
+        "invited": len(rows), "answered": len(answered),
+    }
+
+
+def check(figures: dict, want: dict) -> None:
+    assert figures["responses"] == want["responses"]
+    for name in ("csat", "nps", "ces"):
+        assert figures[name] == pytest.approx(want[name].to_dict()), name
+    assert figures["response_rate"]["invited"] == want["invited"]
+    assert figures["response_rate"]["answered"] == want["answered"]
+
+
+def whole_period(db) -> reports.Slice:
+    survey = Survey.get(Survey.slug == "post-case")
+    return reports.Slice(survey_id=survey.id, start=START, end=START + timedelta(days=60))
+
+
+def test_overall_figures_match_python(scored, db):
+    check(reports.metrics(whole_period(db))["overall"], expected(scored))
+
+
+@pytest.mark.parametrize("group_by,key_of", [
+    ("channel", lambda r: r["channel"]),
+    ("team", lambda r: r["team"]),
+    ("agent", lambda r: r["agent"]),
+    ("week", lambda r: (r["day"] - timedelta(days=r["day"].weekday())).isoformat()),
+    ("month", lambda r: r["day"].replace(day=1).isoformat()),
+])
+def test_groups_match_python(scored, db, group_by, key_of):
+    result = reports.metrics(whole_period(db), group_by)
+    groups = {g["key"]: g for g in result["groups"]}
+    keys = {key_of(r) for r in scored}
+    assert set(groups) == keys
+    for key in keys:
+        check(groups[key], expected([r for r in scored if key_of(r) == key]))
+
+
+def test_filters_narrow_the_slice(scored, db):
+    base = whole_period(db)
+    only = reports.metrics(reports.Slice(**{**vars(base), "channel": "chat"}))["overall"]
+    check(only, expected([r for r in scored if r["channel"] == "chat"]))
+    short = reports.Slice(**{**vars(base), "end": START + timedelta(days=13)})
+    check(reports.metrics(short)["overall"],
+          expected([r for r in scored if r["day"] <= START + timedelta(days=13)]))
+
+
+def test_no_answers_give_null_figures(db, app):
+    survey = Survey.get(Survey.slug == "post-case")
+    figures = reports.metrics(reports.Slice(survey.id, START, START))["overall"]
+    assert figures == {"responses": 0, "csat": None, "nps": None, "ces": None,
+                       "response_rate": None}
+
+
+def test_reports_run_a_fixed_number_of_queries(scored, db):
+    """One GROUP BY per table of numbers, whatever the number of groups (no N+1)."""
+    executed = []
+    period = whole_period(db)
+    original = database.obj.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        executed.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    database.obj.execute_sql = counting
+    try:
+        reports.metrics(period, "agent")
+        agents = len(executed)
+        executed.clear()
+        reports.metrics(period, "week")
+    finally:
+        database.obj.execute_sql = original
+    assert agents == 4 and len(executed) == 4  # 2 overall + 2 grouped
+
+
+# --- the API ------------------------------------------------------------------------------
+
+def test_metrics_api_agrees_with_the_reports(scored, client, api_headers):
+    reply = client.get(f"/api/v1/metrics?survey=post-case&from={START}&to="
+                       f"{START + timedelta(days=60)}&group_by=team", headers=api_headers)
+    body = reply.get_json()
+    assert reply.status_code == 200
+    assert body["survey"] == "post-case" and body["group_by"] == "team"
+    check(body["overall"], expected(scored))
+    assert {g["key"] for g in body["groups"]} == set(TEAMS)
+    billing = next(g for g in body["groups"] if g["key"] == "账务组")
+    check(billing, expected([r for r in scored if r["team"] == "账务组"]))
+    assert set(body["overall"]["nps"]) >= {"value", "low", "high", "n", "promoters",
+                                          "passives", "detractors"}
+
+
+def test_metrics_api_filters(scored, client, api_headers):
+    reply = client.get(f"/api/v1/metrics?from={START}&to={START + timedelta(days=60)}"
+                       "&channel=chat&team=技术支持", headers=api_headers)
+    want = expected([r for r in scored if r["channel"] == "chat" and r["team"] == "技术支持"])
+    assert 0 < want["responses"] < 120
+    check(reply.get_json()["overall"], want)
+
+
+@pytest.mark.parametrize("query,fields", [
+    ("from=2026-13-01", {"from"}),
+    ("from=2026-10-02&to=2026-10-01", {"from"}),
+    ("group_by=colour&channel=fax", {"group_by", "channel"}),
+    ("survey=nope&team=nobody&channel=fax", {"survey", "team", "channel"}),
+])
+def test_metrics_api_names_every_bad_parameter(client, api_headers, query, fields):
+    reply = client.get(f"/api/v1/metrics?{query}", headers=api_headers)
+    assert reply.status_code == 400
+    assert set(reply.get_json()["errors"]) == fields
+
+
+def test_unknown_survey_or_team_is_404(client, api_headers):
+    reply = client.get("/api/v1/metrics?survey=nope&team=nobody", headers=api_headers)
+    assert reply.status_code == 404 and set(reply.get_json()["errors"]) == {"survey", "team"}
+
+
+def test_metrics_api_access(app, client, users, scored):
+    assert client.get("/api/v1/metrics").status_code == 401
+    assert client.get("/api/v1/metrics",
+                      headers={"Authorization": "Bearer wrong"}).status_code == 401
+    staff = app.test_client()
+    login(staff, "staff")
+    assert staff.get("/api/v1/metrics").status_code == 403
+    manager = app.test_client()
+    login(manager, "manager")
+    assert manager.get(f"/api/v1/metrics?from={START}&to=2026-11-30").get_json()[
+        "overall"]["responses"] == 120
+
+
+def test_a_team_lead_sees_only_their_teams(app, client, users, scored):
+    login(client, "lead")  # leads team Billing, which has no responses here
+    body = client.get(f"/api/v1/metrics?from={START}&to=2026-11-30&group_by=team").get_json()
+    assert body["overall"]["responses"] == 0 and body["groups"] == []
