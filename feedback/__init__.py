@@ -83,11 +83,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def merge_query(args: dict, **changes) -> str:
         return urlencode({**args, **changes})
 
+    from .web.labels import GLOBALS as LABELS
     from .web.survey_forms import condition_hint
     app.jinja_env.globals["condition_hint"] = condition_hint
+    app.jinja_env.globals.update(LABELS)
 
-    from .web import admin, api, auth, survey
+    from .web import admin, api, auth, manage, survey
     app.register_blueprint(auth.bp)
+    app.register_blueprint(manage.bp)
     app.register_blueprint(survey.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)

@@ -15,7 +15,7 @@ import peewee as pw
 from peewee import fn
 
 from . import stats
-from .models import Case, Invitation, Response, Team
+from .models import Answer, Case, Invitation, Response, Team
 
 GROUP_BY = ("channel", "team", "agent", "category", "week", "month", "day")
 TIME_GROUPS = ("week", "month", "day")
@@ -37,6 +37,8 @@ class Slice:
     def previous(self) -> Slice:
         """The period of equal length just before this one, with the same filters."""
         days = (self.end - self.start).days + 1
+        if self.start.toordinal() <= days:  # nothing can lie before the year 1
+            return replace(self, start=date.min, end=date.min)
         return replace(self, start=self.start - timedelta(days=days),
                        end=self.start - timedelta(days=1))
 
@@ -170,3 +172,57 @@ def metrics(s: Slice, group_by: str | None = None) -> dict:
             groups.append({"key": label.isoformat() if isinstance(label, date) else label,
                            **figures(scores.get(key), invitations.get(key))})
     return {"overall": overall, "groups": groups}
+
+
+def servqual_sums(s: Slice) -> list[dict]:
+    """Per servqual question: answers and the sums of the gaps (perception - expectation).
+
+    | question_id | n | gap_sum | gap_sum_sq |
+    """
+    gap = Answer.value_int - Answer.expectation
+    query = (Answer.select(Answer.question_id, fn.COUNT(Answer.id).alias("n"),
+                           fn.SUM(gap).alias("gap_sum"), fn.SUM(gap * gap).alias("gap_sum_sq"))
+             .join(Response)
+             .where(Answer.expectation.is_null(False), *_response_conditions(s))
+             .group_by(Answer.question_id))
+    return [{**row, "n": int(row["n"]), "gap_sum": int(row["gap_sum"] or 0),
+             "gap_sum_sq": int(row["gap_sum_sq"] or 0)} for row in query.dicts()]
+
+
+COMMENT_BANDS = ("all", "detractors", "passives", "promoters")
+
+
+def comments(s: Slice, question_ids: list[str], band: str = "all", limit: int = 12) -> list[dict]:
+    """The latest comments (answers to the given text questions), detractors first.
+
+    | submitted_at | csat | nps | channel | team_id | agent | question_id | text |
+    """
+    if not question_ids:
+        return []
+    conditions = [Answer.question_id.in_(question_ids), Answer.value_text.is_null(False),
+                  *_response_conditions(s)]
+    if band == "detractors":
+        conditions.append(Response.nps <= 6)
+    elif band == "passives":
+        conditions.append(Response.nps.between(7, 8))
+    elif band == "promoters":
+        conditions.append(Response.nps >= 9)
+    detractor_first = pw.Case(None, [(Response.nps <= 6, 0)], 1)
+    query = (Answer.select(Response.submitted_at, Response.csat, Response.nps, Response.channel,
+                           Response.team, Response.agent, Answer.question_id,
+                           Answer.value_text.alias("text"))
+             .join(Response).where(*conditions)
+             .order_by(detractor_first, Response.submitted_at.desc(), Answer.id)
+             .limit(limit))
+    return list(query.dicts())
+
+
+def data_stamp(survey_id: int) -> tuple:
+    """Changes whenever a response or an invitation is added or answered: a cache key part."""
+    responses = (Response.select(fn.COUNT(Response.id), fn.MAX(Response.id))
+                 .where(Response.survey == survey_id).tuples().first())
+    invitations = (Invitation.select(fn.COUNT(Invitation.id), fn.MAX(Invitation.id),
+                                     fn.MAX(Invitation.answered_at),
+                                     _count_if(Invitation.status == "cancelled"))
+                   .tuples().first())
+    return responses + invitations

@@ -61,6 +61,8 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def home_for(user) -> str:
+    if user.role in ("manager", "lead"):
+        return url_for("manage.index")
     return url_for("admin.index") if user.role == "admin" else url_for("auth.home")
 
 

@@ -59,7 +59,7 @@ def parse_filters(args, default_survey: str, tz: str,
         errors["survey"] = [f"unknown survey '{slug}'"]
     end = start = None
     preset = args.get("period")
-    if preset in PRESETS and not args.get("from") and not args.get("to"):
+    if preset in PRESETS:  # a chosen preset wins over the dates the form also sends
         end = today(tz)
         start = end - timedelta(days=PRESETS[preset] - 1)
     else:

@@ -1,0 +1,27 @@
+"""Names of things as pages show them, in the page's language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+METRICS = {"csat": _l("CSAT"), "nps": _l("NPS"), "ces": _l("CES (effort)"),
+           "response_rate": _l("Response rate"), "responses": _l("Answers")}
+GROUPS = {"channel": _l("channel"), "team": _l("team"), "agent": _l("agent"),
+          "category": _l("category"), "week": _l("week"), "month": _l("month"),
+          "day": _l("day")}
+CHANNELS = {"phone": _l("Phone"), "chat": _l("Online chat"), "email": _l("Email"),
+            "social": _l("Social media"), "onsite": _l("On site")}
+DIMENSIONS = {"reliability": _l("Reliability"), "responsiveness": _l("Responsiveness"),
+              "assurance": _l("Assurance"), "empathy": _l("Empathy"),
+              "tangibles": _l("Tangibles")}
+BANDS = {"all": _l("All"), "detractors": _l("Detractors (0–6)"),
+         "passives": _l("Passives (7–8)"), "promoters": _l("Promoters (9–10)")}
+
+
+def _lookup(table):
+    return lambda key: str(table.get(key, key if key is not None else "–"))
+
+
+GLOBALS = {"metric_label": _lookup(METRICS), "group_label": _lookup(GROUPS),
+           "channel_label": _lookup(CHANNELS), "dimension_label": _lookup(DIMENSIONS),
+           "band_label": _lookup(BANDS)}

@@ -1,0 +1,120 @@
+"""The dashboard: who may see it, what it shows, and that it runs a fixed number of queries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from feedback import dashboard, reports
+from feedback.db import database
+from support import login
+from test_reports import START, expected, scored  # noqa: F401  (the data set)
+
+PERIOD = f"from={START}&to=2026-10-31"
+
+
+@pytest.fixture
+def manager(app, users):
+    client = app.test_client()
+    login(client, "manager")
+    return client
+
+
+@pytest.mark.parametrize("role,status", [("manager", 200), ("admin", 200), ("lead", 200),
+                                         ("staff", 403)])
+def test_who_sees_the_dashboard(app, users, role, status):
+    client = app.test_client()
+    assert client.get("/manage/").status_code == 302
+    login(client, role)
+    assert client.get("/manage/").status_code == status
+
+
+def test_tiles_show_the_same_figures_as_the_api(manager, scored, api_headers):  # noqa: F811
+    page = manager.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
+    api = manager.get(f"/api/v1/metrics?{PERIOD}").get_json()["overall"]
+    want = expected(scored)
+    assert api["responses"] == want["responses"] == 120
+    assert f"{api['csat']['value']:.1f}%" in page
+    assert f"[{api['csat']['low']:.1f}, {api['csat']['high']:.1f}]" in page
+    assert f"{api['nps']['value']:.1f}" in page and f"n={api['nps']['n']}" in page
+    assert "How these figures are worked out" in page
+
+
+def test_filters_live_in_the_url_and_narrow_the_figures(manager, scored):  # noqa: F811
+    page = manager.get(f"/manage/?{PERIOD}&channel=chat&lang=en").get_data(as_text=True)
+    chat = expected([r for r in scored if r["channel"] == "chat"])
+    assert re.search(r'<option value="chat" selected>', page)
+    assert f"{chat['csat'].value:.1f}%" in page
+
+
+def test_bad_filters_are_named_beside_their_field(manager):
+    reply = manager.get("/manage/?from=2026-13-01&lang=en")
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400
+    assert 'id="f-from-error"' in page and 'aria-invalid="true"' in page
+
+
+def test_too_few_answers_are_greyed_and_left_out_of_the_ranking(manager, scored):  # noqa: F811
+    page = manager.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
+    # 120 answers over 5 agents: about 24 each, under the minimum sample of 30
+    assert "too few answers" in page and "Too few answers to rank:" in page
+
+
+def test_agents_are_ordered_by_the_lower_bound(app, scored):  # noqa: F811
+    with app.app_context(), database.connection_context():
+        from feedback.models import Survey
+        survey = Survey.get(Survey.slug == "post-case")
+        s = reports.Slice(survey.id, START, START.replace(month=10, day=31))
+        ranked, too_few = dashboard.agent_ranking(s, min_sample=10)
+    lows = [row.csat.low for row in ranked]
+    assert lows == sorted(lows, reverse=True) and ranked and not too_few
+
+
+def test_a_team_lead_sees_only_their_team(app, users, scored):  # noqa: F811
+    client = app.test_client()
+    login(client, "lead")
+    page = client.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
+    assert "技术支持" not in page  # the lead leads Billing only
+
+
+def test_comments_detractors_first_and_filtered(app, manager, scored):  # noqa: F811
+    with app.app_context(), database.connection_context():
+        from feedback.models import Answer, Response
+        response = Response.select().where(Response.nps <= 6).first()
+        Answer.create(response=response, question_id="comment", value_text="太慢了 <script>")
+        happy = Response.select().where(Response.nps >= 9).first()
+        Answer.create(response=happy, question_id="comment", value_text="very good")
+    page = manager.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
+    assert page.index("太慢了") < page.index("very good")
+    assert "&lt;script&gt;" in page and "<script>" not in page.split("太慢了")[1][:20]
+    only = manager.get(f"/manage/?{PERIOD}&comments=promoters&lang=en").get_data(as_text=True)
+    assert "very good" in only and "太慢了" not in only
+
+
+def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):  # noqa: F811
+    """No N+1: the same number of queries for 3 teams as for 30."""
+    def count_queries(url):
+        executed = []
+        original = database.obj.execute_sql
+
+        def counting(sql, params=None, *args, **kwargs):
+            executed.append(sql)
+            return original(sql, params, *args, **kwargs)
+
+        database.obj.execute_sql = counting
+        try:
+            assert manager.get(url).status_code == 200
+        finally:
+            database.obj.execute_sql = original
+        return len(executed)
+
+    before = count_queries(f"/manage/?{PERIOD}")
+    with app.app_context(), database.connection_context():
+        from feedback.models import Response, Team
+        for i in range(27):
+            team = Team.create(name=f"extra-{i}")
+            Response.update(team=team).where(Response.id == i + 1).execute()
+    after = count_queries(f"/manage/?{PERIOD}")
+    assert before == after
+    assert before <= 25
