@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import (Blueprint, Response, abort, current_app, render_template, request,
+                   stream_with_context)
 from flask_login import current_user
 
-from .. import dashboard, reports
+from .. import dashboard, exports, reports
 from ..errors import AppError
 from ..i18n import current_locale
-from ..models import CHANNELS, Survey, Team
+from ..models import CHANNELS, Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from .auth import roles_required
 from .filters import PRESETS, FilterError, parse_filters
@@ -70,3 +68,29 @@ def index():
         comments=comments, band=band, bands=reports.COMMENT_BANDS,
         team_names=reports.team_names({c["team"] for c in comments}), min_sample=min_sample,
         definition=definition, locale=current_locale())
+
+
+def _definitions(slug: str) -> list:
+    """Every version of a survey, newest first (an export has a column for every question)."""
+    versions = (SurveyVersion.select().join(Survey).where(Survey.slug == slug)
+                .order_by(SurveyVersion.version.desc()))
+    return [definition_of(v) for v in versions]
+
+
+@bp.route("/export/responses.<fmt>")
+@roles_required(*REPORT_ROLES)
+def export_responses(fmt: str):
+    """Every response of the period and slice, one row each, one column per question."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters, _errors = current_filters()
+    rows = exports.response_rows(filters.slice, _definitions(filters.survey),
+                                 current_app.config["TIMEZONE"])
+    name = exports.export_name("responses", filters.slice, filters.survey, fmt)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        return Response(stream_with_context(exports.csv_stream(rows)), headers=headers,
+                        mimetype="text/csv; charset=utf-8")
+    return Response(exports.file_chunks(exports.xlsx_file(rows)), headers=headers,
+                    mimetype="application/vnd.openxmlformats-officedocument."
+                             "spreadsheetml.sheet")

@@ -1,0 +1,143 @@
+"""Files for people: raw responses as CSV or XLSX, streamed; safe against formula injection.
+
+Rows are read in batches by keyset (id > last), with one query for a batch's answers, so a
+million responses never sit in memory and no query runs per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from .definitions import SurveyDefinition
+from .models import Answer, Case, Response, SurveyVersion, Team
+from .reports import Slice, _response_conditions
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BATCH = 2000
+CASE_COLUMNS = ("response_id", "submitted_at", "case_id", "channel", "team", "agent",
+                "category", "source", "locale", "survey_version")
+
+
+def safe_cell(value):
+    """A value a spreadsheet will show as text, never run: text starting like a formula gets a
+    leading apostrophe. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def question_columns(definitions: Iterable[SurveyDefinition]) -> list[tuple[str, str, str]]:
+    """(column name, question id, part) for every question of every version, newest first.
+
+    A servqual question has two columns (expectation and perception); a question removed in a
+    later version keeps its column, so old answers stay in the export.
+    """
+    columns, seen = [], set()
+    for definition in definitions:
+        for q in definition.questions:
+            parts = ("expectation", "perception") if q.type == "servqual" else ("",)
+            for part in parts:
+                name = f"{q.id}_{part}" if part else q.id
+                if name not in seen:
+                    seen.add(name)
+                    columns.append((name, q.id, part))
+    return columns
+
+
+def response_rows(s: Slice, definitions: list[SurveyDefinition],
+                  tz: str) -> Iterator[list]:
+    """The header, then one list of cells per response of the slice, oldest first."""
+    columns = question_columns(definitions)
+    yield [*CASE_COLUMNS, *(name for name, _q, _p in columns)]
+    zone = ZoneInfo(tz)
+    teams = dict(Team.select(Team.id, Team.name).tuples())
+    versions = dict(SurveyVersion.select(SurveyVersion.id, SurveyVersion.version).tuples())
+    last_id = 0
+    while True:
+        batch = list(Response.select(Response.id, Response.submitted_at, Case.case_ref,
+                                     Response.channel, Response.team, Response.agent,
+                                     Response.category, Response.source, Response.locale,
+                                     Response.survey_version)
+                     .join(Case).where(Response.id > last_id, *_response_conditions(s))
+                     .order_by(Response.id).limit(BATCH).tuples())
+        if not batch:
+            return
+        last_id = batch[-1][0]
+        answers: dict[int, dict[str, list]] = {}
+        for response_id, question_id, value_int, value_text, expectation in (
+                Answer.select(Answer.response, Answer.question_id, Answer.value_int,
+                              Answer.value_text, Answer.expectation)
+                .where(Answer.response.in_([row[0] for row in batch]))
+                .order_by(Answer.id).tuples()):
+            cells = answers.setdefault(response_id, {})
+            if expectation is not None:
+                cells[f"{question_id}_expectation"] = [expectation]
+                cells[f"{question_id}_perception"] = [value_int]
+            else:
+                cells.setdefault(question_id, []).append(
+                    value_int if value_int is not None else value_text)
+        for (rid, submitted, case_ref, channel, team_id, agent, category, source, locale,
+             version_id) in batch:
+            local = submitted.replace(tzinfo=timezone.utc).astimezone(zone)
+            cells = answers.get(rid, {})
+            values = []
+            for name, _question, _part in columns:
+                found = cells.get(name)
+                if found is None:
+                    values.append(None)
+                elif len(found) == 1:
+                    values.append(found[0])
+                else:  # multi: the chosen values, in order
+                    values.append("; ".join(str(v) for v in found))
+            yield [safe_cell(v) for v in (
+                rid, local.strftime("%Y-%m-%d %H:%M:%S"), case_ref, channel,
+                teams.get(team_id), agent, category, source, locale,
+                versions.get(version_id), *values)]
+
+
+def csv_stream(rows: Iterable[list]) -> Iterator[bytes]:
+    """UTF-8 CSV with a byte-order mark (so Excel shows Chinese), a few hundred rows a chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff".encode()
+    for number, row in enumerate(rows, start=1):
+        writer.writerow(["" if v is None else v for v in row])
+        if number % 500 == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def xlsx_file(rows: Iterable[list], sheet_title: str = "responses"):
+    """Write rows to an XLSX workbook in write-only mode (rows go straight to disk) and return
+    the open temporary file, positioned at its start."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title)
+    for row in rows:
+        sheet.append(row)
+    handle = tempfile.TemporaryFile()
+    workbook.save(handle)
+    handle.seek(0)
+    return handle
+
+
+def file_chunks(handle, size: int = 64 * 1024) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(size):
+            yield chunk
+
+
+def export_name(kind: str, s: Slice, survey: str, extension: str,
+                now: datetime | None = None) -> str:
+    """A file name that says what and when: feedback-responses-post-case-2026-10-01-to-..."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M")
+    return (f"feedback-{kind}-{survey}-{s.start.isoformat()}-to-{s.end.isoformat()}"
+            f"-{stamp}.{extension}")

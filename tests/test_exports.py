@@ -1,0 +1,107 @@
+"""Raw response exports: CSV and XLSX round trips, formula cells neutralised, streamed."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from feedback.db import database
+from feedback.exports import safe_cell
+from support import login
+from test_reports import START, scored  # noqa: F401  (the data set)
+
+PERIOD = f"from={START}&to=2026-10-31"
+
+
+@pytest.fixture
+def manager(app, users):
+    client = app.test_client()
+    login(client, "manager")
+    return client
+
+
+@pytest.mark.parametrize("value,shown", [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1+2", "'+1+2"),
+    ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("很好", "很好"), (-5, -5), (None, None),
+])
+def test_safe_cell(value, shown):
+    assert safe_cell(value) == shown
+
+
+def add_dangerous_comment(app):
+    with app.app_context(), database.connection_context():
+        from feedback.models import Answer, Response
+        first = Response.select().order_by(Response.id).first()
+        Answer.create(response=first, question_id="comment", value_text="=cmd|' /C calc'!A0")
+        return first.id
+
+
+def test_csv_round_trip(app, manager, scored):  # noqa: F811
+    rid = add_dangerous_comment(app)
+    reply = manager.get(f"/manage/export/responses.csv?{PERIOD}")
+    assert reply.status_code == 200
+    assert "attachment" in reply.headers["Content-Disposition"]
+    assert "responses-post-case-2026-09-01-to-2026-10-31" in reply.headers["Content-Disposition"]
+    body = reply.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert len(rows) == 120
+    assert {"case_id", "channel", "team", "csat", "nps", "what_went_wrong"} <= set(rows[0])
+    dangerous = next(r for r in rows if r["response_id"] == str(rid))
+    assert dangerous["comment"] == "'=cmd|' /C calc'!A0"
+    by_case = {r["case_id"]: r for r in rows}
+    answered = [r for r in scored if r["answered"]]
+    assert len(by_case) == len(answered)
+    assert sorted(int(r["csat"]) for r in rows) == sorted(r["csat"] for r in answered)
+    assert {r["team"] for r in rows} == {"账务组", "技术支持", "售后服务"}
+
+
+def test_xlsx_round_trip(app, manager, scored):  # noqa: F811
+    add_dangerous_comment(app)
+    reply = manager.get(f"/manage/export/responses.xlsx?{PERIOD}&channel=chat")
+    assert reply.status_code == 200 and reply.get_data()[:2] == b"PK"
+    sheet = load_workbook(io.BytesIO(reply.get_data()), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    data = [row + (None,) * (len(header) - len(row)) for row in rows[1:]]  # empty tails trimmed
+    assert header[:3] == ("response_id", "submitted_at", "case_id")
+    assert len(data) == len([r for r in scored if r["answered"] and r["channel"] == "chat"])
+    assert all(row[header.index("channel")] == "chat" for row in data)
+    assert all(isinstance(row[header.index("csat")], int) for row in data)
+    for row in data:
+        comment = row[header.index("comment")]
+        assert comment is None or not str(comment).startswith("=")
+
+
+def test_export_needs_a_report_role(app, users, scored):  # noqa: F811
+    client = app.test_client()
+    assert client.get("/manage/export/responses.csv").status_code == 302
+    login(client, "staff")
+    assert client.get("/manage/export/responses.csv").status_code == 403
+
+
+def test_export_bad_filter_and_format(manager):
+    assert manager.get("/manage/export/responses.csv?from=nope").status_code == 400
+    assert manager.get("/manage/export/responses.pdf").status_code == 404
+
+
+def test_export_streams_in_batches(app, manager, scored, monkeypatch):  # noqa: F811
+    """Rows come in batches by id, one answers query per batch, not one per row."""
+    import feedback.exports as exports
+    monkeypatch.setattr(exports, "BATCH", 25)
+    executed = []
+    original = database.obj.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        executed.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(database.obj, "execute_sql", counting)
+    body = manager.get(f"/manage/export/responses.csv?{PERIOD}").get_data()
+    assert body.decode("utf-8-sig").count("\n") == 121
+    answer_queries = [q for q in executed if 'FROM "answer"' in q]
+    assert len(answer_queries) == 5  # 120 rows in batches of 25
