@@ -114,6 +114,11 @@ def csv_stream(rows: Iterable[list]) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
+def table_csv(header, rows) -> bytes:
+    """A small table as CSV bytes (BOM, formula-safe cells)."""
+    return b"".join(csv_stream([list(header), *([safe_cell(v) for v in row] for row in rows)]))
+
+
 def xlsx_file(rows: Iterable[list], sheet_title: str = "responses"):
     """Write rows to an XLSX workbook in write-only mode (rows go straight to disk) and return
     the open temporary file, positioned at its start."""

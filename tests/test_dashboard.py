@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -118,3 +120,55 @@ def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):  # noqa
     after = count_queries(f"/manage/?{PERIOD}")
     assert before == after
     assert before <= 25
+
+
+CHART_NAMES = ["csat-trend", "nps-trend", "csat-control", "nps-composition", "csat-by-channel",
+               "csat-by-team", "csat-by-category", "agent-funnel", "servqual-gaps"]
+
+
+@pytest.mark.parametrize("name", CHART_NAMES)
+def test_every_chart_downloads_in_every_format(manager, scored, name):  # noqa: F811
+    png = manager.get(f"/manage/charts/{name}.png?{PERIOD}&size=small")
+    assert png.status_code == 200 and png.get_data()[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(png.get_data()[16:20], "big")
+    height = int.from_bytes(png.get_data()[20:24], "big")
+    assert (width, height) == (800, 450)
+    assert manager.get(f"/manage/charts/{name}.pdf?{PERIOD}").get_data()[:5] == b"%PDF-"
+    assert b"<svg" in manager.get(f"/manage/charts/{name}.svg?{PERIOD}").get_data()[:2000]
+    table = manager.get(f"/manage/charts/{name}.csv?{PERIOD}&download=1")
+    assert table.headers["Content-Disposition"].startswith("attachment")
+    assert table.get_data().startswith(b"\xef\xbb\xbf")
+
+
+def test_chart_table_matches_the_reports(manager, scored):  # noqa: F811
+    text = manager.get(f"/manage/charts/csat-by-channel.csv?{PERIOD}").get_data().decode(
+        "utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["channel", "csat", "low_95", "high_95", "answers"]
+    answers = {r[0]: int(r[4]) for r in rows[1:]}
+    for channel in ("phone", "chat", "email"):
+        assert answers[channel] == sum(1 for r in scored if r["answered"] and
+                                       r["channel"] == channel)
+
+
+def test_charts_are_cached_until_the_data_changes(app, manager, scored, monkeypatch):  # noqa: F811
+    from feedback import chart_data
+    calls = []
+    original = chart_data.build
+    monkeypatch.setattr(chart_data, "build", lambda *a, **k: calls.append(a) or original(*a, **k))
+    url = f"/manage/charts/csat-trend.png?{PERIOD}"
+    first = manager.get(url).get_data()
+    assert manager.get(url).get_data() == first and len(calls) == 1
+    manager.get(url + "&channel=chat")
+    assert len(calls) == 2  # another filter, another chart
+    with app.app_context(), database.connection_context():
+        from feedback.models import Invitation
+        Invitation.update(status="cancelled").where(Invitation.status == "pending").execute()
+    manager.get(url)
+    assert len(calls) == 3  # the data changed
+
+
+def test_chart_errors(manager):
+    assert manager.get("/manage/charts/nope.png").status_code == 404
+    assert manager.get("/manage/charts/csat-trend.gif").status_code == 404
+    assert manager.get("/manage/charts/csat-trend.png?size=huge").status_code == 400

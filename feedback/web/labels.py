@@ -14,6 +14,13 @@ CHANNELS = {"phone": _l("Phone"), "chat": _l("Online chat"), "email": _l("Email"
 DIMENSIONS = {"reliability": _l("Reliability"), "responsiveness": _l("Responsiveness"),
               "assurance": _l("Assurance"), "empathy": _l("Empathy"),
               "tangibles": _l("Tangibles")}
+CHARTS = {"csat-trend": _l("CSAT over time"), "nps-trend": _l("NPS over time"),
+          "csat-control": _l("Weekly CSAT control chart (p-chart, 3-sigma limits)"),
+          "nps-composition": _l("Promoters, passives and detractors"),
+          "csat-by-channel": _l("CSAT by channel"), "csat-by-team": _l("CSAT by team"),
+          "csat-by-category": _l("CSAT by category"),
+          "agent-funnel": _l("Agents' CSAT: funnel plot (95% and 99.8% limits)"),
+          "servqual-gaps": _l("SERVQUAL gaps by dimension")}
 BANDS = {"all": _l("All"), "detractors": _l("Detractors (0–6)"),
          "passives": _l("Passives (7–8)"), "promoters": _l("Promoters (9–10)")}
 
@@ -24,4 +31,4 @@ def _lookup(table):
 
 GLOBALS = {"metric_label": _lookup(METRICS), "group_label": _lookup(GROUPS),
            "channel_label": _lookup(CHANNELS), "dimension_label": _lookup(DIMENSIONS),
-           "band_label": _lookup(BANDS)}
+           "band_label": _lookup(BANDS), "chart_label": _lookup(CHARTS)}

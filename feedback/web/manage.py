@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from flask import (Blueprint, Response, abort, current_app, render_template, request,
                    stream_with_context)
 from flask_login import current_user
 
-from .. import dashboard, exports, reports
+from .. import chart_data, charts, dashboard, exports, reports
 from ..errors import AppError
 from ..i18n import current_locale
 from ..models import CHANNELS, Survey, SurveyVersion, Team
@@ -67,7 +69,7 @@ def index():
         too_few=too_few, gaps=dashboard.servqual_gaps(s, definition),
         comments=comments, band=band, bands=reports.COMMENT_BANDS,
         team_names=reports.team_names({c["team"] for c in comments}), min_sample=min_sample,
-        definition=definition, locale=current_locale())
+        definition=definition, locale=current_locale(), chart_names=list(chart_data.CHARTS))
 
 
 def _definitions(slug: str) -> list:
@@ -94,3 +96,41 @@ def export_responses(fmt: str):
     return Response(exports.file_chunks(exports.xlsx_file(rows)), headers=headers,
                     mimetype="application/vnd.openxmlformats-officedocument."
                              "spreadsheetml.sheet")
+
+
+CHART_CACHE_SIZE = 128
+CHART_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf",
+               "csv": "text/csv; charset=utf-8"}
+
+
+@bp.route("/charts/<name>.<fmt>")
+@roles_required(*REPORT_ROLES)
+def chart(name: str, fmt: str):
+    """A chart of the dashboard as PNG (?size=small|medium|large), SVG or PDF, or its table as
+    CSV; cached until the data or the filters change."""
+    if name not in chart_data.CHARTS or fmt not in CHART_TYPES:
+        abort(404)
+    size = request.args.get("size", "medium")
+    if size not in charts.PNG_SIZES:
+        raise AppError(400, f"size: one of {', '.join(charts.PNG_SIZES)}")
+    filters, _errors = current_filters()
+    locale = current_locale()
+    min_sample = current_app.config["MIN_SAMPLE"]
+    key = (name, fmt, size, locale, min_sample, filters.slice,
+           reports.data_stamp(filters.slice.survey_id))
+    cache = current_app.extensions.setdefault("feedback.charts", OrderedDict())
+    body = cache.get(key)
+    if body is None:
+        data = chart_data.build(name, filters.slice, definition_of(
+            current_version(filters.survey)), locale, min_sample)
+        body = (exports.table_csv(data.header, data.rows) if fmt == "csv"
+                else charts.render(data.figure, fmt, size))
+        cache[key] = body
+        if len(cache) > CHART_CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    download = exports.export_name(name, filters.slice, filters.survey, fmt)
+    disposition = "attachment" if request.args.get("download") else "inline"
+    return Response(body, mimetype=CHART_TYPES[fmt],
+                    headers={"Content-Disposition": f'{disposition}; filename="{download}"'})

@@ -1,0 +1,124 @@
+"""The dashboard's charts: for each, the numbers from the reports and the figure they draw.
+
+Each entry gives the chart (a matplotlib Figure from ``charts``) and the table behind it, so a
+manager can download either. Knows nothing of Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from matplotlib.figure import Figure
+
+from . import charts, dashboard, reports
+from .definitions import SurveyDefinition
+from .reports import Slice
+
+TREND_WEEKS_UP_TO_DAYS = 120  # a longer period is drawn by month
+
+
+@dataclass(frozen=True)
+class ChartData:
+    figure: Figure
+    header: tuple[str, ...]
+    rows: list[tuple]
+
+
+def _period(s: Slice) -> str:
+    return "week" if (s.end - s.start).days + 1 <= TREND_WEEKS_UP_TO_DAYS else "month"
+
+
+def _trend(metric: str):
+    def build(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+        groups = reports.metrics(s, _period(s))["groups"]
+        points = [charts.PeriodPoint(_day(g["key"]), g[metric]["value"], g[metric]["low"],
+                                     g[metric]["high"], g[metric]["n"])
+                  for g in groups if g[metric]]
+        return ChartData(charts.trend_chart(points, metric, locale, min_sample),
+                         ("period_start", metric, "low_95", "high_95", "answers"),
+                         [(p.start.isoformat(), p.value, p.low, p.high, p.n) for p in points])
+    return build
+
+
+def _day(key: str) -> date:
+    return date.fromisoformat(key)
+
+
+def control(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+    weeks = [charts.WeekCount(row["key"], row["csat_satisfied"], row["csat_n"])
+             for row in reports.score_counts(s, "week") if row["csat_n"]]
+    chart = charts.p_chart(weeks)
+    rows = [(p.week.start.isoformat(), p.week.satisfied, p.week.n, p.share, p.lower, p.upper,
+             "special cause" if p.special else "") for p in (chart.points if chart else ())]
+    return ChartData(charts.control_chart(weeks, locale),
+                     ("week_start", "satisfied", "answers", "share", "lower_limit",
+                      "upper_limit", "signal"), rows)
+
+
+def composition(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+    period = _period(s)
+    rows = [row for row in reports.score_counts(s, period) if row["nps_n"]]
+    periods = [charts.NpsCounts(_label(row["key"], period, locale), row["promoters"],
+                                row["passives"], row["detractors"]) for row in rows]
+    return ChartData(charts.nps_composition(periods, locale, min_sample),
+                     ("period_start", "promoters", "passives", "detractors"),
+                     [(row["key"].isoformat(), row["promoters"], row["passives"],
+                       row["detractors"]) for row in rows])
+
+
+def _label(day, period: str, locale: str) -> str:
+    if period == "month":
+        return f"{day.year}年{day.month}月" if locale == "zh_CN" else day.strftime("%b %Y")
+    return f"{day.month}/{day.day}" if locale == "zh_CN" else day.strftime("%d %b")
+
+
+def _breakdown(group: str, label_of: Callable | None = None):
+    def build(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+        groups = [g for g in reports.metrics(s, group)["groups"] if g["csat"]]
+        figures = [charts.GroupFigure(str(label_of(g["key"]) if label_of else g["key"] or "–"),
+                                      g["csat"]["value"], g["csat"]["low"], g["csat"]["high"],
+                                      g["csat"]["n"]) for g in groups]
+        return ChartData(charts.breakdown_chart(figures, "csat", locale, min_sample),
+                         (group, "csat", "low_95", "high_95", "answers"),
+                         [(f.label, f.value, f.low, f.high, f.n) for f in figures])
+    return build
+
+
+def funnel(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+    units = [charts.AgentShare(row["key"], row["csat_satisfied"], row["csat_n"])
+             for row in reports.score_counts(s, "agent") if row["key"] and row["csat_n"]]
+    total = sum(u.n for u in units)
+    target = 100 * sum(u.satisfied for u in units) / total if total else 0.0
+    return ChartData(charts.funnel_plot(units, target, locale, min_sample),
+                     ("agent", "satisfied", "answers", "csat"),
+                     [(u.name, u.satisfied, u.n, 100 * u.satisfied / u.n) for u in units])
+
+
+def servqual(s: Slice, definition: SurveyDefinition, locale: str, min_sample: int) -> ChartData:
+    gaps = [charts.ServqualGap(d, e.value, e.low, e.high, e.n)
+            for d, e in dashboard.servqual_gaps(s, definition)]
+    return ChartData(charts.servqual_chart(gaps, locale, min_sample),
+                     ("dimension", "gap", "low_95", "high_95", "answers"),
+                     [(g.dimension, g.value, g.low, g.high, g.n) for g in gaps])
+
+
+CHARTS: dict[str, Callable[..., ChartData]] = {
+    "csat-trend": _trend("csat"),
+    "nps-trend": _trend("nps"),
+    "csat-control": control,
+    "nps-composition": composition,
+    "csat-by-channel": _breakdown("channel"),
+    "csat-by-team": _breakdown("team"),
+    "csat-by-category": _breakdown("category"),
+    "agent-funnel": funnel,
+    "servqual-gaps": servqual,
+}
+
+
+def build(name: str, s: Slice, definition: SurveyDefinition, locale: str,
+          min_sample: int) -> ChartData:
+    """One chart of the dashboard with the table behind it."""
+    return CHARTS[name](s, definition, locale, min_sample)
+

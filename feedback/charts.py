@@ -1,0 +1,968 @@
+"""Charts for improvement meetings: plain numbers in, a matplotlib ``Figure`` out, then bytes.
+
+Knows nothing of Flask or the database, and never imports ``matplotlib.pyplot``: pyplot keeps every
+figure in a global registry, which leaks in a server. Each chart is a bare ``Figure``.
+
+One house style for every chart: the Okabe-Ito palette (safe for colour-blind readers), Noto Sans
+CJK SC for all text so Chinese and Latin both render, type large enough to read on a projector, a
+light grid and nothing else. Every figure says how many answers it rests on; a figure resting on
+fewer than ``min_sample`` answers is drawn grey and labelled "too few answers" / "回答太少".
+
+matplotlib reads its settings (fonts, sizes, how PDF and SVG embed text) from the process-wide
+``rcParams`` while a figure is built *and* while it is drawn. Both happen here under one lock inside
+``rc_context(HOUSE_STYLE)``, so requests in several threads never see each other's settings and the
+rest of the process keeps matplotlib's defaults.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import io
+import math
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter
+
+from feedback.stats import Z95, Z998, funnel_limits, nps, p_chart_limits
+
+# --- the house style ----------------------------------------------------------------------------
+
+FONT_FAMILY = "Noto Sans CJK SC"
+LOCALES = ("zh_CN", "en")
+METRICS = ("csat", "nps", "ces")
+SERVQUAL_DIMENSIONS = ("reliability", "responsiveness", "assurance", "empathy", "tangibles")
+
+# Okabe & Ito (2008), "Color Universal Design".
+BLACK = "#000000"
+ORANGE = "#E69F00"
+SKY_BLUE = "#56B4E9"
+BLUISH_GREEN = "#009E73"
+YELLOW = "#F0E442"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+REDDISH_PURPLE = "#CC79A7"
+OKABE_ITO = (ORANGE, SKY_BLUE, BLUISH_GREEN, YELLOW, BLUE, VERMILLION, REDDISH_PURPLE, BLACK)
+GREY = "#999999"
+LIGHT_GREY = "#DDDDDD"
+TEXT_GREY = "#555555"
+
+FIGURE_INCHES = (12.8, 7.2)  # 16:9; at 100 dpi this is the "medium" PNG
+PNG_SIZES = {"small": (800, 450), "medium": (1280, 720), "large": (1920, 1080)}
+FORMATS = ("png", "svg", "pdf")
+
+
+def _register_fonts() -> tuple[Path, ...]:
+    """Add mpl_font's Noto Sans CJK SC files to matplotlib's font list (once per process)."""
+    # find_spec locates the package without running it: mpl_font/__init__ imports pyplot.
+    spec = importlib.util.find_spec("mpl_font")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("feedback.charts needs the mpl-font package for Noto Sans CJK SC")
+    folder = Path(spec.submodule_search_locations[0]) / "fonts" / "noto"
+    files = tuple(sorted(folder.glob("*.otf")) + sorted(folder.glob("*.ttf")))
+    if not files:
+        raise ImportError(f"no Noto Sans CJK SC font files in {folder}")
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    for path in files:
+        if str(path) not in known:
+            font_manager.fontManager.addfont(str(path))
+    return files
+
+
+FONT_FILES = _register_fonts()
+
+
+def _pdf_fonttype(font_files: Sequence[Path]) -> int:
+    """42 (TrueType) when the fonts have TrueType outlines, else 3; see the comment at the call."""
+    with open(font_files[0], "rb") as font_file:
+        return 3 if font_file.read(4) == b"OTTO" else 42
+
+
+# Type 42 embeds TrueType outlines. matplotlib writes the CFF outlines of an OpenType .otf (as
+# Noto Sans CJK ships) into the TrueType slot regardless (matplotlib#2869, still open), and viewers
+# such as MuPDF then draw the wrong glyphs. Those fonts therefore go in as Type 3: still embedded
+# (subset, with a ToUnicode map so text can be searched and copied) and drawn right everywhere.
+# A TrueType build of the font (glyf outlines) gets Type 42 automatically.
+PDF_FONTTYPE = _pdf_fonttype(FONT_FILES)
+
+HOUSE_STYLE = {
+    "font.family": "sans-serif",
+    # DejaVu Sans only catches the odd glyph Noto lacks (a rare symbol in an agent's name).
+    "font.sans-serif": [FONT_FAMILY, "DejaVu Sans"],
+    "font.size": 18,
+    "figure.titlesize": 24,
+    "figure.titleweight": "bold",
+    "axes.titlesize": 16,
+    "axes.titlecolor": TEXT_GREY,
+    "axes.labelsize": 17,
+    "axes.labelcolor": "#222222",
+    "xtick.labelsize": 16,
+    "ytick.labelsize": 16,
+    "legend.fontsize": 15,
+    "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#444444",
+    "axes.linewidth": 1.0,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": LIGHT_GREY,
+    "grid.linewidth": 0.8,
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
+    "axes.unicode_minus": False,  # our formatters write MINUS themselves
+    "text.parse_math": False,  # a "$" in a team's or an agent's name is just a dollar sign
+    "lines.linewidth": 2.5,
+    "lines.markersize": 9,
+    "legend.frameon": False,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "pdf.fonttype": PDF_FONTTYPE,
+    "svg.fonttype": "path",  # glyphs as paths: the SVG shows Chinese without any font installed
+    "svg.hashsalt": "feedback-charts",  # the same chart gives the same SVG ids
+}
+
+_STYLE_LOCK = threading.RLock()
+
+
+@contextmanager
+def house_style() -> Iterator[None]:
+    """Apply HOUSE_STYLE while building or drawing a figure, one thread at a time."""
+    with _STYLE_LOCK, matplotlib.rc_context(HOUSE_STYLE):
+        yield
+
+
+def _styled(chart: Callable[..., Figure]) -> Callable[..., Figure]:
+    @functools.wraps(chart)
+    def wrapper(*args, **kwargs) -> Figure:
+        with house_style():
+            return chart(*args, **kwargs)
+    return wrapper
+
+
+# --- words, in both languages -------------------------------------------------------------------
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "no_data": "No data",
+        "too_few": "too few answers",
+        "too_few_legend": "too few answers (n < {min_sample})",
+        "answers": "{n} answer|{n} answers",
+        "weeks": "{n} week|{n} weeks",
+        "agent_count": "{n} agent|{n} agents",
+        "n": "n = {n}",
+        "interval": "95% interval",
+        "csat": "CSAT",
+        "nps": "NPS",
+        "ces": "CES",
+        "axis_csat": "CSAT, % satisfied (4–5)",
+        "axis_nps": "NPS (\u2012100 to +100)",
+        "axis_ces": "customer effort, mean (1–7)",
+        "trend_title_csat": "Customer satisfaction (CSAT) over time",
+        "trend_title_nps": "Net Promoter Score (NPS) over time",
+        "trend_title_ces": "Customer effort (CES) over time",
+        "trend_subtitle": "{answers} · shaded: 95% interval",
+        "control_title": "Weekly CSAT: control chart (p-chart)",
+        "control_subtitle": "{answers} in {weeks} · limits: average ± 3 sigma for each week's n",
+        "weekly_share": "weekly CSAT",
+        "centre": "average {value}",
+        "limits": "3-sigma limits",
+        "special": "special causes: {weeks}",
+        "no_special": "no special causes",
+        "more": "+{count} more",
+        "share_axis": "CSAT, % satisfied",
+        "composition_title": "Promoters, passives and detractors",
+        "composition_subtitle": "{answers} · above the bars: NPS = % promoters – % detractors",
+        "promoters": "promoters (9–10)",
+        "passives": "passives (7–8)",
+        "detractors": "detractors (0–6)",
+        "answers_share": "% of answers",
+        "breakdown_title_csat": "CSAT by group",
+        "breakdown_title_nps": "NPS by group",
+        "breakdown_title_ces": "Customer effort (CES) by group",
+        "breakdown_subtitle": "{answers} · lines: 95% interval",
+        "funnel_title": "CSAT by agent against number of answers",
+        "funnel_subtitle": "{answers} from {agents} · funnel: where chance alone would put them",
+        "funnel_x": "answers",
+        "agents": "agents",
+        "target": "overall {value}",
+        "limits95": "95% limits",
+        "limits998": "99.8% limits",
+        "outside998": "outside 99.8% limits",
+        "servqual_title": "SERVQUAL gaps: perception – expectation",
+        "servqual_subtitle": "{answers} · below zero: expectations not met · lines: 95% interval",
+        "gap_axis": "gap, scale points",
+        "reliability": "Reliability",
+        "responsiveness": "Responsiveness",
+        "assurance": "Assurance",
+        "empathy": "Empathy",
+        "tangibles": "Tangibles",
+        "row_label": "{label} (n = {n})",
+    },
+    "zh_CN": {
+        "no_data": "暂无数据",
+        "too_few": "回答太少",
+        "too_few_legend": "回答太少（n < {min_sample}）",
+        "answers": "{n} 份回答",
+        "weeks": "{n} 周",
+        "agent_count": "{n} 位客服",
+        "n": "n = {n}",
+        "interval": "95% 区间",
+        "csat": "满意度",
+        "nps": "净推荐值",
+        "ces": "费力度",
+        "axis_csat": "满意度 CSAT（4–5 分占比，%）",
+        "axis_nps": "净推荐值 NPS（\u2012100 至 +100）",
+        "axis_ces": "客户费力度 CES（平均分，1–7）",
+        "trend_title_csat": "客户满意度（CSAT）趋势",
+        "trend_title_nps": "净推荐值（NPS）趋势",
+        "trend_title_ces": "客户费力度（CES）趋势",
+        "trend_subtitle": "共 {answers} · 阴影：95% 区间",
+        "control_title": "每周满意度控制图（p 图）",
+        "control_subtitle": "{weeks}共 {answers} · 控制限：平均值 ± 3 倍标准差（随每周回答数而变）",
+        "weekly_share": "每周满意度",
+        "centre": "平均 {value}",
+        "limits": "3 倍标准差控制限",
+        "special": "特殊原因：{weeks}",
+        "no_special": "无特殊原因",
+        "more": "另 {count} 周",
+        "share_axis": "满意度（满意占比，%）",
+        "composition_title": "推荐者、被动者与贬损者",
+        "composition_subtitle": "共 {answers} · 柱顶数字：NPS = 推荐者 % – 贬损者 %",
+        "promoters": "推荐者（9–10 分）",
+        "passives": "被动者（7–8 分）",
+        "detractors": "贬损者（0–6 分）",
+        "answers_share": "回答占比（%）",
+        "breakdown_title_csat": "各组满意度（CSAT）",
+        "breakdown_title_nps": "各组净推荐值（NPS）",
+        "breakdown_title_ces": "各组客户费力度（CES）",
+        "breakdown_subtitle": "共 {answers} · 横线：95% 区间",
+        "funnel_title": "各客服满意度与回答数（漏斗图）",
+        "funnel_subtitle": "{agents}共 {answers} · 漏斗：仅凭偶然波动可能落入的范围",
+        "funnel_x": "回答数",
+        "agents": "客服",
+        "target": "总体 {value}",
+        "limits95": "95% 控制限",
+        "limits998": "99.8% 控制限",
+        "outside998": "超出 99.8% 控制限",
+        "servqual_title": "SERVQUAL 差距：感知 – 期望",
+        "servqual_subtitle": "共 {answers} · 小于零：未达期望 · 横线：95% 区间",
+        "gap_axis": "差距（量表分）",
+        "reliability": "可靠性",
+        "responsiveness": "响应性",
+        "assurance": "保证性",
+        "empathy": "关怀性",
+        "tangibles": "有形性",
+        "row_label": "{label}（n = {n}）",
+    },
+}
+
+# Noto Sans CJK draws U+2212 MINUS SIGN a full em wide, twice a digit; the figure dash is a digit
+# wide, as a minus should be.
+MINUS = "\u2012"
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _words(locale: str) -> dict[str, str]:
+    if locale not in STRINGS:
+        raise ValueError(f"locale must be one of {', '.join(LOCALES)}, not {locale!r}")
+    return STRINGS[locale]
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _how_many(words: dict[str, str], key: str, n: int) -> str:
+    """"1 answer", "1,234 answers", "1,234 份回答": the phrase for n, singular when n is 1."""
+    one, _, many = words[key].partition("|")
+    return (one if n == 1 or not many else many).format(n=_count(n))
+
+
+def _signed(value: float, decimals: int = 0) -> str:
+    """+23, ‒12 (MINUS), 0."""
+    text = f"{value:+.{decimals}f}"
+    if float(text) == 0:
+        return f"{0:.{decimals}f}"
+    return text.replace("-", MINUS)
+
+
+def _format_value(metric: str, value: float) -> str:
+    if metric == "csat":
+        return f"{value:.0f}%"
+    if metric == "nps":
+        return _signed(value)
+    return f"{value:.1f}"
+
+
+def _date_label(day: date, locale: str, *, monthly: bool = False, year: bool = True) -> str:
+    if locale == "zh_CN":
+        text = f"{day.month}月" if monthly else f"{day.month}月{day.day}日"
+        return f"{day.year}年{text}" if year else text
+    text = _MONTHS_EN[day.month - 1] if monthly else f"{day.day} {_MONTHS_EN[day.month - 1]}"
+    return f"{text} {day.year}" if year else text
+
+
+# --- the arguments ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PeriodPoint:
+    """One period of a trend: its first day, the figure, its 95% interval (None if n is tiny), n."""
+    start: date
+    value: float
+    low: float | None
+    high: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    """One week of a p-chart: its first day, the satisfied (4-5) answers and all answers."""
+    start: date
+    satisfied: int
+    n: int
+
+
+@dataclass(frozen=True)
+class ControlPoint:
+    """A week on the p-chart: its CSAT share and its 3-sigma limits, all on the 0-1 scale."""
+    week: WeekCount
+    share: float
+    lower: float
+    upper: float
+
+    @property
+    def special(self) -> bool:
+        return self.share < self.lower or self.share > self.upper
+
+
+@dataclass(frozen=True)
+class PChart:
+    """A p-chart: the centre line (total satisfied / total answers) and each week's point."""
+    centre: float
+    points: tuple[ControlPoint, ...]
+
+
+@dataclass(frozen=True)
+class NpsCounts:
+    """One period of NPS answers: its axis label and the promoters, passives and detractors."""
+    label: str
+    promoters: int
+    passives: int
+    detractors: int
+
+    @property
+    def n(self) -> int:
+        return self.promoters + self.passives + self.detractors
+
+
+@dataclass(frozen=True)
+class GroupFigure:
+    """One row of a breakdown: the group's label, the figure, its 95% interval and n."""
+    label: str
+    value: float
+    low: float | None
+    high: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class AgentShare:
+    """One agent on the funnel plot: name, satisfied (4-5) answers and all answers."""
+    name: str
+    satisfied: int
+    n: int
+
+
+@dataclass(frozen=True)
+class ServqualGap:
+    """One SERVQUAL dimension: its key (SERVQUAL_DIMENSIONS), mean gap, 95% interval and n."""
+    dimension: str
+    value: float
+    low: float | None
+    high: float | None
+    n: int
+
+
+# --- the pure helpers the charts use ------------------------------------------------------------
+
+def p_chart(weeks: Sequence[WeekCount]) -> PChart | None:
+    """The p-chart of weekly CSAT shares, weeks in date order; None without answers."""
+    answered = sorted((week for week in weeks if week.n > 0), key=lambda week: week.start)
+    total = sum(week.n for week in answered)
+    if total == 0:
+        return None
+    centre = sum(week.satisfied for week in answered) / total
+    points = []
+    for week in answered:
+        lower, upper = p_chart_limits(centre, week.n)
+        points.append(ControlPoint(week, week.satisfied / week.n, lower, upper))
+    return PChart(centre, tuple(points))
+
+
+def special_causes(weeks: Sequence[WeekCount]) -> list[WeekCount]:
+    """The weeks whose CSAT share lies outside their 3-sigma p-chart limits, in date order."""
+    chart = p_chart(weeks)
+    return [] if chart is None else [point.week for point in chart.points if point.special]
+
+
+def funnel_outliers(units: Sequence[AgentShare], target: float,
+                    min_sample: int = 30) -> list[AgentShare]:
+    """Agents with at least min_sample answers whose share lies outside the 99.8% funnel.
+
+    target is the overall CSAT in percent. Agents on fewer answers are never named: the funnel is
+    wide for them anyway, and a name on a projector should rest on enough answers.
+    """
+    p0 = target / 100
+    outliers = []
+    for unit in units:
+        if unit.n <= 0 or unit.n < min_sample:
+            continue
+        lower, upper = funnel_limits(p0, unit.n, Z998)
+        share = unit.satisfied / unit.n
+        if share < lower or share > upper:
+            outliers.append(unit)
+    return outliers
+
+
+# --- shared drawing -----------------------------------------------------------------------------
+
+def _figure(title: str, subtitle: str | None = None) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=FIGURE_INCHES, layout="constrained")
+    figure.get_layout_engine().set(w_pad=0.15, h_pad=0.12)
+    figure.suptitle(title, x=0.012, ha="left")
+    axes = figure.add_subplot()
+    if subtitle:
+        axes.set_title(subtitle, loc="left", pad=14)
+    return figure, axes
+
+
+def _no_data(title: str, words: dict[str, str]) -> Figure:
+    figure, axes = _figure(title)
+    axes.set_axis_off()
+    axes.text(0.5, 0.5, words["no_data"], ha="center", va="center", fontsize=36,
+              color=GREY, transform=axes.transAxes)
+    return figure
+
+
+def _text_width(text: str) -> int:
+    """Rough width in digits: a CJK character is two, anything else one."""
+    return sum(2 if ord(char) >= 0x2E80 else 1 for char in text)
+
+
+def _legend_below(figure: Figure, handles: list) -> None:
+    """One legend under the plot, in as many columns as fit across the figure."""
+    labels = [handle.get_label() for handle in handles]
+    # about 100 digit widths fit across at the legend's size, with a handle and a gap per entry
+    widths = [_text_width(label) + 7 for label in labels]
+    columns = len(handles)
+    while columns > 1 and sum(sorted(widths, reverse=True)[:columns]) > 100:
+        columns -= 1
+    figure.legend(handles, labels, loc="outside lower center", ncols=columns,
+                  handlelength=1.8, columnspacing=1.6)
+
+
+def _too_few_handle(words: dict[str, str], min_sample: int) -> Line2D:
+    return Line2D([], [], linestyle="none", marker="o", markersize=10,
+                  markerfacecolor="white", markeredgecolor=GREY, markeredgewidth=2,
+                  label=words["too_few_legend"].format(min_sample=min_sample))
+
+
+SCALES = {"csat": (0, 100, 10), "nps": (-100, 100, 20), "ces": (1, 7, 1)}  # bottom, top, step
+
+
+def _scale_limits(metric: str, lows: list[float], highs: list[float]) -> tuple[float, float]:
+    """Axis limits holding every value and interval: round numbers within the scale, plus room
+    so that a marker on the scale's end is not cut in half."""
+    bottom, top, step = SCALES[metric]
+    low = max(bottom, math.floor(min(lows) / step) * step)
+    high = min(top, math.ceil(max(highs) / step) * step)
+    if high - low < 2 * step:  # one flat value: still show a little of the scale around it
+        low, high = max(bottom, low - step), min(top, high + step)
+    room = (high - low) * 0.03
+    return low - room, high + room
+
+
+def _value_axis(axis, metric: str, low: float, high: float) -> None:
+    """Ticks on round numbers inside [low, high] and the scale; % for CSAT, MINUS for NPS."""
+    bottom, top, step = SCALES[metric]
+    if (high - low) / step > 8:
+        step *= 2
+    first = max(bottom, math.ceil(low / step) * step)
+    ticks = list(np.arange(first, min(high, top) + 1e-9, step))
+    axis.set_major_locator(FixedLocator(ticks))
+    if metric == "csat":
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
+    elif metric == "nps":
+        axis.set_major_formatter(FuncFormatter(lambda value, _: _signed(value)))
+    else:
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}"))
+
+
+def _check_metric(metric: str, allowed: Sequence[str] = METRICS) -> None:
+    if metric not in allowed:
+        raise ValueError(f"metric must be one of {', '.join(allowed)}, not {metric!r}")
+
+
+def _date_axis(axes: Axes, days: Sequence[date], locale: str) -> None:
+    """Ticks at period starts, as many as fit; the year under the first and wherever it changes."""
+    numbers = [day.toordinal() for day in days]
+    if len(days) > 1:
+        monthly = float(np.median(np.diff(numbers))) >= 25
+    else:
+        monthly = days[0].day == 1
+    half = 15.0 if monthly else 3.5
+    longest = max(_text_width(_date_label(day, locale, monthly=monthly, year=False))
+                  for day in days)
+    fit = max(2, min(12, int(95 / (longest + 3))))  # ~95 digit widths across the axis
+    every = max(1, math.ceil(len(days) / fit))
+    shown = list(range(0, len(days), every))
+    labels, last_year = [], None
+    for index in shown:
+        day = days[index]
+        label = _date_label(day, locale, monthly=monthly, year=False)
+        if day.year != last_year:  # the year under the first label and where it changes
+            label += f"\n{day.year}年" if locale == "zh_CN" else f"\n{day.year}"
+        labels.append(label)
+        last_year = day.year
+    axes.set_xticks([numbers[index] for index in shown], labels)
+    axes.set_xlim(numbers[0] - half, numbers[-1] + half)
+    axes.grid(axis="x", visible=False)
+
+
+# --- the charts ---------------------------------------------------------------------------------
+
+@_styled
+def trend_chart(points: Sequence[PeriodPoint], metric: str, locale: str, min_sample: int = 30,
+                title: str | None = None) -> Figure:
+    """CSAT, NPS or CES per period: line and markers, 95% interval shaded, small periods grey."""
+    _check_metric(metric)
+    words = _words(locale)
+    title = title or words[f"trend_title_{metric}"]
+    points = sorted((point for point in points if point.n > 0), key=lambda point: point.start)
+    if not points:
+        return _no_data(title, words)
+    total = sum(point.n for point in points)
+    figure, axes = _figure(title, words["trend_subtitle"].format(
+        answers=_how_many(words, "answers", total)))
+
+    x = np.array([point.start.toordinal() for point in points], dtype=float)
+    values = np.array([point.value for point in points], dtype=float)
+    lows = np.array([np.nan if point.low is None else point.low for point in points])
+    highs = np.array([np.nan if point.high is None else point.high for point in points])
+    small = np.array([point.n < min_sample for point in points])
+
+    band = axes.fill_between(x, lows, highs, color=SKY_BLUE, alpha=0.3, linewidth=0,
+                             label=words["interval"])
+    if len(points) == 1 and not np.isnan(lows[0]):
+        # a band needs two points; one period gets its interval as a whisker instead
+        axes.errorbar(x, values, yerr=[values - lows, highs - values], fmt="none",
+                      ecolor=SKY_BLUE, elinewidth=10, alpha=0.6, capsize=0)
+    line, = axes.plot(x, values, color=BLUE, marker="o", markersize=10, label=words[metric],
+                      zorder=3)
+    handles = [line, band]
+    if small.any():
+        axes.plot(x[small], values[small], linestyle="none", marker="o", markersize=11,
+                  markerfacecolor="white", markeredgecolor=GREY, markeredgewidth=2.2, zorder=4)
+        handles.append(_too_few_handle(words, min_sample))
+
+    low, high = _scale_limits(metric, list(np.fmin(lows, values)), list(np.fmax(highs, values)))
+    axes.set_ylim(low, high)
+    _value_axis(axes.yaxis, metric, low, high)
+    axes.set_ylabel(words[f"axis_{metric}"])
+    if metric == "nps" and low < 0 < high:
+        axes.axhline(0, color="#444444", linewidth=1.2, zorder=1)
+    _date_axis(axes, [point.start for point in points], locale)
+
+    if len(points) <= 16:
+        # n under each point, on a band at the foot of the plot
+        for position, point, is_small in zip(x, points, small, strict=True):
+            axes.annotate(_count(point.n), (position, 0), xycoords=("data", "axes fraction"),
+                          xytext=(0, 6), textcoords="offset points", ha="center", va="bottom",
+                          fontsize=13, color=GREY if is_small else TEXT_GREY)
+        axes.set_ylim(low - (high - low) * 0.08, high)
+        axes.annotate("n", (0, 0), xycoords="axes fraction", xytext=(-8, 6),
+                      textcoords="offset points", ha="right", va="bottom", fontsize=13,
+                      color=TEXT_GREY)
+    _legend_below(figure, handles)
+    return figure
+
+
+@_styled
+def control_chart(weeks: Sequence[WeekCount], locale: str) -> Figure:
+    """p-chart of weekly CSAT: centre line, 3-sigma limits stepping with n, special causes."""
+    words = _words(locale)
+    title = words["control_title"]
+    chart = p_chart(weeks)
+    if chart is None:
+        return _no_data(title, words)
+    points = chart.points
+    total = sum(point.week.n for point in points)
+    figure, axes = _figure(title, words["control_subtitle"].format(
+        answers=_how_many(words, "answers", total), weeks=_how_many(words, "weeks", len(points))))
+    x = np.array([point.week.start.toordinal() for point in points], dtype=float)
+    shares = np.array([100 * point.share for point in points])
+    lowers = np.array([100 * point.lower for point in points])
+    uppers = np.array([100 * point.upper for point in points])
+    half = 3.5
+    # each week's limits span its own week, so they step where n changes
+    step_x = np.concatenate(([x[0] - half], x, [x[-1] + half]))
+    for limits in (lowers, uppers):
+        step_y = np.concatenate(([limits[0]], limits, [limits[-1]]))
+        axes.step(step_x, step_y, where="mid", color=TEXT_GREY, linewidth=1.8, zorder=2)
+    centre = 100 * chart.centre
+    axes.axhline(centre, color=BLACK, linestyle="--", linewidth=1.8, zorder=2)
+    line, = axes.plot(x, shares, color=BLUE, marker="o", markersize=9, zorder=3,
+                      label=words["weekly_share"])
+    special = np.array([point.special for point in points])
+    handles = [line,
+               Line2D([], [], color=BLACK, linestyle="--", linewidth=1.8,
+                      label=words["centre"].format(value=f"{centre:.1f}%")),
+               Line2D([], [], color=TEXT_GREY, linewidth=1.8, label=words["limits"])]
+    if special.any():
+        axes.plot(x[special], shares[special], linestyle="none", marker="D", markersize=14,
+                  color=VERMILLION, markeredgecolor=BLACK, markeredgewidth=1.2, zorder=4)
+        flagged = [_date_label(point.week.start, locale) for point in points if point.special]
+        listed = "; ".join(flagged[:4]) if locale == "en" else "、".join(flagged[:4])
+        if len(flagged) > 4:
+            listed += " " + words["more"].format(count=len(flagged) - 4)
+        handles.append(Line2D([], [], linestyle="none", marker="D", markersize=12,
+                              color=VERMILLION, markeredgecolor=BLACK,
+                              label=words["special"].format(weeks=listed)))
+    else:
+        handles.append(Line2D([], [], linestyle="none", label=words["no_special"]))
+
+    low = min(lowers.min(), shares.min())
+    high = max(uppers.max(), shares.max())
+    pad = max(2.0, (high - low) * 0.08)
+    low, high = max(0.0, low - pad), min(100.0, high + pad)
+    if high - low < 10:
+        low, high = max(0.0, centre - 5), min(100.0, centre + 5)
+    room = (high - low) * 0.02  # a limit clamped at 0% or 100% stays visible
+    axes.set_ylim(low - room, high + room)
+    axes.yaxis.set_major_locator(FixedLocator(
+        [tick for tick in range(0, 101, 5 if high - low <= 40 else 10) if low <= tick <= high]))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
+    axes.set_ylabel(words["share_axis"])
+    _date_axis(axes, [point.week.start for point in points], locale)
+    _legend_below(figure, handles)
+    return figure
+
+
+@_styled
+def nps_composition(periods: Sequence[NpsCounts], locale: str, min_sample: int = 30) -> Figure:
+    """100% stacked bars of promoters, passives and detractors per period, NPS above each bar."""
+    words = _words(locale)
+    title = words["composition_title"]
+    if not any(period.n > 0 for period in periods):
+        return _no_data(title, words)
+    total = sum(period.n for period in periods)
+    figure, axes = _figure(title, words["composition_subtitle"].format(
+        answers=_how_many(words, "answers", total)))
+    positions = np.arange(len(periods))
+    width = 0.62 if len(periods) > 1 else 0.35
+    segments = (("detractors", VERMILLION), ("passives", YELLOW), ("promoters", BLUISH_GREEN))
+    bottoms = np.zeros(len(periods))
+    label_size = 15 if len(periods) <= 8 else 12
+    for key, colour in segments:
+        shares = np.array([100 * getattr(period, key) / period.n if period.n else 0.0
+                           for period in periods])
+        for index, period in enumerate(periods):
+            if period.n == 0:
+                continue
+            faded = period.n < min_sample
+            axes.bar(positions[index], shares[index], width, bottom=bottoms[index],
+                     color=colour, alpha=0.3 if faded else 1.0, edgecolor="white", linewidth=1)
+            if shares[index] >= 7 and len(periods) <= 14:
+                axes.text(positions[index], bottoms[index] + shares[index] / 2,
+                          f"{shares[index]:.0f}%", ha="center", va="center",
+                          fontsize=label_size, color=GREY if faded else BLACK)
+        bottoms += shares
+    roomy = len(periods) <= 6
+    for index, period in enumerate(periods):
+        if period.n == 0:
+            continue  # its tick says n = 0
+        estimate = nps(period.promoters, period.passives, period.detractors)
+        note = f"NPS {_signed(estimate.value)}" if len(periods) <= 10 else _signed(estimate.value)
+        colour = BLACK
+        if period.n < min_sample:
+            # faded bar and grey number; the legend says why, and a roomy chart says it here too
+            colour = GREY
+            if roomy:
+                note = f"{note}\n{words['too_few']}"
+        axes.text(positions[index], 101.5, note, ha="center", va="bottom", linespacing=1.1,
+                  fontsize=label_size + 1, fontweight="bold", color=colour)
+    axes.set_xticks(positions, [f"{period.label}\nn = {_count(period.n)}" for period in periods])
+    axes.tick_params(axis="x", length=0)
+    axes.set_xlim(-0.6, len(periods) - 0.4)
+    # room above 100% for the NPS line (two lines when the period has too few answers)
+    two_lines = roomy and any(0 < period.n < min_sample for period in periods)
+    axes.set_ylim(0, 118 if two_lines else 110)
+    axes.yaxis.set_major_locator(FixedLocator([0, 25, 50, 75, 100]))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
+    axes.set_ylabel(words["answers_share"])
+    axes.grid(axis="x", visible=False)
+    axes.spines["left"].set_visible(False)
+    handles = [Patch(color=colour, label=words[key]) for key, colour in reversed(segments)]
+    if any(0 < period.n < min_sample for period in periods):
+        handles.append(Patch(color=GREY, alpha=0.3,
+                             label=words["too_few_legend"].format(min_sample=min_sample)))
+    _legend_below(figure, handles)
+    return figure
+
+
+def _row_chart(axes: Axes, labels: Sequence[str], values: Sequence[float],
+               lows: Sequence[float | None], highs: Sequence[float | None],
+               small: Sequence[bool], texts: Sequence[str], *, bars: bool,
+               colours: Sequence[str]) -> None:
+    """Rows top to bottom: a dot (or a bar from zero) with its whisker, a value column at right."""
+    rows = len(labels)
+    positions = np.arange(rows)
+    size = 16 if rows <= 10 else max(11, int(16 * 10 / rows))
+    for row, value, low, high, is_small, colour in zip(positions, values, lows, highs, small,
+                                                       colours, strict=True):
+        shade = GREY if is_small else colour
+        if bars:
+            axes.barh(row, value, height=0.55, color=shade, alpha=0.45 if is_small else 0.9,
+                      zorder=2)
+        if low is not None and high is not None:
+            axes.plot([low, high], [row, row], color=GREY if is_small else BLACK,
+                      linewidth=2.2, solid_capstyle="butt", zorder=3)
+            for end in (low, high):
+                axes.plot([end, end], [row - 0.12, row + 0.12],
+                          color=GREY if is_small else BLACK, linewidth=2.2, zorder=3)
+        if not bars:
+            axes.plot([value], [row], linestyle="none", marker="o",
+                      markersize=13 if rows <= 10 else 9,
+                      markerfacecolor="white" if is_small else colour,
+                      markeredgecolor=shade, markeredgewidth=2.2, zorder=4)
+    axes.set_yticks(positions, labels, fontsize=size)
+    for tick, is_small in zip(axes.get_yticklabels(), small, strict=True):
+        tick.set_color(GREY if is_small else "#222222")
+    for row, text, is_small in zip(positions, texts, small, strict=True):
+        axes.annotate(text, (1, row), xycoords=("axes fraction", "data"), xytext=(14, 0),
+                      textcoords="offset points", ha="left", va="center", fontsize=size,
+                      color=GREY if is_small else BLACK,
+                      fontweight="normal" if is_small else "bold")
+    axes.set_ylim(rows - 0.5, -0.5)
+    axes.grid(axis="y", visible=False)
+    axes.tick_params(axis="y", length=0)
+    axes.spines["left"].set_visible(False)
+
+
+@_styled
+def breakdown_chart(groups: Sequence[GroupFigure], metric: str, locale: str, min_sample: int = 30,
+                    title: str | None = None) -> Figure:
+    """One row per group: the figure as a dot with its 95% interval, n beside the group's name."""
+    _check_metric(metric)
+    words = _words(locale)
+    title = title or words[f"breakdown_title_{metric}"]
+    groups = [group for group in groups if group.n > 0]
+    if not groups:
+        return _no_data(title, words)
+    total = sum(group.n for group in groups)
+    figure, axes = _figure(title, words["breakdown_subtitle"].format(
+        answers=_how_many(words, "answers", total)))
+    small = [group.n < min_sample for group in groups]
+    texts = [_format_value(metric, group.value) + (f"  {words['too_few']}" if is_small else "")
+             for group, is_small in zip(groups, small, strict=True)]
+    _row_chart(axes, [words["row_label"].format(label=group.label, n=_count(group.n))
+                      for group in groups],
+               [group.value for group in groups], [group.low for group in groups],
+               [group.high for group in groups], small, texts, bars=False,
+               colours=[BLUE] * len(groups))
+    lows = [group.value if group.low is None else min(group.low, group.value) for group in groups]
+    highs = [group.value if group.high is None else max(group.high, group.value)
+             for group in groups]
+    low, high = _scale_limits(metric, lows, highs)
+    axes.set_xlim(low, high)
+    _value_axis(axes.xaxis, metric, low, high)
+    axes.set_xlabel(words[f"axis_{metric}"])
+    if metric == "nps" and low < 0 < high:
+        axes.axvline(0, color="#444444", linewidth=1.2, zorder=1)
+    return figure
+
+
+@_styled
+def funnel_plot(units: Sequence[AgentShare], target: float, locale: str,
+                min_sample: int = 30) -> Figure:
+    """Agents' CSAT against their answers, inside 95% and 99.8% funnels around the target (%)."""
+    words = _words(locale)
+    title = words["funnel_title"]
+    units = [unit for unit in units if unit.n > 0]
+    if not units:
+        return _no_data(title, words)
+    total = sum(unit.n for unit in units)
+    figure, axes = _figure(title, words["funnel_subtitle"].format(
+        answers=_how_many(words, "answers", total),
+        agents=_how_many(words, "agent_count", len(units))))
+    p0 = min(max(target / 100, 0.0), 1.0)
+    largest = max(unit.n for unit in units)
+    x_max = max(largest * 1.08, min_sample * 1.5, 10)
+    # limits as smooth curves: n on a fine grid (funnel_limits' formula is continuous in n)
+    grid = np.geomspace(1, x_max, 400)
+    curves = {z: np.array([funnel_limits(p0, n, z) for n in grid]) * 100 for z in (Z95, Z998)}
+    for z, style in ((Z95, "--"), (Z998, "-")):
+        for side in (0, 1):
+            axes.plot(grid, curves[z][:, side], color=TEXT_GREY, linestyle=style,
+                      linewidth=1.8, zorder=2)
+    axes.axhline(100 * p0, color=BLACK, linewidth=1.5, zorder=2)
+
+    counts = np.array([unit.n for unit in units], dtype=float)
+    shares = np.array([100 * unit.satisfied / unit.n for unit in units])
+    small = counts < min_sample
+    named = {id(unit) for unit in funnel_outliers(units, target, min_sample)}
+    outside = np.array([id(unit) in named for unit in units])
+    plain = ~small & ~outside
+    axes.plot(counts[plain], shares[plain], linestyle="none", marker="o", markersize=11,
+              color=BLUE, alpha=0.85, zorder=3)
+    axes.plot(counts[small], shares[small], linestyle="none", marker="o", markersize=11,
+              markerfacecolor="white", markeredgecolor=GREY, markeredgewidth=2, zorder=3)
+    axes.plot(counts[outside], shares[outside], linestyle="none", marker="D", markersize=13,
+              color=VERMILLION, markeredgecolor=BLACK, markeredgewidth=1.2, zorder=4)
+
+    low_edge = min(shares.min(), 100 * funnel_limits(p0, max(min_sample, 1), Z998)[0])
+    y_low = max(0.0, math.floor((low_edge - 5) / 10) * 10)
+    axes.set_ylim(y_low, 104)
+    axes.set_xlim(-x_max * 0.012, x_max)
+    _label_outliers(axes, [(count, share, unit.name) for count, share, unit, out
+                           in zip(counts, shares, units, outside, strict=True) if out],
+                    x_max, (y_low, 104))
+    axes.yaxis.set_major_locator(FixedLocator(list(range(int(y_low), 101, 10))))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
+    axes.set_xlabel(words["funnel_x"])
+    axes.set_ylabel(words["share_axis"])
+    handles = [
+        Line2D([], [], linestyle="none", marker="o", markersize=11, color=BLUE,
+               label=words["agents"]),
+        Line2D([], [], color=BLACK, linewidth=1.5,
+               label=words["target"].format(value=f"{100 * p0:.1f}%")),
+        Line2D([], [], color=TEXT_GREY, linestyle="--", linewidth=1.8, label=words["limits95"]),
+        Line2D([], [], color=TEXT_GREY, linewidth=1.8, label=words["limits998"]),
+    ]
+    if outside.any():
+        handles.append(Line2D([], [], linestyle="none", marker="D", markersize=12,
+                              color=VERMILLION, markeredgecolor=BLACK,
+                              label=words["outside998"]))
+    if small.any():
+        handles.append(_too_few_handle(words, min_sample))
+    _legend_below(figure, handles)
+    return figure
+
+
+def _label_outliers(axes: Axes, points: list[tuple[float, float, str]], x_max: float,
+                    y_range: tuple[float, float]) -> None:
+    """Names beside the outlying points, nudged apart vertically so that none overlap."""
+    gap = (y_range[1] - y_range[0]) * 0.07
+    placed: list[tuple[float, float]] = []
+    for count, share, name in sorted(points, key=lambda point: point[1]):
+        label_y = share
+        for other_x, other_y in placed:
+            if abs(other_x - count) < x_max * 0.3 and abs(other_y - label_y) < gap:
+                label_y = other_y + gap
+        label_y = min(label_y, y_range[1] - gap / 2)
+        placed.append((count, label_y))
+        right = count > x_max * 0.7  # near the right edge the name goes to the left of its point
+        shift = x_max * (-0.02 if right else 0.02) * (1 if label_y == share else 1.6)
+        axes.annotate(name, (count, share), xytext=(count + shift, label_y),
+                      ha="right" if right else "left", va="center", fontsize=15,
+                      fontweight="bold", color=BLACK, zorder=5,
+                      bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
+                            "edgecolor": "none", "alpha": 0.85},
+                      arrowprops=None if label_y == share else
+                      {"arrowstyle": "-", "color": GREY, "linewidth": 1, "shrinkA": 0,
+                       "shrinkB": 6})
+
+
+@_styled
+def servqual_chart(dimensions: Sequence[ServqualGap], locale: str, min_sample: int = 30) -> Figure:
+    """SERVQUAL gap (perception - expectation) per dimension: bars from zero, 95% whiskers."""
+    words = _words(locale)
+    title = words["servqual_title"]
+    unknown = [gap.dimension for gap in dimensions if gap.dimension not in SERVQUAL_DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown SERVQUAL dimension(s): {', '.join(map(str, unknown))}")
+    order = {key: index for index, key in enumerate(SERVQUAL_DIMENSIONS)}
+    gaps = sorted((gap for gap in dimensions if gap.n > 0), key=lambda gap: order[gap.dimension])
+    if not gaps:
+        return _no_data(title, words)
+    total = max(gap.n for gap in gaps)  # each respondent rates every dimension
+    figure, axes = _figure(title, words["servqual_subtitle"].format(
+        answers=_how_many(words, "answers", total)))
+    small = [gap.n < min_sample for gap in gaps]
+    texts = [_signed(gap.value, 2) + (f"  {words['too_few']}" if is_small else "")
+             for gap, is_small in zip(gaps, small, strict=True)]
+    _row_chart(axes, [words["row_label"].format(label=words[gap.dimension], n=_count(gap.n))
+                      for gap in gaps],
+               [gap.value for gap in gaps], [gap.low for gap in gaps],
+               [gap.high for gap in gaps], small, texts, bars=True,
+               colours=[VERMILLION if gap.value < 0 else BLUE for gap in gaps])
+    ends = [0.0] + [gap.value for gap in gaps] + [edge for gap in gaps
+                                                  for edge in (gap.low, gap.high)
+                                                  if edge is not None]
+    reach = max(abs(min(ends)), abs(max(ends)), 0.5)
+    step = 0.5 if reach <= 2 else 1.0
+    reach = math.ceil(reach / step) * step + step / 2
+    left = -reach if min(ends) < 0 else -step / 2
+    right = reach if max(ends) > 0 else step / 2
+    axes.set_xlim(left, right)
+    ticks = np.arange(math.ceil(left / step) * step, right + 1e-9, step)
+    axes.xaxis.set_major_locator(FixedLocator(list(ticks)))
+    axes.xaxis.set_major_formatter(FuncFormatter(
+        lambda value, _: _signed(value, 1 if step < 1 else 0)))
+    axes.axvline(0, color=BLACK, linewidth=1.6, zorder=3)
+    axes.set_xlabel(words["gap_axis"])
+    return figure
+
+
+# --- bytes --------------------------------------------------------------------------------------
+
+def render(figure: Figure, fmt: str, size: str | tuple[int, int] | None = None) -> bytes:
+    """The figure as PNG, SVG or PDF bytes; size is a PNG_SIZES name or (width, height) pixels.
+
+    size sets the shape for every format and the exact pixel size for PNG (default "medium").
+    Type keeps its size relative to the picture, so a "large" PNG is a sharper "medium" one.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    width, height = _pixels(size)
+    with house_style():
+        original = figure.get_size_inches().copy()
+        dpi = height / original[1]
+        # a quarter pixel over, because the PNG writer truncates to whole pixels
+        figure.set_size_inches((width + 0.25) / dpi, (height + 0.25) / dpi)
+        try:
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format=fmt, dpi=dpi)
+        finally:
+            figure.set_size_inches(original)
+    return buffer.getvalue()
+
+
+def _pixels(size: str | tuple[int, int] | None) -> tuple[int, int]:
+    if size is None:
+        return PNG_SIZES["medium"]
+    if isinstance(size, str):
+        if size not in PNG_SIZES:
+            raise ValueError(f"size must be one of {', '.join(PNG_SIZES)} or (width, height)")
+        return PNG_SIZES[size]
+    width, height = size
+    if int(width) != width or int(height) != height or not (16 <= width <= 8000
+                                                            and 16 <= height <= 8000):
+        raise ValueError("a PNG size is two whole numbers of pixels between 16 and 8000")
+    return int(width), int(height)
