@@ -73,7 +73,9 @@ def serve(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> int:
-    command = [str(PYTHON), "-m", "pytest", *args]
+    # Both cores by default: each test process gets its own PostgreSQL database.
+    parallel = [] if any(a == "-n" or a.startswith("-n") for a in args) else ["-n", "auto"]
+    command = [str(PYTHON), "-m", "pytest", *parallel, *args]
     say(" ".join(command[2:]))
     return subprocess.run(command, cwd=ROOT).returncode
 

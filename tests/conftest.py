@@ -18,7 +18,7 @@ from feedback import accounts, create_app
 from feedback.db import LATEST_SCHEMA, database, migrate, open_database
 from feedback.models import Team
 
-from support import PASSWORD, LiveServer
+from support import PASSWORD, LiveServer, login
 
 # Hashing strength is not what these tests measure: a cheap method keeps thousands of logins fast.
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
@@ -179,6 +179,14 @@ def users(app):
                 for role in ("admin", "manager", "lead", "staff")}
         accounts.set_team_leads(billing, [made["lead"]])
     return made
+
+
+@pytest.fixture
+def manager(app, users):
+    """A test client logged in as the manager."""
+    client = app.test_client()
+    login(client, "manager")
+    return client
 
 
 @pytest.fixture

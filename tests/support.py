@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from werkzeug.serving import make_server
@@ -66,3 +67,23 @@ class LiveServer:
         self.thread.join(5)
 
 
+
+
+@contextmanager
+def counted_queries():
+    """Every SQL statement run inside the block, in a list (to assert query counts)."""
+    from feedback.db import database
+
+    executed: list[str] = []
+    db = database.obj
+    original = db.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        executed.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    db.execute_sql = counting
+    try:
+        yield executed
+    finally:
+        del db.execute_sql  # back to the class's method

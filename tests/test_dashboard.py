@@ -10,17 +10,10 @@ import pytest
 
 from feedback import dashboard, reports
 from feedback.db import database
-from support import login
+from support import counted_queries, login
 from test_reports import START, expected, scored  # noqa: F401  (the data set)
 
 PERIOD = f"from={START}&to=2026-10-31"
-
-
-@pytest.fixture
-def manager(app, users):
-    client = app.test_client()
-    login(client, "manager")
-    return client
 
 
 @pytest.mark.parametrize("role,status", [("manager", 200), ("admin", 200), ("lead", 200),
@@ -97,18 +90,8 @@ def test_comments_detractors_first_and_filtered(app, manager, scored):  # noqa: 
 def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):  # noqa: F811
     """No N+1: the same number of queries for 3 teams as for 30."""
     def count_queries(url):
-        executed = []
-        original = database.obj.execute_sql
-
-        def counting(sql, params=None, *args, **kwargs):
-            executed.append(sql)
-            return original(sql, params, *args, **kwargs)
-
-        database.obj.execute_sql = counting
-        try:
+        with counted_queries() as executed:
             assert manager.get(url).status_code == 200
-        finally:
-            database.obj.execute_sql = original
         return len(executed)
 
     before = count_queries(f"/manage/?{PERIOD}")

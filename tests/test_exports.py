@@ -10,17 +10,10 @@ from openpyxl import load_workbook
 
 from feedback.db import database
 from feedback.exports import safe_cell
-from support import login
+from support import counted_queries, login
 from test_reports import START, scored  # noqa: F401  (the data set)
 
 PERIOD = f"from={START}&to=2026-10-31"
-
-
-@pytest.fixture
-def manager(app, users):
-    client = app.test_client()
-    login(client, "manager")
-    return client
 
 
 @pytest.mark.parametrize("value,shown", [
@@ -93,15 +86,8 @@ def test_export_streams_in_batches(app, manager, scored, monkeypatch):  # noqa: 
     """Rows come in batches by id, one answers query per batch, not one per row."""
     import feedback.exports as exports
     monkeypatch.setattr(exports, "BATCH", 25)
-    executed = []
-    original = database.obj.execute_sql
-
-    def counting(sql, params=None, *args, **kwargs):
-        executed.append(sql)
-        return original(sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(database.obj, "execute_sql", counting)
-    body = manager.get(f"/manage/export/responses.csv?{PERIOD}").get_data()
+    with counted_queries() as executed:
+        body = manager.get(f"/manage/export/responses.csv?{PERIOD}").get_data()
     assert body.decode("utf-8-sig").count("\n") == 121
     answer_queries = [q for q in executed if 'FROM "answer"' in q]
     assert len(answer_queries) == 5  # 120 rows in batches of 25

@@ -12,7 +12,7 @@ from feedback.cases import CaseInput, InvitationPolicy, register_case
 from feedback.db import database
 from feedback.models import Survey
 from feedback.surveys import current_version, definition_of
-from support import login
+from support import counted_queries, login
 
 START = date(2026, 9, 1)
 TEAMS = ("账务组", "技术支持", "售后服务")
@@ -129,22 +129,12 @@ def test_no_answers_give_null_figures(db, app):
 
 def test_reports_run_a_fixed_number_of_queries(scored, db):
     """One GROUP BY per table of numbers, whatever the number of groups (no N+1)."""
-    executed = []
     period = whole_period(db)
-    original = database.obj.execute_sql
-
-    def counting(sql, params=None, *args, **kwargs):
-        executed.append(sql)
-        return original(sql, params, *args, **kwargs)
-
-    database.obj.execute_sql = counting
-    try:
+    with counted_queries() as executed:
         reports.metrics(period, "agent")
         agents = len(executed)
         executed.clear()
         reports.metrics(period, "week")
-    finally:
-        database.obj.execute_sql = original
     assert agents == 4 and len(executed) == 4  # 2 overall + 2 grouped
 
 
