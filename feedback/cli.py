@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -22,6 +24,7 @@ def init_app(app: Flask) -> None:
     for command in (init_db, create_user, create_token, import_cases, demo):
         app.cli.add_command(command)
     app.cli.add_command(surveys_group)
+    app.cli.add_command(export_group)
 
 
 def _db():
@@ -201,3 +204,91 @@ def demo(cases: int, seed: int):
                    progress=lambda items, label: click.progressbar(items, label=label,
                                                                    file=sys.stderr))
     click.echo(summary)
+
+
+export_group = AppGroup("export", help="Write reports to files (under the EXPORTS_DIR setting).")
+
+
+@export_group.command("meeting-pack")
+@with_appcontext
+@click.option("--from", "start", required=True, metavar="YYYY-MM-DD",
+              help="The period's first day.")
+@click.option("--to", "end", required=True, metavar="YYYY-MM-DD",
+              help="The period's last day.")
+@click.option("--survey", help="The survey's slug (default: the DEFAULT_SURVEY setting).")
+@click.option("--channel", help="Only this channel.")
+@click.option("--team", help="Only this team (its name).")
+@click.option("--agent", help="Only this agent.")
+@click.option("--category", help="Only this category.")
+@click.option("--locale", type=click.Choice(("zh_CN", "en")),
+              help="The pack's language (default: the DEFAULT_LOCALE setting).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write to (default: the EXPORTS_DIR setting).")
+def export_meeting_pack(start, end, survey, channel, team, agent, category, locale, out):
+    """The meeting pack of a period and slice as PDF: headline figures, the dashboard's charts
+    and the detractors' comments. Prints the file's path as the last line."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from . import exports, meeting_pack
+    from .surveys import definition_of
+    from .web.filters import FilterError, parse_filters
+
+    _db()
+    config = current_app.config
+    given = {"from": start, "to": end, "survey": survey, "channel": channel, "team": team,
+             "agent": agent, "category": category}
+    try:
+        filters = parse_filters({k: v for k, v in given.items() if v is not None},
+                                config["DEFAULT_SURVEY"], config["TIMEZONE"])
+    except FilterError as exc:
+        raise click.UsageError("; ".join(f"--{name}: {' '.join(messages)}"
+                                         for name, messages in exc.errors.items())) from None
+    version = current_version(filters.survey)
+    if version is None:
+        raise click.UsageError(f"--survey: survey '{filters.survey}' has no loaded version")
+    folder = out or Path(config["EXPORTS_DIR"])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot create {folder}: {exc.strerror}",
+                                 param_hint="'--out'") from None
+    locale = locale or config["DEFAULT_LOCALE"]
+    definition = definition_of(version)
+    labels = meeting_pack.steps(filters.slice, definition)
+    made = datetime.now(ZoneInfo(config["TIMEZONE"]))  # on the cover and in the file's name
+    with click.progressbar(length=len(labels), label="Building the meeting pack",
+                           file=sys.stderr, item_show_func=lambda label: label) as bar:
+        pdf = meeting_pack.build_pack(filters.slice, filters.survey, definition, locale,
+                                      config["MIN_SAMPLE"], config["TIMEZONE"],
+                                      progress=lambda label: bar.update(1, label), made=made)
+    name = exports.export_name("meeting-pack", filters.slice, filters.survey, "pdf", now=made)
+    click.echo(str(_write_new(folder / name, pdf)))
+
+
+def _write_new(path: Path, data: bytes) -> Path:
+    """Write the file whole under ``path``, or under path-2, -3... when that name is taken (the
+    name says the period and the minute, not the filters: packs for two teams made in the same
+    minute must not overwrite each other). Returns where it went."""
+    partial = None
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
+        partial = Path(name)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        for number in range(1, 1000):
+            target = path if number == 1 else path.with_stem(f"{path.stem}-{number}")
+            try:
+                os.link(partial, target)  # atomic, and never replaces a file
+            except FileExistsError:
+                continue
+            return target
+        raise click.ClickException(f"{path.parent}: too many files named {path.stem}-*")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)

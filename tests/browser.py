@@ -8,7 +8,7 @@ A bare Debian machine has no CJK font, so Chinese would render as empty boxes. C
 a fontconfig file that keeps the system's configuration and adds the Noto Sans CJK SC fonts that
 the ``mpl_font`` package (a requirement of the site) ships.
 
-Test modules use these fixtures by importing them (``from browser import browser_fixture``):
+conftest.py registers these fixtures for every test module, so one chromium serves the session:
 ``browser`` (one per test session) and ``phone`` (a fresh 360 px phone context per test).
 """
 

@@ -18,6 +18,7 @@ from feedback import accounts, create_app
 from feedback.db import LATEST_SCHEMA, database, migrate, open_database
 from feedback.models import Team
 
+from browser import browser_fixture, phone_fixture  # noqa: F401  (one chromium a session)
 from support import PASSWORD, LiveServer, login
 
 # Hashing strength is not what these tests measure: a cheap method keeps thousands of logins fast.

@@ -14,7 +14,7 @@ from collections import defaultdict
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser import DESKTOP, PHONE, browser_fixture, new_context, phone_fixture  # noqa: F401
+from browser import DESKTOP, PHONE, new_context
 from feedback.db import database
 from feedback.models import Answer, Response
 from support import new_case, survey_path

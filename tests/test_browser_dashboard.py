@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from browser import PHONE, browser_fixture, new_context  # noqa: F401
+from browser import PHONE, new_context
 from support import PASSWORD
 from test_reports import START, scored  # noqa: F401  (the data set)
 

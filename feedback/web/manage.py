@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Response, abort, current_app, render_template, request,
                    stream_with_context)
 from flask_login import current_user
 
-from .. import chart_data, charts, dashboard, exports, reports
+from .. import chart_data, charts, dashboard, exports, meeting_pack, reports
 from ..errors import AppError
 from ..i18n import current_locale
 from ..models import CHANNELS, Survey, SurveyVersion, Team
@@ -134,3 +136,19 @@ def chart(name: str, fmt: str):
     disposition = "attachment" if request.args.get("download") else "inline"
     return Response(body, mimetype=CHART_TYPES[fmt],
                     headers={"Content-Disposition": f'{disposition}; filename="{download}"'})
+
+
+@bp.route("/meeting-pack.pdf")
+@roles_required(*REPORT_ROLES)
+def meeting_pack_pdf():
+    """The meeting pack of the dashboard's view: cover, charts, detractors' comments, as PDF."""
+    filters, _errors = current_filters()
+    config = current_app.config
+    made = datetime.now(ZoneInfo(config["TIMEZONE"]))  # on the cover and in the file's name
+    body = meeting_pack.build_pack(filters.slice, filters.survey,
+                                   definition_of(current_version(filters.survey)),
+                                   current_locale(), config["MIN_SAMPLE"], config["TIMEZONE"],
+                                   made=made)
+    name = exports.export_name("meeting-pack", filters.slice, filters.survey, "pdf", now=made)
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
