@@ -12,7 +12,7 @@ from datetime import date
 
 from matplotlib.figure import Figure
 
-from . import charts, dashboard, reports
+from . import charts, dashboard, names, reports
 from .definitions import SurveyDefinition
 from .reports import Slice
 
@@ -74,13 +74,15 @@ def _label(day, period: str, locale: str) -> str:
     return f"{day.month}/{day.day}" if locale == "zh_CN" else day.strftime("%d %b")
 
 
-def _breakdown(group: str, label_of: Callable | None = None):
+def _breakdown(group: str):
     def build(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
         groups = [g for g in reports.metrics(s, group)["groups"] if g["csat"]]
-        figures = [charts.GroupFigure(str(label_of(g["key"]) if label_of else g["key"] or "–"),
-                                      g["csat"]["value"], g["csat"]["low"], g["csat"]["high"],
-                                      g["csat"]["n"]) for g in groups]
-        return ChartData(charts.breakdown_chart(figures, "csat", locale, min_sample),
+        label = ((lambda key: names.channel_name(key, locale)) if group == "channel"
+                 else (lambda key: key or "–"))
+        figures = [charts.GroupFigure(label(g["key"]), g["csat"]["value"], g["csat"]["low"],
+                                      g["csat"]["high"], g["csat"]["n"]) for g in groups]
+        title = names.BREAKDOWN_TITLES[group].get(locale)
+        return ChartData(charts.breakdown_chart(figures, "csat", locale, min_sample, title),
                          (group, "csat", "low_95", "high_95", "answers"),
                          [(f.label, f.value, f.low, f.high, f.n) for f in figures])
     return build

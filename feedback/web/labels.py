@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..i18n import current_locale
+from ..names import channel_name
+
 METRICS = {"csat": _l("CSAT"), "nps": _l("NPS"), "ces": _l("CES (effort)"),
            "response_rate": _l("Response rate"), "responses": _l("Answers")}
 GROUPS = {"channel": _l("channel"), "team": _l("team"), "agent": _l("agent"),
           "category": _l("category"), "week": _l("week"), "month": _l("month"),
           "day": _l("day")}
-CHANNELS = {"phone": _l("Phone"), "chat": _l("Online chat"), "email": _l("Email"),
-            "social": _l("Social media"), "onsite": _l("On site")}
 DIMENSIONS = {"reliability": _l("Reliability"), "responsiveness": _l("Responsiveness"),
               "assurance": _l("Assurance"), "empathy": _l("Empathy"),
               "tangibles": _l("Tangibles")}
@@ -30,5 +31,6 @@ def _lookup(table):
 
 
 GLOBALS = {"metric_label": _lookup(METRICS), "group_label": _lookup(GROUPS),
-           "channel_label": _lookup(CHANNELS), "dimension_label": _lookup(DIMENSIONS),
+           "channel_label": lambda key: channel_name(key, current_locale()),
+           "dimension_label": _lookup(DIMENSIONS),
            "band_label": _lookup(BANDS), "chart_label": _lookup(CHARTS)}
