@@ -28,26 +28,34 @@ def allowed_team_ids() -> tuple[int, ...] | None:
 
 
 def current_filters():
+    """The filters of this request; FilterError names the bad ones."""
     config = current_app.config
+    return parse_filters(request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"],
+                         allowed_team_ids())
+
+
+def filters_or_400():
+    """The filters of a download: bad ones are a 400 that names them."""
     try:
-        return parse_filters(request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"],
-                             allowed_team_ids()), {}
+        return current_filters()
     except FilterError as exc:
-        if request.path.startswith("/manage/") and request.path != "/manage/":
-            raise AppError(400, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()))
-        return None, exc.errors
+        raise AppError(400, str(exc)) from None
 
 
 @bp.route("/")
 @roles_required(*REPORT_ROLES)
 def index():
-    filters, errors = current_filters()
+    try:
+        filters, errors = current_filters(), {}
+    except FilterError as exc:
+        filters, errors = None, exc.errors
+    teams = allowed_team_ids()
     choices = {
         "surveys": [s.slug for s in Survey.select(Survey.slug)
                     .where(Survey.current_version_id.is_null(False)).order_by(Survey.slug)],
         "channels": CHANNELS,
         "teams": [t.name for t in Team.select(Team.name).where(
-            Team.id.in_(allowed_team_ids()) if allowed_team_ids() is not None else True)
+            Team.id.in_(teams) if teams is not None else True)
             .order_by(Team.name)],
         "presets": PRESETS,
     }
@@ -87,7 +95,7 @@ def export_responses(fmt: str):
     """Every response of the period and slice, one row each, one column per question."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters, _errors = current_filters()
+    filters = filters_or_400()
     rows = exports.response_rows(filters.slice, _definitions(filters.survey),
                                  current_app.config["TIMEZONE"])
     name = exports.export_name("responses", filters.slice, filters.survey, fmt)
@@ -115,7 +123,7 @@ def chart(name: str, fmt: str):
     size = request.args.get("size", "medium")
     if size not in charts.PNG_SIZES:
         raise AppError(400, f"size: one of {', '.join(charts.PNG_SIZES)}")
-    filters, _errors = current_filters()
+    filters = filters_or_400()
     locale = current_locale()
     min_sample = current_app.config["MIN_SAMPLE"]
     key = (name, fmt, size, locale, min_sample, filters.slice,
@@ -142,7 +150,7 @@ def chart(name: str, fmt: str):
 @roles_required(*REPORT_ROLES)
 def meeting_pack_pdf():
     """The meeting pack of the dashboard's view: cover, charts, detractors' comments, as PDF."""
-    filters, _errors = current_filters()
+    filters = filters_or_400()
     config = current_app.config
     made = datetime.now(ZoneInfo(config["TIMEZONE"]))  # on the cover and in the file's name
     body = meeting_pack.build_pack(filters.slice, filters.survey,
