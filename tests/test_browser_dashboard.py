@@ -91,7 +91,8 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def download(page: Page, link, folder: Path) -> bytes:
     """Click a download link as a person would; the bytes of the file the browser saved."""
-    with page.expect_download() as started:
+    # generous: a meeting pack is drawn on demand, and a busy CI machine may be slow about it
+    with page.expect_download(timeout=120_000) as started:
         link.click()
     saved = started.value
     assert saved.failure() is None, saved.failure()
