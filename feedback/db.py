@@ -171,6 +171,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "CREATE INDEX response_survey_day ON response (survey_id, day, csat, nps, ces)",
         "CREATE INDEX response_survey_week ON response (survey_id, week, day, csat, nps, ces)",
         "CREATE INDEX response_case ON response (case_id)",
+        "CREATE INDEX response_survey_day_id ON response (survey_id, day, id)",  # exports
         """CREATE TABLE answer (
             id {pk},
             response_id INTEGER NOT NULL REFERENCES response (id) ON DELETE CASCADE,

@@ -146,8 +146,10 @@ def test_charts_are_cached_until_the_data_changes(app, manager, scored, monkeypa
     manager.get(url + "&channel=chat")
     assert len(calls) == 2  # another filter, another chart
     with app.app_context(), database.connection_context():
-        from feedback.models import Invitation
-        Invitation.update(status="cancelled").where(Invitation.status == "pending").execute()
+        from feedback.cases import CaseInput, InvitationPolicy, register_case
+        from feedback.models import Survey
+        register_case(CaseInput("NEW-1", "post-case", START, "phone"),
+                      Survey.get(Survey.slug == "post-case"), InvitationPolicy())
     manager.get(url)
     assert len(calls) == 3  # the data changed
 
