@@ -168,7 +168,11 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             nps SMALLINT,
             ces SMALLINT)""",
         # Covering indexes for the reports: filter by survey and period, read the scores.
-        "CREATE INDEX response_survey_day ON response (survey_id, day, csat, nps, ces)",
+        # ... and by the slice columns too, so breakdowns by channel, team, agent or category
+        # never read the table itself
+        "CREATE INDEX response_survey_day ON response "
+        "(survey_id, day, csat, nps, ces, channel, team_id, agent, category, source)",
+        "CREATE INDEX response_survey_submitted ON response (survey_id, submitted_at)",
         "CREATE INDEX response_survey_week ON response (survey_id, week, day, csat, nps, ces)",
         "CREATE INDEX response_case ON response (case_id)",
         "CREATE INDEX response_survey_day_id ON response (survey_id, day, id)",  # exports
