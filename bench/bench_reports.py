@@ -30,7 +30,6 @@ import cProfile
 import importlib
 import io
 import json
-import logging
 import os
 import platform
 import pstats
@@ -347,8 +346,7 @@ def short_sql(sql: str) -> str:
     return f"SELECT {what} FROM {match.group(2)}"
 
 
-def in_process(env: dict, db_path: Path, survey_id: int, ranges: dict, token: str,
-               args) -> dict:
+def in_process(db_path: Path, survey_id: int, ranges: dict, token: str, args) -> dict:
     """Plans of the metrics queries, the dashboard and metrics views' time split into SQL and
     the rest, and a cProfile of the metrics view; all in this process (test client)."""
     from feedback import reports
@@ -381,7 +379,8 @@ def in_process(env: dict, db_path: Path, survey_id: int, ranges: dict, token: st
         client = app.test_client()
         auth = {"Authorization": f"Bearer {token}"}
         query = {"from": start.isoformat(), "to": end.isoformat()}
-        views = [("metrics, year, by week", f"/api/v1/metrics?{urlencode({**query, 'group_by': 'week'})}", auth)]
+        metrics_path = "/api/v1/metrics?" + urlencode({**query, "group_by": "week"})
+        views = [("metrics, year, by week", metrics_path, auth)]
         if args.profile_dashboard:
             login = client.get("/login")
             csrf = CSRF.search(login.get_data(as_text=True)).group(1)
@@ -563,7 +562,7 @@ def main() -> int:
     # 2. In-process: the plans and where the time goes.
     if "profile" not in args.skip:
         print("in-process: query plans, statement times, profile ...", flush=True)
-        report["in_process"] = in_process(env, db_path, survey_id, ranges, token, args)
+        report["in_process"] = in_process(db_path, survey_id, ranges, token, args)
         print_plans(report["in_process"])
 
     bare = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
@@ -737,7 +736,7 @@ def chart_phase(port, cookie, ranges, chart_names, args, problems) -> list[dict]
                 size = len(reply.body)
             else:
                 problems.append(f"chart {name}: status {reply.status}")
-        for number in range(args.workers + args.chart_requests):
+        for number in range(args.workers + max(3, args.chart_requests)):
             if path is None or spent > args.time_limit + 30:
                 break
             reply = request(port, "GET", path, cookie)
@@ -902,6 +901,9 @@ def print_summary(report: dict) -> None:
     if report.get("worker_timeouts_logged"):
         print(f"gunicorn logged {report['worker_timeouts_logged']} WORKER TIMEOUT(s)")
     print(f"\nchecks: {json.dumps(report['checks'], ensure_ascii=False)}")
+    code = report.get("code", {})
+    print(f"code: {code.get('commit')}" + (f", changed: {code['changed']}" if code.get("changed")
+                                           else ""))
     for problem in report["problems"]:
         print(f"PROBLEM: {problem}")
     print(f"total {report['seconds']} s")

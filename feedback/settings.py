@@ -68,6 +68,15 @@ SETTINGS: tuple[Setting, ...] = (
             _bool),
     Setting("LOGIN_RATE_LIMIT", "10 per minute",
             "How often one address may try to log in (Flask-Limiter syntax).", str),
+    Setting("SMTP_HOST", "",
+            "The SMTP server that sends email (replies to suggestions, notices to team leads). "
+            "Empty: no email is sent."),
+    Setting("SMTP_PORT", 25, "The SMTP server's port.", _positive_int),
+    Setting("SMTP_USER", "", "The SMTP login, when the server wants one."),
+    Setting("SMTP_PASSWORD", "", "The SMTP password, when the server wants one."),
+    Setting("SMTP_STARTTLS", False, "Switch the SMTP connection to TLS (STARTTLS) before login.",
+            _bool),
+    Setting("MAIL_FROM", "feedback <feedback@localhost>", "The sender address of every email."),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -19,7 +19,7 @@ from feedback.db import LATEST_SCHEMA, database, migrate, open_database
 from feedback.models import Team
 
 from browser import browser_fixture, phone_fixture  # noqa: F401  (one chromium a session)
-from support import PASSWORD, LiveServer, login
+from support import PASSWORD, LiveServer, SmtpServer, login
 
 # Hashing strength is not what these tests measure: a cheap method keeps thousands of logins fast.
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
@@ -196,3 +196,10 @@ def live_server(app):
         yield server
 
 
+
+
+@pytest.fixture
+def smtp_server():
+    """A local SMTP server that records messages (``.messages``); ``.config`` points an app at it."""
+    with SmtpServer() as server:
+        yield server

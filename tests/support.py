@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import threading
 from contextlib import contextmanager
 from urllib.parse import urlparse
@@ -87,3 +88,44 @@ def counted_queries():
         yield executed
     finally:
         del db.execute_sql  # back to the class's method
+
+
+class SmtpServer:
+    """A real SMTP server on a free loopback port (aiosmtpd) that keeps what it receives.
+
+    ``fail_next`` makes the next that many messages fail with a temporary error (451), to test
+    retries; ``config`` is what an app needs to send through it.
+    """
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.fail_next = 0
+        with socket.socket() as probe:  # aiosmtpd needs a real port number up front
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return "451 4.3.0 try again later (failing on purpose)"
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        return "250 OK"
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+    @property
+    def config(self) -> dict:
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.controller.port,
+                "MAIL_FROM": "feedback <feedback@example.test>"}
