@@ -48,7 +48,7 @@ def fill(path: Path) -> None:
         message.string = tuple(string) if isinstance(string, list) else string
         message.flags.discard("fuzzy")
     with PO.open("wb") as handle:
-        write_po(handle, catalog, width=100, sort_output=True, omit_header=False)
+        write_po(handle, catalog, width=76, sort_output=True, omit_header=False, ignore_obsolete=True)
     for msgid in unknown:
         print(f"not in the catalogue (extract first?): {msgid!r}")
 
