@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from . import workdays
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,6 +37,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise ValueError(f"expected a whole number of 1 or more, got {text!r}")
     return value
+
+
+def _checked(parse: Callable[[str], Any]) -> Callable[[str], str]:
+    """Keep the text, but refuse it at start-up when ``parse`` cannot read it."""
+    def check(text: str) -> str:
+        parse(text)
+        return text
+    return check
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -77,6 +87,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_STARTTLS", False, "Switch the SMTP connection to TLS (STARTTLS) before login.",
             _bool),
     Setting("MAIL_FROM", "feedback <feedback@localhost>", "The sender address of every email."),
+    Setting("WORKING_DAYS", "mon-fri",
+            "The working weekdays, for due times counted in working days (mon,tue,... or "
+            "mon-fri).", _checked(workdays.parse_days)),
+    Setting("WORKING_HOURS", "09:00-18:00", "The working hours of a working day, local time.",
+            _checked(workdays.parse_hours)),
+    Setting("HOLIDAYS", "",
+            "Dates that are not working days, comma-separated (2027-02-17,2027-02-18).",
+            _checked(workdays.parse_holidays)),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
