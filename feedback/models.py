@@ -189,5 +189,69 @@ class Answer(BaseModel):
         table_name = "answer"
 
 
+# --- the suggestion box -------------------------------------------------------------------------
+
+SUGGESTION_BOXES = ("customer", "staff")
+SUGGESTION_STATES = ("new", "review", "planned", "progress", "done", "declined", "duplicate")
+
+
+class SuggestionCategory(BaseModel):
+    slug = pw.CharField(max_length=40, unique=True)
+    name_zh = pw.CharField(max_length=100)
+    name_en = pw.CharField(max_length=100)
+    position = pw.IntegerField(default=0)
+    active = pw.BooleanField(default=True)
+
+    class Meta:
+        table_name = "suggestion_category"
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") else self.name_en
+
+
+class Suggestion(BaseModel):
+    box = pw.CharField(max_length=16)
+    category = pw.ForeignKeyField(SuggestionCategory, column_name="category_id")
+    title = pw.CharField(max_length=120)
+    body = pw.TextField()
+    anonymous = pw.BooleanField()
+    # Only for a named submitter; NULL when anonymous.
+    name = pw.CharField(max_length=100, null=True)
+    email = pw.CharField(max_length=254, null=True)
+    user = pw.ForeignKeyField(User, null=True, column_name="user_id")
+    locale = pw.CharField(max_length=8)
+    tracking_hash = pw.CharField(max_length=64, unique=True)
+    status = pw.CharField(max_length=16, default="new")
+    team = pw.ForeignKeyField(Team, null=True, column_name="team_id")
+    owner = pw.ForeignKeyField(User, null=True, column_name="owner_id")
+    merged_into = pw.ForeignKeyField("self", null=True, column_name="merged_into_id")
+    public = pw.BooleanField(default=False)
+    created_at = pw.DateTimeField(default=utcnow)
+    reply_due_at = pw.DateTimeField()
+    first_reply_at = pw.DateTimeField(null=True)
+    first_reply_days = pw.FloatField(null=True)  # working days to the first public reply
+    done_at = pw.DateTimeField(null=True)
+    updated_at = pw.DateTimeField(default=utcnow)
+    month = pw.DateField()  # the local month it came in, for figures by month
+
+    class Meta:
+        table_name = "suggestion"
+
+
+class SuggestionEvent(BaseModel):
+    suggestion = pw.ForeignKeyField(Suggestion, backref="events", column_name="suggestion_id",
+                                    on_delete="CASCADE")
+    author = pw.ForeignKeyField(User, null=True, column_name="author_id")
+    by_submitter = pw.BooleanField(default=False)
+    from_status = pw.CharField(max_length=16, null=True)
+    to_status = pw.CharField(max_length=16, null=True)
+    public_text = pw.TextField(null=True)
+    internal_note = pw.TextField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "suggestion_event"
+
+
 ALL_MODELS = (Team, User, TeamLead, ApiToken, Survey, SurveyVersion, Case, Invitation, Response,
-              Answer)
+              Answer, SuggestionCategory, Suggestion, SuggestionEvent)

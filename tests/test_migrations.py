@@ -40,6 +40,18 @@ SEED_ROWS = {
           "2026-01-01", "phone", 5)),
         ("answer", ("id", "response_id", "question_id", "value_int"), (1, 1, "csat", 5)),
     ],
+    3: [
+        ("suggestion_category", ("id", "slug", "name_zh", "name_en", "position", "active"),
+         (1, "service", "服务质量", "Service quality", 1, True)),
+        ("suggestion", ("id", "box", "category_id", "title", "body", "anonymous", "locale",
+                        "tracking_hash", "status", "public", "created_at", "reply_due_at",
+                        "updated_at", "month"),
+         (1, "customer", 1, "等候太久", "电话排队二十分钟。", True, "zh_CN", "h" * 64, "new", False,
+          "2026-01-02 03:04:05", "2026-01-09 03:04:05", "2026-01-02 03:04:05", "2026-01-01")),
+        ("suggestion_event", ("id", "suggestion_id", "by_submitter", "to_status", "public_text",
+                              "created_at"),
+         (1, 1, False, "review", "我们在看。", "2026-01-03 03:04:05")),
+    ],
 }
 
 
