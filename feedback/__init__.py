@@ -83,13 +83,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def merge_query(args: dict, **changes) -> str:
         return urlencode({**args, **changes})
 
+    @app.template_filter("localtime")
+    def localtime(value, date_only: bool = False) -> str:
+        """A stored (naive UTC) time in the site's time zone: 2026-11-25 14:03."""
+        if value is None:
+            return ""
+        from flask_babel import format_datetime, to_user_timezone
+        if date_only:
+            return to_user_timezone(value).date().isoformat()
+        return format_datetime(value, "yyyy-MM-dd HH:mm")
+
     from .web.labels import GLOBALS as LABELS
     from .web.survey_forms import condition_hint
     app.jinja_env.globals["condition_hint"] = condition_hint
     app.jinja_env.globals.update(LABELS)
 
-    from .web import admin, api, auth, manage, survey
+    from .web import admin, api, auth, manage, suggest, survey, triage
     app.register_blueprint(auth.bp)
+    app.register_blueprint(suggest.bp)
+    app.register_blueprint(triage.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(survey.bp)
     app.register_blueprint(api.bp)

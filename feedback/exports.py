@@ -152,3 +152,36 @@ def export_name(kind: str, s: Slice, survey: str, extension: str,
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M")
     return (f"feedback-{kind}-{survey}-{s.start.isoformat()}-to-{s.end.isoformat()}"
             f"-{stamp}.{extension}")
+
+
+SUGGESTION_COLUMNS = ("number", "box", "category", "title", "suggestion", "status", "anonymous",
+                      "name", "email", "team", "owner", "received", "reply_due",
+                      "first_reply", "working_days_to_first_reply", "done", "merged_into",
+                      "public")
+
+
+def suggestion_rows(triage, tz: str) -> Iterator[list]:
+    """The suggestions a triage list selects, oldest first, as formula-safe rows after a header.
+
+    An anonymous suggestion's name and email columns are empty: nothing identifying is stored
+    for it, so there is nothing to export."""
+    from .suggestions import Triage, export_query
+
+    zone = ZoneInfo(tz)
+
+    def local(moment):
+        if moment is None:
+            return None
+        return (moment.replace(tzinfo=timezone.utc).astimezone(zone)
+                .replace(tzinfo=None).isoformat(sep=" ", timespec="minutes"))
+
+    assert isinstance(triage, Triage)
+    yield list(SUGGESTION_COLUMNS)
+    for row in export_query(triage):
+        yield [safe_cell(v) for v in (
+            row["id"], row["box"], row["category"], row["title"], row["body"], row["status"],
+            "yes" if row["anonymous"] else "no", row["name"], row["email"], row["team"],
+            row["owner"], local(row["created_at"]), local(row["reply_due_at"]),
+            local(row["first_reply_at"]),
+            None if row["first_reply_days"] is None else round(row["first_reply_days"], 2),
+            local(row["done_at"]), row["merged_into_id"], "yes" if row["public"] else "no")]

@@ -232,7 +232,9 @@ class Suggestion(BaseModel):
     first_reply_days = pw.FloatField(null=True)  # working days to the first public reply
     done_at = pw.DateTimeField(null=True)
     updated_at = pw.DateTimeField(default=utcnow)
-    month = pw.DateField()  # the local month it came in, for figures by month
+    # The local day and month it came in: periods are filtered and grouped without time zones.
+    day = pw.DateField()
+    month = pw.DateField()
 
     class Meta:
         table_name = "suggestion"

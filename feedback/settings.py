@@ -92,6 +92,13 @@ SETTINGS: tuple[Setting, ...] = (
             "mon-fri).", _checked(workdays.parse_days)),
     Setting("WORKING_HOURS", "09:00-18:00", "The working hours of a working day, local time.",
             _checked(workdays.parse_hours)),
+    Setting("SUGGESTION_REPLY_DAYS", 5,
+            "The suggestion box's response-time goal: working days to the first public reply. "
+            "Later ones are marked overdue.", _positive_int),
+    Setting("SUGGESTION_RATE_LIMIT", "5 per minute;30 per day",
+            "How often one address may post to a suggestion box (held in memory only).", str),
+    Setting("TRACKING_RATE_LIMIT", "20 per hour",
+            "How many wrong tracking codes one address may try (held in memory only).", str),
     Setting("HOLIDAYS", "",
             "Dates that are not working days, comma-separated (2027-02-17,2027-02-18).",
             _checked(workdays.parse_holidays)),

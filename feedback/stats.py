@@ -55,12 +55,17 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def csat(satisfied: int, n: int) -> Estimate | None:
-    """CSAT in percent from the count of 4-5 answers among n answers; None without answers."""
+def proportion(successes: int, n: int) -> Estimate | None:
+    """A share in percent with its Wilson interval; None when n is 0."""
     if n == 0:
         return None
-    low, high = wilson_interval(satisfied, n)
-    return Estimate(100 * satisfied / n, 100 * low, 100 * high, n)
+    low, high = wilson_interval(successes, n)
+    return Estimate(100 * successes / n, 100 * low, 100 * high, n)
+
+
+def csat(satisfied: int, n: int) -> Estimate | None:
+    """CSAT in percent from the count of 4-5 answers among n answers; None without answers."""
+    return proportion(satisfied, n)
 
 
 def nps(promoters: int, passives: int, detractors: int, z: float = Z95) -> NpsEstimate | None:

@@ -93,13 +93,18 @@ def _to_json(definition: SurveyDefinition) -> str:
 
 
 def sync_at_start(app) -> None:
-    """Sync when the site starts; a database not yet set up is left alone, with a warning."""
+    """Sync when the site starts; a database not yet set up is left alone, with a warning.
+
+    The suggestion box's default categories are put in at the same moment (once)."""
+    from .suggestions import ensure_default_categories
+
     with app.app_context():
         with database.connection_context():
             if schema_version(database) < LATEST_SCHEMA:
                 app.logger.warning("the database is not up to date: run 'flask --app feedback "
                                    "init-db'")
                 return
+            ensure_default_categories()
             for outcome in sync(app.config["SURVEYS_DIR"]):
                 if outcome.status == "error":
                     app.logger.error("survey file refused: %s", outcome.describe())

@@ -58,7 +58,7 @@ def main() -> int:
         POT.parent.mkdir(exist_ok=True)
         pybabel = [sys.executable, "-m", "babel.messages.frontend"]
         subprocess.run([*pybabel, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
-                        "-k", "lazy_gettext", "--no-location", "--sort-output", "-o", str(POT),
+                        "-k", "N_", "-k", "lazy_gettext", "--no-location", "--sort-output", "-o", str(POT),
                         str(ROOT)], check=True, capture_output=True)
         action = "update" if PO.exists() else "init"
         extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if action == "update" else []

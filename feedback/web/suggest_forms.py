@@ -1,0 +1,152 @@
+"""Forms of the suggestion box (giving, following) and of its triage (answering)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, IntegerField, RadioField, SelectField, StringField,
+                     TextAreaField, ValidationError)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from ..cases import EMAIL
+from ..i18n import current_locale
+from ..models import Team, User
+from ..suggestions import BODY_MAX, COMMENT_MAX, NAME_MAX, TITLE_MAX, categories
+
+STATUS_LABELS = {
+    "new": _l("New"),
+    "review": _l("Under review"),
+    "planned": _l("Planned"),
+    "progress": _l("In progress"),
+    "done": _l("Done"),
+    "declined": _l("Declined"),
+    "duplicate": _l("Duplicate"),
+}
+BOX_LABELS = {"customer": _l("Customer box"), "staff": _l("Staff box")}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def category_choices(active_only: bool = True) -> list[tuple[int, str]]:
+    locale = current_locale()
+    return [(c.id, c.name(locale)) for c in categories(active_only)]
+
+
+class SuggestionForm(FlaskForm):
+    category = SelectField(_l("What is it about?"), coerce=int,
+                           validators=[DataRequired(_l("Choose a category."))])
+    title = StringField(_l("Title"), filters=[_strip],
+                        validators=[DataRequired(_l("Give your suggestion a short title.")),
+                                    Length(max=TITLE_MAX)])
+    body = TextAreaField(_l("Your suggestion"), filters=[_strip],
+                         validators=[DataRequired(_l("Write your suggestion.")),
+                                     Length(max=BODY_MAX)],
+                         render_kw={"rows": 6})
+    identity = RadioField(
+        _l("Anonymous or with your name?"),
+        choices=[("anonymous", _l("Anonymous")), ("named", _l("With my name"))],
+        validators=[DataRequired(_l("Choose whether to stay anonymous."))])
+    name = StringField(_l("Your name"), filters=[_strip], validators=[Length(max=NAME_MAX)],
+                       render_kw={"autocomplete": "name"})
+    email = StringField(_l("Email for replies (optional)"), filters=[_strip],
+                        validators=[Optional(), Regexp(EMAIL, message=_l("This is not an email address.")),
+                                    Length(max=254)],
+                        render_kw={"autocomplete": "email", "inputmode": "email"})
+    team = SelectField(_l("Which team does it concern? (optional)"), default="")
+    # A field people never see: bots fill every field they find.
+    website = StringField(_l("Leave this field empty"),
+                          render_kw={"autocomplete": "off", "tabindex": "-1"})
+
+    def __init__(self, *args, staff: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(0, _l("Choose…"))] + category_choices()
+        if staff:
+            self.team.choices = [("", _l("No team in particular"))] + [
+                (str(t.id), t.name) for t in Team.select().order_by(Team.name)]
+        else:
+            del self.team
+
+    def validate_website(self, field):
+        if field.data:
+            raise ValidationError(_l("Leave this field empty."))
+
+    def validate_name(self, field):
+        # Anonymous wins: a name or email typed anyway (say, with JavaScript off) is dropped.
+        if self.identity.data == "named" and not field.data:
+            raise ValidationError(_l("Give your name, or choose 'Anonymous'."))
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Tracking code"), filters=[_strip],
+                       validators=[DataRequired(_l("Enter your tracking code.")),
+                                   Length(max=64)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters",
+                                  "spellcheck": "false"})
+
+
+class CommentForm(FlaskForm):
+    comment = TextAreaField(_l("Add a comment"), filters=[_strip],
+                            validators=[DataRequired(_l("Write your comment.")),
+                                        Length(max=COMMENT_MAX)],
+                            render_kw={"rows": 4})
+
+
+class ChangeForm(FlaskForm):
+    """A staff member answers: status, public reply, internal note, owner, team, publishing."""
+    status = SelectField(_l("Status"), choices=list(STATUS_LABELS.items()))
+    public_text = TextAreaField(_l("Public reply (the submitter sees it)"), filters=[_strip],
+                                validators=[Length(max=COMMENT_MAX)], render_kw={"rows": 4})
+    internal_note = TextAreaField(_l("Internal note (never shown to the submitter)"),
+                                  filters=[_strip], validators=[Length(max=COMMENT_MAX)],
+                                  render_kw={"rows": 3})
+    merged_into = IntegerField(_l("Repeats suggestion number (for a duplicate)"),
+                               validators=[Optional(), NumberRange(min=1)])
+    owner = SelectField(_l("Owner"), default="")
+    team = SelectField(_l("Team"), default="")
+    public = BooleanField(_l("Show on the public “You said, we did” page once done"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner.choices = [("", _l("Nobody yet"))] + [
+            (str(u.id), u.display_name) for u in User.select().where(
+                (User.active == True) & (User.role != "staff"))  # noqa: E712
+            .order_by(User.display_name)]
+        self.team.choices = [("", _l("No team"))] + [
+            (str(t.id), t.name) for t in Team.select().order_by(Team.name)]
+
+
+class CategoryForm(FlaskForm):
+    name_zh = StringField(_l("Name in Chinese"), filters=[_strip],
+                          validators=[DataRequired(), Length(max=100)])
+    name_en = StringField(_l("Name in English"), filters=[_strip],
+                          validators=[DataRequired(), Length(max=100)])
+    position = IntegerField(_l("Position in the list"), default=10,
+                            validators=[Optional(), NumberRange(min=0, max=999)])
+    active = BooleanField(_l("Offered on the form"), default=True)
+
+
+class TriageFilterForm(FlaskForm):
+    """The triage list's filter bar (GET: no CSRF, state in the URL)."""
+
+    class Meta:
+        csrf = False
+
+    box = SelectField(_l("Box"), default="")
+    status = SelectField(_l("Status"), default="")
+    category = SelectField(_l("Category"), default="")
+    start = StringField(_l("From"), render_kw={"type": "date"})
+    end = StringField(_l("To"), render_kw={"type": "date"})
+    order = SelectField(_l("Order"), choices=[("newest", _l("Newest first")),
+                                              ("oldest", _l("Oldest first"))],
+                        default="newest")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.box.choices = [("", _l("Both boxes"))] + list(BOX_LABELS.items())
+        self.status.choices = ([("", _l("Any status")), ("open", _l("Open")),
+                                ("overdue", _l("Overdue"))] + list(STATUS_LABELS.items()))
+        self.category.choices = [("", _l("Any category"))] + [
+            (str(i), n) for i, n in category_choices(active_only=False)]
+

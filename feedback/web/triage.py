@@ -1,0 +1,164 @@
+"""Answering suggestions: the triage list, one suggestion's page with its history and the change
+form, and the CSV export. Managers and admins see every suggestion; a team lead sees those of the
+teams they lead; staff nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import exports, mail, suggestions
+from ..models import Suggestion, SuggestionCategory, Team, User
+from .auth import roles_required
+from .manage import REPORT_ROLES, allowed_team_ids
+from .suggest_forms import BOX_LABELS, STATUS_LABELS, ChangeForm, TriageFilterForm
+
+bp = Blueprint("triage", __name__, url_prefix="/manage/suggestions")
+PAGE_SIZE = 50
+
+
+@bp.context_processor
+def _labels():
+    return {"status_labels": STATUS_LABELS, "box_labels": BOX_LABELS}
+
+
+def _date(text: str | None, field, errors: dict) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[field] = _("A date like 2026-11-25.")
+        return None
+
+
+def _triage_from_args() -> tuple[TriageFilterForm, suggestions.Triage, dict]:
+    form = TriageFilterForm(request.args)
+    errors: dict[str, str] = {}
+    for field in (form.box, form.status, form.category, form.order):
+        if field.data and field.data not in {str(value) for value, _label in field.choices}:
+            errors[field.name] = _("Not one of the choices.")
+            field.data = ""
+    start = _date(form.start.data, "start", errors)
+    end = _date(form.end.data, "end", errors)
+    if start and end and end < start:
+        errors["end"] = _("The end comes before the start.")
+        end = None
+    for name, message in errors.items():
+        getattr(form, name).errors = [message]
+    triage = suggestions.Triage(
+        box=form.box.data or None, status=form.status.data or None,
+        category_id=int(form.category.data) if form.category.data else None,
+        start=start, end=end, oldest_first=form.order.data == "oldest",
+        allowed_team_ids=allowed_team_ids())
+    return form, triage, errors
+
+
+@bp.route("/")
+@roles_required(*REPORT_ROLES)
+def index():
+    form, triage, errors = _triage_from_args()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = suggestions.triage_list(triage, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    counts = suggestions.status_counts(triage)
+    return render_template(
+        "manage/suggestions.html", form=form, rows=rows[:PAGE_SIZE], counts=counts, page=page,
+        more=len(rows) > PAGE_SIZE, args=request.args, overdue=suggestions.is_overdue,
+        team_names={t.id: t.name for t in Team.select()}), 400 if errors else 200
+
+
+def _visible(suggestion_id: int) -> Suggestion:
+    suggestion = Suggestion.get_or_none(Suggestion.id == suggestion_id)
+    if suggestion is None:
+        abort(404)
+    teams = allowed_team_ids()
+    if teams is not None and suggestion.team_id not in teams:
+        abort(403)
+    return suggestion
+
+
+def _notify(suggestion: Suggestion, event) -> None:
+    """Email a named submitter the public reply or the new status, in their language."""
+    if not suggestion.email or not (event.public_text or event.to_status):
+        return
+    config = current_app.config
+    if not mail.enabled(config):
+        return
+    link = url_for("suggest.track", _external=True)
+    with force_locale(suggestion.locale):
+        subject = _("Your suggestion “%(title)s”: %(status)s", title=suggestion.title,
+                    status=STATUS_LABELS[suggestion.status])
+        lines = [_("Hello %(name)s,", name=suggestion.name or ""), "",
+                 _("Your suggestion “%(title)s” is now: %(status)s.", title=suggestion.title,
+                   status=STATUS_LABELS[suggestion.status])]
+        if event.public_text:
+            lines += ["", _("Our reply:"), event.public_text]
+        lines += ["", _("Follow it with your tracking code at %(link)s", link=link)]
+        body = "\n".join(str(line) for line in lines)
+    try:
+        mail.send_mail(config, suggestion.email, str(subject), body)
+    except Exception as exc:  # the change is saved; say that the email did not go
+        current_app.logger.warning("reply email for suggestion %s failed: %s", suggestion.id,
+                                   exc)
+        flash(_("The change is saved, but the email to the submitter could not be sent: "
+                "%(error)s", error=str(exc)[:200]))
+    else:
+        flash(_("The submitter was emailed."))
+
+
+@bp.route("/<int:suggestion_id>", methods=["GET", "POST"])
+@roles_required(*REPORT_ROLES)
+def detail(suggestion_id: int):
+    suggestion = _visible(suggestion_id)
+    form = ChangeForm(data=None if request.method == "POST" else {
+        "status": suggestion.status, "owner": str(suggestion.owner_id or ""),
+        "team": str(suggestion.team_id or ""), "public": suggestion.public,
+        "merged_into": suggestion.merged_into_id})
+    if current_user.role == "lead":  # a lead keeps the suggestion within their teams
+        led = set(allowed_team_ids() or ())
+        form.team.choices = [c for c in form.team.choices if c[0] and int(c[0]) in led]
+    if form.validate_on_submit():
+        change = suggestions.Change(
+            status=form.status.data, public_text=form.public_text.data,
+            internal_note=form.internal_note.data,
+            owner_id=int(form.owner.data) if form.owner.data else None,
+            team_id=int(form.team.data) if form.team.data else None,
+            public=form.public.data, merged_into_id=form.merged_into.data)
+        try:
+            event = suggestions.change(suggestion, current_user, change, current_app.config)
+        except suggestions.SuggestionError as exc:
+            getattr(form, exc.field, form.public_text).errors.append(_(exc.message))
+        else:
+            if event is None:
+                flash(_("Nothing was changed."))
+            else:
+                flash(_("Saved."))
+                _notify(suggestion, event)
+            return redirect(url_for("triage.detail", suggestion_id=suggestion.id), 303)
+    return render_template(
+        "manage/suggestion.html", suggestion=suggestion, form=form,
+        history=suggestions.full_history(suggestion),
+        category=SuggestionCategory.get_by_id(suggestion.category_id),
+        following=suggestions.followed(suggestion),
+        submitter=User.get_or_none(User.id == suggestion.user_id) if suggestion.user_id else None,
+        team=Team.get_or_none(Team.id == suggestion.team_id) if suggestion.team_id else None,
+        overdue=suggestions.is_overdue(suggestion)), 422 if form.errors else 200
+
+
+@bp.route("/export.csv")
+@roles_required(*REPORT_ROLES)
+def export_csv():
+    """The suggestions of the list's filters as CSV; nothing identifying for anonymous ones."""
+    _form, triage, errors = _triage_from_args()
+    if errors:
+        abort(400)
+    rows = exports.suggestion_rows(triage, current_app.config["TIMEZONE"])
+    name = f"suggestions-{date.today().isoformat()}.csv"
+    return Response(exports.csv_stream(rows), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,429 @@
+"""The suggestion box: giving, tracking codes, answering, email, overdue, export, anonymity."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+
+from feedback import suggestions
+from feedback.db import database, utcnow
+from feedback.models import Suggestion, SuggestionEvent, Team
+
+from support import csrf_from, login, post_form
+
+CODE = re.compile(r'id="tracking-code">([A-Z0-9-]+)<')
+
+
+def give(client, url="/suggest/", **fields):
+    data = {"category": "1", "title": "排队太久", "body": "电话等了二十分钟才接通。",
+            "identity": "anonymous", **fields}
+    return post_form(client, url, data)
+
+
+def code_of(reply) -> str:
+    match = CODE.search(reply.get_data(as_text=True))
+    assert match, reply.get_data(as_text=True)[:2000]
+    return match.group(1)
+
+
+def stored(app, **where):
+    with app.app_context(), database.connection_context():
+        query = Suggestion.select().order_by(Suggestion.id)
+        for key, value in where.items():
+            query = query.where(getattr(Suggestion, key) == value)
+        return list(query)
+
+
+# --- giving -----------------------------------------------------------------------------------
+
+def test_a_customer_gives_an_anonymous_suggestion_and_gets_a_code(app, client):
+    page = client.get("/suggest/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<label for="title">' in html and 'name="website"' in html
+    reply = give(client)
+    assert reply.status_code == 200
+    assert reply.headers["Cache-Control"] == "no-store"
+    code = code_of(reply)
+    assert re.fullmatch(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}", code)
+    [row] = stored(app)
+    assert (row.box, row.anonymous, row.status, row.name, row.email, row.user_id) == (
+        "customer", True, "new", None, None, None)
+    assert row.tracking_hash == suggestions.code_hash(code) and code not in row.tracking_hash
+    assert f"/suggest/track/{code}" in reply.get_data(as_text=True)
+
+
+def test_named_suggestion_keeps_name_and_email(app, client):
+    reply = give(client, identity="named", name="王芳", email="wang@example.cn")
+    assert reply.status_code == 200
+    [row] = stored(app)
+    assert (row.anonymous, row.name, row.email) == (False, "王芳", "wang@example.cn")
+
+
+def test_anonymous_wins_over_a_typed_name(app, client):
+    reply = give(client, name="王芳", email="wang@example.cn")
+    assert reply.status_code == 200
+    assert "were not kept" in reply.get_data(as_text=True) or "没有保存" in reply.get_data(as_text=True)
+    [row] = stored(app)
+    assert (row.name, row.email) == (None, None)
+
+
+@pytest.mark.parametrize("fields, field, words", [
+    ({"title": ""}, "title", "short title"),
+    ({"body": ""}, "body", "Write your suggestion"),
+    ({"title": "x" * 121}, "title", "120"),
+    ({"body": "x" * 4001}, "body", "4000"),
+    ({"category": "0"}, "category", "Choose a category"),
+    ({"category": "999"}, "category", "Not a valid choice"),
+    ({"identity": ""}, "identity", "anonymous"),
+    ({"identity": "named", "name": ""}, "name", "Give your name"),
+    ({"identity": "named", "name": "王", "email": "not-an-email"}, "email", "not an email"),
+    ({"website": "http://spam.example"}, "website", "Leave this field empty"),
+])
+def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(app, client, fields, field,
+                                                                   words):
+    reply = give(client, **{"lang": "en", **fields})
+    client.get("/suggest/?lang=en")
+    reply = give(client, **fields)
+    assert reply.status_code == 422
+    html = reply.get_data(as_text=True)
+    error = re.search(rf'id="{field}-error">([^<]*)<', html)
+    assert error and words.lower() in error.group(1).lower(), html[-3000:]
+    assert stored(app) == []
+    if fields.get("title"):
+        assert fields["title"][:50] in html  # what was typed is kept
+
+
+def test_the_staff_box_needs_a_login_and_may_be_anonymous(app, client, users):
+    assert client.get("/suggest/staff").status_code == 302
+    login(client, "staff")
+    page = client.get("/suggest/staff")
+    assert 'name="team"' in page.get_data(as_text=True)
+    billing = users["staff"].team_id
+    assert give(client, "/suggest/staff", team=str(billing)).status_code == 200
+    assert give(client, "/suggest/staff", identity="named", name="Staff").status_code == 200
+    anonymous, named = stored(app)
+    assert (anonymous.box, anonymous.user_id, anonymous.team_id) == ("staff", None, billing)
+    assert (named.user_id, named.name) == (users["staff"].id, "Staff")
+
+
+# --- anonymity --------------------------------------------------------------------------------
+
+def test_nothing_identifying_is_stored_or_logged_for_an_anonymous_suggestion(app, users, caplog):
+    """Distinctive values in every header and identity field; then search every table and the
+    log for each of them."""
+    marks = {
+        "ip": "203.0.113.77", "forwarded": "198.51.100.99", "agent": "MarkAgent/7.7.7-zz91",
+        "referer": "https://referer.example/mark-ref-5512", "cookie": "markcookie8841",
+        "name": "Markname Zz", "email": "mark.email.4471@example.test",
+    }
+    from feedback import accounts
+    with app.app_context(), database.connection_context():
+        staff = accounts.create_user("markuser3319", "password123", "staff",
+                                     display_name="Markdisplay Qq")
+    client = app.test_client()
+    client.environ_base.update({"REMOTE_ADDR": marks["ip"]})
+    login(client, "markuser3319")  # the staff box, logged in: the account must not be linked
+    client.set_cookie("tracker", marks["cookie"])
+    headers = {"User-Agent": marks["agent"], "X-Forwarded-For": marks["forwarded"],
+               "Referer": marks["referer"], "X-Real-IP": marks["forwarded"]}
+    page = client.get("/suggest/staff", headers=headers)
+    caplog.set_level(logging.DEBUG)
+    reply = client.post("/suggest/staff", headers=headers, data={
+        "csrf_token": csrf_from(page.get_data(as_text=True)), "category": "1",
+        "title": "匿名建议", "body": "请改进排班。", "identity": "anonymous",
+        "name": marks["name"], "email": marks["email"]})
+    assert reply.status_code == 200
+    code = code_of(reply)
+    # follow it and comment, still anonymous
+    client.post(f"/suggest/track/{code}/comment", headers=headers, data={
+        "csrf_token": csrf_from(client.get(f"/suggest/track/{code}").get_data(as_text=True)),
+        "comment": "补充一点"})
+    session_cookie = client.get_cookie("session").value
+    needles = [marks[k] for k in ("ip", "forwarded", "agent", "referer", "cookie", "name",
+                                  "email")] + ["mark-ref-5512", session_cookie[:40], code,
+                                               code.replace("-", "")]
+    with app.app_context(), database.connection_context():
+        [row] = Suggestion.select()
+        assert (row.user_id, row.name, row.email) == (None, None, None)
+        dump = []
+        for table in database.get_tables():
+            for record in database.execute_sql(f"SELECT * FROM {table}").fetchall():
+                dump.append(f"{table}: {record!r}")
+        events = list(SuggestionEvent.select())
+        assert [e.author_id for e in events] == [None]
+    text = "\n".join(dump)
+    for needle in needles:
+        assert needle not in text, f"{needle!r} was stored"
+    # the account's name appears in its own row only, never beside the suggestion
+    assert [line for line in dump if "Markdisplay" in line or "markuser3319" in line] == [
+        line for line in dump if line.startswith("app_user:") and "markuser3319" in line]
+    log = "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records)
+    for needle in needles + [staff.username, "Markdisplay"]:
+        assert needle not in log, f"{needle!r} was logged"
+
+
+# --- tracking ---------------------------------------------------------------------------------
+
+def test_the_status_page_shows_replies_but_never_internal_notes(app, client, users, manager):
+    code = code_of(give(client))
+    [row] = stored(app)
+    reply = post_form(manager, f"/manage/suggestions/{row.id}", {
+        "status": "planned", "public_text": "下个月增加人手。", "internal_note": "预算待批 secret-7"})
+    assert reply.status_code == 303
+    for url in (f"/suggest/track/{code}", f"/suggest/track/{code.lower().replace('-', ' ')}"):
+        page = client.get(url)
+        assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+        html = page.get_data(as_text=True)
+        assert "下个月增加人手。" in html and "secret-7" not in html
+        assert "manager" not in html  # who answered stays inside
+    # the form route gives the same page
+    track = post_form(client, "/suggest/track", {"code": code})
+    assert track.status_code == 200 and "下个月增加人手。" in track.get_data(as_text=True)
+
+
+def test_a_submitter_can_comment_with_the_code(app, client):
+    code = code_of(give(client))
+    page = client.get(f"/suggest/track/{code}")
+    token = csrf_from(page.get_data(as_text=True))
+    empty = client.post(f"/suggest/track/{code}/comment", data={"csrf_token": token,
+                                                                 "comment": "  "})
+    assert empty.status_code == 422 and 'id="comment-error"' in empty.get_data(as_text=True)
+    done = client.post(f"/suggest/track/{code}/comment", data={"csrf_token": token,
+                                                                "comment": "周末也一样。"})
+    assert done.status_code == 303
+    assert "周末也一样。" in client.get(f"/suggest/track/{code}").get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        [event] = SuggestionEvent.select()
+        assert (event.by_submitter, event.author_id, event.public_text) == (True, None, "周末也一样。")
+
+
+def _without(html: str, code: str) -> str:
+    return html.replace(code, "CODE").replace(code.replace("-", ""), "CODE")
+
+
+def test_wrong_and_malformed_codes_get_the_same_answer_and_the_same_queries(app, client):
+    from support import counted_queries
+
+    real = code_of(give(client))
+    wrong = "2345-6789-ABCD" if real != "2345-6789-ABCD" else "3456-789A-BCDE"
+    malformed = "!!"
+    answers, statements = [], []
+    for code in (wrong, malformed, "x" * 300):
+        with app.app_context():
+            database.connect(reuse_if_open=True)
+            with counted_queries() as executed:
+                page = client.get(f"/suggest/track/{code}")
+            statements.append([re.sub(r"\s+", " ", sql) for sql in executed])
+        assert page.status_code == 404
+        answers.append(_without(page.get_data(as_text=True), code))
+    assert answers[0] == answers[1]
+    assert "No suggestion has this code" in answers[0] or "没有" in answers[0]
+
+
+def test_repeated_wrong_codes_are_rate_limited_but_right_ones_do_not_count(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, TRACKING_RATE_LIMIT="3 per hour")
+    client = app.test_client()
+    code = code_of(give(client))
+    for _ in range(5):
+        assert client.get(f"/suggest/track/{code}").status_code == 200
+    for _ in range(3):
+        assert client.get("/suggest/track/2222-3333-4444").status_code == 404
+    assert client.get("/suggest/track/2222-3333-4445").status_code == 429
+    assert client.get(f"/suggest/track/{code}").status_code == 429  # the address is blocked
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.8"
+    assert other.get(f"/suggest/track/{code}").status_code == 200
+
+
+def test_posting_is_rate_limited_per_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, SUGGESTION_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    assert give(client).status_code == 200
+    assert give(client).status_code == 200
+    assert give(client).status_code == 429
+
+
+def test_codes_are_unguessable():
+    codes = {suggestions.new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert len(suggestions.CODE_ALPHABET) ** suggestions.CODE_LENGTH > 10 ** 17
+    assert not set("01ILO") & set(suggestions.CODE_ALPHABET)
+    assert suggestions.normalise_code(" k7qm-2xhd 9pwa ") == "K7QM2XHD9PWA"
+
+
+# --- answering --------------------------------------------------------------------------------
+
+def test_triage_roles(app, client, users):
+    give(client)
+    [row] = stored(app)
+    anonymous = app.test_client()
+    assert anonymous.get("/manage/suggestions/").status_code == 302
+    staff = app.test_client()
+    login(staff, "staff")
+    for url in ("/manage/suggestions/", f"/manage/suggestions/{row.id}",
+                "/manage/suggestions/export.csv"):
+        assert staff.get(url).status_code == 403
+    lead = app.test_client()
+    login(lead, "lead")
+    assert lead.get(f"/manage/suggestions/{row.id}").status_code == 403  # not their team's
+    assert row.title not in lead.get("/manage/suggestions/").get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        Suggestion.update(team=users["lead"].team_id).execute()
+    assert lead.get(f"/manage/suggestions/{row.id}").status_code == 200
+    assert row.title in lead.get("/manage/suggestions/").get_data(as_text=True)
+    for role in ("manager", "admin"):
+        other = app.test_client()
+        login(other, role)
+        assert other.get(f"/manage/suggestions/{row.id}").status_code == 200
+    assert app.test_client().get(f"/manage/suggestions/{row.id + 1}").status_code == 302
+    assert client.get("/manage/suggestions/999").status_code == 302
+    assert manager_get(app, "/manage/suggestions/999").status_code == 404
+
+
+def manager_get(app, url):
+    client = app.test_client()
+    login(client, "manager")
+    return client.get(url)
+
+
+def test_declining_needs_a_public_reply(app, client, users, manager):
+    give(client)
+    [row] = stored(app)
+    reply = post_form(manager, f"/manage/suggestions/{row.id}?lang=en",
+                      {"status": "declined", "internal_note": "no"})
+    assert reply.status_code == 422
+    assert re.search(r'id="public_text-error">[^<]*public reply', reply.get_data(as_text=True))
+    assert stored(app)[0].status == "new"
+    reply = post_form(manager, f"/manage/suggestions/{row.id}",
+                      {"status": "declined", "public_text": "这超出我们的范围。"})
+    assert reply.status_code == 303
+    assert stored(app)[0].status == "declined"
+
+
+def test_duplicates_follow_the_suggestion_they_repeat(app, client, users, manager):
+    first_code = code_of(give(client, title="第一条"))
+    second_code = code_of(give(client, title="第二条"))
+    first, second = stored(app)
+    for bad, words in [({}, "number"), ({"merged_into": str(second.id)}, "itself"),
+                       ({"merged_into": "9999"}, "no suggestion")]:
+        reply = post_form(manager, f"/manage/suggestions/{second.id}?lang=en",
+                          {"status": "duplicate", **bad})
+        assert reply.status_code == 422, bad
+        assert words in reply.get_data(as_text=True)
+    assert post_form(manager, f"/manage/suggestions/{second.id}",
+                     {"status": "duplicate", "merged_into": str(first.id),
+                      "public_text": "已有同样的建议。"}).status_code == 303
+    post_form(manager, f"/manage/suggestions/{first.id}",
+              {"status": "progress", "public_text": "正在改进排班。"})
+    html = client.get(f"/suggest/track/{second_code}?lang=zh_CN").get_data(as_text=True)
+    assert "正在改进排班。" in html and "第一条" in html
+    assert re.search(r'id="current-status">[^<]*<', html).group(0).endswith("进行中<")
+    # a loop is refused: the first cannot now repeat the second
+    reply = post_form(manager, f"/manage/suggestions/{first.id}",
+                      {"status": "duplicate", "merged_into": str(second.id)})
+    assert reply.status_code == 422
+    assert first_code != second_code
+
+
+def test_a_named_submitter_gets_the_reply_by_email(make_app, smtp_server):
+    app = make_app(**smtp_server.config)
+    client = app.test_client()
+    from feedback import accounts
+    with app.app_context(), database.connection_context():
+        accounts.create_user("manager", "password123", "manager")
+    give(client, identity="named", name="王芳", email="wang@example.cn")
+    [row] = stored(app)
+    manager = app.test_client()
+    login(manager, "manager")
+    reply = post_form(manager, f"/manage/suggestions/{row.id}",
+                      {"status": "planned", "public_text": "下月上线。", "internal_note": "内部"},
+                      follow_redirects=True)
+    assert "emailed" in reply.get_data(as_text=True) or "邮件" in reply.get_data(as_text=True)
+    [message] = smtp_server.messages
+    assert message["To"] == "wang@example.cn"
+    body = message.get_content()
+    assert "下月上线。" in body and "内部" not in body and "/suggest/track" in body
+    assert "已计划" in message["Subject"] or "计划" in message["Subject"]
+    # a failing server: the change is kept, the manager is told
+    smtp_server.fail_next = 1
+    reply = post_form(manager, f"/manage/suggestions/{row.id}",
+                      {"status": "progress", "public_text": "开始了。"}, follow_redirects=True)
+    assert stored(app)[0].status == "progress"
+    assert "could not be sent" in reply.get_data(as_text=True) or "未能发送" in reply.get_data(as_text=True)
+
+
+def test_overdue_suggestions_are_marked(app, client, manager):
+    give(client, title="旧的")
+    give(client, title="新的")
+    old, new = stored(app)
+    with app.app_context(), database.connection_context():
+        past = utcnow() - timedelta(days=20)
+        Suggestion.update(created_at=past, reply_due_at=past + timedelta(days=7)).where(
+            Suggestion.id == old.id).execute()
+    html = manager.get("/manage/suggestions/").get_data(as_text=True)
+    assert html.count('class="is-overdue"') == 1
+    overdue = manager.get("/manage/suggestions/?status=overdue").get_data(as_text=True)
+    assert "旧的" in overdue and "新的" not in overdue
+    # a public reply ends it
+    post_form(manager, f"/manage/suggestions/{old.id}", {"status": "review",
+                                                         "public_text": "在看了"})
+    assert 'class="is-overdue"' not in manager.get("/manage/suggestions/").get_data(as_text=True)
+    [old] = stored(app, id=old.id)
+    assert old.first_reply_at is not None and old.first_reply_days > 0
+
+
+def test_triage_filters_counts_and_order(app, client, manager):
+    for title, category in (("甲", "1"), ("乙", "2"), ("丙", "2")):
+        give(client, title=title, category=category)
+    html = manager.get("/manage/suggestions/?category=2&order=oldest").get_data(as_text=True)
+    assert "甲" not in html and html.index("乙") < html.index("丙")
+    html = manager.get("/manage/suggestions/?category=2").get_data(as_text=True)
+    assert html.index("丙") < html.index("乙")
+    counts = suggestions.status_counts
+    with app.app_context(), database.connection_context():
+        assert counts(suggestions.Triage())["new"] == 3
+        assert counts(suggestions.Triage(category_id=2))["open"] == 2
+    bad = manager.get("/manage/suggestions/?start=yesterday&status=nonsense")
+    assert bad.status_code == 400
+    assert 'id="start-error"' in bad.get_data(as_text=True)
+
+
+def test_you_said_we_did_lists_public_done_suggestions(app, client, manager):
+    give(client, title="增加周末值班")
+    give(client, title="私下处理的")
+    shown, hidden = stored(app)
+    post_form(manager, f"/manage/suggestions/{shown.id}",
+              {"status": "done", "public_text": "周末已有值班。", "public": "y"})
+    post_form(manager, f"/manage/suggestions/{hidden.id}",
+              {"status": "done", "public_text": "已处理。"})
+    html = client.get("/suggest/done").get_data(as_text=True)
+    assert "增加周末值班" in html and "周末已有值班。" in html and "私下处理的" not in html
+
+
+def test_csv_export_is_safe_and_anonymous(app, client, manager):
+    give(client, title="=HYPERLINK(\"http://evil\")", body="+1 -2 @x")
+    give(client, identity="named", name="王芳", email="wang@example.cn", title="普通")
+    reply = manager.get("/manage/suggestions/export.csv")
+    assert reply.status_code == 200 and reply.mimetype == "text/csv"
+    text = reply.get_data().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["title"].startswith("'=") and rows[0]["suggestion"].startswith("'+")
+    assert (rows[0]["name"], rows[0]["email"], rows[0]["anonymous"]) == ("", "", "yes")
+    assert (rows[1]["name"], rows[1]["email"]) == ("王芳", "wang@example.cn")
+    assert manager.get("/manage/suggestions/export.csv?status=open").status_code == 200
+    assert manager.get("/manage/suggestions/export.csv?end=bad").status_code == 400
+
+
+def test_working_day_goal_sets_the_due_time(make_app):
+    app = make_app(SUGGESTION_REPLY_DAYS=2)
+    client = app.test_client()
+    give(client)
+    [row] = stored(app)
+    from feedback.workdays import WorkingTime
+    assert row.reply_due_at == WorkingTime.from_config(app.config).add(row.created_at, 2)
