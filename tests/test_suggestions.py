@@ -427,3 +427,49 @@ def test_working_day_goal_sets_the_due_time(make_app):
     [row] = stored(app)
     from feedback.workdays import WorkingTime
     assert row.reply_due_at == WorkingTime.from_config(app.config).add(row.created_at, 2)
+
+
+# --- admin: categories and posters ------------------------------------------------------------
+
+def test_admin_edits_categories_and_the_form_follows(app, client, users):
+    admin = app.test_client()
+    login(admin, "admin")
+    page = admin.get("/admin/suggestion-box")
+    assert page.status_code == 200 and "服务质量" in page.get_data(as_text=True)
+    bad = post_form(admin, "/admin/suggestion-box/categories/new", {"name_zh": "", "name_en": "x"})
+    assert bad.status_code == 422 and 'id="name_zh-error"' in bad.get_data(as_text=True)
+    assert post_form(admin, "/admin/suggestion-box/categories/new",
+                     {"name_zh": "停车", "name_en": "Parking", "position": "3",
+                      "active": "y"}).status_code == 302
+    assert "停车" in client.get("/suggest/").get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        from feedback.models import SuggestionCategory
+        parking = SuggestionCategory.get(SuggestionCategory.name_en == "Parking")
+    assert post_form(admin, f"/admin/suggestion-box/categories/{parking.id}",
+                     {"name_zh": "停车", "name_en": "Parking", "position": "3"}).status_code == 302
+    assert "停车" not in client.get("/suggest/").get_data(as_text=True)
+    # a hidden category cannot be chosen, even by a hand-made request
+    reply = give(client, category=str(parking.id))
+    assert reply.status_code == 422
+    for role in ("manager", "lead", "staff"):
+        other = app.test_client()
+        login(other, role)
+        for url in ("/admin/suggestion-box", "/admin/suggestion-box/categories/new",
+                    "/admin/suggestion-box/poster-customer.png"):
+            assert other.get(url).status_code == 403
+
+
+def test_posters_hold_a_qr_code_of_the_box_address(app, users):
+    import zxingcpp
+    from PIL import Image
+
+    admin = app.test_client()
+    login(admin, "admin")
+    png = admin.get("/admin/suggestion-box/poster-customer.png")
+    assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    image = Image.open(io.BytesIO(png.data))
+    assert image.size == (2480, 3508)  # A4 at 300 dpi
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == ["http://feedback.test/suggest/"]
+    pdf = admin.get("/admin/suggestion-box/poster-staff.pdf")
+    assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+    assert admin.get("/admin/suggestion-box/poster-other.png").status_code == 404

@@ -14,14 +14,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
-from .. import accounts
+from .. import accounts, charts, posters
 from ..db import database
 from ..i18n import current_locale
-from ..models import ApiToken, Survey, SurveyVersion, Team, TeamLead, User
+from ..models import (ApiToken, Suggestion, SuggestionCategory, Survey, SurveyVersion, Team,
+                      TeamLead, User)
 from ..surveys import definition_of, listing
 from .admin_forms import (ROLE_LABELS, RevokeForm, TeamForm, TokenForm, UserCreateForm,
                           UserEditForm, team_from_choice)
 from .auth import roles_required
+from .suggest_forms import CategoryForm
 from .survey_forms import form_class
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -266,3 +268,62 @@ def revoke_token(token_id: int):
             flash(_("API token %(name)s was already revoked.", name=token.name))
         return redirect(url_for("admin.tokens"))
     return render_template("admin/token_revoke.html", token=token, form=form)
+
+
+# --- the suggestion box: categories and posters -----------------------------------------------
+
+@bp.route("/suggestion-box")
+@roles_required("admin")
+def suggestion_box():
+    used = dict(Suggestion.select(Suggestion.category, fn.COUNT(Suggestion.id))
+                .group_by(Suggestion.category).tuples())
+    rows = SuggestionCategory.select().order_by(SuggestionCategory.position,
+                                                SuggestionCategory.id)
+    return render_template("admin/suggestion_box.html", categories=list(rows), used=used,
+                           boxes={"customer": url_for("suggest.customer_box", _external=True),
+                                  "staff": url_for("suggest.staff_box", _external=True)})
+
+
+@bp.route("/suggestion-box/categories/new", methods=["GET", "POST"])
+@bp.route("/suggestion-box/categories/<int:category_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_category(category_id: int | None = None):
+    """A category of the suggestion form. Categories in use are hidden (not offered), never
+    deleted, so old suggestions keep theirs."""
+    category = None
+    if category_id is not None:
+        category = SuggestionCategory.get_or_none(SuggestionCategory.id == category_id)
+        if category is None:
+            abort(404)
+    form = CategoryForm(obj=category)
+    if form.validate_on_submit():
+        values = {"name_zh": form.name_zh.data, "name_en": form.name_en.data,
+                  "position": form.position.data or 0, "active": form.active.data}
+        if category is None:
+            from secrets import token_hex
+            category = SuggestionCategory.create(slug=f"c-{token_hex(4)}", **values)
+        else:
+            SuggestionCategory.update(**values).where(
+                SuggestionCategory.id == category.id).execute()
+        _audit("saved suggestion category %s (%s)", category.id, form.name_en.data)
+        flash(_("The category was saved."))
+        return redirect(url_for("admin.suggestion_box"))
+    if form.errors:
+        return _invalid("admin/category_form.html", form=form, category=category)
+    return render_template("admin/category_form.html", form=form, category=category)
+
+
+POSTER_TYPES = {"png": "image/png", "pdf": "application/pdf"}
+
+
+@bp.route("/suggestion-box/poster-<box>.<fmt>")
+@roles_required("admin")
+def poster(box: str, fmt: str):
+    """An A4 poster with the QR code of a box's address (BASE_URL), for a service counter."""
+    if box not in posters.WORDS or fmt not in POSTER_TYPES:
+        abort(404)
+    endpoint = "suggest.customer_box" if box == "customer" else "suggest.staff_box"
+    url = current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint)
+    body = charts.render(posters.poster(url, box), fmt, posters.A4_PNG)
+    return current_app.response_class(body, mimetype=POSTER_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="suggestion-box-{box}-poster.{fmt}"'})

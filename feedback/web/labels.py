@@ -24,6 +24,11 @@ CHARTS = {"csat-trend": _l("CSAT over time"), "nps-trend": _l("NPS over time"),
           "servqual-gaps": _l("SERVQUAL gaps by dimension")}
 BANDS = {"all": _l("All"), "detractors": _l("Detractors (0–6)"),
          "passives": _l("Passives (7–8)"), "promoters": _l("Promoters (9–10)")}
+SUGGESTION_STATUSES = {
+    "new": _l("New"), "review": _l("Under review"), "planned": _l("Planned"),
+    "progress": _l("In progress"), "done": _l("Done"), "declined": _l("Declined"),
+    "duplicate": _l("Duplicate")}
+BOXES = {"customer": _l("Customer box"), "staff": _l("Staff box")}
 
 
 def _lookup(table):
@@ -33,4 +38,5 @@ def _lookup(table):
 GLOBALS = {"metric_label": _lookup(METRICS), "group_label": _lookup(GROUPS),
            "channel_label": lambda key: channel_name(key, current_locale()),
            "dimension_label": _lookup(DIMENSIONS),
-           "band_label": _lookup(BANDS), "chart_label": _lookup(CHARTS)}
+           "band_label": _lookup(BANDS), "chart_label": _lookup(CHARTS),
+           "status_labels": SUGGESTION_STATUSES, "box_labels": BOXES, "box_label": _lookup(BOXES)}

@@ -17,14 +17,9 @@ from .. import suggestions
 from ..extensions import limiter
 from ..i18n import current_locale
 from ..models import Suggestion, SuggestionCategory, SuggestionEvent
-from .suggest_forms import BOX_LABELS, STATUS_LABELS, CodeForm, CommentForm, SuggestionForm
+from .suggest_forms import CodeForm, CommentForm, SuggestionForm
 
 bp = Blueprint("suggest", __name__, url_prefix="/suggest")
-
-
-@bp.context_processor
-def _labels():
-    return {"status_labels": STATUS_LABELS, "box_labels": BOX_LABELS}
 
 
 def _post_limit() -> str:

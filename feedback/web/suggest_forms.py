@@ -12,17 +12,8 @@ from ..cases import EMAIL
 from ..i18n import current_locale
 from ..models import Team, User
 from ..suggestions import BODY_MAX, COMMENT_MAX, NAME_MAX, TITLE_MAX, categories
-
-STATUS_LABELS = {
-    "new": _l("New"),
-    "review": _l("Under review"),
-    "planned": _l("Planned"),
-    "progress": _l("In progress"),
-    "done": _l("Done"),
-    "declined": _l("Declined"),
-    "duplicate": _l("Duplicate"),
-}
-BOX_LABELS = {"customer": _l("Customer box"), "staff": _l("Staff box")}
+from .labels import BOXES as BOX_LABELS
+from .labels import SUGGESTION_STATUSES as STATUS_LABELS
 
 
 def _strip(value):

@@ -17,15 +17,11 @@ from .. import exports, mail, suggestions
 from ..models import Suggestion, SuggestionCategory, Team, User
 from .auth import roles_required
 from .manage import REPORT_ROLES, allowed_team_ids
-from .suggest_forms import BOX_LABELS, STATUS_LABELS, ChangeForm, TriageFilterForm
+from .labels import SUGGESTION_STATUSES as STATUS_LABELS
+from .suggest_forms import ChangeForm, TriageFilterForm
 
 bp = Blueprint("triage", __name__, url_prefix="/manage/suggestions")
 PAGE_SIZE = 50
-
-
-@bp.context_processor
-def _labels():
-    return {"status_labels": STATUS_LABELS, "box_labels": BOX_LABELS}
 
 
 def _date(text: str | None, field, errors: dict) -> date | None:
