@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from matplotlib.figure import Figure
 
-from . import charts, dashboard, names, reports
+from . import charts, dashboard, names, reports, suggestions
 from .definitions import SurveyDefinition
 from .reports import Slice
 
@@ -106,6 +106,52 @@ def servqual(s: Slice, definition: SurveyDefinition, locale: str, min_sample: in
                      [(g.dimension, g.value, g.low, g.high, g.n) for g in gaps])
 
 
+def suggestion_triage(s: Slice) -> suggestions.Triage:
+    """The suggestions a dashboard view counts: its period and team (a lead: their teams)."""
+    return suggestions.Triage(start=s.start, end=s.end, team_id=s.team_id,
+                              allowed_team_ids=s.allowed_team_ids)
+
+
+def _months(start: date, end: date) -> list[date]:
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
+def suggestion_counts(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+    rows = suggestions.by_category_and_month(suggestion_triage(s))
+    names = {c.id: c.name(locale) for c in suggestions.categories(active_only=False)}
+    months = _months(s.start, s.end) if (s.end - s.start).days < 3700 else []
+    used = sorted({row["category_id"] for row in rows},
+                  key=lambda i: list(names).index(i) if i in names else i)
+    table = {(row["month"], row["category_id"]): row["n"] for row in rows}
+    counts = [[table.get((m, c), 0) for m in months] for c in used]
+    return ChartData(
+        charts.suggestion_counts(months, [names.get(c, str(c)) for c in used], counts, locale),
+        ("month", "category", "suggestions"),
+        [(row["month"].isoformat(), names.get(row["category_id"], row["category_id"]),
+          row["n"]) for row in rows])
+
+
+def suggestion_handling(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+    figures = suggestions.figures(suggestion_triage(s))
+    shares = [charts.GroupFigure(key, f["value"], f["low"], f["high"], f["n"])
+              for key, f in (("answered", figures["answered"]),
+                             ("within_goal", figures["within_goal"]),
+                             ("done_share", figures["done"])) if f]
+    return ChartData(
+        charts.suggestion_handling(shares, figures["reply_days_median"], figures["received"],
+                                   locale, min_sample),
+        ("figure", "share", "low_95", "high_95", "suggestions"),
+        [(f.label, f.value, f.low, f.high, f.n) for f in shares]
+        + [("median_working_days_to_first_reply", figures["reply_days_median"], None, None,
+            figures["replied"])])
+
+
+SUGGESTION_CHARTS = ("suggestions-by-category", "suggestion-handling")
+
 CHARTS: dict[str, Callable[..., ChartData]] = {
     "csat-trend": _trend("csat"),
     "nps-trend": _trend("nps"),
@@ -116,6 +162,8 @@ CHARTS: dict[str, Callable[..., ChartData]] = {
     "csat-by-category": _breakdown("category"),
     "agent-funnel": funnel,
     "servqual-gaps": servqual,
+    "suggestions-by-category": suggestion_counts,
+    "suggestion-handling": suggestion_handling,
 }
 
 

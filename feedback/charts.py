@@ -34,7 +34,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from feedback.stats import Z95, Z998, funnel_limits, nps, p_chart_limits
 
@@ -212,6 +212,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "empathy": "Empathy",
         "tangibles": "Tangibles",
         "row_label": "{label} (n = {n})",
+        "suggestions_title": "Suggestions by category and month",
+        "suggestions_subtitle": "{count} in the period",
+        "suggestion_count": "{n} suggestion|{n} suggestions",
+        "suggestions_axis": "suggestions",
+        "handling_title": "How suggestions were answered",
+        "handling_subtitle": "{count} · median {days} working days to the first public reply · "
+                             "lines: 95% interval",
+        "handling_subtitle_no_reply": "{count} · no public reply yet · lines: 95% interval",
+        "answered": "answered",
+        "within_goal": "first reply within the goal",
+        "done_share": "done",
+        "share_of_suggestions": "% of suggestions",
     },
     "zh_CN": {
         "no_data": "暂无数据",
@@ -268,6 +280,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "empathy": "关怀性",
         "tangibles": "有形性",
         "row_label": "{label}（n = {n}）",
+        "suggestions_title": "各月各类建议数",
+        "suggestions_subtitle": "本期共 {count}",
+        "suggestion_count": "{n} 条建议",
+        "suggestions_axis": "建议数",
+        "handling_title": "建议答复情况",
+        "handling_subtitle": "共 {count} · 首次公开答复用时中位数 {days} 个工作日 · 横线：95% 区间",
+        "handling_subtitle_no_reply": "共 {count} · 尚无公开答复 · 横线：95% 区间",
+        "answered": "已答复",
+        "within_goal": "按时首次答复",
+        "done_share": "已完成",
+        "share_of_suggestions": "占建议的百分比（%）",
     },
 }
 
@@ -795,6 +818,70 @@ def breakdown_chart(groups: Sequence[GroupFigure], metric: str, locale: str, min
     axes.set_xlabel(words[f"axis_{metric}"])
     if metric == "nps" and low < 0 < high:
         axes.axvline(0, color="#444444", linewidth=1.2, zorder=1)
+    return figure
+
+
+@_styled
+def suggestion_counts(months: Sequence[date], categories: Sequence[str],
+                      counts: Sequence[Sequence[int]], locale: str) -> Figure:
+    """Stacked bars: suggestions per month, one colour per category (counts[category][month])."""
+    words = _words(locale)
+    title = words["suggestions_title"]
+    total = sum(sum(row) for row in counts)
+    if not months or total == 0:
+        return _no_data(title, words)
+    figure, axes = _figure(title, words["suggestions_subtitle"].format(
+        count=_how_many(words, "suggestion_count", total)))
+    positions = np.arange(len(months))
+    bottoms = np.zeros(len(months))
+    handles = []
+    for index, (name, row) in enumerate(zip(categories, counts, strict=True)):
+        colour = OKABE_ITO[index % len(OKABE_ITO)]
+        values = np.array(row, dtype=float)
+        axes.bar(positions, values, 0.62, bottom=bottoms, color=colour, edgecolor="white",
+                 linewidth=1)
+        bottoms += values
+        handles.append(Patch(color=colour, label=name))
+    for position, height in zip(positions, bottoms, strict=True):
+        if height:
+            axes.text(position, height, f"{int(height)}", ha="center", va="bottom",
+                      fontsize=14, fontweight="bold")
+    axes.set_xticks(positions, [_date_label(m, locale, monthly=True) for m in months])
+    axes.tick_params(axis="x", length=0)
+    axes.set_ylim(0, max(bottoms) * 1.15)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylabel(words["suggestions_axis"])
+    axes.grid(axis="x", visible=False)
+    _legend_below(figure, handles)
+    return figure
+
+
+@_styled
+def suggestion_handling(shares: Sequence[GroupFigure], median_days: float | None,
+                        received: int, locale: str, min_sample: int = 30) -> Figure:
+    """Rows of shares with their 95% intervals: answered, within the goal, done (labels given
+    as ``GroupFigure.label`` keys: "answered", "within_goal", "done_share")."""
+    words = _words(locale)
+    title = words["handling_title"]
+    shares = [share for share in shares if share.n > 0]
+    if not shares:
+        return _no_data(title, words)
+    count = _how_many(words, "suggestion_count", received)
+    subtitle = (words["handling_subtitle"].format(count=count, days=f"{median_days:.1f}")
+                if median_days is not None
+                else words["handling_subtitle_no_reply"].format(count=count))
+    figure, axes = _figure(title, subtitle)
+    small = [share.n < min_sample for share in shares]
+    texts = [_format_value("csat", share.value) + (f"  {words['too_few']}" if is_small else "")
+             for share, is_small in zip(shares, small, strict=True)]
+    _row_chart(axes, [words["row_label"].format(label=words[share.label], n=_count(share.n))
+                      for share in shares],
+               [share.value for share in shares], [share.low for share in shares],
+               [share.high for share in shares], small, texts, bars=True,
+               colours=[BLUE, BLUISH_GREEN, ORANGE][:len(shares)])
+    axes.set_xlim(0, 100)
+    _value_axis(axes.xaxis, "csat", 0, 100)
+    axes.set_xlabel(words["share_of_suggestions"])
     return figure
 
 

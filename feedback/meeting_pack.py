@@ -4,7 +4,7 @@ Page 1 is a cover: the survey, the period and the filters, when the pack was mad
 headline figures of the dashboard (CSAT, NPS, CES, response rate, answers), each with its 95%
 interval, n, the change against the period before and whether that change is real, with short
 definitions. Then one page per dashboard chart, built by ``chart_data.build`` so the pack shows
-exactly what the dashboard shows. Last, the comments of the period's detractors (NPS 0-6),
+exactly what the dashboard shows (the suggestion box's two charts when suggestions came in). Last, the comments of the period's detractors (NPS 0-6),
 newest first, wrapped and paginated in two columns.
 
 Every page is a bare matplotlib ``Figure`` (never pyplot) of the charts' 16:9 size, in the
@@ -31,7 +31,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.lines import Line2D
 
-from . import chart_data, charts, dashboard, reports, stats
+from . import chart_data, charts, dashboard, reports, stats, suggestions
 from .definitions import SurveyDefinition
 from .reports import Slice
 
@@ -788,10 +788,13 @@ def _text_runs(column: Sequence[Line]) -> list[tuple[float, float]]:
 # --- the pack -----------------------------------------------------------------------------------
 
 def pack_charts(s: Slice, definition: SurveyDefinition) -> list[str]:
-    """The dashboard's charts in its order; SERVQUAL gaps only when there are any, as there."""
+    """The dashboard's charts in its order; SERVQUAL gaps only when there are any, as there;
+    the suggestion box's two charts only when suggestions came in during the period."""
     names = list(chart_data.CHARTS)
     if not dashboard.servqual_gaps(s, definition):
         names.remove("servqual-gaps")
+    if not suggestions.status_counts(chart_data.suggestion_triage(s))["all"]:
+        names = [name for name in names if name not in chart_data.SUGGESTION_CHARTS]
     return names
 
 

@@ -10,7 +10,7 @@ from peewee import JOIN
 
 from feedback import accounts
 from feedback.db import database
-from feedback.models import ApiToken, Team, TeamLead, User
+from feedback.models import ApiToken, SuggestionCategory, Team, TeamLead, User
 from support import PASSWORD, csrf_from, login, post_form
 
 # Any CSRF token on a page, whatever the order of the input's attributes (the logout form in
@@ -42,6 +42,13 @@ ROUTES = [
     ("GET", "/admin/tokens/created", None),
     ("GET", "/admin/tokens/{token}/revoke", None),
     ("POST", "/admin/tokens/{token}/revoke", {}),
+    ("GET", "/admin/suggestion-box", None),
+    ("GET", "/admin/suggestion-box/categories/new", None),
+    ("POST", "/admin/suggestion-box/categories/new", {"name_zh": "入侵", "name_en": "Intrusion",
+                                                      "active": "y"}),
+    ("GET", "/admin/suggestion-box/categories/1", None),
+    ("POST", "/admin/suggestion-box/categories/1", {"name_zh": "改了", "name_en": "Changed"}),
+    ("GET", "/admin/suggestion-box/poster-customer.pdf", None),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, _data in ROUTES]
 POSTS = [route for route in ROUTES if route[0] == "POST"]
@@ -100,6 +107,9 @@ def snapshot(app):
             sorted(TeamLead.select(TeamLead.team, TeamLead.user).tuples()),
             sorted(ApiToken.select(ApiToken.name, ApiToken.token_hash,
                                    ApiToken.revoked_at).tuples(), key=repr),
+            sorted(SuggestionCategory.select(SuggestionCategory.name_zh,
+                                             SuggestionCategory.name_en,
+                                             SuggestionCategory.active).tuples()),
         )
 
 

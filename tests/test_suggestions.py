@@ -473,3 +473,94 @@ def test_posters_hold_a_qr_code_of_the_box_address(app, users):
     pdf = admin.get("/admin/suggestion-box/poster-staff.pdf")
     assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
     assert admin.get("/admin/suggestion-box/poster-other.png").status_code == 404
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+def _new(app, title="建议", category_id=1, team_id=None):
+    suggestion, _code = suggestions.submit(suggestions.NewSuggestion(
+        box="customer", category_id=category_id, title=title, body="正文", anonymous=True,
+        locale="zh_CN", team_id=team_id), app.config)
+    return suggestion
+
+
+def test_figures_against_a_hand_worked_case(app, db, users):
+    """Five suggestions: one a duplicate (left out); of the four, two answered (one in time,
+    one late), one of them done; one unanswered and past its goal; one unanswered, not due."""
+    from feedback import stats
+
+    manager = users["manager"]
+    made = [_new(app, f"s{i}", category_id=1 + i % 2) for i in range(5)]
+    now = utcnow()
+    due_past = now - timedelta(days=1)
+    late, in_time, overdue, waiting, duplicate = made
+    Suggestion.update(reply_due_at=due_past).where(
+        Suggestion.id.in_([late.id, overdue.id])).execute()
+    for suggestion, status in ((late, "review"), (in_time, "done")):
+        suggestion = Suggestion.get_by_id(suggestion.id)
+        suggestions.change(suggestion, manager, suggestions.Change(status, "回复"), app.config)
+    suggestions.change(Suggestion.get_by_id(duplicate.id), manager,
+                       suggestions.Change("duplicate", merged_into_id=waiting.id), app.config)
+    figures = suggestions.figures(suggestions.Triage())
+    assert figures["received"] == 4
+    assert figures["answered"]["n"] == 4 and figures["answered"]["value"] == 50.0
+    low, high = stats.wilson_interval(2, 4)
+    assert figures["answered"]["low"] == pytest.approx(100 * low)
+    assert figures["answered"]["high"] == pytest.approx(100 * high)
+    assert figures["done"]["value"] == 25.0
+    # judged: the two answered and the overdue one; in time: one
+    assert figures["within_goal"]["n"] == 3
+    assert figures["within_goal"]["value"] == pytest.approx(100 / 3)
+    assert figures["replied"] == 2 and figures["reply_days_median"] is not None
+    by_month = suggestions.by_category_and_month(suggestions.Triage())
+    assert sorted((r["category_id"], r["n"]) for r in by_month) == [(1, 3), (2, 2)]
+    team = Team.by_name("Billing")
+    assert suggestions.figures(suggestions.Triage(allowed_team_ids=(team.id,)))["received"] == 0
+
+
+def test_the_dashboard_shows_the_suggestion_box_and_its_charts(app, client, manager):
+    import csv as csv_module
+
+    for category in ("1", "1", "2"):
+        give(client, category=category)
+    html = manager.get("/manage/?period=30d&lang=en").get_data(as_text=True)
+    assert re.search(r'id="suggestions-received">3<', html)
+    for name in ("suggestions-by-category", "suggestion-handling"):
+        assert f"/manage/charts/{name}.png" in html
+        png = manager.get(f"/manage/charts/{name}.png?period=30d")
+        assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    table = manager.get("/manage/charts/suggestions-by-category.csv?period=30d&lang=en")
+    rows = list(csv_module.reader(io.StringIO(table.get_data().decode("utf-8-sig"))))
+    assert sorted((r[1], r[2]) for r in rows[1:]) == [("Product quality", "1"),
+                                                       ("Service quality", "2")]
+    give(client, category="2")  # the cached chart follows the data
+    table = manager.get("/manage/charts/suggestions-by-category.csv?period=30d&lang=en")
+    rows = list(csv_module.reader(io.StringIO(table.get_data().decode("utf-8-sig"))))
+    assert ("Product quality", "2") in [(r[1], r[2]) for r in rows[1:]]
+
+
+def test_the_meeting_pack_has_the_suggestion_pages_when_there_are_suggestions(app, client):
+    from datetime import date
+
+    from feedback import meeting_pack
+    from feedback.models import Survey
+    from feedback.reports import Slice
+    from feedback.surveys import current_version, definition_of
+    from test_meeting_pack import page_count
+
+    def pack():
+        with app.app_context(), database.connection_context():
+            survey = Survey.get(Survey.slug == "post-case")
+            s = Slice(survey.id, date.today() - timedelta(days=30),
+                      date.today() + timedelta(days=1))
+            definition = definition_of(current_version("post-case"))
+            names = meeting_pack.pack_charts(s, definition)
+            return names, meeting_pack.build_pack(s, "post-case", definition, "zh_CN", 30,
+                                                  "Asia/Shanghai")
+
+    names, pdf = pack()
+    assert not set(names) & {"suggestions-by-category", "suggestion-handling"}
+    give(client)
+    with_suggestions, pdf_with = pack()
+    assert with_suggestions == names + ["suggestions-by-category", "suggestion-handling"]
+    assert page_count(pdf_with) == page_count(pdf) + 2

@@ -10,7 +10,7 @@ from flask import (Blueprint, Response, abort, current_app, render_template, req
                    stream_with_context)
 from flask_login import current_user
 
-from .. import chart_data, charts, dashboard, exports, meeting_pack, reports
+from .. import chart_data, charts, dashboard, exports, meeting_pack, reports, suggestions
 from ..errors import AppError
 from ..i18n import current_locale
 from ..models import CHANNELS, Survey, SurveyVersion, Team
@@ -79,7 +79,11 @@ def index():
         too_few=too_few, gaps=dashboard.servqual_gaps(s, definition),
         comments=comments, band=band, bands=reports.COMMENT_BANDS,
         team_names=reports.team_names({c["team"] for c in comments}), min_sample=min_sample,
-        definition=definition, locale=current_locale(), chart_names=list(chart_data.CHARTS))
+        definition=definition, locale=current_locale(),
+        chart_names=[n for n in chart_data.CHARTS if n not in chart_data.SUGGESTION_CHARTS],
+        suggestion_charts=chart_data.SUGGESTION_CHARTS,
+        suggestion_figures=suggestions.figures(chart_data.suggestion_triage(s)),
+        reply_days=current_app.config["SUGGESTION_REPLY_DAYS"])
 
 
 def _definitions(slug: str) -> list:
@@ -126,8 +130,9 @@ def chart(name: str, fmt: str):
     filters = filters_or_400()
     locale = current_locale()
     min_sample = current_app.config["MIN_SAMPLE"]
-    key = (name, fmt, size, locale, min_sample, filters.slice,
-           reports.data_stamp(filters.slice.survey_id))
+    stamp = (suggestions.data_stamp() if name in chart_data.SUGGESTION_CHARTS
+             else reports.data_stamp(filters.slice.survey_id))
+    key = (name, fmt, size, locale, min_sample, filters.slice, stamp)
     cache = current_app.extensions.setdefault("feedback.charts", OrderedDict())
     body = cache.get(key)
     if body is None:
