@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 import random
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -400,6 +401,70 @@ def _ensure_people() -> tuple[list[str], list[str]]:
     return created, kept
 
 
+SUGGESTION_TEXTS = {  # slug of the default category: (title, text), in Chinese and English
+    "service": [("周末电话排队太久", "周六打客服电话等了二十多分钟才接通。"),
+                ("希望客服能回电", "问题复杂时，希望客服记下来稍后回电，而不是让我一直等。"),
+                ("Chat agent was very helpful", "Please thank the agent; the chat solved it fast.")],
+    "product": [("宽带晚上经常断线", "每天晚上九点后网速很慢，偶尔断线。"),
+                ("App 登录太麻烦", "每次都要重新输入验证码，能不能记住设备？")],
+    "billing": [("账单看不懂", "账单里的各种费用名目太多，希望有简单说明。"),
+                ("Refund took too long", "My refund for a double charge took three weeks.")],
+    "process": [("报修要重复说明", "每换一个人都要把问题重新讲一遍。"),
+                ("上门时间窗口太长", "预约上门只给半天的时间窗口，希望能精确到两小时。")],
+    "workplace": [("排班表提前发布", "希望下月排班能提前两周公布，方便安排家事。"),
+                  ("知识库搜索不好用", "知识库搜不到最新的资费政策，接电话时很被动。"),
+                  ("Headsets need replacing", "Several headsets in the phone room crackle.")],
+    "other": [("营业厅停车难", "营业厅门口车位太少，能否和旁边商场合作？")],
+}
+SUGGESTION_REPLIES = {
+    "review": "感谢您的建议，我们正在研究。",
+    "planned": "我们已将此列入下季度的改进计划。",
+    "progress": "改进正在进行中，完成后会在这里告诉您。",
+    "done": "已经改进完成：感谢您的建议！",
+    "declined": "经评估暂时无法采纳，原因是成本过高；我们会继续关注。",
+}
+
+
+def _demo_suggestions(rng: random.Random, count: int, now: datetime,
+                      config: Mapping[str, Any]) -> int:
+    """Suggestions in both boxes over the demo period, most of them answered, some done and
+    shown on the "You said, we did" page; anonymous more often than not."""
+    from . import suggestions
+    from .models import SuggestionCategory
+
+    suggestions.ensure_default_categories()
+    categories = {c.slug: c.id for c in SuggestionCategory.select()}
+    teams = [t.id for t in Team.select(Team.id)]
+    manager = User.get_or_none(User.username == "manager")
+    settings = {"SUGGESTION_REPLY_DAYS": 5, "TIMEZONE": "Asia/Shanghai", **dict(config)}
+    made = 0
+    for _ in range(count):
+        slug = rng.choice([k for k in SUGGESTION_TEXTS if k in categories])
+        title, body = rng.choice(SUGGESTION_TEXTS[slug])
+        box = "staff" if slug == "workplace" or rng.random() < 0.2 else "customer"
+        anonymous = rng.random() < 0.65
+        came = now - timedelta(days=rng.uniform(1, DAYS), hours=rng.uniform(0, 10))
+        suggestion, _code = suggestions.submit(suggestions.NewSuggestion(
+            box=box, category_id=categories[slug], title=title, body=body, anonymous=anonymous,
+            locale="zh_CN" if re.search(r"[\u4e00-\u9fff]", title) else "en",
+            name=None if anonymous else rng.choice(SURNAMES) + "先生",
+            team_id=rng.choice(teams) if teams and box == "staff" else None), settings, now=came)
+        made += 1
+        if manager is None or rng.random() < 0.12:
+            continue  # not answered (yet)
+        when = came + timedelta(days=rng.expovariate(1 / 3.0))
+        path = rng.choice([["review"], ["review", "planned"], ["planned", "progress", "done"],
+                           ["review", "done"], ["declined"]])
+        for status in path:
+            if when >= now:
+                break
+            suggestions.change(suggestion, manager, suggestions.Change(
+                status, SUGGESTION_REPLIES[status], public=status == "done" and rng.random() < 0.7,
+                team_id=suggestion.team_id), settings, now=when)
+            when += timedelta(days=rng.expovariate(1 / 10.0))
+    return made
+
+
 def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = None,
          progress: Callable[[Iterable, str], Any] | None = None) -> str:
     """Fill the database with demo data; return a one-paragraph summary of what was done.
@@ -484,6 +549,10 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
                     continue
                 stored[slug] += 1
 
+    with database.atomic():
+        suggestion_count = _demo_suggestions(random.Random(seed), max(1, cases // 60), now,
+                                             config)
+
     first = min(p.case_in.resolved_at for p in plans) if plans else now
     zone = ZoneInfo(tz)
     first, last = (moment.replace(tzinfo=timezone.utc).astimezone(zone) for moment in (first, now))
@@ -493,4 +562,5 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
             f"{first:%Y-%m-%d} and {last:%Y-%m-%d} over {len(TEAMS)} teams and {agents} agents; "
             f"{invited} invitations sent ({suppressed} cases not invited: the customer was "
             f"surveyed within {throttle_days} days); {total} responses "
-            f"({stored['post-case']} post-case, {stored['servqual']} servqual). {people} {logins}")
+            f"({stored['post-case']} post-case, {stored['servqual']} servqual); "
+            f"{suggestion_count} suggestions. {people} {logins}")

@@ -122,8 +122,10 @@ class NewSuggestion:
     team_id: int | None = None  # the team it concerns, when the submitter says
 
 
-def submit(new: NewSuggestion, config: Mapping[str, Any]) -> tuple[Suggestion, str]:
-    """Store a suggestion; return it and its tracking code (the only time the code exists)."""
+def submit(new: NewSuggestion, config: Mapping[str, Any],
+           now: datetime | None = None) -> tuple[Suggestion, str]:
+    """Store a suggestion; return it and its tracking code (the only time the code exists).
+    ``now`` (naive UTC) is for loading past data; it defaults to the present."""
     if new.box not in SUGGESTION_BOXES:
         raise SuggestionError("box", f"unknown box {new.box!r}")
     category = SuggestionCategory.get_or_none((SuggestionCategory.id == new.category_id)
@@ -137,7 +139,7 @@ def submit(new: NewSuggestion, config: Mapping[str, Any]) -> tuple[Suggestion, s
         raise SuggestionError("body", N_("Write your suggestion."))
     if len(title) > TITLE_MAX or len(body) > BODY_MAX:
         raise SuggestionError("body" if len(body) > BODY_MAX else "title", N_("Too long."))
-    now = utcnow()
+    now = now or utcnow()
     if new.anonymous:
         identity = {"name": None, "email": None, "user": None}
     else:
@@ -221,8 +223,8 @@ class Change:
     merged_into_id: int | None = None
 
 
-def change(suggestion: Suggestion, actor: User, new: Change,
-           config: Mapping[str, Any]) -> SuggestionEvent | None:
+def change(suggestion: Suggestion, actor: User, new: Change, config: Mapping[str, Any],
+           now: datetime | None = None) -> SuggestionEvent | None:
     """Apply a staff member's change: status, public reply, internal note, owner, team, whether
     it is shown on the "you said, we did" page. Returns the event recorded (None when nothing
     changed). A decline needs a public reply; a duplicate needs the suggestion it joins."""
@@ -255,7 +257,7 @@ def change(suggestion: Suggestion, actor: User, new: Change,
                       or merged_into_id != suggestion.merged_into_id)
     if not (status_changed or public_text or note or fields_changed):
         return None
-    now = utcnow()
+    now = now or utcnow()
     updates: dict = {"status": new.status, "owner": new.owner_id, "team": new.team_id,
                      "public": new.public, "merged_into": merged_into_id, "updated_at": now}
     if new.status == "done" and suggestion.status != "done":

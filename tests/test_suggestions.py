@@ -564,3 +564,15 @@ def test_the_meeting_pack_has_the_suggestion_pages_when_there_are_suggestions(ap
     with_suggestions, pdf_with = pack()
     assert with_suggestions == names + ["suggestions-by-category", "suggestion-handling"]
     assert page_count(pdf_with) == page_count(pdf) + 2
+
+
+def test_demo_data_fills_the_suggestion_box(app, db):
+    from feedback import demo
+
+    summary = demo.fill(cases=600, seed=3, config=app.config)
+    received = Suggestion.select().count()
+    assert received == 10 and "10 suggestions" in summary
+    statuses = {s.status for s in Suggestion.select()}
+    assert len(statuses) >= 3
+    assert SuggestionEvent.select().where(SuggestionEvent.public_text.is_null(False)).count() > 0
+    assert all(s.created_at < utcnow() for s in Suggestion.select())
