@@ -223,6 +223,7 @@ def test_wrong_and_malformed_codes_get_the_same_answer_and_the_same_queries(app,
         assert page.status_code == 404
         answers.append(_without(page.get_data(as_text=True), code))
     assert answers[0] == answers[1]
+    assert statements[0] == statements[1] == statements[2] and len(statements[0]) == 1
     assert "No suggestion has this code" in answers[0] or "没有" in answers[0]
 
 
