@@ -8,7 +8,10 @@ from feedback.db import database
 from feedback.models import User
 from support import PASSWORD, csrf_from, login
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "survey.answer", "survey.thanks", "api.openapi"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "survey.answer", "survey.thanks", "api.openapi",
+                    # the customers' suggestion box, tracking and "you said, we did"
+                    "suggest.customer_box", "suggest.track", "suggest.status",
+                    "suggest.comment", "suggest.you_said_we_did"}
 TOKEN_ENDPOINTS = {"api.post_case", "api.get_survey", "api.get_metrics"}
 
 
