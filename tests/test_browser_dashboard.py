@@ -122,7 +122,7 @@ def test_manager_filters_the_dashboard_and_downloads_a_chart(app, users, scored,
     assert query["from"] == [str(START)] and query["to"] == ["2026-10-31"]
     expect(page.get_by_label("团队", exact=True)).to_have_value(TEAM)
     expect(answers_tile(page)).to_have_text(str(team_answers))
-    expect(page.locator(".tiles .tile")).to_have_count(5)
+    expect(page.locator("section.tiles .tile")).to_have_count(5)  # the headline figures
 
     # Every chart follows the filter and actually loads.
     images = page.locator("figure.chart img")
