@@ -204,6 +204,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             start_date DATE NOT NULL,
             due_date DATE NOT NULL,
             state VARCHAR(16) NOT NULL,
+            done_on DATE,
             done_at {ts},
             evaluated_at {ts},
             verdict VARCHAR(16),

@@ -214,7 +214,8 @@ class ImprovementAction(BaseModel):
     start_date = pw.DateField()
     due_date = pw.DateField()
     state = pw.CharField(max_length=16, default="planned")
-    done_at = pw.DateTimeField(null=True)
+    done_on = pw.DateField(null=True)  # the local day the work was done, as recorded
+    done_at = pw.DateTimeField(null=True)  # when it was recorded as done
     evaluated_at = pw.DateTimeField(null=True)
     verdict = pw.CharField(max_length=16, null=True)  # stored when evaluated
     evaluation = pw.TextField(null=True)  # JSON of the before/after figures, when evaluated
