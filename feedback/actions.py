@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import peewee as pw
 from peewee import fn
@@ -276,3 +277,63 @@ def before_after(action: ImprovementAction, weeks: int, min_sample: int,
     return result
 
 
+
+
+# --- for the meeting pack --------------------------------------------------------------------
+
+PACK_KINDS = ("overdue", "due", "done", "evaluated")
+
+
+@dataclass(frozen=True)
+class PackAction:
+    """One action in a meeting pack's period, and why it is there (one of PACK_KINDS)."""
+    kind: str
+    action: ImprovementAction
+    owner: str
+    team: str | None
+
+
+def in_period(s: reports.Slice, tz: str) -> list[PackAction]:
+    """The actions of the slice's survey (and team, or a lead's teams) that a meeting on the
+    period should hear about, by their state now (one query):
+
+    - ``evaluated``: evaluated on a day of the period, with its verdict;
+    - ``done``: done on a day of the period, not evaluated yet;
+    - ``due``: not done, due on a day of the period;
+    - ``overdue``: not done, due before the period began.
+
+    Ordered by kind as listed in PACK_KINDS, then by due date.
+    """
+    zone = ZoneInfo(tz)
+    # the period's first and last moments, in UTC as timestamps are stored
+    first, after_last = (datetime.combine(day, time(), zone).astimezone(timezone.utc)
+                         .replace(tzinfo=None) for day in (s.start, s.end + timedelta(days=1)))
+    evaluated = ((ImprovementAction.evaluated_at >= first)
+                 & (ImprovementAction.evaluated_at < after_last))
+    conditions = [ImprovementAction.survey == s.survey_id,
+                  (ImprovementAction.due_date <= s.end)
+                  | ImprovementAction.done_on.between(s.start, s.end) | evaluated]
+    if s.team_id is not None:
+        conditions.append(ImprovementAction.team == s.team_id)
+    elif s.allowed_team_ids is not None:
+        conditions.append(ImprovementAction.team.in_(list(s.allowed_team_ids) or [-1]))
+    Owner = User.alias()
+    query = (ImprovementAction.select(ImprovementAction, Owner.display_name.alias("owner_name"),
+                                      Team.name.alias("team_name"))
+             .join(Owner, on=(ImprovementAction.owner == Owner.id)).switch(ImprovementAction)
+             .join(Team, pw.JOIN.LEFT_OUTER).where(*conditions)
+             .order_by(ImprovementAction.due_date, ImprovementAction.id).objects())
+    found = []
+    for action in query:
+        if action.state == "evaluated":
+            kind = "evaluated" if first <= action.evaluated_at < after_last else None
+        elif action.state == "done":
+            kind = "done" if s.start <= action.done_on <= s.end else None
+        elif action.due_date < s.start:
+            kind = "overdue"
+        else:
+            kind = "due" if action.due_date <= s.end else None
+        if kind:
+            found.append(PackAction(kind, action, action.owner_name, action.team_name))
+    found.sort(key=lambda item: PACK_KINDS.index(item.kind))  # stable: due dates stay in order
+    return found

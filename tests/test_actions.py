@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -460,3 +460,85 @@ def test_the_main_menu_links_to_the_actions(app, users):
     for role, shown in (("manager", True), ("lead", True), ("admin", True), ("staff", False)):
         page = client_for(app, role).get("/").get_data(as_text=True)
         assert ('href="/manage/actions/"' in page) is shown, role
+
+
+# --- the meeting pack --------------------------------------------------------------------------
+
+def pack_actions(app, manager_client):
+    """Five actions around Sept-Oct 2026: overdue, due, done, evaluated, and one outside."""
+    ids = {
+        "overdue": make_action(app, title="Overdue one", start_date=date(2026, 7, 1),
+                               due_date=date(2026, 8, 20)),
+        "due": make_action(app, title="Due one", start_date=date(2026, 9, 1),
+                           due_date=date(2026, 10, 20)),
+        "done": make_action(app, title="Done one", start_date=date(2026, 9, 1),
+                            due_date=date(2026, 9, 30)),
+        "evaluated": make_action(app, title="Evaluated one", start_date=date(2026, 3, 1),
+                                 due_date=date(2026, 4, 1), metric="nps"),
+        "later": make_action(app, title="Later one", start_date=date(2026, 11, 1),
+                             due_date=date(2026, 12, 1)),
+        "other team": make_action(app, team="技术支持", title="Other team one",
+                                  start_date=date(2026, 9, 1), due_date=date(2026, 10, 1)),
+    }
+    with app.app_context(), database.connection_context():
+        by = User.get(User.username == "manager")
+        done = ImprovementAction.get_by_id(ids["done"])
+        actions.change_state(done, "in_progress", "", by, date(2026, 10, 5))
+        actions.change_state(done, "done", "", by, date(2026, 10, 5), done_on=date(2026, 10, 5))
+        evaluated = ImprovementAction.get_by_id(ids["evaluated"])
+        actions.change_state(evaluated, "in_progress", "", by, date(2026, 4, 1))
+        actions.change_state(evaluated, "done", "", by, date(2026, 4, 1),
+                             done_on=date(2026, 4, 1))
+        check = actions.before_after(evaluated, 8, 30, date(2026, 10, 10))
+        actions.change_state(evaluated, "evaluated", "", by, date(2026, 10, 10),
+                             evaluation=check, now=datetime(2026, 10, 10, 2, 0))
+    return ids
+
+
+def test_the_pack_lists_the_periods_actions(app, users, manager):
+    from feedback import meeting_pack
+    from feedback.reports import Slice
+
+    pack_actions(app, manager)
+    with app.app_context(), database.connection_context():
+        survey = Survey.get(Survey.slug == "post-case")
+        billing = Team.get(Team.name == "Billing")
+        s = Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31), team_id=billing.id)
+        found = actions.in_period(s, TZ)
+        section = meeting_pack.actions_section(found, "en", TZ)
+        everyone = actions.in_period(Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31)), TZ)
+        chinese = meeting_pack.actions_section(found, "zh_CN", TZ)
+    assert [(item.kind, item.action.title) for item in found] == [
+        ("overdue", "Overdue one"), ("due", "Due one"), ("done", "Done one"),
+        ("evaluated", "Evaluated one")]
+    assert "Other team one" in {item.action.title for item in everyone}
+    lines = section.lines()
+    assert lines[0] == "Improvement actions"
+    assert lines[1] == "1 overdue · 1 due in the period · 1 done · 1 evaluated"
+    assert lines[2] == ("Action | Problem | Owner | Due | Where it stands | Before → after")
+    assert lines[3] == "Overdue one | CSAT · Billing | manager | 20 Aug 2026 | overdue | –"
+    assert lines[5] == ("Done one | CSAT · Billing | manager | 30 Sep 2026 | done 5 Oct | "
+                        "not evaluated yet")
+    assert lines[6] == ("Evaluated one | NPS · Billing | manager | 1 Apr 2026 | evaluated "
+                        "10 Oct | – → –: too few answers")
+    assert chinese.lines()[0] == "改进行动" and "逾期" in chinese.lines()[3]
+
+
+def test_the_pack_gets_an_actions_page(app, users, manager):
+    from feedback import meeting_pack
+    from feedback.surveys import current_version, definition_of
+    from test_meeting_pack import ALL_BUT_SERVQUAL, page_count
+
+    pack_actions(app, manager)
+    with app.app_context(), database.connection_context():
+        survey = Survey.get(Survey.slug == "post-case")
+        s = meeting_pack.Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31))
+        definition = definition_of(current_version("post-case"))
+        steps = []
+        pdf = meeting_pack.build_pack(s, "post-case", definition, "zh_CN", 30, TZ,
+                                      progress=steps.append)
+        assert steps == meeting_pack.steps(s, definition, TZ)
+        quiet = meeting_pack.Slice(survey.id, date(2025, 1, 1), date(2025, 1, 31))
+        assert "actions" not in meeting_pack.steps(quiet, definition, TZ)
+    assert steps == ["cover", *ALL_BUT_SERVQUAL, "comments", "actions", "finish"]
+    assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1
