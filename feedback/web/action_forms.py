@@ -113,7 +113,7 @@ def _current_locale() -> str:
 
 
 class MilestoneForm(FlaskForm):
-    title = StringField(_l("Milestone"), filters=[_strip], validators=[
+    title = StringField(_l("Milestone title"), filters=[_strip], validators=[
         DataRequired(message=_l("Please enter a title.")),
         Length(max=200, message=_l("At most %(n)d characters.", n=200))])
     due_date = LocalDateField(_l("Due date"), validators=[
