@@ -6,7 +6,8 @@ interval, n, the change against the period before and whether that change is rea
 definitions. Then one page per dashboard chart, built by ``chart_data.build`` so the pack shows
 exactly what the dashboard shows. Last, the comments of the period's detractors (NPS 0-6),
 newest first, wrapped and paginated in two columns; then, when the period has any, a table of
-the improvement actions overdue, due, done and evaluated in it (``actions.in_period``).
+the improvement actions overdue, due, done and evaluated in it (``actions.in_period``), and a
+before/after chart of each evaluated one.
 
 Every page is a bare matplotlib ``Figure`` (never pyplot) of the charts' 16:9 size, in the
 charts' house style (Noto Sans CJK SC, embedded in the PDF as ``charts`` embeds it), written with
@@ -835,8 +836,10 @@ def pages(s: Slice, survey_slug: str, definition: SurveyDefinition, locale: str,
     names = pack_charts(s, definition)
     comments, more = detractor_comments(s, definition, locale, tz)
     comment_pages = layout_comments(comments, locale)
-    section = actions_section(actions.in_period(s, tz), locale, tz)
-    total = 1 + len(names) + len(comment_pages) + action_pages(section)
+    listed = actions.in_period(s, tz)
+    section = actions_section(listed, locale, tz)
+    action_charts = evaluated_charts(listed, locale)
+    total = 1 + len(names) + len(comment_pages) + action_pages(section) + len(action_charts)
     front = cover(s, survey_slug, definition, locale, min_sample, tz, made)
     filters = dict(front.facts).get(words["filters"])
     period = period_text(s.start, s.end, locale)
@@ -865,6 +868,9 @@ def pages(s: Slice, survey_slug: str, definition: SurveyDefinition, locale: str,
         figures = actions_figures(section, [
             _corner(section.title, corner(number))
             for number in range(first, first + action_pages(section))])
+        for figure in action_charts:
+            _mark_chart(figure, corner(first + len(figures)))
+            figures.append(figure)
         for index, figure in enumerate(figures):
             yield figure, ("actions" if index == len(figures) - 1 else None)
 
@@ -1026,3 +1032,22 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
 
 def action_pages(section: ActionsSection) -> int:
     return -(-len(section.rows) // ACTION_ROWS_PER_PAGE)
+
+
+ACTION_CHARTS = 6  # before/after charts of evaluated actions in one pack, at most
+
+
+def evaluated_charts(listed: Sequence, locale: str) -> list[Figure]:
+    """A before/after chart for each evaluated action in the list (the first ACTION_CHARTS
+    with a chart: the response rate has none)."""
+    figures = []
+    for item in listed:
+        if item.kind != "evaluated" or not item.action.evaluation:
+            continue
+        figure = chart_data.before_after(json.loads(item.action.evaluation), item.action.title,
+                                         locale)
+        if figure is not None:
+            figures.append(figure)
+        if len(figures) == ACTION_CHARTS:
+            break
+    return figures

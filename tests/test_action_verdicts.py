@@ -18,7 +18,7 @@ import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from feedback import actions, responses, stats
+from feedback import actions, chart_data, responses, stats
 from feedback.cases import CaseInput, InvitationPolicy, register_case
 from feedback.db import database
 from feedback.models import ImprovementAction, Survey, Team, User
@@ -323,3 +323,47 @@ def test_the_page_shows_both_windows_and_the_verdict(app, users):
         saved = ImprovementAction.get_by_id(action_id)
     assert saved.verdict == "improved" and actions.stored_evaluation(saved)["difference"][
         "low"] == pytest.approx(18.45, abs=0.01)
+    chart = client.get(f"/manage/actions/{action_id}/before-after.png")
+    assert chart.status_code == 200 and chart.data.startswith(b"\x89PNG")
+    assert f'src="/manage/actions/{action_id}/before-after.png"' in client.get(
+        f"/manage/actions/{action_id}").get_data(as_text=True)
+
+
+def test_the_chart_shows_both_windows(db, users):
+    csat_scores(BEFORE_DAY, 30, 60)
+    csat_scores(AFTER_DAY, 51, 60)
+    check = check_of("csat")
+    figure = chart_data.before_after(check, "Shorter hold times", "en")
+    axes = figure.axes[0]
+    labels = [tick.get_text() for tick in axes.get_yticklabels()]
+    assert labels == ["before: 2026-09-01 – 2026-09-07 (n = 60)",
+                      "after: 2026-09-21 – 2026-09-27 (n = 60)"]
+    assert figure.get_suptitle() == "Shorter hold times: before and after"
+    assert chart_data.before_after({**check, "metric": "response_rate"}, "x", "en") is None
+    assert chart_data.before_after(check_of("csat", today=DONE), "x", "en") is None
+
+
+def test_the_meeting_pack_draws_evaluated_actions(db, users):
+    from feedback import meeting_pack
+    from feedback.reports import Slice
+    from test_meeting_pack import ALL_BUT_SERVQUAL, page_count
+
+    csat_scores(BEFORE_DAY, 30, 60)
+    csat_scores(AFTER_DAY, 51, 60)
+    action = make_done_action("csat")
+    check = actions.before_after(action, 1, MIN_SAMPLE, LATER)
+    actions.change_state(action, "evaluated", "", User.get(User.username == "manager"), LATER,
+                         evaluation=check, now=datetime(2026, 10, 1, 2, 0))
+    s = Slice(Survey.get(Survey.slug == "post-case").id, date(2026, 10, 1), date(2026, 10, 31),
+              team_id=Team.get(Team.name == "Billing").id)
+    listed = actions.in_period(s, "Asia/Shanghai")
+    assert [(item.kind, item.action.title) for item in listed] == [("evaluated", "Better csat")]
+    row = meeting_pack.actions_section(listed, "en", "Asia/Shanghai").lines()[3]
+    assert row.endswith("| evaluated 1 Oct | 50.0% (n=60) → 85.0% (n=60): improved")
+    assert len(meeting_pack.evaluated_charts(listed, "en")) == 1
+    steps = []
+    pdf = meeting_pack.build_pack(s, "post-case", definition_of(current_version("post-case")),
+                                  "en", MIN_SAMPLE, "Asia/Shanghai", progress=steps.append)
+    # cover, charts, one page of comments, the actions table and the action's chart
+    assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1 + 1
+    assert steps[-2:] == ["actions", "finish"]

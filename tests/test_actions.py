@@ -89,6 +89,8 @@ def test_every_route_checks_the_role(app, users, role):
         assert reply.status_code == expected, (path, reply.status_code)
         if role is None:
             assert "/login" in reply.headers["Location"]
+    chart = client.get(f"/manage/actions/{mine}/before-after.png")  # none before it is done
+    assert chart.status_code == (404 if expected == 200 else expected)
     # a valid CSRF token of this client's session, so that only the role check can refuse
     token = csrf_from(client.get("/login" if role is None else "/").get_data(as_text=True))
     posts = [(f"/manage/actions/{mine}/milestones", {"title": "x", "due_date": "2026-10-01"}),

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import actions
+from .. import actions, chart_data, charts
+from ..i18n import current_locale
 from ..models import ACTION_STATES, ActionMilestone, ImprovementAction, Survey, Team
 from .action_forms import (STATE_LABELS, ActionForm, MilestoneForm, StateForm,
                            owner_choices, team_choices)
@@ -151,17 +152,22 @@ def edit(action_id: int):
     return render_template("manage/action_form.html", form=form, action=action), status
 
 
+def _check(action: ImprovementAction, today: date) -> dict | None:
+    """The before/after check: as stored once evaluated, else as the answers say today."""
+    if action.state == "evaluated":
+        return actions.stored_evaluation(action)
+    config = current_app.config
+    return actions.before_after(action, config["ACTION_WINDOW_WEEKS"], config["MIN_SAMPLE"],
+                                today)
+
+
 def _detail(action: ImprovementAction, milestone_form=None, state_form=None, status=200):
     today = _today()
-    config = current_app.config
-    if action.state == "evaluated":
-        check = actions.stored_evaluation(action)
-    else:
-        check = actions.before_after(action, config["ACTION_WINDOW_WEEKS"],
-                                     config["MIN_SAMPLE"], today)
+    check = _check(action, today)
     next_states = actions.TRANSITIONS[action.state]
     return render_template(
         "manage/action.html", action=action, today=today, check=check,
+        chart=check is not None and check["started"] and check["metric"] in charts.METRICS,
         overdue=actions.is_overdue(action, today), milestones=actions.milestones(action),
         milestone_overdue=actions.milestone_overdue, history=actions.history(action),
         milestone_form=milestone_form or MilestoneForm(formdata=None),
@@ -175,6 +181,17 @@ def _detail(action: ImprovementAction, milestone_form=None, state_form=None, sta
 def detail(action_id: int):
     """The plan, its milestones, its history and, once done, the before/after check."""
     return _detail(_action_or_404(action_id))
+
+
+@bp.route("/<int:action_id>/before-after.png")
+@roles_required(*ROLES)
+def chart(action_id: int):
+    """The before/after check as a chart (PNG, 800x450); 404 while there is none."""
+    action = _action_or_404(action_id)
+    figure = chart_data.before_after(_check(action, _today()), action.title, current_locale())
+    if figure is None:
+        abort(404)
+    return Response(charts.render(figure, "png", "small"), mimetype="image/png")
 
 
 @bp.route("/<int:action_id>/milestones", methods=["POST"])
