@@ -85,7 +85,9 @@ def update_action(action: ImprovementAction, fields: dict, by: User, now=None) -
     for name in EDIT_FIELDS:
         setattr(action, name, fields.get(name))
     action.updated_by, action.updated_at = by, now or utcnow()
-    action.save()
+    # the plan only: a change of state made meanwhile is kept
+    action.save(only=[getattr(ImprovementAction, name)
+                      for name in (*EDIT_FIELDS, "updated_by", "updated_at")])
 
 
 def _check_dates(start: date, due: date) -> None:
@@ -105,6 +107,7 @@ def change_state(action: ImprovementAction, to_state: str, note: str, by: User, 
     if to_state not in TRANSITIONS.get(action.state, ()):
         raise ActionError("transition", "to_state")
     now = now or utcnow()
+    changes: dict = {"state": to_state, "updated_by": by, "updated_at": now}
     if to_state == "done":
         if done_on is None:
             raise ActionError("done_on missing", "done_on")
@@ -112,21 +115,27 @@ def change_state(action: ImprovementAction, to_state: str, note: str, by: User, 
             raise ActionError("done before start", "done_on")
         if done_on > today:
             raise ActionError("done in the future", "done_on")
-        action.done_on, action.done_at = done_on, now
+        changes.update(done_on=done_on, done_at=now)
     elif to_state == "in_progress" and action.state == "done":
-        action.done_on = action.done_at = None
+        changes.update(done_on=None, done_at=None)
     elif to_state == "evaluated":
         if evaluation is None or evaluation["provisional"] or not evaluation["started"]:
             raise ActionError("window not over", "to_state")
-        action.verdict = evaluation["verdict"]
-        action.evaluation = json.dumps(evaluation, ensure_ascii=False)
-        action.evaluated_at = now
+        changes.update(verdict=evaluation["verdict"], evaluated_at=now,
+                       evaluation=json.dumps(evaluation, ensure_ascii=False))
     from_state = action.state
-    action.state, action.updated_by, action.updated_at = to_state, by, now
     with database.atomic():
-        action.save()
+        # only from the state this change was asked from: of two people moving the same
+        # action at once, one wins and the other is told it cannot move from where it is
+        moved = (ImprovementAction.update(**changes)
+                 .where(ImprovementAction.id == action.id,
+                        ImprovementAction.state == from_state).execute())
+        if not moved:
+            raise ActionError("transition", "to_state")
         ActionEvent.create(action=action, user=by, at=now, from_state=from_state,
                            to_state=to_state, note=note or "")
+    for name, value in changes.items():
+        setattr(action, name, value)
 
 
 def add_milestone(action: ImprovementAction, title: str, due_date: date,

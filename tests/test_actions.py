@@ -204,6 +204,8 @@ def test_planning_an_action(app, users, manager):
     ({"start_date": "2026-13-01"}, "start_date"),
     ({"due_date": ""}, "due_date"),
     ({"due_date": "2026-08-01"}, "due_date"),
+    ({"start_date": "0001-01-05"}, "start_date"),
+    ({"due_date": "soon"}, "due_date"),
     ({"channel": "fax"}, "channel"),
     ({"metric": "happiness"}, "metric"),
     ({"survey": "999"}, "survey"),
@@ -392,7 +394,7 @@ def test_states_go_forward_with_notes(app, users, manager):
     ([], {"to_state": "evaluated"}, "to_state", "Please choose one from the list."),
     (["in_progress"], {"to_state": "done", "done_on": "2026-08-01"}, "done_on",
      "cannot be done before its start date"),
-    (["in_progress"], {"to_state": "done", "done_on": "2999-01-01"}, "done_on",
+    (["in_progress"], {"to_state": "done", "done_on": "2099-01-01"}, "done_on",
      "cannot be in the future"),
     (["in_progress"], {"to_state": "done", "done_on": "01/10/2026"}, "done_on",
      "Please enter a date like 2026-11-01."),
@@ -544,3 +546,26 @@ def test_the_pack_gets_an_actions_page(app, users, manager):
         assert "actions" not in meeting_pack.steps(quiet, definition, TZ)
     assert steps == ["cover", *ALL_BUT_SERVQUAL, "comments", "actions", "finish"]
     assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1
+
+
+def test_a_date_outside_the_years_is_named(app, users, manager):
+    reply = post_form(manager, "/manage/actions/new", plan_fields(app, start_date="1900-01-01"))
+    assert reply.status_code == 422
+    assert "Please enter a date between 2000 and 2099." in reply.get_data(as_text=True)
+
+
+def test_two_moves_from_the_same_state_only_one_wins(app, users):
+    mine = make_action(app)
+    with app.app_context(), database.connection_context():
+        by = User.get(User.username == "manager")
+        first, second = (ImprovementAction.get_by_id(mine) for _ in range(2))
+        actions.change_state(first, "in_progress", "mine", by, today())
+        with pytest.raises(actions.ActionError):  # still believes the action is planned
+            actions.change_state(second, "in_progress", "mine too", by, today())
+        assert ActionEvent.select().where(ActionEvent.to_state == "in_progress").count() == 1
+        # editing the plan from a stale copy keeps the state
+        second.title = "Renamed"
+        actions.update_action(second, {name: getattr(second, name)
+                                       for name in actions.EDIT_FIELDS}, by)
+        saved = ImprovementAction.get_by_id(mine)
+        assert (saved.title, saved.state) == ("Renamed", "in_progress")

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..models import ACTION_METRICS, CHANNELS, Survey, Team, User
 from ..names import channel_name
@@ -28,14 +28,22 @@ class ChoiceField(SelectField):
             raise ValidationError(_("Please choose one from the list."))
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # keeps the before/after windows within the calendar
+
+
 class LocalDateField(DateField):
-    """A date (YYYY-MM-DD, as a date input sends it) with our own message when it is not one."""
+    """A date (YYYY-MM-DD, as a date input sends it) in FIRST_YEAR..LAST_YEAR, with our own
+    messages."""
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(_("Please enter a date like 2026-11-01.")) from None
+        if self.data is not None and not FIRST_YEAR <= self.data.year <= LAST_YEAR:
+            self.data = None
+            raise ValueError(_("Please enter a date between %(first)d and %(last)d.",
+                               first=FIRST_YEAR, last=LAST_YEAR))
 
 
 def survey_choices() -> list[tuple[str, str]]:
@@ -78,9 +86,9 @@ class ActionForm(FlaskForm):
         render_kw={"rows": 5})
     owner = ChoiceField(_l("Owner"))
     start_date = LocalDateField(_l("Start date"), validators=[
-        DataRequired(message=_l("Please enter a date like 2026-11-01."))])
+        InputRequired(message=_l("Please enter a date like 2026-11-01."))])
     due_date = LocalDateField(_l("Due date"), validators=[
-        DataRequired(message=_l("Please enter a date like 2026-11-01."))])
+        InputRequired(message=_l("Please enter a date like 2026-11-01."))])
 
     def __init__(self, *args, allowed_teams: tuple[int, ...] | None = None,
                  keep_team: int | None = None, **kwargs):
@@ -117,7 +125,7 @@ class MilestoneForm(FlaskForm):
         DataRequired(message=_l("Please enter a title.")),
         Length(max=200, message=_l("At most %(n)d characters.", n=200))])
     due_date = LocalDateField(_l("Due date"), validators=[
-        DataRequired(message=_l("Please enter a date like 2026-11-01."))])
+        InputRequired(message=_l("Please enter a date like 2026-11-01."))])
 
 
 class StateForm(FlaskForm):
