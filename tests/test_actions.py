@@ -569,3 +569,27 @@ def test_two_moves_from_the_same_state_only_one_wins(app, users):
                                        for name in actions.EDIT_FIELDS}, by)
         saved = ImprovementAction.get_by_id(mine)
         assert (saved.title, saved.state) == ("Renamed", "in_progress")
+
+
+def test_the_list_runs_a_fixed_number_of_queries(app, users, manager):
+    """No query per action: owners, teams and late milestones come with the list."""
+    from support import counted_queries
+
+    def queries() -> int:
+        with app.app_context(), database.connection_context():
+            with counted_queries() as executed:
+                listed = actions.list_actions(User.get(User.username == "manager"), today())
+                for item in listed:  # what the page reads of each
+                    _ = (item.action.owner.display_name, item.action.team and
+                         item.action.team.name, item.milestones_overdue)
+            return len(executed)
+
+    make_action(app, title="One")
+    few = queries()
+    for i in range(5):
+        a = make_action(app, title=f"More {i}", team=None if i % 2 else "Billing")
+        with app.app_context(), database.connection_context():
+            actions.add_milestone(ImprovementAction.get_by_id(a), "Late", date(2026, 1, 1))
+    assert queries() == few
+    page = manager.get("/manage/actions/").get_data(as_text=True)
+    assert page.count("Milestones overdue: 1") == 5
