@@ -593,3 +593,14 @@ def test_the_list_runs_a_fixed_number_of_queries(app, users, manager):
     assert queries() == few
     page = manager.get("/manage/actions/").get_data(as_text=True)
     assert page.count("Milestones overdue: 1") == 5
+
+
+def test_the_role_test_covers_every_action_route(app):
+    """test_every_route_checks_the_role walks these; a new route must join it."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
+                 if rule.endpoint.startswith("actions.")}
+    assert endpoints == {"actions.index", "actions.new", "actions.edit", "actions.detail",
+                         "actions.chart", "actions.add_milestone", "actions.milestone_done",
+                         "actions.change_state"}
+    for endpoint in endpoints:
+        assert app.view_functions[endpoint].roles == ("admin", "manager", "lead"), endpoint
