@@ -313,7 +313,7 @@ def test_the_page_shows_both_windows_and_the_verdict(app, users):
     assert "85.0% <small>[73.9, 91.9]</small>" in page
     assert "Change (after − before): +35.0 [+18.4, +49.1]" in page
     assert "improved" in page and "verdict-improved" in page
-    assert "Provisional" not in page
+    assert "Provisional" not in page and "too-few-label" not in page
     # evaluating stores the reading with the action
     reply = client.post(f"/manage/actions/{action_id}/state",
                         data={"csrf_token": csrf_from(page), "to_state": "evaluated",
@@ -367,3 +367,18 @@ def test_the_meeting_pack_draws_evaluated_actions(db, users):
     # cover, charts, one page of comments, the actions table and the action's chart
     assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1 + 1
     assert steps[-2:] == ["actions", "finish"]
+
+
+def test_the_page_greys_a_window_with_too_few_answers(app, users):
+    with app.app_context(), database.connection_context():
+        csat_scores(BEFORE_DAY, 5, 29)
+        csat_scores(AFTER_DAY, 51, 60)
+        action_id = make_done_action("csat").id
+    app.config["ACTION_WINDOW_WEEKS"] = 1
+    client = app.test_client()
+    login(client, "manager")
+    client.get("/?lang=en")
+    page = client.get(f"/manage/actions/{action_id}").get_data(as_text=True)
+    assert page.count('<small class="too-few-label">too few answers</small>') == 1
+    assert "too few answers to judge: fewer than 30 in a window." in page
+    assert "verdict-too-few" in page
