@@ -604,3 +604,20 @@ def test_the_role_test_covers_every_action_route(app):
                          "actions.change_state"}
     for endpoint in endpoints:
         assert app.view_functions[endpoint].roles == ("admin", "manager", "lead"), endpoint
+
+
+def test_a_lead_editing_their_own_action_keeps_its_slice(app, users):
+    with app.app_context(), database.connection_context():
+        support = Team.by_name("技术支持")
+    every = make_action(app, team=None, owner="lead", title="Every team, lead's")
+    other = make_action(app, team="技术支持", owner="lead", title="Support, lead's")
+    lead = client_for(app, "lead")
+    for action_id, team in ((every, ""), (other, str(support.id))):
+        form = lead.get(f"/manage/actions/{action_id}/edit").get_data(as_text=True)
+        assert re.search(rf'<option selected value="{team}">', form), action_id
+        reply = post_form(lead, f"/manage/actions/{action_id}/edit",
+                          plan_fields(app, team=team, title="Renamed by the lead"))
+        assert reply.status_code == 302
+        saved = action(app, action_id)
+        assert saved.title == "Renamed by the lead"
+        assert saved.team_id == (int(team) if team else None)

@@ -51,14 +51,15 @@ def survey_choices() -> list[tuple[str, str]]:
             .where(Survey.current_version_id.is_null(False)).order_by(Survey.slug)]
 
 
-def team_choices(allowed: tuple[int, ...] | None,
-                 keep: int | None = None) -> list[tuple[str, str]]:
-    """Every team for managers; for a lead, the teams they lead (and no "all teams"), plus
-    ``keep``, the team of an action they own and edit."""
+def team_choices(allowed: tuple[int, ...] | None, keep: int | None = None,
+                 keep_all: bool = False) -> list[tuple[str, str]]:
+    """Every team for managers; for a lead, the teams they lead (and no "all teams"), plus what
+    an action they own and edit already has: its team ``keep``, or all teams (``keep_all``)."""
     query = Team.select(Team.id, Team.name).order_by(Team.name)
     if allowed is not None:
         ids = [*allowed, *([keep] if keep is not None else [])]
-        return [(str(t.id), t.name) for t in query.where(Team.id.in_(ids or [-1]))]
+        every = [("", _("All teams"))] if keep_all else []
+        return every + [(str(t.id), t.name) for t in query.where(Team.id.in_(ids or [-1]))]
     return [("", _("All teams"))] + [(str(t.id), t.name) for t in query]
 
 
@@ -91,13 +92,13 @@ class ActionForm(FlaskForm):
         InputRequired(message=_l("Please enter a date like 2026-11-01."))])
 
     def __init__(self, *args, allowed_teams: tuple[int, ...] | None = None,
-                 keep_team: int | None = None, **kwargs):
+                 keep_team: int | None = None, keep_all_teams: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.metric.choices = [(m, str(METRICS[m])) for m in ACTION_METRICS]
         self.survey.choices = survey_choices()
         self.channel.choices = [("", _("All channels"))] + [
             (c, channel_name(c, _current_locale())) for c in CHANNELS]
-        self.team.choices = team_choices(allowed_teams, keep_team)
+        self.team.choices = team_choices(allowed_teams, keep_team, keep_all_teams)
         self.owner.choices = owner_choices()
 
     def validate_due_date(self, field):

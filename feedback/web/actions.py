@@ -139,7 +139,8 @@ def edit(action_id: int):
                 "agent": action.agent or "", "category": action.category or "",
                 "owner": str(action.owner_id), "start_date": action.start_date,
                 "due_date": action.due_date}
-    form = ActionForm(data=data, allowed_teams=allowed_team_ids(), keep_team=action.team_id)
+    form = ActionForm(data=data, allowed_teams=allowed_team_ids(), keep_team=action.team_id,
+                      keep_all_teams=action.team_id is None)
     if form.validate_on_submit():
         try:
             actions.update_action(action, form.fields(), current_user)
