@@ -21,8 +21,7 @@ from peewee import fn
 
 from . import dashboard, reports, stats
 from .db import database, utcnow
-from .models import (ActionEvent, ActionMilestone,
-                     ImprovementAction, Team, User)
+from .models import ActionEvent, ActionMilestone, ImprovementAction, Team, User
 
 TRANSITIONS = {"planned": ("in_progress",), "in_progress": ("done",),
                "done": ("evaluated", "in_progress"), "evaluated": ()}
@@ -41,17 +40,17 @@ class ActionError(ValueError):
 
 # --- who may see and change an action ---------------------------------------------------------
 
-def visible_to(user: User) -> pw.Expression | bool:
-    """The condition on ImprovementAction for the actions ``user`` may see and change:
-    managers and admins every one; a team lead those of the teams they lead and those they
-    own; anyone else none."""
+def visible_to(user: User) -> pw.Expression | None:
+    """The condition on ImprovementAction for the actions ``user`` may see and change (None:
+    no limit): managers and admins every one; a team lead those of the teams they lead and
+    those they own; anyone else none."""
     if user.role in ("admin", "manager"):
-        return True
+        return None
     if user.role == "lead":
         teams = user.led_team_ids()
-        return ((ImprovementAction.team.in_(teams) if teams else False)
-                | (ImprovementAction.owner == user.id))
-    return False
+        owned = ImprovementAction.owner == user.id
+        return (ImprovementAction.team.in_(teams) | owned) if teams else owned
+    return ImprovementAction.id.in_([])
 
 
 def may_change(user: User, action: ImprovementAction) -> bool:
@@ -172,7 +171,8 @@ def list_actions(user: User, today: date, state: str | None = None,
                  owner_id: int | None = None, team_id: int | None = None,
                  overdue: bool = False) -> list[ListedAction]:
     """The actions ``user`` may see, filtered, soonest due first (two queries)."""
-    conditions = [visible_to(user)]
+    visible = visible_to(user)
+    conditions = [visible] if visible is not None else []
     if state:
         conditions.append(ImprovementAction.state == state)
     if owner_id:
@@ -185,9 +185,9 @@ def list_actions(user: User, today: date, state: str | None = None,
     Owner = User.alias()
     query = (ImprovementAction.select(ImprovementAction, Owner, Team)
              .join(Owner, on=(ImprovementAction.owner == Owner.id)).switch(ImprovementAction)
-             .join(Team, pw.JOIN.LEFT_OUTER).where(*conditions)
+             .join(Team, pw.JOIN.LEFT_OUTER)
              .order_by(ImprovementAction.due_date, ImprovementAction.id))
-    actions = list(query)
+    actions = list(query.where(*conditions) if conditions else query)
     late = dict(ActionMilestone.select(ActionMilestone.action, fn.COUNT(ActionMilestone.id))
                 .where(ActionMilestone.action.in_([a.id for a in actions] or [-1]),
                        ActionMilestone.state == "open", ActionMilestone.due_date < today)

@@ -621,3 +621,20 @@ def test_a_lead_editing_their_own_action_keeps_its_slice(app, users):
         saved = action(app, action_id)
         assert saved.title == "Renamed by the lead"
         assert saved.team_id == (int(team) if team else None)
+
+
+def test_who_sees_what_without_filters(app, users):
+    """A manager with no filter sees all; a lead who leads no team sees only what they own."""
+    make_action(app, title="Billing one")
+    make_action(app, team=None, owner="lead", title="Owned")
+    with app.app_context(), database.connection_context():
+        manager_ = User.get(User.username == "manager")
+        assert len(actions.list_actions(manager_, today())) == 2
+        lead = User.get(User.username == "lead")
+        assert {i.action.title for i in actions.list_actions(lead, today())} == {
+            "Billing one", "Owned"}
+        from feedback.models import TeamLead
+        TeamLead.delete().execute()
+        assert [i.action.title for i in actions.list_actions(lead, today())] == ["Owned"]
+        staff = User.get(User.username == "staff")
+        assert actions.list_actions(staff, today()) == []
