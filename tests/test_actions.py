@@ -156,10 +156,12 @@ def test_a_lead_plans_only_for_their_teams(app, users):
 
 def test_unknown_action_or_milestone_is_404(app, users, manager):
     assert manager.get("/manage/actions/999").status_code == 404
+    assert manager.get("/manage/actions/99999999999").status_code == 404
     mine = make_action(app)
     page = manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
-    assert manager.post(f"/manage/actions/{mine}/milestones/999/done",
-                        data={"csrf_token": csrf_from(page)}).status_code == 404
+    for milestone in (999, 99999999999):
+        assert manager.post(f"/manage/actions/{mine}/milestones/{milestone}/done",
+                            data={"csrf_token": csrf_from(page)}).status_code == 404
 
 
 # --- planning -----------------------------------------------------------------------------------
@@ -300,7 +302,8 @@ def test_the_list_filters_and_marks_overdue(app, users, manager):
 
 
 @pytest.mark.parametrize("query,field", [("state=lost", "state"), ("owner=abc", "owner"),
-                                         ("team=x", "team")])
+                                         ("team=x", "team"), ("owner=99999999999", "owner"),
+                                         ("team=-1", "team")])
 def test_bad_list_filters_are_named(app, users, manager, query, field):
     reply = manager.get(f"/manage/actions/?{query}")
     assert reply.status_code == 400

@@ -27,6 +27,7 @@ from .manage import allowed_team_ids
 
 bp = Blueprint("actions", __name__, url_prefix="/manage/actions")
 ROLES = ("admin", "manager", "lead")
+MAX_ID = 2**31 - 1
 
 ERRORS = {  # actions.ActionError codes, as people read them
     "due before start": _l("The due date cannot be before the start date."),
@@ -50,6 +51,8 @@ def _today() -> date:
 
 
 def _action_or_404(action_id: int) -> ImprovementAction:
+    if action_id > MAX_ID:  # beyond an INTEGER column: no such row, and no database error
+        abort(404)
     action = ImprovementAction.get_or_none(ImprovementAction.id == action_id)
     if action is None:
         abort(404)
@@ -63,10 +66,13 @@ def _int_arg(name: str, errors: dict) -> int | None:
     if raw is None:
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
+        value = 0
+    if not 0 < value <= MAX_ID:
         errors[name] = [_("Please choose one from the list.")]
         return None
+    return value
 
 
 @bp.route("/")
@@ -211,8 +217,9 @@ def add_milestone(action_id: int):
 @roles_required(*ROLES)
 def milestone_done(action_id: int, milestone_id: int):
     action = _action_or_404(action_id)
-    milestone = ActionMilestone.get_or_none(ActionMilestone.id == milestone_id,
-                                            ActionMilestone.action == action)
+    milestone = (ActionMilestone.get_or_none(ActionMilestone.id == milestone_id,
+                                             ActionMilestone.action == action)
+                 if milestone_id <= MAX_ID else None)
     if milestone is None:
         abort(404)
     actions.mark_milestone_done(milestone, current_user)
