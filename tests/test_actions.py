@@ -641,3 +641,11 @@ def test_who_sees_what_without_filters(app, users):
         assert [i.action.title for i in actions.list_actions(lead, today())] == ["Owned"]
         staff = User.get(User.username == "staff")
         assert actions.list_actions(staff, today()) == []
+
+
+def test_nul_characters_are_dropped_not_an_error(app, users, manager):
+    reply = post_form(manager, "/manage/actions/new",
+                      plan_fields(app, title="Hold\x00 times", description="a\x00b"))
+    assert reply.status_code == 302
+    saved = action(app, int(reply.headers["Location"].rsplit("/", 1)[1]))
+    assert (saved.title, saved.description) == ("Hold times", "ab")

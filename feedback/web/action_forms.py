@@ -17,7 +17,8 @@ STATE_LABELS = {"planned": _l("Planned"), "in_progress": _l("In progress"), "don
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trimmed, and without NUL characters (PostgreSQL refuses them in text)."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 class ChoiceField(SelectField):
