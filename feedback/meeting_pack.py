@@ -931,9 +931,12 @@ ACTION_WORDS: dict[str, dict[str, str]] = {
     },
 }
 ACTION_ROWS_PER_PAGE = 10
-ACTION_COLUMNS = (0.25, 0.19, 0.11, 0.1, 0.13, 0.22)  # shares of the width between margins
+ACTION_COLUMNS = (0.24, 0.19, 0.09, 0.13, 0.13, 0.22)  # shares of the width between margins
 ACTION_KIND_COLOURS = {"overdue": charts.VERMILLION, "due": "#222222",
                        "done": charts.TEXT_GREY, "evaluated": "#222222"}
+ACTION_VERDICT_COLOURS = {"improved": charts.BLUISH_GREEN, "worse": charts.VERMILLION,
+                          "no clear change": charts.TEXT_GREY, "too few": charts.GREY,
+                          None: "#222222"}
 
 
 @dataclass(frozen=True)
@@ -944,6 +947,7 @@ class ActionsSection:
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     kinds: tuple[str, ...]  # each row's kind, for its colour
+    verdicts: tuple[str | None, ...]  # each row's verdict (evaluated ones), for its colour
 
     def lines(self) -> list[str]:
         return [self.title, self.subtitle, " | ".join(self.header),
@@ -961,7 +965,7 @@ def _figure_text(metric: str, figure: dict | None) -> str:
 def actions_section(items: Sequence, locale: str, tz: str) -> ActionsSection:
     """The rows of the actions table from ``actions.in_period`` (pure)."""
     words, action_words = _words(locale), ACTION_WORDS[locale]
-    rows, kinds = [], []
+    rows, kinds, verdicts = [], [], []
     for item in items:
         action = item.action
         problem = [words[action.metric], item.team or action_words["all_teams"]]
@@ -974,24 +978,26 @@ def actions_section(items: Sequence, locale: str, tz: str) -> ActionsSection:
                 day=_day(periods(action.evaluated_at, tz).day, locale, year=False))
         else:
             state = action_words[item.kind]
-        result = "–"
+        result, verdict = "–", None
         if item.kind == "done":
             result = action_words["awaiting"]
         elif item.kind == "evaluated" and action.evaluation:
             check = json.loads(action.evaluation)
+            verdict = check["verdict"]
             result = (f"{_figure_text(action.metric, check['before']['figure'])} → "
                       f"{_figure_text(action.metric, check['after']['figure'])}: "
                       f"{action_words[check['verdict']]}")
         rows.append((action.title, " · ".join(problem), item.owner,
                      _day(action.due_date, locale), state, result))
         kinds.append(item.kind)
+        verdicts.append(verdict)
     counts = [action_words["kind_count"].format(
         n=sum(k == kind for k in kinds), kind=action_words[kind].format(day="").strip())
         for kind in ("overdue", "due", "done", "evaluated") if kind in kinds]
     header = tuple(action_words[key] for key in ("col_action", "col_problem", "col_owner",
                                                  "col_due", "col_state", "col_result"))
     return ActionsSection(action_words["actions_title"], " · ".join(counts), header,
-                          tuple(rows), tuple(kinds))
+                          tuple(rows), tuple(kinds), tuple(verdicts))
 
 
 def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Figure]:
@@ -1013,14 +1019,17 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
                           color=charts.TEXT_GREY)
             y += head * 1.6
             page.rule(left, right, y - 4, colour="#888888", width=1.2)
-            for row, kind in zip(section.rows[first:first + ACTION_ROWS_PER_PAGE],
-                                 section.kinds[first:first + ACTION_ROWS_PER_PAGE]):
+            end = first + ACTION_ROWS_PER_PAGE
+            for row, kind, verdict in zip(section.rows[first:end], section.kinds[first:end],
+                                          section.verdicts[first:end]):
                 cells = [_at_most(wrap(text, width - 8, body), 2, width - 8, body)
                          for text, width in zip(row, widths)]
+                colours = {4: ACTION_KIND_COLOURS[kind], 5: ACTION_VERDICT_COLOURS[verdict]}
                 for column, (x, lines) in enumerate(zip(xs, cells)):
-                    colour = ACTION_KIND_COLOURS[kind] if column == 4 else "#222222"
-                    weight = "bold" if column == 0 or (column == 4 and kind == "overdue") \
-                        else "normal"
+                    colour = colours.get(column, "#222222")
+                    weight = ("bold" if column == 0 or (column == 4 and kind == "overdue")
+                              or (column == 5 and verdict in ("improved", "worse"))
+                              else "normal")
                     for index, line in enumerate(lines):
                         page.text(x, y + 4 + index * body * 1.35, line, body, color=colour,
                                   fontweight=weight)

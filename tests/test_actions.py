@@ -649,3 +649,19 @@ def test_nul_characters_are_dropped_not_an_error(app, users, manager):
     assert reply.status_code == 302
     saved = action(app, int(reply.headers["Location"].rsplit("/", 1)[1]))
     assert (saved.title, saved.description) == ("Hold times", "ab")
+
+
+def test_a_long_list_of_actions_takes_more_pages():
+    import types
+
+    from feedback import meeting_pack
+    from feedback.actions import PackAction
+
+    items = [PackAction("due", types.SimpleNamespace(
+        title=f"Action {i}", metric="csat", due_date=date(2026, 10, i + 1), state="planned",
+        done_on=None, evaluated_at=None, evaluation=None, channel=None), "manager", "Billing")
+        for i in range(meeting_pack.ACTION_ROWS_PER_PAGE + 1)]
+    section = meeting_pack.actions_section(items, "en", TZ)
+    assert section.subtitle == f"{len(items)} due in the period"
+    assert meeting_pack.action_pages(section) == 2
+    assert len(meeting_pack.actions_figures(section, ["page 1", "page 2"])) == 2
