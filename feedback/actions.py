@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import peewee as pw
@@ -315,7 +315,7 @@ def in_period(s: reports.Slice, tz: str) -> list[PackAction]:
     """
     zone = ZoneInfo(tz)
     # the period's first and last moments, in UTC as timestamps are stored
-    first, after_last = (datetime.combine(day, time(), zone).astimezone(timezone.utc)
+    first, after_last = (datetime.combine(day, time(), zone).astimezone(UTC)
                          .replace(tzinfo=None) for day in (s.start, s.end + timedelta(days=1)))
     evaluated = ((ImprovementAction.evaluated_at >= first)
                  & (ImprovementAction.evaluated_at < after_last))

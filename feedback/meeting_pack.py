@@ -1013,7 +1013,7 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
             y = _title(page, section.title, corners[page_number])
             page.text(MARGIN * 0.4, y + 2, section.subtitle, 15, color=charts.TEXT_GREY)
             y += 36
-            for x, width, text in zip(xs, widths, section.header):
+            for x, width, text in zip(xs, widths, section.header, strict=True):
                 page.text(x, y, _at_most(wrap(text, width - 8, head, True), 1, width - 8,
                                          head)[0], head, fontweight="bold",
                           color=charts.TEXT_GREY)
@@ -1021,11 +1021,11 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
             page.rule(left, right, y - 4, colour="#888888", width=1.2)
             end = first + ACTION_ROWS_PER_PAGE
             for row, kind, verdict in zip(section.rows[first:end], section.kinds[first:end],
-                                          section.verdicts[first:end]):
+                                          section.verdicts[first:end], strict=True):
                 cells = [_at_most(wrap(text, width - 8, body), 2, width - 8, body)
-                         for text, width in zip(row, widths)]
+                         for text, width in zip(row, widths, strict=True)]
                 colours = {4: ACTION_KIND_COLOURS[kind], 5: ACTION_VERDICT_COLOURS[verdict]}
-                for column, (x, lines) in enumerate(zip(xs, cells)):
+                for column, (x, lines) in enumerate(zip(xs, cells, strict=True)):
                     colour = colours.get(column, "#222222")
                     weight = ("bold" if column == 0 or (column == 4 and kind == "overdue")
                               or (column == 5 and verdict in ("improved", "worse"))

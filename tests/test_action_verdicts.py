@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+from support import csrf_from, login
 
 from feedback import actions, chart_data, responses, stats
 from feedback.cases import CaseInput, InvitationPolicy, register_case
 from feedback.db import database
 from feedback.models import ImprovementAction, Survey, Team, User
 from feedback.surveys import current_version, definition_of
-from support import csrf_from, login
 
 START = date(2026, 9, 8)  # the action's start: the before window is 1-7 Sep
 DONE = date(2026, 9, 20)  # done: the after window is 21-27 Sep
@@ -344,9 +344,10 @@ def test_the_chart_shows_both_windows(db, users):
 
 
 def test_the_meeting_pack_draws_evaluated_actions(db, users):
+    from test_meeting_pack import ALL_BUT_SERVQUAL, page_count
+
     from feedback import meeting_pack
     from feedback.reports import Slice
-    from test_meeting_pack import ALL_BUT_SERVQUAL, page_count
 
     csat_scores(BEFORE_DAY, 30, 60)
     csat_scores(AFTER_DAY, 51, 60)

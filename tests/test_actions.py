@@ -8,12 +8,12 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
+from support import csrf_from, login, post_form
 
 from feedback import actions
 from feedback.db import database
 from feedback.models import ActionEvent, ActionMilestone, ImprovementAction, Survey, Team, User
 from feedback.web.filters import today as local_today
-from support import csrf_from, login, post_form
 
 TZ = "Asia/Shanghai"
 
@@ -364,7 +364,7 @@ def test_a_bad_milestone_is_named_and_kept(app, users, manager, data, field):
         assert ActionMilestone.select().count() == 0
 
 
-# --- states ----------------------------------------------------------------------------------------
+# --- states ---------------------------------------------------------------------------------------
 
 def change(manager, action_id: int, **data):
     page = manager.get(f"/manage/actions/{action_id}").get_data(as_text=True)
@@ -532,9 +532,10 @@ def test_the_pack_lists_the_periods_actions(app, users, manager):
 
 
 def test_the_pack_gets_an_actions_page(app, users, manager):
+    from test_meeting_pack import ALL_BUT_SERVQUAL, page_count
+
     from feedback import meeting_pack
     from feedback.surveys import current_version, definition_of
-    from test_meeting_pack import ALL_BUT_SERVQUAL, page_count
 
     pack_actions(app, manager)
     with app.app_context(), database.connection_context():

@@ -14,14 +14,14 @@ from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from browser import new_context
+from playwright.sync_api import Page, expect
+from support import PASSWORD
+from test_reports import START, scored  # noqa: F401  (the data set)
+
 from feedback import actions
 from feedback.db import database
 from feedback.models import ImprovementAction
-from support import PASSWORD
-from test_reports import START, scored  # noqa: F401  (the data set)
 
 pytestmark = pytest.mark.browser
 
@@ -53,9 +53,8 @@ def figure_text(metric: str, figure: dict) -> str:
     return f"{figure['value']:.1f}% [{figure['low']:.1f}, {figure['high']:.1f}]"
 
 
-def test_manager_plans_an_action_from_the_dashboard_and_checks_it(app, users, scored,
-                                                                   live_server, desktop,
-                                                                   tmp_path):
+def test_manager_plans_an_action_from_the_dashboard_and_checks_it(
+        app, users, scored, live_server, desktop, tmp_path):  # noqa: F811
     page = desktop.new_page()
     log_in(page, live_server, DASHBOARD)
     page.get_by_role("link", name="为此范围开始一项改进行动").click()
@@ -120,7 +119,8 @@ def test_manager_plans_an_action_from_the_dashboard_and_checks_it(app, users, sc
     expect(row).not_to_have_class(re.compile("overdue"))
 
 
-def test_the_action_pages_fit_a_phone(app, users, scored, live_server, phone, tmp_path):
+def test_the_action_pages_fit_a_phone(app, users, scored, live_server, phone,  # noqa: F811
+                                      tmp_path):
     page = phone.new_page()
     log_in(page, live_server, "/manage/actions/new")
     page.get_by_label("标题").fill("一个很长的改进行动标题，用来检查手机上的排版是否会超出屏幕的右边缘")
