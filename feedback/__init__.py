@@ -106,6 +106,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(survey.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
+    from .web import actions as action_pages
+    app.register_blueprint(action_pages.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies
     # The survey form checks its own CSRF token (an HMAC of the invitation token, so customers
     # need no session), and a bad one shows the form again with the answers kept.

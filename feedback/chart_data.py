@@ -172,3 +172,34 @@ def build(name: str, s: Slice, definition: SurveyDefinition, locale: str,
     """One chart of the dashboard with the table behind it."""
     return CHARTS[name](s, definition, locale, min_sample)
 
+
+
+# --- an improvement action's before/after check (not one of the dashboard's charts) ----------
+
+BEFORE_AFTER_WORDS = {
+    "en": {"title": "{title}: before and after", "before": "before: {start} – {end}",
+           "after": "after: {start} – {end}",
+           "so_far": "after, so far: {start} – {end} (provisional)"},
+    "zh_CN": {"title": "{title}：之前与之后", "before": "之前：{start} – {end}",
+              "after": "之后：{start} – {end}", "so_far": "之后（至今）：{start} – {end}（临时）"},
+}
+
+
+def before_after(check: dict, title: str, locale: str) -> Figure | None:
+    """The two windows of ``actions.before_after`` as two rows with their 95% intervals; None
+    for the response rate (the charts have no scale for it), before the after window has begun,
+    or when neither window has an answer."""
+    if check is None or not check["started"] or check["metric"] not in charts.METRICS:
+        return None
+    words = BEFORE_AFTER_WORDS[locale]
+    before, after = check["before"], check["after"]
+    rows = [(words["before"].format(start=before["start"], end=before["end"]), before),
+            (words["so_far" if check["provisional"] else "after"].format(
+                start=after["start"], end=after["measured_to"]), after)]
+    groups = [charts.GroupFigure(label, window["figure"]["value"], window["figure"]["low"],
+                                 window["figure"]["high"], window["figure"]["n"])
+              for label, window in rows if window["figure"]]
+    if not groups:
+        return None
+    return charts.breakdown_chart(groups, check["metric"], locale, check["min_sample"],
+                                  title=words["title"].format(title=title))

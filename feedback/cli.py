@@ -255,7 +255,7 @@ def export_meeting_pack(start, end, survey, channel, team, agent, category, loca
                                  param_hint="'--out'") from None
     locale = locale or config["DEFAULT_LOCALE"]
     definition = definition_of(version)
-    labels = meeting_pack.steps(filters.slice, definition)
+    labels = meeting_pack.steps(filters.slice, definition, config["TIMEZONE"])
     made = datetime.now(ZoneInfo(config["TIMEZONE"]))  # on the cover and in the file's name
     with click.progressbar(length=len(labels), label="Building the meeting pack",
                            file=sys.stderr, item_show_func=lambda label: label) as bar:

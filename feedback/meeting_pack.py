@@ -4,8 +4,11 @@ Page 1 is a cover: the survey, the period and the filters, when the pack was mad
 headline figures of the dashboard (CSAT, NPS, CES, response rate, answers), each with its 95%
 interval, n, the change against the period before and whether that change is real, with short
 definitions. Then one page per dashboard chart, built by ``chart_data.build`` so the pack shows
-exactly what the dashboard shows (the suggestion box's two charts when suggestions came in). Last, the comments of the period's detractors (NPS 0-6),
-newest first, wrapped and paginated in two columns.
+exactly what the dashboard shows (the suggestion box's two charts when suggestions came in).
+Last, the comments of the period's detractors (NPS 0-6), newest first, wrapped and
+paginated in two columns; then, when the period has any, a table of the improvement actions
+overdue, due, done and evaluated in it (``actions.in_period``), and a before/after chart of
+each evaluated one.
 
 Every page is a bare matplotlib ``Figure`` (never pyplot) of the charts' 16:9 size, in the
 charts' house style (Noto Sans CJK SC, embedded in the PDF as ``charts`` embeds it), written with
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -31,8 +35,9 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.lines import Line2D
 
-from . import chart_data, charts, dashboard, reports, stats, suggestions
+from . import actions, chart_data, charts, dashboard, reports, stats, suggestions
 from .definitions import SurveyDefinition
+from .periods import periods
 from .reports import Slice
 
 COMMENT_LIMIT = 500  # detractor comments in one pack; the newest are kept
@@ -798,9 +803,10 @@ def pack_charts(s: Slice, definition: SurveyDefinition) -> list[str]:
     return names
 
 
-def steps(s: Slice, definition: SurveyDefinition) -> list[str]:
-    """The labels ``build_pack`` reports progress with, in order, once each (one query)."""
-    return ["cover", *pack_charts(s, definition), "comments", "finish"]
+def steps(s: Slice, definition: SurveyDefinition, tz: str = "UTC") -> list[str]:
+    """The labels ``build_pack`` reports progress with, in order, once each (two queries)."""
+    section = ["actions"] if actions.in_period(s, tz) else []
+    return ["cover", *pack_charts(s, definition), "comments", *section, "finish"]
 
 
 CORNER_SIZE = 11
@@ -834,7 +840,10 @@ def pages(s: Slice, survey_slug: str, definition: SurveyDefinition, locale: str,
     names = pack_charts(s, definition)
     comments, more = detractor_comments(s, definition, locale, tz)
     comment_pages = layout_comments(comments, locale)
-    total = 1 + len(names) + len(comment_pages)
+    listed = actions.in_period(s, tz)
+    section = actions_section(listed, locale, tz)
+    action_charts = evaluated_charts(listed, locale)
+    total = 1 + len(names) + len(comment_pages) + action_pages(section) + len(action_charts)
     front = cover(s, survey_slug, definition, locale, min_sample, tz, made)
     filters = dict(front.facts).get(words["filters"])
     period = period_text(s.start, s.end, locale)
@@ -857,16 +866,27 @@ def pages(s: Slice, survey_slug: str, definition: SurveyDefinition, locale: str,
         figure = comments_figure(columns, words["comments_title"], subtitle,
                                  _corner(words["comments_title"], corner(number)),
                                  empty="" if comments else words["no_comments"])
-        yield figure, ("comments" if number == total else None)
+        yield figure, ("comments" if number == first + len(comment_pages) - 1 else None)
+    if section.rows:
+        first = 2 + len(names) + len(comment_pages)
+        figures = actions_figures(section, [
+            _corner(section.title, corner(number))
+            for number in range(first, first + action_pages(section))])
+        for figure in action_charts:
+            _mark_chart(figure, corner(first + len(figures)))
+            figures.append(figure)
+        for index, figure in enumerate(figures):
+            yield figure, ("actions" if index == len(figures) - 1 else None)
 
 
 def build_pack(s: Slice, survey_slug: str, definition: SurveyDefinition, locale: str,
                min_sample: int, tz: str, progress: Callable[[str], None] | None = None,
                made: datetime | None = None) -> bytes:
-    """The meeting pack as PDF bytes: cover, the dashboard's charts, the detractors' comments.
+    """The meeting pack as PDF bytes: cover, the dashboard's charts, the detractors' comments,
+    and the improvement actions of the period when there are any.
 
-    ``progress`` is called with each label of ``steps(s, definition)``, once each, as that part
-    is done. ``made`` (aware; default now) is the time the cover gives.
+    ``progress`` is called with each label of ``steps(s, definition, tz)``, once each, as that
+    part is done. ``made`` (aware; default now) is the time the cover gives.
     """
     words = _words(locale)
     report = progress or (lambda _label: None)
@@ -886,3 +906,161 @@ def build_pack(s: Slice, survey_slug: str, definition: SurveyDefinition, locale:
             pdf.close()
     report("finish")
     return buffer.getvalue()
+
+
+# --- improvement actions ------------------------------------------------------------------------
+# A table of the actions the meeting should hear about (actions.in_period): overdue, due, done
+# and evaluated with their verdicts. Only in packs whose period has any.
+
+ACTION_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "actions_title": "Improvement actions",
+        "col_action": "Action", "col_problem": "Problem", "col_owner": "Owner",
+        "col_due": "Due", "col_state": "Where it stands", "col_result": "Before → after",
+        "overdue": "overdue", "due": "due in the period", "done": "done {day}",
+        "evaluated": "evaluated {day}", "all_teams": "all teams",
+        "improved": "improved", "worse": "worse", "no clear change": "no clear change",
+        "too few": "too few answers", "awaiting": "not evaluated yet",
+        "kind_count": "{n} {kind}",
+    },
+    "zh_CN": {
+        "actions_title": "改进行动",
+        "col_action": "行动", "col_problem": "问题", "col_owner": "负责人",
+        "col_due": "截止", "col_state": "进展", "col_result": "之前 → 之后",
+        "overdue": "逾期", "due": "本期到期", "done": "{day} 完成",
+        "evaluated": "{day} 评估", "all_teams": "全部团队",
+        "improved": "改善", "worse": "变差", "no clear change": "无明显变化",
+        "too few": "回答太少", "awaiting": "尚未评估",
+        "kind_count": "{kind} {n} 项",
+    },
+}
+ACTION_ROWS_PER_PAGE = 10
+ACTION_COLUMNS = (0.24, 0.19, 0.09, 0.13, 0.13, 0.22)  # shares of the width between margins
+ACTION_KIND_COLOURS = {"overdue": charts.VERMILLION, "due": "#222222",
+                       "done": charts.TEXT_GREY, "evaluated": "#222222"}
+ACTION_VERDICT_COLOURS = {"improved": charts.BLUISH_GREEN, "worse": charts.VERMILLION,
+                          "no clear change": charts.TEXT_GREY, "too few": charts.GREY,
+                          None: "#222222"}
+
+
+@dataclass(frozen=True)
+class ActionsSection:
+    """The actions table as text (pure data: tests read it, the pages draw it)."""
+    title: str
+    subtitle: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    kinds: tuple[str, ...]  # each row's kind, for its colour
+    verdicts: tuple[str | None, ...]  # each row's verdict (evaluated ones), for its colour
+
+    def lines(self) -> list[str]:
+        return [self.title, self.subtitle, " | ".join(self.header),
+                *(" | ".join(row) for row in self.rows)]
+
+
+def _figure_text(metric: str, figure: dict | None) -> str:
+    if figure is None:
+        return "–"
+    decimals = DECIMALS[metric]
+    unit = "%" if metric in ("csat", "response_rate") else ""
+    return f"{_number(figure['value'], decimals)}{unit} (n={figure['n']:,})"
+
+
+def actions_section(items: Sequence, locale: str, tz: str) -> ActionsSection:
+    """The rows of the actions table from ``actions.in_period`` (pure)."""
+    words, action_words = _words(locale), ACTION_WORDS[locale]
+    rows, kinds, verdicts = [], [], []
+    for item in items:
+        action = item.action
+        problem = [words[action.metric], item.team or action_words["all_teams"]]
+        if action.channel:
+            problem.append(words.get(action.channel, action.channel))
+        if item.kind == "done":
+            state = action_words["done"].format(day=_day(action.done_on, locale, year=False))
+        elif item.kind == "evaluated":
+            state = action_words["evaluated"].format(
+                day=_day(periods(action.evaluated_at, tz).day, locale, year=False))
+        else:
+            state = action_words[item.kind]
+        result, verdict = "–", None
+        if item.kind == "done":
+            result = action_words["awaiting"]
+        elif item.kind == "evaluated" and action.evaluation:
+            check = json.loads(action.evaluation)
+            verdict = check["verdict"]
+            result = (f"{_figure_text(action.metric, check['before']['figure'])} → "
+                      f"{_figure_text(action.metric, check['after']['figure'])}: "
+                      f"{action_words[check['verdict']]}")
+        rows.append((action.title, " · ".join(problem), item.owner,
+                     _day(action.due_date, locale), state, result))
+        kinds.append(item.kind)
+        verdicts.append(verdict)
+    counts = [action_words["kind_count"].format(
+        n=sum(k == kind for k in kinds), kind=action_words[kind].format(day="").strip())
+        for kind in ("overdue", "due", "done", "evaluated") if kind in kinds]
+    header = tuple(action_words[key] for key in ("col_action", "col_problem", "col_owner",
+                                                 "col_due", "col_state", "col_result"))
+    return ActionsSection(action_words["actions_title"], " · ".join(counts), header,
+                          tuple(rows), tuple(kinds), tuple(verdicts))
+
+
+def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Figure]:
+    """The actions table, ACTION_ROWS_PER_PAGE rows a page; ``corners`` has one text a page."""
+    figures = []
+    left, right = MARGIN, PAGE_WIDTH - MARGIN
+    widths = [share * (right - left) for share in ACTION_COLUMNS]
+    xs = [left + sum(widths[:i]) for i in range(len(widths))]
+    head, body = 12.5, 12.5
+    for page_number, first in enumerate(range(0, len(section.rows), ACTION_ROWS_PER_PAGE)):
+        with charts.house_style():
+            page = _Page()
+            y = _title(page, section.title, corners[page_number])
+            page.text(MARGIN * 0.4, y + 2, section.subtitle, 15, color=charts.TEXT_GREY)
+            y += 36
+            for x, width, text in zip(xs, widths, section.header, strict=True):
+                page.text(x, y, _at_most(wrap(text, width - 8, head, True), 1, width - 8,
+                                         head)[0], head, fontweight="bold",
+                          color=charts.TEXT_GREY)
+            y += head * 1.6
+            page.rule(left, right, y - 4, colour="#888888", width=1.2)
+            end = first + ACTION_ROWS_PER_PAGE
+            for row, kind, verdict in zip(section.rows[first:end], section.kinds[first:end],
+                                          section.verdicts[first:end], strict=True):
+                cells = [_at_most(wrap(text, width - 8, body), 2, width - 8, body)
+                         for text, width in zip(row, widths, strict=True)]
+                colours = {4: ACTION_KIND_COLOURS[kind], 5: ACTION_VERDICT_COLOURS[verdict]}
+                for column, (x, lines) in enumerate(zip(xs, cells, strict=True)):
+                    colour = colours.get(column, "#222222")
+                    weight = ("bold" if column == 0 or (column == 4 and kind == "overdue")
+                              or (column == 5 and verdict in ("improved", "worse"))
+                              else "normal")
+                    for index, line in enumerate(lines):
+                        page.text(x, y + 4 + index * body * 1.35, line, body, color=colour,
+                                  fontweight=weight)
+                y += 2 * body * 1.35 + 10
+                page.rule(left, right, y - 3)
+        figures.append(page.figure)
+    return figures
+
+
+def action_pages(section: ActionsSection) -> int:
+    return -(-len(section.rows) // ACTION_ROWS_PER_PAGE)
+
+
+ACTION_CHARTS = 6  # before/after charts of evaluated actions in one pack, at most
+
+
+def evaluated_charts(listed: Sequence, locale: str) -> list[Figure]:
+    """A before/after chart for each evaluated action in the list (the first ACTION_CHARTS
+    with a chart: the response rate has none)."""
+    figures = []
+    for item in listed:
+        if item.kind != "evaluated" or not item.action.evaluation:
+            continue
+        figure = chart_data.before_after(json.loads(item.action.evaluation), item.action.title,
+                                         locale)
+        if figure is not None:
+            figures.append(figure)
+        if len(figures) == ACTION_CHARTS:
+            break
+    return figures

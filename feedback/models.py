@@ -257,3 +257,69 @@ class SuggestionEvent(BaseModel):
 
 ALL_MODELS = (Team, User, TeamLead, ApiToken, Survey, SurveyVersion, Case, Invitation, Response,
               Answer, SuggestionCategory, Suggestion, SuggestionEvent)
+
+
+# --- improvement actions --------------------------------------------------------------------
+
+ACTION_METRICS = ("csat", "nps", "ces", "response_rate")
+ACTION_STATES = ("planned", "in_progress", "done", "evaluated")
+MILESTONE_STATES = ("open", "done")
+
+
+class ImprovementAction(BaseModel):
+    """A planned change aimed at one metric of one slice, with an owner and dates."""
+    title = pw.CharField(max_length=200)
+    description = pw.TextField(default="")
+    metric = pw.CharField(max_length=16)
+    survey = pw.ForeignKeyField(Survey, column_name="survey_id")
+    channel = pw.CharField(max_length=16, null=True)
+    team = pw.ForeignKeyField(Team, null=True, column_name="team_id")
+    agent = pw.CharField(max_length=100, null=True)
+    category = pw.CharField(max_length=100, null=True)
+    owner = pw.ForeignKeyField(User, column_name="owner_id")
+    start_date = pw.DateField()
+    due_date = pw.DateField()
+    state = pw.CharField(max_length=16, default="planned")
+    done_on = pw.DateField(null=True)  # the local day the work was done, as recorded
+    done_at = pw.DateTimeField(null=True)  # when it was recorded as done
+    evaluated_at = pw.DateTimeField(null=True)
+    verdict = pw.CharField(max_length=16, null=True)  # stored when evaluated
+    evaluation = pw.TextField(null=True)  # JSON of the before/after figures, when evaluated
+    created_by = pw.ForeignKeyField(User, column_name="created_by_id")
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_by = pw.ForeignKeyField(User, column_name="updated_by_id")
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "improvement_action"
+
+
+class ActionMilestone(BaseModel):
+    action = pw.ForeignKeyField(ImprovementAction, backref="milestones", column_name="action_id",
+                                on_delete="CASCADE")
+    title = pw.CharField(max_length=200)
+    due_date = pw.DateField()
+    state = pw.CharField(max_length=8, default="open")
+    done_at = pw.DateTimeField(null=True)
+    done_by = pw.ForeignKeyField(User, null=True, column_name="done_by_id")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "action_milestone"
+
+
+class ActionEvent(BaseModel):
+    """One state change of an action: who, when, from, to, and why."""
+    action = pw.ForeignKeyField(ImprovementAction, backref="events", column_name="action_id",
+                                on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, column_name="user_id")
+    at = pw.DateTimeField(default=utcnow)
+    from_state = pw.CharField(max_length=16, null=True)
+    to_state = pw.CharField(max_length=16)
+    note = pw.TextField(default="")
+
+    class Meta:
+        table_name = "action_event"
+
+
+ALL_MODELS += (ImprovementAction, ActionMilestone, ActionEvent)

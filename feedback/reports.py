@@ -230,3 +230,15 @@ def data_stamp(survey_id: int) -> tuple:
     """
     return (Response.select(fn.MAX(Response.id)).where(Response.survey == survey_id).scalar(),
             Invitation.select(fn.MAX(Invitation.id)).scalar())
+
+
+def slice_counts(s: Slice) -> dict:
+    """Score and invitation counts of a whole slice in one row (two queries).
+
+    | responses | csat_n | csat_satisfied | nps_n | promoters | passives | detractors |
+    | ces_n | ces_sum | ces_sum_sq | ces_low_effort | invited | answered |
+    """
+    scores = next(iter(score_counts(s)), None) or dict.fromkeys(SCORE_COLUMNS, 0)
+    invitations = next(iter(invitation_counts(s)), None) or {"invited": 0, "answered": 0}
+    return {**{k: v for k, v in scores.items() if k != "key"},
+            "invited": invitations["invited"], "answered": invitations["answered"]}

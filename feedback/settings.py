@@ -102,6 +102,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOLIDAYS", "",
             "Dates that are not working days, comma-separated (2027-02-17,2027-02-18).",
             _checked(workdays.parse_holidays)),
+    Setting("ACTION_WINDOW_WEEKS", 8,
+            "Weeks of answers before an improvement action's start and after it was done that "
+            "its before/after check compares.", _positive_int),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -189,3 +189,22 @@ def p_chart_limits(p_bar: float, n: int, sigmas: float = 3.0) -> tuple[float, fl
 def funnel_limits(p0: float, n: int, z: float) -> tuple[float, float]:
     """Funnel-plot limits around a target share p0 for a unit with n answers (0-1 scale)."""
     return p_chart_limits(p0, n, sigmas=z)
+
+
+# --- before and after an improvement action ------------------------------------------------
+
+IMPROVED, NO_CLEAR_CHANGE, WORSE, TOO_FEW = "improved", "no clear change", "worse", "too few"
+VERDICTS = (IMPROVED, NO_CLEAR_CHANGE, WORSE, TOO_FEW)
+
+
+def improvement_verdict(difference: Difference | None, n_before: int, n_after: int,
+                        min_sample: int) -> str:
+    """The verdict on after - before of a figure where higher is better.
+
+    ``too few`` when either window rests on fewer than ``min_sample`` answers (or there is no
+    difference to judge); else ``improved`` when the 95% interval of the difference lies above
+    zero, ``worse`` when below, ``no clear change`` when it contains zero.
+    """
+    if difference is None or min(n_before, n_after) < min_sample:
+        return TOO_FEW
+    return {"better": IMPROVED, "worse": WORSE}.get(difference.verdict, NO_CLEAR_CHANGE)

@@ -55,6 +55,21 @@ SEED_ROWS = {
     ],
 }
 
+# Found by its description, not its number, so that migrations merged in beside it keep working.
+ACTIONS_MIGRATION = next(number for number, (description, _s) in enumerate(MIGRATIONS, start=1)
+                         if description.startswith("improvement actions"))
+SEED_ROWS[ACTIONS_MIGRATION] = [
+    ("improvement_action", ("id", "title", "description", "metric", "survey_id", "team_id",
+                            "owner_id", "start_date", "due_date", "state", "created_by_id",
+                            "created_at", "updated_by_id", "updated_at"),
+     (1, "回访话术培训", "", "csat", 1, 1, 1, "2026-02-01", "2026-03-01", "planned", 1,
+      "2026-01-20 03:04:05", 1, "2026-01-20 03:04:05")),
+    ("action_milestone", ("id", "action_id", "title", "due_date", "state", "created_at"),
+     (1, 1, "培训完成", "2026-02-15", "open", "2026-01-20 03:04:05")),
+    ("action_event", ("id", "action_id", "user_id", "at", "to_state", "note"),
+     (1, 1, 1, "2026-01-20 03:04:05", "planned", "")),
+]
+
 
 def _insert(db, table, columns, values):
     marks = ", ".join([db.param] * len(columns))
