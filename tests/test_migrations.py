@@ -43,6 +43,27 @@ SEED_ROWS = {
 }
 
 
+
+def _number_of(description_start: str) -> int:
+    """A migration's number found by its description, so merged branches may renumber."""
+    return next(n for n, (description, _s) in enumerate(MIGRATIONS, start=1)
+                if description.startswith(description_start))
+
+
+SEED_ROWS[_number_of("follow-ups of unhappy answers")] = [
+    ("follow_up", ("id", "response_id", "case_id", "survey_id", "team_id", "reasons", "state",
+                   "created_at", "due_at", "day", "week", "month"),
+     (1, 1, 1, 1, 1, "csat <= 2", "open", "2026-01-03 03:04:05", "2026-01-06 03:04:05",
+      "2026-01-03", "2025-12-29", "2026-01-01")),
+    ("follow_up_event", ("id", "follow_up_id", "user_id", "at", "to_state", "note"),
+     (1, 1, 1, "2026-01-03 03:04:05", "open", "")),
+    ("outbox", ("id", "kind", "event", "target", "payload", "created_at", "attempts",
+                "next_attempt_at"),
+     (1, "webhook", "follow_up.created", "http://hook.test/", "{}", "2026-01-03 03:04:05", 0,
+      "2026-01-03 03:04:05")),
+]
+
+
 def _insert(db, table, columns, values):
     marks = ", ".join([db.param] * len(columns))
     db.execute_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
