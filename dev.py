@@ -52,6 +52,7 @@ def flask(*args: str, env: dict | None = None, check: bool = True) -> subprocess
 
 def serve(args: list[str]) -> None:
     env = dict(os.environ)
+    env.setdefault("FEEDBACK_OUTBOX_THREAD", "true")  # each web worker delivers notifications
     flask("init-db", env=env)
     probe = subprocess.run(
         [str(PYTHON), "-c", "from feedback import create_app; from feedback.models import Case;"

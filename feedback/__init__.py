@@ -104,6 +104,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from .surveys import sync_at_start
     sync_at_start(app)
+    if app.config["OUTBOX_THREAD"]:
+        from .outbox import start_thread
+        app.extensions["feedback.outbox_thread"] = start_thread(app.config)
     return app
 
 

@@ -95,6 +95,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOLIDAYS", "",
             "Dates that are not working days, comma-separated (2027-02-17,2027-02-18).",
             _checked(workdays.parse_holidays)),
+    Setting("FOLLOW_UP_DAYS", 2,
+            "Working days a team has to contact a customer whose answer opened a follow-up.",
+            _positive_int),
+    Setting("WEBHOOK_URL", "",
+            "An http(s) address that receives a JSON description of each new follow-up "
+            "(through the outbox, with retries). Empty: no webhook."),
+    Setting("WEBHOOK_TIMEOUT", 10, "Seconds a webhook receiver may take to answer.",
+            _positive_int),
+    Setting("OUTBOX_MAX_ATTEMPTS", 10,
+            "Delivery attempts of one notification before the outbox gives up on it.",
+            _positive_int),
+    Setting("OUTBOX_RETRY_SECONDS", 30,
+            "The wait after a first failed delivery; it doubles after each further failure "
+            "(at most a day).", _positive_int),
+    Setting("OUTBOX_THREAD", False,
+            "Deliver the outbox from a background thread of each web process (python3 dev.py "
+            "serve turns it on). Off: run flask --app feedback outbox deliver --loop.", _bool),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
