@@ -108,7 +108,7 @@ def open_follow_up(response_id: int, case: Case, survey_id: int, reasons: list[s
 # --- changes by people ------------------------------------------------------------------------
 
 def _change(follow_up_id: int, user: User, allowed_from: tuple[str, ...], to_state: str,
-            note: str, outcome: str | None, now: datetime | None, **columns) -> None:
+            note: str, event_outcome: str | None, now: datetime | None, **columns) -> None:
     now = now or utcnow()
     with database.atomic():
         current = (FollowUp.select(FollowUp.state, FollowUp.first_contact_at)
@@ -124,7 +124,7 @@ def _change(follow_up_id: int, user: User, allowed_from: tuple[str, ...], to_sta
         if not changed:
             raise TransitionError("changed meanwhile")
         FollowUpEvent.insert(follow_up=follow_up_id, user=user.id, at=now,
-                             from_state=current.state, to_state=to_state, outcome=outcome,
+                             from_state=current.state, to_state=to_state, outcome=event_outcome,
                              note=note).execute()
 
 
@@ -157,9 +157,9 @@ QUEUE_LIMIT = 200
 
 def queue(allowed_team_ids: tuple[int, ...] | None, team_id: int | None = None,
           state: str = "active", survey_id: int | None = None,
-          limit: int = QUEUE_LIMIT) -> list[FollowUp]:
+          limit: int = QUEUE_LIMIT, follow_up_id: int | None = None) -> list[FollowUp]:
     """Follow-ups by due time (earliest first), with their case, team and survey (one query)."""
-    conditions = []
+    conditions = [] if follow_up_id is None else [FollowUp.id == follow_up_id]
     if allowed_team_ids is not None:
         conditions.append(FollowUp.team.in_(list(allowed_team_ids) or [-1]))
     if team_id is not None:
