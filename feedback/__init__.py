@@ -89,13 +89,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(LABELS)
 
     from .web import admin, api, auth, manage, survey
-    from .web import follow_ups as follow_ups_web
+    from .web import callbacks, follow_ups as follow_ups_web
     app.register_blueprint(auth.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(survey.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(follow_ups_web.bp)
+    app.register_blueprint(callbacks.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies
     # The survey form checks its own CSRF token (an HMAC of the invitation token, so customers
     # need no session), and a bad one shows the form again with the answers kept.
