@@ -128,7 +128,8 @@ def test_a_customer_answer_between_opening_and_saving_wins(app, client, api_head
 def test_own_survey_can_be_recorded_after_the_link_expired(app, case_id):
     with app.app_context(), database.connection_context():
         Invitation.update(expires_at=Invitation.created_at).execute()
-    assert record(staff_client(app), case_id, "post-case", OWN_HAPPY).status_code == 302
+    reply = record(staff_client(app), case_id, "post-case", OWN_HAPPY)
+    assert reply.status_code == 302, reply.get_data(as_text=True)
     with app.app_context(), database.connection_context():
         assert Response.get().source == "callback"
 

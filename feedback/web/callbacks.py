@@ -82,9 +82,13 @@ def record(case_id: int, slug: str):
     definition = definition_of(version)
     locale = current_locale()
     form_cls = form_class(definition, locale)
-    token = generate_csrf()  # the session's token: the global CSRF check applies too
-    form = form_cls(expected_csrf=token) if request.method == "POST" else \
-        form_cls(formdata=None, data={"csrf_token": token, "version": version.id})
+    if request.method == "POST":
+        # the global CSRF guard has already checked the posted token against the session
+        # (a signed token differs each second, so it cannot be compared with a new one)
+        form = form_cls(expected_csrf=request.form.get("csrf_token"))
+    else:
+        form = form_cls(formdata=None, data={"csrf_token": generate_csrf(),
+                                             "version": version.id})
     if request.method == "POST":
         if form.validate():
             invitation = (Invitation.get_or_none(Invitation.case == found.id)
