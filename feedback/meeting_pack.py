@@ -31,7 +31,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.lines import Line2D
 
-from . import chart_data, charts, dashboard, reports, stats
+from . import chart_data, charts, dashboard, follow_up_figures, reports, stats
 from .definitions import SurveyDefinition
 from .reports import Slice
 
@@ -792,6 +792,8 @@ def pack_charts(s: Slice, definition: SurveyDefinition) -> list[str]:
     names = list(chart_data.CHARTS)
     if not dashboard.servqual_gaps(s, definition):
         names.remove("servqual-gaps")
+    if not follow_up_figures.counts(s):  # the follow-ups section: only when there are any
+        names.remove("follow-up-recovery")
     return names
 
 

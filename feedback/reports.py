@@ -230,3 +230,14 @@ def data_stamp(survey_id: int) -> tuple:
     """
     return (Response.select(fn.MAX(Response.id)).where(Response.survey == survey_id).scalar(),
             Invitation.select(fn.MAX(Invitation.id)).scalar())
+
+
+def source_counts(s: Slice) -> dict[str, int]:
+    """Responses of the slice by source, whatever its own source filter says.
+
+    | source | responses |
+    """
+    conditions = _response_conditions(replace(s, source=None))
+    query = (Response.select(Response.source, fn.COUNT(Response.id).alias("n"))
+             .where(*conditions).group_by(Response.source))
+    return {source: int(n) for source, n in query.tuples()}

@@ -21,7 +21,8 @@ CHARTS = {"csat-trend": _l("CSAT over time"), "nps-trend": _l("NPS over time"),
           "csat-by-channel": _l("CSAT by channel"), "csat-by-team": _l("CSAT by team"),
           "csat-by-category": _l("CSAT by category"),
           "agent-funnel": _l("Agents' CSAT: funnel plot (95% and 99.8% limits)"),
-          "servqual-gaps": _l("SERVQUAL gaps by dimension")}
+          "servqual-gaps": _l("SERVQUAL gaps by dimension"),
+          "follow-up-recovery": _l("Follow-ups: recovery rate by team")}
 BANDS = {"all": _l("All"), "detractors": _l("Detractors (0–6)"),
          "passives": _l("Passives (7–8)"), "promoters": _l("Promoters (9–10)")}
 

@@ -10,10 +10,10 @@ from flask import (Blueprint, Response, abort, current_app, render_template, req
                    stream_with_context)
 from flask_login import current_user
 
-from .. import chart_data, charts, dashboard, exports, meeting_pack, reports
+from .. import chart_data, charts, dashboard, exports, follow_up_figures, meeting_pack, reports
 from ..errors import AppError
 from ..i18n import current_locale
-from ..models import CHANNELS, Survey, SurveyVersion, Team
+from ..models import CHANNELS, RESPONSE_SOURCES, Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from .auth import roles_required
 from .filters import PRESETS, FilterError, parse_filters
@@ -58,6 +58,7 @@ def index():
             Team.id.in_(teams) if teams is not None else True)
             .order_by(Team.name)],
         "presets": PRESETS,
+        "sources": RESPONSE_SOURCES,
     }
     if filters is None:
         return render_template("manage/dashboard.html", filters=None, errors=errors,
@@ -73,13 +74,15 @@ def index():
                   for group in ("channel", "team", "category")}
     ranked, too_few = dashboard.agent_ranking(s, min_sample)
     comments = reports.comments(s, dashboard.comment_question_ids(definition), band)
+    follow_up_rows = follow_up_figures.table(s, "team")
     return render_template(
         "manage/dashboard.html", filters=filters, errors={}, choices=choices, args=request.args,
         tiles=dashboard.tiles(s, min_sample), breakdowns=breakdowns, ranked=ranked,
         too_few=too_few, gaps=dashboard.servqual_gaps(s, definition),
         comments=comments, band=band, bands=reports.COMMENT_BANDS,
         team_names=reports.team_names({c["team"] for c in comments}), min_sample=min_sample,
-        definition=definition, locale=current_locale(), chart_names=list(chart_data.CHARTS))
+        definition=definition, locale=current_locale(), chart_names=list(chart_data.CHARTS),
+        follow_up_rows=follow_up_rows, source_counts=reports.source_counts(s))
 
 
 def _definitions(slug: str) -> list:

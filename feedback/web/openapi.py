@@ -131,6 +131,8 @@ def openapi_document(base_url: str) -> dict:
                     _query("team", {"type": "string"}, "Team name."),
                     _query("agent", {"type": "string"}, ""),
                     _query("category", {"type": "string"}, ""),
+                    _query("source", {"type": "string", "enum": ["", *RESPONSE_SOURCES]},
+                           "link: customers' own answers; callback: recorded on call-backs."),
                 ],
                 "responses": {
                     "200": {"description": "", "content": {"application/json": {
