@@ -297,3 +297,129 @@ def test_a_form_without_its_csrf_token_changes_nothing(app, two_teams):
 
 def test_unknown_follow_up_is_404(app, two_teams):
     assert logged_in(app, "admin").get("/manage/follow-ups/99999").status_code == 404
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+T0 = datetime(2026, 11, 2, 2, 0)  # Monday 10:00 in Asia/Shanghai, UTC as stored
+PERIOD = "from=2026-11-01&to=2026-11-30"
+
+
+def _opened(app, client, api_headers, case_id, team, now=T0, source="link", user=None):
+    """A detractor's response submitted at ``now`` through responses.submit; its follow-up id."""
+    from feedback.surveys import current_version, definition_of
+
+    new_case(client, api_headers, case_id=case_id, team=team,
+             customer={"id": case_id, "locale": "en"})
+    with app.app_context(), database.connection_context():
+        from feedback.models import Case
+        case = Case.get(Case.case_ref == case_id)
+        version = current_version("post-case")
+        response_id = responses.submit(
+            Invitation.get(Invitation.case == case.id), case, version, definition_of(version),
+            {"resolved": "yes", "csat": 4, "nps": 3}, locale="en", tz="Asia/Shanghai",
+            source=source, entered_by=user, now=now,
+            follow_up_policy=follow_ups.Policy.from_config(app.config))
+        return FollowUp.get(FollowUp.response == response_id).id
+
+
+@pytest.fixture
+def worked(app, client, api_headers, users):
+    """Billing: contacted after 1 h (recovered), after 3 h (not recovered), never (overdue);
+    Support: contacted after 10 days, past its due time (recovered)."""
+    lead, manager = users["lead"], users["manager"]
+    ids = {ref: _opened(app, client, api_headers, ref, team)
+           for ref, team in (("B1", "Billing"), ("B2", "Billing"), ("B3", "Billing"),
+                             ("S1", "Support"))}
+    with app.app_context(), database.connection_context():
+        follow_ups.record_contact(ids["B1"], lead, "called", now=T0 + timedelta(hours=1))
+        follow_ups.close(ids["B1"], lead, "recovered", "fine now", now=T0 + timedelta(hours=2))
+        follow_ups.close(ids["B2"], lead, "not_recovered", "still angry",
+                         now=T0 + timedelta(hours=3))
+        follow_ups.record_contact(ids["S1"], manager, "late", now=T0 + timedelta(days=10))
+        follow_ups.close(ids["S1"], manager, "recovered", "ok", now=T0 + timedelta(days=10))
+    return ids
+
+
+def test_figures_by_team_worked_by_hand(app, db, worked):
+    from feedback.follow_up_figures import table
+    from feedback.reports import Slice
+    from feedback.models import Survey
+    from datetime import date
+
+    s = Slice(survey_id=Survey.get(Survey.slug == "post-case").id, start=date(2026, 11, 1),
+              end=date(2026, 11, 30))
+    rows = {row.key: row for row in table(s, "team")}
+    billing, support, everyone = rows["Billing"], rows["Support"], rows[None]
+    assert (billing.opened, billing.closed, billing.recovered) == (3, 2, 1)
+    assert billing.on_time.value == pytest.approx(200 / 3) and billing.on_time.n == 3
+    assert billing.median_hours == pytest.approx(2.0)  # 1 h and 3 h
+    assert billing.recovery.value == pytest.approx(50.0)
+    assert (support.opened, support.on_time.value, support.median_hours) == (1, 0.0, 240.0)
+    assert support.recovery.value == pytest.approx(100.0)
+    assert everyone.opened == 4 and everyone.on_time.value == pytest.approx(50.0)
+    assert everyone.median_hours == pytest.approx(3.0)  # of 1, 3 and 240 h
+    assert everyone.recovery.value == pytest.approx(200 / 3) and everyone.recovery.n == 3
+    lead_only = table(Slice(s.survey_id, s.start, s.end, allowed_team_ids=(
+        Team.get(Team.name == "Billing").id,)), "team")
+    assert [r.key for r in lead_only] == ["Billing", None]
+    weeks = table(s, "week")
+    assert [(r.key, r.opened) for r in weeks] == [(date(2026, 11, 2), 4), (None, 4)]
+
+
+def test_dashboard_shows_follow_up_figures_and_chart(app, worked, manager):
+    page = manager.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
+    section = page[page.index('id="follow-up-figures"'):]
+    section = section[:section.index("</table>")]
+    assert "Billing" in section and "Support" in section and "All teams" in section
+    assert "67%" in section and "2.0 h" in section and "1 of 2 closed" in section
+    assert "2 of 3 closed" in section and "240.0 h" in section
+    assert "follow-up-recovery.png" in page
+    csv = manager.get(f"/manage/charts/follow-up-recovery.csv?{PERIOD}").get_data(as_text=True)
+    assert "Billing,3,66.6" in csv and "Support,1,0.0,240.0,1,1,100.0" in csv
+    assert manager.get(f"/manage/charts/follow-up-recovery.png?{PERIOD}&size=small"
+                       ).data.startswith(b"\x89PNG")
+    lead = logged_in(app, "lead")
+    lead_page = lead.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
+    assert "Support" not in lead_page[lead_page.index('id="follow-up-figures"'):]
+
+
+def test_meeting_pack_has_a_follow_up_page_when_there_are_follow_ups(app, db, worked):
+    from datetime import date
+
+    from feedback import meeting_pack
+    from feedback.models import Survey
+    from feedback.reports import Slice
+    from feedback.surveys import current_version, definition_of
+
+    s = Slice(survey_id=Survey.get(Survey.slug == "post-case").id, start=date(2026, 11, 1),
+              end=date(2026, 11, 30))
+    definition = definition_of(current_version("post-case"))
+    assert "follow-up-recovery" in meeting_pack.steps(s, definition)
+    empty = Slice(s.survey_id, date(2026, 10, 1), date(2026, 10, 31))
+    assert "follow-up-recovery" not in meeting_pack.steps(empty, definition)
+    from feedback.follow_up_figures import summary_text, table
+    assert summary_text(table(s, "team")[-1], "en") == (
+        "4 opened · contacted on time 50% · median time to first contact 3.0 h · "
+        "recovered 67% of 3 closed")
+
+
+def test_source_filter_counts_links_and_call_backs(app, client, api_headers, users, manager,
+                                                   api_headers_for):
+    _opened(app, client, api_headers, "L1", "Billing")
+    _opened(app, client, api_headers, "L2", "Billing")
+    _opened(app, client, api_headers, "C1", "Billing", source="callback", user=users["staff"])
+    page = manager.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
+    assert "Answers counted: 2 from customers' links, 1 recorded on call-backs." in page
+    only = manager.get(f"/manage/?{PERIOD}&source=callback&lang=en").get_data(as_text=True)
+    assert "Answers counted: 1 recorded on call-backs (2 from customers' links left out)" \
+        in only
+    assert 'value="callback" selected' in only
+    metrics = client.get(f"/api/v1/metrics?{PERIOD}&source=callback", headers=api_headers)
+    assert metrics.get_json()["overall"]["responses"] == 1
+    links = client.get(f"/api/v1/metrics?{PERIOD}&source=link", headers=api_headers)
+    assert links.get_json()["overall"]["responses"] == 2
+    bad = client.get(f"/api/v1/metrics?{PERIOD}&source=phone", headers=api_headers)
+    assert bad.status_code == 400 and "source" in bad.get_json()["errors"]
+    bad_page = manager.get(f"/manage/?{PERIOD}&source=phone")
+    assert bad_page.status_code == 400 and 'id="f-source-error"' in bad_page.get_data(as_text=True)
