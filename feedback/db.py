@@ -229,6 +229,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             last_error TEXT,
             delivered_at {ts})""",
         "CREATE INDEX outbox_due ON outbox (delivered_at, next_attempt_at)",
+        # team leads may be told of new follow-ups by email
+        "ALTER TABLE app_user ADD COLUMN email VARCHAR(254)",
     ]),
 ]
 

@@ -18,7 +18,8 @@ from typing import Any, Mapping
 from peewee import JOIN
 
 from .db import database, utcnow
-from .models import FOLLOW_UP_OUTCOMES, Case, FollowUp, FollowUpEvent, Outbox, Survey, Team, User
+from .models import (FOLLOW_UP_OUTCOMES, Case, FollowUp, FollowUpEvent, Outbox, Survey, Team,
+                     TeamLead, User)
 from .periods import Periods
 from .workdays import WorkingTime
 
@@ -33,12 +34,14 @@ class Policy:
     days: float
     base_url: str
     webhook_url: str = ""
+    email_leads: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Policy":
         return cls(WorkingTime.from_config(config), float(config.get("FOLLOW_UP_DAYS") or 2),
                    (config.get("BASE_URL") or "").rstrip("/"),
-                   config.get("WEBHOOK_URL") or "")
+                   config.get("WEBHOOK_URL") or "",
+                   bool(config.get("FOLLOW_UP_EMAIL") and config.get("SMTP_HOST")))
 
 
 class TransitionError(ValueError):
@@ -69,6 +72,7 @@ class Context:
     """What opening a follow-up needs that can be read before the transaction opens."""
     survey_slug: str
     team_name: str | None
+    lead_emails: tuple[str, ...] = ()
 
 
 def prepare(case: Case, survey_id: int, policy: Policy) -> Context:
@@ -76,7 +80,13 @@ def prepare(case: Case, survey_id: int, policy: Policy) -> Context:
     slug = Survey.select(Survey.slug).where(Survey.id == survey_id).scalar()
     team_name = (Team.select(Team.name).where(Team.id == case.team_id).scalar()
                  if case.team_id else None)
-    return Context(slug, team_name)
+    emails: tuple[str, ...] = ()
+    if policy.email_leads and case.team_id:
+        emails = tuple(email for (email,) in (
+            User.select(User.email).join(TeamLead, on=(TeamLead.user == User.id))
+            .where(TeamLead.team == case.team_id, User.active == True,  # noqa: E712
+                   User.email.is_null(False)).order_by(User.id).tuples()) if email)
+    return Context(slug, team_name, emails)
 
 
 def open_follow_up(response_id: int, case: Case, survey_id: int, reasons: list[str],
@@ -98,6 +108,8 @@ def open_follow_up(response_id: int, case: Case, survey_id: int, reasons: list[s
     rows = []
     if policy.webhook_url:
         rows.append(("webhook", policy.webhook_url))
+    if context.lead_emails:
+        rows.append(("email", ", ".join(context.lead_emails)))
     for kind, target in rows:
         Outbox.insert(kind=kind, event=EVENT_CREATED, target=target,
                       payload=json.dumps(body, ensure_ascii=False), created_at=now,

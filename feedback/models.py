@@ -45,6 +45,7 @@ class User(BaseModel):
     active = pw.BooleanField(default=True)
     locale = pw.CharField(max_length=8, null=True)
     created_at = pw.DateTimeField(default=utcnow)
+    email = pw.CharField(max_length=254, null=True)  # for notices, e.g. new follow-ups
 
     class Meta:
         table_name = "app_user"

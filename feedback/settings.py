@@ -109,6 +109,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OUTBOX_RETRY_SECONDS", 30,
             "The wait after a first failed delivery; it doubles after each further failure "
             "(at most a day).", _positive_int),
+    Setting("FOLLOW_UP_EMAIL", False,
+            "Email the team's leads (those with an address) about each new follow-up, through "
+            "the outbox. Needs SMTP_HOST.", _bool),
     Setting("OUTBOX_THREAD", False,
             "Deliver the outbox from a background thread of each web process (python3 dev.py "
             "serve turns it on). Off: run flask --app feedback outbox deliver --loop.", _bool),

@@ -423,3 +423,23 @@ def test_source_filter_counts_links_and_call_backs(app, client, api_headers, use
     assert bad.status_code == 400 and "source" in bad.get_json()["errors"]
     bad_page = manager.get(f"/manage/?{PERIOD}&source=phone")
     assert bad_page.status_code == 400 and 'id="f-source-error"' in bad_page.get_data(as_text=True)
+
+
+def test_admin_sets_a_leads_email_address(app, users):
+    from support import post_form
+    from feedback.models import User
+
+    admin = logged_in(app, "admin")
+    url = f"/admin/users/{users['lead'].id}"
+    base = {"display_name": "Lead", "role": "lead", "team": "", "locale": "", "active": "y"}
+    bad = post_form(admin, url + "?lang=en", {**base, "email": "not an address"})
+    assert bad.status_code in (400, 422)
+    assert 'id="email-error"' in bad.get_data(as_text=True)
+    assert post_form(admin, url, {**base, "email": " lead@example.cn "}).status_code == 302
+    created = post_form(admin, "/admin/users/new", {"username": "newlead", "password": "x" * 12,
+                                                    "role": "lead", "team": "", "locale": "",
+                                                    "email": "new@example.cn"})
+    assert created.status_code == 302
+    with app.app_context(), database.connection_context():
+        assert User.get_by_id(users["lead"].id).email == "lead@example.cn"
+        assert User.get(User.username == "newlead").email == "new@example.cn"

@@ -214,3 +214,56 @@ def test_cli_delivers_due_rows(make_app, api_headers_for):
 @pytest.mark.parametrize("attempts,seconds", [(1, 30), (2, 60), (3, 120), (20, 86400)])
 def test_backoff_doubles_up_to_a_day(attempts, seconds):
     assert outbox.backoff(attempts, 30) == timedelta(seconds=seconds)
+
+
+def test_email_to_the_team_leads_is_sent_once_after_failures(make_app, api_headers_for,
+                                                            smtp_server):
+    from feedback import accounts
+    from feedback.models import Team, User
+
+    app = make_app(FOLLOW_UP_EMAIL=True, **smtp_server.config)
+    client, headers = api_headers_for(app)
+    with app.app_context(), database.connection_context():
+        billing = Team.by_name("Billing")
+        lead = accounts.create_user("lead", "password123", "lead", team=billing,
+                                    email="lead@example.cn")
+        other = accounts.create_user("lead2", "password123", "lead", team=billing)  # no address
+        accounts.set_team_leads(billing, [lead, other])
+        accounts.create_user("elsewhere", "password123", "lead", email="x@example.cn")
+    smtp_server.fail_next = 2
+    answer(client, headers, DETRACTOR)
+    answer(client, headers, DETRACTOR, case_id="C-1002")
+    clock = Clock()
+    with app.app_context(), database.connection_context():
+        assert [(r.kind, r.target) for r in Outbox.select().order_by(Outbox.id)] == \
+            [("email", "lead@example.cn")] * 2
+        assert outbox.deliver_due(app.config, clock) == outbox.Outcome(failed=2)
+        assert "451" in Outbox.get().last_error
+        clock.at += timedelta(seconds=30)
+        assert outbox.deliver_due(app.config, clock) == outbox.Outcome(delivered=2)
+        clock.at += timedelta(days=1)
+        assert outbox.deliver_due(app.config, clock) == outbox.Outcome()
+        assert [r.attempts for r in Outbox.select()] == [2, 2]
+        assert User.get(User.username == "lead").email == "lead@example.cn"
+    assert len(smtp_server.messages) == 2
+    subjects = sorted(m["Subject"] for m in smtp_server.messages)
+    assert subjects == ["跟进 / Follow-up: C-1001", "跟进 / Follow-up: C-1002"]
+    message = smtp_server.messages[0]
+    assert message["To"] == "lead@example.cn"
+    body = message.get_content()
+    assert "csat <= 2; nps <= 6; resolved == no" in body and "/manage/follow-ups/" in body
+
+
+def test_email_is_off_without_an_smtp_server(make_app, api_headers_for):
+    from feedback import accounts
+    from feedback.models import Team
+
+    app = make_app(FOLLOW_UP_EMAIL=True, SMTP_HOST="")
+    client, headers = api_headers_for(app)
+    with app.app_context(), database.connection_context():
+        billing = Team.by_name("Billing")
+        accounts.set_team_leads(billing, [accounts.create_user(
+            "lead", "password123", "lead", team=billing, email="lead@example.cn")])
+    answer(client, headers, DETRACTOR)
+    with app.app_context(), database.connection_context():
+        assert FollowUp.select().count() == 1 and Outbox.select().count() == 0
