@@ -19,7 +19,7 @@ which SQLite 3.25+ and PostgreSQL share). Knows nothing of Flask.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import peewee as pw
 from peewee import fn
@@ -133,10 +133,6 @@ def _row(label, row: dict, median: float | None) -> FollowUpRow:
                                                    row["due_or_contacted"]),
                        median, share(row["recovered"], row["closed"]), row["closed"],
                        row["recovered"])
-
-
-def period_label(key) -> str:
-    return key.isoformat() if isinstance(key, date) else str(key)
 
 
 def summary_text(row: FollowUpRow, locale: str) -> str:

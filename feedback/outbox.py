@@ -130,13 +130,6 @@ def deliver_due(config: Mapping[str, Any], now: Callable[[], datetime] = utcnow,
     return Outcome(delivered, failed, given_up)
 
 
-def next_due(now: datetime | None = None) -> datetime | None:
-    """When the next undelivered row is due (None: nothing waits)."""
-    return (Outbox.select(Outbox.next_attempt_at)
-            .where(Outbox.delivered_at.is_null(), Outbox.next_attempt_at.is_null(False))
-            .order_by(Outbox.next_attempt_at).limit(1).scalar())
-
-
 POLL_SECONDS = 5.0
 
 

@@ -443,3 +443,19 @@ def test_admin_sets_a_leads_email_address(app, users):
     with app.app_context(), database.connection_context():
         assert User.get_by_id(users["lead"].id).email == "lead@example.cn"
         assert User.get(User.username == "newlead").email == "new@example.cn"
+
+
+def test_demo_data_has_follow_ups_worked_by_the_leads(app, db):
+    from feedback.demo import fill
+
+    summary = fill(cases=300, seed=11, config=app.config)
+    opened = FollowUp.select().count()
+    closed = FollowUp.select().where(FollowUp.state == "closed").count()
+    assert opened > 10 and 0 < closed <= opened
+    assert f"{opened} follow-ups opened, {closed} of them closed" in summary
+    unhappy = Response.select().where((Response.csat <= 2) | (Response.nps <= 6)).count()
+    assert opened >= unhappy  # every unhappy answer has one (and "not resolved" ones too)
+    from feedback.models import Outbox
+    assert Outbox.select().count() == 0  # no notifications for old demo answers
+    for follow_up in FollowUp.select().where(FollowUp.state == "closed"):
+        assert follow_up.created_at < follow_up.first_contact_at <= follow_up.closed_at

@@ -6,7 +6,7 @@ strays from this document fails a test.
 
 from __future__ import annotations
 
-from ..models import CHANNELS
+from ..models import CHANNELS, RESPONSE_SOURCES
 from ..reports import GROUP_BY
 
 _TEXT = {"type": "object", "required": ["zh-CN", "en"],
