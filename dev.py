@@ -52,7 +52,6 @@ def flask(*args: str, env: dict | None = None, check: bool = True) -> subprocess
 
 def serve(args: list[str]) -> None:
     env = dict(os.environ)
-    env.setdefault("FEEDBACK_OUTBOX_THREAD", "true")  # each web worker delivers notifications
     flask("init-db", env=env)
     probe = subprocess.run(
         [str(PYTHON), "-c", "from feedback import create_app; from feedback.models import Case;"
@@ -65,6 +64,9 @@ def serve(args: list[str]) -> None:
     print(f"\nfeedback runs at http://{host}:{port}/  (Ctrl+C stops it)\nDemo logins "
           f"(password '{DEMO_PASSWORD}' for all): " + ", ".join(u for u, _r in DEMO_USERS),
           flush=True)
+    # each web worker delivers the outbox's notifications in a background thread
+    os.environ.setdefault("FEEDBACK_OUTBOX_THREAD", "true")
+    env.setdefault("FEEDBACK_OUTBOX_THREAD", "true")
     if os.name == "nt":
         flask("run", "--host", host, "--port", port, env=env)
     else:

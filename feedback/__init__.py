@@ -108,9 +108,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .surveys import sync_at_start
     sync_at_start(app)
     if app.config["OUTBOX_THREAD"]:
-        from .outbox import start_thread
-        app.extensions["feedback.outbox_thread"] = start_thread(app.config)
+        _deliver_in_background(app)
     return app
+
+
+def _deliver_in_background(app: Flask) -> None:
+    """Start the outbox thread with the first request, so CLI commands (init-db) never run it."""
+    import threading
+
+    from .outbox import start_thread
+    lock = threading.Lock()
+
+    @app.before_request
+    def _start_outbox_thread():
+        if "feedback.outbox_thread" not in app.extensions:
+            with lock:
+                if "feedback.outbox_thread" not in app.extensions:
+                    app.extensions["feedback.outbox_thread"] = start_thread(app.config)
 
 
 def _instance_secret(instance: Path) -> str:
