@@ -39,6 +39,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _web_address(text: str) -> str:
+    """Empty, or an http(s) address."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(text.strip())
+    if text.strip() and (parsed.scheme not in ("http", "https") or not parsed.netloc):
+        raise ValueError(f"expected an http:// or https:// address, got {text!r}")
+    return text.strip()
+
+
 def _checked(parse: Callable[[str], Any]) -> Callable[[str], str]:
     """Keep the text, but refuse it at start-up when ``parse`` cannot read it."""
     def check(text: str) -> str:
@@ -100,7 +110,7 @@ SETTINGS: tuple[Setting, ...] = (
             _positive_int),
     Setting("WEBHOOK_URL", "",
             "An http(s) address that receives a JSON description of each new follow-up "
-            "(through the outbox, with retries). Empty: no webhook."),
+            "(through the outbox, with retries). Empty: no webhook.", _web_address),
     Setting("WEBHOOK_TIMEOUT", 10, "Seconds a webhook receiver may take to answer.",
             _positive_int),
     Setting("OUTBOX_MAX_ATTEMPTS", 10,

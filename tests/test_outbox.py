@@ -267,3 +267,13 @@ def test_email_is_off_without_an_smtp_server(make_app, api_headers_for):
     answer(client, headers, DETRACTOR)
     with app.app_context(), database.connection_context():
         assert FollowUp.select().count() == 1 and Outbox.select().count() == 0
+
+
+@pytest.mark.parametrize("value", ["ftp://example.cn/hook", "example.cn/hook", "http://"])
+def test_a_webhook_address_that_is_not_http_is_refused_at_start(value):
+    from feedback import settings
+
+    with pytest.raises(settings.SettingError, match="FEEDBACK_WEBHOOK_URL"):
+        settings.from_environment({"FEEDBACK_WEBHOOK_URL": value})
+    assert settings.from_environment({"FEEDBACK_WEBHOOK_URL": " https://hook.example/x "}
+                                     )["WEBHOOK_URL"] == "https://hook.example/x"
