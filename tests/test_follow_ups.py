@@ -459,3 +459,18 @@ def test_demo_data_has_follow_ups_worked_by_the_leads(app, db):
     assert Outbox.select().count() == 0  # no notifications for old demo answers
     for follow_up in FollowUp.select().where(FollowUp.state == "closed"):
         assert follow_up.created_at < follow_up.first_contact_at <= follow_up.closed_at
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_recovery_chart_draws_groups_and_an_empty_period(locale):
+    from feedback import charts
+
+    groups = [charts.RecoveryFigure("Billing", 50.0, 9.5, 90.5, 2),
+              charts.RecoveryFigure("技术支持", 100.0, 20.7, 100.0, 1)]
+    figure = charts.follow_up_chart(groups, locale, min_sample=30, summary="4 opened")
+    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert labels == ["Billing", "技术支持"]
+    assert "4 opened" in figure.axes[0].get_title(loc="left")
+    assert charts.render(figure, "png", "small").startswith(b"\x89PNG")
+    empty = charts.follow_up_chart([], locale)
+    assert charts.render(empty, "svg").startswith(b"<?xml")
