@@ -474,3 +474,33 @@ def test_recovery_chart_draws_groups_and_an_empty_period(locale):
     assert charts.render(figure, "png", "small").startswith(b"\x89PNG")
     empty = charts.follow_up_chart([], locale)
     assert charts.render(empty, "svg").startswith(b"<?xml")
+
+
+def test_two_people_closing_at_once_make_one_change(app, two_teams, users):
+    import threading
+
+    follow_up_id = two_teams["C-B1"]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def close(user, outcome):
+        with app.app_context(), database.connection_context():
+            barrier.wait()
+            try:
+                follow_ups.close(follow_up_id, user, outcome, f"{user.username} closed it")
+                results.append(outcome)
+            except follow_ups.TransitionError:
+                results.append("refused")
+
+    threads = [threading.Thread(target=close, args=(users["lead"], "recovered")),
+               threading.Thread(target=close, args=(users["manager"], "declined"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results)[-1] == "refused" and len(results) == 2
+    with app.app_context(), database.connection_context():
+        follow_up = FollowUp.get_by_id(follow_up_id)
+        closes = FollowUpEvent.select().where(FollowUpEvent.follow_up == follow_up_id,
+                                              FollowUpEvent.to_state == "closed")
+        assert closes.count() == 1 and follow_up.outcome == closes.get().outcome
