@@ -177,7 +177,7 @@ def test_a_lead_sees_only_the_teams_they_lead(app, two_teams):
     token = csrf_from(lead.get("/").get_data(as_text=True))
     assert lead.post(f"/manage/follow-ups/{two_teams['C-S1']}/contact",
                      data={"contact_note": "x", "csrf_token": token}).status_code == 404
-    reply = lead.get("/manage/follow-ups/?team=Support")
+    reply = lead.get("/manage/follow-ups/?team=Support&lang=en")
     assert reply.status_code == 400 and "Not a team you can see" in reply.get_data(as_text=True)
     manager = logged_in(app, "manager")
     page = manager.get("/manage/follow-ups/").get_data(as_text=True)
