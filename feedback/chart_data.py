@@ -42,6 +42,11 @@ def _trend(metric: str):
     return build
 
 
+def trend_period(s: Slice) -> str:
+    """week or month: how the dashboard splits this period over time."""
+    return _period(s)
+
+
 def _day(key: str) -> date:
     return date.fromisoformat(key)
 

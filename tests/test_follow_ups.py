@@ -375,6 +375,9 @@ def test_dashboard_shows_follow_up_figures_and_chart(app, worked, manager):
     assert "67%" in section and "2.0 h" in section and "1 of 2 closed" in section
     assert "2 of 3 closed" in section and "240.0 h" in section
     assert "follow-up-recovery.png" in page
+    by_week = page[page.index('id="follow-up-periods"'):]
+    by_week = by_week[:by_week.index("</table>")]
+    assert "2026-11-02" in by_week and "Whole period" in by_week and "2 of 3 closed" in by_week
     csv = manager.get(f"/manage/charts/follow-up-recovery.csv?{PERIOD}").get_data(as_text=True)
     assert "Billing,3,66.6" in csv and "Support,1,0.0,240.0,1,1,100.0" in csv
     assert manager.get(f"/manage/charts/follow-up-recovery.png?{PERIOD}&size=small"

@@ -75,6 +75,8 @@ def index():
     ranked, too_few = dashboard.agent_ranking(s, min_sample)
     comments = reports.comments(s, dashboard.comment_question_ids(definition), band)
     follow_up_rows = follow_up_figures.table(s, "team")
+    period = chart_data.trend_period(s)
+    follow_up_periods = (period, follow_up_figures.table(s, period) if follow_up_rows else [])
     return render_template(
         "manage/dashboard.html", filters=filters, errors={}, choices=choices, args=request.args,
         tiles=dashboard.tiles(s, min_sample), breakdowns=breakdowns, ranked=ranked,
@@ -82,7 +84,8 @@ def index():
         comments=comments, band=band, bands=reports.COMMENT_BANDS,
         team_names=reports.team_names({c["team"] for c in comments}), min_sample=min_sample,
         definition=definition, locale=current_locale(), chart_names=list(chart_data.CHARTS),
-        follow_up_rows=follow_up_rows, source_counts=reports.source_counts(s))
+        follow_up_rows=follow_up_rows, follow_up_periods=follow_up_periods,
+        source_counts=reports.source_counts(s))
 
 
 def _definitions(slug: str) -> list:
