@@ -64,6 +64,9 @@ def serve(args: list[str]) -> None:
     print(f"\nfeedback runs at http://{host}:{port}/  (Ctrl+C stops it)\nDemo logins "
           f"(password '{DEMO_PASSWORD}' for all): " + ", ".join(u for u, _r in DEMO_USERS),
           flush=True)
+    # each web worker delivers the outbox's notifications in a background thread
+    os.environ.setdefault("FEEDBACK_OUTBOX_THREAD", "true")
+    env.setdefault("FEEDBACK_OUTBOX_THREAD", "true")
     if os.name == "nt":
         flask("run", "--host", host, "--port", port, env=env)
     else:

@@ -99,6 +99,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(LABELS)
 
     from .web import admin, api, auth, manage, suggest, survey, triage
+    from .web import callbacks, follow_ups as follow_ups_web
     app.register_blueprint(auth.bp)
     app.register_blueprint(suggest.bp)
     app.register_blueprint(triage.bp)
@@ -108,6 +109,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     from .web import actions as action_pages
     app.register_blueprint(action_pages.bp)
+    app.register_blueprint(follow_ups_web.bp)
+    app.register_blueprint(callbacks.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies
     # The survey form checks its own CSRF token (an HMAC of the invitation token, so customers
     # need no session), and a bad one shows the form again with the answers kept.
@@ -118,7 +121,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from .surveys import sync_at_start
     sync_at_start(app)
+    if app.config["OUTBOX_THREAD"]:
+        _deliver_in_background(app)
     return app
+
+
+def _deliver_in_background(app: Flask) -> None:
+    """Start the outbox thread with the first request, so CLI commands (init-db) never run it."""
+    import threading
+
+    from .outbox import start_thread
+    lock = threading.Lock()
+
+    @app.before_request
+    def _start_outbox_thread():
+        if "feedback.outbox_thread" not in app.extensions:
+            with lock:
+                if "feedback.outbox_thread" not in app.extensions:
+                    app.extensions["feedback.outbox_thread"] = start_thread(app.config)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -40,13 +40,14 @@ def check_new_user(username: str, password: str, role: str) -> None:
 
 
 def create_user(username: str, password: str, role: str, display_name: str | None = None,
-                team: Team | None = None, locale: str | None = None) -> User:
+                team: Team | None = None, locale: str | None = None,
+                email: str | None = None) -> User:
     """A new user with a hashed password; raises AccountError for bad input."""
     check_new_user(username, password, role)
     with database.atomic():
         return User.create(username=username, display_name=display_name or username,
                            password_hash=generate_password_hash(password, PASSWORD_METHOD), role=role,
-                           team=team, active=True, locale=locale)
+                           team=team, active=True, locale=locale, email=email)
 
 
 def set_password(user: User, password: str) -> None:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from matplotlib.figure import Figure
 
-from . import charts, dashboard, names, reports, suggestions
+from . import charts, dashboard, follow_up_figures, names, reports, suggestions
 from .definitions import SurveyDefinition
 from .reports import Slice
 
@@ -40,6 +40,11 @@ def _trend(metric: str):
                          ("period_start", metric, "low_95", "high_95", "answers"),
                          [(p.start.isoformat(), p.value, p.low, p.high, p.n) for p in points])
     return build
+
+
+def trend_period(s: Slice) -> str:
+    """week or month: how the dashboard splits this period over time."""
+    return _period(s)
 
 
 def _day(key: str) -> date:
@@ -152,6 +157,23 @@ def suggestion_handling(s: Slice, definition, locale: str, min_sample: int) -> C
 
 SUGGESTION_CHARTS = ("suggestions-by-category", "suggestion-handling")
 
+def follow_up_recovery(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+    table = follow_up_figures.table(s, "team")
+    rows = [r for r in table if r.key is not None]
+    total = table[-1] if table else None
+    figures = [charts.RecoveryFigure(r.key or "–", r.recovery.value, r.recovery.low,
+                                     r.recovery.high, r.recovery.n) for r in rows if r.recovery]
+    summary = follow_up_figures.summary_text(total, locale) if total else None
+    return ChartData(charts.follow_up_chart(figures, locale, min_sample, summary),
+                     ("team", "opened", "contacted_on_time_pct", "median_hours_to_contact",
+                      "closed", "recovered", "recovery_pct", "low_95", "high_95"),
+                     [(r.key or "–", r.opened, r.on_time.value if r.on_time else None,
+                       r.median_hours, r.closed, r.recovered,
+                       r.recovery.value if r.recovery else None,
+                       r.recovery.low if r.recovery else None,
+                       r.recovery.high if r.recovery else None) for r in rows])
+
+
 CHARTS: dict[str, Callable[..., ChartData]] = {
     "csat-trend": _trend("csat"),
     "nps-trend": _trend("nps"),
@@ -162,6 +184,7 @@ CHARTS: dict[str, Callable[..., ChartData]] = {
     "csat-by-category": _breakdown("category"),
     "agent-funnel": funnel,
     "servqual-gaps": servqual,
+    "follow-up-recovery": follow_up_recovery,
     "suggestions-by-category": suggestion_counts,
     "suggestion-handling": suggestion_handling,
 }

@@ -1053,3 +1053,51 @@ def _pixels(size: str | tuple[int, int] | None) -> tuple[int, int]:
                                                             and 16 <= height <= 8000):
         raise ValueError("a PNG size is two whole numbers of pixels between 16 and 8000")
     return int(width), int(height)
+
+
+# --- follow-ups ---------------------------------------------------------------------------------
+
+FOLLOW_UP_WORDS = {
+    "en": {"title": "Follow-ups: recovery rate by team",
+           "subtitle": "{closed} closed · lines: 95% interval",
+           "axis": "recovered, % of closed follow-ups", "value": "{value}% of {n}",
+           "no_data": "No data"},
+    "zh_CN": {"title": "跟进：各团队挽回率",
+              "subtitle": "共 {closed} 条已关闭 · 线段：95% 区间",
+              "axis": "已挽回占已关闭跟进的 %", "value": "{value}%（{n} 条）",
+              "no_data": "暂无数据"},
+}
+
+
+@dataclass(frozen=True)
+class RecoveryFigure:
+    label: str
+    value: float  # percent
+    low: float
+    high: float
+    n: int  # closed follow-ups
+
+
+@_styled
+def follow_up_chart(groups: Sequence[RecoveryFigure], locale: str, min_sample: int = 30,
+                    summary: str | None = None) -> Figure:
+    """One row per team: the share of closed follow-ups recovered, with its 95% interval.
+
+    ``summary`` (the period's headline follow-up figures, as text) goes under the title."""
+    words = FOLLOW_UP_WORDS["en" if locale == "en" else "zh_CN"]
+    groups = [group for group in groups if group.n > 0]
+    if not groups:
+        figure = _no_data(words["title"], words)
+        if summary:
+            figure.axes[0].set_title(summary, loc="left", pad=14)
+        return figure
+    subtitle = words["subtitle"].format(closed=sum(group.n for group in groups))
+    figure, axes = _figure(words["title"], f"{summary}\n{subtitle}" if summary else subtitle)
+    small = [group.n < min_sample for group in groups]
+    _row_chart(axes, [group.label for group in groups], [group.value for group in groups],
+               [group.low for group in groups], [group.high for group in groups], small,
+               [words["value"].format(value=f"{group.value:.0f}", n=group.n)
+                for group in groups], bars=False, colours=[BLUE] * len(groups))
+    axes.set_xlim(0, 100)
+    axes.set_xlabel(words["axis"])
+    return figure

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(surveys_group)
     app.cli.add_command(export_group)
+    app.cli.add_command(outbox_group)
 
 
 def _db():
@@ -292,3 +293,29 @@ def _write_new(path: Path, data: bytes) -> Path:
     finally:
         if partial is not None:
             partial.unlink(missing_ok=True)
+
+
+outbox_group = AppGroup("outbox", help="Deliver the notifications waiting in the outbox.")
+
+
+@outbox_group.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep delivering (every few seconds) until stopped.")
+@with_appcontext
+def outbox_deliver(loop):
+    """Deliver every notification that is due, with retries and backoff; safe to run twice."""
+    import threading
+
+    from . import outbox
+
+    config = current_app.config
+    if loop:
+        click.echo("Delivering the outbox; Ctrl+C stops.")
+        try:
+            outbox.run_loop(config, threading.Event())
+        except KeyboardInterrupt:
+            pass
+        return
+    _db()
+    done = outbox.deliver_due(config)
+    click.echo(f"delivered {done.delivered}, failed {done.failed} (to retry), "
+               f"given up {done.given_up}")

@@ -221,6 +221,7 @@ class SurveyDefinition:
     thanks: Text
     questions: tuple[Question, ...]
     source: str = field(default="", compare=False)
+    follow_up: tuple[Condition, ...] = ()  # any one met: the response needs a follow-up
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -229,7 +230,9 @@ class SurveyDefinition:
         """The canonical form: what is stored with each version and hashed into its checksum."""
         return {"slug": self.slug, "title": self.title.to_dict(), "intro": self.intro.to_dict(),
                 "thanks": self.thanks.to_dict(),
-                "questions": [q.to_dict() for q in self.questions]}
+                "questions": [q.to_dict() for q in self.questions],
+                # only when present, so the checksums of surveys without rules stay the same
+                **({"follow_up": [str(r) for r in self.follow_up]} if self.follow_up else {})}
 
     @cached_property
     def checksum(self) -> str:
@@ -249,6 +252,11 @@ class SurveyDefinition:
             if answers.get(q.id) is not None:
                 kept[q.id] = answers[q.id]
         return kept
+
+    def follow_up_reasons(self, answers: dict[str, Any]) -> list[str]:
+        """The follow-up rules these answers meet (as written), in the file's order."""
+        kept = self.visible_answers(answers)
+        return [str(rule) for rule in self.follow_up if rule.holds(kept.get(rule.question))]
 
     def is_shown(self, question: Question, answers: dict[str, Any]) -> bool:
         if not question.show_if:
@@ -309,7 +317,7 @@ class _Reader:
 
 QUESTION_KEYS = {"id", "type", "text", "required", "show_if", "help", "min", "max", "labels",
                  "choices", "max_length", "dimension"}
-SURVEY_KEYS = {"slug", "title", "intro", "thanks", "questions"}
+SURVEY_KEYS = {"slug", "title", "intro", "thanks", "questions", "follow_up"}
 
 
 def parse(data: Any, source: str = "<survey>") -> SurveyDefinition:
@@ -340,10 +348,30 @@ def parse(data: Any, source: str = "<survey>") -> SurveyDefinition:
         if question:
             seen[question.id] = question
             questions.append(question)
+    follow_up = _parse_follow_up(reader, data.get("follow_up"), seen)
     if reader.problems:
         raise DefinitionError(reader.problems)
     return SurveyDefinition(slug=slug, title=title, intro=intro, thanks=thanks,
-                            questions=tuple(questions), source=source)
+                            questions=tuple(questions), source=source, follow_up=follow_up)
+
+
+def _parse_follow_up(reader: _Reader, raw: Any, questions: dict[str, Question]
+                     ) -> tuple[Condition, ...]:
+    """``follow_up``: a list of conditions like ``csat <= 2``; any one met opens a follow-up."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        reader.problem(None, "'follow_up' must be a list of rules like 'csat <= 2'")
+        return ()
+    rules = []
+    for item in raw:
+        target = (CONDITION.match(item).group(1) if isinstance(item, str)
+                  and CONDITION.match(item) else None)
+        rule = _parse_condition(reader, item, target, questions,
+                                key="follow_up")
+        if rule:
+            rules.append(rule)
+    return tuple(rules)
 
 
 def _parse_question(reader: _Reader, raw: Any, index: int,
@@ -460,19 +488,20 @@ def _parse_choices(reader: _Reader, raw: Any, where: str) -> tuple[Choice, ...]:
 
 
 def _parse_condition(reader: _Reader, raw: Any, where: str,
-                     earlier: dict[str, Question]) -> Condition | None:
+                     earlier: dict[str, Question], key: str = "show_if") -> Condition | None:
     match = CONDITION.match(raw) if isinstance(raw, str) else None
     if not match:
-        reader.problem(where, f"'show_if' must read like 'csat <= 2' or "
+        reader.problem(where, f"'{key}' must read like 'csat <= 2' or "
                               f"'reason in [price, speed]' (got {raw!r})")
         return None
     target_id, op, raw_value = match.groups()
     target = earlier.get(target_id)
     if target is None:
-        reader.problem(where, f"'show_if' names '{target_id}', which is not an earlier question")
+        which = "an earlier question" if key == "show_if" else "a question of this survey"
+        reader.problem(where, f"'{key}' names '{target_id}', which is not {which}")
         return None
     if target.type in ("text", "textarea", "servqual"):
-        reader.problem(where, f"'show_if' cannot depend on a {target.type} question")
+        reader.problem(where, f"'{key}' cannot depend on a {target.type} question")
         return None
     if op in ("in", "not in"):
         if not (raw_value.startswith("[") and raw_value.endswith("]")):
@@ -486,7 +515,7 @@ def _parse_condition(reader: _Reader, raw: Any, where: str,
         try:
             value = target.coerce(item)
         except AnswerError as exc:
-            reader.problem(where, f"'show_if' value '{item}' does not fit question "
+            reader.problem(where, f"'{key}' value '{item}' does not fit question "
                                   f"'{target_id}': {exc}")
             return None
         values.append(value[0] if isinstance(value, list) else value)

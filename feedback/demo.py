@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.security import generate_password_hash
 
-from . import accounts
+from . import accounts, follow_ups
 from .cases import CaseInput, InvitationPolicy, register_case
 from .db import database, utcnow
-from .models import Case, Team, User
+from .models import Case, FollowUp, Team, TeamLead, User
 from .responses import NotOpen, submit
 from .surveys import current_version, definition_of, sync
 
@@ -465,6 +465,42 @@ def _demo_suggestions(rng: random.Random, count: int, now: datetime,
     return made
 
 
+CONTACT_NOTES = ("已致电客户，了解了具体情况并说明了处理进展。", "客户未接电话，已发短信请其回电。",
+                 "与客户沟通后，已安排专人跟进处理。")
+CLOSING_NOTES = {"recovered": "问题已解决，客户表示满意。", "not_recovered": "客户仍不满意，已记录意见。",
+                 "unreachable": "多次联系未果。", "declined": "客户表示不需要再联系。"}
+OUTCOME_WEIGHTS = {"recovered": 60, "not_recovered": 20, "unreachable": 15, "declined": 5}
+
+
+def work_follow_ups(prefix: str, seed: int, now: datetime) -> tuple[int, int]:
+    """The team leads work the demo's follow-ups as a real team would: most are contacted within
+    a day or so (some late), and closed with an outcome a day or two after; the newest stay
+    open. Returns (opened, closed)."""
+    rng = random.Random(seed * 7919 + 6)
+    leads = {row.team_id: row.user for row in TeamLead.select(TeamLead, User).join(User)}
+    found = list(FollowUp.select(FollowUp.id, FollowUp.team, FollowUp.created_at)
+                 .join(Case, on=(FollowUp.case == Case.id))
+                 .where(Case.case_ref.startswith(prefix)).order_by(FollowUp.id))
+    closed = 0
+    with contextlib.closing(_in_transactions(found)) as batch:
+        for follow_up in batch:
+            lead = leads.get(follow_up.team_id)
+            if lead is None:
+                continue
+            contact_at = follow_up.created_at + timedelta(hours=rng.lognormvariate(2.5, 0.9))
+            if contact_at > now:
+                continue
+            follow_ups.record_contact(follow_up.id, lead, rng.choice(CONTACT_NOTES),
+                                      now=contact_at)
+            close_at = contact_at + timedelta(hours=rng.uniform(1, 60))
+            if close_at > now:
+                continue
+            outcome = rng.choices(list(OUTCOME_WEIGHTS), list(OUTCOME_WEIGHTS.values()))[0]
+            follow_ups.close(follow_up.id, lead, outcome, CLOSING_NOTES[outcome], now=close_at)
+            closed += 1
+    return len(found), closed
+
+
 def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = None,
          progress: Callable[[Iterable, str], Any] | None = None) -> str:
     """Fill the database with demo data; return a one-paragraph summary of what was done.
@@ -534,6 +570,9 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
                     to_answer.append((plan, registration))
 
     to_answer.sort(key=lambda item: item[0].answer_at)
+    # follow-ups as the rules open them, but no notifications for months-old demo answers
+    follow_up_policy = replace(follow_ups.Policy.from_config({**config, "TIMEZONE": tz}),
+                               webhook_url="", email_leads=False)
     stored = {slug: 0 for slug in versions}
     with progress(to_answer, "Storing responses") as bar:
         with contextlib.closing(_in_transactions(bar)) as batch:
@@ -544,7 +583,7 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
                 try:
                     submit(registration.invitation, registration.case, versions[slug],
                            definition, answers, locale=plan.locale, tz=tz,
-                           now=plan.answer_at)
+                           now=plan.answer_at, follow_up_policy=follow_up_policy)
                 except NotOpen:  # expired before the customer got to it
                     continue
                 stored[slug] += 1
@@ -552,6 +591,7 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
     with database.atomic():
         suggestion_count = _demo_suggestions(random.Random(seed), max(1, cases // 60), now,
                                              config)
+    opened, closed = work_follow_ups(prefix, seed, now)
 
     first = min(p.case_in.resolved_at for p in plans) if plans else now
     zone = ZoneInfo(tz)
@@ -562,5 +602,6 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
             f"{first:%Y-%m-%d} and {last:%Y-%m-%d} over {len(TEAMS)} teams and {agents} agents; "
             f"{invited} invitations sent ({suppressed} cases not invited: the customer was "
             f"surveyed within {throttle_days} days); {total} responses "
-            f"({stored['post-case']} post-case, {stored['servqual']} servqual); "
+            f"({stored['post-case']} post-case, {stored['servqual']} servqual); {opened} "
+            f"follow-ups opened, {closed} of them closed by the team leads; "
             f"{suggestion_count} suggestions. {people} {logins}")

@@ -35,7 +35,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.lines import Line2D
 
-from . import actions, chart_data, charts, dashboard, reports, stats, suggestions
+from . import (actions, chart_data, charts, dashboard, follow_up_figures, reports, stats,
+               suggestions)
 from .definitions import SurveyDefinition
 from .periods import periods
 from .reports import Slice
@@ -800,6 +801,8 @@ def pack_charts(s: Slice, definition: SurveyDefinition) -> list[str]:
         names.remove("servqual-gaps")
     if not suggestions.status_counts(chart_data.suggestion_triage(s))["all"]:
         names = [name for name in names if name not in chart_data.SUGGESTION_CHARTS]
+    if not follow_up_figures.counts(s):  # the follow-ups section: only when there are any
+        names.remove("follow-up-recovery")
     return names
 
 

@@ -45,6 +45,7 @@ class User(BaseModel):
     active = pw.BooleanField(default=True)
     locale = pw.CharField(max_length=8, null=True)
     created_at = pw.DateTimeField(default=utcnow)
+    email = pw.CharField(max_length=254, null=True)  # for notices, e.g. new follow-ups
 
     class Meta:
         table_name = "app_user"
@@ -323,3 +324,64 @@ class ActionEvent(BaseModel):
 
 
 ALL_MODELS += (ImprovementAction, ActionMilestone, ActionEvent)
+
+
+FOLLOW_UP_STATES = ("open", "contacted", "closed")
+FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")
+
+
+class FollowUp(BaseModel):
+    """A response that met its survey's follow-up rule: someone calls the customer back."""
+    response = pw.ForeignKeyField(Response, unique=True, column_name="response_id")
+    case = pw.ForeignKeyField(Case, column_name="case_id")
+    survey = pw.ForeignKeyField(Survey, column_name="survey_id")
+    team = pw.ForeignKeyField(Team, null=True, column_name="team_id")
+    reasons = pw.CharField(max_length=500)  # the rules met, as written, "; "-separated
+    state = pw.CharField(max_length=16, default="open")
+    outcome = pw.CharField(max_length=24, null=True)
+    created_at = pw.DateTimeField()
+    due_at = pw.DateTimeField()
+    first_contact_at = pw.DateTimeField(null=True)
+    closed_at = pw.DateTimeField(null=True)
+    # The local day, week (Monday) and month it was opened, for figures by period.
+    day = pw.DateField()
+    week = pw.DateField()
+    month = pw.DateField()
+
+    class Meta:
+        table_name = "follow_up"
+
+
+class FollowUpEvent(BaseModel):
+    """One change of a follow-up: who, when, from which state to which, outcome, note."""
+    follow_up = pw.ForeignKeyField(FollowUp, backref="events", column_name="follow_up_id",
+                                   on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, null=True, column_name="user_id")
+    at = pw.DateTimeField()
+    from_state = pw.CharField(max_length=16, null=True)
+    to_state = pw.CharField(max_length=16)
+    outcome = pw.CharField(max_length=24, null=True)
+    note = pw.TextField(default="")
+
+    class Meta:
+        table_name = "follow_up_event"
+
+
+class Outbox(BaseModel):
+    """A notification to deliver outside the request that caused it (webhook or email)."""
+    kind = pw.CharField(max_length=16)
+    event = pw.CharField(max_length=40)
+    target = pw.TextField()
+    payload = pw.TextField()
+    created_at = pw.DateTimeField()
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = pw.DateTimeField(null=True)  # None: given up
+    claimed_until = pw.DateTimeField(null=True)
+    last_error = pw.TextField(null=True)
+    delivered_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "outbox"
+
+
+ALL_MODELS += (FollowUp, FollowUpEvent, Outbox)

@@ -242,3 +242,14 @@ def slice_counts(s: Slice) -> dict:
     invitations = next(iter(invitation_counts(s)), None) or {"invited": 0, "answered": 0}
     return {**{k: v for k, v in scores.items() if k != "key"},
             "invited": invitations["invited"], "answered": invitations["answered"]}
+
+
+def source_counts(s: Slice) -> dict[str, int]:
+    """Responses of the slice by source, whatever its own source filter says.
+
+    | source | responses |
+    """
+    conditions = _response_conditions(replace(s, source=None))
+    query = (Response.select(Response.source, fn.COUNT(Response.id).alias("n"))
+             .where(*conditions).group_by(Response.source))
+    return {source: int(n) for source, n in query.tuples()}

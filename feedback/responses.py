@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import follow_ups
 from .db import Prepared, database, is_postgres, utcnow
 from .definitions import SurveyDefinition
 from .periods import periods
@@ -57,18 +58,25 @@ def metric_columns(definition: SurveyDefinition, answers: dict[str, Any]) -> dic
     return columns
 
 
-def submit(invitation: Invitation, case: Case, version: SurveyVersion,
+def submit(invitation: Invitation | None, case: Case, version: SurveyVersion,
            definition: SurveyDefinition, answers: dict[str, Any], locale: str, tz: str,
-           source: str = "link", entered_by=None, now: datetime | None = None) -> int:
+           source: str = "link", entered_by=None, now: datetime | None = None,
+           follow_up_policy: follow_ups.Policy | None = None) -> int:
     """Store a response and all its answers at once; return its id or raise NotOpen.
 
     Rows are built before the transaction opens; inside it, the invitation is claimed with a
     conditional UPDATE, so a second submit, a replay or a simultaneous request stores nothing.
+    A call-back on another survey than the case's own has no invitation and claims none. With a
+    ``follow_up_policy``, answers that meet the survey's follow-up rules open a follow-up (and
+    its notifications) in the same transaction.
     """
     now = now or utcnow()
+    reasons = definition.follow_up_reasons(answers) if follow_up_policy else []
+    context = (follow_ups.prepare(case, version.survey_id, follow_up_policy)
+               if reasons else None)
     period = periods(now, tz)
     response_row = dict(
-        invitation=invitation.id, case=case.id, survey=version.survey_id,
+        invitation=invitation.id if invitation else None, case=case.id, survey=version.survey_id,
         survey_version=version.id, source=source,
         entered_by=entered_by.id if entered_by else None, locale=locale, submitted_at=now,
         day=period.day, week=period.week, month=period.month, channel=case.channel,
@@ -76,12 +84,21 @@ def submit(invitation: Invitation, case: Case, version: SurveyVersion,
         **metric_columns(definition, answers))
     rows = answer_rows(definition, answers)
     with database.atomic():
-        if not _CLAIM.execute(now, invitation.id, now).rowcount:
-            fresh = Invitation.get_by_id(invitation.id)
-            raise NotOpen(fresh.current_status(now))
+        if invitation is not None:
+            # a call-back may record the answers after the link itself expired
+            claimed = (_CLAIM_FOR_CALLBACK.execute(now, invitation.id) if source == "callback"
+                       else _CLAIM.execute(now, invitation.id, now))
+            if not claimed.rowcount:
+                fresh = Invitation.get_by_id(invitation.id)
+                raise NotOpen("answered" if fresh.status == "answered" and source == "callback"
+                              else fresh.current_status(now))
         response_id = _insert_response(response_row)
         if rows:
             _insert_answers(response_id, rows)
+        if reasons:
+            follow_ups.open_follow_up(response_id, case, version.survey_id, reasons, now, period,
+                                      follow_up_policy, context, response_row,
+                                      user_id=response_row["entered_by"])
     return response_id
 
 
@@ -90,6 +107,9 @@ _CLAIM = Prepared(lambda now, invitation_id, now_again: (
     Invitation.update(status="answered", answered_at=now)
     .where(Invitation.id == invitation_id, Invitation.status == "pending",
            Invitation.expires_at > now_again)), arity=3)
+_CLAIM_FOR_CALLBACK = Prepared(lambda now, invitation_id: (
+    Invitation.update(status="answered", answered_at=now)
+    .where(Invitation.id == invitation_id, Invitation.status == "pending")), arity=2)
 _RESPONSE_COLUMNS = ("invitation", "case", "survey", "survey_version", "source", "entered_by",
                      "locale", "submitted_at", "day", "week", "month", "channel", "team",
                      "agent", "category", "csat", "nps", "ces")

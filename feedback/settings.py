@@ -39,6 +39,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _web_address(text: str) -> str:
+    """Empty, or an http(s) address."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(text.strip())
+    if text.strip() and (parsed.scheme not in ("http", "https") or not parsed.netloc):
+        raise ValueError(f"expected an http:// or https:// address, got {text!r}")
+    return text.strip()
+
+
 def _checked(parse: Callable[[str], Any]) -> Callable[[str], str]:
     """Keep the text, but refuse it at start-up when ``parse`` cannot read it."""
     def check(text: str) -> str:
@@ -105,6 +115,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ACTION_WINDOW_WEEKS", 8,
             "Weeks of answers before an improvement action's start and after it was done that "
             "its before/after check compares.", _positive_int),
+    Setting("FOLLOW_UP_DAYS", 2,
+            "Working days a team has to contact a customer whose answer opened a follow-up.",
+            _positive_int),
+    Setting("WEBHOOK_URL", "",
+            "An http(s) address that receives a JSON description of each new follow-up "
+            "(through the outbox, with retries). Empty: no webhook.", _web_address),
+    Setting("WEBHOOK_TIMEOUT", 10, "Seconds a webhook receiver may take to answer.",
+            _positive_int),
+    Setting("OUTBOX_MAX_ATTEMPTS", 10,
+            "Delivery attempts of one notification before the outbox gives up on it.",
+            _positive_int),
+    Setting("OUTBOX_RETRY_SECONDS", 30,
+            "The wait after a first failed delivery; it doubles after each further failure "
+            "(at most a day).", _positive_int),
+    Setting("FOLLOW_UP_EMAIL", False,
+            "Email the team's leads (those with an address) about each new follow-up, through "
+            "the outbox. Needs SMTP_HOST.", _bool),
+    Setting("OUTBOX_THREAD", False,
+            "Deliver the outbox from a background thread of each web process, started by its "
+            "first request (python3 dev.py serve turns it on). Off: run flask --app feedback outbox deliver --loop.", _bool),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

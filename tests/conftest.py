@@ -203,3 +203,13 @@ def smtp_server():
     """A local SMTP server that records messages (``.messages``); ``.config`` points an app at it."""
     with SmtpServer() as server:
         yield server
+
+
+@pytest.fixture
+def api_headers_for():
+    """For an app built with make_app(...): a test client and API headers with a new token."""
+    def make(app):
+        with app.app_context(), database.connection_context():
+            token = accounts.create_token("test helpdesk")
+        return app.test_client(), {"Authorization": f"Bearer {token}"}
+    return make

@@ -103,7 +103,9 @@ def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):  # noqa
             Response.update(team=team).where(Response.id == i + 1).execute()
     after = count_queries(f"/manage/?{PERIOD}")
     assert before == after
-    assert before <= 30
+    # the survey figures, the follow-ups table, the source counts and the suggestion box's
+    # figures: 31 statements at the last count
+    assert before <= 34, before
 
 
 CHART_NAMES = ["csat-trend", "nps-trend", "csat-control", "nps-composition", "csat-by-channel",

@@ -100,7 +100,8 @@ def new_user():
             user = accounts.create_user(
                 form.username.data, form.password.data, form.role.data,
                 display_name=form.display_name.data or None,
-                team=team_from_choice(form.team.data), locale=form.locale.data or None)
+                team=team_from_choice(form.team.data), locale=form.locale.data or None,
+                email=form.email.data or None)
         except accounts.AccountError as exc:
             _field_error(form, exc)
         except IntegrityError:  # the same username sent twice at once
@@ -134,6 +135,7 @@ def edit_user(user_id: int):
                 user.role = form.role.data
                 user.team = team_from_choice(form.team.data)
                 user.locale = form.locale.data or None
+                user.email = form.email.data or None
                 user.active = form.active.data
                 user.save()
                 if form.new_password.data:

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from peewee import fn
 from wtforms import (BooleanField, PasswordField, SelectField, SelectMultipleField, StringField,
                      ValidationError)
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from .. import accounts
 from ..i18n import LANGUAGES
@@ -59,6 +59,10 @@ class _UserFields(FlaskForm):
     role = SelectField(_l("Role"))
     team = SelectField(_l("Team"))
     locale = SelectField(_l("Language"))
+    email = StringField(_l("Email address"), filters=[_strip], validators=[
+        Optional(), Length(max=254, message=_l("At most %(n)d characters.", n=254)),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("An address like name@example.com."))],
+        render_kw={"autocomplete": "off", "type": "email"})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,7 +104,8 @@ class UserEditForm(_UserFields):
         if kwargs.get("data") is None:
             kwargs["data"] = {"display_name": user.display_name, "role": user.role,
                               "team": str(user.team_id) if user.team_id else "",
-                              "locale": user.locale or "", "active": user.active}
+                              "locale": user.locale or "", "active": user.active,
+                              "email": user.email or ""}
         super().__init__(*args, **kwargs)
         self.user = user
         self.acting_user = acting_user

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..models import CHANNELS, Survey, Team
+from ..models import CHANNELS, RESPONSE_SOURCES, Survey, Team
 from ..reports import GROUP_BY, Slice
 
 PRESETS = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
@@ -24,13 +24,14 @@ class Filters:
     agent: str | None
     category: str | None
     slice: Slice
+    source: str | None = None  # "link" or "callback"; None counts both
 
     def query(self, **changes) -> dict:
         """The query-string parameters that select these filters (with some changed)."""
         params = {"survey": self.survey, "from": self.start.isoformat(),
                   "to": self.end.isoformat(), "group_by": self.group_by,
                   "channel": self.channel, "team": self.team, "agent": self.agent,
-                  "category": self.category}
+                  "category": self.category, "source": self.source}
         params.update(changes)
         return {k: v for k, v in params.items() if v not in (None, "")}
 
@@ -81,15 +82,19 @@ def parse_filters(args, default_survey: str, tz: str,
             errors["team"] = [f"unknown team '{team_name}'"]
         else:
             team_id = team.id
+    source = args.get("source") or None
+    if source is not None and source not in RESPONSE_SOURCES:
+        errors["source"] = [f"must be one of {', '.join(RESPONSE_SOURCES)}"]
     if errors:
         raise FilterError(errors)
     agent = args.get("agent") or None
     category = args.get("category") or None
     return Filters(
         survey=slug, start=start, end=end, group_by=group_by, channel=channel, team=team_name,
-        agent=agent, category=category,
+        agent=agent, category=category, source=source,
         slice=Slice(survey_id=survey.id, start=start, end=end, channel=channel, team_id=team_id,
-                    agent=agent, category=category, allowed_team_ids=allowed_team_ids))
+                    agent=agent, category=category, source=source,
+                    allowed_team_ids=allowed_team_ids))
 
 
 def _days_before(day: date, days: int) -> date:

@@ -23,7 +23,8 @@ CHARTS = {"csat-trend": _l("CSAT over time"), "nps-trend": _l("NPS over time"),
           "agent-funnel": _l("Agents' CSAT: funnel plot (95% and 99.8% limits)"),
           "servqual-gaps": _l("SERVQUAL gaps by dimension"),
           "suggestions-by-category": _l("Suggestions by category and month"),
-          "suggestion-handling": _l("How suggestions were answered")}
+          "suggestion-handling": _l("How suggestions were answered"),
+          "follow-up-recovery": _l("Follow-ups: recovery rate by team")}
 BANDS = {"all": _l("All"), "detractors": _l("Detractors (0–6)"),
          "passives": _l("Passives (7–8)"), "promoters": _l("Promoters (9–10)")}
 SUGGESTION_STATUSES = {

@@ -10,10 +10,11 @@ from flask import (Blueprint, Response, abort, current_app, render_template, req
                    stream_with_context)
 from flask_login import current_user
 
-from .. import chart_data, charts, dashboard, exports, meeting_pack, reports, suggestions
+from .. import (chart_data, charts, dashboard, exports, follow_up_figures, meeting_pack,
+               reports, suggestions)
 from ..errors import AppError
 from ..i18n import current_locale
-from ..models import CHANNELS, Survey, SurveyVersion, Team
+from ..models import CHANNELS, RESPONSE_SOURCES, Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from .auth import roles_required
 from .filters import PRESETS, FilterError, parse_filters
@@ -58,6 +59,7 @@ def index():
             Team.id.in_(teams) if teams is not None else True)
             .order_by(Team.name)],
         "presets": PRESETS,
+        "sources": RESPONSE_SOURCES,
     }
     if filters is None:
         return render_template("manage/dashboard.html", filters=None, errors=errors,
@@ -73,6 +75,9 @@ def index():
                   for group in ("channel", "team", "category")}
     ranked, too_few = dashboard.agent_ranking(s, min_sample)
     comments = reports.comments(s, dashboard.comment_question_ids(definition), band)
+    follow_up_rows = follow_up_figures.table(s, "team")
+    period = chart_data.trend_period(s)
+    follow_up_periods = (period, follow_up_figures.table(s, period) if follow_up_rows else [])
     return render_template(
         "manage/dashboard.html", filters=filters, errors={}, choices=choices, args=request.args,
         tiles=dashboard.tiles(s, min_sample), breakdowns=breakdowns, ranked=ranked,
@@ -83,7 +88,9 @@ def index():
         chart_names=[n for n in chart_data.CHARTS if n not in chart_data.SUGGESTION_CHARTS],
         suggestion_charts=chart_data.SUGGESTION_CHARTS,
         suggestion_figures=suggestions.figures(chart_data.suggestion_triage(s)),
-        reply_days=current_app.config["SUGGESTION_REPLY_DAYS"])
+        reply_days=current_app.config["SUGGESTION_REPLY_DAYS"],
+        follow_up_rows=follow_up_rows, follow_up_periods=follow_up_periods,
+        source_counts=reports.source_counts(s))
 
 
 def _definitions(slug: str) -> list:

@@ -6,7 +6,7 @@ strays from this document fails a test.
 
 from __future__ import annotations
 
-from ..models import CHANNELS
+from ..models import CHANNELS, RESPONSE_SOURCES
 from ..reports import GROUP_BY
 
 _TEXT = {"type": "object", "required": ["zh-CN", "en"],
@@ -131,6 +131,8 @@ def openapi_document(base_url: str) -> dict:
                     _query("team", {"type": "string"}, "Team name."),
                     _query("agent", {"type": "string"}, ""),
                     _query("category", {"type": "string"}, ""),
+                    _query("source", {"type": "string", "enum": ["", *RESPONSE_SOURCES]},
+                           "link: customers' own answers; callback: recorded on call-backs."),
                 ],
                 "responses": {
                     "200": {"description": "", "content": {"application/json": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from .. import responses
+from .. import follow_ups, responses
 from ..cases import TOKEN
 from ..db import Prepared
 from ..models import Case, Invitation, Response, Survey, SurveyVersion
@@ -54,6 +54,15 @@ def _version(survey_id: int, current_id: int, shown_id: str | None) -> SurveyVer
     abort(404)
 
 
+def follow_up_policy() -> follow_ups.Policy:
+    """The follow-up settings of this app, read once."""
+    policy = current_app.extensions.get("feedback.follow_up_policy")
+    if policy is None:
+        policy = current_app.extensions["feedback.follow_up_policy"] = \
+            follow_ups.Policy.from_config(current_app.config)
+    return policy
+
+
 def _closed(status: str, definition=None):
     if status == "answered":
         return render_template("survey/answered.html", definition=definition), 200
@@ -77,7 +86,8 @@ def answer(token: str):
         if form.validate():
             try:
                 responses.submit(invitation, case, version, definition, form.answers,
-                                 locale=locale, tz=current_app.config["TIMEZONE"])
+                                 locale=locale, tz=current_app.config["TIMEZONE"],
+                                 follow_up_policy=follow_up_policy())
             except responses.NotOpen as exc:
                 return _closed(exc.status, definition)
             return redirect(url_for("survey.thanks", token=token))

@@ -1,0 +1,147 @@
+"""Follow-up figures for the dashboard, its chart and the meeting pack: SQL aggregates.
+
+For the follow-ups opened in a period and slice (the dashboard's filters; a follow-up counts on
+the day its response was submitted), per team or per week/month:
+
+| key | opened | due_or_contacted | contacted_on_time | closed | recovered | median_hours |
+
+- opened: follow-ups opened;
+- share contacted on time: first contact (or closing) at or before the due time, out of those
+  whose due time has passed or that have been contacted (one still open and not yet due is not
+  counted against the team); 95% Wilson interval;
+- median time to first contact: in hours of the clock (not working hours), over those contacted;
+- recovery rate: closed as recovered out of all closed; 95% Wilson interval.
+
+Two queries per table: one GROUP BY for the counts, one for the medians (window functions,
+which SQLite 3.25+ and PostgreSQL share). Knows nothing of Flask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import peewee as pw
+from peewee import fn
+
+from . import stats
+from .db import database, is_postgres, utcnow
+from .models import FollowUp, Response
+from .reports import Slice, _count_if, _response_conditions, team_names
+
+GROUPS = ("team", "week", "month")
+
+
+def _key(group_by: str | None) -> pw.Node:
+    if group_by is None:
+        return pw.Value(0)
+    return {"team": FollowUp.team, "week": FollowUp.week, "month": FollowUp.month}[group_by]
+
+
+def _base(s: Slice, columns: list) -> pw.ModelSelect:
+    return (FollowUp.select(*columns).join(Response, on=(FollowUp.response == Response.id))
+            .where(*_response_conditions(s)))
+
+
+def counts(s: Slice, group_by: str | None = None, now: datetime | None = None) -> list[dict]:
+    """The counts behind the figures, one row per group (or one overall row, key None)."""
+    now = now or utcnow()
+    contacted = FollowUp.first_contact_at.is_null(False)
+    key = _key(group_by)
+    query = _base(s, [
+        key.alias("key"), fn.COUNT(FollowUp.id).alias("opened"),
+        _count_if(contacted | (FollowUp.due_at <= now)).alias("due_or_contacted"),
+        _count_if(contacted & (FollowUp.first_contact_at <= FollowUp.due_at)
+                  ).alias("contacted_on_time"),
+        _count_if(FollowUp.state == "closed").alias("closed"),
+        _count_if((FollowUp.state == "closed") & (FollowUp.outcome == "recovered")
+                  ).alias("recovered"),
+    ])
+    if group_by:
+        query = query.group_by(key).order_by(key)
+    rows = []
+    for row in query.dicts():
+        if not row["opened"]:
+            continue
+        row = {k: (int(v or 0) if k != "key" else v) for k, v in row.items()}
+        row["key"] = row["key"] if group_by else None
+        rows.append(row)
+    return rows
+
+
+def _seconds_to_first_contact() -> pw.Node:
+    if is_postgres():
+        return fn.date_part("epoch", FollowUp.first_contact_at - FollowUp.created_at)
+    return (fn.julianday(FollowUp.first_contact_at) - fn.julianday(FollowUp.created_at)) * 86400
+
+
+def median_hours(s: Slice, group_by: str | None = None) -> dict:
+    """The median hours from opening to first contact, by group key (None: overall)."""
+    key = _key(group_by)
+    seconds = _seconds_to_first_contact()
+    inner = _base(s, [
+        key.alias("k"), seconds.alias("d"),
+        fn.ROW_NUMBER().over(partition_by=[key], order_by=[seconds]).alias("rn"),
+        fn.COUNT(FollowUp.id).over(partition_by=[key]).alias("c"),
+    ]).where(FollowUp.first_contact_at.is_null(False))
+    sql, params = inner.sql()
+    # the middle row, or the mean of the two middle rows: integer division in both databases
+    cursor = database.execute_sql(
+        f"SELECT k, AVG(d) FROM ({sql}) AS ranked "
+        "WHERE rn = (c + 1) / 2 OR rn = (c + 2) / 2 GROUP BY k", params)
+    return {(k if group_by else None): float(value) / 3600 for k, value in cursor.fetchall()}
+
+
+def share(successes: int, n: int) -> stats.Estimate | None:
+    """A share in percent with its 95% Wilson interval; None when n is 0."""
+    if n == 0:
+        return None
+    low, high = stats.wilson_interval(successes, n)
+    return stats.Estimate(100 * successes / n, 100 * low, 100 * high, n)
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    key: object  # a team's name, a period's first day, or None for all
+    opened: int
+    on_time: stats.Estimate | None
+    median_hours: float | None
+    recovery: stats.Estimate | None
+    closed: int
+    recovered: int
+
+
+def table(s: Slice, group_by: str | None = "team", now: datetime | None = None
+          ) -> list[FollowUpRow]:
+    """The figures per group, then the overall row (key None) when grouped (four queries)."""
+    rows = counts(s, group_by, now)
+    medians = median_hours(s, group_by)
+    result = []
+    names = team_names(r["key"] for r in rows) if group_by == "team" else {}
+    for row in rows:
+        key = row["key"]
+        label = names.get(key, key) if group_by == "team" else key
+        result.append(_row(label, row, medians.get(key)))
+    if group_by and rows:
+        total = counts(s, None, now)
+        result.append(_row(None, total[0], median_hours(s, None).get(None)))
+    return result
+
+
+def _row(label, row: dict, median: float | None) -> FollowUpRow:
+    return FollowUpRow(label, row["opened"], share(row["contacted_on_time"],
+                                                   row["due_or_contacted"]),
+                       median, share(row["recovered"], row["closed"]), row["closed"],
+                       row["recovered"])
+
+
+def summary_text(row: FollowUpRow, locale: str) -> str:
+    """The headline follow-up figures of a period in a line, for the chart and the pack."""
+    def pct(estimate):
+        return "–" if estimate is None else f"{estimate.value:.0f}%"
+    hours = "–" if row.median_hours is None else f"{row.median_hours:.1f}"
+    if locale == "en":
+        return (f"{row.opened} opened · contacted on time {pct(row.on_time)} · median time to "
+                f"first contact {hours} h · recovered {pct(row.recovery)} of {row.closed} closed")
+    return (f"新开 {row.opened} 条 · 按时联系 {pct(row.on_time)} · 首次联系中位时间 {hours} 小时 · "
+            f"已关闭 {row.closed} 条中挽回 {pct(row.recovery)}")

@@ -1,0 +1,155 @@
+"""The outbox: notifications written with the change that caused them, delivered later.
+
+A row is written in the transaction that opens a follow-up, so a notification exists exactly when
+its follow-up does; delivery happens outside any customer's request (``flask outbox deliver`` or
+the background thread of ``start_thread``). A deliverer claims a row with a conditional UPDATE
+(``claimed_until`` a lease in the future, ``attempts + 1``), so two deliverers at once, in two
+processes or on two machines, never send the same row twice; on failure the row waits
+``OUTBOX_RETRY_SECONDS * 2^(attempts-1)`` (at most a day) and after ``OUTBOX_MAX_ATTEMPTS`` it is
+given up (``next_attempt_at`` empty, ``last_error`` kept). Every request to a receiver carries the
+row's id in ``X-Feedback-Delivery``, so a receiver can recognise a repeat after a crash between
+sending and recording. Knows nothing of Flask: settings come as a mapping.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Mapping
+
+from . import mail
+from .db import database, utcnow
+from .models import Outbox
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)  # a claimed row whose deliverer died is free again after this
+LONGEST_WAIT = timedelta(days=1)
+BATCH = 50
+
+
+def backoff(attempts: int, base_seconds: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: base, 2 base, 4 base, ... at most a day."""
+    return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: int = 0
+    failed: int = 0
+    given_up: int = 0
+
+
+def _claim(row_id: int, now: datetime) -> bool:
+    """Take a due row for this deliverer; False when another one has it or it is not due."""
+    return bool(Outbox.update(claimed_until=now + LEASE, attempts=Outbox.attempts + 1)
+                .where(Outbox.id == row_id, Outbox.delivered_at.is_null(),
+                       Outbox.next_attempt_at.is_null(False), Outbox.next_attempt_at <= now,
+                       Outbox.claimed_until.is_null() | (Outbox.claimed_until < now))
+                .execute())
+
+
+def send_webhook(url: str, row_id: int, body: str, timeout: float) -> None:
+    """POST the JSON; raise on a network error or an answer other than 2xx."""
+    request = urllib.request.Request(
+        url, data=body.encode("utf-8"), method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8",
+                 "User-Agent": "feedback-outbox", "X-Feedback-Delivery": str(row_id)})
+    with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 (our setting)
+        if not 200 <= reply.status < 300:
+            raise RuntimeError(f"HTTP {reply.status}")
+
+
+def email_text(payload: dict) -> tuple[str, str]:
+    """Subject and body of the email to a team's leads about a new follow-up (bilingual)."""
+    case, follow_up = payload["case"], payload["follow_up"]
+    subject = f"跟进 / Follow-up: {case['case_id']}"
+    body = (f"需要回访客户 / A customer needs a call-back.\n\n"
+            f"案件 / Case: {case['case_id']} ({case['channel']}, {case.get('team') or '-'})\n"
+            f"原因 / Why: {'; '.join(follow_up['reasons'])}\n"
+            f"截止 / Due (UTC): {follow_up['due_at']}\n\n{follow_up['url']}\n")
+    return subject, body
+
+
+def _send(row: Outbox, config: Mapping[str, Any]) -> None:
+    if row.kind == "webhook":
+        send_webhook(row.target, row.id, row.payload, float(config.get("WEBHOOK_TIMEOUT") or 10))
+    elif row.kind == "email":
+        subject, body = email_text(json.loads(row.payload))
+        mail.send_mail(config, [a.strip() for a in row.target.split(",") if a.strip()],
+                       subject, body)
+    else:
+        raise ValueError(f"unknown kind of notification {row.kind!r}")
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code}"
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def deliver_due(config: Mapping[str, Any], now: Callable[[], datetime] = utcnow,
+                batch: int = BATCH) -> Outcome:
+    """Deliver every row due now (at most ``batch``); each is claimed first, then recorded."""
+    start = now()
+    due = [row.id for row in Outbox.select(Outbox.id)
+           .where(Outbox.delivered_at.is_null(), Outbox.next_attempt_at.is_null(False),
+                  Outbox.next_attempt_at <= start,
+                  Outbox.claimed_until.is_null() | (Outbox.claimed_until < start))
+           .order_by(Outbox.next_attempt_at, Outbox.id).limit(batch)]
+    delivered = failed = given_up = 0
+    base = int(config.get("OUTBOX_RETRY_SECONDS") or 30)
+    most = int(config.get("OUTBOX_MAX_ATTEMPTS") or 10)
+    for row_id in due:
+        with database.atomic():
+            claimed = _claim(row_id, now())
+        if not claimed:
+            continue
+        row = Outbox.get_by_id(row_id)
+        try:
+            _send(row, config)
+        except Exception as exc:  # every failure is recorded on the row and retried
+            at = now()
+            last = row.attempts >= most
+            Outbox.update(claimed_until=None, last_error=_error_text(exc),
+                          next_attempt_at=None if last else at + backoff(row.attempts, base)
+                          ).where(Outbox.id == row_id).execute()
+            given_up += last
+            failed += not last
+            log.warning("outbox row %s (%s) failed, attempt %s: %s", row_id, row.kind,
+                        row.attempts, _error_text(exc))
+            continue
+        Outbox.update(delivered_at=now(), claimed_until=None, last_error=None
+                      ).where(Outbox.id == row_id).execute()
+        delivered += 1
+    return Outcome(delivered, failed, given_up)
+
+
+POLL_SECONDS = 5.0
+
+
+def run_loop(config: Mapping[str, Any], stop: threading.Event,
+             poll_seconds: float = POLL_SECONDS) -> None:
+    """Deliver until ``stop`` is set, looking for due rows every ``poll_seconds``."""
+    while not stop.is_set():
+        try:
+            with database.connection_context():
+                deliver_due(config)
+        except Exception:  # a database hiccup must not end the loop
+            log.exception("outbox delivery failed; trying again")
+        stop.wait(poll_seconds)
+
+
+def start_thread(config: Mapping[str, Any], poll_seconds: float = POLL_SECONDS
+                 ) -> tuple[threading.Thread, threading.Event]:
+    """A daemon thread delivering the outbox in this process; set the event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_loop, args=(dict(config), stop, poll_seconds),
+                              name="feedback-outbox", daemon=True)
+    thread.start()
+    return thread, stop

@@ -1,0 +1,41 @@
+"""The forms of a follow-up's page: record a contact, close with an outcome, reopen."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, Length
+
+from ..follow_ups import NOTE_MAX
+
+OUTCOME_LABELS = {"recovered": _l("Recovered: the customer is now satisfied"),
+                  "not_recovered": _l("Not recovered"),
+                  "unreachable": _l("Unreachable"),
+                  "declined": _l("Customer declined")}
+
+
+def _note(label):
+    return TextAreaField(label, validators=[
+        DataRequired(message=_l("Please write what happened.")),
+        Length(max=NOTE_MAX, message=_l("Please keep it to %(max)d characters or fewer."))],
+        render_kw={"rows": 3, "maxlength": NOTE_MAX})
+
+
+class ContactForm(FlaskForm):
+    contact_note = _note(_l("What was said (or tried)"))
+
+
+class CloseForm(FlaskForm):
+    outcome = RadioField(_l("Outcome"),
+                         choices=[SelectChoice(k, v) for k, v in OUTCOME_LABELS.items()],
+                         validate_choice=False,
+                         validators=[DataRequired(message=_l("Please choose an outcome.")),
+                                     AnyOf(list(OUTCOME_LABELS),
+                                           message=_l("Please choose an outcome."))])
+    close_note = _note(_l("Note"))
+
+
+class ReopenForm(FlaskForm):
+    reopen_note = _note(_l("Why reopen it"))
