@@ -21,7 +21,8 @@ from peewee import fn
 
 from . import dashboard, reports, stats
 from .db import database, utcnow
-from .models import ActionEvent, ActionMilestone, ImprovementAction, Team, User
+from .models import (ActionEvent, ActionFollowUp, ActionMilestone, ActionSuggestion, Case,
+                     FollowUp, ImprovementAction, Suggestion, Team, User)
 
 TRANSITIONS = {"planned": ("in_progress",), "in_progress": ("done",),
                "done": ("evaluated", "in_progress"), "evaluated": ()}
@@ -346,3 +347,52 @@ def in_period(s: reports.Slice, tz: str) -> list[PackAction]:
             found.append(PackAction(kind, action, action.owner_name, action.team_name))
     found.sort(key=lambda item: PACK_KINDS.index(item.kind))  # stable: due dates stay in order
     return found
+
+
+# --- what led to an action: suggestions and follow-ups ----------------------------------------
+
+LINK_KINDS = ("suggestion", "follow_up")
+
+
+def link(action: ImprovementAction, kind: str, target_id: int,
+         allowed_team_ids: tuple[int, ...] | None = None) -> bool:
+    """Link a suggestion or a follow-up to the action; False when there is no such one (or,
+    for a team lead, none of their teams'). Linking twice changes nothing."""
+    model, column = ((Suggestion, ActionSuggestion.suggestion) if kind == "suggestion"
+                     else (FollowUp, ActionFollowUp.follow_up))
+    target = model.get_or_none(model.id == target_id) if 0 < target_id <= 2**31 - 1 else None
+    if target is None or (allowed_team_ids is not None
+                          and target.team_id not in allowed_team_ids):
+        return False
+    table = ActionSuggestion if kind == "suggestion" else ActionFollowUp
+    (table.insert(action=action.id, **{column.name: target_id})
+     .on_conflict_ignore().execute())
+    return True
+
+
+def unlink(action: ImprovementAction, kind: str, target_id: int) -> None:
+    if kind == "suggestion":
+        ActionSuggestion.delete().where(ActionSuggestion.action == action.id,
+                                        ActionSuggestion.suggestion == target_id).execute()
+    else:
+        ActionFollowUp.delete().where(ActionFollowUp.action == action.id,
+                                      ActionFollowUp.follow_up == target_id).execute()
+
+
+def linked_suggestions(action: ImprovementAction) -> list[Suggestion]:
+    return list(Suggestion.select().join(ActionSuggestion,
+                                         on=(ActionSuggestion.suggestion == Suggestion.id))
+                .where(ActionSuggestion.action == action.id).order_by(Suggestion.id))
+
+
+def linked_follow_ups(action: ImprovementAction) -> list[FollowUp]:
+    return list(FollowUp.select(FollowUp, Case).join(Case, on=(FollowUp.case == Case.id))
+                .switch(FollowUp)
+                .join(ActionFollowUp, on=(ActionFollowUp.follow_up == FollowUp.id))
+                .where(ActionFollowUp.action == action.id).order_by(FollowUp.id))
+
+
+def actions_for_suggestion(suggestion_id: int) -> list[ImprovementAction]:
+    return list(ImprovementAction.select().join(
+        ActionSuggestion, on=(ActionSuggestion.action == ImprovementAction.id))
+        .where(ActionSuggestion.suggestion == suggestion_id).order_by(ImprovementAction.id))

@@ -332,6 +332,18 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         # team leads may be told of new follow-ups by email
         "ALTER TABLE app_user ADD COLUMN email VARCHAR(254)",
     ]),
+    ("links from improvement actions to the suggestions and follow-ups that led to them", [
+        """CREATE TABLE action_suggestion (
+            action_id INTEGER NOT NULL REFERENCES improvement_action (id) ON DELETE CASCADE,
+            suggestion_id INTEGER NOT NULL REFERENCES suggestion (id) ON DELETE CASCADE,
+            PRIMARY KEY (action_id, suggestion_id))""",
+        "CREATE INDEX action_suggestion_suggestion ON action_suggestion (suggestion_id)",
+        """CREATE TABLE action_follow_up (
+            action_id INTEGER NOT NULL REFERENCES improvement_action (id) ON DELETE CASCADE,
+            follow_up_id INTEGER NOT NULL REFERENCES follow_up (id) ON DELETE CASCADE,
+            PRIMARY KEY (action_id, follow_up_id))""",
+        "CREATE INDEX action_follow_up_follow_up ON action_follow_up (follow_up_id)",
+    ]),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

@@ -385,3 +385,26 @@ class Outbox(BaseModel):
 
 
 ALL_MODELS += (FollowUp, FollowUpEvent, Outbox)
+
+
+class ActionSuggestion(BaseModel):
+    """A suggestion that led to an improvement action (or that the action answers)."""
+    action = pw.ForeignKeyField(ImprovementAction, column_name="action_id", on_delete="CASCADE")
+    suggestion = pw.ForeignKeyField(Suggestion, column_name="suggestion_id", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "action_suggestion"
+        primary_key = pw.CompositeKey("action", "suggestion")
+
+
+class ActionFollowUp(BaseModel):
+    """A follow-up whose customer's problem led to an improvement action."""
+    action = pw.ForeignKeyField(ImprovementAction, column_name="action_id", on_delete="CASCADE")
+    follow_up = pw.ForeignKeyField(FollowUp, column_name="follow_up_id", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "action_follow_up"
+        primary_key = pw.CompositeKey("action", "follow_up")
+
+
+ALL_MODELS += (ActionSuggestion, ActionFollowUp)

@@ -12,7 +12,8 @@ from support import csrf_from, login, post_form
 
 from feedback import actions
 from feedback.db import database
-from feedback.models import ActionEvent, ActionMilestone, ImprovementAction, Survey, Team, User
+from feedback.models import (ActionEvent, ActionMilestone, ActionSuggestion, ImprovementAction,
+                             Survey, Team, User)
 from feedback.web.filters import today as local_today
 
 TZ = "Asia/Shanghai"
@@ -93,7 +94,14 @@ def test_every_route_checks_the_role(app, users, role):
     assert chart.status_code == (404 if expected == 200 else expected)
     # a valid CSRF token of this client's session, so that only the role check can refuse
     token = csrf_from(client.get("/login" if role is None else "/").get_data(as_text=True))
-    posts = [(f"/manage/actions/{mine}/milestones", {"title": "x", "due_date": "2026-10-01"}),
+    with app.app_context(), database.connection_context():
+        from feedback import suggestions
+        suggestion, _code = suggestions.submit(suggestions.NewSuggestion(
+            box="customer", category_id=1, title="t", body="b", anonymous=True, locale="en",
+            team_id=Team.by_name("Billing").id), app.config)
+    posts = [(f"/manage/actions/{mine}/links", {"kind": "suggestion", "number": suggestion.id}),
+             (f"/manage/actions/{mine}/links/follow_up/1/remove", {}),
+             (f"/manage/actions/{mine}/milestones", {"title": "x", "due_date": "2026-10-01"}),
              (f"/manage/actions/{mine}/milestones/{milestone.id}/done", {}),
              (f"/manage/actions/{mine}/state", {"to_state": "in_progress"}),
              (f"/manage/actions/{mine}/edit", plan_fields(app, title="Changed")),
@@ -108,10 +116,11 @@ def test_every_route_checks_the_role(app, users, role):
                    ImprovementAction.get_by_id(mine).state,
                    ImprovementAction.get_by_id(mine).title,
                    ActionMilestone.get_by_id(milestone.id).state)
+        linked = ActionSuggestion.select().count()
     if role in (None, "staff"):
-        assert written == (1, 1, "planned", "Shorter hold times", "open")
+        assert written == (1, 1, "planned", "Shorter hold times", "open") and linked == 0
     else:
-        assert written == (2, 2, "in_progress", "Changed", "done")
+        assert written == (2, 2, "in_progress", "Changed", "done") and linked == 1
 
 
 def test_a_lead_sees_and_changes_only_their_teams_and_their_own(app, users):
@@ -605,7 +614,7 @@ def test_the_role_test_covers_every_action_route(app):
                  if rule.endpoint.startswith("actions.")}
     assert endpoints == {"actions.index", "actions.new", "actions.edit", "actions.detail",
                          "actions.chart", "actions.add_milestone", "actions.milestone_done",
-                         "actions.change_state"}
+                         "actions.change_state", "actions.add_link", "actions.remove_link"}
     for endpoint in endpoints:
         assert app.view_functions[endpoint].roles == ("admin", "manager", "lead"), endpoint
 

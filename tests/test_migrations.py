@@ -160,3 +160,9 @@ def test_init_db_command_twice(make_app):
     assert "post-case: new, version 1" in first.output
     second = runner.invoke(args=["init-db"])
     assert "is up to date" in second.output and "post-case: unchanged, version 1" in second.output
+
+
+SEED_ROWS[_number_of("links from improvement actions")] = [
+    ("action_suggestion", ("action_id", "suggestion_id"), (1, 1)),
+    ("action_follow_up", ("action_id", "follow_up_id"), (1, 1)),
+]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField,
+                     TextAreaField, ValidationError)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import ACTION_METRICS, CHANNELS, Survey, Team, User
 from ..names import channel_name
@@ -137,6 +138,18 @@ class StateForm(FlaskForm):
         Optional(), Length(max=2000, message=_l("At most %(n)d characters.", n=2000))],
         render_kw={"rows": 3})
 
+    move_suggestions = BooleanField(_l("Also mark its linked open suggestions done, with the "
+                                       "note as their public reply"))
+
     def __init__(self, *args, next_states: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.to_state.choices = [(s, str(STATE_LABELS[s])) for s in next_states]
+
+
+class LinkForm(FlaskForm):
+    """Link a suggestion or a follow-up, by its number, to an action."""
+    kind = ChoiceField(_l("What"), choices=[("suggestion", _l("Suggestion")),
+                                           ("follow_up", _l("Follow-up"))])
+    number = IntegerField(_l("Its number"), validators=[
+        DataRequired(_l("Give the number (#) shown in its list.")),
+        NumberRange(min=1, max=2**31 - 1, message=_l("Give the number (#) shown in its list."))])

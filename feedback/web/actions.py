@@ -19,7 +19,8 @@ from flask_login import current_user
 from .. import actions, chart_data, charts
 from ..i18n import current_locale
 from ..models import ACTION_STATES, ActionMilestone, ImprovementAction, Survey, Team
-from .action_forms import (STATE_LABELS, ActionForm, MilestoneForm, StateForm,
+from .. import suggestions
+from .action_forms import (STATE_LABELS, ActionForm, LinkForm, MilestoneForm, StateForm,
                            owner_choices, team_choices)
 from .auth import roles_required
 from .filters import today as local_today
@@ -168,7 +169,8 @@ def _check(action: ImprovementAction, today: date) -> dict | None:
                                 today)
 
 
-def _detail(action: ImprovementAction, milestone_form=None, state_form=None, status=200):
+def _detail(action: ImprovementAction, milestone_form=None, state_form=None, status=200,
+            link_form=None):
     today = _today()
     check = _check(action, today)
     next_states = actions.TRANSITIONS[action.state]
@@ -180,7 +182,9 @@ def _detail(action: ImprovementAction, milestone_form=None, state_form=None, sta
         milestone_form=milestone_form or MilestoneForm(formdata=None),
         state_form=state_form or StateForm(formdata=None, next_states=next_states,
                                            data={"done_on": today}),
-        next_states=next_states), status
+        next_states=next_states, link_form=link_form or LinkForm(formdata=None),
+        linked_suggestions=actions.linked_suggestions(action),
+        linked_follow_ups=actions.linked_follow_ups(action)), status
 
 
 @bp.route("/<int:action_id>")
@@ -248,4 +252,52 @@ def change_state(action_id: int):
         getattr(form, exc.field).errors.append(str(ERRORS[str(exc)]))
         return _detail(action, state_form=form, status=422)
     flash(_("The action is now: %(state)s.", state=STATE_LABELS[to_state]))
+    if to_state == "done" and form.move_suggestions.data:
+        _move_suggestions_along(action, form.note.data)
     return redirect(url_for("actions.detail", action_id=action.id))
+
+
+def _move_suggestions_along(action: ImprovementAction, note: str | None) -> None:
+    """The action is done: its linked suggestions still open become done, the note (or a
+    standard sentence) their public reply; named submitters with an email are told."""
+    from .triage import notify_submitter
+
+    reply = note or _("This was addressed by an improvement action that is now done: "
+                      "%(title)s.", title=action.title)
+    moved = 0
+    for suggestion in actions.linked_suggestions(action):
+        if suggestion.status in suggestions.CLOSED_STATES:
+            continue
+        event = suggestions.change(suggestion, current_user, suggestions.Change(
+            "done", reply, owner_id=suggestion.owner_id, team_id=suggestion.team_id,
+            public=suggestion.public), current_app.config)
+        if event is not None:
+            moved += 1
+            notify_submitter(suggestion, event)
+    flash(_("Linked suggestions marked done: %(n)d.", n=moved))
+
+
+@bp.route("/<int:action_id>/links", methods=["POST"])
+@roles_required(*ROLES)
+def add_link(action_id: int):
+    """Link a suggestion or a follow-up, by its number, to the action."""
+    action = _action_or_404(action_id)
+    form = LinkForm()
+    if not form.validate():
+        return _detail(action, link_form=form, status=422)
+    if not actions.link(action, form.kind.data, form.number.data, allowed_team_ids()):
+        form.number.errors.append(_("There is none with this number."))
+        return _detail(action, link_form=form, status=422)
+    flash(_("Linked."))
+    return redirect(url_for("actions.detail", action_id=action.id) + "#links")
+
+
+@bp.route("/<int:action_id>/links/<kind>/<int:target_id>/remove", methods=["POST"])
+@roles_required(*ROLES)
+def remove_link(action_id: int, kind: str, target_id: int):
+    action = _action_or_404(action_id)
+    if kind not in actions.LINK_KINDS:
+        abort(404)
+    actions.unlink(action, kind, target_id)
+    flash(_("The link is removed."))
+    return redirect(url_for("actions.detail", action_id=action.id) + "#links")

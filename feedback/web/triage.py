@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import exports, mail, suggestions
+from .. import actions, exports, mail, suggestions
 from ..models import Suggestion, SuggestionCategory, Team, User
 from .auth import roles_required
 from .manage import REPORT_ROLES, allowed_team_ids
@@ -79,7 +79,7 @@ def _visible(suggestion_id: int) -> Suggestion:
     return suggestion
 
 
-def _notify(suggestion: Suggestion, event) -> None:
+def notify_submitter(suggestion: Suggestion, event) -> None:
     """Email a named submitter the public reply or the new status, in their language."""
     if not suggestion.email or not (event.public_text or event.to_status):
         return
@@ -135,7 +135,7 @@ def detail(suggestion_id: int):
                 flash(_("Nothing was changed."))
             else:
                 flash(_("Saved."))
-                _notify(suggestion, event)
+                notify_submitter(suggestion, event)
             return redirect(url_for("triage.detail", suggestion_id=suggestion.id), 303)
     return render_template(
         "manage/suggestion.html", suggestion=suggestion, form=form,
@@ -144,7 +144,8 @@ def detail(suggestion_id: int):
         following=suggestions.followed(suggestion),
         submitter=User.get_or_none(User.id == suggestion.user_id) if suggestion.user_id else None,
         team=Team.get_or_none(Team.id == suggestion.team_id) if suggestion.team_id else None,
-        overdue=suggestions.is_overdue(suggestion)), 422 if form.errors else 200
+        overdue=suggestions.is_overdue(suggestion),
+        linked_actions=actions.actions_for_suggestion(suggestion.id)), 422 if form.errors else 200
 
 
 @bp.route("/export.csv")
