@@ -10,7 +10,6 @@ move the same follow-up from the same state. Knows nothing of Flask.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
@@ -18,8 +17,9 @@ from typing import Any, Mapping
 from peewee import JOIN
 
 from .db import database, utcnow
-from .models import (FOLLOW_UP_OUTCOMES, Case, FollowUp, FollowUpEvent, Outbox, Survey, Team,
-                     TeamLead, User)
+from . import outbox
+from .models import (FOLLOW_UP_OUTCOMES, Case, FollowUp, FollowUpEvent, Survey, Team, TeamLead,
+                     User)
 from .periods import Periods
 from .workdays import WorkingTime
 
@@ -111,9 +111,7 @@ def open_follow_up(response_id: int, case: Case, survey_id: int, reasons: list[s
     if context.lead_emails:
         rows.append(("email", ", ".join(context.lead_emails)))
     for kind, target in rows:
-        Outbox.insert(kind=kind, event=EVENT_CREATED, target=target,
-                      payload=json.dumps(body, ensure_ascii=False), created_at=now,
-                      attempts=0, next_attempt_at=now).execute()
+        outbox.enqueue(kind, EVENT_CREATED, target, body, now)
     return follow_up_id
 
 

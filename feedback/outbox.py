@@ -76,11 +76,23 @@ def email_text(payload: dict) -> tuple[str, str]:
     return subject, body
 
 
+def enqueue(kind: str, event: str, target: str, payload: dict, now: datetime) -> None:
+    """Write a notification to deliver; call inside the transaction of the change it reports.
+
+    An email's payload may carry its own ``subject`` and ``body`` (already in the reader's
+    language); otherwise it is a follow-up's description (``email_text``)."""
+    Outbox.insert(kind=kind, event=event, target=target,
+                  payload=json.dumps(payload, ensure_ascii=False), created_at=now, attempts=0,
+                  next_attempt_at=now).execute()
+
+
 def _send(row: Outbox, config: Mapping[str, Any]) -> None:
     if row.kind == "webhook":
         send_webhook(row.target, row.id, row.payload, float(config.get("WEBHOOK_TIMEOUT") or 10))
     elif row.kind == "email":
-        subject, body = email_text(json.loads(row.payload))
+        payload = json.loads(row.payload)
+        subject, body = ((payload["subject"], payload["body"]) if "subject" in payload
+                         else email_text(payload))
         mail.send_mail(config, [a.strip() for a in row.target.split(",") if a.strip()],
                        subject, body)
     else:

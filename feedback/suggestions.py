@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import peewee as pw
 from peewee import fn
 
-from . import stats
+from . import mail, outbox, stats
 from .db import database, utcnow
 from .models import (SUGGESTION_BOXES, SUGGESTION_STATES, Suggestion, SuggestionCategory,
                      SuggestionEvent, User)
@@ -223,11 +223,26 @@ class Change:
     merged_into_id: int | None = None
 
 
+EVENT_REPLY = "suggestion.reply"
+
+
+def notifies(suggestion: Suggestion, event: SuggestionEvent, config: Mapping[str, Any]) -> bool:
+    """Whether a change emails the submitter: they gave an address, email is set up, and the
+    status changed or there is a public reply."""
+    return bool(suggestion.email and mail.enabled(config)
+                and (event.to_status or event.public_text))
+
+
 def change(suggestion: Suggestion, actor: User, new: Change, config: Mapping[str, Any],
-           now: datetime | None = None) -> SuggestionEvent | None:
+           now: datetime | None = None,
+           email: tuple[str, str] | None = None) -> SuggestionEvent | None:
     """Apply a staff member's change: status, public reply, internal note, owner, team, whether
     it is shown on the "you said, we did" page. Returns the event recorded (None when nothing
-    changed). A decline needs a public reply; a duplicate needs the suggestion it joins."""
+    changed). A decline needs a public reply; a duplicate needs the suggestion it joins.
+
+    ``email`` is the (subject, body) telling the submitter, in their language: when they gave
+    an address, email is set up, and the status changed or a public reply was written, it goes
+    into the outbox in the same transaction (delivered with retries, never in this request)."""
     if new.status not in SUGGESTION_STATES:
         raise SuggestionError("status", N_("Choose a status."))
     public_text = (new.public_text or "").strip() or None
@@ -275,6 +290,10 @@ def change(suggestion: Suggestion, actor: User, new: Change, config: Mapping[str
             from_status=suggestion.status if status_changed else None,
             to_status=new.status if status_changed else None,
             public_text=public_text, internal_note=note, created_at=now)
+        if email and notifies(suggestion, event, config):
+            outbox.enqueue("email", EVENT_REPLY, suggestion.email,
+                           {"subject": email[0], "body": email[1],
+                            "suggestion": suggestion.id}, now)
     for key, value in updates.items():
         setattr(suggestion, key, value)
     return event

@@ -332,31 +332,52 @@ def test_duplicates_follow_the_suggestion_they_repeat(app, client, users, manage
     assert first_code != second_code
 
 
-def test_a_named_submitter_gets_the_reply_by_email(make_app, smtp_server):
-    app = make_app(**smtp_server.config)
+def test_a_named_submitter_gets_the_reply_by_email_through_the_outbox(make_app, smtp_server):
+    from feedback import accounts, outbox
+    from feedback.models import Outbox
+
+    app = make_app(**smtp_server.config, OUTBOX_RETRY_SECONDS=1)
     client = app.test_client()
-    from feedback import accounts
     with app.app_context(), database.connection_context():
         accounts.create_user("manager", "password123", "manager")
     give(client, identity="named", name="王芳", email="wang@example.cn")
-    [row] = stored(app)
+    give(client, title="匿名的")  # anonymous: never emailed
+    named, anonymous = stored(app)
     manager = app.test_client()
     login(manager, "manager")
-    reply = post_form(manager, f"/manage/suggestions/{row.id}",
+    smtp_server.fail_next = 1  # the first delivery fails; the change is kept all the same
+    reply = post_form(manager, f"/manage/suggestions/{named.id}",
                       {"status": "planned", "public_text": "下月上线。", "internal_note": "内部"},
                       follow_redirects=True)
-    assert "emailed" in reply.get_data(as_text=True) or "邮件" in reply.get_data(as_text=True)
+    assert "by email" in reply.get_data(as_text=True) or "邮件" in reply.get_data(as_text=True)
+    post_form(manager, f"/manage/suggestions/{anonymous.id}",
+              {"status": "planned", "public_text": "好的。"})
+    assert smtp_server.messages == []  # nothing is sent inside the manager's request
+    with app.app_context(), database.connection_context():
+        [row] = Outbox.select()
+        assert (row.kind, row.target, row.event) == ("email", "wang@example.cn",
+                                                     "suggestion.reply")
+        assert outbox.deliver_due(app.config).failed == 1
+        later = lambda: utcnow() + timedelta(minutes=5)  # noqa: E731  (after the backoff)
+        assert outbox.deliver_due(app.config, now=later).delivered == 1
+        assert outbox.deliver_due(app.config, now=later).delivered == 0  # exactly once
+    assert stored(app, id=named.id)[0].status == "planned"
     [message] = smtp_server.messages
     assert message["To"] == "wang@example.cn"
     body = message.get_content()
     assert "下月上线。" in body and "内部" not in body and "/suggest/track" in body
-    assert "已计划" in message["Subject"] or "计划" in message["Subject"]
-    # a failing server: the change is kept, the manager is told
-    smtp_server.fail_next = 1
-    reply = post_form(manager, f"/manage/suggestions/{row.id}",
-                      {"status": "progress", "public_text": "开始了。"}, follow_redirects=True)
-    assert stored(app)[0].status == "progress"
-    assert "could not be sent" in reply.get_data(as_text=True) or "未能发送" in reply.get_data(as_text=True)
+    assert "已计划" in message["Subject"]
+
+
+def test_without_smtp_nothing_is_queued(app, client, manager):
+    from feedback.models import Outbox
+
+    give(client, identity="named", name="王芳", email="wang@example.cn")
+    [row] = stored(app)
+    post_form(manager, f"/manage/suggestions/{row.id}", {"status": "planned",
+                                                         "public_text": "好"})
+    with app.app_context(), database.connection_context():
+        assert Outbox.select().count() == 0
 
 
 def test_overdue_suggestions_are_marked(app, client, manager):

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -260,20 +261,19 @@ def change_state(action_id: int):
 def _move_suggestions_along(action: ImprovementAction, note: str | None) -> None:
     """The action is done: its linked suggestions still open become done, the note (or a
     standard sentence) their public reply; named submitters with an email are told."""
-    from .triage import notify_submitter
+    from .triage import change_and_tell
 
-    reply = note or _("This was addressed by an improvement action that is now done: "
-                      "%(title)s.", title=action.title)
     moved = 0
     for suggestion in actions.linked_suggestions(action):
         if suggestion.status in suggestions.CLOSED_STATES:
             continue
-        event = suggestions.change(suggestion, current_user, suggestions.Change(
+        with force_locale(suggestion.locale):  # the reply is read by the submitter
+            reply = note or str(_("This was addressed by an improvement action that is now "
+                                  "done: %(title)s.", title=action.title))
+        event = change_and_tell(suggestion, suggestions.Change(
             "done", reply, owner_id=suggestion.owner_id, team_id=suggestion.team_id,
-            public=suggestion.public), current_app.config)
-        if event is not None:
-            moved += 1
-            notify_submitter(suggestion, event)
+            public=suggestion.public))
+        moved += event is not None
     flash(_("Linked suggestions marked done: %(n)d.", n=moved))
 
 

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import actions, exports, mail, suggestions
+from .. import actions, exports, suggestions
 from ..models import Suggestion, SuggestionCategory, Team, User
 from .auth import roles_required
 from .manage import REPORT_ROLES, allowed_team_ids
@@ -79,33 +79,30 @@ def _visible(suggestion_id: int) -> Suggestion:
     return suggestion
 
 
-def notify_submitter(suggestion: Suggestion, event) -> None:
-    """Email a named submitter the public reply or the new status, in their language."""
-    if not suggestion.email or not (event.public_text or event.to_status):
-        return
-    config = current_app.config
-    if not mail.enabled(config):
-        return
+def reply_email(suggestion: Suggestion, status: str, public_text: str | None
+                ) -> tuple[str, str]:
+    """The subject and body that tell a named submitter of a change, in their language."""
     link = url_for("suggest.track", _external=True)
     with force_locale(suggestion.locale):
         subject = _("Your suggestion “%(title)s”: %(status)s", title=suggestion.title,
-                    status=STATUS_LABELS[suggestion.status])
+                    status=STATUS_LABELS[status])
         lines = [_("Hello %(name)s,", name=suggestion.name or ""), "",
                  _("Your suggestion “%(title)s” is now: %(status)s.", title=suggestion.title,
-                   status=STATUS_LABELS[suggestion.status])]
-        if event.public_text:
-            lines += ["", _("Our reply:"), event.public_text]
+                   status=STATUS_LABELS[status])]
+        if public_text:
+            lines += ["", _("Our reply:"), public_text]
         lines += ["", _("Follow it with your tracking code at %(link)s", link=link)]
-        body = "\n".join(str(line) for line in lines)
-    try:
-        mail.send_mail(config, suggestion.email, str(subject), body)
-    except Exception as exc:  # the change is saved; say that the email did not go
-        current_app.logger.warning("reply email for suggestion %s failed: %s", suggestion.id,
-                                   exc)
-        flash(_("The change is saved, but the email to the submitter could not be sent: "
-                "%(error)s", error=str(exc)[:200]))
-    else:
-        flash(_("The submitter was emailed."))
+        return str(subject), "\n".join(str(line) for line in lines)
+
+
+def change_and_tell(suggestion: Suggestion, change: suggestions.Change):
+    """Apply a change as the current user; queue the email to a named submitter; say so."""
+    email = reply_email(suggestion, change.status, (change.public_text or "").strip() or None)
+    event = suggestions.change(suggestion, current_user, change, current_app.config,
+                               email=email)
+    if event is not None and suggestions.notifies(suggestion, event, current_app.config):
+        flash(_("The submitter will get the reply by email."))
+    return event
 
 
 @bp.route("/<int:suggestion_id>", methods=["GET", "POST"])
@@ -127,15 +124,11 @@ def detail(suggestion_id: int):
             team_id=int(form.team.data) if form.team.data else None,
             public=form.public.data, merged_into_id=form.merged_into.data)
         try:
-            event = suggestions.change(suggestion, current_user, change, current_app.config)
+            event = change_and_tell(suggestion, change)
         except suggestions.SuggestionError as exc:
             getattr(form, exc.field, form.public_text).errors.append(_(exc.message))
         else:
-            if event is None:
-                flash(_("Nothing was changed."))
-            else:
-                flash(_("Saved."))
-                notify_submitter(suggestion, event)
+            flash(_("Saved.") if event is not None else _("Nothing was changed."))
             return redirect(url_for("triage.detail", suggestion_id=suggestion.id), 303)
     return render_template(
         "manage/suggestion.html", suggestion=suggestion, form=form,
