@@ -23,7 +23,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     root = settings.PROJECT_ROOT
     app = Flask(__name__, template_folder=str(root / "templates"),
                 static_folder=str(root / "static"), instance_path=str(root / "instance"))
-    app.config.update(settings.from_environment())
+    try:
+        app.config.update(settings.from_environment())
+    except settings.SettingError as exc:  # a person's mistake: say which, without a traceback
+        raise SystemExit(f"feedback: bad setting {exc}") from None
     if config:
         app.config.update(config)
     app.config.setdefault("TESTING", False)

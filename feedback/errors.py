@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -57,7 +57,11 @@ def init_app(app: Flask) -> None:
             429: _("Too many requests. Please wait a minute and try again."),
         }
         status = exc.code or 500
-        return _reply(status, messages.get(status, exc.description or ""))
+        response = make_response(_reply(status, messages.get(status, exc.description or "")))
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):  # what the client needs
+            if header in exc.get_response().headers:
+                response.headers[header] = exc.get_response().headers[header]
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

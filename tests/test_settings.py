@@ -34,3 +34,25 @@ def test_environment_overrides_defaults():
 def test_bad_values_name_the_variable(name, value):
     with pytest.raises(settings.SettingError, match=f"FEEDBACK_{name}"):
         settings.from_environment({f"FEEDBACK_{name}": value})
+
+
+@pytest.mark.parametrize("name,value", [("MIN_SAMPLE", "many"), ("WORKING_HOURS", "18:00-09:00")])
+def test_a_bad_setting_stops_the_command_with_a_message_not_a_traceback(tmp_path, name, value):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, f"FEEDBACK_{name}": value,
+           "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "feedback", "init-db"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert f"FEEDBACK_{name}" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_wrong_method_says_which_are_allowed(client):
+    reply = client.delete("/login")
+    assert reply.status_code == 405
+    assert set(reply.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
