@@ -224,6 +224,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "within_goal": "first reply within the goal",
         "done_share": "done",
         "share_of_suggestions": "% of suggestions",
+        "too_few_suggestions": "too few suggestions",
     },
     "zh_CN": {
         "no_data": "暂无数据",
@@ -291,6 +292,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "within_goal": "按时首次答复",
         "done_share": "已完成",
         "share_of_suggestions": "占建议的百分比（%）",
+        "too_few_suggestions": "建议太少",
     },
 }
 
@@ -872,7 +874,8 @@ def suggestion_handling(shares: Sequence[GroupFigure], median_days: float | None
                 else words["handling_subtitle_no_reply"].format(count=count))
     figure, axes = _figure(title, subtitle)
     small = [share.n < min_sample for share in shares]
-    texts = [_format_value("csat", share.value) + (f"  {words['too_few']}" if is_small else "")
+    texts = [_format_value("csat", share.value)
+             + (f"  {words['too_few_suggestions']}" if is_small else "")
              for share, is_small in zip(shares, small, strict=True)]
     _row_chart(axes, [words["row_label"].format(label=words[share.label], n=_count(share.n))
                       for share in shares],

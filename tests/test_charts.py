@@ -153,6 +153,23 @@ CHARTS = {
         "single": lambda locale: charts.servqual_chart(
             [charts.ServqualGap("empathy", 0.0, None, None, 1)], locale),
     },
+    "suggestion_counts": {
+        "typical": lambda locale: charts.suggestion_counts(
+            [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)],
+            ["Service quality", "Billing", "Other"], [[3, 5, 2], [0, 1, 4], [2, 0, 0]], locale),
+        "empty": lambda locale: charts.suggestion_counts([], [], [], locale),
+        "single": lambda locale: charts.suggestion_counts([date(2026, 11, 1)], ["Other"], [[1]],
+                                                          locale),
+    },
+    "suggestion_handling": {
+        "typical": lambda locale: charts.suggestion_handling(
+            [charts.GroupFigure("answered", 80.0, 70.0, 88.0, 60),
+             charts.GroupFigure("within_goal", 65.0, 52.0, 76.0, 55),
+             charts.GroupFigure("done_share", 12.0, 6.0, 22.0, 60)], 2.4, 60, locale),
+        "empty": lambda locale: charts.suggestion_handling([], None, 0, locale),
+        "single": lambda locale: charts.suggestion_handling(
+            [charts.GroupFigure("answered", 0.0, 0.0, 79.3, 1)], None, 1, locale),
+    },
 }
 CASES = [(chart, case) for chart, cases in CHARTS.items() for case in cases]
 
