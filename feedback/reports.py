@@ -47,10 +47,13 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _response_conditions(s: Slice) -> list:
-    conditions = [Response.survey == s.survey_id, Response.day >= s.start, Response.day <= s.end,
-                  # redundant with the day range, but lets an index on week or month narrow
-                  Response.week >= _monday(s.start), Response.week <= _monday(s.end)]
+def _response_conditions(s: Slice, weeks: bool = True) -> list:
+    """The WHERE of a slice. ``weeks``: add the week range, redundant with the day range, which
+    lets an index on week narrow; without it, a query that reads the slice columns too stays
+    on the covering index response_survey_day (which has no week)."""
+    conditions = [Response.survey == s.survey_id, Response.day >= s.start, Response.day <= s.end]
+    if weeks:
+        conditions += [Response.week >= _monday(s.start), Response.week <= _monday(s.end)]
     for column, value in ((Response.channel, s.channel), (Response.team, s.team_id),
                           (Response.agent, s.agent), (Response.category, s.category),
                           (Response.source, s.source)):
@@ -196,75 +199,58 @@ def metrics(s: Slice, group_by: str | None = None) -> dict:
 # The slice columns: each response and each case has one value of each, so the counts of every
 # (channel, team, agent, category) cell add up, exactly, to the counts of any coarser table.
 CELL_COLUMNS = ("channel", "team", "agent", "category")
+_SCORE_CELL_KEYS = CELL_COLUMNS + ("source",)  # then the SCORE_COLUMNS
+_INVITATION_COLUMNS = ("invited", "answered")
 
 
-def score_cells(s: Slice) -> list[dict]:
-    """Score counts per cell of the slice columns and source, in one GROUP BY over the period.
+def score_cells(s: Slice) -> list[tuple]:
+    """Score counts per cell of the slice columns and the source: one GROUP BY over the period.
 
-    | channel | team | agent | category | source | responses | csat_n | ... | ces_low_effort |
+    | channel | team_id | agent | category | source | responses | csat_n | ... | ces_low_effort |
 
-    The source filter of ``s`` is *not* applied (``source_counts`` needs every source): the
-    caller keeps the cells of its source.
+    Plain tuples (a year holds thousands of cells). The source filter of ``s`` is *not*
+    applied (the dashboard counts every source): the caller keeps the cells of its source.
+    No week range, so that the covering index response_survey_day serves it.
     """
-    columns = [Response.channel, Response.team, Response.agent, Response.category,
-               Response.source]
-    rows = score_counts_by(replace(s, source=None), columns)
-    for row in rows:
-        row["team"] = row.pop("team_id")
-    return rows
+    keys = [Response.channel, Response.team, Response.agent, Response.category, Response.source]
+    query = (Response.select(*keys, *_score_columns())
+             .where(*_response_conditions(replace(s, source=None), weeks=False))
+             .group_by(*keys))
+    return Response._meta.database.execute(query).fetchall()
 
 
-def score_counts_by(s: Slice, columns: list[pw.Field]) -> list[dict]:
-    """``score_counts`` grouped by several response columns at once (keys by column name)."""
-    query = (Response.select(*[c.alias(c.column_name) for c in columns], *_score_columns())
-             .where(*_response_conditions(s)).group_by(*columns))
-    rows = list(query.dicts())
-    for row in rows:
-        for name in SCORE_COLUMNS:
-            row[name] = int(row[name] or 0)
-    return rows
+def invitation_cells(s: Slice) -> list[tuple]:
+    """Invitation counts per cell of the slice columns: one GROUP BY over the period.
 
-
-def invitation_cells(s: Slice) -> list[dict]:
-    """Invitation counts per cell of the slice columns, in one GROUP BY over the period.
-
-    | channel | team | agent | category | invited | answered |
+    | channel | team_id | agent | category | invited | answered |
     """
-    query = (Invitation.select(Case.channel, Case.team.alias("team_id"), Case.agent,
-                               Case.category, *_invitation_columns())
-             .join(Case).where(*_invitation_conditions(s))
-             .group_by(Case.channel, Case.team, Case.agent, Case.category))
-    rows = list(query.dicts())
-    for row in rows:
-        row["team"] = row.pop("team_id")
-        row["invited"], row["answered"] = int(row["invited"] or 0), int(row["answered"] or 0)
-    return rows
+    keys = [Case.channel, Case.team, Case.agent, Case.category]
+    query = (Invitation.select(*keys, *_invitation_columns()).join(Case)
+             .where(*_invitation_conditions(s)).group_by(*keys))
+    return Invitation._meta.database.execute(query).fetchall()
 
 
-def _add(total: dict, row: dict, names: tuple[str, ...]) -> None:
-    for name in names:
-        total[name] = total.get(name, 0) + row[name]
+def _sums(cells: list[tuple], first: int, names: tuple[str, ...]) -> dict:
+    """The columns from ``first`` on summed over the cells, by name (a NULL sum counts 0)."""
+    columns = list(zip(*cells))[first:] or [()] * len(names)
+    return {name: int(sum(filter(None, column))) for name, column in zip(names, columns)}
 
 
-def _sum_cells(cells: list[dict], group_by: str | None, names: tuple[str, ...]) -> dict:
-    """The cells summed per value of one slice column (None: one overall total, key None)."""
-    totals: dict = {}
+def _sums_by(cells: list[tuple], key: int, first: int, names: tuple[str, ...]) -> dict:
+    """The cells summed per value of their column ``key``: {value: {"key": value, ...sums}}."""
+    grouped: dict = {}
     for cell in cells:
-        key = cell[group_by] if group_by else None
-        total = totals.get(key)
-        if total is None:
-            total = totals[key] = {"key": key, **dict.fromkeys(names, 0)}
-        _add(total, cell, names)
-    return totals
+        grouped.setdefault(cell[key], []).append(cell)
+    return {value: {"key": value, **_sums(rows, first, names)} for value, rows in grouped.items()}
 
 
 @dataclass
 class SliceTables:
     """The counts of a slice and their breakdowns, all from the cells of one period."""
-    counts: dict  # score and invitation counts of the whole slice (one row)
+    counts: dict  # score and invitation counts of the whole slice, as ``slice_counts``
     groups: dict[str, list[dict]]  # per slice column: the groups as ``metrics`` gives them
-    scores_by: dict[str, list[dict]]  # per slice column: score counts as ``score_counts``
-    sources: dict[str, int]  # responses by source, whatever the source filter
+    scores_by: dict[str, list[dict]]  # per slice column: the rows of ``score_counts``
+    sources: dict[str, int]  # responses by source whatever the source filter: ``source_counts``
 
     @property
     def overall(self) -> dict:
@@ -272,32 +258,33 @@ class SliceTables:
 
 
 def slice_tables(s: Slice, group_by: tuple[str, ...] = CELL_COLUMNS) -> SliceTables:
-    """What ``slice_counts``, ``metrics(s, g)`` for each g of ``group_by``, ``score_counts(s, g)``
-    and ``source_counts`` give, exactly, from two queries instead of 2 + 4 per table.
+    """What ``slice_counts``, ``metrics(s, g)`` and ``score_counts(s, g)`` for each g of
+    ``group_by`` and ``source_counts`` give, exactly, from two queries (three with team names)
+    instead of two per total and four per table.
 
     One GROUP BY of the responses and one of the invitations by the slice columns (a few
-    thousand cells a year), then summed here: counts and sums add up, so the totals are exact.
-    SQLite groups by sorting, so each grouped scan costs a few plain counts; the tables it
-    replaces each cost as much.
+    thousand cells a year), summed here: counts and sums add up, so the totals are exact.
+    SQLite groups by sorting, so a grouped scan costs a few plain counts of the same rows, but
+    each of the tables it replaces cost one grouped scan or more.
     """
-    all_sources = score_cells(s)
-    sources: dict[str, int] = {}
-    for cell in all_sources:
-        sources[cell["source"]] = sources.get(cell["source"], 0) + cell["responses"]
-    scores = [c for c in all_sources if s.source is None or c["source"] == s.source]
+    every_source = score_cells(s)
+    source = _SCORE_CELL_KEYS.index("source")
+    sources = {k: row["responses"] for k, row in
+               _sums_by(every_source, source, source + 1, ("responses",)).items()}
+    scores = [c for c in every_source if s.source is None or c[source] == s.source]
     invitations = invitation_cells(s)
-    invitation_names = ("invited", "answered")
-    counts = {**dict.fromkeys(SCORE_COLUMNS, 0), "invited": 0, "answered": 0}
-    for cell in scores:
-        _add(counts, cell, SCORE_COLUMNS)
-    for cell in invitations:
-        _add(counts, cell, invitation_names)
-    team_ids = {c["team"] for c in scores} | {c["team"] for c in invitations}
-    names = team_names(team_ids) if "team" in group_by else {}
+    first_score, first_invitation = len(_SCORE_CELL_KEYS), len(CELL_COLUMNS)
+    counts = {**_sums(scores, first_score, SCORE_COLUMNS),
+              **_sums(invitations, first_invitation, _INVITATION_COLUMNS)}
+    names = {}
+    if "team" in group_by:
+        team = CELL_COLUMNS.index("team")
+        names = team_names({c[team] for c in scores} | {c[team] for c in invitations})
     groups, scores_by = {}, {}
     for column in group_by:
-        by_scores = _sum_cells(scores, column, SCORE_COLUMNS)
-        by_invitations = _sum_cells(invitations, column, invitation_names)
+        key = CELL_COLUMNS.index(column)
+        by_scores = _sums_by(scores, key, first_score, SCORE_COLUMNS)
+        by_invitations = _sums_by(invitations, key, first_invitation, _INVITATION_COLUMNS)
         groups[column] = _group_figures(column, by_scores, by_invitations, names)
         scores_by[column] = list(by_scores.values())
     return SliceTables(counts, groups, scores_by, sources)
