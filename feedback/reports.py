@@ -219,12 +219,16 @@ def score_cells(s: Slice) -> list[tuple]:
     return Response._meta.database.execute(query).fetchall()
 
 
-def invitation_cells(s: Slice) -> list[tuple]:
-    """Invitation counts per cell of the slice columns: one GROUP BY over the period.
+_CASE_COLUMNS = {"channel": Case.channel, "team": Case.team, "agent": Case.agent,
+                 "category": Case.category}
 
-    | channel | team_id | agent | category | invited | answered |
+
+def invitation_cells(s: Slice, columns: tuple[str, ...] = CELL_COLUMNS) -> list[tuple]:
+    """Invitation counts per cell of the given slice columns: one GROUP BY over the period.
+
+    | channel | team_id | agent | category | invited | answered |  (the columns asked for)
     """
-    keys = [Case.channel, Case.team, Case.agent, Case.category]
+    keys = [_CASE_COLUMNS[c] for c in columns]
     query = (Invitation.select(*keys, *_invitation_columns()).join(Case)
              .where(*_invitation_conditions(s)).group_by(*keys))
     return Invitation._meta.database.execute(query).fetchall()
@@ -257,37 +261,42 @@ class SliceTables:
         return figures(self.counts, self.counts)
 
 
-def slice_tables(s: Slice, group_by: tuple[str, ...] = CELL_COLUMNS) -> SliceTables:
+def slice_tables(s: Slice, group_by: tuple[str, ...] = CELL_COLUMNS,
+                 scores_by: tuple[str, ...] = ()) -> SliceTables:
     """What ``slice_counts``, ``metrics(s, g)`` and ``score_counts(s, g)`` for each g of
-    ``group_by`` and ``source_counts`` give, exactly, from two queries (three with team names)
-    instead of two per total and four per table.
+    ``group_by``, ``score_counts(s, g)`` for each g of ``scores_by`` and ``source_counts`` give,
+    exactly, from two queries (three with team names) instead of two per total and four per
+    table.
 
-    One GROUP BY of the responses and one of the invitations by the slice columns (a few
-    thousand cells a year), summed here: counts and sums add up, so the totals are exact.
-    SQLite groups by sorting, so a grouped scan costs a few plain counts of the same rows, but
-    each of the tables it replaces cost one grouped scan or more.
+    One GROUP BY of the responses by the slice columns and the source and one of the
+    invitations by the columns of ``group_by`` (a few thousand cells a year), summed here:
+    counts and sums add up, so the totals are exact. SQLite groups by sorting, so a grouped
+    scan costs a few plain counts of the same rows, but each table it replaces cost one
+    grouped scan or more; the invitations (a join) are grouped by no more columns than needed.
     """
     every_source = score_cells(s)
     source = _SCORE_CELL_KEYS.index("source")
     sources = {k: row["responses"] for k, row in
                _sums_by(every_source, source, source + 1, ("responses",)).items()}
     scores = [c for c in every_source if s.source is None or c[source] == s.source]
-    invitations = invitation_cells(s)
-    first_score, first_invitation = len(_SCORE_CELL_KEYS), len(CELL_COLUMNS)
+    invitation_keys = tuple(c for c in CELL_COLUMNS if c in group_by)
+    invitations = invitation_cells(s, invitation_keys)
+    first_score, first_invitation = len(_SCORE_CELL_KEYS), len(invitation_keys)
     counts = {**_sums(scores, first_score, SCORE_COLUMNS),
               **_sums(invitations, first_invitation, _INVITATION_COLUMNS)}
     names = {}
     if "team" in group_by:
-        team = CELL_COLUMNS.index("team")
-        names = team_names({c[team] for c in scores} | {c[team] for c in invitations})
-    groups, scores_by = {}, {}
-    for column in group_by:
-        key = CELL_COLUMNS.index(column)
-        by_scores = _sums_by(scores, key, first_score, SCORE_COLUMNS)
-        by_invitations = _sums_by(invitations, key, first_invitation, _INVITATION_COLUMNS)
-        groups[column] = _group_figures(column, by_scores, by_invitations, names)
-        scores_by[column] = list(by_scores.values())
-    return SliceTables(counts, groups, scores_by, sources)
+        names = team_names({c[CELL_COLUMNS.index("team")] for c in scores}
+                           | {c[invitation_keys.index("team")] for c in invitations})
+    groups, by_column = {}, {}
+    for column in group_by + tuple(c for c in scores_by if c not in group_by):
+        by_scores = _sums_by(scores, CELL_COLUMNS.index(column), first_score, SCORE_COLUMNS)
+        by_column[column] = list(by_scores.values())
+        if column in group_by:
+            by_invitations = _sums_by(invitations, invitation_keys.index(column),
+                                      first_invitation, _INVITATION_COLUMNS)
+            groups[column] = _group_figures(column, by_scores, by_invitations, names)
+    return SliceTables(counts, groups, by_column, sources)
 
 
 def servqual_sums(s: Slice) -> list[dict]:

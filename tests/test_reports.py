@@ -221,6 +221,10 @@ def old_tables(s: reports.Slice) -> dict:
             "sources": reports.source_counts(s)}
 
 
+def by_key(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: str(r["key"]))
+
+
 def test_slice_tables_equal_the_per_group_queries(scored, db):
     vary(db)
     base = whole_period(db)
@@ -242,10 +246,13 @@ def test_slice_tables_equal_the_per_group_queries(scored, db):
         assert new.overall == reports.metrics(s)["overall"], s
         assert new.groups == old["groups"], s
         for group in reports.CELL_COLUMNS:  # the same rows, whatever their order
-            def by_key(rows):
-                return sorted(rows, key=lambda r: str(r["key"]))
             assert by_key(new.scores_by[group]) == by_key(old["scores_by"][group]), (s, group)
         assert new.sources == old["sources"], s
+        # as the dashboard asks: invitations grouped by fewer columns, agents' scores only
+        fewer = reports.slice_tables(s, ("channel", "team", "category"), scores_by=("agent",))
+        assert fewer.counts == new.counts and fewer.sources == new.sources, s
+        assert fewer.groups == {g: new.groups[g] for g in ("channel", "team", "category")}, s
+        assert fewer.scores_by["agent"] == new.scores_by["agent"], s
         checked.add((new.counts["responses"] > 0, len(new.groups["category"])))
     # the data really is varied: empty and non-empty slices, several categories with None
     assert (False, 0) in checked and any(n >= 4 for _, n in checked)

@@ -72,8 +72,9 @@ def index():
     if band not in reports.COMMENT_BANDS:
         band = "all"
     # the period's counts, its breakdowns, the agents' counts and the sources: two grouped
-    # queries (responses and invitations by channel, team, agent and category), summed in Python
-    tables = reports.slice_tables(s, ("channel", "team", "category", "agent"))
+    # queries (responses by channel, team, agent, category and source; invitations by channel,
+    # team and category), summed in Python
+    tables = reports.slice_tables(s, ("channel", "team", "category"), scores_by=("agent",))
     breakdowns = {group: tables.groups[group] for group in ("channel", "team", "category")}
     ranked, too_few = dashboard.agent_ranking_of(tables.scores_by["agent"], min_sample)
     tiles = dashboard.tiles_of(tables.counts, reports.slice_counts(s.previous()), min_sample)
