@@ -57,7 +57,12 @@ def _counts(s: Slice) -> dict:
 def tiles(s: Slice, min_sample: int) -> list[Tile]:
     """CSAT, NPS, CES, response rate and answers, against the previous period of equal length
     (four queries)."""
-    now, before = _counts(s), _counts(s.previous())
+    return tiles_of(_counts(s), _counts(s.previous()), min_sample)
+
+
+def tiles_of(now: dict, before: dict, min_sample: int) -> list[Tile]:
+    """The tiles from the counts of the period and of the previous one (``slice_counts`` rows:
+    score and invitation counts)."""
     figures_now, figures_before = reports.figures(now, now), reports.figures(before, before)
     sizes = {"csat": now["csat_n"], "nps": now["nps_n"], "ces": now["ces_n"],
              "response_rate": now["invited"]}
@@ -82,8 +87,13 @@ class AgentRow:
 def agent_ranking(s: Slice, min_sample: int) -> tuple[list[AgentRow], list[AgentRow]]:
     """Agents with enough answers ordered by the lower bound of their CSAT interval, and the
     agents left out of the order for having too few."""
+    return agent_ranking_of(reports.score_counts(s, "agent"), min_sample)
+
+
+def agent_ranking_of(rows: list[dict], min_sample: int) -> tuple[list[AgentRow], list[AgentRow]]:
+    """The agent ranking from score counts by agent (``score_counts(s, "agent")`` rows)."""
     ranked, too_few = [], []
-    for row in reports.score_counts(s, "agent"):
+    for row in rows:
         if row["key"] is None or row["csat_n"] == 0:
             continue
         item = AgentRow(row["key"], row["csat_n"], stats.csat(row["csat_satisfied"], row["csat_n"]))
@@ -96,6 +106,8 @@ def agent_ranking(s: Slice, min_sample: int) -> tuple[list[AgentRow], list[Agent
 def servqual_gaps(s: Slice, definition: SurveyDefinition) -> list[tuple[str, stats.Estimate]]:
     """The gap per SERVQUAL dimension, in the usual order of the five."""
     dimension_of = {q.id: q.dimension for q in definition.questions if q.type == "servqual"}
+    if not dimension_of:  # no SERVQUAL question: no gap, and no scan of the period's answers
+        return []
     gaps = {}
     for row in reports.servqual_sums(s):
         dimension = dimension_of.get(row["question_id"])

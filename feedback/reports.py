@@ -47,10 +47,13 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _response_conditions(s: Slice) -> list:
-    conditions = [Response.survey == s.survey_id, Response.day >= s.start, Response.day <= s.end,
-                  # redundant with the day range, but lets an index on week or month narrow
-                  Response.week >= _monday(s.start), Response.week <= _monday(s.end)]
+def _response_conditions(s: Slice, weeks: bool = True) -> list:
+    """The WHERE of a slice. ``weeks``: add the week range, redundant with the day range, which
+    lets an index on week narrow; without it, a query that reads the slice columns too stays
+    on the covering index response_survey_day (which has no week)."""
+    conditions = [Response.survey == s.survey_id, Response.day >= s.start, Response.day <= s.end]
+    if weeks:
+        conditions += [Response.week >= _monday(s.start), Response.week <= _monday(s.end)]
     for column, value in ((Response.channel, s.channel), (Response.team, s.team_id),
                           (Response.agent, s.agent), (Response.category, s.category),
                           (Response.source, s.source)):
@@ -81,7 +84,20 @@ def score_counts(s: Slice, group_by: str | None = None) -> list[dict]:
     | key | responses | csat_n | csat_satisfied | nps_n | promoters | passives | detractors |
     | ces_n | ces_sum | ces_sum_sq | ces_low_effort |
     """
-    selected = [
+    query = Response.select(*_score_columns()).where(*_response_conditions(s))
+    if group_by:
+        column = _response_group_column(group_by)
+        query = (query.select_extend(column.alias("key")).group_by(column).order_by(column))
+    rows = list(query.dicts())
+    for row in rows:
+        row.setdefault("key", None)
+        for name in SCORE_COLUMNS:
+            row[name] = int(row[name] or 0)
+    return rows
+
+
+def _score_columns() -> list[pw.Node]:
+    return [
         fn.COUNT(Response.id).alias("responses"),
         fn.COUNT(Response.csat).alias("csat_n"),
         _count_if(Response.csat >= 4).alias("csat_satisfied"),
@@ -94,16 +110,6 @@ def score_counts(s: Slice, group_by: str | None = None) -> list[dict]:
         fn.SUM(Response.ces * Response.ces).alias("ces_sum_sq"),
         _count_if(Response.ces >= 5).alias("ces_low_effort"),
     ]
-    query = Response.select(*selected).where(*_response_conditions(s))
-    if group_by:
-        column = _response_group_column(group_by)
-        query = (query.select_extend(column.alias("key")).group_by(column).order_by(column))
-    rows = list(query.dicts())
-    for row in rows:
-        row.setdefault("key", None)
-        for name in SCORE_COLUMNS:
-            row[name] = int(row[name] or 0)
-    return rows
 
 
 def invitation_counts(s: Slice, group_by: str | None = None) -> list[dict]:
@@ -111,17 +117,7 @@ def invitation_counts(s: Slice, group_by: str | None = None) -> list[dict]:
 
     | key | invited | answered |
     """
-    conditions = [Case.survey == s.survey_id, Invitation.day >= s.start, Invitation.day <= s.end,
-                  Invitation.status != "cancelled"]
-    for column, value in ((Case.channel, s.channel), (Case.team, s.team_id),
-                          (Case.agent, s.agent), (Case.category, s.category)):
-        if value is not None:
-            conditions.append(column == value)
-    if s.allowed_team_ids is not None:
-        conditions.append(Case.team.in_(list(s.allowed_team_ids) or [-1]))
-    query = (Invitation.select(fn.COUNT(Invitation.id).alias("invited"),
-                               _count_if(Invitation.status == "answered").alias("answered"))
-             .join(Case).where(*conditions))
+    query = Invitation.select(*_invitation_columns()).join(Case).where(*_invitation_conditions(s))
     if group_by:
         column = {"channel": Case.channel, "team": Case.team, "agent": Case.agent,
                   "category": Case.category, "week": Invitation.week,
@@ -132,6 +128,23 @@ def invitation_counts(s: Slice, group_by: str | None = None) -> list[dict]:
         row.setdefault("key", None)
         row["invited"], row["answered"] = int(row["invited"] or 0), int(row["answered"] or 0)
     return rows
+
+
+def _invitation_conditions(s: Slice) -> list:
+    conditions = [Case.survey == s.survey_id, Invitation.day >= s.start, Invitation.day <= s.end,
+                  Invitation.status != "cancelled"]
+    for column, value in ((Case.channel, s.channel), (Case.team, s.team_id),
+                          (Case.agent, s.agent), (Case.category, s.category)):
+        if value is not None:
+            conditions.append(column == value)
+    if s.allowed_team_ids is not None:
+        conditions.append(Case.team.in_(list(s.allowed_team_ids) or [-1]))
+    return conditions
+
+
+def _invitation_columns() -> list[pw.Node]:
+    return [fn.COUNT(Invitation.id).alias("invited"),
+            _count_if(Invitation.status == "answered").alias("answered")]
 
 
 def figures(counts: dict | None, invitations: dict | None = None) -> dict:
@@ -158,6 +171,20 @@ def team_names(team_ids) -> dict[int, str]:
     return dict(Team.select(Team.id, Team.name).where(Team.id.in_(ids)).tuples())
 
 
+def _group_figures(group_by: str, scores: dict, invitations: dict,
+                   names: dict | None = None) -> list[dict]:
+    """The figures of each group, from score and invitation counts by group key."""
+    keys = sorted(set(scores) | set(invitations), key=lambda k: (k is None, str(k)))
+    if group_by == "team" and names is None:
+        names = team_names(keys)
+    groups = []
+    for key in keys:
+        label = names.get(key, key) if group_by == "team" else key
+        groups.append({"key": label.isoformat() if isinstance(label, date) else label,
+                       **figures(scores.get(key), invitations.get(key))})
+    return groups
+
+
 def metrics(s: Slice, group_by: str | None = None) -> dict:
     """Overall figures and, with ``group_by``, the figures of each group (three queries)."""
     overall = figures(next(iter(score_counts(s)), None), next(iter(invitation_counts(s)), None))
@@ -165,13 +192,111 @@ def metrics(s: Slice, group_by: str | None = None) -> dict:
     if group_by:
         invitations = {row["key"]: row for row in invitation_counts(s, group_by)}
         scores = {row["key"]: row for row in score_counts(s, group_by)}
-        keys = sorted(set(scores) | set(invitations), key=lambda k: (k is None, str(k)))
-        names = team_names(keys) if group_by == "team" else {}
-        for key in keys:
-            label = names.get(key, key) if group_by == "team" else key
-            groups.append({"key": label.isoformat() if isinstance(label, date) else label,
-                           **figures(scores.get(key), invitations.get(key))})
+        groups = _group_figures(group_by, scores, invitations)
     return {"overall": overall, "groups": groups}
+
+
+# The slice columns: each response and each case has one value of each, so the counts of every
+# (channel, team, agent, category) cell add up, exactly, to the counts of any coarser table.
+CELL_COLUMNS = ("channel", "team", "agent", "category")
+_SCORE_CELL_KEYS = CELL_COLUMNS + ("source",)  # then the SCORE_COLUMNS
+_INVITATION_COLUMNS = ("invited", "answered")
+
+
+def score_cells(s: Slice) -> list[tuple]:
+    """Score counts per cell of the slice columns and the source: one GROUP BY over the period.
+
+    | channel | team_id | agent | category | source | responses | csat_n | ... | ces_low_effort |
+
+    Plain tuples (a year holds thousands of cells). The source filter of ``s`` is *not*
+    applied (the dashboard counts every source): the caller keeps the cells of its source.
+    No week range, so that the covering index response_survey_day serves it.
+    """
+    keys = [Response.channel, Response.team, Response.agent, Response.category, Response.source]
+    query = (Response.select(*keys, *_score_columns())
+             .where(*_response_conditions(replace(s, source=None), weeks=False))
+             .group_by(*keys))
+    return Response._meta.database.execute(query).fetchall()
+
+
+_CASE_COLUMNS = {"channel": Case.channel, "team": Case.team, "agent": Case.agent,
+                 "category": Case.category}
+
+
+def invitation_cells(s: Slice, columns: tuple[str, ...] = CELL_COLUMNS) -> list[tuple]:
+    """Invitation counts per cell of the given slice columns: one GROUP BY over the period.
+
+    | channel | team_id | agent | category | invited | answered |  (the columns asked for)
+    """
+    keys = [_CASE_COLUMNS[c] for c in columns]
+    query = (Invitation.select(*keys, *_invitation_columns()).join(Case)
+             .where(*_invitation_conditions(s)).group_by(*keys))
+    return Invitation._meta.database.execute(query).fetchall()
+
+
+def _sums(cells: list[tuple], first: int, names: tuple[str, ...]) -> dict:
+    """The columns from ``first`` on summed over the cells, by name (a NULL sum counts 0)."""
+    columns = list(zip(*cells))[first:] or [()] * len(names)
+    return {name: int(sum(filter(None, column))) for name, column in zip(names, columns)}
+
+
+def _sums_by(cells: list[tuple], key: int, first: int, names: tuple[str, ...]) -> dict:
+    """The cells summed per value of their column ``key``: {value: {"key": value, ...sums}}."""
+    grouped: dict = {}
+    for cell in cells:
+        grouped.setdefault(cell[key], []).append(cell)
+    return {value: {"key": value, **_sums(rows, first, names)} for value, rows in grouped.items()}
+
+
+@dataclass
+class SliceTables:
+    """The counts of a slice and their breakdowns, all from the cells of one period."""
+    counts: dict  # score and invitation counts of the whole slice, as ``slice_counts``
+    groups: dict[str, list[dict]]  # per slice column: the groups as ``metrics`` gives them
+    scores_by: dict[str, list[dict]]  # per slice column: the rows of ``score_counts``
+    sources: dict[str, int]  # responses by source whatever the source filter: ``source_counts``
+
+    @property
+    def overall(self) -> dict:
+        return figures(self.counts, self.counts)
+
+
+def slice_tables(s: Slice, group_by: tuple[str, ...] = CELL_COLUMNS,
+                 scores_by: tuple[str, ...] = ()) -> SliceTables:
+    """What ``slice_counts``, ``metrics(s, g)`` and ``score_counts(s, g)`` for each g of
+    ``group_by``, ``score_counts(s, g)`` for each g of ``scores_by`` and ``source_counts`` give,
+    exactly, from two queries (three with team names) instead of two per total and four per
+    table.
+
+    One GROUP BY of the responses by the slice columns and the source and one of the
+    invitations by the columns of ``group_by`` (a few thousand cells a year), summed here:
+    counts and sums add up, so the totals are exact. SQLite groups by sorting, so a grouped
+    scan costs a few plain counts of the same rows, but each table it replaces cost one
+    grouped scan or more; the invitations (a join) are grouped by no more columns than needed.
+    """
+    every_source = score_cells(s)
+    source = _SCORE_CELL_KEYS.index("source")
+    sources = {k: row["responses"] for k, row in
+               _sums_by(every_source, source, source + 1, ("responses",)).items()}
+    scores = [c for c in every_source if s.source is None or c[source] == s.source]
+    invitation_keys = tuple(c for c in CELL_COLUMNS if c in group_by)
+    invitations = invitation_cells(s, invitation_keys)
+    first_score, first_invitation = len(_SCORE_CELL_KEYS), len(invitation_keys)
+    counts = {**_sums(scores, first_score, SCORE_COLUMNS),
+              **_sums(invitations, first_invitation, _INVITATION_COLUMNS)}
+    names = {}
+    if "team" in group_by:
+        names = team_names({c[CELL_COLUMNS.index("team")] for c in scores}
+                           | {c[invitation_keys.index("team")] for c in invitations})
+    groups, by_column = {}, {}
+    for column in group_by + tuple(c for c in scores_by if c not in group_by):
+        by_scores = _sums_by(scores, CELL_COLUMNS.index(column), first_score, SCORE_COLUMNS)
+        by_column[column] = list(by_scores.values())
+        if column in group_by:
+            by_invitations = _sums_by(invitations, invitation_keys.index(column),
+                                      first_invitation, _INVITATION_COLUMNS)
+            groups[column] = _group_figures(column, by_scores, by_invitations, names)
+    return SliceTables(counts, groups, by_column, sources)
 
 
 def servqual_sums(s: Slice) -> list[dict]:

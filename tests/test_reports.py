@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -196,3 +197,64 @@ def test_a_team_lead_sees_only_their_teams(app, client, users, scored):
     login(client, "lead")  # leads team Billing, which has no responses here
     body = client.get(f"/api/v1/metrics?from={START}&to=2026-11-30&group_by=team").get_json()
     assert body["overall"]["responses"] == 0 and body["groups"] == []
+
+
+# --- the dashboard's tables from the cells of one grouped query ------------------------------
+
+def vary(db) -> None:
+    """Spread the scored data over more cells: categories, call-backs, no team or agent."""
+    from feedback.models import Case, Response
+    for i, case in enumerate(Case.select().order_by(Case.id)):
+        changes = {"category": ("billing", "login", "refund", None)[i % 4]}
+        if i % 11 == 0:
+            changes.update(team=None, agent=None)
+        Case.update(changes).where(Case.id == case.id).execute()
+        Response.update({**changes, "source": "callback" if i % 6 == 0 else "link"}
+                        ).where(Response.case == case.id).execute()
+
+
+def old_tables(s: reports.Slice) -> dict:
+    """What the dashboard used to ask for, one query per table."""
+    return {"counts": reports.slice_counts(s),
+            "groups": {g: reports.metrics(s, g)["groups"] for g in reports.CELL_COLUMNS},
+            "scores_by": {g: reports.score_counts(s, g) for g in reports.CELL_COLUMNS},
+            "sources": reports.source_counts(s)}
+
+
+def by_key(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: str(r["key"]))
+
+
+def test_slice_tables_equal_the_per_group_queries(scored, db):
+    vary(db)
+    base = whole_period(db)
+    teams = sorted(t for t, in reports.Team.select(reports.Team.id).tuples())
+    slices = [base, replace(base, channel="chat"), replace(base, source="link"),
+              replace(base, source="callback"), replace(base, category="refund"),
+              replace(base, agent="agent-3"), replace(base, team_id=teams[1]),
+              replace(base, allowed_team_ids=(teams[0], teams[2])),
+              replace(base, allowed_team_ids=()),
+              replace(base, end=START + timedelta(days=13)),
+              replace(base, start=START - timedelta(days=30), end=START - timedelta(days=1))]
+    checked = set()
+    for s in slices:
+        with counted_queries() as executed:
+            new = reports.slice_tables(s)
+        assert len(executed) <= 3  # responses, invitations, team names
+        old = old_tables(s)
+        assert new.counts == old["counts"], s
+        assert new.overall == reports.metrics(s)["overall"], s
+        assert new.groups == old["groups"], s
+        for group in reports.CELL_COLUMNS:  # the same rows, whatever their order
+            assert by_key(new.scores_by[group]) == by_key(old["scores_by"][group]), (s, group)
+        assert new.sources == old["sources"], s
+        # as the dashboard asks: invitations grouped by fewer columns, agents' scores only
+        fewer = reports.slice_tables(s, ("channel", "team", "category"), scores_by=("agent",))
+        assert fewer.counts == new.counts and fewer.sources == new.sources, s
+        assert fewer.groups == {g: new.groups[g] for g in ("channel", "team", "category")}, s
+        assert fewer.scores_by["agent"] == new.scores_by["agent"], s
+        checked.add((new.counts["responses"] > 0, len(new.groups["category"])))
+    # the data really is varied: empty and non-empty slices, several categories with None
+    assert (False, 0) in checked and any(n >= 4 for _, n in checked)
+    assert None in {g["key"] for g in reports.slice_tables(base).groups["team"]}
+    assert set(reports.slice_tables(base).sources) == {"link", "callback"}

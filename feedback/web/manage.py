@@ -71,16 +71,20 @@ def index():
     band = request.args.get("comments", "all")
     if band not in reports.COMMENT_BANDS:
         band = "all"
-    breakdowns = {group: reports.metrics(s, group)["groups"]
-                  for group in ("channel", "team", "category")}
-    ranked, too_few = dashboard.agent_ranking(s, min_sample)
+    # the period's counts, its breakdowns, the agents' counts and the sources: two grouped
+    # queries (responses by channel, team, agent, category and source; invitations by channel,
+    # team and category), summed in Python
+    tables = reports.slice_tables(s, ("channel", "team", "category"), scores_by=("agent",))
+    breakdowns = {group: tables.groups[group] for group in ("channel", "team", "category")}
+    ranked, too_few = dashboard.agent_ranking_of(tables.scores_by["agent"], min_sample)
+    tiles = dashboard.tiles_of(tables.counts, reports.slice_counts(s.previous()), min_sample)
     comments = reports.comments(s, dashboard.comment_question_ids(definition), band)
     follow_up_rows = follow_up_figures.table(s, "team")
     period = chart_data.trend_period(s)
     follow_up_periods = (period, follow_up_figures.table(s, period) if follow_up_rows else [])
     return render_template(
         "manage/dashboard.html", filters=filters, errors={}, choices=choices, args=request.args,
-        tiles=dashboard.tiles(s, min_sample), breakdowns=breakdowns, ranked=ranked,
+        tiles=tiles, breakdowns=breakdowns, ranked=ranked,
         too_few=too_few, gaps=dashboard.servqual_gaps(s, definition),
         comments=comments, band=band, bands=reports.COMMENT_BANDS,
         team_names=reports.team_names({c["team"] for c in comments}), min_sample=min_sample,
@@ -90,7 +94,7 @@ def index():
         suggestion_figures=suggestions.figures(chart_data.suggestion_triage(s)),
         reply_days=current_app.config["SUGGESTION_REPLY_DAYS"],
         follow_up_rows=follow_up_rows, follow_up_periods=follow_up_periods,
-        source_counts=reports.source_counts(s))
+        source_counts=tables.sources)
 
 
 def _definitions(slug: str) -> list:
