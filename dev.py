@@ -70,7 +70,7 @@ def serve(args: list[str]) -> None:
     if os.name == "nt":
         flask("run", "--host", host, "--port", port, env=env)
     else:
-        os.execv(str(BIN / "gunicorn"), [str(BIN / "gunicorn"), "--workers", "2", "--bind",
+        os.execv(str(BIN / "gunicorn"), [str(BIN / "gunicorn"), "--workers", "2", "--timeout", "300", "--bind",
                                          f"{host}:{port}", "--chdir", str(ROOT),
                                          "feedback:create_app()", *args])
 
