@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from .. import follow_ups, responses
 from ..cases import TOKEN
-from ..db import Prepared
+from ..db import Prepared, utcnow
+from ..extensions import limiter
 from ..models import Case, Invitation, Response, Survey, SurveyVersion
-from ..i18n import current_locale
+from ..i18n import anonymous_locale, current_locale
 from ..surveys import definition_of
 from .survey_forms import form_class, prefill, survey_csrf_token
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
+
+
+@limiter.request_filter
+def _not_rate_limited() -> bool:
+    """Survey pages have no rate limit: spare them Flask-Limiter's work on every request.
+
+    (A limit added to this blueprint would need this filter narrowed, or it would not apply.)
+    """
+    return request.blueprint == "survey"
 
 
 _BY_TOKEN = Prepared(lambda token: (
@@ -71,6 +83,10 @@ def _closed(status: str, definition=None):
 
 @bp.route("/<token>", methods=["GET", "POST"])
 def answer(token: str):
+    if request.method == "GET" and page_cacheable():
+        page = _cached_page(token)
+        if page is not None:
+            return page
     invitation, case, current_id = _load(token)
     version = _version(case.survey_id, current_id,
                        request.form.get("version") if request.method == "POST" else None)
@@ -93,10 +109,77 @@ def answer(token: str):
             return redirect(url_for("survey.thanks", token=token))
         return render_template("survey/form.html", form=form, definition=definition,
                                version=version, token=token, locale=locale), 422
+    return render_form_page(definition, version, token, locale, csrf)
+
+
+PAGE_CACHE_SIZE = 256
+
+# A page view needs only these columns, read as a plain row: far cheaper than models.
+_PAGE_ROW = Prepared(lambda token: (
+    Invitation.select(Invitation.status, Invitation.expires_at, Case.customer_locale,
+                      Case.survey, Survey.current_version_id)
+    .join(Case).join(Survey, on=(Case.survey == Survey.id))
+    .where(Invitation.token == token).limit(1)), arity=1)
+
+# Stand-ins for the invitation token and the CSRF token in a cached page: random for each
+# process, made only of characters that neither HTML-escaping nor URL-quoting changes, as are
+# the real ones (TOKEN's alphabet; the CSRF token is hexadecimal).
+TOKEN_STAND_IN = "tok" + secrets.token_hex(16)
+CSRF_STAND_IN = "csrf" + secrets.token_hex(16)
+
+
+def page_cacheable() -> bool:
+    """Whether this page view may come from the page cache: no cookies, no ``?lang=``.
+
+    Without a cookie there is no session (no language switch kept, no flashed message) and no
+    logged-in staff member (whose navigation the header shows), so the page of an unanswered
+    invitation depends only on its survey version, the language and the query string (prefilled
+    answers, the language links) besides the two tokens. ``?lang=`` stores the choice in the
+    session, so it takes the full path.
+    """
+    return "HTTP_COOKIE" not in request.environ and "lang" not in request.args
+
+
+def _cached_page(token: str):
+    """The page of an unanswered invitation, rendered once per version, language and query.
+
+    Returns None (the full path answers) for an invitation that is not pending.
+    """
+    if not TOKEN.match(token):
+        abort(404)
+    row = _PAGE_ROW.execute(token).fetchone()
+    if row is None:
+        abort(404)
+    status, expires_at, customer_locale, survey_id, current_id = row
+    if status != "pending" or Invitation.expires_at.python_value(expires_at) <= utcnow():
+        return None
+    g.locale_hint = customer_locale
+    locale = anonymous_locale(customer_locale)
+    version = _version(survey_id, current_id, None)
+    key = (version.id, locale, request.script_root, tuple(request.args.items(multi=True)))
+    cache = current_app.extensions.setdefault("feedback.survey_pages", {})
+    page = cache.get(key)
+    if page is None:
+        definition = definition_of(version)
+        page = render_form_page(definition, version, TOKEN_STAND_IN, locale,
+                                CSRF_STAND_IN).encode()
+        if len(cache) >= PAGE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = page
+    csrf = survey_csrf_token(current_app.config["SECRET_KEY"], token)
+    body = page.replace(TOKEN_STAND_IN.encode(), token.encode()).replace(
+        CSRF_STAND_IN.encode(), csrf.encode())
+    return current_app.response_class(body, mimetype="text/html")
+
+
+def render_form_page(definition, version: SurveyVersion, token: str, locale: str,
+                     csrf: str) -> str:
+    """The unanswered form of one invitation, as the full path renders it."""
     answers = prefill(definition, request.args)
     return render_template("survey/form.html", form=None, definition=definition,
                            version=version, token=token, locale=locale, survey_csrf=csrf,
-                           questions_html=_questions_html(form_cls, definition, locale, answers))
+                           questions_html=_questions_html(form_class(definition, locale),
+                                                          definition, locale, answers))
 
 
 FRAGMENT_CACHE_SIZE = 256
