@@ -19,6 +19,17 @@ from .i18n import LANGUAGES, compile_catalogues, current_locale, select_locale
 __all__ = ["create_app"]
 
 
+SECURITY_HEADERS = [(name.lower(), name, value) for name, value in (
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    # Survey links carry their token in the path: never send it on to another site.
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)]
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings from the environment, then ``config`` on top."""
     root = settings.PROJECT_ROOT
@@ -53,6 +64,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def _connect():
         database.connect(reuse_if_open=True)
 
+    from .web.survey import serve_cached_page
+    app.before_request(serve_cached_page)  # after the connection, before the rate limiter
+
     @app.teardown_request
     def _release(_exc):
         if not database.is_closed():
@@ -61,14 +75,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                           "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-                           "base-uri 'none'")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Survey links carry their token in the path: never send it on to another site.
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
+        present = {key.lower() for key in headers.keys()}  # one pass, not one per header
+        for lowered, name, value in SECURITY_HEADERS:
+            if lowered not in present:  # a view may set its own
+                headers.add(name, value)
         return response
 
     compile_catalogues()

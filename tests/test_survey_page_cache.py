@@ -66,6 +66,7 @@ def test_cached_page_is_the_full_render_with_its_own_tokens(app, client, api_hea
     full = full_render(app, second_path + query, **headers)
     assert full.status_code == 200 and len(cached(app)) == 1  # the full path left it alone
     assert page == full.get_data()
+    assert sorted(reply.headers.items()) == sorted(full.headers.items())
     assert filled.get_data() == full_render(app, first_path + query, **headers).get_data()
 
     html = page.decode()

@@ -83,10 +83,6 @@ def _closed(status: str, definition=None):
 
 @bp.route("/<token>", methods=["GET", "POST"])
 def answer(token: str):
-    if request.method == "GET" and page_cacheable():
-        page = _cached_page(token)
-        if page is not None:
-            return page
     invitation, case, current_id = _load(token)
     version = _version(case.survey_id, current_id,
                        request.form.get("version") if request.method == "POST" else None)
@@ -138,6 +134,19 @@ def page_cacheable() -> bool:
     session, so it takes the full path.
     """
     return "HTTP_COOKIE" not in request.environ and "lang" not in request.args
+
+
+def serve_cached_page():
+    """A before-request hook: a customer's survey page from the page cache, when it can be.
+
+    The app registers it before Flask-Limiter's hook (survey pages have no rate limit), so a
+    cached page view skips that work too. Anything else (other pages, a POST, a request with a
+    cookie, an invitation not pending, an unknown link) goes on to the view as usual.
+    """
+    if (request.endpoint == "survey.answer" and request.method == "GET"
+            and page_cacheable()):
+        return _cached_page(request.view_args["token"])
+    return None
 
 
 def _cached_page(token: str):
