@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from feedback.db import database
+from feedback.models import Response
 from feedback.web.survey import CSRF_STAND_IN, TOKEN_STAND_IN
 from feedback.web.survey_forms import survey_csrf_token
 from support import csrf_from, login, new_case, survey_path
@@ -161,3 +163,27 @@ def test_closed_links_are_not_cached(app, client, api_headers):
     assert "Set-Cookie" not in again.headers
     assert anonymous(app, "/s/unknown-token-123456").status_code == 404
     assert anonymous(app, "/s/bad!").status_code == 404
+
+
+@pytest.mark.parametrize("customer,headers,expected", [
+    ({"locale": "en"}, {"Accept-Language": "zh-CN"}, "en"),
+    ({}, {"Accept-Language": "en-GB,en;q=0.9"}, "en"),
+    ({}, {"Accept-Language": "fr"}, "zh_CN"),  # the site default
+])
+def test_a_submission_without_cookies_keeps_the_language_it_was_shown_in(
+        app, client, api_headers, customer, headers, expected):
+    path, _ = invitation(client, api_headers, 1, **customer)
+    page = anonymous(app, path, **headers).get_data(as_text=True)
+    reply = app.test_client().post(path, data={**GOOD, "csrf_token": csrf_from(page)},
+                                   headers=headers)
+    assert reply.status_code == 302 and "Set-Cookie" not in reply.headers
+    with app.app_context(), database.connection_context():
+        assert Response.get().locale == expected
+    # A bad answer is named in that language too.
+    other, _ = invitation(client, api_headers, 2, **customer)
+    page = anonymous(app, other, **headers).get_data(as_text=True)
+    bad = app.test_client().post(other, data={**GOOD, "csat": "9",
+                                              "csrf_token": csrf_from(page)}, headers=headers)
+    assert bad.status_code == 422
+    message = "Choose a number from 1 to 5" if expected == "en" else "请选择 1 到 5 之间的数字"
+    assert message in bad.get_data(as_text=True)

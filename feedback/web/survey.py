@@ -90,7 +90,8 @@ def answer(token: str):
     status = invitation.current_status()
     if status != "pending":
         return _closed(status, definition)
-    locale = current_locale()
+    # Without cookies (a customer sending the form) the choice needs no Babel, session or user.
+    locale = anonymous_locale(case.customer_locale) if page_cacheable() else current_locale()
     form_cls = form_class(definition, locale)
     csrf = survey_csrf_token(current_app.config["SECRET_KEY"], token)
     if request.method == "POST":
