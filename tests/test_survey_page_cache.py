@@ -187,3 +187,17 @@ def test_a_submission_without_cookies_keeps_the_language_it_was_shown_in(
     assert bad.status_code == 422
     message = "Choose a number from 1 to 5" if expected == "en" else "请选择 1 到 5 之间的数字"
     assert message in bad.get_data(as_text=True)
+
+
+def test_the_survey_view_loads_the_same_invitation_and_case_as_peewee(app, client, api_headers):
+    from feedback.models import Case, Invitation
+    from feedback.web.survey import _load
+    _path, token = invitation(client, api_headers, 1, locale="en", email="a@example.com")
+    with app.test_request_context(), database.connection_context():
+        loaded, case, current_id = _load(token)
+        stored = Invitation.get(Invitation.token == token)
+        assert loaded.__data__ == stored.__data__ and not loaded._dirty
+        assert case.__data__ == Case.get_by_id(stored.case_id).__data__ and not case._dirty
+        assert loaded.case is case and loaded.current_status() == "pending"
+        assert current_id == case.survey.current_version_id
+        assert isinstance(loaded.expires_at, type(stored.expires_at))

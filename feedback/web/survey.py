@@ -28,23 +28,41 @@ def _not_rate_limited() -> bool:
     return request.blueprint == "survey"
 
 
+_INVITATION_FIELDS = Invitation._meta.sorted_fields
+_CASE_FIELDS = Case._meta.sorted_fields
 _BY_TOKEN = Prepared(lambda token: (
-    Invitation.select(Invitation, Case, Survey.id, Survey.current_version_id)
+    Invitation.select(*_INVITATION_FIELDS, *_CASE_FIELDS, Survey.current_version_id)
     .join(Case).join(Survey, on=(Case.survey == Survey.id))
     .where(Invitation.token == token).limit(1)), arity=1)
 
 
+def _instance(model, fields, values):
+    """A model instance from its columns' raw values, as Peewee's cursor wrappers make one."""
+    instance = model(__no_default__=True,
+                     **{f.name: f.python_value(v) for f, v in zip(fields, values)})
+    instance._dirty.clear()
+    return instance
+
+
 def _load(token: str) -> tuple[Invitation, Case, int]:
-    """The invitation, its case and its survey's current version id, in one query."""
+    """The invitation, its case and its survey's current version id, in one query.
+
+    Read as a plain row and made into the two models here: Peewee's join-resolving cursor
+    wrapper cost a fifth of a submission (measured in-process).
+    """
     if not TOKEN.match(token):
         abort(404)
-    invitation = _BY_TOKEN.first(token)
-    if invitation is None:
+    row = _BY_TOKEN.execute(token).fetchone()
+    if row is None:
         abort(404)
-    case = invitation.case
+    split = len(_INVITATION_FIELDS)
+    invitation = _instance(Invitation, _INVITATION_FIELDS, row[:split])
+    case = _instance(Case, _CASE_FIELDS, row[split:split + len(_CASE_FIELDS)])
+    invitation.case = case
+    invitation._dirty.clear()
     # The case's customer locale comes before the browser's (an explicit switch before both).
     g.locale_hint = case.customer_locale
-    return invitation, case, case.survey.current_version_id
+    return invitation, case, row[-1]
 
 
 def _version(survey_id: int, current_id: int, shown_id: str | None) -> SurveyVersion:
