@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 from . import errors, settings
 from .db import database, open_database
@@ -16,6 +17,17 @@ from .extensions import babel, csrf, limiter, login_manager
 from .i18n import LANGUAGES, compile_catalogues, current_locale, select_locale
 
 __all__ = ["create_app"]
+
+
+SECURITY_HEADERS = [(name.lower(), name, value) for name, value in (
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    # Survey links carry their token in the path: never send it on to another site.
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -45,6 +57,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_ENABLED=app.config.get("RATELIMIT_ENABLED", True),
     )
 
+    app.session_interface = SessionInterface()
+
     db = open_database(app.config["DATABASE_URL"])
     database.initialize(db)
     app.extensions["feedback.db"] = db
@@ -52,6 +66,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.before_request
     def _connect():
         database.connect(reuse_if_open=True)
+
+    from .web.survey import serve_cached_page
+    app.before_request(serve_cached_page)  # after the connection, before the rate limiter
 
     @app.teardown_request
     def _release(_exc):
@@ -61,14 +78,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                           "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-                           "base-uri 'none'")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Survey links carry their token in the path: never send it on to another site.
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
+        present = {key.lower() for key in headers.keys()}  # one pass, not one per header
+        for lowered, name, value in SECURITY_HEADERS:
+            if lowered not in present:  # a view may set its own
+                headers.add(name, value)
         return response
 
     compile_catalogues()
@@ -127,6 +140,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["OUTBOX_THREAD"]:
         _deliver_in_background(app)
     return app
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the signer for a request that has no
+    session cookie (a customer's survey page): the same empty session, sooner."""
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _deliver_in_background(app: Flask) -> None:

@@ -34,14 +34,29 @@ def _choose_locale() -> str:
     if chosen:
         session["lang"] = chosen
         return chosen
-    for hint in (session.get("lang"), g.get("locale_hint"),
-                 getattr(current_user, "locale", None) if current_user else None):
+    return _hinted_locale(session.get("lang"), g.get("locale_hint"),
+                          getattr(current_user, "locale", None) if current_user else None)
+
+
+def _hinted_locale(*hints: str | None) -> str:
+    """The first hint that names a language, else the browser's, else the site default."""
+    for hint in hints:
         if normalize_locale(hint):
             return normalize_locale(hint)
     for language, _quality in request.accept_languages:
         if normalize_locale(language):
             return normalize_locale(language)
     return current_app.config["DEFAULT_LOCALE"]
+
+
+def anonymous_locale(hint: str | None) -> str:
+    """The language ``select_locale`` chooses for a request without cookies or ``?lang=``.
+
+    Such a request has no session (so no switch and no flashed messages) and no logged-in user,
+    so only the hint (the case's customer locale), the browser and the site default remain.
+    This skips Flask-Babel, the session and Flask-Login: the survey page's cached path uses it.
+    """
+    return _hinted_locale(hint)
 
 
 def compile_catalogues() -> None:
