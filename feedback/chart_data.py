@@ -129,8 +129,8 @@ def suggestion_counts(s: Slice, definition, locale: str, min_sample: int) -> Cha
     rows = suggestions.by_category_and_month(suggestion_triage(s))
     names = {c.id: c.name(locale) for c in suggestions.categories(active_only=False)}
     months = _months(s.start, s.end) if (s.end - s.start).days < 3700 else []
-    used = sorted({row["category_id"] for row in rows},
-                  key=lambda i: list(names).index(i) if i in names else i)
+    order = {category_id: place for place, category_id in enumerate(names)}
+    used = sorted({row["category_id"] for row in rows}, key=lambda i: order.get(i, len(order)))
     table = {(row["month"], row["category_id"]): row["n"] for row in rows}
     counts = [[table.get((m, c), 0) for m in months] for c in used]
     return ChartData(

@@ -404,7 +404,8 @@ def _ensure_people() -> tuple[list[str], list[str]]:
 SUGGESTION_TEXTS = {  # slug of the default category: (title, text), in Chinese and English
     "service": [("周末电话排队太久", "周六打客服电话等了二十多分钟才接通。"),
                 ("希望客服能回电", "问题复杂时，希望客服记下来稍后回电，而不是让我一直等。"),
-                ("Chat agent was very helpful", "Please thank the agent; the chat solved it fast.")],
+                ("Chat agent was very helpful",
+                 "Please thank the agent; the chat solved it fast.")],
     "product": [("宽带晚上经常断线", "每天晚上九点后网速很慢，偶尔断线。"),
                 ("App 登录太麻烦", "每次都要重新输入验证码，能不能记住设备？")],
     "billing": [("账单看不懂", "账单里的各种费用名目太多，希望有简单说明。"),

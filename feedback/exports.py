@@ -19,6 +19,7 @@ from peewee import Tuple
 
 from .models import Answer, Case, Response, SurveyVersion, Team
 from .reports import Slice, _response_conditions
+from .suggestions import Triage, export_query
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 2000
@@ -160,13 +161,11 @@ SUGGESTION_COLUMNS = ("number", "box", "category", "title", "suggestion", "statu
                       "public")
 
 
-def suggestion_rows(triage, tz: str) -> Iterator[list]:
+def suggestion_rows(triage: Triage, tz: str) -> Iterator[list]:
     """The suggestions a triage list selects, oldest first, as formula-safe rows after a header.
 
     An anonymous suggestion's name and email columns are empty: nothing identifying is stored
     for it, so there is nothing to export."""
-    from .suggestions import Triage, export_query
-
     zone = ZoneInfo(tz)
 
     def local(moment):
@@ -175,7 +174,6 @@ def suggestion_rows(triage, tz: str) -> Iterator[list]:
         return (moment.replace(tzinfo=timezone.utc).astimezone(zone)
                 .replace(tzinfo=None).isoformat(sep=" ", timespec="minutes"))
 
-    assert isinstance(triage, Triage)
     yield list(SUGGESTION_COLUMNS)
     for row in export_query(triage):
         yield [safe_cell(v) for v in (

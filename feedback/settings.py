@@ -134,7 +134,8 @@ SETTINGS: tuple[Setting, ...] = (
             "the outbox. Needs SMTP_HOST.", _bool),
     Setting("OUTBOX_THREAD", False,
             "Deliver the outbox from a background thread of each web process, started by its "
-            "first request (python3 dev.py serve turns it on). Off: run flask --app feedback outbox deliver --loop.", _bool),
+            "first request (python3 dev.py serve turns it on). Off: run flask --app feedback "
+            "outbox deliver --loop.", _bool),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

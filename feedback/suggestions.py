@@ -25,7 +25,7 @@ from peewee import fn
 from . import mail, outbox, stats
 from .db import database, utcnow
 from .models import (SUGGESTION_BOXES, SUGGESTION_STATES, Suggestion, SuggestionCategory,
-                     SuggestionEvent, User)
+                     SuggestionEvent, Team, User)
 from .periods import periods
 from .workdays import WorkingTime
 
@@ -445,8 +445,6 @@ def data_stamp() -> tuple:
 
 def export_query(t: Triage):
     """Rows for the CSV export (dicts), oldest first, read in batches by the cursor."""
-    from .models import Team
-
     owner = User.alias()
     return (Suggestion.select(
         Suggestion.id, Suggestion.box, SuggestionCategory.slug.alias("category"),

@@ -203,7 +203,8 @@ def test_admin_sees_every_page(app, client, ids):
 
 def test_unknown_ids_are_404(app, client, ids):
     as_admin(client)
-    for path in ("/admin/users/9999", "/admin/teams/9999", "/admin/tokens/9999/revoke"):
+    for path in ("/admin/users/9999", "/admin/teams/9999", "/admin/tokens/9999/revoke",
+                 "/admin/suggestion-box/categories/9999"):
         assert client.get(path).status_code == 404, path
 
 

@@ -7,6 +7,7 @@ CSRFProtect checks for the whole site) that redirects to a page saying what was 
 from __future__ import annotations
 
 from collections import defaultdict
+from secrets import token_hex
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect,
                    render_template, session, url_for)
@@ -302,7 +303,6 @@ def edit_category(category_id: int | None = None):
         values = {"name_zh": form.name_zh.data, "name_en": form.name_en.data,
                   "position": form.position.data or 0, "active": form.active.data}
         if category is None:
-            from secrets import token_hex
             category = SuggestionCategory.create(slug=f"c-{token_hex(4)}", **values)
         else:
             SuggestionCategory.update(**values).where(

@@ -42,7 +42,8 @@ class SuggestionForm(FlaskForm):
     name = StringField(_l("Your name"), filters=[_strip], validators=[Length(max=NAME_MAX)],
                        render_kw={"autocomplete": "name"})
     email = StringField(_l("Email for replies (optional)"), filters=[_strip],
-                        validators=[Optional(), Regexp(EMAIL, message=_l("This is not an email address.")),
+                        validators=[Optional(),
+                                    Regexp(EMAIL, message=_l("This is not an email address.")),
                                     Length(max=254)],
                         render_kw={"autocomplete": "email", "inputmode": "email"})
     team = SelectField(_l("Which team does it concern? (optional)"), default="")

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import actions, exports, suggestions
+from ..errors import AppError
 from ..models import Suggestion, SuggestionCategory, Team, User
 from .auth import roles_required
 from .manage import REPORT_ROLES, allowed_team_ids
@@ -147,7 +148,7 @@ def export_csv():
     """The suggestions of the list's filters as CSV; nothing identifying for anonymous ones."""
     _form, triage, errors = _triage_from_args()
     if errors:
-        abort(400)
+        raise AppError(400, "; ".join(f"{field}: {text}" for field, text in errors.items()))
     rows = exports.suggestion_rows(triage, current_app.config["TIMEZONE"])
     name = f"suggestions-{date.today().isoformat()}.csv"
     return Response(exports.csv_stream(rows), mimetype="text/csv; charset=utf-8",
