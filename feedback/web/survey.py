@@ -14,7 +14,7 @@ from ..extensions import limiter
 from ..models import Case, Invitation, Response, Survey, SurveyVersion
 from ..i18n import anonymous_locale, current_locale
 from ..surveys import definition_of
-from .survey_forms import form_class, prefill, survey_csrf_token
+from .survey_forms import checked_submission, form_class, prefill, survey_csrf_token
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
 
@@ -110,18 +110,20 @@ def answer(token: str):
         return _closed(status, definition)
     # Without cookies (a customer sending the form) the choice needs no Babel, session or user.
     locale = anonymous_locale(case.customer_locale) if page_cacheable() else current_locale()
-    form_cls = form_class(definition, locale)
     csrf = survey_csrf_token(current_app.config["SECRET_KEY"], token)
     if request.method == "POST":
-        form = form_cls(expected_csrf=csrf)
-        if form.validate():
+        answers = checked_submission(definition, request.form, csrf)
+        if answers is not None:
             try:
-                responses.submit(invitation, case, version, definition, form.answers,
+                responses.submit(invitation, case, version, definition, answers,
                                  locale=locale, tz=current_app.config["TIMEZONE"],
                                  follow_up_policy=follow_up_policy())
             except responses.NotOpen as exc:
                 return _closed(exc.status, definition)
             return redirect(url_for("survey.thanks", token=token))
+        # the form is built only to show what is wrong, with what was typed kept
+        form = form_class(definition, locale)(expected_csrf=csrf)
+        form.validate()
         return render_template("survey/form.html", form=form, definition=definition,
                                version=version, token=token, locale=locale), 422
     return render_form_page(definition, version, token, locale, csrf)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -65,29 +65,75 @@ class SurveyFormBase(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if not hmac.compare_digest(self.csrf_token.data or "", self.expected_csrf or "\0"):
-            self.csrf_token.errors = [_("The form was out of date. Your answers are kept: "
-                                        "please send it again.")]
+        if not csrf_matches(self.csrf_token.data, self.expected_csrf):
+            self.csrf_token.errors = [csrf_message()]
             valid = False
         self.csrf_token.data = self.expected_csrf  # a page shown again carries the right one
-        coerced: dict[str, Any] = {}
-        errors: dict[str, list[str]] = {}
-        for question in self.definition.questions:
-            try:
-                coerced[question.id] = question.coerce(self.raw_answer(question))
-            except AnswerError:
-                errors[question.id] = [_invalid_message(question)]
-        kept = self.definition.visible_answers(coerced)
-        for question in self.definition.questions:
-            shown = (question.show_if is None
-                     or question.show_if.holds(kept.get(question.show_if.question)))
-            if not shown:
-                errors.pop(question.id, None)
-            elif question.required and question.id not in kept and question.id not in errors:
-                errors[question.id] = [_("Please answer this question.")]
-        self.question_errors = errors
-        self.answers = kept
-        return valid and not errors
+        self.answers, self.question_errors = check_answers(self.definition, self.raw_answer)
+        return valid and not self.question_errors
+
+
+def csrf_matches(sent: str | None, expected: str | None) -> bool:
+    return hmac.compare_digest(sent or "", expected or "\0")
+
+
+def csrf_message() -> str:
+    return _("The form was out of date. Your answers are kept: please send it again.")
+
+
+def check_answers(definition: SurveyDefinition,
+                  raw_answer: Callable[[Question], Any]) -> tuple[dict[str, Any],
+                                                                  dict[str, list[str]]]:
+    """The answers to keep and the errors by question id, from each question's raw input.
+
+    Every answer is coerced by its question; a question whose ``show_if`` fails is ignored
+    whatever was sent, and a required question must be answered only when it is shown.
+    """
+    coerced: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for question in definition.questions:
+        try:
+            coerced[question.id] = question.coerce(raw_answer(question))
+        except AnswerError:
+            errors[question.id] = [_invalid_message(question)]
+    kept = definition.visible_answers(coerced)
+    for question in definition.questions:
+        shown = (question.show_if is None
+                 or question.show_if.holds(kept.get(question.show_if.question)))
+        if not shown:
+            errors.pop(question.id, None)
+        elif question.required and question.id not in kept and question.id not in errors:
+            errors[question.id] = [_("Please answer this question.")]
+    return kept, errors
+
+
+def raw_formdata_answer(formdata) -> Callable[[Question], Any]:
+    """A question's raw input straight from the posted form, as its WTForms field reads it.
+
+    (A radio, text or hidden field takes the first value sent for its name, or None; a
+    checkbox list takes every value sent.)
+    """
+    def raw_answer(question: Question) -> Any:
+        if question.type == "servqual":
+            return {part: formdata.get(f"{question.id}-{part}") for part in SERVQUAL_PARTS}
+        if question.type == "multi":
+            return formdata.getlist(question.id)
+        return formdata.get(question.id)
+    return raw_answer
+
+
+def checked_submission(definition: SurveyDefinition, formdata,
+                       expected_csrf: str) -> dict[str, Any] | None:
+    """The answers of a posted survey form when it is valid, else None.
+
+    The same checks as ``SurveyFormBase.validate`` without building the form's fifty-odd
+    WTForms fields, which cost a fifth of a submission (bench/profile_survey.py); the form is
+    built only to show the errors of an invalid one.
+    """
+    if not csrf_matches(formdata.get("csrf_token"), expected_csrf):
+        return None
+    answers, errors = check_answers(definition, raw_formdata_answer(formdata))
+    return None if errors else answers
 
 
 def _invalid_message(question: Question) -> str:
