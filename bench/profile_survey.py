@@ -63,6 +63,7 @@ def report(label: str, per_request_ms: float, profile: cProfile.Profile, top: in
         print(f"  {share * 100:5.1f}%  {key}")
     print("what the view calls, by cumulative time (with the profiler's overhead):")
     stats.sort_stats("cumulative").print_callees(r"web/survey.py:\d+\(answer\)")
+    stats.print_callees(r"responses.py:\d+\(submit\)")
     print(f"the project's {top} most expensive functions, by cumulative time:")
     stats.sort_stats("cumulative").print_stats(re.escape(str(ROOT)) + "/(feedback|templates)/",
                                                top)
