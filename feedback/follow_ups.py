@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from peewee import JOIN
+import peewee as pw
+from peewee import JOIN, fn
 
 from .db import database, utcnow
 from . import outbox
@@ -162,13 +163,10 @@ def reopen(follow_up_id: int, user: User, note: str, now: datetime | None = None
 # --- reading ----------------------------------------------------------------------------------
 
 QUEUE_STATES = ("active", "open", "contacted", "closed", "all")
-QUEUE_LIMIT = 200
 
 
-def queue(allowed_team_ids: tuple[int, ...] | None, team_id: int | None = None,
-          state: str = "active", survey_id: int | None = None,
-          limit: int = QUEUE_LIMIT, follow_up_id: int | None = None) -> list[FollowUp]:
-    """Follow-ups by due time (earliest first), with their case, team and survey (one query)."""
+def _queue_conditions(allowed_team_ids: tuple[int, ...] | None, team_id: int | None,
+                      state: str, survey_id: int | None, follow_up_id: int | None) -> list:
     conditions = [] if follow_up_id is None else [FollowUp.id == follow_up_id]
     if allowed_team_ids is not None:
         conditions.append(FollowUp.team.in_(list(allowed_team_ids) or [-1]))
@@ -180,13 +178,32 @@ def queue(allowed_team_ids: tuple[int, ...] | None, team_id: int | None = None,
         conditions.append(FollowUp.state == state)
     if survey_id is not None:
         conditions.append(FollowUp.survey == survey_id)
+    return conditions or [True]
+
+
+def queue(allowed_team_ids: tuple[int, ...] | None, team_id: int | None = None,
+          state: str = "active", survey_id: int | None = None, limit: int = 50,
+          offset: int = 0, follow_up_id: int | None = None) -> list[FollowUp]:
+    """Follow-ups by due time (earliest first), with their case, team and survey (one query)."""
     query = (FollowUp.select(FollowUp, Case, Team, Survey)
              .join(Case, on=(FollowUp.case == Case.id))
              .switch(FollowUp).join(Team, JOIN.LEFT_OUTER, on=(FollowUp.team == Team.id))
-             .switch(FollowUp).join(Survey, on=(FollowUp.survey == Survey.id)))
-    if conditions:
-        query = query.where(*conditions)
-    return list(query.order_by(FollowUp.due_at, FollowUp.id).limit(limit))
+             .switch(FollowUp).join(Survey, on=(FollowUp.survey == Survey.id))
+             .where(*_queue_conditions(allowed_team_ids, team_id, state, survey_id,
+                                       follow_up_id)))
+    return list(query.order_by(FollowUp.due_at, FollowUp.id).limit(limit).offset(offset))
+
+
+def queue_counts(allowed_team_ids: tuple[int, ...] | None, team_id: int | None = None,
+                 state: str = "active", survey_id: int | None = None,
+                 now: datetime | None = None) -> dict[str, int]:
+    """How many follow-ups the queue's filters match, and how many of them are overdue."""
+    overdue = (FollowUp.state != "closed") & (FollowUp.due_at < (now or utcnow()))
+    total, late = (FollowUp.select(
+        fn.COUNT(FollowUp.id), fn.COALESCE(fn.SUM(pw.Case(None, [(overdue, 1)], 0)), 0))
+        .where(*_queue_conditions(allowed_team_ids, team_id, state, survey_id, None))
+        .scalar(as_tuple=True))
+    return {"total": total, "overdue": late}
 
 
 def is_overdue(follow_up: FollowUp, now: datetime | None = None) -> bool:

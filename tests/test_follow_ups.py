@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -201,6 +202,42 @@ def test_queue_filters_and_order(app, two_teams):
     bad = manager.get("/manage/follow-ups/?state=lost&survey=nope&lang=en")
     text = bad.get_data(as_text=True)
     assert bad.status_code == 400 and 'id="q-state-error"' in text and "Unknown survey" in text
+
+
+def test_a_long_queue_comes_in_pages_with_its_counts(app, two_teams):
+    """120 follow-ups: pages of 50 in due order, none lost or repeated, filters kept."""
+    with app.app_context(), database.connection_context():
+        first = FollowUp.get_by_id(two_teams["C-B1"])
+        source = Response.get_by_id(first.response_id)
+        base = datetime(2030, 1, 1)
+        for i in range(118):
+            response = Response.create(**{**source.__data__, "id": None, "invitation": None})
+            FollowUp.create(**{**first.__data__, "id": None, "response": response.id,
+                               "due_at": base + timedelta(hours=i)})
+        FollowUp.update(due_at=datetime(2020, 1, 1)).where(
+            FollowUp.id == two_teams["C-S1"]).execute()  # overdue, so first
+        expected = [f.id for f in FollowUp.select().order_by(FollowUp.due_at, FollowUp.id)]
+    manager = logged_in(app, "manager")
+    seen, pages = [], []
+    for number in (1, 2, 3):
+        page = manager.get(f"/manage/follow-ups/?state=open&page={number}&lang=en"
+                           ).get_data(as_text=True)
+        pages.append(page)
+        seen += [int(i) for i in re.findall(r'href="/manage/follow-ups/(\d+)"', page)]
+        assert "120 follow-ups match these filters" in page and "1 overdue" in page
+    assert seen == expected  # every follow-up once, earliest due first
+    assert "Next page" in pages[0] and "Previous page" not in pages[0]
+    assert "Next page" in pages[1] and "Previous page" in pages[1]
+    assert "Next page" not in pages[2] and "showing 101–120" in pages[2]
+    assert "state=open" in pages[1].split("Next page")[0].rsplit("href=", 1)[1]  # filters kept
+    for odd in ("abc", "0", "-3", "1" + "0" * 30):
+        reply = manager.get(f"/manage/follow-ups/?page={odd}")
+        assert reply.status_code == 200, odd
+    chinese = manager.get("/manage/follow-ups/?state=open&page=3&lang=zh-CN").get_data(as_text=True)
+    assert "符合筛选条件的跟进共 120 条" in chinese and "第 3 页" in chinese
+    assert "C-B1" in manager.get("/manage/follow-ups/?page=abc").get_data(as_text=True)
+    lead = logged_in(app, "lead")  # counts only what the lead may see
+    assert "119 follow-ups match" in lead.get("/manage/follow-ups/?lang=en").get_data(as_text=True)
 
 
 def test_the_page_shows_case_answers_and_history(app, two_teams):

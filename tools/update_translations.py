@@ -25,7 +25,9 @@ POT = ROOT / "instance" / "messages.pot"
 def untranslated() -> list[str]:
     with PO.open("rb") as handle:
         catalog = read_po(handle)
-    return [str(m.id) for m in catalog if m.id and (not m.string or m.fuzzy)]
+    def missing(string) -> bool:  # a plural entry's string is a tuple, one per form
+        return not all(string) if isinstance(string, tuple) else not string
+    return [str(m.id) for m in catalog if m.id and (missing(m.string) or m.fuzzy)]
 
 
 def fill(path: Path) -> None:

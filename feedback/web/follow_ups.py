@@ -22,8 +22,10 @@ from ..surveys import definition_of
 from .auth import roles_required
 from .follow_up_forms import OUTCOME_LABELS, CloseForm, ContactForm, ReopenForm
 from .manage import REPORT_ROLES, allowed_team_ids
+from .paging import page_number
 
 bp = Blueprint("follow_ups", __name__, url_prefix="/manage/follow-ups")
+PAGE_SIZE = 50
 
 STATE_LABELS = {"active": _l("Not closed"), "open": _l("Open"), "contacted": _l("Contacted"),
                 "closed": _l("Closed"), "all": _l("All")}
@@ -65,7 +67,10 @@ def _queue_filters(teams: tuple[int, ...] | None) -> tuple[dict, dict[str, list[
 def queue():
     teams = allowed_team_ids()
     chosen, errors = _queue_filters(teams)
-    rows = [] if errors else follow_ups.queue(teams, **chosen)
+    page = page_number()
+    rows = [] if errors else follow_ups.queue(teams, **chosen, limit=PAGE_SIZE + 1,
+                                              offset=(page - 1) * PAGE_SIZE)
+    counts = {"total": 0, "overdue": 0} if errors else follow_ups.queue_counts(teams, **chosen)
     choices = {
         "teams": [t.name for t in Team.select(Team.name).where(
             Team.id.in_(list(teams) or [-1]) if teams is not None else True).order_by(Team.name)],
@@ -74,10 +79,11 @@ def queue():
         "states": STATE_LABELS,
     }
     now = utcnow()
-    return render_template("follow_ups/queue.html", rows=rows, now=now, errors=errors,
-                           args=request.args, choices=choices,
-                           overdue={r.id for r in rows if follow_ups.is_overdue(r, now)},
-                           limit=follow_ups.QUEUE_LIMIT), 400 if errors else 200
+    return render_template("follow_ups/queue.html", rows=rows[:PAGE_SIZE], now=now,
+                           errors=errors, args=request.args, choices=choices, counts=counts,
+                           page=page, more=len(rows) > PAGE_SIZE, page_size=PAGE_SIZE,
+                           overdue={r.id for r in rows if follow_ups.is_overdue(r, now)}
+                           ), 400 if errors else 200
 
 
 def _visible(follow_up_id: int) -> FollowUp:

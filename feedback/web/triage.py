@@ -18,6 +18,7 @@ from ..errors import AppError
 from ..models import Suggestion, SuggestionCategory, Team, User
 from .auth import roles_required
 from .manage import REPORT_ROLES, allowed_team_ids
+from .paging import page_number
 from .labels import SUGGESTION_STATUSES as STATUS_LABELS
 from .suggest_forms import ChangeForm, TriageFilterForm
 
@@ -61,7 +62,7 @@ def _triage_from_args() -> tuple[TriageFilterForm, suggestions.Triage, dict]:
 @roles_required(*REPORT_ROLES)
 def index():
     form, triage, errors = _triage_from_args()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     rows = suggestions.triage_list(triage, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     counts = suggestions.status_counts(triage)
     return render_template(
