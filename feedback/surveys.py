@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import click
 import peewee
 
 from . import definitions
@@ -101,8 +102,11 @@ def sync_at_start(app) -> None:
     with app.app_context():
         with database.connection_context():
             if schema_version(database) < LATEST_SCHEMA:
-                app.logger.warning("the database is not up to date: run 'flask --app feedback "
-                                   "init-db'")
+                # A site being started is told; a command (``init-db`` itself, most often)
+                # says for itself what it needs.
+                if click.get_current_context(silent=True) is None:
+                    app.logger.warning("the database is not up to date: run 'flask --app "
+                                       "feedback init-db'")
                 return
             ensure_default_categories()
             for outcome in sync(app.config["SURVEYS_DIR"]):

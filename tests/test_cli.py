@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -337,6 +340,20 @@ def test_init_db_creates_everything_and_twice_changes_nothing(make_app):
     assert "applied migration" not in second.output
     assert "survey post-case: unchanged, version 1" in second.output
     assert snapshot(app) == before
+
+
+def test_only_a_site_started_on_an_old_database_warns_about_it(tmp_path):
+    """``flask init-db`` on a new file does not tell the user to run ``flask init-db``."""
+    env = {**os.environ, "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
+           "FEEDBACK_SECRET_KEY": "test"}
+    site = subprocess.run([sys.executable, "-c", "import feedback; feedback.create_app()"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert "the database is not up to date: run 'flask --app feedback init-db'" in site.stderr
+    command = subprocess.run([sys.executable, "-m", "flask", "--app", "feedback", "init-db"],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert command.returncode == 0, command.stderr
+    assert "Database schema upgraded from version 0" in command.stdout
+    assert "not up to date" not in command.stdout + command.stderr
 
 
 def test_init_db_keeps_existing_rows(app):
