@@ -475,8 +475,9 @@ OUTCOME_WEIGHTS = {"recovered": 60, "not_recovered": 20, "unreachable": 15, "dec
 
 def work_follow_ups(prefix: str, seed: int, now: datetime) -> tuple[int, int]:
     """The team leads work the demo's follow-ups as a real team would: most are contacted within
-    a day or so (some late), and closed with an outcome a day or two after; the newest stay
-    open. Returns (opened, closed)."""
+    a day or so (some late), and closed with an outcome a day or two after. As in a real queue,
+    many of the last four days' follow-ups are still open or only contacted, and some of the last
+    three weeks' slipped through (overdue). Returns (opened, closed)."""
     rng = random.Random(seed * 7919 + 6)
     leads = {row.team_id: row.user for row in TeamLead.select(TeamLead, User).join(User)}
     found = list(FollowUp.select(FollowUp.id, FollowUp.team, FollowUp.created_at)
@@ -488,18 +489,111 @@ def work_follow_ups(prefix: str, seed: int, now: datetime) -> tuple[int, int]:
             lead = leads.get(follow_up.team_id)
             if lead is None:
                 continue
+            age = now - follow_up.created_at
+            # (share never contacted, share contacted but not closed) by age
+            left, open_ = ((0.4, 0.7) if age < timedelta(days=4)
+                           else (0.12, 0.25) if age < timedelta(days=21) else (0.0, 0.0))
+            backlog = rng.random()
+            if backlog < left:
+                continue  # not reached yet, or slipped through: overdue
             contact_at = follow_up.created_at + timedelta(hours=rng.lognormvariate(2.5, 0.9))
             if contact_at > now:
                 continue
             follow_ups.record_contact(follow_up.id, lead, rng.choice(CONTACT_NOTES),
                                       now=contact_at)
             close_at = contact_at + timedelta(hours=rng.uniform(1, 60))
-            if close_at > now:
-                continue
+            if close_at > now or backlog < open_:
+                continue  # still being worked on
             outcome = rng.choices(list(OUTCOME_WEIGHTS), list(OUTCOME_WEIGHTS.values()))[0]
             follow_ups.close(follow_up.id, lead, outcome, CLOSING_NOTES[outcome], now=close_at)
             closed += 1
     return len(found), closed
+
+
+# The improvement actions of the demo: (key, title, description, metric, team, channel,
+# category, owner login or None for the team's lead, start and due days from today, milestones
+# as (title, due days from today, done)). Their states are set in _demo_actions.
+DEMO_ACTIONS = (
+    ("process", "售后服务组：上门安装后的回访流程", "安装类问题满意度一直偏低。新流程：安装完成后 "
+     "24 小时内电话回访，问题当场登记并约定处理时间。", "csat", "售后服务", None, None, None,
+     -120, -70, (("整理回访话术和问题登记表", -110, True), ("全组培训新流程", -95, True),
+                 ("新流程全面上线", -62, True))),
+    ("billing", "账务组：账单问题一次解决", "账单类问题常常要客户再打一次电话。梳理十类最常见的账单"
+     "问题，给出标准解释和处理权限。", "csat", "账务组", None, "billing", "lead", -20, 25,
+     (("梳理最常见的十类账单问题", -12, True), ("更新知识库文章", -3, False),
+      ("一线获得小额退费权限", 15, False))),
+    ("phone", "电话渠道：排队时告知预计等待时间", "周末电话排队长，客户意见多。排队时播报预计等待"
+     "时间，并提供稍后回电的选项。", "ces", None, "phone", None, "manager", -45, -5,
+     (("与电话系统供应商确认方案", -35, True), ("试点一个班组", -10, False))),
+    ("weekend", "在线客服：周末排班调整", "周末在线咨询量上升，响应变慢。按小时咨询量重新排班。",
+     "nps", "在线客服", None, None, None, 7, 60, ()),
+)
+
+
+def _demo_actions(now: datetime, config: Mapping[str, Any]) -> int:
+    """A few improvement actions as a team would have them for its next meeting: one done and
+    evaluated (on the team whose answers improve), one in progress with an overdue milestone and
+    linked suggestions and follow-ups, one overdue, one planned. Made once per database."""
+    from . import actions
+    from .models import ImprovementAction, Suggestion, Survey
+
+    if ImprovementAction.select().exists():
+        return 0
+    tz = ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai"))
+    today = now.replace(tzinfo=timezone.utc).astimezone(tz).date()
+    users = {u.username: u for u in User.select()}
+    leads = {row.team.name: row.user
+             for row in TeamLead.select(TeamLead, User, Team).join(User).switch(TeamLead)
+             .join(Team)}
+    teams = {t.name: t for t in Team.select()}
+    survey = Survey.get(Survey.slug == "post-case")
+    manager = users.get("manager")
+    if manager is None or any(team and team not in teams for _k, _t, _d, _m, team, *_r
+                              in DEMO_ACTIONS):
+        return 0
+
+    def at(days: int) -> datetime:  # the day's 10:00 local, as naive UTC
+        local = datetime.combine(today + timedelta(days=days), datetime.min.time(), tz)
+        return (local + timedelta(hours=10)).astimezone(timezone.utc).replace(tzinfo=None)
+
+    made = {}
+    for (key, title, description, metric, team, channel, category, owner, start, due,
+         milestones) in DEMO_ACTIONS:
+        action = actions.create_action(
+            {"title": title, "description": description, "metric": metric, "survey": survey.id,
+             "channel": channel, "team": teams[team].id if team else None, "agent": None,
+             "category": category, "owner": (users[owner] if owner else leads[team]).id,
+             "start_date": today + timedelta(days=start), "due_date": today + timedelta(days=due)},
+            manager, now=min(at(start - 7), now))
+        for name, when, done in milestones:
+            milestone = actions.add_milestone(action, name, today + timedelta(days=when),
+                                              now=min(at(start - 7), now))
+            if done:
+                actions.mark_milestone_done(milestone, action.owner, now=at(when))
+        if start <= 0:
+            actions.change_state(action, "in_progress", "开始执行。", action.owner, today,
+                                 now=at(start))
+        made[key] = action
+
+    done = made["process"]
+    done_on = today + timedelta(days=-62)
+    actions.change_state(done, "done", "新流程已全面上线。", done.owner, today, done_on=done_on,
+                         now=at(-62))
+    evaluation = actions.before_after(done, config.get("ACTION_WINDOW_WEEKS", 8),
+                                      config.get("MIN_SAMPLE", 30), today)
+    if evaluation and evaluation["started"] and not evaluation["provisional"]:
+        actions.change_state(done, "evaluated", "八周后复盘：见前后对比。", manager, today,
+                             evaluation=evaluation, now=at(-2))
+
+    billing = made["billing"]
+    for suggestion in (Suggestion.select(Suggestion.id).where(
+            Suggestion.status.in_(("planned", "progress"))).order_by(Suggestion.id).limit(2)):
+        actions.link(billing, "suggestion", suggestion.id)
+    for follow_up in (FollowUp.select(FollowUp.id).where(
+            FollowUp.team == teams["账务组"].id, FollowUp.outcome == "not_recovered")
+            .order_by(FollowUp.id.desc()).limit(2)):
+        actions.link(billing, "follow_up", follow_up.id)
+    return len(made)
 
 
 def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = None,
@@ -593,6 +687,8 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
         suggestion_count = _demo_suggestions(random.Random(seed), max(1, cases // 60), now,
                                              config)
     opened, closed = work_follow_ups(prefix, seed, now)
+    with database.atomic():
+        action_count = _demo_actions(now, config)
 
     first = min(p.case_in.resolved_at for p in plans) if plans else now
     zone = ZoneInfo(tz)
@@ -605,4 +701,5 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
             f"surveyed within {throttle_days} days); {total} responses "
             f"({stored['post-case']} post-case, {stored['servqual']} servqual); {opened} "
             f"follow-ups opened, {closed} of them closed by the team leads; "
-            f"{suggestion_count} suggestions. {people} {logins}")
+            f"{suggestion_count} suggestions; {action_count} improvement actions. {people} "
+            f"{logins}")

@@ -163,3 +163,36 @@ def test_demo_command(app):
     with app.app_context(), database.connection_context():
         assert Case.select().count() == 200
         assert Response.select().count() > 0
+
+
+def test_demo_has_actions_and_a_live_follow_up_queue_for_the_next_meeting(app, db):
+    import json
+
+    from feedback.models import (ActionFollowUp, ActionMilestone, ActionSuggestion, FollowUp,
+                                 ImprovementAction, Suggestion)
+    summary = fill(cases=600, seed=4, config=app.config)
+    assert "4 improvement actions" in summary
+    states = {a.title: a.state for a in ImprovementAction.select()}
+    assert sorted(states.values()) == ["evaluated", "in_progress", "in_progress", "planned"]
+    evaluated = ImprovementAction.get(ImprovementAction.state == "evaluated")
+    reading = json.loads(evaluated.evaluation)
+    assert evaluated.verdict == reading["verdict"] and not reading["provisional"]
+    assert reading["before"]["n"] > 0 and reading["after"]["n"] > 0
+    today = utcnow().date()
+    late = [a for a in ImprovementAction.select() if a.state == "in_progress"
+            and a.due_date < today]
+    assert len(late) == 1  # one overdue action for the meeting to talk about
+    assert ActionMilestone.select().where(ActionMilestone.state == "open",
+                                          ActionMilestone.due_date < today).count() >= 2
+    for link in ActionSuggestion.select():
+        assert Suggestion.get_by_id(link.suggestion_id).status in ("planned", "progress")
+    for link in ActionFollowUp.select():
+        follow_up = FollowUp.get_by_id(link.follow_up_id)
+        assert follow_up.outcome == "not_recovered" and follow_up.team.name == "账务组"
+    # follow-ups still open are recent: nothing left untouched for months
+    now = utcnow()
+    waiting = list(FollowUp.select().where(FollowUp.state != "closed"))
+    assert all(now - f.created_at < timedelta(days=21) for f in waiting)
+    # another seed adds cases, not a second set of actions
+    assert "0 improvement actions" in fill(cases=30, seed=5, config=app.config)
+    assert ImprovementAction.select().count() == 4
