@@ -58,6 +58,15 @@ def test_a_customer_gives_an_anonymous_suggestion_and_gets_a_code(app, client):
     assert f"/suggest/track/{code}" in reply.get_data(as_text=True)
 
 
+def test_option_labels_are_in_each_request_s_language(app, client, manager):
+    """Options declared once, on the form class, are translated when a page shows them."""
+    for lang, anonymous, newest in (("zh_CN", "匿名", "最新在前"), ("en", "Anonymous",
+                                    "Newest first"), ("zh_CN", "匿名", "最新在前")):
+        form = client.get(f"/suggest/?lang={lang}").get_data(as_text=True)
+        assert f"> {anonymous}</label>" in form
+        triage = manager.get(f"/manage/suggestions/?lang={lang}").get_data(as_text=True)
+        assert f'<option selected value="newest">{newest}</option>' in triage
+
 def test_named_suggestion_keeps_name_and_email(app, client):
     reply = give(client, identity="named", name="王芳", email="wang@example.cn")
     assert reply.status_code == 200

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..models import ACTION_METRICS, CHANNELS, Survey, Team, User
 from ..names import channel_name
+from .forms_common import choices
 from .labels import METRICS
 
 STATE_LABELS = {"planned": _l("Planned"), "in_progress": _l("In progress"), "done": _l("Done"),
@@ -26,7 +27,7 @@ class ChoiceField(SelectField):
     """A select whose "not one of the choices" message is ours (and translated)."""
 
     def pre_validate(self, form):
-        if self.data not in {str(value) for value, _label in self.choices}:
+        if self.data not in {str(c.value) for c in self.choices}:
             raise ValidationError(_("Please choose one from the list."))
 
 
@@ -96,12 +97,12 @@ class ActionForm(FlaskForm):
     def __init__(self, *args, allowed_teams: tuple[int, ...] | None = None,
                  keep_team: int | None = None, keep_all_teams: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.metric.choices = [(m, str(METRICS[m])) for m in ACTION_METRICS]
-        self.survey.choices = survey_choices()
-        self.channel.choices = [("", _("All channels"))] + [
-            (c, channel_name(c, _current_locale())) for c in CHANNELS]
-        self.team.choices = team_choices(allowed_teams, keep_team, keep_all_teams)
-        self.owner.choices = owner_choices()
+        self.metric.choices = choices((m, str(METRICS[m])) for m in ACTION_METRICS)
+        self.survey.choices = choices(survey_choices())
+        self.channel.choices = choices([("", _("All channels"))] + [
+            (c, channel_name(c, _current_locale())) for c in CHANNELS])
+        self.team.choices = choices(team_choices(allowed_teams, keep_team, keep_all_teams))
+        self.owner.choices = choices(owner_choices())
 
     def validate_due_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
@@ -143,13 +144,13 @@ class StateForm(FlaskForm):
 
     def __init__(self, *args, next_states: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.to_state.choices = [(s, str(STATE_LABELS[s])) for s in next_states]
+        self.to_state.choices = choices((s, str(STATE_LABELS[s])) for s in next_states)
 
 
 class LinkForm(FlaskForm):
     """Link a suggestion or a follow-up, by its number, to an action."""
-    kind = ChoiceField(_l("What"), choices=[("suggestion", _l("Suggestion")),
-                                           ("follow_up", _l("Follow-up"))])
+    kind = ChoiceField(_l("What"), choices=choices([("suggestion", _l("Suggestion")),
+                                                   ("follow_up", _l("Follow-up"))]))
     number = IntegerField(_l("Its number"), validators=[
         DataRequired(_l("Give the number (#) shown in its list.")),
         NumberRange(min=1, max=2**31 - 1, message=_l("Give the number (#) shown in its list."))])

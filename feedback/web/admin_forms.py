@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from .. import accounts
 from ..i18n import LANGUAGES
 from ..models import ROLES, Team, TeamLead, User
+from .forms_common import choices
 
 ROLE_LABELS = {
     "admin": _l("Admin"),
@@ -66,9 +67,9 @@ class _UserFields(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = role_choices()
-        self.team.choices = team_choices()
-        self.locale.choices = locale_choices()
+        self.role.choices = choices(role_choices())
+        self.team.choices = choices(team_choices())
+        self.locale.choices = choices(locale_choices())
 
 
 class UserCreateForm(_UserFields):
@@ -141,8 +142,8 @@ class TeamForm(FlaskForm):
             kwargs["data"] = {"name": team.name, "leads": team_lead_ids(team)}
         super().__init__(*args, **kwargs)
         self.team = team
-        self.leads.choices = [(u.id, _user_label(u))
-                              for u in User.select().order_by(User.display_name, User.username)]
+        people = User.select().order_by(User.display_name, User.username)
+        self.leads.choices = choices((u.id, _user_label(u)) for u in people)
 
     def validate_name(self, field):
         query = Team.select().where(fn.LOWER(Team.name) == field.data.lower())

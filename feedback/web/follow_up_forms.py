@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from ..follow_ups import NOTE_MAX
+from .forms_common import choices
 
 OUTCOME_LABELS = {"recovered": _l("Recovered: the customer is now satisfied"),
                   "not_recovered": _l("Not recovered"),
@@ -29,7 +29,7 @@ class ContactForm(FlaskForm):
 
 class CloseForm(FlaskForm):
     outcome = RadioField(_l("Outcome"),
-                         choices=[SelectChoice(k, v) for k, v in OUTCOME_LABELS.items()],
+                         choices=choices(OUTCOME_LABELS.items()),
                          validate_choice=False,
                          validators=[DataRequired(message=_l("Please choose an outcome.")),
                                      AnyOf(list(OUTCOME_LABELS),

@@ -12,6 +12,7 @@ from ..cases import EMAIL
 from ..i18n import current_locale
 from ..models import Team, User
 from ..suggestions import BODY_MAX, COMMENT_MAX, NAME_MAX, TITLE_MAX, categories
+from .forms_common import choices
 from .labels import BOXES as BOX_LABELS
 from .labels import SUGGESTION_STATUSES as STATUS_LABELS
 
@@ -37,7 +38,7 @@ class SuggestionForm(FlaskForm):
                          render_kw={"rows": 6})
     identity = RadioField(
         _l("Anonymous or with your name?"),
-        choices=[("anonymous", _l("Anonymous")), ("named", _l("With my name"))],
+        choices=choices([("anonymous", _l("Anonymous")), ("named", _l("With my name"))]),
         validators=[DataRequired(_l("Choose whether to stay anonymous."))])
     name = StringField(_l("Your name"), filters=[_strip], validators=[Length(max=NAME_MAX)],
                        render_kw={"autocomplete": "name"})
@@ -53,10 +54,10 @@ class SuggestionForm(FlaskForm):
 
     def __init__(self, *args, staff: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.category.choices = [(0, _l("Choose…"))] + category_choices()
+        self.category.choices = choices([(0, _l("Choose…"))] + category_choices())
         if staff:
-            self.team.choices = [("", _l("No team in particular"))] + [
-                (str(t.id), t.name) for t in Team.select().order_by(Team.name)]
+            self.team.choices = choices([("", _l("No team in particular"))] + [
+                (str(t.id), t.name) for t in Team.select().order_by(Team.name)])
         else:
             del self.team
 
@@ -87,7 +88,7 @@ class CommentForm(FlaskForm):
 
 class ChangeForm(FlaskForm):
     """A staff member answers: status, public reply, internal note, owner, team, publishing."""
-    status = SelectField(_l("Status"), choices=list(STATUS_LABELS.items()))
+    status = SelectField(_l("Status"), choices=choices(STATUS_LABELS.items()))
     public_text = TextAreaField(_l("Public reply (the submitter sees it)"), filters=[_strip],
                                 validators=[Length(max=COMMENT_MAX)], render_kw={"rows": 4})
     internal_note = TextAreaField(_l("Internal note (never shown to the submitter)"),
@@ -101,12 +102,12 @@ class ChangeForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.owner.choices = [("", _l("Nobody yet"))] + [
+        self.owner.choices = choices([("", _l("Nobody yet"))] + [
             (str(u.id), u.display_name) for u in User.select().where(
                 (User.active == True) & (User.role != "staff"))  # noqa: E712
-            .order_by(User.display_name)]
-        self.team.choices = [("", _l("No team"))] + [
-            (str(t.id), t.name) for t in Team.select().order_by(Team.name)]
+            .order_by(User.display_name)])
+        self.team.choices = choices([("", _l("No team"))] + [
+            (str(t.id), t.name) for t in Team.select().order_by(Team.name)])
 
 
 class CategoryForm(FlaskForm):
@@ -130,15 +131,15 @@ class TriageFilterForm(FlaskForm):
     category = SelectField(_l("Category"), default="")
     start = StringField(_l("From"), render_kw={"type": "date"})
     end = StringField(_l("To"), render_kw={"type": "date"})
-    order = SelectField(_l("Order"), choices=[("newest", _l("Newest first")),
-                                              ("oldest", _l("Oldest first"))],
+    order = SelectField(_l("Order"), choices=choices([("newest", _l("Newest first")),
+                                                      ("oldest", _l("Oldest first"))]),
                         default="newest")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.box.choices = [("", _l("Both boxes"))] + list(BOX_LABELS.items())
-        self.status.choices = ([("", _l("Any status")), ("open", _l("Open")),
-                                ("overdue", _l("Overdue"))] + list(STATUS_LABELS.items()))
-        self.category.choices = [("", _l("Any category"))] + [
-            (str(i), n) for i, n in category_choices(active_only=False)]
+        self.box.choices = choices([("", _l("Both boxes")), *BOX_LABELS.items()])
+        self.status.choices = choices([("", _l("Any status")), ("open", _l("Open")),
+                                       ("overdue", _l("Overdue")), *STATUS_LABELS.items()])
+        self.category.choices = choices([("", _l("Any category"))] + [
+            (str(i), n) for i, n in category_choices(active_only=False)])
 

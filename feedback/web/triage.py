@@ -40,7 +40,7 @@ def _triage_from_args() -> tuple[TriageFilterForm, suggestions.Triage, dict]:
     form = TriageFilterForm(request.args)
     errors: dict[str, str] = {}
     for field in (form.box, form.status, form.category, form.order):
-        if field.data and field.data not in {str(value) for value, _label in field.choices}:
+        if field.data and field.data not in {str(c.value) for c in field.choices}:
             errors[field.name] = _("Not one of the choices.")
             field.data = ""
     start = _date(form.start.data, "start", errors)
@@ -117,7 +117,7 @@ def detail(suggestion_id: int):
         "merged_into": suggestion.merged_into_id})
     if current_user.role == "lead":  # a lead keeps the suggestion within their teams
         led = set(allowed_team_ids() or ())
-        form.team.choices = [c for c in form.team.choices if c[0] and int(c[0]) in led]
+        form.team.choices = [c for c in form.team.choices if c.value and int(c.value) in led]
     if form.validate_on_submit():
         change = suggestions.Change(
             status=form.status.data, public_text=form.public_text.data,
