@@ -89,7 +89,9 @@ def median_hours(s: Slice, group_by: str | None = None) -> dict:
     cursor = database.execute_sql(
         f"SELECT k, AVG(d) FROM ({sql}) AS ranked "
         "WHERE rn = (c + 1) / 2 OR rn = (c + 2) / 2 GROUP BY k", params)
-    return {(k if group_by else None): float(value) / 3600 for k, value in cursor.fetchall()}
+    # a raw cursor gives SQLite's dates as text: read the key as the counts' query reads it
+    as_key = key.python_value if group_by else (lambda _k: None)
+    return {as_key(k): float(value) / 3600 for k, value in cursor.fetchall()}
 
 
 def share(successes: int, n: int) -> stats.Estimate | None:

@@ -401,7 +401,11 @@ def test_figures_by_team_worked_by_hand(app, db, worked):
         Team.get(Team.name == "Billing").id,)), "team")
     assert [r.key for r in lead_only] == ["Billing", None]
     weeks = table(s, "week")
-    assert [(r.key, r.opened) for r in weeks] == [(date(2026, 11, 2), 4), (None, 4)]
+    assert [(r.key, r.opened, r.median_hours) for r in weeks] == [
+        (date(2026, 11, 2), 4, pytest.approx(3.0)), (None, 4, pytest.approx(3.0))]
+    months = table(s, "month")
+    assert [(r.key, r.median_hours) for r in months] == [
+        (date(2026, 11, 1), pytest.approx(3.0)), (None, pytest.approx(3.0))]
 
 
 def test_dashboard_shows_follow_up_figures_and_chart(app, worked, manager):
