@@ -88,6 +88,9 @@ CATEGORY_WEIGHTS = {  # by team
     "在线客服": {"product": 0.35, "account": 0.25, "billing": 0.25, "complaint": 0.10,
              "outage": 0.05},
 }
+# What the demo's helpdesk calls them (a helpdesk sends its own category names).
+CATEGORY_NAMES = {"billing": "账单", "account": "账户", "complaint": "投诉", "installation": "安装",
+                  "outage": "故障", "product": "产品"}
 CATEGORY_EFFECT = {"billing": 0.0, "outage": -0.45, "installation": 0.05, "product": 0.15,
                    "complaint": -0.8, "account": 0.1}
 
@@ -320,7 +323,8 @@ def plan_cases(cases: int, seed: int, now: datetime, tz: str) -> list[CasePlan]:
         plan = CasePlan(
             case_in=CaseInput(
                 case_ref="", survey=survey, resolved_at=resolved_at, channel=channel,
-                agent=agent_name, team=team, category=category, customer_ref=customer["id"],
+                agent=agent_name, team=team, category=CATEGORY_NAMES[category],
+                customer_ref=customer["id"],
                 customer_name=customer["name"], customer_email=customer["email"],
                 customer_phone=customer["phone"] if channel in ("phone", "onsite") else None,
                 customer_locale=customer["locale"]),
@@ -519,7 +523,7 @@ DEMO_ACTIONS = (
      -120, -70, (("整理回访话术和问题登记表", -110, True), ("全组培训新流程", -95, True),
                  ("新流程全面上线", -62, True))),
     ("billing", "账务组：账单问题一次解决", "账单类问题常常要客户再打一次电话。梳理十类最常见的账单"
-     "问题，给出标准解释和处理权限。", "csat", "账务组", None, "billing", "lead", -20, 25,
+     "问题，给出标准解释和处理权限。", "csat", "账务组", None, "账单", "lead", -20, 25,
      (("梳理最常见的十类账单问题", -12, True), ("更新知识库文章", -3, False),
       ("一线获得小额退费权限", 15, False))),
     ("phone", "电话渠道：排队时告知预计等待时间", "周末电话排队长，客户意见多。排队时播报预计等待"
