@@ -65,7 +65,9 @@ def _response_conditions(s: Slice, weeks: bool = True) -> list:
 
 
 def _count_if(condition) -> pw.Node:
-    return fn.SUM(pw.Case(None, [(condition, 1)], 0))
+    """The rows that meet ``condition``: COUNT(*) FILTER (WHERE ...), which SQLite (3.30+) and
+    PostgreSQL share, and SQLite evaluates faster than SUM(CASE WHEN ... THEN 1 ELSE 0 END)."""
+    return fn.COUNT(pw.SQL("*")).filter(condition)
 
 
 def _response_group_column(group_by: str) -> pw.Field:
@@ -83,8 +85,13 @@ def score_counts(s: Slice, group_by: str | None = None) -> list[dict]:
 
     | key | responses | csat_n | csat_satisfied | nps_n | promoters | passives | detractors |
     | ces_n | ces_sum | ces_sum_sq | ces_low_effort |
+
+    The week range narrows the (survey_id, week, ...) index for a table by period; the totals
+    and the slice groups read the day range on the covering response_survey_day instead, which
+    checks no week on every row (about a quarter faster on a year).
     """
-    query = Response.select(*_score_columns()).where(*_response_conditions(s))
+    conditions = _response_conditions(s, weeks=group_by in TIME_GROUPS)
+    query = Response.select(*_score_columns()).where(*conditions)
     if group_by:
         column = _response_group_column(group_by)
         query = (query.select_extend(column.alias("key")).group_by(column).order_by(column))
