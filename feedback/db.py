@@ -344,6 +344,13 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             PRIMARY KEY (action_id, follow_up_id))""",
         "CREATE INDEX action_follow_up_follow_up ON action_follow_up (follow_up_id)",
     ]),
+    ("a covering index that hands the dashboard each month's responses in slice order", [
+        # reports.score_cells groups a long period's responses by month and slice columns in
+        # this order, so SQLite reads them grouped instead of sorting them (about 2.5x faster
+        # on a year); the day and the scores make it covering
+        "CREATE INDEX response_survey_month_cells ON response "
+        "(survey_id, month, channel, team_id, agent, category, source, day, csat, nps, ces)",
+    ]),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

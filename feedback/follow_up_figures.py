@@ -39,8 +39,14 @@ def _key(group_by: str | None) -> pw.Node:
 
 
 def _base(s: Slice, columns: list) -> pw.ModelSelect:
-    return (FollowUp.select(*columns).join(Response, on=(FollowUp.response == Response.id))
-            .where(*_response_conditions(s)))
+    # A follow-up is opened in the transaction that stores its response, with the response's
+    # day (responses.submit): the same day range on the follow-up is redundant, but lets the
+    # database start from the follow-ups of the period (index follow_up_day), far fewer than
+    # the responses or none, instead of probing for one behind every response of the period.
+    # CROSS JOIN makes SQLite keep that order (PostgreSQL plans it as the inner join it is).
+    return (FollowUp.select(*columns).join(Response, pw.JOIN.CROSS)
+            .where(FollowUp.response == Response.id, FollowUp.day >= s.start,
+                   FollowUp.day <= s.end, *_response_conditions(s)))
 
 
 def counts(s: Slice, group_by: str | None = None, now: datetime | None = None) -> list[dict]:

@@ -91,6 +91,9 @@ SEED_ROWS[_number_of("follow-ups of unhappy answers")] = [
       "2026-01-03 03:04:05")),
 ]
 
+# an index only: the rows written before it (response, at 2) must come through
+SEED_ROWS[_number_of("a covering index that hands the dashboard")] = []
+
 
 def _insert(db, table, columns, values):
     marks = ", ".join([db.param] * len(columns))
@@ -166,3 +169,15 @@ SEED_ROWS[_number_of("links from improvement actions")] = [
     ("action_suggestion", ("action_id", "suggestion_id"), (1, 1)),
     ("action_follow_up", ("action_id", "follow_up_id"), (1, 1)),
 ]
+
+
+def test_the_month_cells_index_covers_the_dashboards_cells(empty_database_url):
+    """The index reports.score_cells reads a long period on, in the order it groups by."""
+    db = open_database(empty_database_url)
+    database.initialize(db)
+    with database.connection_context():
+        migrate(db)
+        index = {i.name: i for i in db.get_indexes("response")}["response_survey_month_cells"]
+        assert index.columns == ["survey_id", "month", "channel", "team_id", "agent", "category",
+                                 "source", "day", "csat", "nps", "ces"]
+    db.close_all()

@@ -258,3 +258,24 @@ def test_slice_tables_equal_the_per_group_queries(scored, db):
     assert (False, 0) in checked and any(n >= 4 for _, n in checked)
     assert None in {g["key"] for g in reports.slice_tables(base).groups["team"]}
     assert set(reports.slice_tables(base).sources) == {"link", "callback"}
+
+
+def test_score_cells_by_month_equal_the_cells_by_day(scored, db, monkeypatch):
+    """A period that fills its months is counted month by month on their index, a shorter one
+    day by day: the same cells either way, whatever the period and the filters."""
+    vary(db)
+    base = whole_period(db)
+    assert reports._fills_its_months(base)
+    assert not reports._fills_its_months(replace(base, end=START + timedelta(days=13)))
+    slices = [base, replace(base, start=START + timedelta(days=3), end=START + timedelta(days=40)),
+              replace(base, end=START), replace(base, channel="chat", source="link"),
+              replace(base, allowed_team_ids=()), replace(base, start=date.min, end=date.min)]
+
+    def cells(s, by_month):
+        monkeypatch.setattr(reports, "_fills_its_months", lambda _s: by_month)
+        return sorted(((c[:5], tuple(int(v or 0) for v in c[5:])) for c in reports.score_cells(s)),
+                      key=str)
+
+    for s in slices:
+        assert cells(s, True) == cells(s, False), s
+    assert len(cells(base, True)) > 20
