@@ -12,7 +12,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from . import errors, settings
-from .db import database, open_database
+from .db import DatabaseURLError, database, open_database
 from .extensions import babel, csrf, limiter, login_manager
 from .i18n import LANGUAGES, compile_catalogues, current_locale, select_locale
 
@@ -59,7 +59,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.session_interface = SessionInterface()
 
-    db = open_database(app.config["DATABASE_URL"])
+    try:
+        db = open_database(app.config["DATABASE_URL"])
+    except DatabaseURLError as exc:
+        raise SystemExit(f"feedback: bad setting FEEDBACK_DATABASE_URL: {exc}") from None
     database.initialize(db)
     app.extensions["feedback.db"] = db
 

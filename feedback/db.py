@@ -7,6 +7,7 @@ checks that the two agree.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -25,6 +26,9 @@ SQLITE_PRAGMAS = {
 }
 
 
+MIN_SQLITE = (3, 30)
+
+
 class DatabaseURLError(ValueError):
     """The database URL is not one we can use."""
 
@@ -37,6 +41,11 @@ def open_database(url: str) -> peewee.Database:
         path = unquote(parsed.path)[1:]
         if not path:
             raise DatabaseURLError(f"{url}: no file named (use sqlite:///path/to/file.sqlite3)")
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            # the reports count with FILTER (3.30) and rank with window functions (3.25)
+            raise DatabaseURLError(
+                f"{url}: this Python's SQLite is {sqlite3.sqlite_version}; feedback needs "
+                f"{'.'.join(map(str, MIN_SQLITE))} or newer (a newer Python brings one)")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Every write transaction begins IMMEDIATE: a DEFERRED read-then-write fails with

@@ -36,15 +36,16 @@ def test_bad_values_name_the_variable(name, value):
         settings.from_environment({f"FEEDBACK_{name}": value})
 
 
-@pytest.mark.parametrize("name,value", [("MIN_SAMPLE", "many"), ("WORKING_HOURS", "18:00-09:00")])
+@pytest.mark.parametrize("name,value", [("MIN_SAMPLE", "many"), ("WORKING_HOURS", "18:00-09:00"),
+                                        ("DATABASE_URL", "mysql://db/feedback")])
 def test_a_bad_setting_stops_the_command_with_a_message_not_a_traceback(tmp_path, name, value):
     import os
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, f"FEEDBACK_{name}": value,
-           "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}
+    env = {**os.environ, "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
+           f"FEEDBACK_{name}": value}
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "feedback", "init-db"],
                           cwd=root, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
@@ -56,3 +57,14 @@ def test_a_wrong_method_says_which_are_allowed(client):
     reply = client.delete("/login")
     assert reply.status_code == 405
     assert set(reply.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_an_old_sqlite_is_refused_with_its_version(monkeypatch):
+    import sqlite3
+
+    from feedback import db
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 22, 0))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.22.0")
+    with pytest.raises(db.DatabaseURLError, match=r"SQLite is 3\.22\.0; feedback needs 3\.30"):
+        db.open_database("sqlite:////tmp/never-made.sqlite3")
