@@ -470,6 +470,9 @@ def main() -> int:
     runs.add_argument("--chart-requests", type=int, default=2,
                       help="uncached requests per chart, and cached ones after one untimed "
                            "request per worker (default 2 each)")
+    runs.add_argument("--pack-requests", type=int, default=3,
+                      help="meeting packs of the last month, each on a new cache key "
+                           "(default 3)")
     runs.add_argument("--time-limit", type=float, default=60.0,
                       help="seconds a phase (one API case, one dashboard period, one chart) "
                            "may take before its remaining requests are skipped (default 60)")
@@ -477,7 +480,7 @@ def main() -> int:
                       help="seconds the CSV export may take before the client gives up "
                            "(default 180)")
     runs.add_argument("--skip", action="append", default=[],
-                      choices=("profile", "api", "dashboard", "charts", "export"),
+                      choices=("profile", "api", "dashboard", "charts", "pack", "export"),
                       help="leave out a phase (repeatable)")
     runs.add_argument("--no-profile-dashboard", dest="profile_dashboard", action="store_false",
                       help="do not time the dashboard's statements in-process (it costs one "
@@ -496,7 +499,7 @@ def main() -> int:
                          help="where the JSON goes (default bench/results/reports-latest.json)")
     args = parser.parse_args()
     if min(args.workers, args.rounds, args.api_requests, args.dashboard_requests,
-           args.chart_requests) < 1 or args.time_limit <= 0:
+           args.chart_requests, args.pack_requests) < 1 or args.time_limit <= 0:
         parser.error("every number must be positive")
     params = gen_responses.params_from(args)
     started = time.perf_counter()
@@ -553,7 +556,8 @@ def main() -> int:
         "settings": {"workers": args.workers, "worker_class": "sync", "timeout": args.timeout,
                      "rounds": args.rounds, "api_requests": args.api_requests,
                      "dashboard_requests": args.dashboard_requests,
-                     "chart_requests": args.chart_requests, "time_limit": args.time_limit,
+                     "chart_requests": args.chart_requests,
+                     "pack_requests": args.pack_requests, "time_limit": args.time_limit,
                      "feedback_app": args.feedback_app, "db_sql": args.db_sql,
                      "analyze": args.analyze, "variant_seconds": variant_seconds,
                      "bare_invitations_read_survey_from": "invitation" if
@@ -596,11 +600,14 @@ def main() -> int:
         # 5. Charts, uncached and cached.
         if "charts" not in args.skip:
             report["charts"] = chart_phase(port, cookie, ranges, chart_names, args, problems)
+        # 6. The meeting pack of the last month, as the dashboard's link downloads it.
+        if "pack" not in args.skip:
+            report["pack"] = pack_phase(port, cookie, ranges, args, problems)
         report["worker_timeouts_logged"] = server.timeouts_logged()
         server.stop()
         server = None
 
-        # 6. The CSV export on a fresh server, with its workers' memory.
+        # 7. The CSV export on a fresh server, with its workers' memory.
         if "export" not in args.skip:
             timeout = max(args.timeout, int(args.export_time_limit) + 60)
             server = Gunicorn(args.feedback_app, env, workdir / "gunicorn-export.log",
@@ -754,6 +761,32 @@ def chart_phase(port, cookie, ranges, chart_names, args, problems) -> list[dict]
     return results
 
 
+def pack_phase(port, cookie, ranges, args, problems) -> dict:
+    """The meeting pack PDF of the last month, as the dashboard's link downloads it. Nothing of
+    a pack is cached (only fonts and glyphs, which the chart phase has loaded), so every request
+    computes its figures and draws its charts."""
+    start, end = ranges["month"]
+    path = "/manage/meeting-pack.pdf?" + urlencode({"from": start.isoformat(),
+                                                    "to": end.isoformat()})
+    times, sizes, pages, spent = [], [], [], 0.0
+    print("meeting pack ...", flush=True)
+    for _ in range(args.pack_requests):
+        if spent > args.time_limit:
+            break
+        reply = request(port, "GET", path, cookie)
+        spent += reply.seconds
+        if reply.status != 200 or not reply.body.startswith(b"%PDF"):
+            problems.append(f"meeting pack: status {reply.status}")
+            continue
+        times.append(reply.seconds)
+        sizes.append(len(reply.body))
+        pages.append(len(re.findall(rb"/Type\s*/Page[^s]", reply.body)))
+    return {"period": [start.isoformat(), end.isoformat()], "samples": len(times),
+            "median_ms": median_ms(times),
+            "max_ms": round(max(times) * 1000, 1) if times else None,
+            "pdf_bytes": max(sizes) if sizes else None, "pages": max(pages) if pages else None}
+
+
 def export_phase(server: Gunicorn, cookie, ranges, expected_rows, args, problems) -> dict:
     port = server.port
     start, end = ranges["year"]
@@ -885,6 +918,11 @@ def print_summary(report: dict) -> None:
         for c in report["charts"]:
             print(f"{c['name']:<28}{c['uncached_median_ms'] or 0:>12.1f}"
                   f"{c['cached_median_ms'] or 0:>11.1f}")
+    if "pack" in report:
+        p = report["pack"]
+        print(f"\nmeeting pack {p['period'][0]} to {p['period'][1]}: median {p['median_ms']} ms "
+              f"(max {p['max_ms']} ms, {p['samples']} requests), {p['pages']} pages, "
+              f"{(p['pdf_bytes'] or 0) / 1e6:.2f} MB")
     if "export" in report:
         e = report["export"]
         print(f"\nexport responses.csv (whole year): {e['rows']:,} of {e['expected_rows']:,} "
