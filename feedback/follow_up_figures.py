@@ -27,7 +27,7 @@ from peewee import fn
 from . import stats
 from .db import database, is_postgres, utcnow
 from .models import FollowUp, Response
-from .reports import Slice, _count_if, _response_conditions, team_names
+from .reports import Slice, count_if, _response_conditions, team_names
 
 GROUPS = ("team", "week", "month")
 
@@ -56,11 +56,11 @@ def counts(s: Slice, group_by: str | None = None, now: datetime | None = None) -
     key = _key(group_by)
     query = _base(s, [
         key.alias("key"), fn.COUNT(FollowUp.id).alias("opened"),
-        _count_if(contacted | (FollowUp.due_at <= now)).alias("due_or_contacted"),
-        _count_if(contacted & (FollowUp.first_contact_at <= FollowUp.due_at)
+        count_if(contacted | (FollowUp.due_at <= now)).alias("due_or_contacted"),
+        count_if(contacted & (FollowUp.first_contact_at <= FollowUp.due_at)
                   ).alias("contacted_on_time"),
-        _count_if(FollowUp.state == "closed").alias("closed"),
-        _count_if((FollowUp.state == "closed") & (FollowUp.outcome == "recovered")
+        count_if(FollowUp.state == "closed").alias("closed"),
+        count_if((FollowUp.state == "closed") & (FollowUp.outcome == "recovered")
                   ).alias("recovered"),
     ])
     if group_by:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-import peewee as pw
 from peewee import JOIN, fn
 
 from .db import database, utcnow
@@ -22,6 +21,7 @@ from . import outbox
 from .models import (FOLLOW_UP_OUTCOMES, Case, FollowUp, FollowUpEvent, Survey, Team, TeamLead,
                      User)
 from .periods import Periods
+from .reports import count_if
 from .workdays import WorkingTime
 
 NOTE_MAX = 2000
@@ -199,8 +199,7 @@ def queue_counts(allowed_team_ids: tuple[int, ...] | None, team_id: int | None =
                  now: datetime | None = None) -> dict[str, int]:
     """How many follow-ups the queue's filters match, and how many of them are overdue."""
     overdue = (FollowUp.state != "closed") & (FollowUp.due_at < (now or utcnow()))
-    total, late = (FollowUp.select(
-        fn.COUNT(FollowUp.id), fn.COALESCE(fn.SUM(pw.Case(None, [(overdue, 1)], 0)), 0))
+    total, late = (FollowUp.select(fn.COUNT(FollowUp.id), count_if(overdue))
         .where(*_queue_conditions(allowed_team_ids, team_id, state, survey_id, None))
         .scalar(as_tuple=True))
     return {"total": total, "overdue": late}

@@ -64,7 +64,7 @@ def _response_conditions(s: Slice, weeks: bool = True) -> list:
     return conditions
 
 
-def _count_if(condition) -> pw.Node:
+def count_if(condition) -> pw.Node:
     """The rows that meet ``condition``: COUNT(*) FILTER (WHERE ...), which SQLite (3.30+) and
     PostgreSQL share, and SQLite evaluates faster than SUM(CASE WHEN ... THEN 1 ELSE 0 END)."""
     return fn.COUNT(pw.SQL("*")).filter(condition)
@@ -107,15 +107,15 @@ def _score_columns() -> list[pw.Node]:
     return [
         fn.COUNT(Response.id).alias("responses"),
         fn.COUNT(Response.csat).alias("csat_n"),
-        _count_if(Response.csat >= 4).alias("csat_satisfied"),
+        count_if(Response.csat >= 4).alias("csat_satisfied"),
         fn.COUNT(Response.nps).alias("nps_n"),
-        _count_if(Response.nps >= 9).alias("promoters"),
-        _count_if(Response.nps.between(7, 8)).alias("passives"),
-        _count_if(Response.nps <= 6).alias("detractors"),
+        count_if(Response.nps >= 9).alias("promoters"),
+        count_if(Response.nps.between(7, 8)).alias("passives"),
+        count_if(Response.nps <= 6).alias("detractors"),
         fn.COUNT(Response.ces).alias("ces_n"),
         fn.SUM(Response.ces).alias("ces_sum"),
         fn.SUM(Response.ces * Response.ces).alias("ces_sum_sq"),
-        _count_if(Response.ces >= 5).alias("ces_low_effort"),
+        count_if(Response.ces >= 5).alias("ces_low_effort"),
     ]
 
 
@@ -151,7 +151,7 @@ def _invitation_conditions(s: Slice) -> list:
 
 def _invitation_columns() -> list[pw.Node]:
     return [fn.COUNT(Invitation.id).alias("invited"),
-            _count_if(Invitation.status == "answered").alias("answered")]
+            count_if(Invitation.status == "answered").alias("answered")]
 
 
 def figures(counts: dict | None, invitations: dict | None = None) -> dict:

@@ -66,7 +66,8 @@ class SurveyFormBase(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if not csrf_matches(self.csrf_token.data, self.expected_csrf):
-            self.csrf_token.errors = [csrf_message()]
+            self.csrf_token.errors = [_("The form was out of date. Your answers are kept: "
+                                        "please send it again.")]
             valid = False
         self.csrf_token.data = self.expected_csrf  # a page shown again carries the right one
         self.answers, self.question_errors = check_answers(self.definition, self.raw_answer)
@@ -75,10 +76,6 @@ class SurveyFormBase(FlaskForm):
 
 def csrf_matches(sent: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(sent or "", expected or "\0")
-
-
-def csrf_message() -> str:
-    return _("The form was out of date. Your answers are kept: please send it again.")
 
 
 def check_answers(definition: SurveyDefinition,
