@@ -390,6 +390,9 @@ def in_process(db_path: Path, survey_id: int, ranges: dict, token: str, args) ->
             client.post("/login", data={"username": "bench-manager", "password": PASSWORD,
                                         "csrf_token": csrf})
             views.append(("dashboard, year", f"/manage/?{urlencode(query)}", {}))
+            month_start, month_end = ranges["month"]
+            views.append(("dashboard, month", "/manage/?" + urlencode(
+                {"from": month_start.isoformat(), "to": month_end.isoformat()}), {}))
         for label, path, headers in views:
             if label.startswith("metrics"):
                 client.get(path, headers=headers)  # warm: imports, compiled queries
