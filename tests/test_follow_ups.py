@@ -236,6 +236,9 @@ def test_a_long_queue_comes_in_pages_with_its_counts(app, two_teams):
     chinese = manager.get("/manage/follow-ups/?state=open&page=3&lang=zh-CN").get_data(as_text=True)
     assert "符合筛选条件的跟进共 120 条" in chinese and "第 3 页" in chinese
     assert "C-B1" in manager.get("/manage/follow-ups/?page=abc").get_data(as_text=True)
+    beyond = manager.get("/manage/follow-ups/?state=open&page=9&lang=en").get_data(as_text=True)
+    assert "past the end of the list" in beyond and "No follow-ups match" not in beyond
+    assert "state=open" in beyond.split("First page")[0].rsplit("href=", 1)[1]
     lead = logged_in(app, "lead")  # counts only what the lead may see
     assert "119 follow-ups match" in lead.get("/manage/follow-ups/?lang=en").get_data(as_text=True)
 

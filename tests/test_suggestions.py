@@ -418,6 +418,21 @@ def test_triage_filters_counts_and_order(app, client, manager):
     assert 'id="start-error"' in bad.get_data(as_text=True)
 
 
+def test_a_long_suggestion_list_comes_in_pages(app, manager):
+    with app.app_context(), database.connection_context():
+        made = [_new(app, title=f"第{i:02d}条").id for i in range(55)]
+    seen = []
+    for number in (1, 2):
+        html = manager.get(f"/manage/suggestions/?order=oldest&page={number}&lang=en"
+                           ).get_data(as_text=True)
+        seen += [int(i) for i in re.findall(r'href="/manage/suggestions/(\d+)"', html)]
+        assert ("Next page" in html) == (number == 1)
+        assert ("Previous page" in html) == (number == 2)
+    assert seen == made  # oldest first, each once
+    beyond = manager.get("/manage/suggestions/?page=7&lang=en").get_data(as_text=True)
+    assert "past the end of the list" in beyond and "No suggestions match" not in beyond
+
+
 def test_you_said_we_did_lists_public_done_suggestions(app, client, manager):
     give(client, title="增加周末值班")
     give(client, title="私下处理的")
