@@ -360,6 +360,25 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "CREATE INDEX response_survey_month_cells ON response "
         "(survey_id, month, channel, team_id, agent, category, source, day, csat, nps, ces)",
     ]),
+    ("an audit log; sessions that end; call-backs for all teams", [
+        # who did what, when and from where: administrative and sensitive actions only
+        """CREATE TABLE audit_log (
+            id {pk},
+            at {ts} NOT NULL,
+            actor_user_id INTEGER REFERENCES app_user (id) ON DELETE SET NULL,
+            actor VARCHAR(64) NOT NULL,
+            action VARCHAR(40) NOT NULL,
+            target VARCHAR(200) NOT NULL,
+            detail TEXT NOT NULL,
+            address VARCHAR(64))""",
+        "CREATE INDEX audit_log_at ON audit_log (at)",
+        "CREATE INDEX audit_log_action ON audit_log (action, at)",
+        # raised by logout, a password change and deactivation: every older session and
+        # remember-me cookie of the user stops working
+        "ALTER TABLE app_user ADD COLUMN session_version INTEGER NOT NULL DEFAULT 1",
+        # a call-back desk may record cases of every team, not only its own
+        "ALTER TABLE app_user ADD COLUMN callbacks_all_teams BOOLEAN NOT NULL DEFAULT FALSE",
+    ]),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 from babel import Locale
@@ -67,10 +69,15 @@ def compile_catalogues() -> None:
             continue
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
-        tmp = mo_path.with_suffix(".mo.tmp")
-        with tmp.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
-        tmp.replace(mo_path)
+        # A name of this process's own: workers starting together each write their own file
+        # and rename it into place (atomic), so none reads or replaces a half-written one.
+        tmp = mo_path.with_name(f".{mo_path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            with tmp.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+            os.replace(tmp, mo_path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def current_locale() -> str:

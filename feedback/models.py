@@ -46,6 +46,9 @@ class User(BaseModel):
     locale = pw.CharField(max_length=8, null=True)
     created_at = pw.DateTimeField(default=utcnow)
     email = pw.CharField(max_length=254, null=True)  # for notices, e.g. new follow-ups
+    # raised to end every session and remember-me cookie of the user (logout, new password)
+    session_version = pw.IntegerField(default=1)
+    callbacks_all_teams = pw.BooleanField(default=False)  # a call-back desk for every team
 
     class Meta:
         table_name = "app_user"
@@ -408,3 +411,20 @@ class ActionFollowUp(BaseModel):
 
 
 ALL_MODELS += (ActionSuggestion, ActionFollowUp)
+
+
+class AuditEntry(BaseModel):
+    """One administrative or sensitive action: who, what, when and from where."""
+    at = pw.DateTimeField(default=utcnow)
+    actor_user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    actor = pw.CharField(max_length=64)  # the username then, or "cli"/"system"
+    action = pw.CharField(max_length=40)
+    target = pw.CharField(max_length=200)
+    detail = pw.TextField()  # JSON
+    address = pw.CharField(max_length=64, null=True)
+
+    class Meta:
+        table_name = "audit_log"
+
+
+ALL_MODELS += (AuditEntry,)

@@ -93,6 +93,10 @@ SEED_ROWS[_number_of("follow-ups of unhappy answers")] = [
 
 # an index only: the rows written before it (response, at 2) must come through
 SEED_ROWS[_number_of("a covering index that hands the dashboard")] = []
+SEED_ROWS[_number_of("an audit log; sessions that end")] = [
+    ("audit_log", ("id", "at", "actor_user_id", "actor", "action", "target", "detail", "address"),
+     (1, "2026-01-04 03:04:05", 1, "admin", "user.create", "user 2", "{}", "192.0.2.1")),
+]
 
 
 def _insert(db, table, columns, values):
