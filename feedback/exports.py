@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
@@ -22,6 +23,9 @@ from .reports import Slice, _response_conditions
 from .suggestions import Triage, export_query
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The control characters an XLSX cell cannot hold (XML 1.0 forbids them): all below U+0020 but
+# tab, line feed and carriage return. openpyxl refuses a text with one (IllegalCharacterError).
+XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 BATCH = 2000
 CASE_COLUMNS = ("response_id", "submitted_at", "case_id", "channel", "team", "agent",
                 "category", "source", "locale", "survey_version")
@@ -32,6 +36,14 @@ def safe_cell(value):
     leading apostrophe. Numbers stay numbers."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
+    return value
+
+
+def xlsx_text(value):
+    """A cell value an XLSX file can hold: each forbidden control character becomes U+FFFD (the
+    replacement character), so the reader sees that something was there. Others stay as given."""
+    if isinstance(value, str) and XLSX_ILLEGAL.search(value):
+        return XLSX_ILLEGAL.sub("\ufffd", value)
     return value
 
 
@@ -128,13 +140,14 @@ def table_csv(header, rows) -> bytes:
 
 def xlsx_file(rows: Iterable[list], sheet_title: str = "responses"):
     """Write rows to an XLSX workbook in write-only mode (rows go straight to disk) and return
-    the open temporary file, positioned at its start."""
+    the open temporary file, positioned at its start. Texts are cleaned by ``xlsx_text`` here,
+    the one place every XLSX export passes through."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title)
     for row in rows:
-        sheet.append(row)
+        sheet.append([xlsx_text(v) for v in row])
     handle = tempfile.TemporaryFile()
     workbook.save(handle)
     handle.seek(0)
