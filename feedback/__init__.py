@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from . import errors, settings
+from . import errors, input_checks, settings
 from .db import DatabaseURLError, database, open_database
 from .extensions import babel, csrf, limiter, login_manager
 from .i18n import LANGUAGES, compile_catalogues, current_locale, select_locale
@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     app.session_interface = SessionInterface()
+    input_checks.init_app(app)  # before any route: its <int:> converter; the JSON provider
 
     try:
         db = open_database(app.config["DATABASE_URL"])
@@ -70,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def _connect():
         database.connect(reuse_if_open=True)
 
+    app.before_request(input_checks.check_request)  # NUL and the like: a 400 before any view
     from .web.survey import serve_cached_page
     app.before_request(serve_cached_page)  # after the connection, before the rate limiter
 

@@ -7,6 +7,11 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 
+# The last day a report filter may name. Reports reach past a period's end (to the end of its
+# month, its week, the next day) and Python's calendar stops at 9999-12-31: a year of margin.
+LAST_DAY = date(9998, 12, 31)
+
+
 @dataclass(frozen=True)
 class Periods:
     day: date

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ..periods import LAST_DAY
 from ..models import CHANNELS, RESPONSE_SOURCES, Survey, Team
 from ..reports import GROUP_BY, Slice
 
@@ -106,7 +107,11 @@ def _date(args, name: str, errors: dict) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors[name] = ["must be a date like 2026-11-01"]
         return None
+    if day > LAST_DAY:
+        errors[name] = [f"must be no later than {LAST_DAY.isoformat()}"]
+        return None
+    return day

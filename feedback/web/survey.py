@@ -13,6 +13,7 @@ from ..db import Prepared, utcnow
 from ..extensions import limiter
 from ..models import Case, Invitation, Response, Survey, SurveyVersion
 from ..i18n import anonymous_locale, current_locale
+from ..input_checks import is_id
 from ..surveys import definition_of
 from .survey_forms import checked_submission, form_class, prefill, survey_csrf_token
 
@@ -72,7 +73,7 @@ def _version(survey_id: int, current_id: int, shown_id: str | None) -> SurveyVer
     """
     cache = current_app.extensions.setdefault("feedback.versions", {})
     for candidate in (shown_id, current_id):
-        if candidate is None or not str(candidate).isdigit():
+        if candidate is None or not is_id(str(candidate)):
             continue
         version = cache.get(int(candidate))
         if version is None:
@@ -124,6 +125,7 @@ def answer(token: str):
         # the form is built only to show what is wrong, with what was typed kept
         form = form_class(definition, locale)(expected_csrf=csrf)
         form.validate()
+        form.version.data = str(version.id)  # the version these answers are checked against
         return render_template("survey/form.html", form=form, definition=definition,
                                version=version, token=token, locale=locale), 422
     return render_form_page(definition, version, token, locale, csrf)

@@ -19,6 +19,7 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..input_checks import is_id
 from ..definitions import (SERVQUAL_PART_LABELS, SERVQUAL_PARTS, AnswerError, Question,
                            SurveyDefinition)
 
@@ -65,7 +66,8 @@ class SurveyFormBase(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if not csrf_matches(self.csrf_token.data, self.expected_csrf):
+        if not (csrf_matches(self.csrf_token.data, self.expected_csrf)
+                and version_well_formed(self.version.data)):
             self.csrf_token.errors = [_("The form was out of date. Your answers are kept: "
                                         "please send it again.")]
             valid = False
@@ -75,7 +77,18 @@ class SurveyFormBase(FlaskForm):
 
 
 def csrf_matches(sent: str | None, expected: str | None) -> bool:
-    return hmac.compare_digest(sent or "", expected or "\0")
+    """Whether the token sent is the one expected (compared in constant time; a token that is
+    not ASCII, which ours never are, does not match)."""
+    if not isinstance(sent, str) or not sent.isascii():
+        return False
+    return hmac.compare_digest(sent, expected or "\0")
+
+
+def version_well_formed(sent: str | None) -> bool:
+    """The form's hidden version: missing (the current version is used) or a row id. Anything
+    else (a huge number, a sign, other digits) was not sent by our page: the form comes back
+    as out of date, with the answers kept."""
+    return sent in (None, "") or is_id(sent)
 
 
 def check_answers(definition: SurveyDefinition,
@@ -127,7 +140,8 @@ def checked_submission(definition: SurveyDefinition, formdata,
     WTForms fields, which cost a fifth of a submission (bench/profile_survey.py); the form is
     built only to show the errors of an invalid one.
     """
-    if not csrf_matches(formdata.get("csrf_token"), expected_csrf):
+    if not (csrf_matches(formdata.get("csrf_token"), expected_csrf)
+            and version_well_formed(formdata.get("version"))):
         return None
     answers, errors = check_answers(definition, raw_formdata_answer(formdata))
     return None if errors else answers

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from .. import actions, exports, suggestions
 from ..errors import AppError
+from ..periods import LAST_DAY
 from ..models import Suggestion, SuggestionCategory, Team, User
 from .auth import roles_required
 from .manage import REPORT_ROLES, allowed_team_ids
@@ -30,10 +31,14 @@ def _date(text: str | None, field, errors: dict) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors[field] = _("A date like 2026-11-25.")
         return None
+    if day > LAST_DAY:
+        errors[field] = _("No later than %(day)s.", day=LAST_DAY.isoformat())
+        return None
+    return day
 
 
 def _triage_from_args() -> tuple[TriageFilterForm, suggestions.Triage, dict]:
