@@ -117,21 +117,26 @@ def forbidden_field(path: str, args, form, files, body: Any = None) -> str | Non
     return None
 
 
+def _too_deep(data: bytes) -> bool:
+    """Whether a body that failed to parse failed for its depth (parsed again only then; the
+    views name other problems themselves)."""
+    try:
+        current_app.json.loads(data)
+    except JSONTooDeep:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
 def check_request():
     """A before-request hook: refuse what no view can store or parse (see the module's text)."""
     body = None
     if request.is_json and request.method not in ("GET", "HEAD"):
         body = request.get_json(silent=True)
-        if body is None and request.get_data(cache=True).strip() not in (b"", b"null"):
-            try:
-                current_app.json.loads(request.get_data(cache=True))  # only for the reason
-                problem = _("must be valid JSON")
-            except JSONTooDeep:
-                problem = _("must not nest lists and objects more than %(n)d deep",
-                            n=MAX_JSON_DEPTH)
-            except ValueError:
-                problem = _("must be valid JSON")
-            raise AppError(400, _("The body is not valid JSON."), {"body": [problem]})
+        if body is None and _too_deep(request.get_data(cache=True)):
+            raise AppError(400, _("The body is not valid JSON."), {"body": [
+                _("must be a JSON object nested at most %(n)d deep", n=MAX_JSON_DEPTH)]})
     multipart = request.method in ("POST", "PUT", "PATCH", "DELETE")
     field = forbidden_field(request.path, request.args, request.form if multipart else _NOTHING,
                             request.files if multipart else _NOTHING, body)

@@ -270,3 +270,19 @@ def test_deeply_nested_json_is_a_400_naming_the_body(app, api_headers, body):
     assert reply.status_code == 400
     assert "body" in reply.get_json()["errors"]
     assert table_counts(app)["service_case"] == 0
+
+
+# --- found by the fuzzing (tests/test_fuzz.py) -------------------------------------------------
+
+def test_a_lone_period_whose_interval_leaves_out_its_value_is_drawn():
+    """One detractor: NPS −100 with the adjusted interval −98.5 … 48.5, which does not hold the
+    value. The meeting pack of such a month answered 500 (matplotlib refuses a negative
+    whisker); the whisker now stops at the value."""
+    from datetime import date
+
+    from feedback import charts, stats
+
+    nps = stats.nps(0, 0, 1)
+    point = charts.PeriodPoint(date(2026, 11, 1), nps.value, nps.low, nps.high, nps.n)
+    figure = charts.trend_chart([point], "nps", "en")
+    assert charts.render(figure, "png", "small").startswith(b"\x89PNG")
