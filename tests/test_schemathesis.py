@@ -173,3 +173,47 @@ def test_generated_cases_leave_consistent_rows(app, api_schema):
             assert invitations <= 1, case.case_ref
             if invitations == 0:
                 assert case.suppressed_reason, case.case_ref
+
+
+# --- hostile data --------------------------------------------------------------------------------
+# The tests above keep NUL out of the generated data (the document says it is refused). Here it
+# is let in, with every code point schemathesis can write, in valid and invalid requests alike:
+# whatever comes, the reply is no server error, and a refused request stores nothing.
+HOSTILE = settings(max_examples=max(EXAMPLES // 2, 10), deadline=None, derandomize=not RANDOM,
+                   database=None, suppress_health_check=list(HealthCheck))
+
+
+def row_counts(app) -> dict[str, int]:
+    with app.app_context(), database.connection_context():
+        return {table: database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+                for table in database.get_tables()}
+
+
+@pytest.mark.parametrize("label,mode", [
+    ("POST /api/v1/cases", GenerationMode.POSITIVE),
+    ("POST /api/v1/cases", GenerationMode.NEGATIVE),
+    ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
+    ("GET /api/v1/metrics", GenerationMode.POSITIVE),
+    ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
+], ids=["cases-valid", "cases-invalid", "surveys-valid", "metrics-valid", "metrics-invalid"])
+def test_hostile_data_is_never_a_server_error_and_refused_data_stores_nothing(app, api_headers,
+                                                                             label, mode):
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema.config.generation.update(allow_x00=True, codec=None, with_security_parameters=False)
+    schema.config.update(headers=api_headers)
+    operation = schema.find_operation_by_label(label)
+    statuses = set()
+
+    @HOSTILE
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case):
+        before = row_counts(app)
+        response = case.call()
+        statuses.add(response.status_code)
+        assert response.status_code < 500, (case.body, case.query, case.path_parameters,
+                                            response.text[:300])
+        if response.status_code >= 400:
+            assert row_counts(app) == before, (case.body, response.status_code)
+
+    run()
+    assert statuses, label
