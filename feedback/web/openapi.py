@@ -117,7 +117,8 @@ def openapi_document(base_url: str) -> dict:
                 "summary": "CSAT, NPS, CES and response rate for a period and slice.",
                 "description": "Periods count by the day a response was submitted, in the "
                                "site's time zone; from and to are inclusive (default: the last "
-                               "28 days) and from must not come after to. Each figure has its 95% interval and the number of "
+                               "28 days), from must not come after to, and neither may come "
+                               "after 9998-12-31. Each figure has its 95% interval and the number of "
                                "answers it rests on; a figure without answers is null. Also "
                                "open to a logged-in manager or admin; a team lead sees only "
                                "their teams.",
