@@ -286,3 +286,18 @@ def test_a_lone_period_whose_interval_leaves_out_its_value_is_drawn():
     point = charts.PeriodPoint(date(2026, 11, 1), nps.value, nps.low, nps.high, nps.n)
     figure = charts.trend_chart([point], "nps", "en")
     assert charts.render(figure, "png", "small").startswith(b"\x89PNG")
+
+
+def test_a_huge_duplicate_number_is_a_message_beside_the_field(app, users):
+    client = english(app.test_client())
+    tracking_code(client)
+    login(client, "manager")
+    with app.app_context(), database.connection_context():
+        suggestion_id = Suggestion.select().first().id
+    before = table_counts(app)
+    for number in (HUGE, "9223372036854775808", "2147483648"):
+        reply = post_form(client, f"/manage/suggestions/{suggestion_id}",
+                          {"status": "duplicate", "merged_into": number})
+        assert reply.status_code == 422, (number, reply.status_code)
+        assert "no suggestion" in reply.get_data(as_text=True).lower()
+    assert table_counts(app) == before

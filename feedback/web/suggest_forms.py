@@ -9,6 +9,7 @@ from wtforms import (BooleanField, IntegerField, RadioField, SelectField, String
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..cases import EMAIL
+from ..input_checks import MAX_ID
 from ..i18n import current_locale
 from ..models import Team, User
 from ..suggestions import BODY_MAX, COMMENT_MAX, NAME_MAX, TITLE_MAX, categories
@@ -95,7 +96,9 @@ class ChangeForm(FlaskForm):
                                   filters=[_strip], validators=[Length(max=COMMENT_MAX)],
                                   render_kw={"rows": 3})
     merged_into = IntegerField(_l("Repeats suggestion number (for a duplicate)"),
-                               validators=[Optional(), NumberRange(min=1)])
+                               validators=[Optional(), NumberRange(
+                                   min=1, max=MAX_ID,  # beyond: no such row, and SQLite overflows
+                                   message=_l("There is no suggestion with that number."))])
     owner = SelectField(_l("Owner"), default="")
     team = SelectField(_l("Team"), default="")
     public = BooleanField(_l("Show on the public “You said, we did” page once done"))
