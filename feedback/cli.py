@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import click
+import peewee
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
@@ -29,8 +30,26 @@ def init_app(app: Flask) -> None:
 
 
 def _db():
-    database.connect(reuse_if_open=True)
+    try:
+        database.connect(reuse_if_open=True)
+    except peewee.OperationalError as exc:  # no server there, or no such file
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(f"cannot open the database at FEEDBACK_DATABASE_URL: "
+                                   f"{reason}") from None
     return database
+
+
+class UnusableDatabase(peewee.Database):
+    """Stands in for the database when FEEDBACK_DATABASE_URL is bad and a command is run:
+    ``surveys check`` reads only files and never opens it; any other command that does is told
+    what is wrong with the setting, without a traceback."""
+
+    def __init__(self, message: str):
+        super().__init__("unusable")
+        self.message = message
+
+    def _connect(self):
+        raise click.ClickException(self.message)
 
 
 @click.command("init-db")
