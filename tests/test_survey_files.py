@@ -279,3 +279,35 @@ def test_surveys_check_needs_no_database(tmp_path, url):
                                 timeout=120)
         assert synced.returncode == 1 and "Traceback" not in synced.stderr, synced.stderr
         assert "FEEDBACK_DATABASE_URL" in synced.stderr
+
+
+# --- whatever the bytes, a DefinitionError or a definition --------------------------------------
+
+FRAGMENTS = ["&a ", "*a", "<<: ", "? ", "[", "]", "{", "}", ": ", "- ", "\n", "\n  ", "\t", "!!",
+             "!!python/object:os.system ", "'", '"', "#", "|", ">", "---\n", "...", "\x00",
+             "\ufeff", "%YAML 1.1\n", "id: csat\n", "required: ", "type: ", "yes", "~", "1e9",
+             "0x1F", "2026-01-01", "[[[[[[[[[[[[", "\udcff"]
+
+
+def test_mangled_survey_files_are_refused_or_read_never_crash(tmp_path):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    path = tmp_path / "post-case.yaml"
+
+    @settings(max_examples=300, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.tuples(st.integers(0, len(POST_CASE)), st.integers(0, 40),
+                              st.sampled_from(FRAGMENTS)), min_size=1, max_size=6))
+    def mangled(edits):
+        text = POST_CASE
+        for at, cut, fragment in edits:  # at a place, drop a few characters and put one in
+            text = text[:at] + fragment + text[at + cut:]
+        path.write_bytes(text.encode("utf-8", "surrogateescape"))
+        try:
+            definition = definitions.load_file(path)
+        except DefinitionError as exc:
+            assert exc.problems and all(p.startswith("post-case.yaml") for p in exc.problems)
+        else:
+            assert definition.slug == "post-case"
+
+    mangled()
