@@ -1,7 +1,8 @@
 """Reading a survey file's YAML without trusting it: PyYAML's SafeLoader, with four refusals.
 
 - **A key given twice** in one mapping (``required:`` twice): plain YAML keeps the last one
-  silently, so the file would not mean what its first line says.
+  silently, so the file would not mean what its first line says. A merge (``<<:``) is refused
+  too: without aliases it can only hide keys that the mapping gives again.
 - **Anchors and aliases** (``&name``, ``*name``) at all. An alias is a reference, so nine levels
   of nine aliases each (a "billion laughs") are a few hundred bytes that expand to 9**9 strings
   the moment anything walks or prints them. Bounding the expansion instead would mean counting
@@ -105,7 +106,12 @@ def _duplicate_keys(loader: _Loader, root: Any) -> list[str]:
             return
         seen: dict[Any, int] = {}
         for key, value in node.value:
-            if isinstance(key, ScalarNode) and key.tag != MERGE:
+            if isinstance(key, ScalarNode) and key.tag == MERGE:
+                # without aliases a merge only hides keys that the mapping gives again
+                where = place(loader.source, key.start_mark.line + 1, question)
+                problems.append(f"{where}: '<<' (a YAML merge) is not allowed in survey files; "
+                                "write the keys out")
+            elif isinstance(key, ScalarNode):
                 try:
                     name = loader.construct_object(key)  # yes and true are the same key
                 except yaml.YAMLError:

@@ -98,6 +98,14 @@ def test_a_top_level_key_given_twice_is_refused(tmp_path):
             f"(first on line {line_of(text, 'slug: post-case')})") in problems
 
 
+def test_a_yaml_merge_is_refused(tmp_path):
+    text = changed("  - id: nps\n    type: nps\n",
+                   "  - id: nps\n    type: nps\n    <<: {type: text, required: false}\n")
+    problems = problems_of(tmp_path, text)
+    assert (f"post-case.yaml, line {line_of(text, '<<:')}, question 'nps': '<<' (a YAML merge) "
+            "is not allowed") in problems
+
+
 def test_the_same_choice_label_language_twice_is_refused(tmp_path):
     text = changed("label: {zh-CN: 响应太慢, en: It took too long}",
                    "label: {zh-CN: 响应太慢, en: It took too long, en: Slow}")
