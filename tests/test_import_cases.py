@@ -4,7 +4,6 @@ span lines reported at their first line. Through the CLI runner, on SQLite and P
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
