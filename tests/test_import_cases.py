@@ -4,7 +4,6 @@ span lines reported at their first line. Through the CLI runner, on SQLite and P
 
 from __future__ import annotations
 
-
 import pytest
 
 from feedback import case_csv
