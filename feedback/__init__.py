@@ -62,8 +62,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     try:
         db = open_database(app.config["DATABASE_URL"])
-    except DatabaseURLError as exc:
-        raise SystemExit(f"feedback: bad setting FEEDBACK_DATABASE_URL: {exc}") from None
+    except (DatabaseURLError, OSError) as exc:  # OSError: the SQLite file's folder
+        message = f"bad setting FEEDBACK_DATABASE_URL: {exc}"
+        import click
+        if click.get_current_context(silent=True) is None:  # a site: refuse to start
+            raise SystemExit(f"feedback: {message}") from None
+        # A command: one that reads only files (surveys check) runs; the others say this.
+        from .cli import UnusableDatabase
+        db = UnusableDatabase(message)
     database.initialize(db)
     app.extensions["feedback.db"] = db
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 import click
+import peewee
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import accounts, definitions
+from . import accounts, case_csv, definitions
 from .cases import InvalidInput, InvitationPolicy, parse_case, register_case
 from .db import LATEST_SCHEMA, database, migrate, schema_version
 from .models import ROLES, Team
@@ -29,8 +28,26 @@ def init_app(app: Flask) -> None:
 
 
 def _db():
-    database.connect(reuse_if_open=True)
+    try:
+        database.connect(reuse_if_open=True)
+    except peewee.OperationalError as exc:  # no server there, or no such file
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(f"cannot open the database at FEEDBACK_DATABASE_URL: "
+                                   f"{reason}") from None
     return database
+
+
+class UnusableDatabase(peewee.Database):
+    """Stands in for the database when FEEDBACK_DATABASE_URL is bad and a command is run:
+    ``surveys check`` reads only files and never opens it; any other command that does is told
+    what is wrong with the setting, without a traceback."""
+
+    def __init__(self, message: str):
+        super().__init__("unusable")
+        self.message = message
+
+    def _connect(self):
+        raise click.ClickException(self.message)
 
 
 @click.command("init-db")
@@ -133,13 +150,6 @@ def _row_to_case(row: dict) -> dict:
     return data
 
 
-def _rows(reader: csv.DictReader, file: Path):
-    try:
-        yield from reader
-    except csv.Error as exc:  # e.g. a value longer than the csv module takes
-        raise click.ClickException(f"{file}, line {reader.reader.line_num}: {exc}") from None
-
-
 @click.command("import-cases")
 @with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -150,35 +160,37 @@ def import_cases(file: Path, skip_bad: bool):
     _db()
     config = current_app.config
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{file}: is not UTF-8 text") from None
-    # newline="": a quoted value keeps its line breaks, and only \r and \n end a line
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in ("case_id", "resolved_at", "channel") if c not in (reader.fieldnames or [])]
+        text, encoding = case_csv.decode(file.read_bytes())
+    except case_csv.FileError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    if encoding != "UTF-8":
+        click.echo(f"{file}: read as {encoding} text", err=True)
+    delimiter = case_csv.delimiter_of(text)
+    try:
+        records = list(case_csv.records(text, delimiter))
+    except case_csv.FileError as exc:
+        raise click.ClickException(f"{file}, {exc}") from None
+    header = [name.strip() for name in records[0][1]] if records else []
+    missing = [c for c in ("case_id", "resolved_at", "channel") if c not in header]
     if missing:
         raise click.ClickException(f"{file}, line 1: missing column(s) {', '.join(missing)}")
-    parsed, problems, versions = [], [], {}
-    for row in _rows(reader, file):
-        line = reader.line_num
-        try:
-            case_in = parse_case(_row_to_case(row), config["DEFAULT_SURVEY"], config["TIMEZONE"])
-        except InvalidInput as exc:
-            for field, messages in exc.errors.items():
-                problems.append(f"{file}, line {line}, field {field}: {' '.join(messages)}")
-            continue
-        if case_in.survey not in versions:
-            versions[case_in.survey] = current_version(case_in.survey)
-        if versions[case_in.survey] is None:
-            problems.append(f"{file}, line {line}, field survey: unknown survey "
-                            f"'{case_in.survey}'")
-            continue
-        parsed.append(case_in)
+    parsed, problems, bad_rows, versions = [], [], 0, {}
+    for line, values in records[1:]:  # each record at the line it starts on
+        before = len(problems)
+        too_many = case_csv.row_problem(values, len(header), delimiter)
+        if too_many:
+            problems.append(f"{file}, line {line}: {too_many}")
+        else:
+            case_in = _parse_row(dict(zip(header, values)), file, line, versions, problems)
+            if case_in is not None:
+                parsed.append(case_in)
+        bad_rows += len(problems) > before
     for problem in problems:
         click.echo(problem, err=True)
     if problems and not skip_bad:
-        raise click.ClickException(f"{len(problems)} problem(s); nothing imported. Fix the "
-                                   "file, or give --skip-bad to import the good rows.")
+        raise click.ClickException(f"{len(problems)} problem(s) in {bad_rows} row(s); nothing "
+                                   "imported. Fix the file, or give --skip-bad to import the "
+                                   "good rows.")
     counts = {"new": 0, "known": 0, "suppressed": 0}
     policy = InvitationPolicy.from_config(config)
     with click.progressbar(parsed, label="Importing cases", file=sys.stderr) as bar:
@@ -188,7 +200,24 @@ def import_cases(file: Path, skip_bad: bool):
             counts["suppressed"] += registration.created and registration.suppressed
     click.echo(f"Imported {counts['new']} new case(s); {counts['known']} known already; "
                f"{counts['suppressed']} new case(s) without an invitation (throttled or "
-               f"reopened); {len(problems)} bad row(s) skipped.")
+               f"reopened); {bad_rows} bad row(s) skipped.")
+
+
+def _parse_row(row: dict, file: Path, line: int, versions: dict, problems: list):
+    """One row as a CaseInput, or None with its problems added (``file, line N, field F``)."""
+    config = current_app.config
+    try:
+        case_in = parse_case(_row_to_case(row), config["DEFAULT_SURVEY"], config["TIMEZONE"])
+    except InvalidInput as exc:
+        for field, messages in exc.errors.items():
+            problems.append(f"{file}, line {line}, field {field}: {' '.join(messages)}")
+        return None
+    if case_in.survey not in versions:
+        versions[case_in.survey] = current_version(case_in.survey)
+    if versions[case_in.survey] is None:
+        problems.append(f"{file}, line {line}, field survey: unknown survey '{case_in.survey}'")
+        return None
+    return case_in
 
 
 @click.command("demo")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from . import survey_yaml
+from .survey_yaml import MAX_FILE_BYTES
 
 LOCALES = ("zh_CN", "en")
 YAML_LOCALES = {"zh-CN": "zh_CN", "en": "en"}  # how the files spell them
@@ -527,20 +531,33 @@ def _parse_condition(reader: _Reader, raw: Any, where: str,
 
 
 def load_file(path: Path | str) -> SurveyDefinition:
-    """Read and validate one survey file; raise DefinitionError naming the file."""
+    """Read and validate one survey file; raise DefinitionError naming the file.
+
+    The YAML is read by ``survey_yaml``: no duplicate keys, anchors or aliases, deep nesting or
+    huge files, so that no file can exhaust the memory or the stack of the site reading it.
+    """
     path = Path(path)
     source = path.name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)  # never more, whatever the file's size
+            if len(raw) > MAX_FILE_BYTES:
+                raise DefinitionError([f"{source}: is {os.fstat(file.fileno()).st_size:,} "
+                                       f"bytes; a survey file may be at most {MAX_FILE_BYTES:,}"])
+        data = survey_yaml.load(raw.decode("utf-8"), source)
     except OSError as exc:
         raise DefinitionError([f"{source}: cannot be read: {exc.strerror}"]) from None
     except UnicodeDecodeError:
         raise DefinitionError([f"{source}: is not UTF-8 text"]) from None
+    except survey_yaml.Refused as exc:
+        raise DefinitionError(exc.problems) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise DefinitionError([f"{source}: is not valid YAML{where}: {problem}"]) from None
+    except RecursionError:  # survey_yaml bounds the nesting; this is a second line of defence
+        raise DefinitionError([f"{source}: is nested too deeply"]) from None
     definition = parse(data, source)
     if definition.slug != path.stem:
         raise DefinitionError([f"{source}: slug '{definition.slug}' must match the file name "

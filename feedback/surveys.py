@@ -45,6 +45,12 @@ def sync(directory: Path | str) -> list[SyncOutcome]:
         except DefinitionError as exc:
             outcomes.append(_record_error(path.stem, path.name, exc.problems))
             continue
+        except Exception as exc:  # noqa: BLE001 - no file may stop the site from starting
+            log.exception("survey file %s could not be read", path.name)
+            outcomes.append(_record_error(path.stem, path.name, [
+                f"{path.name}: could not be read ({type(exc).__name__}; the server log has "
+                "the details)"]))
+            continue
         for attempt in range(3):  # another worker may store the same version at the same time
             try:
                 outcomes.append(_store(definition, path.name))
@@ -99,12 +105,17 @@ def sync_at_start(app) -> None:
     The suggestion box's default categories are put in at the same moment (once)."""
     from .suggestions import ensure_default_categories
 
+    command = click.get_current_context(silent=True) is not None
     with app.app_context():
+        if command and not _can_open(database):
+            # A command: surveys check reads only files, and a command that needs the
+            # database says for itself what is wrong with it.
+            return
         with database.connection_context():
             if schema_version(database) < LATEST_SCHEMA:
                 # A site being started is told; a command (``init-db`` itself, most often)
                 # says for itself what it needs.
-                if click.get_current_context(silent=True) is None:
+                if not command:
                     app.logger.warning("the database is not up to date: run 'flask --app "
                                        "feedback init-db'")
                 return
@@ -112,6 +123,20 @@ def sync_at_start(app) -> None:
             for outcome in sync(app.config["SURVEYS_DIR"]):
                 if outcome.status == "error":
                     app.logger.error("survey file refused: %s", outcome.describe())
+
+
+def _can_open(db) -> bool:
+    """Whether the database can be opened, without creating a SQLite file that is not there."""
+    target = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    if isinstance(target, peewee.SqliteDatabase) and target.database != ":memory:" \
+            and not Path(target.database).exists():
+        return False
+    try:
+        db.connect(reuse_if_open=True)
+    except (peewee.DatabaseError, peewee.InterfaceError, click.ClickException):
+        return False
+    db.close()
+    return True
 
 
 @lru_cache(maxsize=256)

@@ -123,7 +123,7 @@ def test_a_bad_row_is_named_by_line_and_field_and_nothing_is_imported(app, tmp_p
     assert f"{path}, line 6, field survey: unknown survey 'no-such-survey'" in out
     assert f"{path}, line 7, field reopened: must be true or false" in out
     assert "line 2," not in out and "line 8," not in out
-    assert "6 problem(s); nothing imported" in out and "--skip-bad" in out
+    assert "6 problem(s) in 4 row(s); nothing imported" in out and "--skip-bad" in out
     assert counts(app) == (0, 0)
     with app.app_context(), database.connection_context():
         assert Team.select().count() == 0
@@ -203,12 +203,12 @@ def test_only_the_required_columns(app, tmp_path):
     assert counts(app) == (1, 1)
 
 
-def test_a_file_that_is_not_utf8_is_refused(app, tmp_path):
-    path = tmp_path / "cases.csv"
-    path.write_bytes((HEADER + "\n" + GOOD_ROWS[0] + "\n").encode("gbk"))
+def test_a_file_in_no_encoding_we_read_is_refused(app, tmp_path):
+    path = tmp_path / "cases.csv"  # \x80 and \xff fit neither UTF-8 nor GB18030
+    path.write_bytes((HEADER + "\n" + GOOD_ROWS[0] + "\n").encode("gbk") + b"\x80\xff\n")
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 1
-    assert f"{path}: is not UTF-8 text" in result.output
+    assert f"{path}: is neither UTF-8, UTF-16 nor GBK/GB18030 text" in result.output
     assert counts(app) == (0, 0)
 
 
