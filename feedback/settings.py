@@ -136,6 +136,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Deliver the outbox from a background thread of each web process, started by its "
             "first request (python3 dev.py serve turns it on). Off: run flask --app feedback "
             "outbox deliver --loop.", _bool),
+    Setting("REMEMBER_DAYS", 14,
+            "How many days a login lasts at most: the remember-me cookie's lifetime, and the age "
+            "after which any session key is refused.", _positive_int),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

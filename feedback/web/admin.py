@@ -23,7 +23,7 @@ from ..models import (ApiToken, Suggestion, SuggestionCategory, Survey, SurveyVe
 from ..surveys import definition_of, listing
 from .admin_forms import (ROLE_LABELS, RevokeForm, TeamForm, TokenForm, UserCreateForm,
                           UserEditForm, team_from_choice)
-from .auth import roles_required
+from .auth import keep_own_session, roles_required
 from .suggest_forms import CategoryForm
 from .survey_forms import form_class
 
@@ -137,13 +137,15 @@ def edit_user(user_id: int):
                 user.team = team_from_choice(form.team.data)
                 user.locale = form.locale.data or None
                 user.email = form.email.data or None
-                user.active = form.active.data
+                accounts.set_active(user, form.active.data)
                 user.save()
                 if form.new_password.data:
-                    accounts.set_password(user, form.new_password.data)
+                    accounts.set_password(user, form.new_password.data)  # ends their sessions
         except accounts.AccountError as exc:  # set_password: the form checked it already
             form.new_password.errors = [*form.new_password.errors, exc.message]
         else:
+            if form.new_password.data and form.editing_self:
+                keep_own_session(user)
             _audit("changed user %s (role %s, active %s%s)", user.username, user.role,
                    user.active, ", new password" if form.new_password.data else "")
             flash(_("The changes to %(name)s were saved.", name=user.username))
