@@ -229,10 +229,11 @@ class HttpBrowser:
         self.address = urlparse(base)
         self.cookies = dict(cookies or {})
 
-    def request(self, method: str, path: str, form: dict | None = None):
+    def request(self, method: str, path: str, form: dict | None = None, timeout: float = 30):
         from urllib.parse import urlencode
 
-        conn = http.client.HTTPConnection(self.address.hostname, self.address.port, timeout=10)
+        conn = http.client.HTTPConnection(self.address.hostname, self.address.port,
+                                          timeout=timeout)
         headers = {}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -293,3 +294,58 @@ def test_old_cookies_open_nothing_over_http(app, users, event):
 
         for cookies in ({REMEMBER: before[REMEMBER]}, {SESSION: before[SESSION]}, before):
             assert not HttpBrowser(server.url, cookies).opens(), (event, list(cookies))
+
+
+# --- across the worker processes of a real gunicorn ----------------------------------------------
+
+@pytest.fixture
+def gunicorn(app, users, database_url, tmp_path):
+    """The site served by gunicorn with 2 worker processes on the test's database."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    env = {**os.environ, "FEEDBACK_DATABASE_URL": database_url, "FEEDBACK_SECRET_KEY": "s3",
+           "FEEDBACK_EXPORTS_DIR": str(tmp_path / "exports"),
+           "FEEDBACK_LOGIN_RATE_LIMIT": "1000 per minute"}
+    gunicorn_bin = Path(sys.executable).parent / "gunicorn"
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen([str(gunicorn_bin), "--workers", "2", "--bind", "127.0.0.1:0",
+                                    "feedback:create_app()"], env=env, stderr=sink,
+                                   cwd=Path(__file__).resolve().parent.parent)
+    try:
+        deadline = time.monotonic() + 120
+        url = None
+        while url is None and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            found = re.search(r"Listening at: (http://\S+)", log.read_text())
+            url = found.group(1) if found else None
+            time.sleep(0.1)
+        assert url, log.read_text()
+        # the workers load the app after booting: wait until they answer
+        while time.monotonic() < deadline:
+            try:
+                if all(HttpBrowser(url).request("GET", "/login", timeout=60)[0] == 200
+                       for _ in range(4)):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def test_logout_ends_the_session_in_every_worker_process(gunicorn):
+    browser = HttpBrowser(gunicorn)
+    browser.login("manager")
+    before = dict(browser.cookies)
+    # new connections, spread over both workers: each of them honours the login...
+    assert all(HttpBrowser(gunicorn, before).opens() for _ in range(8))
+    browser.logout()
+    # ...and none of them any longer, with either cookie
+    for cookies in ({REMEMBER: before[REMEMBER]}, {SESSION: before[SESSION]}):
+        assert not any(HttpBrowser(gunicorn, cookies).opens() for _ in range(8)), list(cookies)
