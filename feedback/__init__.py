@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from flask import Flask
+from flask import Flask, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from . import errors, input_checks, settings
@@ -28,6 +29,9 @@ SECURITY_HEADERS = [(name.lower(), name, value) for name, value in (
     ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
 )]
+HSTS_DEFAULT_SECONDS = 365 * 24 * 3600  # with SECURE_COOKIES and no HSTS_SECONDS
+# Answers a cache may keep although they went to a logged-in user: the same for everybody.
+CACHEABLE_ENDPOINTS = frozenset({"static"})
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -51,6 +55,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=app.config["SECURE_COOKIES"],
         REMEMBER_COOKIE_SECURE=app.config["SECURE_COOKIES"],
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=timedelta(days=app.config["REMEMBER_DAYS"]),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE=app.config["TIMEZONE"],
@@ -86,13 +93,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if not database.is_closed():
             database.close()  # back to the pool: the connection stays open
 
+    site_headers = SECURITY_HEADERS + [
+        ("strict-transport-security", "Strict-Transport-Security", f"max-age={seconds}")
+        for seconds in [hsts_seconds(app.config)] if seconds]
+    remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+
     @app.after_request
     def _security_headers(response):
         headers = response.headers
         present = {key.lower() for key in headers.keys()}  # one pass, not one per header
-        for lowered, name, value in SECURITY_HEADERS:
+        for lowered, name, value in site_headers:
             if lowered not in present:  # a view may set its own
                 headers.add(name, value)
+        if _private(response, remember_cookie):
+            headers["Cache-Control"] = "no-store"
         return response
 
     compile_catalogues()
@@ -151,6 +165,33 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["OUTBOX_THREAD"]:
         _deliver_in_background(app)
     return app
+
+
+def hsts_seconds(config: Mapping[str, Any]) -> int:
+    """The Strict-Transport-Security max-age to send (0: none): HSTS_SECONDS when set, else a
+    year on a site with HTTPS-only cookies."""
+    if config.get("HSTS_SECONDS") is not None:
+        return config["HSTS_SECONDS"]
+    return HSTS_DEFAULT_SECONDS if config.get("SECURE_COOKIES") else 0
+
+
+def _private(response, remember_cookie: str) -> bool:
+    """Whether no cache may keep this answer: anything for a logged-in user (dashboards,
+    customers' phones, admin pages), every download, every API answer; static files excepted.
+
+    "Logged in" is decided without a query: the user Flask-Login loaded for this request, or,
+    when nothing asked for it, a session or remember-me cookie that claims one.
+    """
+    if request.endpoint in CACHEABLE_ENDPOINTS:
+        return False
+    if "Content-Disposition" in response.headers or "Authorization" in request.headers:
+        return True
+    if not request.cookies:  # no session, no login: a customer's or a stranger's page
+        return False
+    user = g.get("_login_user")
+    if user is not None:
+        return user.is_authenticated
+    return "_user_id" in session or remember_cookie in request.cookies
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -51,10 +52,80 @@ def create_user(username: str, password: str, role: str, display_name: str | Non
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password; every session and remember-me cookie of the user ends with the old one."""
     if len(password or "") < MIN_PASSWORD:
         raise AccountError("password", f"at least {MIN_PASSWORD} characters")
-    user.password_hash = generate_password_hash(password, PASSWORD_METHOD)
-    user.save()
+    password_hash = generate_password_hash(password, PASSWORD_METHOD)
+    with database.atomic():
+        User.update(password_hash=password_hash).where(User.id == user.id).execute()
+        user.__data__["password_hash"] = password_hash
+        end_sessions(user)
+
+
+def set_active(user: User, active: bool) -> None:
+    """Mark a user active or not (saved with the user); deactivating ends their sessions, so
+    that reactivating them later does not bring an old cookie back to life."""
+    if user.active and not active:
+        end_sessions(user)
+    user.active = active
+
+
+# --- sessions -----------------------------------------------------------------------------------
+# A login stores a *session key* as Flask-Login's user id: in the session cookie and, signed, in
+# the remember-me cookie. It names the user, their session version at login, when the login
+# was made and a random part (so every login's remember-me cookie differs). Raising the version
+# ends every key made before; a key older than the site's REMEMBER_DAYS is refused too.
+
+_SESSION_KEY = re.compile(r"^(\d{1,10}):(\d{1,10}):(\d{1,12}):[A-Za-z0-9_-]{16}$")
+_MAX_ID = 2**31 - 1  # an INTEGER column on PostgreSQL
+_CLOCK_SKEW = 300  # seconds a key's time may lie ahead of this process's clock (other machines)
+
+
+def clock() -> float:
+    """Seconds since the epoch (a function of its own, so tests can move time on)."""
+    return time.time()
+
+
+def session_key(user: User) -> str:
+    """A new session key for a login of ``user`` now."""
+    return f"{user.id}:{user.session_version}:{int(clock())}:{secrets.token_urlsafe(12)}"
+
+
+def parse_session_key(key: str | None) -> tuple[int, int, int] | None:
+    """(user id, session version, login time) of a well-formed key, else None."""
+    match = _SESSION_KEY.match(key or "")
+    if match is None:
+        return None
+    user_id, version, issued = (int(part) for part in match.groups())
+    if not (0 < user_id <= _MAX_ID and 0 < version <= _MAX_ID):
+        return None
+    return user_id, version, issued
+
+
+def key_is_current(issued: int, now: float, max_age_seconds: int) -> bool:
+    return now - max_age_seconds <= issued <= now + _CLOCK_SKEW
+
+
+def user_for_session(key: str | None, max_age_seconds: int) -> User | None:
+    """The active user a session key still stands for, else None (ended, too old, forged)."""
+    parsed = parse_session_key(key)
+    if parsed is None:
+        return None
+    user_id, version, issued = parsed
+    if not key_is_current(issued, clock(), max_age_seconds):
+        return None
+    user = User.get_or_none((User.id == user_id) & (User.active == True))  # noqa: E712
+    if user is None or user.session_version != version:
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of ``user`` (an atomic increment, so that two
+    endings at once both count and no save of an older copy of the user can undo one)."""
+    User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+    version = User.select(User.session_version).where(User.id == user.id).scalar()
+    user.__data__["session_version"] = version  # not marked dirty: a later save leaves it
 
 
 def authenticate(username: str, password: str) -> User | None:

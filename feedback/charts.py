@@ -595,10 +595,9 @@ def trend_chart(points: Sequence[PeriodPoint], metric: str, locale: str, min_sam
     band = axes.fill_between(x, lows, highs, color=SKY_BLUE, alpha=0.3, linewidth=0,
                              label=words["interval"])
     if len(points) == 1 and not np.isnan(lows[0]):
-        # a band needs two points; one period gets its interval as a whisker instead (NPS's
-        # adjusted interval need not hold the value: −100 has −98.5 … 48.5, so never below 0)
-        axes.errorbar(x, values, yerr=[np.maximum(values - lows, 0),
-                                       np.maximum(highs - values, 0)], fmt="none",
+        # a band needs two points; one period gets its interval as a whisker instead, drawn
+        # around the interval's own middle (NPS's adjusted interval need not hold the value)
+        axes.errorbar(x, (lows + highs) / 2, yerr=(highs - lows) / 2, fmt="none",
                       ecolor=SKY_BLUE, elinewidth=10, alpha=0.6, capsize=0)
     line, = axes.plot(x, values, color=BLUE, marker="o", markersize=10, label=words[metric],
                       zorder=3)

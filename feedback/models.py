@@ -52,6 +52,9 @@ class User(BaseModel):
 
     class Meta:
         table_name = "app_user"
+        # save() writes only the fields assigned since loading: an edit never writes back an
+        # older session_version (which would bring ended sessions back to life)
+        only_save_dirty = True
 
     # Flask-Login's user protocol
     @property

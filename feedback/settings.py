@@ -39,6 +39,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seconds_or_empty(text: str) -> int | None:
+    """Empty (None: the default rule applies), or a whole number of 0 or more."""
+    if not text.strip():
+        return None
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"expected a whole number of 0 or more, got {text!r}")
+    return value
+
+
 def _web_address(text: str) -> str:
     """Empty, or an http(s) address."""
     from urllib.parse import urlparse
@@ -136,6 +146,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Deliver the outbox from a background thread of each web process, started by its "
             "first request (python3 dev.py serve turns it on). Off: run flask --app feedback "
             "outbox deliver --loop.", _bool),
+    Setting("REMEMBER_DAYS", 14,
+            "How many days a login lasts at most: the remember-me cookie's lifetime, and the age "
+            "after which any session key is refused.", _positive_int),
+    Setting("HSTS_SECONDS", None,
+            "The max-age of the Strict-Transport-Security header. Empty: a year when "
+            "SECURE_COOKIES is on, none otherwise; 0: never sent; a number: sent with it.",
+            _seconds_or_empty),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

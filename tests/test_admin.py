@@ -39,7 +39,6 @@ ROUTES = [
     ("GET", "/admin/tokens", None),
     ("GET", "/admin/tokens/new", None),
     ("POST", "/admin/tokens/new", {"name": "stolen"}),
-    ("GET", "/admin/tokens/created", None),
     ("GET", "/admin/tokens/{token}/revoke", None),
     ("POST", "/admin/tokens/{token}/revoke", {}),
     ("GET", "/admin/suggestion-box", None),
@@ -468,22 +467,27 @@ def test_team_leads_must_be_known_users(app, client, ids):
 
 def test_new_token_is_shown_once_and_works(app, client, ids):
     as_admin(client)
-    reply = post_form(client, "/admin/tokens/new", {"name": "Helpdesk production"})
-    assert reply.status_code == 302 and reply.headers["Location"] == "/admin/tokens/created"
-    created = client.get("/admin/tokens/created")
-    assert created.headers["Cache-Control"] == "no-store"
+    # Shown in the answer to the POST itself: never in a cookie, never kept by a cache.
+    created = post_form(client, "/admin/tokens/new", {"name": "Helpdesk production"})
+    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
     page = page_text(created)
     token = TOKEN.search(page).group(1)
     assert token.startswith("fbk_") and len(token) > 30
-    assert "It will not be shown again" in page
+    assert "It will not be shown again" in page and "Helpdesk production was created" in page
+    serializer = app.session_interface.get_signing_serializer(app)
+    for header in created.headers.getlist("Set-Cookie"):
+        name, value = header.split(";", 1)[0].split("=", 1)
+        assert token not in header
+        if name == app.config["SESSION_COOKIE_NAME"] and value:
+            assert token not in repr(serializer.loads(value))
+    with client.session_transaction() as session:
+        assert token not in repr(dict(session))
 
     with app.app_context(), database.connection_context():
         stored = ApiToken.get(ApiToken.name == "Helpdesk production")
         assert stored.token_hash != token and token not in repr(stored.__data__)
         assert stored.last_used_at is None and stored.revoked_at is None
 
-    again = page_text(client.get("/admin/tokens/created"))
-    assert token not in again and "no longer shown" in again
     listing = page_text(client.get("/admin/tokens"))
     assert token not in listing and "Helpdesk production" in listing
 
@@ -533,8 +537,8 @@ def test_revoked_token_is_refused(app, client, ids, api_headers):
 
 def test_revoking_one_token_leaves_the_others(app, client, ids, api_headers):
     as_admin(client)
-    post_form(client, "/admin/tokens/new", {"name": "Second"})
-    second = TOKEN.search(page_text(client.get("/admin/tokens/created"))).group(1)
+    second = TOKEN.search(page_text(post_form(client, "/admin/tokens/new",
+                                              {"name": "Second"}))).group(1)
     post_form(client, f"/admin/tokens/{ids['token']}/revoke", {})
     assert client.get("/api/v1/surveys/post-case", headers=api_headers).status_code == 401
     assert client.get("/api/v1/surveys/post-case",

@@ -507,3 +507,13 @@ def test_importing_and_using_charts_loads_neither_pyplot_nor_mpl_font():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=PACKAGE.parent, check=True, timeout=120)
     assert result.stdout.strip() == "[]"
+
+
+def test_one_period_whose_interval_misses_its_value_is_drawn():
+    """NPS's adjusted-Wald interval need not hold the plain figure: one detractor gives -100
+    with an interval from -98.5 (found by tests/test_headers.py's walk: a 500 before)."""
+    estimate = stats.nps(0, 0, 1)
+    assert estimate.low > estimate.value
+    point = charts.PeriodPoint(date(2026, 11, 2), estimate.value, estimate.low, estimate.high, 1)
+    figure = charts.trend_chart([point], "nps", "en")
+    assert charts.render(figure, "png", "small").startswith(b"\x89PNG")

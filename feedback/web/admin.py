@@ -10,7 +10,7 @@ from collections import defaultdict
 from secrets import token_hex
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect,
-                   render_template, session, url_for)
+                   render_template, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
@@ -23,15 +23,11 @@ from ..models import (ApiToken, Suggestion, SuggestionCategory, Survey, SurveyVe
 from ..surveys import definition_of, listing
 from .admin_forms import (ROLE_LABELS, RevokeForm, TeamForm, TokenForm, UserCreateForm,
                           UserEditForm, team_from_choice)
-from .auth import roles_required
+from .auth import keep_own_session, roles_required
 from .suggest_forms import CategoryForm
 from .survey_forms import form_class
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-# The session key under which a new API token waits for the one page that shows it.
-NEW_TOKEN_KEY = "admin_new_token"
-
 
 @bp.context_processor
 def _admin_globals():
@@ -137,13 +133,15 @@ def edit_user(user_id: int):
                 user.team = team_from_choice(form.team.data)
                 user.locale = form.locale.data or None
                 user.email = form.email.data or None
-                user.active = form.active.data
+                accounts.set_active(user, form.active.data)
                 user.save()
                 if form.new_password.data:
-                    accounts.set_password(user, form.new_password.data)
+                    accounts.set_password(user, form.new_password.data)  # ends their sessions
         except accounts.AccountError as exc:  # set_password: the form checked it already
             form.new_password.errors = [*form.new_password.errors, exc.message]
         else:
+            if form.new_password.data and form.editing_self:
+                keep_own_session(user)
             _audit("changed user %s (role %s, active %s%s)", user.username, user.role,
                    user.active, ", new password" if form.new_password.data else "")
             flash(_("The changes to %(name)s were saved.", name=user.username))
@@ -235,23 +233,15 @@ def new_token():
             form.name.errors.append(exc.message)
         else:
             _audit("created API token %s", form.name.data)
-            # Kept in the session only until the next page shows it, so that reloading that
-            # page neither makes another token nor shows this one again.
-            session[NEW_TOKEN_KEY] = {"name": form.name.data, "token": token}
-            flash(_("API token %(name)s was created.", name=form.name.data))
-            return redirect(url_for("admin.token_created"))
+            # Shown in the answer to this POST and nowhere else: not in the session (a signed,
+            # not encrypted, cookie), not behind a redirect, not kept by any cache.
+            response = make_response(render_template(
+                "admin/token_created.html", new={"name": form.name.data, "token": token}))
+            response.headers["Cache-Control"] = "no-store"
+            return response
     if form.errors:
         return _invalid("admin/token_form.html", form=form)
     return render_template("admin/token_form.html", form=form)
-
-
-@bp.route("/tokens/created")
-@roles_required("admin")
-def token_created():
-    new = session.pop(NEW_TOKEN_KEY, None)
-    response = make_response(render_template("admin/token_created.html", new=new))
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from functools import wraps
 from urllib.parse import urlparse
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+                   session, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -25,8 +25,33 @@ login_manager.login_message = _l("Please log in to see this page.")
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    return User.get_or_none((User.id == int(user_id)) & (User.active == True))  # noqa: E712
+def load_user(key: str):
+    """The user a session key (from the session or the remember-me cookie) still stands for.
+
+    A refused key (logged out, new password, deactivated, older than REMEMBER_DAYS) is removed
+    from the session and its remember-me cookie deleted, so the browser stops sending them.
+    """
+    user = accounts.user_for_session(key, current_app.config["REMEMBER_DAYS"] * 86400)
+    if user is None:
+        session.pop("_user_id", None)
+        if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+            session["_remember"] = "clear"  # Flask-Login deletes the cookie on the way out
+    return user
+
+
+def start_session(user: User, remember: bool) -> None:
+    """Log ``user`` in with a new session key (a new remember-me cookie value every time)."""
+    login_user(user, remember=remember)
+    # Flask-Login keeps User.get_id() here and signs it into the remember-me cookie when the
+    # response goes out; the session key replaces it before that happens.
+    session["_user_id"] = accounts.session_key(user)
+
+
+def keep_own_session(user: User) -> None:
+    """After the logged-in user ended their own sessions (a new password of their own): this
+    browser stays logged in with a key of the new version, the others are out."""
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    start_session(user, remember=remembered)
 
 
 def roles_required(*roles: str):
@@ -77,7 +102,7 @@ def login():
         if user is None:
             form.password.errors.append(_("Wrong username or password."))
         else:
-            login_user(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
 
@@ -85,6 +110,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Logging out ends every session of the user, on every device (their session version
+    rises), so that a copied session or remember-me cookie opens nothing afterwards."""
+    accounts.end_sessions(current_user._get_current_object())
     logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
