@@ -136,6 +136,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Deliver the outbox from a background thread of each web process, started by its "
             "first request (python3 dev.py serve turns it on). Off: run flask --app feedback "
             "outbox deliver --loop.", _bool),
+    Setting("WEBHOOK_SECRET", "",
+            "The secret shared with the webhook receiver: each request carries "
+            "X-Feedback-Signature: sha256=<hex HMAC-SHA256 of the body>. Empty: not signed."),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
