@@ -12,8 +12,8 @@ Meanwhile a worker is SIGKILLed every ``--kill-every`` seconds and once, in the 
 server (master and workers) is SIGKILLed and started again. Afterwards the database is read and
 compared with what the clients were told:
 
-  acknowledged  answers the server confirmed (302 to the thanks page, or "already answered"
-                after a try whose reply was lost)
+  acknowledged  answers the server confirmed (302 to the thanks page, or the "already answered"
+                page after a try whose reply was lost)
   stored        responses in the database
   lost          acknowledged but not stored
   half-stored   a response without all the answers sent, a follow-up missing (or its webhook
@@ -235,7 +235,8 @@ class Client(threading.Thread):
             with self.tally.lock:
                 if status == 302:
                     self.tally.answers_acknowledged.add(token)
-                elif status == 410 and tries > 1:  # an earlier try stored it; its reply was lost
+                elif status == 200 and tries > 1:  # "already answered": an earlier try stored
+                    # it and its reply was lost
                     self.tally.answers_acknowledged.add(token)
                     self.tally.already_answered += 1
 
