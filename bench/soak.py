@@ -362,6 +362,24 @@ def check(database_url: str, tally: Tally) -> dict:
     }
 
 
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Timeout)\b.*)$")
+
+
+def server_errors(log_path: Path) -> dict:
+    """The exceptions in gunicorn's log (a traceback's last line), counted; worker kills and
+    timeouts are expected and left out."""
+    found: Counter = Counter()
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return {}
+    for line in text.splitlines():
+        match = EXCEPTION_LINE.match(line.strip())
+        if match:
+            found[match.group(1)[:200]] += 1
+    return dict(found.most_common(10))
+
+
 def run(database_url: str | None, clients: int, seconds: float, kill_every: float,
         server_kill_at: float | None, workers: int = 4, folder: Path | None = None) -> dict:
     """One soak; returns the figures (see the module's docstring)."""
@@ -391,6 +409,7 @@ def run(database_url: str | None, clients: int, seconds: float, kill_every: floa
         finally:
             server.stop()
         figures = check(database_url, tally)
+        figures["server_errors"] = server_errors(server.log_path)
         figures.update({"database": urlparse(database_url).scheme, "clients": clients,
                         "seconds": seconds, "wall_seconds": round(took, 1), "workers": workers,
                         "worker_kills": killer.worker_kills, "server_kills": killer.server_kills,
@@ -425,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
                 "acknowledged_per_second"):
         print(f"{key:34} {figures[key]}")
     print(f"{'connection errors':34} {sum(figures['connection_errors'].values())}")
+    for line, times in figures["server_errors"].items():
+        print(f"{'server log':34} {times} x {line}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
     bad = figures["lost"] or figures["half_stored"] or figures["duplicated"] \

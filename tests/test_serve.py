@@ -88,7 +88,7 @@ def test_idle_connections_never_keep_a_request_waiting(tmp_path):
             get(base + "login", timeout=30)
         # As Chromium does: spare connections opened and never used, more than the workers.
         took = requests_behind_idle_connections(idle, port, base, 6, timeout=15)
-        assert max(took) < 5, took  # a hang is 30 s or more (the browser gives up)
+        assert max(took) < 10, took  # a hang is 30 s or more (the browser gives up)
         # Far more than a browser opens: more than all the threads. Gunicorn's gthread worker
         # gives an idle new connection 5 s before parking it in its poller, so a request may wait
         # a few seconds, but never indefinitely.
