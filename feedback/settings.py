@@ -101,9 +101,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_PORT", 25, "The SMTP server's port.", _positive_int),
     Setting("SMTP_USER", "", "The SMTP login, when the server wants one."),
     Setting("SMTP_PASSWORD", "", "The SMTP password, when the server wants one."),
-    Setting("SMTP_STARTTLS", False, "Switch the SMTP connection to TLS (STARTTLS) before login; the "
-            "certificate is verified and a server without STARTTLS is refused.",
-            _bool),
+    Setting("SMTP_STARTTLS", False,
+            "Switch the SMTP connection to TLS (STARTTLS) before login; the certificate is "
+            "verified and a server without STARTTLS is refused.", _bool),
     Setting("MAIL_FROM", "feedback <feedback@localhost>", "The sender address of every email."),
     Setting("WORKING_DAYS", "mon-fri",
             "The working weekdays, for due times counted in working days (mon,tue,... or "
