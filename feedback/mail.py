@@ -3,11 +3,18 @@
 Knows nothing of Flask: callers pass the app's config (or any mapping with the SMTP_* settings).
 With no SMTP_HOST set, email is off and ``send_mail`` raises ``MailDisabled``; callers decide
 whether that matters.
+
+TLS: SMTP_SSL speaks TLS from the first byte (implicit TLS, port 465), SMTP_STARTTLS upgrades a
+plain connection (port 587 or 25) and refuses to go on when the server does not offer it. Either
+way the server's certificate and name are checked against the system's CAs (or SMTP_CA_FILE, for
+a private CA) with ``ssl.create_default_context``: an untrusted certificate raises
+``ssl.SSLCertVerificationError`` before anything is sent, so the outbox records it and retries.
 """
 
 from __future__ import annotations
 
 import smtplib
+import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any, Iterable, Mapping
@@ -32,16 +39,25 @@ def build_message(config: Mapping[str, Any], to: str | Iterable[str], subject: s
     return message
 
 
+def tls_context(config: Mapping[str, Any]) -> ssl.SSLContext:
+    """A client context that verifies the server's certificate and host name."""
+    return ssl.create_default_context(cafile=config.get("SMTP_CA_FILE") or None)
+
+
 def send_mail(config: Mapping[str, Any], to: str | Iterable[str], subject: str, body: str,
               timeout: float = 15.0) -> None:
     """Send one message; raise ``MailDisabled`` or the SMTP/socket error on failure."""
     if not enabled(config):
         raise MailDisabled("no SMTP server configured (FEEDBACK_SMTP_HOST)")
     message = build_message(config, to, subject, body)
-    with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25),
-                      timeout=timeout) as smtp:
-        if config.get("SMTP_STARTTLS"):
-            smtp.starttls()
+    host, port = config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25)
+    if config.get("SMTP_SSL"):
+        connection = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(config))
+    else:
+        connection = smtplib.SMTP(host, port, timeout=timeout)
+    with connection as smtp:
+        if config.get("SMTP_STARTTLS") and not config.get("SMTP_SSL"):
+            smtp.starttls(context=tls_context(config))
         if config.get("SMTP_USER"):
             smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
         smtp.send_message(message)

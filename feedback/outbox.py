@@ -8,11 +8,16 @@ processes or on two machines, never send the same row twice; on failure the row 
 ``OUTBOX_RETRY_SECONDS * 2^(attempts-1)`` (at most a day) and after ``OUTBOX_MAX_ATTEMPTS`` it is
 given up (``next_attempt_at`` empty, ``last_error`` kept). Every request to a receiver carries the
 row's id in ``X-Feedback-Delivery``, so a receiver can recognise a repeat after a crash between
-sending and recording. Knows nothing of Flask: settings come as a mapping.
+sending and recording. With ``WEBHOOK_SECRET`` set, each request also carries
+``X-Feedback-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes>``, computed when it is
+sent (the secret is never written to the outbox), so a receiver can tell our requests from anyone
+else's. Knows nothing of Flask: settings come as a mapping.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import threading
@@ -54,12 +59,20 @@ def _claim(row_id: int, now: datetime) -> bool:
                 .execute())
 
 
-def send_webhook(url: str, row_id: int, body: str, timeout: float) -> None:
-    """POST the JSON; raise on a network error or an answer other than 2xx."""
-    request = urllib.request.Request(
-        url, data=body.encode("utf-8"), method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8",
-                 "User-Agent": "feedback-outbox", "X-Feedback-Delivery": str(row_id)})
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Feedback-Signature`` value: ``sha256=`` and the hex HMAC-SHA256 of ``body``."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def send_webhook(url: str, row_id: int, body: str, timeout: float, secret: str = "") -> None:
+    """POST the JSON (signed when there is a secret); raise on a network error or an answer
+    other than 2xx."""
+    data = body.encode("utf-8")
+    headers = {"Content-Type": "application/json; charset=utf-8",
+               "User-Agent": "feedback-outbox", "X-Feedback-Delivery": str(row_id)}
+    if secret:
+        headers["X-Feedback-Signature"] = signature(secret, data)
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 (our setting)
         if not 200 <= reply.status < 300:
             raise RuntimeError(f"HTTP {reply.status}")
@@ -88,7 +101,8 @@ def enqueue(kind: str, event: str, target: str, payload: dict, now: datetime) ->
 
 def _send(row: Outbox, config: Mapping[str, Any]) -> None:
     if row.kind == "webhook":
-        send_webhook(row.target, row.id, row.payload, float(config.get("WEBHOOK_TIMEOUT") or 10))
+        send_webhook(row.target, row.id, row.payload, float(config.get("WEBHOOK_TIMEOUT") or 10),
+                     config.get("WEBHOOK_SECRET") or "")
     elif row.kind == "email":
         payload = json.loads(row.payload)
         subject, body = ((payload["subject"], payload["body"]) if "subject" in payload

@@ -59,6 +59,13 @@ def _web_address(text: str) -> str:
     return text.strip()
 
 
+def _readable_file(text: str) -> str:
+    """Empty, or a file that exists."""
+    if text.strip() and not Path(text.strip()).is_file():
+        raise ValueError(f"no such file: {text.strip()!r}")
+    return text.strip()
+
+
 def _checked(parse: Callable[[str], Any]) -> Callable[[str], str]:
     """Keep the text, but refuse it at start-up when ``parse`` cannot read it."""
     def check(text: str) -> str:
@@ -104,8 +111,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_PORT", 25, "The SMTP server's port.", _positive_int),
     Setting("SMTP_USER", "", "The SMTP login, when the server wants one."),
     Setting("SMTP_PASSWORD", "", "The SMTP password, when the server wants one."),
-    Setting("SMTP_STARTTLS", False, "Switch the SMTP connection to TLS (STARTTLS) before login.",
-            _bool),
+    Setting("SMTP_STARTTLS", False,
+            "Switch the SMTP connection to TLS (STARTTLS) before login; the certificate is "
+            "verified and a server without STARTTLS is refused.", _bool),
     Setting("MAIL_FROM", "feedback <feedback@localhost>", "The sender address of every email."),
     Setting("WORKING_DAYS", "mon-fri",
             "The working weekdays, for due times counted in working days (mon,tue,... or "
@@ -153,6 +161,16 @@ SETTINGS: tuple[Setting, ...] = (
             "The max-age of the Strict-Transport-Security header. Empty: a year when "
             "SECURE_COOKIES is on, none otherwise; 0: never sent; a number: sent with it.",
             _seconds_or_empty),
+    Setting("WEBHOOK_SECRET", "",
+            "The secret shared with the webhook receiver: each request carries "
+            "X-Feedback-Signature: sha256=<hex HMAC-SHA256 of the body>. Empty: not signed."),
+    Setting("SMTP_SSL", False,
+            "Speak TLS to the SMTP server from the first byte (implicit TLS, usually port 465, as "
+            "Tencent and Aliyun company mail want). The certificate is verified. Not together "
+            "with SMTP_STARTTLS.", _bool),
+    Setting("SMTP_CA_FILE", "",
+            "A PEM file of the CA certificates that the SMTP server's certificate must chain to "
+            "(a private CA). Empty: the system's CAs.", _readable_file),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -174,4 +192,7 @@ def from_environment(environ: os._Environ | dict = os.environ) -> dict[str, Any]
             config[setting.name] = setting.parse(raw)
         except ValueError as exc:
             raise SettingError(f"FEEDBACK_{setting.name}: {exc}") from None
+    if config["SMTP_SSL"] and config["SMTP_STARTTLS"]:
+        raise SettingError("FEEDBACK_SMTP_SSL: implicit TLS and FEEDBACK_SMTP_STARTTLS exclude "
+                           "each other; set only one (465: SMTP_SSL, 587: SMTP_STARTTLS)")
     return config

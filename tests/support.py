@@ -97,15 +97,31 @@ class SmtpServer:
     retries; ``config`` is what an app needs to send through it.
     """
 
-    def __init__(self):
+    def __init__(self, tls: str = "", certificate: tuple[str, str] | None = None):
+        """``tls``: "" (plain), "starttls" (offers and requires STARTTLS) or "implicit" (TLS from
+        the first byte, as on port 465); ``certificate``: (cert file, key file) for those."""
+        import ssl
+
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
         self.fail_next = 0
+        self.tls = tls
         with socket.socket() as probe:  # aiosmtpd needs a real port number up front
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+        context = None
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*certificate)
+        if tls == "implicit":
+            self.controller = Controller(self, hostname="127.0.0.1", port=port,
+                                         ssl_context=context)
+        elif tls == "starttls":
+            self.controller = Controller(self, hostname="127.0.0.1", port=port,
+                                         tls_context=context, require_starttls=True)
+        else:
+            self.controller = Controller(self, hostname="127.0.0.1", port=port)
 
     async def handle_DATA(self, server, session, envelope):
         if self.fail_next > 0:
@@ -128,4 +144,17 @@ class SmtpServer:
     @property
     def config(self) -> dict:
         return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.controller.port,
-                "MAIL_FROM": "feedback <feedback@example.test>"}
+                "MAIL_FROM": "feedback <feedback@example.test>",
+                "SMTP_STARTTLS": self.tls == "starttls", "SMTP_SSL": self.tls == "implicit"}
+
+
+def self_signed_certificate(folder) -> tuple[str, str]:
+    """A new self-signed certificate for 127.0.0.1 (openssl): (certificate file, key file)."""
+    import subprocess
+
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key,
+                    "-out", cert], check=True, capture_output=True, timeout=60)
+    return cert, key

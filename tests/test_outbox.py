@@ -277,3 +277,90 @@ def test_a_webhook_address_that_is_not_http_is_refused_at_start(value):
         settings.from_environment({"FEEDBACK_WEBHOOK_URL": value})
     assert settings.from_environment({"FEEDBACK_WEBHOOK_URL": " https://hook.example/x "}
                                      )["WEBHOOK_URL"] == "https://hook.example/x"
+
+
+class SigningReceiver:
+    """A real HTTP receiver that checks ``X-Feedback-Signature`` as the README tells receivers
+    to: 401 when it is missing or wrong, 204 when it matches the exact body bytes."""
+
+    def __init__(self, secret: str):
+        import hashlib
+        import hmac
+
+        self.seen: list[tuple[str | None, bytes, bool]] = []  # (header, body, verified)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                header = self.headers.get("X-Feedback-Signature")
+                expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+                verified = header is not None and hmac.compare_digest(header, expected)
+                receiver.seen.append((header, body, verified))
+                self.send_response(204 if verified else 401)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_webhooks_are_signed_with_the_receivers_secret(make_app, api_headers_for):
+    secret = "s3cret-长"
+    with SigningReceiver(secret) as receiver:
+        app = make_app(WEBHOOK_URL=receiver.url, WEBHOOK_SECRET=secret)
+        client, headers = api_headers_for(app)
+        answer(client, headers, DETRACTOR)
+        with app.app_context(), database.connection_context():
+            assert outbox.deliver_due(app.config, Clock()) == outbox.Outcome(delivered=1)
+            stored = Outbox.get().payload.encode("utf-8")
+    [(header, body, verified)] = receiver.seen
+    assert verified and header.startswith("sha256=") and len(header) == 7 + 64
+    assert body == stored and json.loads(body)["event"] == "follow_up.created"
+
+
+def test_a_receiver_with_another_secret_refuses_and_the_outbox_retries(make_app,
+                                                                       api_headers_for):
+    with SigningReceiver("the receiver's secret") as receiver:
+        app = make_app(WEBHOOK_URL=receiver.url, WEBHOOK_SECRET="an old secret")
+        client, headers = api_headers_for(app)
+        answer(client, headers, DETRACTOR)
+        clock = Clock()
+        with app.app_context(), database.connection_context():
+            assert outbox.deliver_due(app.config, clock) == outbox.Outcome(failed=1)
+            assert Outbox.get().last_error == "HTTP 401"
+            clock.at += timedelta(seconds=30)
+            fixed = {**app.config, "WEBHOOK_SECRET": "the receiver's secret"}
+            assert outbox.deliver_due(fixed, clock) == outbox.Outcome(delivered=1)
+    assert [verified for _h, _b, verified in receiver.seen] == [False, True]
+
+
+def test_without_a_secret_no_signature_is_sent(make_app, api_headers_for):
+    with SigningReceiver("unused") as receiver:
+        app = make_app(WEBHOOK_URL=receiver.url, WEBHOOK_SECRET="")
+        client, headers = api_headers_for(app)
+        answer(client, headers, DETRACTOR)
+        with app.app_context(), database.connection_context():
+            outbox.deliver_due(app.config, Clock())
+    [(header, _body, _verified)] = receiver.seen
+    assert header is None
+
+
+def test_signature_is_hmac_sha256_of_the_exact_bytes():
+    import hashlib
+    import hmac
+
+    body = '{"a": "中文"}'.encode("utf-8")
+    assert outbox.signature("k", body) == \
+        "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
