@@ -28,7 +28,7 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import date
 from html.parser import HTMLParser
-from urllib.parse import quote_from_bytes, urlencode
+from urllib.parse import quote_from_bytes
 
 import pytest
 from hypothesis import HealthCheck, given, settings

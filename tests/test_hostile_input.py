@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from feedback.db import database
-from feedback.models import Answer, Case, FollowUp, Response, Suggestion, SuggestionEvent, User
+from feedback.models import Suggestion
 from support import csrf_from, login, new_case, post_form, survey_path
 
 GOOD = {"resolved": "yes", "csat": "1", "nps": "2", "ces": "6", "comment": "fine"}

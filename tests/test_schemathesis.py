@@ -24,6 +24,7 @@ import re
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from feedback.cases import parse_timestamp
@@ -193,6 +194,15 @@ def row_counts(app) -> dict[str, int]:
                 for table in database.get_tables()}
 
 
+def poisoned(case, poison: str, where: int) -> None:
+    """One of the case's values (path, query or a top-level JSON member) set to ``poison``."""
+    places = [(part, key) for part in (case.path_parameters, case.query, case.body)
+              if isinstance(part, dict) for key in part]
+    if places:
+        part, key = places[where % len(places)]
+        part[key] = poison
+
+
 @pytest.mark.parametrize("label,mode", [
     ("POST /api/v1/cases", GenerationMode.POSITIVE),
     ("POST /api/v1/cases", GenerationMode.NEGATIVE),
@@ -209,8 +219,12 @@ def test_hostile_data_is_never_a_server_error_and_refused_data_stores_nothing(ap
     statuses = set()
 
     @HOSTILE
-    @given(case=operation.as_strategy(generation_mode=mode))
-    def run(case):
+    @given(case=operation.as_strategy(generation_mode=mode),
+           poison=st.sampled_from([None, "\x00", "a\x00b", "\ud800", "\x0b\x07"]),
+           where=st.integers(min_value=0, max_value=20))
+    def run(case, poison, where):
+        if poison is not None:  # NUL is rare in generated text: put it in one value for sure
+            poisoned(case, poison, where)
         before = row_counts(app)
         response = case.call()
         statuses.add(response.status_code)
