@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.routing import IntegerConverter
 
 from . import errors, settings
 from .db import DatabaseURLError, database, open_database
@@ -35,6 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     root = settings.PROJECT_ROOT
     app = Flask(__name__, template_folder=str(root / "templates"),
                 static_folder=str(root / "static"), instance_path=str(root / "instance"))
+    # Before any route is added: every <int:...> of a URL names a row id (or a version number),
+    # and a number no INTEGER column can hold is no such row (404), never a database error.
+    app.url_map.converters["int"] = RowIdConverter
     try:
         app.config.update(settings.from_environment())
     except settings.SettingError as exc:  # a person's mistake: say which, without a traceback
@@ -143,6 +147,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["OUTBOX_THREAD"]:
         _deliver_in_background(app)
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in URLs: 1 to 2**31 - 1, what a PostgreSQL SERIAL can hold; a larger number
+    matches no route (404)."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = None, signed: bool = False):
+        from .access import MAX_ID
+        super().__init__(url_map, fixed_digits, min, MAX_ID if max is None else max, signed)
 
 
 class SessionInterface(SecureCookieSessionInterface):
