@@ -93,6 +93,20 @@ def test_another_teams_objects_are_404_for_a_lead_like_unknown_ones(app, users):
     assert lead.get(f"/manage/actions/{action.id}/edit").status_code == 404
 
 
+def test_a_lead_filtering_by_another_team_gets_the_unknown_team_answer(app, users):
+    with app.app_context(), database.connection_context():
+        Team.by_name("Support")
+    lead = client_of(app, "lead")
+    for url in ("/manage/", "/api/v1/metrics", "/manage/export/responses.csv",
+                "/manage/charts/csat-trend.csv"):
+        unknown = lead.get(f"{url}?team=Nope")
+        other = lead.get(f"{url}?team=Support")
+        assert other.status_code == unknown.status_code, url
+        assert other.status_code in (400, 404), url
+        assert "unknown team" in other.get_data(as_text=True), url
+    assert client_of(app, "manager").get("/manage/?team=Support").status_code == 200
+
+
 # --- item 10: the call-back desk sees the cases of one's own teams ----------------------------
 
 @pytest.fixture
