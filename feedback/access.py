@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from .models import User
 
-# Ids are PostgreSQL SERIAL (int4) columns: a larger number cannot name a row, and asking the
-# database for it would be an error, not "nothing found".
+# Ids are SERIAL (int4) columns on PostgreSQL: a larger number names no row. (SQLite cannot even
+# be asked about one beyond 64 bits: its driver raises OverflowError, which was a 500.)
 MAX_ID = 2**31 - 1
 
 # Roles that see every team's reports, follow-ups, suggestions, actions and call-backs.

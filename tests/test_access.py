@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from matplotlib.figure import Figure
+from werkzeug.routing import IntegerConverter
 
 from feedback import accounts, actions, meeting_pack, posters, suggestions
 from feedback.db import database
@@ -357,7 +358,7 @@ def test_the_access_matrix(app, client, api_headers, users, monkeypatch):
         expected = matrix[(method, path)]
         objects = [name for name in TEAM_OBJECTS if name in rule.arguments]
         ints = [name for name, converter in rule._converters.items()
-                if converter.__class__.__name__ == "RowIdConverter"]
+                if isinstance(converter, IntegerConverter)]
         assert (expected["other team"] is not None) == bool(objects), \
             f"{method} {path}: 'other team' is for routes with {TEAM_OBJECTS}"
         assert (expected["huge id"] is not None) == bool(ints), \
@@ -396,7 +397,7 @@ def observe(visitor: Visitor, world: dict, app) -> None:
     for method, path, rule in routes(app):
         objects = [name for name in TEAM_OBJECTS if name in rule.arguments]
         ints = [name for name, converter in rule._converters.items()
-                if converter.__class__.__name__ == "RowIdConverter"]
+                if isinstance(converter, IntegerConverter)]
         cells = {role: visitor.send(role, method, url_for_rule(rule, world["own"])).status_code
                  for role in ROLES}
         other = {visitor.send(role, method, url_for_rule(rule, world["other"])).status_code
