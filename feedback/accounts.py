@@ -10,6 +10,7 @@ import time
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import database, utcnow
+from .input_checks import MAX_ID
 from .models import ROLES, ApiToken, Team, TeamLead, User
 
 USERNAME = re.compile(r"^[a-zA-Z0-9_.-]{2,64}$")
@@ -77,7 +78,6 @@ def set_active(user: User, active: bool) -> None:
 # ends every key made before; a key older than the site's REMEMBER_DAYS is refused too.
 
 _SESSION_KEY = re.compile(r"^(\d{1,10}):(\d{1,10}):(\d{1,12}):[A-Za-z0-9_-]{16}$")
-_MAX_ID = 2**31 - 1  # an INTEGER column on PostgreSQL
 _CLOCK_SKEW = 300  # seconds a key's time may lie ahead of this process's clock (other machines)
 
 
@@ -97,7 +97,7 @@ def parse_session_key(key: str | None) -> tuple[int, int, int] | None:
     if match is None:
         return None
     user_id, version, issued = (int(part) for part in match.groups())
-    if not (0 < user_id <= _MAX_ID and 0 < version <= _MAX_ID):
+    if not (0 < user_id <= MAX_ID and 0 < version <= MAX_ID):
         return None
     return user_id, version, issued
 

@@ -59,7 +59,7 @@ class JSONProvider(DefaultJSONProvider):
         return value
 
 
-MAX_ID = 2**63 - 1  # a signed 64-bit integer: what both databases can compare an id with
+MAX_ID = 2**31 - 1  # an INTEGER (SERIAL) id column on PostgreSQL: no row has a larger id
 
 
 def is_id(text: str | None) -> bool:
@@ -68,7 +68,7 @@ def is_id(text: str | None) -> bool:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """``<int:...>`` within a signed 64-bit integer: a larger number matches no route (404)."""
+    """``<int:...>`` up to MAX_ID: a larger number matches no row, so it matches no route (404)."""
 
     MAX = MAX_ID
 

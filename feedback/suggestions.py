@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import peewee as pw
 from peewee import fn
 
-from . import mail, outbox, stats
+from . import access, mail, outbox, stats
 from .db import database, utcnow
 from .models import (SUGGESTION_BOXES, SUGGESTION_STATES, Suggestion, SuggestionCategory,
                      SuggestionEvent, Team, User)
@@ -234,15 +234,19 @@ def notifies(suggestion: Suggestion, event: SuggestionEvent, config: Mapping[str
 
 
 def change(suggestion: Suggestion, actor: User, new: Change, config: Mapping[str, Any],
-           now: datetime | None = None,
-           email: tuple[str, str] | None = None) -> SuggestionEvent | None:
+           now: datetime | None = None, email: tuple[str, str] | None = None,
+           visible_team_ids: tuple[int, ...] | None = None) -> SuggestionEvent | None:
     """Apply a staff member's change: status, public reply, internal note, owner, team, whether
     it is shown on the "you said, we did" page. Returns the event recorded (None when nothing
     changed). A decline needs a public reply; a duplicate needs the suggestion it joins.
 
     ``email`` is the (subject, body) telling the submitter, in their language: when they gave
     an address, email is set up, and the status changed or a public reply was written, it goes
-    into the outbox in the same transaction (delivered with retries, never in this request)."""
+    into the outbox in the same transaction (delivered with retries, never in this request).
+
+    ``visible_team_ids`` (a team lead's teams; None: every team) limits the suggestions a
+    duplicate may join: another team's is refused as one that does not exist, so that its
+    number reveals nothing (its merged_into as it stands may be kept)."""
     if new.status not in SUGGESTION_STATES:
         raise SuggestionError("status", N_("Choose a status."))
     public_text = (new.public_text or "").strip() or None
@@ -260,7 +264,11 @@ def change(suggestion: Suggestion, actor: User, new: Change, config: Mapping[str
         if not new.merged_into_id:
             raise SuggestionError("merged_into",
                                   N_("Give the number of the suggestion it repeats."))
-        target = Suggestion.get_or_none(Suggestion.id == new.merged_into_id)
+        target = (Suggestion.get_or_none(Suggestion.id == new.merged_into_id)
+                  if access.valid_id(new.merged_into_id) else None)
+        if target is not None and target.id != suggestion.merged_into_id \
+                and not access.may_see(visible_team_ids, target.team_id):
+            target = None
         if target is None:
             raise SuggestionError("merged_into", N_("There is no suggestion with that number."))
         if followed(target).id == suggestion.id:

@@ -280,7 +280,8 @@ def test_triage_roles(app, client, users):
         assert staff.get(url).status_code == 403
     lead = app.test_client()
     login(lead, "lead")
-    assert lead.get(f"/manage/suggestions/{row.id}").status_code == 403  # not their team's
+    # not their team's: answered as a suggestion that does not exist (docs/access.md)
+    assert lead.get(f"/manage/suggestions/{row.id}").status_code == 404
     assert row.title not in lead.get("/manage/suggestions/").get_data(as_text=True)
     with app.app_context(), database.connection_context():
         Suggestion.update(team=users["lead"].team_id).execute()

@@ -1,7 +1,8 @@
 """Improvement-action pages under /manage/actions: the list, the plan, milestones and states.
 
 Managers and admins see and change every action. A team lead sees and changes the actions of
-the teams they lead and those they own, and plans new ones for their teams. Staff get 403.
+the teams they lead and those they own, and plans new ones for their teams; another team's
+action is a 404, as for one that does not exist (docs/access.md). Staff get 403.
 Every change is a POST with the CSRF token; a bad form comes back with its errors beside the
 fields and what was typed kept.
 """
@@ -17,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import actions, chart_data, charts
+from .. import access, actions, chart_data, charts
 from ..i18n import current_locale
 from ..models import ACTION_STATES, ActionMilestone, ImprovementAction, Survey, Team
 from .. import suggestions
@@ -29,7 +30,7 @@ from .manage import allowed_team_ids
 
 bp = Blueprint("actions", __name__, url_prefix="/manage/actions")
 ROLES = ("admin", "manager", "lead")
-MAX_ID = 2**31 - 1
+MAX_ID = access.MAX_ID
 
 ERRORS = {  # actions.ActionError codes, as people read them
     "due before start": _l("The due date cannot be before the start date."),
@@ -59,7 +60,7 @@ def _action_or_404(action_id: int) -> ImprovementAction:
     if action is None:
         abort(404)
     if not actions.may_change(current_user, action):
-        abort(403)
+        abort(404)  # another team's action is answered as one that does not exist
     return action
 
 

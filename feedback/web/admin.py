@@ -134,6 +134,7 @@ def edit_user(user_id: int):
                 user.locale = form.locale.data or None
                 user.email = form.email.data or None
                 accounts.set_active(user, form.active.data)
+                user.callbacks_all_teams = form.callbacks_all_teams.data
                 user.save()
                 if form.new_password.data:
                     accounts.set_password(user, form.new_password.data)  # ends their sessions

@@ -99,6 +99,7 @@ class UserEditForm(_UserFields):
         _l("Display name"), filters=[_strip],
         validators=[DataRequired(message=_l("Please enter a display name.")), Length(max=100)])
     active = BooleanField(_l("Active (can log in)"))
+    callbacks_all_teams = BooleanField(_l("Call-backs for all teams"))
     new_password = PasswordField(_l("New password"), render_kw={"autocomplete": "new-password"})
 
     def __init__(self, *args, user: User, acting_user, **kwargs):
@@ -106,7 +107,8 @@ class UserEditForm(_UserFields):
             kwargs["data"] = {"display_name": user.display_name, "role": user.role,
                               "team": str(user.team_id) if user.team_id else "",
                               "locale": user.locale or "", "active": user.active,
-                              "email": user.email or ""}
+                              "email": user.email or "",
+                              "callbacks_all_teams": user.callbacks_all_teams}
         super().__init__(*args, **kwargs)
         self.user = user
         self.acting_user = acting_user

@@ -4,6 +4,11 @@ The answers go through the same form, checks and ``responses.submit`` as a custo
 source "callback" and the staff member as ``entered_by``. On the case's own survey the case's one
 invitation is claimed, so the one-response rule holds whoever answers; the ``callback`` survey
 needs no invitation and may be recorded more than once.
+
+Staff see and record the cases of their own team, leads those of the teams they lead and their
+own, managers, admins and a call-back desk granted all teams (``app_user.callbacks_all_teams``)
+every case (``access.callback_team_ids``). Another team's case is answered as one that does not
+exist. Each view of a case's contact details is written to the audit log.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import responses
+from .. import access, audit, responses
 from ..i18n import current_locale
 from ..models import ROLES, Case, FollowUp, Invitation, Survey
 from ..surveys import current_version, definition_of
@@ -34,7 +39,7 @@ def find():
     error = None
     if ref:
         case = Case.get_or_none(Case.case_ref == ref)
-        if case is not None:
+        if case is not None and _may_call(case):
             return redirect(url_for(".case", case_id=case.id))
         error = _("No case has this reference.")
     return render_template("callbacks/find.html", ref=ref, error=error), 404 if error else 200
@@ -55,12 +60,24 @@ def _choices(case: Case) -> list[dict]:
     return choices
 
 
+def _may_call(case: Case) -> bool:
+    return access.may_see(access.callback_team_ids(current_user), case.team_id)
+
+
+def _case_or_404(case_id: int) -> Case:
+    """The case, if this user may call its customer back; 404 otherwise, as for no case."""
+    found = Case.get_or_none(Case.id == case_id) if access.valid_id(case_id) else None
+    if found is None or not _may_call(found):
+        abort(404)
+    return found
+
+
 @bp.route("/case/<int:case_id>")
 @roles_required(*ROLES)
 def case(case_id: int):
-    found = Case.get_or_none(Case.id == case_id)
-    if found is None:
-        abort(404)
+    """The case with the customer's name and phone: each view is audited."""
+    found = _case_or_404(case_id)
+    audit.record("callback.view", f"case {found.case_ref}", case_id=found.id)
     return render_template("callbacks/case.html", case=found, choices=_choices(found))
 
 
@@ -68,9 +85,7 @@ def case(case_id: int):
 @roles_required(*ROLES)
 def record(case_id: int, slug: str):
     """The survey's form for the staff member to fill in while on the phone."""
-    found = Case.get_or_none(Case.id == case_id)
-    if found is None:
-        abort(404)
+    found = _case_or_404(case_id)
     choice = next((c for c in _choices(found) if c["slug"] == slug), None)
     if choice is None:
         abort(404)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .. import access
 from ..periods import LAST_DAY
 from ..models import CHANNELS, RESPONSE_SOURCES, Survey, Team
 from ..reports import GROUP_BY, Slice
@@ -79,7 +80,8 @@ def parse_filters(args, default_survey: str, tz: str,
     team_id = None
     if team_name is not None:
         team = Team.get_or_none(Team.name == team_name)
-        if team is None:
+        if team is None or not access.may_see(allowed_team_ids, team.id):
+            # a lead asking for another team's figures is told what an unknown name gets
             errors["team"] = [f"unknown team '{team_name}'"]
         else:
             team_id = team.id

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import follow_ups
+from .. import access, follow_ups
 from ..db import utcnow
 from ..definitions import SurveyDefinition
 from ..i18n import current_locale
@@ -88,6 +88,8 @@ def queue():
 
 def _visible(follow_up_id: int) -> FollowUp:
     """The follow-up, if this user may see it; 404 otherwise (a lead learns nothing of others)."""
+    if not access.valid_id(follow_up_id):
+        abort(404)
     found = follow_ups.queue(allowed_team_ids(), state="all", limit=1,
                              follow_up_id=follow_up_id)
     if not found:

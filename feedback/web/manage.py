@@ -10,7 +10,7 @@ from flask import (Blueprint, Response, abort, current_app, render_template, req
                    stream_with_context)
 from flask_login import current_user
 
-from .. import (chart_data, charts, dashboard, exports, follow_up_figures, meeting_pack,
+from .. import (access, chart_data, charts, dashboard, exports, follow_up_figures, meeting_pack,
                reports, suggestions)
 from ..errors import AppError
 from ..i18n import current_locale
@@ -24,8 +24,8 @@ REPORT_ROLES = ("admin", "manager", "lead")
 
 
 def allowed_team_ids() -> tuple[int, ...] | None:
-    """None for managers and admins; a team lead's own teams otherwise."""
-    return tuple(current_user.led_team_ids()) if current_user.role == "lead" else None
+    """None for managers and admins; a team lead's own teams; none for anyone else."""
+    return access.report_team_ids(current_user)
 
 
 def current_filters():

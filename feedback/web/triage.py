@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import actions, exports, suggestions
+from .. import access, actions, exports, suggestions
 from ..errors import AppError
 from ..periods import LAST_DAY
 from ..models import Suggestion, SuggestionCategory, Team, User
@@ -77,12 +77,12 @@ def index():
 
 
 def _visible(suggestion_id: int) -> Suggestion:
-    suggestion = Suggestion.get_or_none(Suggestion.id == suggestion_id)
-    if suggestion is None:
+    """The suggestion, if this user may see it; 404 otherwise, as for no suggestion (a lead
+    learns nothing of other teams' suggestions, not even that the number exists)."""
+    suggestion = (Suggestion.get_or_none(Suggestion.id == suggestion_id)
+                  if access.valid_id(suggestion_id) else None)
+    if suggestion is None or not access.may_see(allowed_team_ids(), suggestion.team_id):
         abort(404)
-    teams = allowed_team_ids()
-    if teams is not None and suggestion.team_id not in teams:
-        abort(403)
     return suggestion
 
 
@@ -106,7 +106,7 @@ def change_and_tell(suggestion: Suggestion, change: suggestions.Change):
     """Apply a change as the current user; queue the email to a named submitter; say so."""
     email = reply_email(suggestion, change.status, (change.public_text or "").strip() or None)
     event = suggestions.change(suggestion, current_user, change, current_app.config,
-                               email=email)
+                               email=email, visible_team_ids=allowed_team_ids())
     if event is not None and suggestions.notifies(suggestion, event, current_app.config):
         flash(_("The submitter will get the reply by email."))
     return event
@@ -137,11 +137,13 @@ def detail(suggestion_id: int):
         else:
             flash(_("Saved.") if event is not None else _("Nothing was changed."))
             return redirect(url_for("triage.detail", suggestion_id=suggestion.id), 303)
+    following = suggestions.followed(suggestion)  # shown only when this user may see it
     return render_template(
         "manage/suggestion.html", suggestion=suggestion, form=form,
         history=suggestions.full_history(suggestion),
         category=SuggestionCategory.get_by_id(suggestion.category_id),
-        following=suggestions.followed(suggestion),
+        following=following if access.may_see(allowed_team_ids(), following.team_id)
+        else suggestion,
         submitter=User.get_or_none(User.id == suggestion.user_id) if suggestion.user_id else None,
         team=Team.get_or_none(Team.id == suggestion.team_id) if suggestion.team_id else None,
         overdue=suggestions.is_overdue(suggestion),
