@@ -211,6 +211,8 @@ def normalize(field: pw.Field, value):
         value = datetime.fromisoformat(value)
     elif isinstance(field, pw.DateField) and isinstance(value, str):
         value = date.fromisoformat(value[:10])
+    elif isinstance(field, pw.BooleanField):
+        value = bool(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, datetime):
