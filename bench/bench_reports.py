@@ -334,8 +334,90 @@ def sql_params(params) -> list:
     return [p.isoformat() if isinstance(p, date) else p for p in params]
 
 
-def explain(conn: sqlite3.Connection, sql: str, params) -> list[str]:
+def explain(conn, sql: str, params) -> list[str]:
+    if isinstance(conn, PgBare):
+        return [row[0] for row in conn.execute("EXPLAIN " + sql, sql_params(params))]
     return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, sql_params(params))]
+
+
+# --- PostgreSQL: the same data, loaded once with copy-db, a database per run ---------------------
+
+class PgBare:
+    """A psycopg2 connection that runs the bare SQL as sqlite3's does: ``?`` placeholders,
+    ``execute`` returning something to iterate or ``fetchone``."""
+
+    def __init__(self, url: str):
+        import psycopg2
+        self.conn = psycopg2.connect(url)
+        self.conn.autocommit = True
+
+    def execute(self, sql: str, params=()):
+        cursor = self.conn.cursor()
+        cursor.execute(sql.replace("?", "%s"), tuple(params))
+        return cursor
+
+    def close(self):
+        self.conn.close()
+
+
+def pg_url(server: str, name: str) -> str:
+    from urllib.parse import urlparse, urlunparse
+    return urlunparse(urlparse(server)._replace(path=f"/{name}"))
+
+
+def pg_admin(server: str, *statements: str) -> list:
+    bare = PgBare(server)
+    try:
+        out = []
+        for statement in statements:
+            cursor = bare.execute(statement)
+            out.append(cursor.fetchall() if cursor.description else None)
+        return out
+    finally:
+        bare.close()
+
+
+def postgres_database(server: str, source: Path, cache_name: str, env: dict, workdir: Path,
+                      fresh: bool) -> tuple[str, dict]:
+    """A database of this run's own on the PostgreSQL server, made from a template that holds
+    the generated data: loaded once with ``flask copy-db`` (and kept under a name made of the
+    SQLite file's cache key), then copied by the server for each run (CREATE DATABASE ...
+    TEMPLATE). Returns the run database's URL and how the data got there."""
+    template = "feedback_bench_" + re.sub(r"[^a-z0-9]", "_", cache_name.lower())
+    info = {"template": template}
+    exists = pg_admin(server, "SELECT 1 FROM pg_database WHERE datname = %s" % (
+        "'" + template + "'"))[0]
+    if exists and fresh:
+        pg_admin(server, f'DROP DATABASE "{template}" WITH (FORCE)')
+        exists = []
+    if not exists:
+        loading = template[:50] + "_loading"
+        pg_admin(server, f'DROP DATABASE IF EXISTS "{loading}" WITH (FORCE)',
+                 f'CREATE DATABASE "{loading}"')
+        copy = workdir / "to-load.sqlite3"
+        shutil.copyfile(source, copy)
+        print(f"loading the data into PostgreSQL with copy-db ({loading}) ...", flush=True)
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "feedback", "copy-db", "--to",
+             pg_url(server, loading)], cwd=ROOT, text=True, capture_output=True,
+            env={**env, "FEEDBACK_DATABASE_URL": f"sqlite:///{copy}"})
+        copy.unlink()
+        print(done.stdout, flush=True)
+        if done.returncode:
+            raise SystemExit(f"copy-db failed:\n{done.stderr[-3000:]}")
+        info["copy_db_seconds"] = round(time.perf_counter() - t0, 1)
+        info["copy_db_output"] = done.stdout
+        pg_admin(server, f'ALTER DATABASE "{loading}" RENAME TO "{template}"')
+    else:
+        info["copy_db_seconds"] = None  # loaded by an earlier run
+    run = f"feedback_bench_run_{os.getpid()}"
+    t0 = time.perf_counter()
+    pg_admin(server, f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)',
+             f'CREATE DATABASE "{run}" TEMPLATE "{template}"')
+    info["template_copy_seconds"] = round(time.perf_counter() - t0, 1)
+    info["run_database"] = run
+    return pg_url(server, run), info
 
 
 def short_sql(sql: str) -> str:
@@ -358,7 +440,7 @@ def in_process(db_path: Path, survey_id: int, ranges: dict, token: str, args) ->
     app = load_app(args.feedback_app)  # the same app gunicorn serves, variant or not
     db = app.extensions["feedback.db"]
     out: dict = {"metrics_queries": [], "views": {}}
-    conn = sqlite3.connect(db_path)
+    conn = PgBare(args.database_url) if args.postgres else sqlite3.connect(db_path)
     start, end = ranges["year"]
     log = StatementLog(db)
     try:
@@ -497,6 +579,10 @@ def main() -> int:
                               "to try an index (repeatable)")
     variant.add_argument("--analyze", action="store_true",
                          help="run ANALYZE on the copied database before the run")
+    variant.add_argument("--postgres", metavar="postgresql://HOST:PORT/DB",
+                         help="run on PostgreSQL: the generated data is loaded (once, with "
+                              "copy-db, kept as a template database) on this server, each run "
+                              "gets a copy of its own; the bare SQL runs through psycopg2")
     variant.add_argument("--keep", action="store_true", help="keep the temporary folder")
     variant.add_argument("--out", type=Path, default=RESULTS / "reports-latest.json",
                          help="where the JSON goes (default bench/results/reports-latest.json)")
@@ -517,7 +603,18 @@ def main() -> int:
     t0 = time.perf_counter()
     shutil.copyfile(source, db_path)
     copy_seconds = time.perf_counter() - t0
-    setup_conn = sqlite3.connect(db_path, isolation_level=None)
+    base_env = {**os.environ, "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
+                "FEEDBACK_TIMEZONE": params.timezone,
+                "FEEDBACK_SURVEYS_DIR": str(ROOT / "surveys"), "PYTHONDONTWRITEBYTECODE": "1"}
+    postgres_info = None
+    args.database_url = f"sqlite:///{db_path}"
+    if args.postgres:
+        db_path.unlink()  # the SQLite copy is not what runs
+        args.database_url, postgres_info = postgres_database(
+            args.postgres, source, source.parent.name, base_env, workdir, args.fresh)
+        setup_conn = PgBare(args.database_url)
+    else:
+        setup_conn = sqlite3.connect(db_path, isolation_level=None)
     variant_seconds = {}
     for statement in args.db_sql:
         variant_seconds[statement], _ = timed(setup_conn.execute, statement)
@@ -525,12 +622,19 @@ def main() -> int:
     if args.analyze:
         variant_seconds["ANALYZE"], _ = timed(setup_conn.execute, "ANALYZE")
         print(f"variant: ANALYZE ({variant_seconds['ANALYZE']:.1f} s)", flush=True)
-    BARE["invitation_has_survey"] = any(
-        row[1] == "survey_id" for row in setup_conn.execute("PRAGMA table_info(invitation)"))
+    if args.postgres:
+        BARE["invitation_has_survey"] = bool(setup_conn.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = 'invitation' "
+            "AND column_name = 'survey_id'").fetchone())
+    else:
+        BARE["invitation_has_survey"] = any(
+            row[1] == "survey_id" for row in setup_conn.execute("PRAGMA table_info(invitation)"))
     setup_conn.close()
+    if args.postgres:
+        print(f"database: PostgreSQL {args.database_url}", flush=True)
 
     env = {**os.environ,
-           "FEEDBACK_DATABASE_URL": f"sqlite:///{db_path}",
+           "FEEDBACK_DATABASE_URL": args.database_url,
            "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
            "FEEDBACK_TIMEZONE": params.timezone,
            "FEEDBACK_SURVEYS_DIR": str(ROOT / "surveys"),
@@ -546,8 +650,9 @@ def main() -> int:
     with app.app_context(), database.connection_context():
         accounts.create_user("bench-manager", PASSWORD, "manager", display_name="Bench")
         token = accounts.create_token("bench")
-        survey_id = database.execute_sql("SELECT id FROM survey WHERE slug = ?",
-                                         (gen_responses.SURVEY,)).fetchone()[0]
+        survey_id = database.execute_sql(
+            f"SELECT id FROM survey WHERE slug = {database.obj.param}",
+            (gen_responses.SURVEY,)).fetchone()[0]
     app.extensions["feedback.db"].close_all()
     first, last = params.first_day, params.last_day
     ranges = {"year": (first, last), "month": (last.replace(day=1), last)}
@@ -555,7 +660,9 @@ def main() -> int:
 
     report: dict = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "data": {**meta, "source": str(source), "copy_seconds": round(copy_seconds, 1)},
+        "data": {**meta, "source": str(source), "copy_seconds": round(copy_seconds, 1),
+                 "database": "postgresql" if args.postgres else "sqlite",
+                 "postgres": postgres_info},
         "settings": {"workers": args.workers, "worker_class": "sync", "timeout": args.timeout,
                      "rounds": args.rounds, "api_requests": args.api_requests,
                      "dashboard_requests": args.dashboard_requests,
@@ -575,9 +682,12 @@ def main() -> int:
         report["in_process"] = in_process(db_path, survey_id, ranges, token, args)
         print_plans(report["in_process"])
 
-    bare = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
-    for pragma in ("cache_size=-16000", "busy_timeout=10000"):  # as the app's connections
-        bare.execute(f"PRAGMA {pragma}")
+    if args.postgres:
+        bare = PgBare(args.database_url)
+    else:
+        bare = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        for pragma in ("cache_size=-16000", "busy_timeout=10000"):  # as the app's connections
+            bare.execute(f"PRAGMA {pragma}")
     server = None
     try:
         server = Gunicorn(args.feedback_app, env, workdir / "gunicorn.log", args.workers,
@@ -627,11 +737,16 @@ def main() -> int:
         if server is not None:
             server.stop()
         bare.close()
+        if args.postgres and not args.keep:
+            pg_admin(args.postgres, f'DROP DATABASE IF EXISTS '
+                                    f'"{postgres_info["run_database"]}" WITH (FORCE)')
 
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["code"] = code_version()
     report["machine"] = {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()),
                          "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+                         "postgres": pg_admin(args.postgres, "SHOW server_version")[0][0][0]
+                         if args.postgres else None,
                          "platform": platform.platform()}
     print_summary(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
