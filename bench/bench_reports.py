@@ -240,12 +240,14 @@ def bare_sql(survey_id: int, start: date, end: date, group_by: str | None) -> li
              (survey_id, start.isoformat(), end.isoformat()))]
 
 
-def run_bare(conn: sqlite3.Connection, statements: list[tuple]) -> dict:
+def run_bare(conn, statements: list[tuple]) -> dict:
     """Run the bare statements; the counts per key and overall (sums of the groups)."""
     (score_sql, score_params), (invite_sql, invite_params) = statements
-    scores = {row[0]: dict(zip(SCORE_NAMES, (int(v or 0) for v in row[1:])))
+    def key(value):  # PostgreSQL gives the week as a date, SQLite as its text
+        return value.isoformat() if isinstance(value, date) else value
+    scores = {key(row[0]): dict(zip(SCORE_NAMES, (int(v or 0) for v in row[1:])))
               for row in conn.execute(score_sql, score_params)}
-    invitations = {row[0]: {"invited": int(row[1] or 0), "answered": int(row[2] or 0)}
+    invitations = {key(row[0]): {"invited": int(row[1] or 0), "answered": int(row[2] or 0)}
                    for row in conn.execute(invite_sql, invite_params)}
     overall_scores = {name: sum(s[name] for s in scores.values()) for name in SCORE_NAMES}
     overall_invitations = {name: sum(i[name] for i in invitations.values())
@@ -334,8 +336,181 @@ def sql_params(params) -> list:
     return [p.isoformat() if isinstance(p, date) else p for p in params]
 
 
-def explain(conn: sqlite3.Connection, sql: str, params) -> list[str]:
+def explain(conn, sql: str, params) -> list[str]:
+    if isinstance(conn, PgBare):
+        return [row[0] for row in conn.execute("EXPLAIN " + sql, sql_params(params))]
     return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, sql_params(params))]
+
+
+# --- PostgreSQL: the same data, loaded once with copy-db, a database per run ---------------------
+
+class PgBare:
+    """A psycopg2 connection that runs the bare SQL as sqlite3's does: ``?`` placeholders,
+    ``execute`` returning something to iterate or ``fetchone``."""
+
+    def __init__(self, url: str):
+        import psycopg2
+        self.conn = psycopg2.connect(url)
+        self.conn.autocommit = True
+
+    def execute(self, sql: str, params=()):
+        cursor = self.conn.cursor()
+        cursor.execute(sql.replace("?", "%s"), tuple(params))
+        return cursor
+
+    def close(self):
+        self.conn.close()
+
+
+def pg_url(server: str, name: str) -> str:
+    from urllib.parse import urlparse, urlunparse
+    return urlunparse(urlparse(server)._replace(path=f"/{name}"))
+
+
+def pg_admin(server: str, *statements: str) -> list:
+    bare = PgBare(server)
+    try:
+        out = []
+        for statement in statements:
+            cursor = bare.execute(statement)
+            out.append(cursor.fetchall() if cursor.description else None)
+        return out
+    finally:
+        bare.close()
+
+
+class _CopyText:
+    """A file-like object that reads as PostgreSQL's COPY text format, made row by row."""
+
+    def __init__(self, rows):
+        self.rows, self.buffer = rows, b""
+
+    @staticmethod
+    def value(v) -> str:
+        if v is None:
+            return "\\N"
+        if isinstance(v, str):
+            return (v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                    .replace("\r", "\\r"))
+        return str(v)
+
+    def read(self, size=-1):
+        while size < 0 or len(self.buffer) < size:
+            chunk = [("\t".join(map(self.value, row)) + "\n") for row in
+                     self.rows.fetchmany(5000)]
+            if not chunk:
+                break
+            self.buffer += "".join(chunk).encode()
+        out, self.buffer = (self.buffer, b"") if size < 0 else (self.buffer[:size],
+                                                                self.buffer[size:])
+        return out
+
+    readline = read
+
+
+def bulk_load(source: Path, url: str) -> dict:
+    """Every table of the SQLite file into the (empty) PostgreSQL database with COPY, in the
+    models' dependency order; then the sequences and ANALYZE. Much faster than copy-db (no
+    Peewee on the rows, no checksums): for a benchmark's generated data, whose counts are
+    checked after."""
+    import psycopg2
+
+    sys.path.insert(0, str(ROOT))
+    from feedback import backup
+    from feedback.db import database, migrate, open_database
+
+    db = open_database(url)
+    database.initialize(db)
+    with database.connection_context():
+        migrate(db)
+    db.close_all()
+    src = sqlite3.connect(source)
+    pg = psycopg2.connect(url)
+    counts = {}
+    with pg, pg.cursor() as cur:
+        # no foreign-key trigger a row (the generator's data is whole; the counts are checked):
+        # about ten times faster; needs a superuser, as a test server has
+        cur.execute("SET LOCAL session_replication_role = replica")
+        for model in backup.all_models():
+            table = model._meta.table_name
+            columns = [f.column_name for f in model._meta.sorted_fields]
+            names = ", ".join(f'"{c}"' for c in columns)
+            t0 = time.perf_counter()
+            # indexes made after the rows are in: one sort each instead of a tree insert a row
+            cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND "
+                        "indexname NOT IN (SELECT conname FROM pg_constraint)", (table,))
+            indexes = cur.fetchall()
+            for name, _definition in indexes:
+                cur.execute(f'DROP INDEX "{name}"')
+            rows = src.execute(f'SELECT {names} FROM "{table}"')
+            cur.copy_expert(f'COPY "{table}" ({names}) FROM STDIN', _CopyText(rows))
+            for _name, definition in indexes:
+                cur.execute(definition)
+            cur.execute(f'SELECT COUNT(*) FROM "{table}"')
+            counts[table] = {"rows": cur.fetchone()[0],
+                             "source_rows": src.execute(f'SELECT COUNT(*) FROM "{table}"')
+                             .fetchone()[0], "seconds": round(time.perf_counter() - t0, 1)}
+            print(f"  {table}: {counts[table]}", flush=True)
+            if "id" in columns:
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f'COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM "{table}"')
+    pg.autocommit = True
+    with pg.cursor() as cur:
+        t0 = time.perf_counter()
+        cur.execute("ANALYZE")
+        counts["ANALYZE seconds"] = round(time.perf_counter() - t0, 1)
+    pg.close()
+    src.close()
+    differ = [t for t, c in counts.items() if isinstance(c, dict) and c["rows"] != c["source_rows"]]
+    if differ:
+        raise SystemExit(f"bulk load: counts differ in {differ}")
+    return counts
+
+
+def postgres_database(server: str, source: Path, cache_name: str, env: dict, workdir: Path,
+                      fresh: bool, loader: str = "copy") -> tuple[str, dict]:
+    """A database of this run's own on the PostgreSQL server, made from a template that holds
+    the generated data: loaded once (COPY, or ``flask copy-db``) and kept under a name made of
+    the SQLite file's cache key, then copied by the server for each run (CREATE DATABASE ...
+    TEMPLATE). Returns the run database's URL and how the data got there."""
+    template = "feedback_bench_" + re.sub(r"[^a-z0-9]", "_", cache_name.lower())
+    info = {"template": template, "loader": "cached", "load_seconds": None}
+    exists = pg_admin(server, f"SELECT 1 FROM pg_database WHERE datname = '{template}'")[0]
+    if exists and fresh:
+        pg_admin(server, f'DROP DATABASE "{template}" WITH (FORCE)')
+        exists = []
+    if not exists:
+        loading = template[:50] + "_loading"
+        pg_admin(server, f'DROP DATABASE IF EXISTS "{loading}" WITH (FORCE)',
+                 f'CREATE DATABASE "{loading}"')
+        t0 = time.perf_counter()
+        if loader == "copy":
+            print(f"loading the data into PostgreSQL with COPY ({loading}) ...", flush=True)
+            info["bulk_load"] = bulk_load(source, pg_url(server, loading))
+        else:
+            copy = workdir / "to-load.sqlite3"
+            shutil.copyfile(source, copy)
+            print(f"loading the data into PostgreSQL with copy-db ({loading}) ...", flush=True)
+            done = subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "feedback", "copy-db", "--to",
+                 pg_url(server, loading)], cwd=ROOT, text=True, capture_output=True,
+                env={**env, "FEEDBACK_DATABASE_URL": f"sqlite:///{copy}"})
+            copy.unlink()
+            print(done.stdout, flush=True)
+            if done.returncode:
+                raise SystemExit(f"copy-db failed:\n{done.stderr[-3000:]}")
+            info["copy_db_output"] = done.stdout
+        info["loader"] = loader
+        info["load_seconds"] = round(time.perf_counter() - t0, 1)
+        print(f"loaded in {info['load_seconds']} s", flush=True)
+        pg_admin(server, f'ALTER DATABASE "{loading}" RENAME TO "{template}"')
+    run = f"feedback_bench_run_{os.getpid()}"
+    t0 = time.perf_counter()
+    pg_admin(server, f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)',
+             f'CREATE DATABASE "{run}" TEMPLATE "{template}"')
+    info["template_copy_seconds"] = round(time.perf_counter() - t0, 1)
+    info["run_database"] = run
+    return pg_url(server, run), info
 
 
 def short_sql(sql: str) -> str:
@@ -358,7 +533,7 @@ def in_process(db_path: Path, survey_id: int, ranges: dict, token: str, args) ->
     app = load_app(args.feedback_app)  # the same app gunicorn serves, variant or not
     db = app.extensions["feedback.db"]
     out: dict = {"metrics_queries": [], "views": {}}
-    conn = sqlite3.connect(db_path)
+    conn = PgBare(args.database_url) if args.postgres else sqlite3.connect(db_path)
     start, end = ranges["year"]
     log = StatementLog(db)
     try:
@@ -497,6 +672,14 @@ def main() -> int:
                               "to try an index (repeatable)")
     variant.add_argument("--analyze", action="store_true",
                          help="run ANALYZE on the copied database before the run")
+    variant.add_argument("--postgres", metavar="postgresql://HOST:PORT/DB",
+                         help="run on PostgreSQL: the generated data is loaded (once, with "
+                              "copy-db, kept as a template database) on this server, each run "
+                              "gets a copy of its own; the bare SQL runs through psycopg2")
+    variant.add_argument("--pg-loader", choices=("copy", "copy-db"), default="copy",
+                         help="how the data gets into PostgreSQL the first time: COPY (fast, "
+                              "counts checked; default) or flask copy-db (counts and checksums; "
+                              "slower)")
     variant.add_argument("--keep", action="store_true", help="keep the temporary folder")
     variant.add_argument("--out", type=Path, default=RESULTS / "reports-latest.json",
                          help="where the JSON goes (default bench/results/reports-latest.json)")
@@ -517,7 +700,19 @@ def main() -> int:
     t0 = time.perf_counter()
     shutil.copyfile(source, db_path)
     copy_seconds = time.perf_counter() - t0
-    setup_conn = sqlite3.connect(db_path, isolation_level=None)
+    base_env = {**os.environ, "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
+                "FEEDBACK_TIMEZONE": params.timezone,
+                "FEEDBACK_SURVEYS_DIR": str(ROOT / "surveys"), "PYTHONDONTWRITEBYTECODE": "1"}
+    postgres_info = None
+    args.database_url = f"sqlite:///{db_path}"
+    if args.postgres:
+        db_path.unlink()  # the SQLite copy is not what runs
+        args.database_url, postgres_info = postgres_database(
+            args.postgres, source, source.parent.name, base_env, workdir, args.fresh,
+            args.pg_loader)
+        setup_conn = PgBare(args.database_url)
+    else:
+        setup_conn = sqlite3.connect(db_path, isolation_level=None)
     variant_seconds = {}
     for statement in args.db_sql:
         variant_seconds[statement], _ = timed(setup_conn.execute, statement)
@@ -525,12 +720,19 @@ def main() -> int:
     if args.analyze:
         variant_seconds["ANALYZE"], _ = timed(setup_conn.execute, "ANALYZE")
         print(f"variant: ANALYZE ({variant_seconds['ANALYZE']:.1f} s)", flush=True)
-    BARE["invitation_has_survey"] = any(
-        row[1] == "survey_id" for row in setup_conn.execute("PRAGMA table_info(invitation)"))
+    if args.postgres:
+        BARE["invitation_has_survey"] = bool(setup_conn.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = 'invitation' "
+            "AND column_name = 'survey_id'").fetchone())
+    else:
+        BARE["invitation_has_survey"] = any(
+            row[1] == "survey_id" for row in setup_conn.execute("PRAGMA table_info(invitation)"))
     setup_conn.close()
+    if args.postgres:
+        print(f"database: PostgreSQL {args.database_url}", flush=True)
 
     env = {**os.environ,
-           "FEEDBACK_DATABASE_URL": f"sqlite:///{db_path}",
+           "FEEDBACK_DATABASE_URL": args.database_url,
            "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
            "FEEDBACK_TIMEZONE": params.timezone,
            "FEEDBACK_SURVEYS_DIR": str(ROOT / "surveys"),
@@ -546,8 +748,9 @@ def main() -> int:
     with app.app_context(), database.connection_context():
         accounts.create_user("bench-manager", PASSWORD, "manager", display_name="Bench")
         token = accounts.create_token("bench")
-        survey_id = database.execute_sql("SELECT id FROM survey WHERE slug = ?",
-                                         (gen_responses.SURVEY,)).fetchone()[0]
+        survey_id = database.execute_sql(
+            f"SELECT id FROM survey WHERE slug = {database.obj.param}",
+            (gen_responses.SURVEY,)).fetchone()[0]
     app.extensions["feedback.db"].close_all()
     first, last = params.first_day, params.last_day
     ranges = {"year": (first, last), "month": (last.replace(day=1), last)}
@@ -555,7 +758,9 @@ def main() -> int:
 
     report: dict = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "data": {**meta, "source": str(source), "copy_seconds": round(copy_seconds, 1)},
+        "data": {**meta, "source": str(source), "copy_seconds": round(copy_seconds, 1),
+                 "database": "postgresql" if args.postgres else "sqlite",
+                 "postgres": postgres_info},
         "settings": {"workers": args.workers, "worker_class": "sync", "timeout": args.timeout,
                      "rounds": args.rounds, "api_requests": args.api_requests,
                      "dashboard_requests": args.dashboard_requests,
@@ -575,9 +780,12 @@ def main() -> int:
         report["in_process"] = in_process(db_path, survey_id, ranges, token, args)
         print_plans(report["in_process"])
 
-    bare = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
-    for pragma in ("cache_size=-16000", "busy_timeout=10000"):  # as the app's connections
-        bare.execute(f"PRAGMA {pragma}")
+    if args.postgres:
+        bare = PgBare(args.database_url)
+    else:
+        bare = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        for pragma in ("cache_size=-16000", "busy_timeout=10000"):  # as the app's connections
+            bare.execute(f"PRAGMA {pragma}")
     server = None
     try:
         server = Gunicorn(args.feedback_app, env, workdir / "gunicorn.log", args.workers,
@@ -627,11 +835,16 @@ def main() -> int:
         if server is not None:
             server.stop()
         bare.close()
+        if args.postgres and not args.keep:
+            pg_admin(args.postgres, f'DROP DATABASE IF EXISTS '
+                                    f'"{postgres_info["run_database"]}" WITH (FORCE)')
 
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["code"] = code_version()
     report["machine"] = {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()),
                          "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+                         "postgres": pg_admin(args.postgres, "SHOW server_version")[0][0][0]
+                         if args.postgres else None,
                          "platform": platform.platform()}
     print_summary(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)

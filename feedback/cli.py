@@ -25,6 +25,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(surveys_group)
     app.cli.add_command(export_group)
     app.cli.add_command(outbox_group)
+    from . import backup  # backup and copy-db
+    backup.init_app(app)
 
 
 def _db():
