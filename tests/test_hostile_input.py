@@ -301,3 +301,18 @@ def test_a_huge_duplicate_number_is_a_message_beside_the_field(app, users):
         assert reply.status_code == 422, (number, reply.status_code)
         assert "no suggestion" in reply.get_data(as_text=True).lower()
     assert table_counts(app) == before
+
+
+def test_forbidden_field_names_the_first_bad_field_anywhere():
+    from werkzeug.datastructures import MultiDict
+
+    from feedback.input_checks import forbidden_field, json_depth_exceeds
+
+    none = MultiDict()
+    assert forbidden_field("/a", MultiDict([("a", "1"), ("b", "2")]), none, none) is None
+    assert forbidden_field("/a", MultiDict([("a", "1"), ("b\x00", "2")]), none, none) == "b\ufffd"
+    assert forbidden_field("/a", none, MultiDict([("x", "y\ud800")]), none) == "x"
+    assert forbidden_field("/a\x00", none, none, none) == "path"
+    assert forbidden_field("/a", none, none, none, {"a": [{"b": "\x00"}]}) == "a.0.b"
+    assert forbidden_field("/a", none, none, none, {"a": [1, None, "ok"]}) is None
+    assert not json_depth_exceeds([[[]]], 3) and json_depth_exceeds([[[[]]]], 3)
