@@ -59,10 +59,13 @@ def storage_uri(setting: str, secret_key: str) -> str:
 
 
 def init_app(app) -> None:
-    """Point Flask-Limiter at the storage this site's settings name (before ``limiter.init_app``)."""
+    """Point Flask-Limiter at the storage the settings name (before ``limiter.init_app``)."""
     app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config["RATELIMIT_STORAGE"],
                                                       app.config["SECRET_KEY"])
     app.config["RATELIMIT_NAMESPACE"] = namespace(app.config["SECRET_KEY"])
+    # A storage that stops answering (Redis down) must not turn logins into errors: count in
+    # each process's memory until it answers again (Flask-Limiter checks now and then).
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
 
 def hmac_of(address: bytes, secret: str) -> str:
@@ -90,12 +93,17 @@ def current_secret(storage: Storage, name: str) -> str:
     cached = getattr(storage, "_feedback_secret", None)
     if cached and cached[0] == name and now < cached[2]:
         return cached[1]
-    value, until = shared_secret(storage, name, ROTATE_SECONDS)
+    try:
+        value, until = shared_secret(storage, name, ROTATE_SECONDS)
+    except Exception as exc:  # the storage is down: Flask-Limiter counts in memory meanwhile
+        log.warning("feedback: the rate-limit storage does not answer (%s): this process counts "
+                    "alone until it does", exc)
+        value, until = shared_secret(None, name, ROTATE_SECONDS)
     storage._feedback_secret = (name, value, min(until, now + REREAD_SECONDS))
     return value
 
 
-def shared_secret(storage: Storage, name: str, ttl: int) -> tuple[str, float]:
+def shared_secret(storage: Storage | None, name: str, ttl: int) -> tuple[str, float]:
     """The random key ``name`` held by ``storage`` and when it expires; made when there is none
     (of several processes asking at once, one makes it and all read the same)."""
     if isinstance(storage, SharedMemoryStorage):
@@ -107,14 +115,16 @@ def shared_secret(storage: Storage, name: str, ttl: int) -> tuple[str, float]:
             client.set(key, secrets.token_hex(32), nx=True, ex=ttl)
             value, left = client.get(key), client.pttl(key)
             if value is not None and left > 0:
-                return value.decode() if isinstance(value, bytes) else value, time.time() + left / 1000
+                text = value.decode() if isinstance(value, bytes) else value
+                return text, time.time() + left / 1000
         raise ConfigurationError("the Redis rate-limit storage keeps no key")
-    # memory://: this process alone counts, so a key of its own is right
-    kept = getattr(storage, "_feedback_own_secret", {})
-    if name not in kept or kept[name][1] <= time.time():
-        kept[name] = (secrets.token_hex(32), time.time() + ttl)
-        storage._feedback_own_secret = kept
-    return kept[name]
+    # memory:// (or no storage answering): this process alone counts, so a key of its own is right
+    if name not in _OWN_SECRETS or _OWN_SECRETS[name][1] <= time.time():
+        _OWN_SECRETS[name] = (secrets.token_hex(32), time.time() + ttl)
+    return _OWN_SECRETS[name]
+
+
+_OWN_SECRETS: dict[str, tuple[str, float]] = {}
 
 
 def on_tmpfs(path: str | Path) -> bool:

@@ -180,6 +180,13 @@ def test_the_shared_memory_storage_counts_and_expires(shm_storage, monkeypatch):
     assert storage.keys() == []
 
 
+def test_a_storage_that_does_not_answer_falls_back_to_memory_not_to_errors(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per hour",
+                   RATELIMIT_STORAGE="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    client = app.test_client()
+    assert [wrong_login(client).status_code for _ in range(3)] == [200, 200, 429]
+
+
 # --- real gunicorn ----------------------------------------------------------------------------
 
 class Gunicorn:
@@ -302,6 +309,7 @@ def gunicorn(served_database, tmp_path):
         servers.append(server)
         return server
 
+    start.secret = secret
     yield start
     for server in servers:
         server.stop()
@@ -376,3 +384,8 @@ def test_two_instances_sharing_redis_hold_one_limit(gunicorn, redis_url):
     statuses = burst(calls)
     print(f"\nwrong logins admitted of 100 across two instances on Redis: {admitted(statuses)}")
     assert 10 <= admitted(statuses) <= 10 + 2 * WORKERS
+    import redis
+    client = redis.Redis.from_url(redis_url)
+    held = list(client.scan_iter(f"*{ratelimits.namespace(gunicorn.secret)}*"))
+    assert held and not any(b"127.0.0.1" in key for key in held)  # an HMAC, not the address
+    client.delete(*held)
