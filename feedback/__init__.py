@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, input_checks, settings
+from . import errors, input_checks, ratelimits, settings
 from .db import DatabaseURLError, database, open_database
 from .extensions import babel, csrf, limiter, login_manager
 from .i18n import LANGUAGES, compile_catalogues, current_locale, select_locale
@@ -66,6 +67,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.session_interface = SessionInterface()
     input_checks.init_app(app)  # before any route: its <int:> converter; the JSON provider
+    if proxies := app.config["TRUSTED_PROXIES"]:  # only then: else anyone could forge them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     try:
         db = open_database(app.config["DATABASE_URL"])
@@ -112,6 +115,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     compile_catalogues()
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    ratelimits.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     errors.init_app(app)
@@ -202,6 +206,10 @@ class SessionInterface(SecureCookieSessionInterface):
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when the settings say so, and whenever the request came over HTTPS."""
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
 
 def _deliver_in_background(app: Flask) -> None:

@@ -63,6 +63,26 @@ def _readable_file(text: str) -> str:
     """Empty, or a file that exists."""
     if text.strip() and not Path(text.strip()).is_file():
         raise ValueError(f"no such file: {text.strip()!r}")
+def _whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValueError(f"expected a whole number of 0 or more, got {text!r}")
+    return value
+
+
+LIMIT_STORAGES = ("shm", "memory", "redis", "rediss", "redis+unix", "redis+sentinel",
+                  "redis+cluster")
+
+
+def _limit_storage(text: str) -> str:
+    """A Flask-Limiter storage that can also keep the limits' HMAC key (see ratelimits)."""
+    scheme, sep, _ = text.strip().partition("://")
+    if not sep or scheme not in LIMIT_STORAGES:
+        raise ValueError("expected shm:// (this machine's shared memory), memory:// (each "
+                         f"process alone) or redis://host:port/db, got {text!r}")
     return text.strip()
 
 
@@ -124,9 +144,11 @@ SETTINGS: tuple[Setting, ...] = (
             "The suggestion box's response-time goal: working days to the first public reply. "
             "Later ones are marked overdue.", _positive_int),
     Setting("SUGGESTION_RATE_LIMIT", "5 per minute;30 per day",
-            "How often one address may post to a suggestion box (held in memory only).", str),
+            "How often one address may post to a suggestion box (counted in memory only, on an "
+            "HMAC of the address).", str),
     Setting("TRACKING_RATE_LIMIT", "20 per hour",
-            "How many wrong tracking codes one address may try (held in memory only).", str),
+            "How many wrong tracking codes one address may try (counted in memory only, on an "
+            "HMAC of the address).", str),
     Setting("HOLIDAYS", "",
             "Dates that are not working days, comma-separated (2027-02-17,2027-02-18).",
             _checked(workdays.parse_holidays)),
@@ -171,6 +193,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_CA_FILE", "",
             "A PEM file of the CA certificates that the SMTP server's certificate must chain to "
             "(a private CA). Empty: the system's CAs.", _readable_file),
+    Setting("TRUSTED_PROXIES", 0,
+            "How many reverse proxies stand in front of the site. With 1 or more the client's "
+            "address, scheme and host are taken from their X-Forwarded-For, -Proto and -Host "
+            "headers (that many entries from the end); with 0 those headers are ignored.",
+            _whole_number),
+    Setting("RATELIMIT_STORAGE", "shm://",
+            "Where rate limits are counted: shm:// (default) a file in this machine's shared "
+            "memory /dev/shm, shared by all its worker processes; redis://host:6379/0 to share "
+            "them between machines; memory:// each process alone. Keys are an HMAC of the "
+            "address with a random daily key kept only there.", _limit_storage),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -130,7 +130,7 @@ def make_app(database_url, tmp_path):
             db.close_all()
         config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
                   "BASE_URL": "http://feedback.test", "EXPORTS_DIR": str(tmp_path / "exports"),
-                  "RATELIMIT_ENABLED": False}
+                  "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE": "memory://"}  # one process
         config.update(overrides)
         app = create_app(config)
         apps.append(app)

@@ -3,7 +3,8 @@ and see what became of the others ("You said, we did").
 
 Anonymous means anonymous: these views hand ``suggestions`` nothing about the person but what
 they typed into the form, and for an anonymous suggestion not even their account. They log
-nothing. The rate limits live in memory only (Flask-Limiter's memory storage).
+nothing. The rate limits are counted in memory only (shared memory or a Redis; see
+``feedback.ratelimits``), keyed on an HMAC of the address, never the address.
 """
 
 from __future__ import annotations
