@@ -93,9 +93,12 @@ def ensure_default_categories() -> None:
     with database.atomic():
         if SuggestionCategory.select().exists():
             return
+        # Workers starting together on a new site all find the table empty: the first insert
+        # wins, the others' rows are skipped instead of failing the worker's start.
         SuggestionCategory.insert_many(
             [{"slug": slug, "name_zh": zh, "name_en": en, "position": number, "active": True}
-             for number, (slug, zh, en) in enumerate(DEFAULT_CATEGORIES, 1)]).execute()
+             for number, (slug, zh, en) in enumerate(DEFAULT_CATEGORIES, 1)]
+        ).on_conflict_ignore().execute()
 
 
 def categories(active_only: bool = True) -> list[SuggestionCategory]:

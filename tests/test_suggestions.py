@@ -617,3 +617,34 @@ def test_demo_data_fills_the_suggestion_box(app, db):
     assert len(statuses) >= 3
     assert SuggestionEvent.select().where(SuggestionEvent.public_text.is_null(False)).count() > 0
     assert all(s.created_at < utcnow() for s in Suggestion.select())
+
+
+def test_workers_starting_together_on_a_new_site_all_get_the_default_categories(app):
+    """Four gunicorn workers booting at once each ran this on an empty table; on PostgreSQL all
+    but one died of a unique violation ("Worker failed to boot")."""
+    import threading
+
+    from feedback.models import SuggestionCategory
+    from feedback.suggestions import DEFAULT_CATEGORIES, ensure_default_categories
+
+    with app.app_context(), database.connection_context():
+        SuggestionCategory.delete().execute()
+    barrier, errors = threading.Barrier(4), []
+
+    def boot():
+        try:
+            with app.app_context(), database.connection_context():
+                barrier.wait()
+                ensure_default_categories()
+        except Exception as exc:  # noqa: BLE001  (the test reports every failure)
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=boot) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with app.app_context(), database.connection_context():
+        assert sorted(c.slug for c in SuggestionCategory.select()) == \
+            sorted(slug for slug, _zh, _en in DEFAULT_CATEGORIES)
