@@ -37,7 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(root / "templates"),
                 static_folder=str(root / "static"), instance_path=str(root / "instance"))
     # Before any route is added: every <int:...> of a URL names a row id (or a version number),
-    # and a number no INTEGER column can hold is no such row (404), never a database error.
+    # and a number no id column can hold is no such row (404), never a 500.
     app.url_map.converters["int"] = RowIdConverter
     try:
         app.config.update(settings.from_environment())
