@@ -175,7 +175,8 @@ def import_cases(file: Path, skip_bad: bool):
     header = [name.strip() for name in records[0][1]] if records else []
     missing = [c for c in ("case_id", "resolved_at", "channel") if c not in header]
     if missing:
-        raise click.ClickException(f"{file}, line 1: missing column(s) {', '.join(missing)}")
+        raise click.ClickException(f"{file}, line {records[0][0] if records else 1}: missing "
+                                   f"column(s) {', '.join(missing)}")
     parsed, problems, bad_rows, versions = [], [], 0, {}
     for line, values in records[1:]:  # each record at the line it starts on
         before = len(problems)
