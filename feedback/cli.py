@@ -26,6 +26,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(surveys_group)
     app.cli.add_command(export_group)
     app.cli.add_command(outbox_group)
+    from . import privacy_cli
+    privacy_cli.init_app(app)
 
 
 def _db():
