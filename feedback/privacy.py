@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
-from peewee import fn
+from peewee import SQL, NodeList, Value, fn
 
 from . import audit
 from .db import database, utcnow
@@ -80,18 +80,38 @@ def _leaves(value: Any) -> Iterable[str]:
             yield from _leaves(item)
 
 
+def _contains(column, text: str):
+    """``column``, lower-cased, holds ``text`` (``%`` and ``_`` match themselves, on SQLite and
+    PostgreSQL alike)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return NodeList((fn.LOWER(column), SQL("LIKE"), Value(f"%{escaped}%"), SQL("ESCAPE '\\'")))
+
+
 def _outbox_carrying(values: set[str], case_refs: set[str] = frozenset()) -> list[Outbox]:
     """Outbox rows whose target or payload holds one of ``values`` (a whole address, a whole
     JSON string, or inside a text longer than it), or that describe one of ``case_refs``.
-    One pass over the outbox."""
+    One pass over the outbox; for a few details, over the rows SQL's LIKE finds."""
     if not values and not case_refs:
         return []
     lowered = {v.lower() for v in values}
     # inside longer texts (an email's body) only for one customer's few details; retention's
     # thousands are matched whole
     inside = [v for v in values if len(v) >= 3] if len(values) <= 50 else []
+    query = Outbox.select().order_by(Outbox.id)
+    if len(values) + len(case_refs) <= 50:
+        # one customer: only the rows that SQL finds holding one of the texts (as they are, or
+        # escaped in JSON; in both cases, as SQLite lowers ASCII letters only) are parsed
+        patterns = {json.dumps(v, ensure_ascii=False)[1:-1] for v in values} | set(values)
+        patterns |= {json.dumps({"case_id": ref}, ensure_ascii=False)[1:-1] for ref in case_refs}
+        patterns |= {p.lower() for p in patterns}
+        condition = None
+        for pattern in patterns:
+            for column in (Outbox.target, Outbox.payload):
+                match = _contains(column, pattern)
+                condition = match if condition is None else condition | match
+        query = query.where(condition)
     found = []
-    for row in Outbox.select().order_by(Outbox.id).iterator():
+    for row in query.iterator():
         addresses = {a.strip().lower() for a in (row.target or "").split(",")}
         try:
             payload = json.loads(row.payload)

@@ -212,3 +212,23 @@ def test_the_deliverer_thread_applies_retention(site):
         stop.set()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_erase_finds_the_details_inside_any_outbox_row(site):
+    """An address in other capitals, a phone inside an email's text, a name with a quote (escaped
+    in the JSON): each row is found and removed; a row of someone else stays."""
+    app, _client, _headers = site
+    with app.app_context(), database.connection_context():
+        Case.update(customer_name='王"芳').where(Case.customer_ref == "cust-1").execute()
+        now = utcnow()
+        outbox.enqueue("email", "other", "WANG.FANG@Example.CN", {"body": "hi"}, now)
+        outbox.enqueue("email", "other", "desk@example.cn",
+                       {"body": "请回电 13800001111 谢谢"}, now)
+        outbox.enqueue("webhook", "other", "http://hook.test/in", {"who": '王"芳'}, now)
+        outbox.enqueue("email", "other", "li@example.cn", {"body": "13900002222 王%芳"}, now)
+        before = Outbox.select().count()
+        done = privacy.erase("cust-1")
+        assert done.outbox == 4  # the suggestion's reply, and the three above
+        assert Outbox.select().count() == before - 4
+        assert [o.target for o in Outbox.select().where(Outbox.event == "other")] == [
+            "li@example.cn"]
