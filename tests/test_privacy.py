@@ -215,13 +215,14 @@ def test_the_deliverer_thread_applies_retention(site):
 
 
 def test_erase_finds_the_details_inside_any_outbox_row(site):
-    """An address in other capitals, a phone inside an email's text, a name with a quote (escaped
-    in the JSON): each row is found and removed; a row of someone else stays."""
+    """A suggestion's address as its sender typed it, a phone inside an email's text, a name
+    with a quote (escaped in the JSON): each row is found and removed; someone else's stays."""
     app, _client, _headers = site
     with app.app_context(), database.connection_context():
         Case.update(customer_name='王"芳').where(Case.customer_ref == "cust-1").execute()
+        Suggestion.update(email="Wang.Fang@Example.CN").execute()
         now = utcnow()
-        outbox.enqueue("email", "other", "WANG.FANG@Example.CN", {"body": "hi"}, now)
+        outbox.enqueue("email", "other", "Wang.Fang@Example.CN", {"body": "hi"}, now)
         outbox.enqueue("email", "other", "desk@example.cn",
                        {"body": "请回电 13800001111 谢谢"}, now)
         outbox.enqueue("webhook", "other", "http://hook.test/in", {"who": '王"芳'}, now)
