@@ -36,7 +36,7 @@ def admin(app, users):
 
 
 def edit(**changes) -> dict:
-    data = {"display_name": "Staff", "role": "staff", "team": "", "locale": "", "active": "y",
+    data = {"display_name": "staff", "role": "staff", "team": "", "locale": "", "active": "y",
             "new_password": ""}
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -71,7 +71,7 @@ def test_role_team_password_and_activation_changes_are_audited(app, admin, users
     change = only(app, "user.change")
     assert_by_admin(change, users)
     assert change.target == "user staff"
-    assert json.loads(change.detail)["changes"]["role"] == ["staff", "lead"]
+    assert json.loads(change.detail)["changes"] == {"role": ["staff", "lead"]}
     assert not entries(app, "user.password") and not entries(app, "user.deactivate")
 
     assert post_form(admin, f"/admin/users/{staff}",
@@ -83,10 +83,12 @@ def test_role_team_password_and_activation_changes_are_audited(app, admin, users
     assert len(entries(app, "user.change")) == 1  # nothing else changed
 
     assert post_form(admin, f"/admin/users/{staff}",
-                     edit(role="lead", team=billing, active=None)).status_code == 302
+                     edit(role="lead", team="", active=None)).status_code == 302
+    changed = entries(app, "user.change")
+    assert len(changed) == 2 and json.loads(changed[-1].detail)["changes"] == {
+        "team": ["Billing", None]}
     assert only(app, "user.deactivate").target == "user staff"
-    assert post_form(admin, f"/admin/users/{staff}",
-                     edit(role="lead", team=billing)).status_code == 302
+    assert post_form(admin, f"/admin/users/{staff}", edit(role="lead")).status_code == 302
     assert only(app, "user.activate").target == "user staff"
 
 

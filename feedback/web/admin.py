@@ -45,7 +45,10 @@ _AUDITED_USER_FIELDS = ("display_name", "role", "team_id", "locale", "email", "a
 
 
 def _user_state(user: User) -> dict:
-    return {name: getattr(user, name, None) for name in _AUDITED_USER_FIELDS}
+    state = {name: getattr(user, name, None) for name in _AUDITED_USER_FIELDS}
+    state["team"] = Team.get_by_id(user.team_id).name if user.team_id else None  # readable
+    del state["team_id"]
+    return state
 
 
 def _changes(before: dict, after: dict) -> dict:
