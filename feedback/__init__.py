@@ -156,6 +156,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(action_pages.bp)
     app.register_blueprint(follow_ups_web.bp)
     app.register_blueprint(callbacks.bp)
+    from .web import audit_log
+    app.register_blueprint(audit_log.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies
     # The survey form checks its own CSRF token (an HMAC of the invitation token, so customers
     # need no session), and a bad one shows the form again with the answers kept.

@@ -9,7 +9,10 @@ the public (survey answers, suggestions) are never audited: the anonymity of the
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request
 
@@ -19,6 +22,7 @@ from .models import AuditEntry, User
 # The action names, and what each records. A new one is added here first.
 ACTIONS = (
     "user.create", "user.change", "user.password", "user.deactivate", "user.login_failed",
+    "user.activate",
     "team.create", "team.change",
     "token.create", "token.revoke",
     "survey.change",
@@ -60,3 +64,72 @@ def record(action: str, target: str = "", actor: User | str | None = None,
             target=_clean(target, 200), address=_clean(address, 64) if address else None,
             detail=_clean(json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True),
                           100_000))
+
+
+# --- reading the log: the admin page and its CSV -----------------------------------------------
+
+@dataclass(frozen=True)
+class Filter:
+    """Which entries the admin page lists: all given conditions hold (dates are local days)."""
+    action: str | None = None
+    actor: str | None = None  # the actor's name as recorded, exactly (case-insensitive)
+    target: str | None = None  # text the target contains (case-insensitive)
+    start: date | None = None
+    end: date | None = None  # inclusive
+
+
+def _utc_start(day: date, tz: str) -> datetime:
+    """The naive-UTC moment a local day begins."""
+    local = datetime.combine(day, time(), tzinfo=ZoneInfo(tz))
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _conditions(f: Filter, tz: str) -> list:
+    from peewee import SQL, NodeList, Value, fn
+
+    found = []
+    if f.action:
+        found.append(AuditEntry.action == f.action)
+    if f.actor:
+        found.append(fn.LOWER(AuditEntry.actor) == f.actor.lower())
+    if f.target:
+        # LIKE's own wildcards in the text are matched as themselves (the same on both databases)
+        text = f.target.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found.append(NodeList((fn.LOWER(AuditEntry.target), SQL("LIKE"), Value(f"%{text}%"),
+                               SQL("ESCAPE '\\'"))))
+    if f.start:
+        found.append(AuditEntry.at >= _utc_start(f.start, tz))
+    if f.end:
+        found.append(AuditEntry.at < _utc_start(f.end + timedelta(days=1), tz))
+    return found
+
+
+def entries(f: Filter, tz: str, limit: int, offset: int = 0) -> list[AuditEntry]:
+    """One page of matching entries, newest first."""
+    query = AuditEntry.select().order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    for condition in _conditions(f, tz):
+        query = query.where(condition)
+    return list(query.limit(limit).offset(offset))
+
+
+def actors() -> list[str]:
+    """Every actor name in the log, for the filter's choices."""
+    return [name for (name,) in AuditEntry.select(AuditEntry.actor).distinct()
+            .order_by(AuditEntry.actor).tuples()]
+
+
+CSV_COLUMNS = ("id", "at", "actor", "action", "target", "address", "detail")
+
+
+def csv_rows(f: Filter, tz: str) -> Iterator[list]:
+    """The matching entries, newest first, as rows after a header (times local, to the second);
+    the caller makes the cells formula-safe."""
+    zone = ZoneInfo(tz)
+    yield list(CSV_COLUMNS)
+    query = AuditEntry.select().order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    for condition in _conditions(f, tz):
+        query = query.where(condition)
+    for entry in query.iterator():
+        local = entry.at.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)
+        yield [entry.id, local.isoformat(sep=" ", timespec="seconds"), entry.actor,
+               entry.action, entry.target, entry.address or "", entry.detail]

@@ -12,7 +12,7 @@ import peewee
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import accounts, case_csv, definitions
+from . import accounts, audit, case_csv, definitions
 from .cases import InvalidInput, InvitationPolicy, parse_case, register_case
 from .db import LATEST_SCHEMA, database, migrate, schema_version
 from .models import ROLES, Team
@@ -27,6 +27,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     from . import backup  # backup and copy-db
     backup.init_app(app)
+    from . import privacy_cli
+    privacy_cli.init_app(app)
 
 
 def _db():
@@ -83,6 +85,7 @@ def create_user(username, role, display_name, team, password):
                                     team=Team.by_name(team) if team else None)
     except accounts.AccountError as exc:
         raise click.UsageError(f"{exc.field}: {exc.message}") from None
+    audit.record("user.create", f"user {user.username}", role=user.role, team=user.team_id)
     click.echo(f"Created {user.role} '{user.username}'.")
 
 
@@ -96,6 +99,7 @@ def create_token(name):
         token = accounts.create_token(name)
     except accounts.AccountError as exc:
         raise click.UsageError(f"{exc.field}: {exc.message}") from None
+    audit.record("token.create", f"API token {name.strip()}")
     click.echo(f"API token '{name}' created. Keep it now; it cannot be shown again:",
                err=True)
     click.echo(token)

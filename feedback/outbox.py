@@ -161,11 +161,15 @@ POLL_SECONDS = 5.0
 
 def run_loop(config: Mapping[str, Any], stop: threading.Event,
              poll_seconds: float = POLL_SECONDS) -> None:
-    """Deliver until ``stop`` is set, looking for due rows every ``poll_seconds``."""
+    """Deliver until ``stop`` is set, looking for due rows every ``poll_seconds``; once a day
+    apply the contact retention (``CONTACT_RETENTION_DAYS``) too."""
+    from .privacy import DailyRetention
+    retention = DailyRetention(config)
     while not stop.is_set():
         try:
             with database.connection_context():
                 deliver_due(config)
+                retention.tick()
         except Exception:  # a database hiccup must not end the loop
             log.exception("outbox delivery failed; trying again")
         stop.wait(poll_seconds)

@@ -32,6 +32,13 @@ def _bool(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}")
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"expected a whole number of 0 or more, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -203,6 +210,9 @@ SETTINGS: tuple[Setting, ...] = (
             "memory /dev/shm, shared by all its worker processes; redis://host:6379/0 to share "
             "them between machines; memory:// each process alone. Keys are an HMAC of the "
             "address with a random daily key kept only there.", _limit_storage),
+    Setting("CONTACT_RETENTION_DAYS", 0,
+            "Days after a case is resolved that its customer's name, email and phone are kept; "
+            "then they are removed (answers stay countable). 0: kept.", _non_negative_int),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -111,6 +111,13 @@ def categories(active_only: bool = True) -> list[SuggestionCategory]:
 
 # --- taking suggestions in --------------------------------------------------------------------
 
+def to_the_hour(moment: datetime) -> datetime:
+    """A time without its minutes, seconds and microseconds: what an anonymous sender's doing
+    is stored with, so that it cannot be lined up with a proxy's access log (times to the
+    second) to find who sent it."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 @dataclass(frozen=True)
 class NewSuggestion:
     box: str
@@ -145,6 +152,7 @@ def submit(new: NewSuggestion, config: Mapping[str, Any],
     now = now or utcnow()
     if new.anonymous:
         identity = {"name": None, "email": None, "user": None}
+        now = to_the_hour(now)  # and so are the due time, the day and the month made from it
     else:
         identity = {"name": (new.name or "").strip() or None,
                     "email": (new.email or "").strip() or None, "user": new.user_id}
@@ -207,10 +215,14 @@ def add_submitter_comment(suggestion: Suggestion, text: str) -> SuggestionEvent:
         raise SuggestionError("comment", N_("Write your comment."))
     if len(text) > COMMENT_MAX:
         raise SuggestionError("comment", N_("Too long."))
+    now = utcnow()
+    if suggestion.anonymous:  # to the hour, as the suggestion itself
+        now = to_the_hour(now)
     with database.atomic():
         event = SuggestionEvent.create(suggestion=suggestion, by_submitter=True,
-                                       public_text=text, created_at=utcnow())
-        Suggestion.update(updated_at=event.created_at).where(
+                                       public_text=text, created_at=now)
+        # never back in time: the charts' cache key is the latest change
+        Suggestion.update(updated_at=max(now, suggestion.updated_at or now)).where(
             Suggestion.id == suggestion.id).execute()
     return event
 

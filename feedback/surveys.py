@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import peewee
 
-from . import definitions
+from . import audit, definitions
 from .db import database, schema_version, LATEST_SCHEMA, utcnow
 from .definitions import DefinitionError, SurveyDefinition
 from .models import Survey, SurveyVersion
@@ -36,14 +36,17 @@ class SyncOutcome:
         return f"{self.slug}: {self.status}, version {self.version}"
 
 
-def sync(directory: Path | str) -> list[SyncOutcome]:
-    """Bring the stored survey versions in line with the files in ``directory``."""
+def sync(directory: Path | str, actor: str | None = None) -> list[SyncOutcome]:
+    """Bring the stored survey versions in line with the files in ``directory``.
+
+    A new version, and a new error, is audited (``survey.change``) by ``actor`` (default: the
+    request's user, else ``cli``) in the transaction that stores it."""
     outcomes = []
     for path in definitions.survey_files(directory):
         try:
             definition = definitions.load_file(path)
         except DefinitionError as exc:
-            outcomes.append(_record_error(path.stem, path.name, exc.problems))
+            outcomes.append(_record_error(path.stem, path.name, exc.problems, actor))
             continue
         except Exception as exc:  # noqa: BLE001 - no file may stop the site from starting
             log.exception("survey file %s could not be read", path.name)
@@ -53,7 +56,7 @@ def sync(directory: Path | str) -> list[SyncOutcome]:
             continue
         for attempt in range(3):  # another worker may store the same version at the same time
             try:
-                outcomes.append(_store(definition, path.name))
+                outcomes.append(_store(definition, path.name, actor))
                 break
             except peewee.IntegrityError:
                 if attempt == 2:
@@ -61,7 +64,7 @@ def sync(directory: Path | str) -> list[SyncOutcome]:
     return outcomes
 
 
-def _store(definition: SurveyDefinition, source: str) -> SyncOutcome:
+def _store(definition: SurveyDefinition, source: str, actor: str | None = None) -> SyncOutcome:
     with database.atomic():
         survey = Survey.get_or_none(Survey.slug == definition.slug)
         if survey is None:
@@ -79,16 +82,24 @@ def _store(definition: SurveyDefinition, source: str) -> SyncOutcome:
             definition=_to_json(definition))
         Survey.update(current_version_id=version.id, error=None, error_at=None, source=source) \
             .where(Survey.id == survey.id).execute()
-    return SyncOutcome(definition.slug, "changed" if current else "new", number)
+        status = "changed" if current else "new"
+        audit.record("survey.change", f"survey {definition.slug}", actor=actor, status=status,
+                     version=number, file=source)
+    return SyncOutcome(definition.slug, status, number)
 
 
-def _record_error(slug: str, source: str, problems: list[str]) -> SyncOutcome:
+def _record_error(slug: str, source: str, problems: list[str],
+                  actor: str | None = None) -> SyncOutcome:
     with database.atomic():
         survey = Survey.get_or_none(Survey.slug == slug)
         if survey is None:
             survey = Survey.create(slug=slug, source=source)
-        Survey.update(error="\n".join(problems), error_at=utcnow()) \
+        error = "\n".join(problems)
+        Survey.update(error=error, error_at=utcnow()) \
             .where(Survey.id == survey.id).execute()
+        if survey.error != error:  # each worker's start finds it again: audited once
+            audit.record("survey.change", f"survey {slug}", actor=actor, status="error",
+                         file=source, problems=problems)
         current = (SurveyVersion.get_or_none(SurveyVersion.id == survey.current_version_id)
                    if survey.current_version_id else None)
     return SyncOutcome(slug, "error", current.version if current else None, tuple(problems))
@@ -120,7 +131,9 @@ def sync_at_start(app) -> None:
                                        "feedback init-db'")
                 return
             ensure_default_categories()
-            for outcome in sync(app.config["SURVEYS_DIR"]):
+            # a command's own start is the command's doing; a site's start is the system's
+            actor = "cli" if click.get_current_context(silent=True) else "system"
+            for outcome in sync(app.config["SURVEYS_DIR"], actor=actor):
                 if outcome.status == "error":
                     app.logger.error("survey file refused: %s", outcome.describe())
 

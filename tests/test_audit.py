@@ -33,7 +33,7 @@ def test_an_entry_rolls_back_with_the_change_it_records(app, db):
         with database.atomic():
             audit.record("token.create", "token t")
             raise RuntimeError("the change failed")
-    assert AuditEntry.select().count() == 0
+    assert not AuditEntry.select().where(AuditEntry.action == "token.create").exists()
 
 
 def test_an_unknown_action_is_refused(app, db):
@@ -45,5 +45,5 @@ def test_deleting_a_user_keeps_the_entry_and_its_name(app, db):
     user = accounts.create_user("temp", "long-enough", "staff")
     audit.record("user.create", "user temp", actor=user)
     user.delete_instance()
-    stored = AuditEntry.get()
+    stored = AuditEntry.get(AuditEntry.action == "user.create")
     assert stored.actor == "temp" and stored.actor_user_id is None

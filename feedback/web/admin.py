@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
-from .. import accounts, charts, posters
+from .. import accounts, audit, charts, posters
 from ..db import database
 from ..i18n import current_locale
 from ..models import (ApiToken, Suggestion, SuggestionCategory, Survey, SurveyVersion, Team,
@@ -34,8 +34,35 @@ def _admin_globals():
     return {"role_labels": ROLE_LABELS}
 
 
-def _audit(message: str, *args) -> None:
-    current_app.logger.info("admin %s: " + message, current_user.username, *args)
+# Columns of a user that an audit entry of a change compares (never the password's hash: a new
+# password is an entry of its own, without it).
+_AUDITED_USER_FIELDS = ("display_name", "role", "team_id", "locale", "email", "active",
+                        "callbacks_all_teams")
+
+
+def _user_state(user: User) -> dict:
+    state = {name: getattr(user, name, None) for name in _AUDITED_USER_FIELDS}
+    state["team"] = Team.get_by_id(user.team_id).name if user.team_id else None  # readable
+    del state["team_id"]
+    return state
+
+
+def _changes(before: dict, after: dict) -> dict:
+    """What changed, as {column: [before, after]}."""
+    return {key: [before[key], after[key]] for key in before if before[key] != after.get(key)}
+
+
+def _audit_user_edit(user: User, before: dict, new_password: bool) -> None:
+    """The entries of one save of the user form: activation, password, the rest."""
+    changes = _changes(before, _user_state(user))
+    target = f"user {user.username}"
+    if "active" in changes:
+        audit.record("user.activate" if user.active else "user.deactivate", target)
+        del changes["active"]
+    if new_password:
+        audit.record("user.password", target)
+    if changes:
+        audit.record("user.change", target, changes=changes)
 
 
 def _invalid(template: str, **context):
@@ -104,7 +131,8 @@ def new_user():
         except IntegrityError:  # the same username sent twice at once
             form.username.errors.append(_("This username is taken."))
         else:
-            _audit("created user %s (%s)", user.username, user.role)
+            audit.record("user.create", f"user {user.username}", role=user.role,
+                         team=user.team_id, email=user.email)
             flash(_("User %(name)s was created.", name=user.username))
             return redirect(url_for("admin.users"))
     if form.errors:
@@ -125,6 +153,7 @@ def edit_user(user_id: int):
     if user is None:
         abort(404)
     form = UserEditForm(user=user, acting_user=current_user)
+    before = _user_state(user)
     if form.validate_on_submit():
         try:
             with database.atomic():
@@ -138,13 +167,12 @@ def edit_user(user_id: int):
                 user.save()
                 if form.new_password.data:
                     accounts.set_password(user, form.new_password.data)  # ends their sessions
+                _audit_user_edit(user, before, bool(form.new_password.data))  # with the change
         except accounts.AccountError as exc:  # set_password: the form checked it already
             form.new_password.errors = [*form.new_password.errors, exc.message]
         else:
             if form.new_password.data and form.editing_self:
                 keep_own_session(user)
-            _audit("changed user %s (role %s, active %s%s)", user.username, user.role,
-                   user.active, ", new password" if form.new_password.data else "")
             flash(_("The changes to %(name)s were saved.", name=user.username))
             return redirect(url_for("admin.users"))
     if form.errors:
@@ -177,10 +205,11 @@ def new_team():
             with database.atomic():
                 team = Team.create(name=form.name.data)
                 accounts.set_team_leads(team, form.chosen_leads())
+                audit.record("team.create", f"team {team.name}",
+                             leads=[u.username for u in form.chosen_leads()])
         except IntegrityError:  # the same name sent twice at once
             form.name.errors.append(_("There is already a team with this name."))
         else:
-            _audit("created team %s", team.name)
             flash(_("Team %(name)s was created.", name=team.name))
             return redirect(url_for("admin.teams"))
     if form.errors:
@@ -197,16 +226,19 @@ def edit_team(team_id: int):
     form = TeamForm(team=team)
     if form.validate_on_submit():
         old_name = team.name
+        old_leads = sorted(u.username for u in User.select(User.username).join(
+            TeamLead, on=(TeamLead.user == User.id)).where(TeamLead.team == team))
         try:
             with database.atomic():
                 team.name = form.name.data
                 team.save()
                 accounts.set_team_leads(team, form.chosen_leads())
+                audit.record("team.change", f"team {team.name}", name=[old_name, team.name],
+                             leads=[old_leads, sorted(u.username for u in form.chosen_leads())])
         except IntegrityError:
             team.name = old_name
             form.name.errors.append(_("There is already a team with this name."))
         else:
-            _audit("changed team %s (was %s), leads %s", team.name, old_name, form.leads.data)
             flash(_("The changes to team %(name)s were saved.", name=team.name))
             return redirect(url_for("admin.teams"))
     if form.errors:
@@ -233,7 +265,7 @@ def new_token():
         except accounts.AccountError as exc:
             form.name.errors.append(exc.message)
         else:
-            _audit("created API token %s", form.name.data)
+            audit.record("token.create", f"API token {form.name.data}")
             # Shown in the answer to this POST and nowhere else: not in the session (a signed,
             # not encrypted, cookie), not behind a redirect, not kept by any cache.
             response = make_response(render_template(
@@ -255,7 +287,7 @@ def revoke_token(token_id: int):
     form = RevokeForm()
     if form.validate_on_submit():
         if accounts.revoke_token(token.id):
-            _audit("revoked API token %s (%d)", token.name, token.id)
+            audit.record("token.revoke", f"API token {token.name}", token_id=token.id)
             flash(_("API token %(name)s was revoked. Requests with it are now refused.",
                     name=token.name))
         else:
@@ -298,7 +330,8 @@ def edit_category(category_id: int | None = None):
         else:
             SuggestionCategory.update(**values).where(
                 SuggestionCategory.id == category.id).execute()
-        _audit("saved suggestion category %s (%s)", category.id, form.name_en.data)
+        audit.record("category.save", f"category {category.id} {form.name_en.data}",
+                     **values)
         flash(_("The category was saved."))
         return redirect(url_for("admin.suggestion_box"))
     if form.errors:

@@ -10,8 +10,8 @@ from flask import (Blueprint, Response, abort, current_app, render_template, req
                    stream_with_context)
 from flask_login import current_user
 
-from .. import (access, chart_data, charts, dashboard, exports, follow_up_figures, meeting_pack,
-               reports, suggestions)
+from .. import (access, audit, chart_data, charts, dashboard, exports, follow_up_figures,
+               meeting_pack, reports, suggestions)
 from ..errors import AppError
 from ..i18n import current_locale
 from ..models import CHANNELS, RESPONSE_SOURCES, Survey, SurveyVersion, Team
@@ -111,6 +111,7 @@ def export_responses(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     filters = filters_or_400()
+    audit.record("export.raw", f"responses.{fmt}", filters=request.args.to_dict())
     rows = exports.response_rows(filters.slice, _definitions(filters.survey),
                                  current_app.config["TIMEZONE"])
     name = exports.export_name("responses", filters.slice, filters.survey, fmt)

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access, actions, exports, suggestions
+from .. import access, actions, audit, exports, suggestions
 from ..errors import AppError
 from ..periods import LAST_DAY
 from ..models import Suggestion, SuggestionCategory, Team, User
@@ -157,6 +157,7 @@ def export_csv():
     _form, triage, errors = _triage_from_args()
     if errors:
         raise AppError(400, "; ".join(f"{field}: {text}" for field, text in errors.items()))
+    audit.record("export.raw", "suggestions.csv", filters=request.args.to_dict())
     rows = exports.suggestion_rows(triage, current_app.config["TIMEZONE"])
     name = f"suggestions-{date.today().isoformat()}.csv"
     return Response(exports.csv_stream(rows), mimetype="text/csv; charset=utf-8",
