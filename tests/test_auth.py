@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from werkzeug.routing import IntegerConverter
+
 import pytest
 
 from feedback.db import database
@@ -16,7 +18,7 @@ TOKEN_ENDPOINTS = {"api.post_case", "api.get_survey", "api.get_metrics"}
 
 
 def fill_arguments(rule) -> str:
-    values = {arg: ("1" if rule._converters[arg].__class__.__name__ == "IntegerConverter"
+    values = {arg: ("1" if isinstance(rule._converters[arg], IntegerConverter)
                     else "post-case") for arg in rule.arguments}
     return rule.build(values, append_unknown=False)[1]
 

@@ -6,6 +6,8 @@ Static files and the customers' survey page stay cacheable.
 
 from __future__ import annotations
 
+from werkzeug.routing import IntegerConverter
+
 import itertools
 import re
 
@@ -57,8 +59,7 @@ def candidates(rule, data) -> list[str]:
     """URLs for a rule: every argument filled with values that name something (or a few)."""
     values = {}
     for arg in rule.arguments:
-        converter = rule._converters[arg].__class__.__name__
-        if converter == "IntegerConverter":
+        if isinstance(rule._converters[arg], IntegerConverter):
             values[arg] = ["1"]
         elif arg == "fmt":
             values[arg] = ["csv", "xlsx", "png", "svg", "pdf"]
@@ -151,8 +152,8 @@ def test_hsts_on_every_response_when_the_site_is_https(make_app, overrides, expe
     replies = []
     for rule in app.url_map.iter_rules():
         if "GET" in rule.methods:
-            url = rule.build({arg: ("1" if rule._converters[arg].__class__.__name__ ==
-                                    "IntegerConverter" else "site.css" if arg == "filename"
+            url = rule.build({arg: ("1" if isinstance(
+                                    rule._converters[arg], IntegerConverter) else "site.css" if arg == "filename"
                                     else "post-case") for arg in rule.arguments},
                              append_unknown=False)[1]
             replies.append((url, client.get(url)))

@@ -195,9 +195,14 @@ def row_counts(app) -> dict[str, int]:
 
 
 def poisoned(case, poison: str, where: int) -> None:
-    """One of the case's values (path, query or a top-level JSON member) set to ``poison``."""
-    places = [(part, key) for part in (case.path_parameters, case.query, case.body)
-              if isinstance(part, dict) for key in part]
+    """One of the case's values (path, query or a top-level JSON member) set to ``poison``.
+
+    A lone surrogate cannot be written in a URL at all (it has no UTF-8 form: the client, not
+    the site, would fail), so it goes into the JSON body only, where ``\\ud800`` can carry it.
+    """
+    parts = (case.body,) if any("\ud800" <= c <= "\udfff" for c in poison) else \
+        (case.path_parameters, case.query, case.body)
+    places = [(part, key) for part in parts if isinstance(part, dict) for key in part]
     if places:
         part, key = places[where % len(places)]
         part[key] = poison
