@@ -10,11 +10,10 @@ import re
 from datetime import datetime
 
 import pytest
-from click.testing import CliRunner
 
 from feedback import audit
 from feedback.db import database
-from feedback.models import ApiToken, AuditEntry, SuggestionCategory, Team
+from feedback.models import ApiToken, AuditEntry, Team
 from support import PASSWORD, login, new_case, post_form
 
 ADDRESS = "203.0.113.9"
