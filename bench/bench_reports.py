@@ -1113,8 +1113,8 @@ def print_plans(info: dict) -> None:
                 print(f"  {s['seconds'] * 1000:8.1f} ms  {s['sql'][:150]}")
                 print(f"               {'; '.join(s['plan'])}")
     print("\ncProfile of the metrics view (year, by week), by own time:")
-    lines = [l for l in info["metrics_profile"].splitlines() if l.strip()]
-    print("\n".join("  " + l for l in lines[:22]))
+    lines = [line for line in info["metrics_profile"].splitlines() if line.strip()]
+    print("\n".join("  " + line for line in lines[:22]))
     print(flush=True)
 
 

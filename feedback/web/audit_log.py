@@ -14,7 +14,7 @@ from wtforms import SelectField, StringField
 from .. import audit, exports
 from ..errors import AppError
 from .auth import roles_required
-from .forms_common import choices
+from .forms_common import choices, date_range
 from .paging import page_number
 
 bp = Blueprint("admin_audit", __name__, url_prefix="/admin/audit")
@@ -54,20 +54,6 @@ class AuditFilterForm(FlaskForm):
             (a, ACTION_LABELS.get(a, a)) for a in audit.ACTIONS])
 
 
-def _date(text: str | None, name: str, errors: dict) -> date | None:
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        errors[name] = _("A date like 2026-11-25.")
-        return None
-    if not 2000 <= day.year <= 2099:
-        errors[name] = _("A date between 2000 and 2099.")
-        return None
-    return day
-
-
 def _filter_from_args() -> tuple[AuditFilterForm, audit.Filter, dict]:
     form = AuditFilterForm(request.args)
     errors: dict[str, str] = {}
@@ -78,11 +64,7 @@ def _filter_from_args() -> tuple[AuditFilterForm, audit.Filter, dict]:
         if field.data and (len(field.data) > 200 or "\x00" in field.data):
             errors[field.name] = _("At most 200 characters, without control characters.")
             field.data = ""
-    start = _date(form.start.data, "start", errors)
-    end = _date(form.end.data, "end", errors)
-    if start and end and end < start:
-        errors["end"] = _("The end comes before the start.")
-        end = None
+    start, end = date_range(form.start.data, form.end.data, errors)
     for name, message in errors.items():
         getattr(form, name).errors = [message]
     errors = {getattr(form, name).name: message for name, message in errors.items()}

@@ -15,9 +15,9 @@ from flask_login import current_user
 
 from .. import access, actions, audit, exports, suggestions
 from ..errors import AppError
-from ..periods import LAST_DAY
 from ..models import Suggestion, SuggestionCategory, Team, User
 from .auth import roles_required
+from .forms_common import date_range
 from .manage import REPORT_ROLES, allowed_team_ids
 from .paging import page_number
 from .labels import SUGGESTION_STATUSES as STATUS_LABELS
@@ -27,20 +27,6 @@ bp = Blueprint("triage", __name__, url_prefix="/manage/suggestions")
 PAGE_SIZE = 50
 
 
-def _date(text: str | None, field, errors: dict) -> date | None:
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        errors[field] = _("A date like 2026-11-25.")
-        return None
-    if day > LAST_DAY:
-        errors[field] = _("No later than %(day)s.", day=LAST_DAY.isoformat())
-        return None
-    return day
-
-
 def _triage_from_args() -> tuple[TriageFilterForm, suggestions.Triage, dict]:
     form = TriageFilterForm(request.args)
     errors: dict[str, str] = {}
@@ -48,11 +34,7 @@ def _triage_from_args() -> tuple[TriageFilterForm, suggestions.Triage, dict]:
         if field.data and field.data not in {str(c.value) for c in field.choices}:
             errors[field.name] = _("Not one of the choices.")
             field.data = ""
-    start = _date(form.start.data, "start", errors)
-    end = _date(form.end.data, "end", errors)
-    if start and end and end < start:
-        errors["end"] = _("The end comes before the start.")
-        end = None
+    start, end = date_range(form.start.data, form.end.data, errors)
     for name, message in errors.items():
         getattr(form, name).errors = [message]
     triage = suggestions.Triage(
