@@ -37,7 +37,7 @@ def say(message: str) -> None:
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (run by whatever python3 a person has)
         sys.exit(f"feedback needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     requirements = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in requirements)).hexdigest()
@@ -48,14 +48,26 @@ def ensure_environment() -> None:
         say(f"creating the virtual environment in {VENV.name}/")
         venv.EnvBuilder(with_pip=True).create(VENV)
     say("installing the pinned packages (first time only; a minute or two)")
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-r", str(ROOT / "requirements-dev.txt")], check=True)
+    subprocess.run(
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(ROOT / "requirements-dev.txt"),
+        ],
+        check=True,
+    )
     stamp.write_text(digest)
 
 
 def flask(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([str(PYTHON), "-m", "flask", "--app", "feedback", *args], cwd=ROOT,
-                          env=env, check=check)
+    return subprocess.run(
+        [str(PYTHON), "-m", "flask", "--app", "feedback", *args], cwd=ROOT, env=env, check=check
+    )
 
 
 class ServeError(Exception):
@@ -113,9 +125,11 @@ def open_listener(host: str, port: int) -> socket.socket:
     except OSError as exc:
         listener.close()
         if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
-            raise ServeError(f"port {port} on {host} is already in use (is the site, or another "
-                             f"server, running there?). Stop it, or choose another port: "
-                             f"python3 dev.py serve --port {port + 1 if port else 5001}") from None
+            raise ServeError(
+                f"port {port} on {host} is already in use (is the site, or another "
+                f"server, running there?). Stop it, or choose another port: "
+                f"python3 dev.py serve --port {port + 1 if port else 5001}"
+            ) from None
         raise ServeError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
     listener.set_inheritable(True)
     return listener
@@ -128,24 +142,49 @@ def url_of(listener: socket.socket) -> str:
 
 def gunicorn_command(fd: int, extra: list[str] = ()) -> list[str]:
     """The gunicorn that ``serve`` runs, on the listening socket ``fd`` (tests run exactly this)."""
-    return [str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", str(WORKERS),
-            "--threads", str(THREADS), "--timeout", "300", "--bind", f"fd://{fd}",
-            "--chdir", str(ROOT), *extra, "feedback:create_app()"]
+    return [
+        str(BIN / "gunicorn"),
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+        "--timeout",
+        "300",
+        "--bind",
+        f"fd://{fd}",
+        "--chdir",
+        str(ROOT),
+        *extra,
+        "feedback:create_app()",
+    ]
 
 
 def serve(listener: socket.socket, args: list[str]) -> None:
     env = dict(os.environ)
     flask("init-db", env=env)
     probe = subprocess.run(
-        [str(PYTHON), "-c", "from feedback import create_app; from feedback.models import Case;"
-         "from feedback.db import database; app = create_app(); database.connect();"
-         "print(Case.select().count())"], cwd=ROOT, env=env, capture_output=True, text=True)
+        [
+            str(PYTHON),
+            "-c",
+            "from feedback import create_app; from feedback.models import Case;"
+            "from feedback.db import database; app = create_app(); database.connect();"
+            "print(Case.select().count())",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if probe.stdout.strip() in ("", "0"):
         say("filling the database with demo data")
         flask("demo", env=env)
-    print(f"\nfeedback runs at {url_of(listener)}  (Ctrl+C stops it)\nDemo logins "
-          f"(password '{DEMO_PASSWORD}' for all): " + ", ".join(u for u, _r in DEMO_USERS),
-          flush=True)
+    print(
+        f"\nfeedback runs at {url_of(listener)}  (Ctrl+C stops it)\nDemo logins "
+        f"(password '{DEMO_PASSWORD}' for all): " + ", ".join(u for u, _r in DEMO_USERS),
+        flush=True,
+    )
     # each web worker delivers the outbox's notifications in a background thread
     env.setdefault("FEEDBACK_OUTBOX_THREAD", "true")
     if os.name == "nt":

@@ -29,8 +29,10 @@ def setup(path: str = DATABASE) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA journal_mode=wal")
-        conn.execute("CREATE TABLE IF NOT EXISTS submission (id INTEGER PRIMARY KEY "
-                     "AUTOINCREMENT, submitted_at TEXT NOT NULL, answers TEXT NOT NULL)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS submission (id INTEGER PRIMARY KEY "
+            "AUTOINCREMENT, submitted_at TEXT NOT NULL, answers TEXT NOT NULL)"
+        )
     conn.close()
 
 
@@ -38,8 +40,12 @@ def _connection() -> sqlite3.Connection:
     conn = getattr(_local, "conn", None)
     if conn is None:
         conn = sqlite3.connect(DATABASE, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=wal", "synchronous=normal", "busy_timeout=10000",
-                       "foreign_keys=1"):
+        for pragma in (
+            "journal_mode=wal",
+            "synchronous=normal",
+            "busy_timeout=10000",
+            "foreign_keys=1",
+        ):
             conn.execute(f"PRAGMA {pragma}")
         _local.conn = conn
     return conn
@@ -53,8 +59,9 @@ def page():
 @app.post("/insert")
 def insert():
     answers = json.dumps(request.form.to_dict(flat=False), ensure_ascii=False)
-    _connection().execute("INSERT INTO submission (submitted_at, answers) "
-                          "VALUES (datetime('now'), ?)", (answers,))
+    _connection().execute(
+        "INSERT INTO submission (submitted_at, answers) VALUES (datetime('now'), ?)", (answers,)
+    )
     return "", 204
 
 

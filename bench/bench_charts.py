@@ -32,24 +32,47 @@ def sample_inputs() -> dict[str, tuple]:
         n = rng.randint(18, 260)
         satisfied = sum(rng.random() < 0.84 + 0.005 * index for _ in range(n))
         estimate = stats.csat(satisfied, n)
-        months.append(charts.PeriodPoint(date(2024 + (index + 6) // 12, (index + 6) % 12 + 1, 1),
-                                         estimate.value, estimate.low, estimate.high, n))
+        months.append(
+            charts.PeriodPoint(
+                date(2024 + (index + 6) // 12, (index + 6) % 12 + 1, 1),
+                estimate.value,
+                estimate.low,
+                estimate.high,
+                n,
+            )
+        )
     weeks = []
     for index in range(26):
         n = rng.randint(25, 90)
         share = 0.62 if index == 9 else 0.86
-        weeks.append(charts.WeekCount(date(2025, 1, 6) + timedelta(weeks=index),
-                                      sum(rng.random() < share for _ in range(n)), n))
+        weeks.append(
+            charts.WeekCount(
+                date(2025, 1, 6) + timedelta(weeks=index),
+                sum(rng.random() < share for _ in range(n)),
+                n,
+            )
+        )
     periods = []
     for index in range(6):
         n = rng.randint(20, 300)
         promoters = int(n * rng.uniform(0.4, 0.6))
         detractors = int(n * rng.uniform(0.1, 0.25))
-        periods.append(charts.NpsCounts(f"2025-{index + 1:02d}", promoters,
-                                        n - promoters - detractors, detractors))
+        periods.append(
+            charts.NpsCounts(
+                f"2025-{index + 1:02d}", promoters, n - promoters - detractors, detractors
+            )
+        )
     groups = []
-    for name in ("一线客服", "二线支持", "现场工程师", "Billing", "VIP desk", "夜班", "新人组",
-                 "Partners"):
+    for name in (
+        "一线客服",
+        "二线支持",
+        "现场工程师",
+        "Billing",
+        "VIP desk",
+        "夜班",
+        "新人组",
+        "Partners",
+    ):
         n = rng.choice([12, 45, 80, 150, 320])
         satisfied = sum(rng.random() < rng.uniform(0.7, 0.93) for _ in range(n))
         estimate = stats.csat(satisfied, n)
@@ -58,17 +81,18 @@ def sample_inputs() -> dict[str, tuple]:
     for index in range(25):
         n = rng.randint(8, 240)
         p = 0.6 if index == 3 else 0.98 if index == 11 else 0.85
-        agents.append(charts.AgentShare(f"Agent {index + 1:02d}",
-                                        sum(rng.random() < p for _ in range(n)), n))
+        agents.append(
+            charts.AgentShare(f"Agent {index + 1:02d}", sum(rng.random() < p for _ in range(n)), n)
+        )
     target = 100 * sum(agent.satisfied for agent in agents) / sum(agent.n for agent in agents)
     gaps = []
-    for dimension, mean in zip(charts.SERVQUAL_DIMENSIONS, (-0.9, -0.4, 0.2, -0.1, 0.5),
-                               strict=True):
+    for dimension, mean in zip(
+        charts.SERVQUAL_DIMENSIONS, (-0.9, -0.4, 0.2, -0.1, 0.5), strict=True
+    ):
         n = 20 if dimension == "tangibles" else 140
         values = [rng.gauss(mean, 1.3) for _ in range(n)]
         estimate = stats.servqual_gap(n, sum(values), sum(v * v for v in values))
-        gaps.append(charts.ServqualGap(dimension, estimate.value, estimate.low, estimate.high,
-                                       n))
+        gaps.append(charts.ServqualGap(dimension, estimate.value, estimate.low, estimate.high, n))
     return {
         "trend_chart": (charts.trend_chart, (months, "csat")),
         "control_chart": (charts.control_chart, (weeks,)),
@@ -108,8 +132,9 @@ def main() -> None:
     print(f"median ms over {args.rounds} rounds, locale {args.locale}, PNG 1280x720")
     print(f"{'chart':<17}{'build':>8}{'png':>8}{'svg':>8}{'pdf':>8}{'build+png':>11}")
     for name, (chart, arguments) in inputs.items():
-        timings: dict[str, list[float]] = {key: [] for key in ("build", "png", "svg", "pdf",
-                                                               "total")}
+        timings: dict[str, list[float]] = {
+            key: [] for key in ("build", "png", "svg", "pdf", "total")
+        }
         for _ in range(args.rounds):
             started = time.perf_counter()
             figure = chart(*arguments, args.locale)
@@ -125,8 +150,10 @@ def main() -> None:
                 charts.render(figure, fmt)
                 timings[fmt].append(time.perf_counter() - started)
         medians = {key: statistics.median(values) for key, values in timings.items()}
-        print(f"{name:<17}{_ms(medians['build'])}{_ms(medians['png'])}{_ms(medians['svg'])}"
-              f"{_ms(medians['pdf'])}{_ms(medians['total']):>11}")
+        print(
+            f"{name:<17}{_ms(medians['build'])}{_ms(medians['png'])}{_ms(medians['svg'])}"
+            f"{_ms(medians['pdf'])}{_ms(medians['total']):>11}"
+        )
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"')
 
 # --- a small HTTP client: one connection per request ----------------------------------------------
 
+
 class Reply:
     __slots__ = ("status", "head", "body", "seconds")
 
@@ -73,19 +74,31 @@ class Reply:
             if line.lower().startswith("set-cookie:"):
                 value = line.split(":", 1)[1].strip().split(";", 1)[0]
                 if value.startswith(name + "="):
-                    return value[len(name) + 1:]
+                    return value[len(name) + 1 :]
         return None
 
 
-def request(port: int, method: str, path: str, headers: dict | None = None, body: bytes = b"",
-            timeout: float = 600.0, sink=None, version: str = "1.1") -> Reply:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict | None = None,
+    body: bytes = b"",
+    timeout: float = 600.0,
+    sink=None,
+    version: str = "1.1",
+) -> Reply:
     """One request on a new connection; the body is kept, or passed chunk by chunk to ``sink``
     (then the reply's body holds only the first 64 KiB)."""
-    lines = [f"{method} {path} HTTP/{version}", f"Host: 127.0.0.1:{port}", "Connection: close",
-             "Accept-Language: zh-CN,zh;q=0.9", "User-Agent: feedback-bench"]
+    lines = [
+        f"{method} {path} HTTP/{version}",
+        f"Host: 127.0.0.1:{port}",
+        "Connection: close",
+        "Accept-Language: zh-CN,zh;q=0.9",
+        "User-Agent: feedback-bench",
+    ]
     if body or method == "POST":
-        lines += ["Content-Type: application/x-www-form-urlencoded",
-                  f"Content-Length: {len(body)}"]
+        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
     t0 = time.perf_counter()
@@ -115,6 +128,7 @@ def request(port: int, method: str, path: str, headers: dict | None = None, body
 
 # --- gunicorn -------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -126,20 +140,41 @@ class Gunicorn:
 
     def __init__(self, app: str, env: dict, log: Path, workers: int, timeout: int):
         self.port, self.log = free_port(), log
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                   "--bind", f"127.0.0.1:{self.port}", "--chdir", str(ROOT),
-                   "--error-logfile", str(log), "--timeout", str(timeout),
-                   "--graceful-timeout", "5", app]
-        self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--chdir",
+            str(ROOT),
+            "--error-logfile",
+            str(log),
+            "--timeout",
+            str(timeout),
+            "--graceful-timeout",
+            "5",
+            app,
+        ]
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited; see {self.log}:\n"
-                                 + self.log.read_text()[-3000:])
+                raise SystemExit(
+                    f"gunicorn exited; see {self.log}:\n" + self.log.read_text()[-3000:]
+                )
             try:
                 if request(self.port, "GET", "/login", timeout=10).status == 200:
                     if len(self.workers()) >= 1:
@@ -159,7 +194,7 @@ class Gunicorn:
                 stat = Path(f"/proc/{entry}/stat").read_text()
             except OSError:
                 continue
-            fields = stat[stat.rindex(")") + 2:].split()
+            fields = stat[stat.rindex(")") + 2 :].split()
             if int(fields[1]) == self.process.pid:
                 pids.append(int(entry))
         return sorted(pids)
@@ -196,12 +231,25 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 # Conditional counts as COUNT(*) FILTER (WHERE ...): SQLite evaluates them about a quarter
 # faster than SUM(csat >= 4) or SUM(CASE ...) on a year of responses.
-SCORES = ("COUNT(*), COUNT(csat), COUNT(*) FILTER (WHERE csat >= 4), COUNT(nps), "
-          "COUNT(*) FILTER (WHERE nps >= 9), COUNT(*) FILTER (WHERE nps BETWEEN 7 AND 8), "
-          "COUNT(*) FILTER (WHERE nps <= 6), COUNT(ces), SUM(ces), SUM(ces * ces), "
-          "COUNT(*) FILTER (WHERE ces >= 5)")
-SCORE_NAMES = ("responses", "csat_n", "csat_satisfied", "nps_n", "promoters", "passives",
-               "detractors", "ces_n", "ces_sum", "ces_sum_sq", "ces_low_effort")
+SCORES = (
+    "COUNT(*), COUNT(csat), COUNT(*) FILTER (WHERE csat >= 4), COUNT(nps), "
+    "COUNT(*) FILTER (WHERE nps >= 9), COUNT(*) FILTER (WHERE nps BETWEEN 7 AND 8), "
+    "COUNT(*) FILTER (WHERE nps <= 6), COUNT(ces), SUM(ces), SUM(ces * ces), "
+    "COUNT(*) FILTER (WHERE ces >= 5)"
+)
+SCORE_NAMES = (
+    "responses",
+    "csat_n",
+    "csat_satisfied",
+    "nps_n",
+    "promoters",
+    "passives",
+    "detractors",
+    "ces_n",
+    "ces_sum",
+    "ces_sum_sq",
+    "ces_low_effort",
+)
 INVITATIONS = "COUNT(*), COUNT(*) FILTER (WHERE i.status = 'answered')"
 
 
@@ -222,50 +270,82 @@ def bare_sql(survey_id: int, start: date, end: date, group_by: str | None) -> li
     if BARE["invitation_has_survey"]:
         invitations = "FROM invitation i WHERE i.survey_id = ?"
     else:
-        invitations = ("FROM invitation i JOIN service_case c ON c.id = i.case_id "
-                       "WHERE c.survey_id = ?")
+        invitations = (
+            "FROM invitation i JOIN service_case c ON c.id = i.case_id WHERE c.survey_id = ?"
+        )
     invitations += " AND i.day BETWEEN ? AND ? AND i.status <> 'cancelled'"
     if group_by is None:
-        return [(f"SELECT NULL, {SCORES} FROM response "
-                 "WHERE survey_id = ? AND day BETWEEN ? AND ?",
-                 (survey_id, start.isoformat(), end.isoformat())),
-                (f"SELECT NULL, {INVITATIONS} {invitations}",
-                 (survey_id, start.isoformat(), end.isoformat()))]
+        return [
+            (
+                f"SELECT NULL, {SCORES} FROM response WHERE survey_id = ? AND day BETWEEN ? AND ?",
+                (survey_id, start.isoformat(), end.isoformat()),
+            ),
+            (
+                f"SELECT NULL, {INVITATIONS} {invitations}",
+                (survey_id, start.isoformat(), end.isoformat()),
+            ),
+        ]
     assert group_by == "week"
-    return [(f"SELECT week, {SCORES} FROM response WHERE survey_id = ? "
-             "AND week BETWEEN ? AND ? AND day BETWEEN ? AND ? GROUP BY week",
-             (survey_id, monday(start).isoformat(), monday(end).isoformat(), start.isoformat(),
-              end.isoformat())),
-            (f"SELECT i.week, {INVITATIONS} {invitations} GROUP BY i.week",
-             (survey_id, start.isoformat(), end.isoformat()))]
+    return [
+        (
+            f"SELECT week, {SCORES} FROM response WHERE survey_id = ? "
+            "AND week BETWEEN ? AND ? AND day BETWEEN ? AND ? GROUP BY week",
+            (
+                survey_id,
+                monday(start).isoformat(),
+                monday(end).isoformat(),
+                start.isoformat(),
+                end.isoformat(),
+            ),
+        ),
+        (
+            f"SELECT i.week, {INVITATIONS} {invitations} GROUP BY i.week",
+            (survey_id, start.isoformat(), end.isoformat()),
+        ),
+    ]
 
 
 def run_bare(conn, statements: list[tuple]) -> dict:
     """Run the bare statements; the counts per key and overall (sums of the groups)."""
     (score_sql, score_params), (invite_sql, invite_params) = statements
+
     def key(value):  # PostgreSQL gives the week as a date, SQLite as its text
         return value.isoformat() if isinstance(value, date) else value
-    scores = {key(row[0]): dict(zip(SCORE_NAMES, (int(v or 0) for v in row[1:])))
-              for row in conn.execute(score_sql, score_params)}
-    invitations = {key(row[0]): {"invited": int(row[1] or 0), "answered": int(row[2] or 0)}
-                   for row in conn.execute(invite_sql, invite_params)}
+
+    scores = {
+        key(row[0]): dict(zip(SCORE_NAMES, (int(v or 0) for v in row[1:]), strict=True))
+        for row in conn.execute(score_sql, score_params)
+    }
+    invitations = {
+        key(row[0]): {"invited": int(row[1] or 0), "answered": int(row[2] or 0)}
+        for row in conn.execute(invite_sql, invite_params)
+    }
     overall_scores = {name: sum(s[name] for s in scores.values()) for name in SCORE_NAMES}
-    overall_invitations = {name: sum(i[name] for i in invitations.values())
-                           for name in ("invited", "answered")}
-    return {"scores": scores, "invitations": invitations, "overall_scores": overall_scores,
-            "overall_invitations": overall_invitations}
+    overall_invitations = {
+        name: sum(i[name] for i in invitations.values()) for name in ("invited", "answered")
+    }
+    return {
+        "scores": scores,
+        "invitations": invitations,
+        "overall_scores": overall_scores,
+        "overall_invitations": overall_invitations,
+    }
 
 
 def expected_metrics(bare: dict, grouped: bool) -> dict:
     """What /api/v1/metrics must answer, made from the bare counts with the app's own formulas."""
     from feedback.reports import figures
+
     overall = figures(bare["overall_scores"], bare["overall_invitations"])
     groups = []
     if grouped:
-        keys = sorted(set(bare["scores"]) | set(bare["invitations"]),
-                      key=lambda k: (k is None, str(k)))
-        groups = [{"key": key, **figures(bare["scores"].get(key), bare["invitations"].get(key))}
-                  for key in keys]
+        keys = sorted(
+            set(bare["scores"]) | set(bare["invitations"]), key=lambda k: (k is None, str(k))
+        )
+        groups = [
+            {"key": key, **figures(bare["scores"].get(key), bare["invitations"].get(key))}
+            for key in keys
+        ]
     return json.loads(json.dumps({"overall": overall, "groups": groups}))
 
 
@@ -276,6 +356,7 @@ def timed(function, *args, **kwargs) -> tuple[float, object]:
 
 
 # --- in-process: plans, per-statement times, a profile ------------------------------------------
+
 
 class TimedCursor:
     """A cursor that adds the time of every fetch to its statement's entry: a GROUP BY that
@@ -319,6 +400,7 @@ class StatementLog:
             cursor = TimedCursor(None, entry)
             cursor._cursor = cursor._timed(self._original, sql, params, *args, **kwargs)
             return cursor
+
         db.execute_sql = execute_sql
 
     def close(self):
@@ -344,12 +426,14 @@ def explain(conn, sql: str, params) -> list[str]:
 
 # --- PostgreSQL: the same data, loaded once with copy-db, a database per run ---------------------
 
+
 class PgBare:
     """A psycopg2 connection that runs the bare SQL as sqlite3's does: ``?`` placeholders,
     ``execute`` returning something to iterate or ``fetchone``."""
 
     def __init__(self, url: str):
         import psycopg2
+
         self.conn = psycopg2.connect(url)
         self.conn.autocommit = True
 
@@ -364,6 +448,7 @@ class PgBare:
 
 def pg_url(server: str, name: str) -> str:
     from urllib.parse import urlparse, urlunparse
+
     return urlunparse(urlparse(server)._replace(path=f"/{name}"))
 
 
@@ -390,19 +475,23 @@ class _CopyText:
         if v is None:
             return "\\N"
         if isinstance(v, str):
-            return (v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                    .replace("\r", "\\r"))
+            return (
+                v.replace("\\", "\\\\")
+                .replace("\t", "\\t")
+                .replace("\n", "\\n")
+                .replace("\r", "\\r")
+            )
         return str(v)
 
     def read(self, size=-1):
         while size < 0 or len(self.buffer) < size:
-            chunk = [("\t".join(map(self.value, row)) + "\n") for row in
-                     self.rows.fetchmany(5000)]
+            chunk = [("\t".join(map(self.value, row)) + "\n") for row in self.rows.fetchmany(5000)]
             if not chunk:
                 break
             self.buffer += "".join(chunk).encode()
-        out, self.buffer = (self.buffer, b"") if size < 0 else (self.buffer[:size],
-                                                                self.buffer[size:])
+        out, self.buffer = (
+            (self.buffer, b"") if size < 0 else (self.buffer[:size], self.buffer[size:])
+        )
         return out
 
     readline = read
@@ -437,8 +526,11 @@ def bulk_load(source: Path, url: str) -> dict:
             names = ", ".join(f'"{c}"' for c in columns)
             t0 = time.perf_counter()
             # indexes made after the rows are in: one sort each instead of a tree insert a row
-            cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND "
-                        "indexname NOT IN (SELECT conname FROM pg_constraint)", (table,))
+            cur.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND "
+                "indexname NOT IN (SELECT conname FROM pg_constraint)",
+                (table,),
+            )
             indexes = cur.fetchall()
             for name, _definition in indexes:
                 cur.execute(f'DROP INDEX "{name}"')
@@ -447,13 +539,17 @@ def bulk_load(source: Path, url: str) -> dict:
             for _name, definition in indexes:
                 cur.execute(definition)
             cur.execute(f'SELECT COUNT(*) FROM "{table}"')
-            counts[table] = {"rows": cur.fetchone()[0],
-                             "source_rows": src.execute(f'SELECT COUNT(*) FROM "{table}"')
-                             .fetchone()[0], "seconds": round(time.perf_counter() - t0, 1)}
+            counts[table] = {
+                "rows": cur.fetchone()[0],
+                "source_rows": src.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0],
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
             print(f"  {table}: {counts[table]}", flush=True)
             if "id" in columns:
-                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                            f'COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM "{table}"')
+                cur.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f'COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM "{table}"'
+                )
     pg.autocommit = True
     with pg.cursor() as cur:
         t0 = time.perf_counter()
@@ -467,8 +563,15 @@ def bulk_load(source: Path, url: str) -> dict:
     return counts
 
 
-def postgres_database(server: str, source: Path, cache_name: str, env: dict, workdir: Path,
-                      fresh: bool, loader: str = "copy") -> tuple[str, dict]:
+def postgres_database(
+    server: str,
+    source: Path,
+    cache_name: str,
+    env: dict,
+    workdir: Path,
+    fresh: bool,
+    loader: str = "copy",
+) -> tuple[str, dict]:
     """A database of this run's own on the PostgreSQL server, made from a template that holds
     the generated data: loaded once (COPY, or ``flask copy-db``) and kept under a name made of
     the SQLite file's cache key, then copied by the server for each run (CREATE DATABASE ...
@@ -481,8 +584,11 @@ def postgres_database(server: str, source: Path, cache_name: str, env: dict, wor
         exists = []
     if not exists:
         loading = template[:50] + "_loading"
-        pg_admin(server, f'DROP DATABASE IF EXISTS "{loading}" WITH (FORCE)',
-                 f'CREATE DATABASE "{loading}"')
+        pg_admin(
+            server,
+            f'DROP DATABASE IF EXISTS "{loading}" WITH (FORCE)',
+            f'CREATE DATABASE "{loading}"',
+        )
         t0 = time.perf_counter()
         if loader == "copy":
             print(f"loading the data into PostgreSQL with COPY ({loading}) ...", flush=True)
@@ -492,9 +598,21 @@ def postgres_database(server: str, source: Path, cache_name: str, env: dict, wor
             shutil.copyfile(source, copy)
             print(f"loading the data into PostgreSQL with copy-db ({loading}) ...", flush=True)
             done = subprocess.run(
-                [sys.executable, "-m", "flask", "--app", "feedback", "copy-db", "--to",
-                 pg_url(server, loading)], cwd=ROOT, text=True, capture_output=True,
-                env={**env, "FEEDBACK_DATABASE_URL": f"sqlite:///{copy}"})
+                [
+                    sys.executable,
+                    "-m",
+                    "flask",
+                    "--app",
+                    "feedback",
+                    "copy-db",
+                    "--to",
+                    pg_url(server, loading),
+                ],
+                cwd=ROOT,
+                text=True,
+                capture_output=True,
+                env={**env, "FEEDBACK_DATABASE_URL": f"sqlite:///{copy}"},
+            )
             copy.unlink()
             print(done.stdout, flush=True)
             if done.returncode:
@@ -506,8 +624,11 @@ def postgres_database(server: str, source: Path, cache_name: str, env: dict, wor
         pg_admin(server, f'ALTER DATABASE "{loading}" RENAME TO "{template}"')
     run = f"feedback_bench_run_{os.getpid()}"
     t0 = time.perf_counter()
-    pg_admin(server, f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)',
-             f'CREATE DATABASE "{run}" TEMPLATE "{template}"')
+    pg_admin(
+        server,
+        f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)',
+        f'CREATE DATABASE "{run}" TEMPLATE "{template}"',
+    )
     info["template_copy_seconds"] = round(time.perf_counter() - t0, 1)
     info["run_database"] = run
     return pg_url(server, run), info
@@ -542,17 +663,23 @@ def in_process(db_path: Path, survey_id: int, ranges: dict, token: str, args) ->
                 log.entries.clear()
                 reports.metrics(reports.Slice(survey_id, start, end), group_by)
                 for sql, params, _seconds in log.entries:
-                    out["metrics_queries"].append({
-                        "group_by": group_by, "sql": sql, "params": [str(p) for p in params],
-                        "plan": explain(conn, sql, params)})
+                    out["metrics_queries"].append(
+                        {
+                            "group_by": group_by,
+                            "sql": sql,
+                            "params": [str(p) for p in params],
+                            "plan": explain(conn, sql, params),
+                        }
+                    )
             for name, (sql, params) in (
-                    ("bare responses, year", bare_sql(survey_id, start, end, None)[0]),
-                    ("bare invitations, year", bare_sql(survey_id, start, end, None)[1]),
-                    ("bare responses by week, year", bare_sql(survey_id, start, end, "week")[0]),
-                    ("bare invitations by week, year",
-                     bare_sql(survey_id, start, end, "week")[1])):
+                ("bare responses, year", bare_sql(survey_id, start, end, None)[0]),
+                ("bare invitations, year", bare_sql(survey_id, start, end, None)[1]),
+                ("bare responses by week, year", bare_sql(survey_id, start, end, "week")[0]),
+                ("bare invitations by week, year", bare_sql(survey_id, start, end, "week")[1]),
+            ):
                 out.setdefault("bare_queries", []).append(
-                    {"name": name, "sql": sql, "plan": explain(conn, sql, params)})
+                    {"name": name, "sql": sql, "plan": explain(conn, sql, params)}
+                )
 
         client = app.test_client()
         auth = {"Authorization": f"Bearer {token}"}
@@ -562,24 +689,37 @@ def in_process(db_path: Path, survey_id: int, ranges: dict, token: str, args) ->
         if args.profile_dashboard:
             login = client.get("/login")
             csrf = CSRF.search(login.get_data(as_text=True)).group(1)
-            client.post("/login", data={"username": "bench-manager", "password": PASSWORD,
-                                        "csrf_token": csrf})
+            client.post(
+                "/login",
+                data={"username": "bench-manager", "password": PASSWORD, "csrf_token": csrf},
+            )
             views.append(("dashboard, year", f"/manage/?{urlencode(query)}", {}))
             month_start, month_end = ranges["month"]
-            views.append(("dashboard, month", "/manage/?" + urlencode(
-                {"from": month_start.isoformat(), "to": month_end.isoformat()}), {}))
+            views.append(
+                (
+                    "dashboard, month",
+                    "/manage/?"
+                    + urlencode({"from": month_start.isoformat(), "to": month_end.isoformat()}),
+                    {},
+                )
+            )
         for label, path, headers in views:
             if label.startswith("metrics"):
                 client.get(path, headers=headers)  # warm: imports, compiled queries
             log.entries.clear()
             seconds, reply = timed(client.get, path, headers=headers)
-            statements = [{"seconds": round(s, 4), "sql": short_sql(sql),
-                           "plan": explain(conn, sql, params)} for sql, params, s in log.entries]
+            statements = [
+                {"seconds": round(s, 4), "sql": short_sql(sql), "plan": explain(conn, sql, params)}
+                for sql, params, s in log.entries
+            ]
             sql_seconds = sum(s["seconds"] for s in statements)
-            out["views"][label] = {"status": reply.status_code, "seconds": round(seconds, 3),
-                                   "sql_seconds": round(sql_seconds, 3),
-                                   "other_seconds": round(seconds - sql_seconds, 3),
-                                   "statements": statements}
+            out["views"][label] = {
+                "status": reply.status_code,
+                "seconds": round(seconds, 3),
+                "sql_seconds": round(sql_seconds, 3),
+                "other_seconds": round(seconds - sql_seconds, 3),
+                "statements": statements,
+            }
         log.close()
         # cProfile of the metrics view (year, by week)
         label, path, headers = views[0]
@@ -599,6 +739,7 @@ def in_process(db_path: Path, survey_id: int, ranges: dict, token: str, args) ->
 
 # --- the phases -----------------------------------------------------------------------------------
 
+
 def median_ms(values: list[float]) -> float | None:
     return round(statistics.median(values) * 1000, 1) if values else None
 
@@ -606,10 +747,18 @@ def median_ms(values: list[float]) -> float | None:
 def compare(name: str, api: list[float], bare: list[float], goal: float | None) -> dict:
     api_ms, bare_ms = median_ms(api), median_ms(bare)
     ratio = round(api_ms / bare_ms, 2) if api_ms and bare_ms else None
-    return {"name": name, "samples": len(api), "bare_samples": len(bare), "median_ms": api_ms,
-            "bare_median_ms": bare_ms, "min_ms": round(min(api) * 1000, 1) if api else None,
-            "max_ms": round(max(api) * 1000, 1) if api else None, "ratio": ratio, "goal": goal,
-            "meets_goal": ratio is not None and goal is not None and ratio <= goal}
+    return {
+        "name": name,
+        "samples": len(api),
+        "bare_samples": len(bare),
+        "median_ms": api_ms,
+        "bare_median_ms": bare_ms,
+        "min_ms": round(min(api) * 1000, 1) if api else None,
+        "max_ms": round(max(api) * 1000, 1) if api else None,
+        "ratio": ratio,
+        "goal": goal,
+        "meets_goal": ratio is not None and goal is not None and ratio <= goal,
+    }
 
 
 def login(port: int) -> str:
@@ -618,8 +767,9 @@ def login(port: int) -> str:
     csrf = CSRF.search(page.body.decode("utf-8", "replace"))
     if page.status != 200 or not csrf:
         raise SystemExit(f"GET /login: {page.status}, no form")
-    body = urlencode({"username": "bench-manager", "password": PASSWORD,
-                      "csrf_token": csrf.group(1)}).encode()
+    body = urlencode(
+        {"username": "bench-manager", "password": PASSWORD, "csrf_token": csrf.group(1)}
+    ).encode()
     reply = request(port, "POST", "/login", {"Cookie": f"session={cookie}"}, body)
     session = reply.cookie("session")
     if reply.status != 302 or not session:
@@ -628,88 +778,165 @@ def login(port: int) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     data = parser.add_argument_group("data (see gen_responses.py)")
     gen_responses.add_arguments(data)
     runs = parser.add_argument_group("runs")
     runs.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    runs.add_argument("--timeout", type=int, default=120,
-                      help="gunicorn's --timeout for the report phases (default 120; the "
-                           f"README's command line has gunicorn's default, "
-                           f"{DEFAULT_GUNICORN_TIMEOUT}: slower requests are flagged)")
-    runs.add_argument("--rounds", type=int, default=3,
-                      help="API and dashboard phases run this many times, interleaved with "
-                           "their bare SQL (default 3)")
-    runs.add_argument("--api-requests", type=int, default=2,
-                      help="requests (and bare runs) per API case and round (default 2)")
-    runs.add_argument("--dashboard-requests", type=int, default=1,
-                      help="dashboard requests (and bare runs) per period and round (default 1)")
-    runs.add_argument("--chart-requests", type=int, default=2,
-                      help="uncached requests per chart, and cached ones after one untimed "
-                           "request per worker (default 2 each)")
-    runs.add_argument("--pack-requests", type=int, default=3,
-                      help="meeting packs of the last month, each on a new cache key "
-                           "(default 3)")
-    runs.add_argument("--time-limit", type=float, default=60.0,
-                      help="seconds a phase (one API case, one dashboard period, one chart) "
-                           "may take before its remaining requests are skipped (default 60)")
-    runs.add_argument("--export-time-limit", type=float, default=180.0,
-                      help="seconds the CSV export may take before the client gives up "
-                           "(default 180)")
-    runs.add_argument("--skip", action="append", default=[],
-                      choices=("profile", "api", "dashboard", "charts", "pack", "export"),
-                      help="leave out a phase (repeatable)")
-    runs.add_argument("--no-profile-dashboard", dest="profile_dashboard", action="store_false",
-                      help="do not time the dashboard's statements in-process (it costs one "
-                           "dashboard view)")
+    runs.add_argument(
+        "--timeout",
+        type=int,
+        default=120,
+        help="gunicorn's --timeout for the report phases (default 120; the "
+        f"README's command line has gunicorn's default, "
+        f"{DEFAULT_GUNICORN_TIMEOUT}: slower requests are flagged)",
+    )
+    runs.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="API and dashboard phases run this many times, interleaved with "
+        "their bare SQL (default 3)",
+    )
+    runs.add_argument(
+        "--api-requests",
+        type=int,
+        default=2,
+        help="requests (and bare runs) per API case and round (default 2)",
+    )
+    runs.add_argument(
+        "--dashboard-requests",
+        type=int,
+        default=1,
+        help="dashboard requests (and bare runs) per period and round (default 1)",
+    )
+    runs.add_argument(
+        "--chart-requests",
+        type=int,
+        default=2,
+        help="uncached requests per chart, and cached ones after one untimed "
+        "request per worker (default 2 each)",
+    )
+    runs.add_argument(
+        "--pack-requests",
+        type=int,
+        default=3,
+        help="meeting packs of the last month, each on a new cache key (default 3)",
+    )
+    runs.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds a phase (one API case, one dashboard period, one chart) "
+        "may take before its remaining requests are skipped (default 60)",
+    )
+    runs.add_argument(
+        "--export-time-limit",
+        type=float,
+        default=180.0,
+        help="seconds the CSV export may take before the client gives up (default 180)",
+    )
+    runs.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=("profile", "api", "dashboard", "charts", "pack", "export"),
+        help="leave out a phase (repeatable)",
+    )
+    runs.add_argument(
+        "--no-profile-dashboard",
+        dest="profile_dashboard",
+        action="store_false",
+        help="do not time the dashboard's statements in-process (it costs one dashboard view)",
+    )
     variant = parser.add_argument_group("variants")
-    variant.add_argument("--feedback-app", default="feedback:create_app()", metavar="SPEC",
-                         help="what gunicorn serves (default feedback:create_app()); e.g. a "
-                              "module on PYTHONPATH that builds the app with a change tried out")
-    variant.add_argument("--db-sql", action="append", default=[], metavar="SQL",
-                         help="a statement run on the copied database before the run, e.g. "
-                              "to try an index (repeatable)")
-    variant.add_argument("--analyze", action="store_true",
-                         help="run ANALYZE on the copied database before the run")
-    variant.add_argument("--postgres", metavar="postgresql://HOST:PORT/DB",
-                         help="run on PostgreSQL: the generated data is loaded (once, with "
-                              "copy-db, kept as a template database) on this server, each run "
-                              "gets a copy of its own; the bare SQL runs through psycopg2")
-    variant.add_argument("--pg-loader", choices=("copy", "copy-db"), default="copy",
-                         help="how the data gets into PostgreSQL the first time: COPY (fast, "
-                              "counts checked; default) or flask copy-db (counts and checksums; "
-                              "slower)")
+    variant.add_argument(
+        "--feedback-app",
+        default="feedback:create_app()",
+        metavar="SPEC",
+        help="what gunicorn serves (default feedback:create_app()); e.g. a "
+        "module on PYTHONPATH that builds the app with a change tried out",
+    )
+    variant.add_argument(
+        "--db-sql",
+        action="append",
+        default=[],
+        metavar="SQL",
+        help="a statement run on the copied database before the run, e.g. "
+        "to try an index (repeatable)",
+    )
+    variant.add_argument(
+        "--analyze", action="store_true", help="run ANALYZE on the copied database before the run"
+    )
+    variant.add_argument(
+        "--postgres",
+        metavar="postgresql://HOST:PORT/DB",
+        help="run on PostgreSQL: the generated data is loaded (once, with "
+        "copy-db, kept as a template database) on this server, each run "
+        "gets a copy of its own; the bare SQL runs through psycopg2",
+    )
+    variant.add_argument(
+        "--pg-loader",
+        choices=("copy", "copy-db"),
+        default="copy",
+        help="how the data gets into PostgreSQL the first time: COPY (fast, "
+        "counts checked; default) or flask copy-db (counts and checksums; "
+        "slower)",
+    )
     variant.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    variant.add_argument("--out", type=Path, default=RESULTS / "reports-latest.json",
-                         help="where the JSON goes (default bench/results/reports-latest.json)")
+    variant.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS / "reports-latest.json",
+        help="where the JSON goes (default bench/results/reports-latest.json)",
+    )
     args = parser.parse_args()
-    if min(args.workers, args.rounds, args.api_requests, args.dashboard_requests,
-           args.chart_requests, args.pack_requests) < 1 or args.time_limit <= 0:
+    if (
+        min(
+            args.workers,
+            args.rounds,
+            args.api_requests,
+            args.dashboard_requests,
+            args.chart_requests,
+            args.pack_requests,
+        )
+        < 1
+        or args.time_limit <= 0
+    ):
         parser.error("every number must be positive")
     params = gen_responses.params_from(args)
     started = time.perf_counter()
 
     # 1. The data: cached, copied, with whatever variant the options ask for.
-    source, meta = gen_responses.database(params, args.cache_dir, args.fresh,
-                                          progress=lambda m: print(m, flush=True))
-    print(f"data: {meta['counts']} ({'cached' if meta['cached'] else 'made'} in "
-          f"{meta['generate_seconds']} s) {source}", flush=True)
+    source, meta = gen_responses.database(
+        params, args.cache_dir, args.fresh, progress=lambda m: print(m, flush=True)
+    )
+    print(
+        f"data: {meta['counts']} ({'cached' if meta['cached'] else 'made'} in "
+        f"{meta['generate_seconds']} s) {source}",
+        flush=True,
+    )
     workdir = Path(tempfile.mkdtemp(prefix="feedback-bench-reports-"))
     db_path = workdir / "feedback.sqlite3"
     t0 = time.perf_counter()
     shutil.copyfile(source, db_path)
     copy_seconds = time.perf_counter() - t0
-    base_env = {**os.environ, "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
-                "FEEDBACK_TIMEZONE": params.timezone,
-                "FEEDBACK_SURVEYS_DIR": str(ROOT / "surveys"), "PYTHONDONTWRITEBYTECODE": "1"}
+    base_env = {
+        **os.environ,
+        "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
+        "FEEDBACK_TIMEZONE": params.timezone,
+        "FEEDBACK_SURVEYS_DIR": str(ROOT / "surveys"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     postgres_info = None
     args.database_url = f"sqlite:///{db_path}"
     if args.postgres:
         db_path.unlink()  # the SQLite copy is not what runs
         args.database_url, postgres_info = postgres_database(
-            args.postgres, source, source.parent.name, base_env, workdir, args.fresh,
-            args.pg_loader)
+            args.postgres, source, source.parent.name, base_env, workdir, args.fresh, args.pg_loader
+        )
         setup_conn = PgBare(args.database_url)
     else:
         setup_conn = sqlite3.connect(db_path, isolation_level=None)
@@ -721,24 +948,30 @@ def main() -> int:
         variant_seconds["ANALYZE"], _ = timed(setup_conn.execute, "ANALYZE")
         print(f"variant: ANALYZE ({variant_seconds['ANALYZE']:.1f} s)", flush=True)
     if args.postgres:
-        BARE["invitation_has_survey"] = bool(setup_conn.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_name = 'invitation' "
-            "AND column_name = 'survey_id'").fetchone())
+        BARE["invitation_has_survey"] = bool(
+            setup_conn.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_name = 'invitation' "
+                "AND column_name = 'survey_id'"
+            ).fetchone()
+        )
     else:
         BARE["invitation_has_survey"] = any(
-            row[1] == "survey_id" for row in setup_conn.execute("PRAGMA table_info(invitation)"))
+            row[1] == "survey_id" for row in setup_conn.execute("PRAGMA table_info(invitation)")
+        )
     setup_conn.close()
     if args.postgres:
         print(f"database: PostgreSQL {args.database_url}", flush=True)
 
-    env = {**os.environ,
-           "FEEDBACK_DATABASE_URL": args.database_url,
-           "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
-           "FEEDBACK_TIMEZONE": params.timezone,
-           "FEEDBACK_SURVEYS_DIR": str(ROOT / "surveys"),
-           "FEEDBACK_EXPORTS_DIR": str(workdir / "exports"),
-           "FEEDBACK_BASE_URL": "http://127.0.0.1",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        "FEEDBACK_DATABASE_URL": args.database_url,
+        "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
+        "FEEDBACK_TIMEZONE": params.timezone,
+        "FEEDBACK_SURVEYS_DIR": str(ROOT / "surveys"),
+        "FEEDBACK_EXPORTS_DIR": str(workdir / "exports"),
+        "FEEDBACK_BASE_URL": "http://127.0.0.1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     os.environ.update({k: v for k, v in env.items() if k.startswith("FEEDBACK_")})
     sys.path.insert(0, str(ROOT))
     from feedback import accounts, chart_data, create_app
@@ -749,8 +982,8 @@ def main() -> int:
         accounts.create_user("bench-manager", PASSWORD, "manager", display_name="Bench")
         token = accounts.create_token("bench")
         survey_id = database.execute_sql(
-            f"SELECT id FROM survey WHERE slug = {database.obj.param}",
-            (gen_responses.SURVEY,)).fetchone()[0]
+            f"SELECT id FROM survey WHERE slug = {database.obj.param}", (gen_responses.SURVEY,)
+        ).fetchone()[0]
     app.extensions["feedback.db"].close_all()
     first, last = params.first_day, params.last_day
     ranges = {"year": (first, last), "month": (last.replace(day=1), last)}
@@ -758,20 +991,36 @@ def main() -> int:
 
     report: dict = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "data": {**meta, "source": str(source), "copy_seconds": round(copy_seconds, 1),
-                 "database": "postgresql" if args.postgres else "sqlite",
-                 "postgres": postgres_info},
-        "settings": {"workers": args.workers, "worker_class": "sync", "timeout": args.timeout,
-                     "rounds": args.rounds, "api_requests": args.api_requests,
-                     "dashboard_requests": args.dashboard_requests,
-                     "chart_requests": args.chart_requests,
-                     "pack_requests": args.pack_requests, "time_limit": args.time_limit,
-                     "feedback_app": args.feedback_app, "db_sql": args.db_sql,
-                     "analyze": args.analyze, "variant_seconds": variant_seconds,
-                     "bare_invitations_read_survey_from": "invitation" if
-                     BARE["invitation_has_survey"] else "service_case (join)"},
+        "data": {
+            **meta,
+            "source": str(source),
+            "copy_seconds": round(copy_seconds, 1),
+            "database": "postgresql" if args.postgres else "sqlite",
+            "postgres": postgres_info,
+        },
+        "settings": {
+            "workers": args.workers,
+            "worker_class": "sync",
+            "timeout": args.timeout,
+            "rounds": args.rounds,
+            "api_requests": args.api_requests,
+            "dashboard_requests": args.dashboard_requests,
+            "chart_requests": args.chart_requests,
+            "pack_requests": args.pack_requests,
+            "time_limit": args.time_limit,
+            "feedback_app": args.feedback_app,
+            "db_sql": args.db_sql,
+            "analyze": args.analyze,
+            "variant_seconds": variant_seconds,
+            "bare_invitations_read_survey_from": "invitation"
+            if BARE["invitation_has_survey"]
+            else "service_case (join)",
+        },
         "ranges": {k: [a.isoformat(), b.isoformat()] for k, (a, b) in ranges.items()},
-        "goals": GOALS, "checks": {}, "problems": []}
+        "goals": GOALS,
+        "checks": {},
+        "problems": [],
+    }
     problems = report["problems"]
 
     # 2. In-process: the plans and where the time goes.
@@ -788,26 +1037,35 @@ def main() -> int:
             bare.execute(f"PRAGMA {pragma}")
     server = None
     try:
-        server = Gunicorn(args.feedback_app, env, workdir / "gunicorn.log", args.workers,
-                          args.timeout)
+        server = Gunicorn(
+            args.feedback_app, env, workdir / "gunicorn.log", args.workers, args.timeout
+        )
         server.wait_ready()
         port = server.port
         session = login(port)
         auth = {"Authorization": f"Bearer {token}"}
         cookie = {"Cookie": f"session={session}"}
         for _ in range(2 * args.workers):  # every worker imported, connected, warmed
-            request(port, "GET", "/api/v1/metrics?" + urlencode(
-                {"from": ranges["month"][0].isoformat(), "to": ranges["month"][1].isoformat()}),
-                auth)
+            request(
+                port,
+                "GET",
+                "/api/v1/metrics?"
+                + urlencode(
+                    {"from": ranges["month"][0].isoformat(), "to": ranges["month"][1].isoformat()}
+                ),
+                auth,
+            )
 
         # 3. /api/v1/metrics against bare SQL.
         if "api" not in args.skip:
-            report["api"] = api_phase(port, auth, bare, survey_id, ranges, args, problems,
-                                      report["checks"])
+            report["api"] = api_phase(
+                port, auth, bare, survey_id, ranges, args, problems, report["checks"]
+            )
         # 4. The dashboard against the same bare query.
         if "dashboard" not in args.skip:
-            report["dashboard"] = dashboard_phase(port, cookie, bare, survey_id, ranges, args,
-                                                  problems)
+            report["dashboard"] = dashboard_phase(
+                port, cookie, bare, survey_id, ranges, args, problems
+            )
         # 5. Charts, uncached and cached.
         if "charts" not in args.skip:
             report["charts"] = chart_phase(port, cookie, ranges, chart_names, args, problems)
@@ -821,12 +1079,14 @@ def main() -> int:
         # 7. The CSV export on a fresh server, with its workers' memory.
         if "export" not in args.skip:
             timeout = max(args.timeout, int(args.export_time_limit) + 60)
-            server = Gunicorn(args.feedback_app, env, workdir / "gunicorn-export.log",
-                              args.workers, timeout)
+            server = Gunicorn(
+                args.feedback_app, env, workdir / "gunicorn-export.log", args.workers, timeout
+            )
             server.wait_ready()
-            expected = bare.execute("SELECT COUNT(*) FROM response WHERE survey_id = ? AND "
-                                    "day BETWEEN ? AND ?", (survey_id, first.isoformat(),
-                                                            last.isoformat())).fetchone()[0]
+            expected = bare.execute(
+                "SELECT COUNT(*) FROM response WHERE survey_id = ? AND day BETWEEN ? AND ?",
+                (survey_id, first.isoformat(), last.isoformat()),
+            ).fetchone()[0]
             report["export"] = export_phase(server, cookie, ranges, expected, args, problems)
             report["export"]["gunicorn_timeout"] = timeout
             server.stop()
@@ -836,16 +1096,23 @@ def main() -> int:
             server.stop()
         bare.close()
         if args.postgres and not args.keep:
-            pg_admin(args.postgres, f'DROP DATABASE IF EXISTS '
-                                    f'"{postgres_info["run_database"]}" WITH (FORCE)')
+            pg_admin(
+                args.postgres,
+                f'DROP DATABASE IF EXISTS "{postgres_info["run_database"]}" WITH (FORCE)',
+            )
 
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["code"] = code_version()
-    report["machine"] = {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()),
-                         "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-                         "postgres": pg_admin(args.postgres, "SHOW server_version")[0][0][0]
-                         if args.postgres else None,
-                         "platform": platform.platform()}
+    report["machine"] = {
+        "cpus": os.cpu_count(),
+        "load_average": list(os.getloadavg()),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgres": pg_admin(args.postgres, "SHOW server_version")[0][0][0]
+        if args.postgres
+        else None,
+        "platform": platform.platform(),
+    }
     print_summary(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
@@ -858,8 +1125,11 @@ def main() -> int:
 
 
 def api_phase(port, auth, bare, survey_id, ranges, args, problems, checks) -> list[dict]:
-    cases = [(f"{period}, {'by week' if group_by else 'overall'}", period, group_by)
-             for period in ("year", "month") for group_by in (None, "week")]
+    cases = [
+        (f"{period}, {'by week' if group_by else 'overall'}", period, group_by)
+        for period in ("year", "month")
+        for group_by in (None, "week")
+    ]
     api_times = {name: [] for name, _p, _g in cases}
     bare_times = {name: [] for name, _p, _g in cases}
     spent = {name: 0.0 for name, _p, _g in cases}
@@ -888,10 +1158,12 @@ def api_phase(port, auth, bare, survey_id, ranges, args, problems, checks) -> li
                 if name not in checks:
                     got = json.loads(reply.body)
                     want = expected_metrics(counts, bool(group_by))
-                    same = {"overall": got["overall"] == want["overall"],
-                            "groups": got["groups"] == want["groups"],
-                            "responses": want["overall"]["responses"],
-                            "groups_count": len(want["groups"])}
+                    same = {
+                        "overall": got["overall"] == want["overall"],
+                        "groups": got["groups"] == want["groups"],
+                        "responses": want["overall"]["responses"],
+                        "groups_count": len(want["groups"]),
+                    }
                     checks[f"api {name}"] = same
                     if not (same["overall"] and same["groups"]):
                         problems.append(f"api {name}: figures differ from the bare SQL's")
@@ -927,11 +1199,13 @@ def dashboard_phase(port, cookie, bare, survey_id, ranges, args, problems) -> li
                 page_times[period].append(reply.seconds)
                 sizes[period] = len(reply.body)
     for period in ranges:
-        result = compare(f"dashboard {period}", page_times[period], bare_times[period],
-                         GOALS["dashboard_ratio"])
+        result = compare(
+            f"dashboard {period}", page_times[period], bare_times[period], GOALS["dashboard_ratio"]
+        )
         result["html_bytes"] = sizes.get(period)
         result["over_default_gunicorn_timeout"] = sum(
-            t > DEFAULT_GUNICORN_TIMEOUT for t in page_times[period])
+            t > DEFAULT_GUNICORN_TIMEOUT for t in page_times[period]
+        )
         results.append(result)
     return results
 
@@ -953,7 +1227,8 @@ def chart_phase(port, cookie, ranges, chart_names, args, problems) -> list[dict]
                 break
             shift += 1
             path = f"/manage/charts/{name}.png?" + urlencode(
-                {"from": (start - timedelta(days=shift)).isoformat(), "to": end.isoformat()})
+                {"from": (start - timedelta(days=shift)).isoformat(), "to": end.isoformat()}
+            )
             reply = request(port, "GET", path, cookie)
             spent += reply.seconds
             statuses[reply.status] = statuses.get(reply.status, 0) + 1
@@ -969,11 +1244,18 @@ def chart_phase(port, cookie, ranges, chart_names, args, problems) -> list[dict]
             spent += reply.seconds
             if reply.status == 200 and number >= args.workers:  # the first ones: untimed
                 cached.append(reply.seconds)
-        results.append({"name": name, "uncached_median_ms": median_ms(uncached),
-                        "uncached_samples": len(uncached),
-                        "uncached_max_ms": round(max(uncached) * 1000, 1) if uncached else None,
-                        "cached_median_ms": median_ms(cached), "cached_samples": len(cached),
-                        "png_bytes": size, "statuses": statuses})
+        results.append(
+            {
+                "name": name,
+                "uncached_median_ms": median_ms(uncached),
+                "uncached_samples": len(uncached),
+                "uncached_max_ms": round(max(uncached) * 1000, 1) if uncached else None,
+                "cached_median_ms": median_ms(cached),
+                "cached_samples": len(cached),
+                "png_bytes": size,
+                "statuses": statuses,
+            }
+        )
     return results
 
 
@@ -982,8 +1264,9 @@ def pack_phase(port, cookie, ranges, args, problems) -> dict:
     a pack is cached (only fonts and glyphs, which the chart phase has loaded), so every request
     computes its figures and draws its charts."""
     start, end = ranges["month"]
-    path = "/manage/meeting-pack.pdf?" + urlencode({"from": start.isoformat(),
-                                                    "to": end.isoformat()})
+    path = "/manage/meeting-pack.pdf?" + urlencode(
+        {"from": start.isoformat(), "to": end.isoformat()}
+    )
     times, sizes, pages, spent = [], [], [], 0.0
     print("meeting pack ...", flush=True)
     for _ in range(args.pack_requests):
@@ -997,18 +1280,23 @@ def pack_phase(port, cookie, ranges, args, problems) -> dict:
         times.append(reply.seconds)
         sizes.append(len(reply.body))
         pages.append(len(re.findall(rb"/Type\s*/Page[^s]", reply.body)))
-    return {"period": [start.isoformat(), end.isoformat()], "samples": len(times),
-            "median_ms": median_ms(times),
-            "max_ms": round(max(times) * 1000, 1) if times else None,
-            "pdf_bytes": max(sizes) if sizes else None, "pages": max(pages) if pages else None}
+    return {
+        "period": [start.isoformat(), end.isoformat()],
+        "samples": len(times),
+        "median_ms": median_ms(times),
+        "max_ms": round(max(times) * 1000, 1) if times else None,
+        "pdf_bytes": max(sizes) if sizes else None,
+        "pages": max(pages) if pages else None,
+    }
 
 
 def export_phase(server: Gunicorn, cookie, ranges, expected_rows, args, problems) -> dict:
     port = server.port
     start, end = ranges["year"]
     # Warm every worker with a one-day export: imports and connections are then in the baseline.
-    warm = "/manage/export/responses.csv?" + urlencode({"from": end.isoformat(),
-                                                         "to": end.isoformat()})
+    warm = "/manage/export/responses.csv?" + urlencode(
+        {"from": end.isoformat(), "to": end.isoformat()}
+    )
     for _ in range(2 * len(server.workers())):
         request(port, "GET", warm, cookie)
     workers = server.workers()
@@ -1037,15 +1325,17 @@ def export_phase(server: Gunicorn, cookie, ranges, expected_rows, args, problems
         if time.monotonic() > deadline:
             raise TimeoutError("export time limit")
 
-    path = "/manage/export/responses.csv?" + urlencode({"from": start.isoformat(),
-                                                         "to": end.isoformat()})
+    path = "/manage/export/responses.csv?" + urlencode(
+        {"from": start.isoformat(), "to": end.isoformat()}
+    )
     print(f"export of {expected_rows:,} rows ...", flush=True)
     t0 = time.perf_counter()
     status, error = 0, None
     try:
         # HTTP/1.0: the stream comes unchunked and ends when the connection closes
-        reply = request(port, "GET", path, cookie, sink=sink, version="1.0",
-                        timeout=args.export_time_limit + 60)
+        reply = request(
+            port, "GET", path, cookie, sink=sink, version="1.0", timeout=args.export_time_limit + 60
+        )
         status = reply.status
     except (OSError, TimeoutError) as exc:
         error = f"{type(exc).__name__}: {exc}"
@@ -1054,24 +1344,37 @@ def export_phase(server: Gunicorn, cookie, ranges, expected_rows, args, problems
     sampler.join()
     after = {pid: memory_kb(pid) for pid in workers}
     rows = received["newlines"] - 1  # the header; the generated texts hold no newline
-    complete = status == 200 and error is None and rows == expected_rows \
-        and received["last"] == b"\n"
+    complete = (
+        status == 200 and error is None and rows == expected_rows and received["last"] == b"\n"
+    )
     if not complete:
-        problems.append(f"export: status {status}, {rows} of {expected_rows} rows"
-                        + (f", {error}" if error else ""))
+        problems.append(
+            f"export: status {status}, {rows} of {expected_rows} rows"
+            + (f", {error}" if error else "")
+        )
     peak_mb = max((after[p].get("VmHWM", 0) for p in workers), default=0) / 1024
     result = {
-        "status": status, "error": error, "seconds": round(seconds, 1),
-        "rows": rows, "expected_rows": expected_rows, "complete": complete,
-        "bytes": received["bytes"], "rows_per_second": round(rows / seconds) if seconds else None,
+        "status": status,
+        "error": error,
+        "seconds": round(seconds, 1),
+        "rows": rows,
+        "expected_rows": expected_rows,
+        "complete": complete,
+        "bytes": received["bytes"],
+        "rows_per_second": round(rows / seconds) if seconds else None,
         "mb_per_second": round(received["bytes"] / seconds / 1e6, 1) if seconds else None,
-        "workers": {str(pid): {"before_rss_mb": round(before[pid].get("VmRSS", 0) / 1024, 1),
-                               "before_hwm_mb": round(before[pid].get("VmHWM", 0) / 1024, 1),
-                               "sampled_max_rss_mb": round(samples[pid] / 1024, 1),
-                               "after_rss_mb": round(after[pid].get("VmRSS", 0) / 1024, 1),
-                               "after_hwm_mb": round(after[pid].get("VmHWM", 0) / 1024, 1)}
-                    for pid in workers},
-        "peak_worker_mb": round(peak_mb, 1), "goal_mb": GOALS["export_worker_mb"],
+        "workers": {
+            str(pid): {
+                "before_rss_mb": round(before[pid].get("VmRSS", 0) / 1024, 1),
+                "before_hwm_mb": round(before[pid].get("VmHWM", 0) / 1024, 1),
+                "sampled_max_rss_mb": round(samples[pid] / 1024, 1),
+                "after_rss_mb": round(after[pid].get("VmRSS", 0) / 1024, 1),
+                "after_hwm_mb": round(after[pid].get("VmHWM", 0) / 1024, 1),
+            }
+            for pid in workers
+        },
+        "peak_worker_mb": round(peak_mb, 1),
+        "goal_mb": GOALS["export_worker_mb"],
         "meets_goal": peak_mb <= GOALS["export_worker_mb"] and complete,
         "over_default_gunicorn_timeout": seconds > DEFAULT_GUNICORN_TIMEOUT,
         "head": received["first"].decode("utf-8", "replace")[:300],
@@ -1081,16 +1384,22 @@ def export_phase(server: Gunicorn, cookie, ranges, expected_rows, args, problems
 
 # --- printing -------------------------------------------------------------------------------------
 
+
 def code_version() -> dict:
     """The commit measured and the files of the app changed since (others may edit meanwhile)."""
+
     def git(*command):
         try:
-            return subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True,
-                                  timeout=20).stdout.strip()
+            return subprocess.run(
+                ["git", *command], cwd=ROOT, capture_output=True, text=True, timeout=20
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
-    return {"commit": git("rev-parse", "--short", "HEAD"),
-            "changed": git("status", "--short", "--", "feedback", "templates").splitlines()}
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "changed": git("status", "--short", "--", "feedback", "templates").splitlines(),
+    }
 
 
 def print_plans(info: dict) -> None:
@@ -1105,9 +1414,11 @@ def print_plans(info: dict) -> None:
         for step in q["plan"]:
             print(f"      {step}")
     for label, view in info["views"].items():
-        print(f"\nin-process {label}: {view['seconds'] * 1000:.0f} ms, of which SQL "
-              f"{view['sql_seconds'] * 1000:.0f} ms in {len(view['statements'])} statements "
-              f"(the rest, {view['other_seconds'] * 1000:.0f} ms: Python, templates)")
+        print(
+            f"\nin-process {label}: {view['seconds'] * 1000:.0f} ms, of which SQL "
+            f"{view['sql_seconds'] * 1000:.0f} ms in {len(view['statements'])} statements "
+            f"(the rest, {view['other_seconds'] * 1000:.0f} ms: Python, templates)"
+        )
         for s in sorted(view["statements"], key=lambda s: -s["seconds"])[:20]:
             if s["seconds"] >= 0.001:
                 print(f"  {s['seconds'] * 1000:8.1f} ms  {s['sql'][:150]}")
@@ -1126,32 +1437,44 @@ def print_summary(report: dict) -> None:
         print("-" * len(header))
         for r in report.get("api", []) + report.get("dashboard", []):
             verdict = "ok" if r["meets_goal"] else "MISSED"
-            print(f"{r['name']:<28}{r['samples']:>4}{r['median_ms'] or 0:>11.1f}"
-                  f"{r['bare_median_ms'] or 0:>10.1f}{r['ratio'] or 0:>8.2f}"
-                  f"{'<=' + str(r['goal']):>7}  {verdict}")
+            print(
+                f"{r['name']:<28}{r['samples']:>4}{r['median_ms'] or 0:>11.1f}"
+                f"{r['bare_median_ms'] or 0:>10.1f}{r['ratio'] or 0:>8.2f}"
+                f"{'<=' + str(r['goal']):>7}  {verdict}"
+            )
     if "charts" in report:
         print(f"\n{'chart (png, whole year)':<28}{'uncached ms':>12}{'cached ms':>11}")
         for c in report["charts"]:
-            print(f"{c['name']:<28}{c['uncached_median_ms'] or 0:>12.1f}"
-                  f"{c['cached_median_ms'] or 0:>11.1f}")
+            print(
+                f"{c['name']:<28}{c['uncached_median_ms'] or 0:>12.1f}"
+                f"{c['cached_median_ms'] or 0:>11.1f}"
+            )
     if "pack" in report:
         p = report["pack"]
-        print(f"\nmeeting pack {p['period'][0]} to {p['period'][1]}: median {p['median_ms']} ms "
-              f"(max {p['max_ms']} ms, {p['samples']} requests), {p['pages']} pages, "
-              f"{(p['pdf_bytes'] or 0) / 1e6:.2f} MB")
+        print(
+            f"\nmeeting pack {p['period'][0]} to {p['period'][1]}: median {p['median_ms']} ms "
+            f"(max {p['max_ms']} ms, {p['samples']} requests), {p['pages']} pages, "
+            f"{(p['pdf_bytes'] or 0) / 1e6:.2f} MB"
+        )
     if "export" in report:
         e = report["export"]
-        print(f"\nexport responses.csv (whole year): {e['rows']:,} of {e['expected_rows']:,} "
-              f"rows, {e['bytes'] / 1e6:.1f} MB in {e['seconds']} s "
-              f"({e['rows_per_second']} rows/s); peak worker RSS {e['peak_worker_mb']} MB "
-              f"(goal <= {e['goal_mb']:.0f}: {'ok' if e['meets_goal'] else 'MISSED'})")
+        print(
+            f"\nexport responses.csv (whole year): {e['rows']:,} of {e['expected_rows']:,} "
+            f"rows, {e['bytes'] / 1e6:.1f} MB in {e['seconds']} s "
+            f"({e['rows_per_second']} rows/s); peak worker RSS {e['peak_worker_mb']} MB "
+            f"(goal <= {e['goal_mb']:.0f}: {'ok' if e['meets_goal'] else 'MISSED'})"
+        )
         for pid, w in e["workers"].items():
-            print(f"  worker {pid}: RSS {w['before_rss_mb']} -> max {w['sampled_max_rss_mb']}"
-                  f" -> {w['after_rss_mb']} MB; VmHWM {w['before_hwm_mb']} -> "
-                  f"{w['after_hwm_mb']} MB")
+            print(
+                f"  worker {pid}: RSS {w['before_rss_mb']} -> max {w['sampled_max_rss_mb']}"
+                f" -> {w['after_rss_mb']} MB; VmHWM {w['before_hwm_mb']} -> "
+                f"{w['after_hwm_mb']} MB"
+            )
         if e["over_default_gunicorn_timeout"]:
-            print(f"  longer than gunicorn's default --timeout {DEFAULT_GUNICORN_TIMEOUT} s: "
-                  "with the README's command line the worker would be killed mid-export")
+            print(
+                f"  longer than gunicorn's default --timeout {DEFAULT_GUNICORN_TIMEOUT} s: "
+                "with the README's command line the worker would be killed mid-export"
+            )
     slow = [r["name"] for r in report.get("dashboard", []) if r["over_default_gunicorn_timeout"]]
     if slow:
         print(f"\nover gunicorn's default --timeout {DEFAULT_GUNICORN_TIMEOUT} s: {slow}")
@@ -1159,8 +1482,10 @@ def print_summary(report: dict) -> None:
         print(f"gunicorn logged {report['worker_timeouts_logged']} WORKER TIMEOUT(s)")
     print(f"\nchecks: {json.dumps(report['checks'], ensure_ascii=False)}")
     code = report.get("code", {})
-    print(f"code: {code.get('commit')}" + (f", changed: {code['changed']}" if code.get("changed")
-                                           else ""))
+    print(
+        f"code: {code.get('commit')}"
+        + (f", changed: {code['changed']}" if code.get("changed") else "")
+    )
     for problem in report["problems"]:
         print(f"PROBLEM: {problem}")
     print(f"total {report['seconds']} s")

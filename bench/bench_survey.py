@@ -50,11 +50,20 @@ GOALS = {"submit_ratio": 0.30, "page_ratio": 0.50}
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 VERSION = re.compile(r'name="version" type="hidden" value="([^"]*)"')
-ANSWERS = {"resolved": "yes", "csat": "5", "nps": "9", "ces": "6", "speed": "5",
-           "attitude": "5", "competence": "4", "comment": "客服很耐心，问题很快就解决了。"}
+ANSWERS = {
+    "resolved": "yes",
+    "csat": "5",
+    "nps": "9",
+    "ces": "6",
+    "speed": "5",
+    "attitude": "5",
+    "competence": "4",
+    "comment": "客服很耐心，问题很快就解决了。",
+}
 
 
 # --- a small HTTP client: one connection per request, as gunicorn's sync workers want -------------
+
 
 class Reply:
     __slots__ = ("status", "head", "body")
@@ -67,17 +76,22 @@ class Reply:
             if line.lower().startswith("set-cookie:"):
                 value = line.split(":", 1)[1].strip().split(";", 1)[0]
                 if value.startswith(name + "="):
-                    return value[len(name) + 1:]
+                    return value[len(name) + 1 :]
         return None
 
 
-def build(port: int, method: str, path: str, body: bytes = b"",
-          headers: dict[str, str] | None = None) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close",
-             "Accept-Language: zh-CN,zh;q=0.9", "User-Agent: feedback-bench"]
+def build(
+    port: int, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> bytes:
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Connection: close",
+        "Accept-Language: zh-CN,zh;q=0.9",
+        "User-Agent: feedback-bench",
+    ]
     if body or method == "POST":
-        lines += ["Content-Type: application/x-www-form-urlencoded",
-                  f"Content-Length: {len(body)}"]
+        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
@@ -100,14 +114,21 @@ def send(port: int, raw: bytes, timeout: float = 30.0) -> Reply:
 
 # --- load -----------------------------------------------------------------------------------------
 
+
 def percentile(sorted_values: list[float], q: float) -> float | None:
     if not sorted_values:
         return None
     return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))]
 
 
-def run_load(port: int, make_request, expect: set[int], max_requests: int, time_limit: float,
-             concurrency: int) -> dict:
+def run_load(
+    port: int,
+    make_request,
+    expect: set[int],
+    max_requests: int,
+    time_limit: float,
+    concurrency: int,
+) -> dict:
     """Send up to max_requests (make_request(i) gives the bytes of the i-th) from a thread pool;
     stop early at time_limit seconds. Latencies of the expected replies only; others are errors."""
     numbers = count()
@@ -146,9 +167,14 @@ def run_load(port: int, make_request, expect: set[int], max_requests: int, time_
         t.start()
     for t in threads:
         t.join()
-    return {"latencies": latencies, "statuses": statuses, "failures": failures,
-            "seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu0,
-            "hit_time_limit": sum(statuses.values()) + sum(failures.values()) < max_requests}
+    return {
+        "latencies": latencies,
+        "statuses": statuses,
+        "failures": failures,
+        "seconds": time.perf_counter() - start,
+        "cpu": time.process_time() - cpu0,
+        "hit_time_limit": sum(statuses.values()) + sum(failures.values()) < max_requests,
+    }
 
 
 def summarize(name: str, label: str, runs: list[dict]) -> dict:
@@ -164,14 +190,21 @@ def summarize(name: str, label: str, runs: list[dict]) -> dict:
         return round(value * 1000, 2) if value is not None else None
 
     return {
-        "name": name, "label": label, "requests": sent, "ok": ok, "errors": sent - ok,
+        "name": name,
+        "label": label,
+        "requests": sent,
+        "ok": ok,
+        "errors": sent - ok,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "connection_errors": dict(failures), "seconds": round(wall, 3),
+        "connection_errors": dict(failures),
+        "seconds": round(wall, 3),
         "rounds_stopped_by_time_limit": sum(run["hit_time_limit"] for run in runs),
         "requests_per_second": round(ok / wall, 1) if wall else None,
-        "rounds_requests_per_second": [round(len(r["latencies"]) / r["seconds"], 1)
-                                       for r in runs if r["seconds"]],
-        "p50_ms": ms(percentile(latencies, 0.50)), "p99_ms": ms(percentile(latencies, 0.99)),
+        "rounds_requests_per_second": [
+            round(len(r["latencies"]) / r["seconds"], 1) for r in runs if r["seconds"]
+        ],
+        "p50_ms": ms(percentile(latencies, 0.50)),
+        "p99_ms": ms(percentile(latencies, 0.99)),
         "max_ms": ms(latencies[-1] if latencies else None),
         # the load generator shares the machine: how many cores it used meanwhile
         "client_cpu_cores": round(sum(r["cpu"] for r in runs) / wall, 2) if wall else None,
@@ -179,6 +212,7 @@ def summarize(name: str, label: str, runs: list[dict]) -> dict:
 
 
 # --- servers --------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -192,20 +226,42 @@ class Gunicorn:
     def __init__(self, name: str, app: str, chdir: Path, env: dict, workdir: Path, workers: int):
         self.name, self.port = name, free_port()
         self.log = workdir / f"{name}-gunicorn.log"
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                   "--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir),
-                   "--error-logfile", str(self.log), "--backlog", "2048",
-                   "--graceful-timeout", "5", app]
-        self.process = subprocess.Popen(command, env=env, cwd=chdir, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--chdir",
+            str(chdir),
+            "--error-logfile",
+            str(self.log),
+            "--backlog",
+            "2048",
+            "--graceful-timeout",
+            "5",
+            app,
+        ]
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=chdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, path: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"{self.name}: gunicorn exited; see {self.log}:\n"
-                                 + self.log.read_text()[-2000:])
+                raise SystemExit(
+                    f"{self.name}: gunicorn exited; see {self.log}:\n"
+                    + self.log.read_text()[-2000:]
+                )
             try:
                 send(self.port, build(self.port, "GET", path), timeout=5)
                 return
@@ -225,10 +281,17 @@ class Gunicorn:
 
 # --- preparing the feedback database --------------------------------------------------------------
 
+
 def prepare_feedback(env: dict, total: int) -> list[str]:
     """init-db, then ``total`` pending invitations through cases.register_case; their tokens."""
-    subprocess.run([sys.executable, "-m", "flask", "--app", "feedback", "init-db"], cwd=ROOT,
-                   env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "feedback", "init-db"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.environ.update({k: v for k, v in env.items() if k.startswith("FEEDBACK_")})
     sys.path.insert(0, str(ROOT))
     from feedback import create_app
@@ -244,13 +307,20 @@ def prepare_feedback(env: dict, total: int) -> list[str]:
         for start in range(0, total, 500):
             with database.atomic():
                 for i in range(start, min(total, start + 500)):
-                    case = CaseInput(case_ref=f"BENCH-{i:06d}", survey=survey.slug,
-                                     resolved_at=resolved, channel="phone", agent="李娜",
-                                     team="账务组", category="billing",
-                                     customer_ref=f"bench-customer-{i}",
-                                     customer_locale="zh_CN")
-                    registration = register_case(case, survey,
-                                                 InvitationPolicy.from_config(app.config))
+                    case = CaseInput(
+                        case_ref=f"BENCH-{i:06d}",
+                        survey=survey.slug,
+                        resolved_at=resolved,
+                        channel="phone",
+                        agent="李娜",
+                        team="账务组",
+                        category="billing",
+                        customer_ref=f"bench-customer-{i}",
+                        customer_locale="zh_CN",
+                    )
+                    registration = register_case(
+                        case, survey, InvitationPolicy.from_config(app.config)
+                    )
                     tokens.append(registration.invitation.token)
     app.extensions["feedback.db"].close_all()
     return tokens
@@ -277,30 +347,41 @@ def open_forms(port: int, tokens: list[str], concurrency: int) -> list[tuple[str
 
 # --- the run --------------------------------------------------------------------------------------
 
+
 def ratio(numerator: dict, denominator: dict) -> float | None:
     a, b = numerator["requests_per_second"], denominator["requests_per_second"]
     return round(a / b, 3) if a and b else None
 
 
 def print_table(phases: list[dict], ratios: dict) -> None:
-    header = f"{'phase':<34}{'requests':>9}{'errors':>8}{'seconds':>9}{'req/s':>9}" \
-             f"{'p50 ms':>9}{'p99 ms':>9}{'client cpu':>11}"
+    header = (
+        f"{'phase':<34}{'requests':>9}{'errors':>8}{'seconds':>9}{'req/s':>9}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'client cpu':>11}"
+    )
     print(header)
     print("-" * len(header))
     for p in phases:
-        cells = [f"{p['requests']:>9}", f"{p['errors']:>8}", f"{p['seconds']:>9.1f}",
-                 f"{p['requests_per_second'] or 0:>9.1f}",
-                 f"{p['p50_ms'] if p['p50_ms'] is not None else '-':>9}",
-                 f"{p['p99_ms'] if p['p99_ms'] is not None else '-':>9}",
-                 f"{p['client_cpu_cores']:>11}"]
+        cells = [
+            f"{p['requests']:>9}",
+            f"{p['errors']:>8}",
+            f"{p['seconds']:>9.1f}",
+            f"{p['requests_per_second'] or 0:>9.1f}",
+            f"{p['p50_ms'] if p['p50_ms'] is not None else '-':>9}",
+            f"{p['p99_ms'] if p['p99_ms'] is not None else '-':>9}",
+            f"{p['client_cpu_cores']:>11}",
+        ]
         print(f"{p['label']:<34}" + "".join(cells))
     print()
-    for key, label in (("page_ratio", "survey pages / bare pages"),
-                       ("submit_ratio", "survey submissions / bare inserts")):
+    for key, label in (
+        ("page_ratio", "survey pages / bare pages"),
+        ("submit_ratio", "survey submissions / bare inserts"),
+    ):
         value, goal = ratios[key], GOALS[key]
         verdict = "meets the goal" if value is not None and value >= goal else "MISSES the goal"
-        print(f"{label:<36} {value if value is not None else '-':>6}   (goal >= {goal:.2f}: "
-              f"{verdict})")
+        print(
+            f"{label:<36} {value if value is not None else '-':>6}   (goal >= {goal:.2f}: "
+            f"{verdict})"
+        )
 
 
 PHASES = (  # name, label, server
@@ -312,55 +393,101 @@ PHASES = (  # name, label, server
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", type=int, default=4,
-                        help="client threads, each with one request in flight (default 4)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="client threads, each with one request in flight (default 4)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="the four phases run this many times, interleaved, so that a "
-                             "busy moment on the machine hits both apps alike (default 3)")
-    parser.add_argument("--page-tokens", type=int, default=500,
-                        help="distinct pending invitations whose pages are viewed (default 500)")
-    parser.add_argument("--pages", type=int, default=1500,
-                        help="most page views per page phase and round (default 1500)")
-    parser.add_argument("--submissions", type=int, default=600,
-                        help="invitations answered (and most bare inserts) per round "
-                             "(default 600)")
-    parser.add_argument("--bare-requests", type=int, default=4000,
-                        help="most requests per bare phase and round (default 4000: the bare "
-                             "app is fast, and a phase of a second or less says little)")
-    parser.add_argument("--time-limit", type=float, default=10.0,
-                        help="seconds each phase may run per round at most (default 10)")
-    parser.add_argument("--feedback-app", default="feedback:create_app()", metavar="SPEC",
-                        help="what gunicorn serves as feedback (default feedback:create_app()); "
-                             "to measure a variant, e.g. a module on PYTHONPATH")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the four phases run this many times, interleaved, so that a "
+        "busy moment on the machine hits both apps alike (default 3)",
+    )
+    parser.add_argument(
+        "--page-tokens",
+        type=int,
+        default=500,
+        help="distinct pending invitations whose pages are viewed (default 500)",
+    )
+    parser.add_argument(
+        "--pages",
+        type=int,
+        default=1500,
+        help="most page views per page phase and round (default 1500)",
+    )
+    parser.add_argument(
+        "--submissions",
+        type=int,
+        default=600,
+        help="invitations answered (and most bare inserts) per round (default 600)",
+    )
+    parser.add_argument(
+        "--bare-requests",
+        type=int,
+        default=4000,
+        help="most requests per bare phase and round (default 4000: the bare "
+        "app is fast, and a phase of a second or less says little)",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="seconds each phase may run per round at most (default 10)",
+    )
+    parser.add_argument(
+        "--feedback-app",
+        default="feedback:create_app()",
+        metavar="SPEC",
+        help="what gunicorn serves as feedback (default feedback:create_app()); "
+        "to measure a variant, e.g. a module on PYTHONPATH",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
-    if min(args.concurrency, args.workers, args.rounds, args.page_tokens, args.pages,
-           args.submissions, args.bare_requests) < 1 or args.time_limit <= 0:
+    if (
+        min(
+            args.concurrency,
+            args.workers,
+            args.rounds,
+            args.page_tokens,
+            args.pages,
+            args.submissions,
+            args.bare_requests,
+        )
+        < 1
+        or args.time_limit <= 0
+    ):
         parser.error("every number must be positive")
 
     workdir = Path(tempfile.mkdtemp(prefix="feedback-bench-"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     warmup = 10 * args.workers
-    env = {**os.environ,
-           "FEEDBACK_DATABASE_URL": f"sqlite:///{workdir / 'feedback.sqlite3'}",
-           "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
-           "FEEDBACK_BASE_URL": "http://127.0.0.1",
-           "FEEDBACK_EXPORTS_DIR": str(workdir / "exports"),
-           "BARE_DATABASE": str(workdir / "bare.sqlite3"),
-           "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        "FEEDBACK_DATABASE_URL": f"sqlite:///{workdir / 'feedback.sqlite3'}",
+        "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
+        "FEEDBACK_BASE_URL": "http://127.0.0.1",
+        "FEEDBACK_EXPORTS_DIR": str(workdir / "exports"),
+        "BARE_DATABASE": str(workdir / "bare.sqlite3"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     submissions = args.submissions * args.rounds
     total = args.page_tokens + warmup + submissions
     print(f"preparing {total} invitations in {workdir} ...", flush=True)
     t0 = time.perf_counter()
     tokens = prepare_feedback(env, total)
     prepare_seconds = time.perf_counter() - t0
-    page_tokens = tokens[:args.page_tokens]
-    answer_tokens = tokens[args.page_tokens:]  # the first `warmup` only warm up
+    page_tokens = tokens[: args.page_tokens]
+    answer_tokens = tokens[args.page_tokens :]  # the first `warmup` only warm up
     sys.path.insert(0, str(HERE))
     import bare_app
+
     bare_app.setup(env["BARE_DATABASE"])
 
     servers: list[Gunicorn] = []
@@ -374,15 +501,18 @@ def main() -> int:
         bare.wait_ready("/page")
         fp, bp = feedback.port, bare.port
         body = urlencode(ANSWERS).encode()
-        print(f"fetching the form of each of {len(answer_tokens)} invitations (untimed) ...",
-              flush=True)
+        print(
+            f"fetching the form of each of {len(answer_tokens)} invitations (untimed) ...",
+            flush=True,
+        )
         forms = open_forms(fp, answer_tokens, args.concurrency)
 
         def post(form):
             token, cookie, csrf, version = form
             data = urlencode({**ANSWERS, "csrf_token": csrf, "version": version}).encode()
-            return build(fp, "POST", f"/s/{token}", data,
-                         {"Cookie": f"session={cookie}"} if cookie else {})
+            return build(
+                fp, "POST", f"/s/{token}", data, {"Cookie": f"session={cookie}"} if cookie else {}
+            )
 
         posts = [post(f) for f in forms]
         page_requests = [build(fp, "GET", f"/s/{t}") for t in page_tokens]
@@ -395,19 +525,46 @@ def main() -> int:
         next_post = warmup
         for round_number in range(1, args.rounds + 1):
             print(f"round {round_number} of {args.rounds} ...", flush=True)
-            runs["bare_page"].append(run_load(
-                bp, lambda i: bare_page, {200}, args.bare_requests, args.time_limit,
-                args.concurrency))
+            runs["bare_page"].append(
+                run_load(
+                    bp,
+                    lambda i: bare_page,
+                    {200},
+                    args.bare_requests,
+                    args.time_limit,
+                    args.concurrency,
+                )
+            )
             offset = (round_number - 1) * args.pages
-            runs["survey_page"].append(run_load(
-                fp, lambda i: page_requests[(offset + i) % len(page_requests)], {200},
-                args.pages, args.time_limit, args.concurrency))
-            runs["bare_insert"].append(run_load(
-                bp, lambda i: bare_insert, {204}, args.bare_requests, args.time_limit,
-                args.concurrency))
+            runs["survey_page"].append(
+                run_load(
+                    fp,
+                    lambda i, offset=offset: page_requests[(offset + i) % len(page_requests)],
+                    {200},
+                    args.pages,
+                    args.time_limit,
+                    args.concurrency,
+                )
+            )
+            runs["bare_insert"].append(
+                run_load(
+                    bp,
+                    lambda i: bare_insert,
+                    {204},
+                    args.bare_requests,
+                    args.time_limit,
+                    args.concurrency,
+                )
+            )
             first = next_post
-            run = run_load(fp, lambda i: posts[first + i], {302}, args.submissions,
-                           args.time_limit, args.concurrency)
+            run = run_load(
+                fp,
+                lambda i, first=first: posts[first + i],
+                {302},
+                args.submissions,
+                args.time_limit,
+                args.concurrency,
+            )
             runs["survey_submit"].append(run)
             next_post += sum(run["statuses"].values()) + sum(run["failures"].values())
     finally:
@@ -416,46 +573,78 @@ def main() -> int:
 
     phases = [summarize(name, label, runs[name]) for name, label, _server in PHASES]
     by_name = {p["name"]: p for p in phases}
-    ratios = {"page_ratio": ratio(by_name["survey_page"], by_name["bare_page"]),
-              "submit_ratio": ratio(by_name["survey_submit"], by_name["bare_insert"])}
+    ratios = {
+        "page_ratio": ratio(by_name["survey_page"], by_name["bare_page"]),
+        "submit_ratio": ratio(by_name["survey_submit"], by_name["bare_insert"]),
+    }
     ratios["rounds"] = [
-        {"page_ratio": round(len(sp["latencies"]) / sp["seconds"]
-                             / (len(bpg["latencies"]) / bpg["seconds"]), 3),
-         "submit_ratio": round(len(ss["latencies"]) / ss["seconds"]
-                               / (len(bi["latencies"]) / bi["seconds"]), 3)}
-        for bpg, sp, bi, ss in zip(runs["bare_page"], runs["survey_page"], runs["bare_insert"],
-                                   runs["survey_submit"])
-        if bpg["latencies"] and bi["latencies"]]
+        {
+            "page_ratio": round(
+                len(sp["latencies"]) / sp["seconds"] / (len(bpg["latencies"]) / bpg["seconds"]), 3
+            ),
+            "submit_ratio": round(
+                len(ss["latencies"]) / ss["seconds"] / (len(bi["latencies"]) / bi["seconds"]), 3
+            ),
+        }
+        for bpg, sp, bi, ss in zip(
+            runs["bare_page"],
+            runs["survey_page"],
+            runs["bare_insert"],
+            runs["survey_submit"],
+            strict=True,
+        )
+        if bpg["latencies"] and bi["latencies"]
+    ]
     # What was counted as done must have been stored, once.
     stored = _count(workdir / "feedback.sqlite3", "SELECT COUNT(*) FROM response")
     inserted = _count(workdir / "bare.sqlite3", "SELECT COUNT(*) FROM submission")
-    checks = {"responses_stored": stored,
-              "responses_expected": by_name["survey_submit"]["ok"] + warmup,
-              "bare_rows_stored": inserted,
-              "bare_rows_expected": by_name["bare_insert"]["ok"] + warmup}
+    checks = {
+        "responses_stored": stored,
+        "responses_expected": by_name["survey_submit"]["ok"] + warmup,
+        "bare_rows_stored": inserted,
+        "bare_rows_expected": by_name["bare_insert"]["ok"] + warmup,
+    }
 
     print()
     print_table(phases, ratios)
-    print("per round: " + "; ".join(f"pages {r['page_ratio']}, submissions {r['submit_ratio']}"
-                                    for r in ratios["rounds"]))
-    print(f"stored responses: {stored} (expected {checks['responses_expected']}); bare rows: "
-          f"{inserted} (expected {checks['bare_rows_expected']})")
+    print(
+        "per round: "
+        + "; ".join(
+            f"pages {r['page_ratio']}, submissions {r['submit_ratio']}" for r in ratios["rounds"]
+        )
+    )
+    print(
+        f"stored responses: {stored} (expected {checks['responses_expected']}); bare rows: "
+        f"{inserted} (expected {checks['bare_rows_expected']})"
+    )
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "settings": {"feedback_app": args.feedback_app, "concurrency": args.concurrency,
-                     "workers": args.workers,
-                     "worker_class": "sync", "rounds": args.rounds,
-                     "page_tokens": args.page_tokens, "pages_per_round": args.pages,
-                     "submissions_per_round": args.submissions,
-                     "bare_requests_per_round": args.bare_requests,
-                     "time_limit_s_per_phase_and_round": args.time_limit,
-                     "warmup_requests_per_endpoint": warmup,
-                     "submit_form_fetched_before_timing": True},
-        "machine": {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()),
-                    "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-                    "platform": platform.platform()},
+        "settings": {
+            "feedback_app": args.feedback_app,
+            "concurrency": args.concurrency,
+            "workers": args.workers,
+            "worker_class": "sync",
+            "rounds": args.rounds,
+            "page_tokens": args.page_tokens,
+            "pages_per_round": args.pages,
+            "submissions_per_round": args.submissions,
+            "bare_requests_per_round": args.bare_requests,
+            "time_limit_s_per_phase_and_round": args.time_limit,
+            "warmup_requests_per_endpoint": warmup,
+            "submit_form_fetched_before_timing": True,
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average": list(os.getloadavg()),
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "platform": platform.platform(),
+        },
         "prepare_seconds": round(prepare_seconds, 1),
-        "phases": phases, "ratios": ratios, "goals": GOALS, "checks": checks,
+        "phases": phases,
+        "ratios": ratios,
+        "goals": GOALS,
+        "checks": checks,
     }
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -464,8 +653,10 @@ def main() -> int:
         print(f"kept {workdir}")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
-    problems = checks["responses_stored"] != checks["responses_expected"] or \
-        checks["bare_rows_stored"] != checks["bare_rows_expected"]
+    problems = (
+        checks["responses_stored"] != checks["responses_expected"]
+        or checks["bare_rows_stored"] != checks["bare_rows_expected"]
+    )
     return 1 if problems else 0
 
 

@@ -34,8 +34,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 VERSION = re.compile(r'name="version" type="hidden" value="([^"]*)"')
-ANSWERS = {"resolved": "yes", "csat": "5", "nps": "9", "ces": "6", "speed": "5",
-           "attitude": "5", "competence": "4", "comment": "客服很耐心，问题很快就解决了。"}
+ANSWERS = {
+    "resolved": "yes",
+    "csat": "5",
+    "nps": "9",
+    "ces": "6",
+    "speed": "5",
+    "attitude": "5",
+    "competence": "4",
+    "comment": "客服很耐心，问题很快就解决了。",
+}
 
 
 def by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
@@ -65,21 +73,28 @@ def report(label: str, per_request_ms: float, profile: cProfile.Profile, top: in
     stats.sort_stats("cumulative").print_callees(r"web/survey.py:\d+\(answer\)")
     stats.print_callees(r"responses.py:\d+\(submit\)")
     print(f"the project's {top} most expensive functions, by cumulative time:")
-    stats.sort_stats("cumulative").print_stats(re.escape(str(ROOT)) + "/(feedback|templates)/",
-                                               top)
+    stats.sort_stats("cumulative").print_stats(re.escape(str(ROOT)) + "/(feedback|templates)/", top)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=300, help="requests timed and profiled, "
-                        "of each kind (default 300)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=300,
+        help="requests timed and profiled, of each kind (default 300)",
+    )
     parser.add_argument("--top", type=int, default=25, help="functions listed (default 25)")
     args = parser.parse_args()
     n = args.requests
     workdir = Path(tempfile.mkdtemp(prefix="feedback-profile-"))
-    os.environ.update({"FEEDBACK_DATABASE_URL": f"sqlite:///{workdir / 'feedback.sqlite3'}",
-                       "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
-                       "FEEDBACK_EXPORTS_DIR": str(workdir / "exports")})
+    os.environ.update(
+        {
+            "FEEDBACK_DATABASE_URL": f"sqlite:///{workdir / 'feedback.sqlite3'}",
+            "FEEDBACK_SECRET_KEY": secrets.token_urlsafe(32),
+            "FEEDBACK_EXPORTS_DIR": str(workdir / "exports"),
+        }
+    )
     sys.path.insert(0, str(ROOT))
     try:
         from feedback import create_app
@@ -95,12 +110,19 @@ def main() -> int:
             tokens = []
             with database.atomic():
                 for i in range(20 + 4 * n):
-                    case = CaseInput(case_ref=f"PROFILE-{i}", survey=survey.slug,
-                                     resolved_at=utcnow() - timedelta(hours=1), channel="phone",
-                                     agent="李娜", team="账务组", category="billing",
-                                     customer_ref=f"profile-{i}", customer_locale="zh_CN")
+                    case = CaseInput(
+                        case_ref=f"PROFILE-{i}",
+                        survey=survey.slug,
+                        resolved_at=utcnow() - timedelta(hours=1),
+                        channel="phone",
+                        agent="李娜",
+                        team="账务组",
+                        category="billing",
+                        customer_ref=f"profile-{i}",
+                        customer_locale="zh_CN",
+                    )
                     tokens.append(register_case(case, survey, InvitationPolicy()).invitation.token)
-        warm, pages, answered = tokens[:20], tokens[20:20 + 2 * n], tokens[20 + 2 * n:]
+        warm, pages, answered = tokens[:20], tokens[20 : 20 + 2 * n], tokens[20 + 2 * n :]
 
         def get(token):
             reply = app.test_client().get(f"/s/{token}")
@@ -120,8 +142,17 @@ def main() -> int:
         for token in answered:
             client = app.test_client()
             html = client.get(f"/s/{token}").get_data(as_text=True)  # keeps the session cookie
-            forms.append((client, token, {**ANSWERS, "csrf_token": CSRF.search(html).group(1),
-                                          "version": VERSION.search(html).group(1)}))
+            forms.append(
+                (
+                    client,
+                    token,
+                    {
+                        **ANSWERS,
+                        "csrf_token": CSRF.search(html).group(1),
+                        "version": VERSION.search(html).group(1),
+                    },
+                )
+            )
 
         def post(form):
             client, token, data = form

@@ -42,7 +42,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
@@ -70,15 +70,32 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
-        return [str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers",
-                str(self.workers), "--threads", "8", "--timeout", "300", "--bind",
-                f"127.0.0.1:{self.port}", "feedback:create_app()"]
+        return [
+            str(BIN / "gunicorn"),
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(self.workers),
+            "--threads",
+            "8",
+            "--timeout",
+            "300",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "feedback:create_app()",
+        ]
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.env,
-                                            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
 
     def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
@@ -125,8 +142,14 @@ class Server:
                 self.process.wait(10)
 
 
-def request(method: str, port: int, path: str, body: bytes | None = None,
-            headers: dict | None = None, timeout: float = 30) -> tuple[int, bytes, dict]:
+def request(
+    method: str,
+    port: int,
+    path: str,
+    body: bytes | None = None,
+    headers: dict | None = None,
+    timeout: float = 30,
+) -> tuple[int, bytes, dict]:
     """One request on a new connection; raises OSError (or http.client's errors) on failure."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -140,6 +163,7 @@ def request(method: str, port: int, path: str, body: bytes | None = None,
 @dataclass
 class Tally:
     """What the clients saw; shared by all client threads (under ``lock``)."""
+
     lock: threading.Lock = field(default_factory=threading.Lock)
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
@@ -150,8 +174,12 @@ class Tally:
     gave_up: Counter = field(default_factory=Counter)
 
 
-ANSWER_CHOICES = {"resolved": ("yes", "yes", "yes", "no"), "csat": "12345", "nps": "0123456789",
-                  "ces": "1234567"}
+ANSWER_CHOICES = {
+    "resolved": ("yes", "yes", "yes", "no"),
+    "csat": "12345",
+    "nps": "0123456789",
+    "ces": "1234567",
+}
 
 
 def answers_for(rng: random.Random) -> dict:
@@ -169,12 +197,18 @@ class Client(threading.Thread):
     def __init__(self, number: int, port: int, token: str, tally: Tally, stop_at: float):
         super().__init__(name=f"client-{number}", daemon=True)
         self.number, self.port, self.tally, self.stop_at = number, port, tally, stop_at
-        self.api_headers = {"Authorization": f"Bearer {token}",
-                            "Content-Type": "application/json"}
+        self.api_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self.rng = random.Random(number)
 
-    def step(self, name: str, method: str, path: str, body: bytes | None = None,
-             headers: dict | None = None, done=lambda status: status < 500):
+    def step(
+        self,
+        name: str,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict | None = None,
+        done=lambda status: status < 500,
+    ):
         """Try until ``done(status)`` or GIVE_UP_AFTER; returns (status, body, tries) or None."""
         started = time.monotonic()
         tries = 0
@@ -201,12 +235,21 @@ class Client(threading.Thread):
         while time.monotonic() < self.stop_at:
             serial += 1
             case_id = f"soak-{self.number}-{serial}"
-            case = {"case_id": case_id, "channel": self.rng.choice(["phone", "chat", "email"]),
-                    "resolved_at": datetime.now(timezone.utc).isoformat(),
-                    "team": self.rng.choice(["Billing", "Support"]),
-                    "customer": {"id": f"cust-{case_id}", "locale": "zh-CN"}}
-            made = self.step("case", "POST", "/api/v1/cases", json.dumps(case).encode(),
-                             self.api_headers, done=lambda s: s in (200, 201) or 400 <= s < 500)
+            case = {
+                "case_id": case_id,
+                "channel": self.rng.choice(["phone", "chat", "email"]),
+                "resolved_at": datetime.now(UTC).isoformat(),
+                "team": self.rng.choice(["Billing", "Support"]),
+                "customer": {"id": f"cust-{case_id}", "locale": "zh-CN"},
+            }
+            made = self.step(
+                "case",
+                "POST",
+                "/api/v1/cases",
+                json.dumps(case).encode(),
+                self.api_headers,
+                done=lambda s: s in (200, 201) or 400 <= s < 500,
+            )
             if made is None or made[0] not in (200, 201):
                 continue
             with self.tally.lock:
@@ -224,11 +267,21 @@ class Client(threading.Thread):
             answers = answers_for(self.rng)
             with self.tally.lock:
                 self.tally.sent[token] = (answers, follow_up_expected(answers))
-            form = urlencode({**answers, "csrf_token": csrf.group(1),
-                              "version": version.group(1) if version else ""}).encode()
-            posted = self.step("submit", "POST", path, form,
-                               {"Content-Type": "application/x-www-form-urlencoded"},
-                               done=lambda s: s < 500)
+            form = urlencode(
+                {
+                    **answers,
+                    "csrf_token": csrf.group(1),
+                    "version": version.group(1) if version else "",
+                }
+            ).encode()
+            posted = self.step(
+                "submit",
+                "POST",
+                path,
+                form,
+                {"Content-Type": "application/x-www-form-urlencoded"},
+                done=lambda s: s < 500,
+            )
             if posted is None:
                 continue
             status, _content, tries = posted
@@ -255,8 +308,11 @@ class Killer(threading.Thread):
         try:
             next_kill = time.monotonic() + self.every
             while time.monotonic() < self.stop_at:
-                if self.server_at is not None and not self.server_kills \
-                        and time.monotonic() >= self.server_at:
+                if (
+                    self.server_at is not None
+                    and not self.server_kills
+                    and time.monotonic() >= self.server_at
+                ):
                     self.server.kill_all()
                     self.server_kills += 1
                     started = time.monotonic()
@@ -274,19 +330,29 @@ class Killer(threading.Thread):
 
 def prepare(database_url: str, folder: Path) -> tuple[dict, str]:
     """The server's environment and an API token, on a database that holds no cases yet."""
-    env = {**os.environ, "FEEDBACK_DATABASE_URL": database_url,
-           "FEEDBACK_SECRET_KEY": secrets.token_hex(16),
-           "FEEDBACK_BASE_URL": "http://soak.test",
-           "FEEDBACK_EXPORTS_DIR": str(folder / "exports"),
-           # every follow-up writes a webhook row in its transaction; nothing delivers it
-           "FEEDBACK_WEBHOOK_URL": "http://127.0.0.1:9/never", "FEEDBACK_OUTBOX_THREAD": "false"}
+    env = {
+        **os.environ,
+        "FEEDBACK_DATABASE_URL": database_url,
+        "FEEDBACK_SECRET_KEY": secrets.token_hex(16),
+        "FEEDBACK_BASE_URL": "http://soak.test",
+        "FEEDBACK_EXPORTS_DIR": str(folder / "exports"),
+        # every follow-up writes a webhook row in its transaction; nothing delivers it
+        "FEEDBACK_WEBHOOK_URL": "http://127.0.0.1:9/never",
+        "FEEDBACK_OUTBOX_THREAD": "false",
+    }
     flask = [str(BIN / "python"), "-m", "flask", "--app", "feedback"]
     subprocess.run([*flask, "init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
     held = count_rows(database_url, "SELECT COUNT(*) FROM service_case")
     if held:
         raise SystemExit(f"soak: {database_url} already holds {held} cases; give an empty database")
-    made = subprocess.run([*flask, "create-token", "soak"], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        [*flask, "create-token", "soak"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return env, made.stdout.strip().splitlines()[-1].strip()
 
 
@@ -307,17 +373,23 @@ def query(database_url: str, sql: str) -> list[tuple]:
 
 def check(database_url: str, tally: Tally) -> dict:
     """Compare the database with what the clients were told."""
-    responses = query(database_url, """
+    responses = query(
+        database_url,
+        """
         SELECT i.token, r.id, (SELECT COUNT(*) FROM answer a WHERE a.response_id = r.id),
                (SELECT COUNT(*) FROM follow_up f WHERE f.response_id = r.id)
-        FROM response r JOIN invitation i ON i.id = r.invitation_id""")
+        FROM response r JOIN invitation i ON i.id = r.invitation_id""",
+    )
     per_token = Counter(token for token, *_rest in responses)
     follow_ups = query(database_url, "SELECT id FROM follow_up")
     webhook_rows = Counter()
     for (payload,) in query(database_url, "SELECT payload FROM outbox WHERE kind = 'webhook'"):
         webhook_rows[json.loads(payload)["follow_up"]["id"]] += 1
-    cases = query(database_url, "SELECT case_ref, (SELECT COUNT(*) FROM invitation i "
-                                "WHERE i.case_id = c.id) FROM service_case c")
+    cases = query(
+        database_url,
+        "SELECT case_ref, (SELECT COUNT(*) FROM invitation i "
+        "WHERE i.case_id = c.id) FROM service_case c",
+    )
     case_count = Counter(ref for ref, _n in cases)
 
     half = Counter()
@@ -350,7 +422,7 @@ def check(database_url: str, tally: Tally) -> dict:
         "half_stored": sum(half.values()),
         "half_stored_kinds": dict(half),
         "duplicated": sum(n - 1 for n in per_token.values() if n > 1)
-                      + sum(n - 1 for n in case_count.values() if n > 1),
+        + sum(n - 1 for n in case_count.values() if n > 1),
         "5xx": sum(n for key, n in statuses.items() if int(key.rsplit(" ", 1)[1]) >= 500),
         "cases_acknowledged": len(tally.cases_acknowledged),
         "cases_stored": len(cases),
@@ -380,8 +452,15 @@ def server_errors(log_path: Path) -> dict:
     return dict(found.most_common(10))
 
 
-def run(database_url: str | None, clients: int, seconds: float, kill_every: float,
-        server_kill_at: float | None, workers: int = 4, folder: Path | None = None) -> dict:
+def run(
+    database_url: str | None,
+    clients: int,
+    seconds: float,
+    kill_every: float,
+    server_kill_at: float | None,
+    workers: int = 4,
+    folder: Path | None = None,
+) -> dict:
     """One soak; returns the figures (see the module's docstring)."""
     with tempfile.TemporaryDirectory(prefix="feedback-soak-") as temporary:
         folder = folder or Path(temporary)
@@ -394,8 +473,12 @@ def run(database_url: str | None, clients: int, seconds: float, kill_every: floa
             tally = Tally()
             started = time.monotonic()
             stop_at = started + seconds
-            killer = Killer(server, kill_every,
-                            None if server_kill_at is None else started + server_kill_at, stop_at)
+            killer = Killer(
+                server,
+                kill_every,
+                None if server_kill_at is None else started + server_kill_at,
+                stop_at,
+            )
             threads = [Client(n, server.port, token, tally, stop_at) for n in range(clients)]
             killer.start()
             for thread in threads:
@@ -410,46 +493,91 @@ def run(database_url: str | None, clients: int, seconds: float, kill_every: floa
             server.stop()
         figures = check(database_url, tally)
         figures["server_errors"] = server_errors(server.log_path)
-        figures.update({"database": urlparse(database_url).scheme, "clients": clients,
-                        "seconds": seconds, "wall_seconds": round(took, 1), "workers": workers,
-                        "worker_kills": killer.worker_kills, "server_kills": killer.server_kills,
-                        "restart_seconds": None if killer.restart_seconds is None
-                        else round(killer.restart_seconds, 1),
-                        "acknowledged_per_second": round(figures["acknowledged"] / seconds, 1)})
+        figures.update(
+            {
+                "database": urlparse(database_url).scheme,
+                "clients": clients,
+                "seconds": seconds,
+                "wall_seconds": round(took, 1),
+                "workers": workers,
+                "worker_kills": killer.worker_kills,
+                "server_kills": killer.server_kills,
+                "restart_seconds": None
+                if killer.restart_seconds is None
+                else round(killer.restart_seconds, 1),
+                "acknowledged_per_second": round(figures["acknowledged"] / seconds, 1),
+            }
+        )
         return figures
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file "
-                        "in a temporary folder); init-db is run on it")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        help="an empty database (default: a new SQLite file "
+        "in a temporary folder); init-db is run on it",
+    )
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--kill-every", type=float, default=3,
-                        help="SIGKILL one worker every this many seconds (0: never)")
-    parser.add_argument("--server-kill-at", type=float, default=None,
-                        help="SIGKILL the whole server once, this many seconds in, and restart it "
-                        "(default: half-way; a negative number: never)")
+    parser.add_argument(
+        "--kill-every",
+        type=float,
+        default=3,
+        help="SIGKILL one worker every this many seconds (0: never)",
+    )
+    parser.add_argument(
+        "--server-kill-at",
+        type=float,
+        default=None,
+        help="SIGKILL the whole server once, this many seconds in, and restart it "
+        "(default: half-way; a negative number: never)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     at = args.seconds / 2 if args.server_kill_at is None else args.server_kill_at
-    figures = run(args.database_url, args.clients, args.seconds, args.kill_every,
-                  None if at < 0 else at, args.workers)
-    for key in ("database", "clients", "seconds", "workers", "worker_kills", "server_kills",
-                "restart_seconds", "acknowledged", "acknowledged_as_already_answered", "stored",
-                "stored_without_acknowledgement", "lost", "half_stored", "duplicated", "5xx",
-                "cases_acknowledged", "cases_stored", "cases_lost", "follow_ups",
-                "acknowledged_per_second"):
+    figures = run(
+        args.database_url,
+        args.clients,
+        args.seconds,
+        args.kill_every,
+        None if at < 0 else at,
+        args.workers,
+    )
+    for key in (
+        "database",
+        "clients",
+        "seconds",
+        "workers",
+        "worker_kills",
+        "server_kills",
+        "restart_seconds",
+        "acknowledged",
+        "acknowledged_as_already_answered",
+        "stored",
+        "stored_without_acknowledgement",
+        "lost",
+        "half_stored",
+        "duplicated",
+        "5xx",
+        "cases_acknowledged",
+        "cases_stored",
+        "cases_lost",
+        "follow_ups",
+        "acknowledged_per_second",
+    ):
         print(f"{key:34} {figures[key]}")
     print(f"{'connection errors':34} {sum(figures['connection_errors'].values())}")
     for line, times in figures["server_errors"].items():
         print(f"{'server log':34} {times} x {line}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
-    bad = figures["lost"] or figures["half_stored"] or figures["duplicated"] \
-        or figures["cases_lost"]
+    bad = (
+        figures["lost"] or figures["half_stored"] or figures["duplicated"] or figures["cases_lost"]
+    )
     return 1 if bad else 0
 
 

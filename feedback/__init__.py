@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, g, has_request_context, request, session
@@ -21,15 +22,21 @@ from .i18n import LANGUAGES, compile_catalogues, current_locale, select_locale
 __all__ = ["create_app"]
 
 
-SECURITY_HEADERS = [(name.lower(), name, value) for name, value in (
-    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-                                "base-uri 'none'"),
-    ("X-Content-Type-Options", "nosniff"),
-    # Survey links carry their token in the path: never send it on to another site.
-    ("Referrer-Policy", "same-origin"),
-    ("X-Frame-Options", "DENY"),
-)]
+SECURITY_HEADERS = [
+    (name.lower(), name, value)
+    for name, value in (
+        (
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+            "base-uri 'none'",
+        ),
+        ("X-Content-Type-Options", "nosniff"),
+        # Survey links carry their token in the path: never send it on to another site.
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    )
+]
 HSTS_DEFAULT_SECONDS = 365 * 24 * 3600  # with SECURE_COOKIES and no HSTS_SECONDS
 # Answers a cache may keep although they went to a logged-in user: the same for everybody.
 CACHEABLE_ENDPOINTS = frozenset({"static"})
@@ -38,8 +45,12 @@ CACHEABLE_ENDPOINTS = frozenset({"static"})
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings from the environment, then ``config`` on top."""
     root = settings.PROJECT_ROOT
-    app = Flask(__name__, template_folder=str(root / "templates"),
-                static_folder=str(root / "static"), instance_path=str(root / "instance"))
+    app = Flask(
+        __name__,
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+        instance_path=str(root / "instance"),
+    )
     try:
         app.config.update(settings.from_environment())
     except settings.SettingError as exc:  # a person's mistake: say which, without a traceback
@@ -75,10 +86,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     except (DatabaseURLError, OSError) as exc:  # OSError: the SQLite file's folder
         message = f"bad setting FEEDBACK_DATABASE_URL: {exc}"
         import click
+
         if click.get_current_context(silent=True) is None:  # a site: refuse to start
             raise SystemExit(f"feedback: {message}") from None
         # A command: one that reads only files (surveys check) runs; the others say this.
         from .cli import UnusableDatabase
+
         db = UnusableDatabase(message)
     database.initialize(db)
     app.extensions["feedback.db"] = db
@@ -89,6 +102,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.before_request(input_checks.check_request)  # NUL and the like: a 400 before any view
     from .web.survey import serve_cached_page
+
     app.before_request(serve_cached_page)  # after the connection, before the rate limiter
 
     @app.teardown_request
@@ -98,7 +112,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     site_headers = SECURITY_HEADERS + [
         ("strict-transport-security", "Strict-Transport-Security", f"max-age={seconds}")
-        for seconds in [hsts_seconds(app.config)] if seconds]
+        for seconds in [hsts_seconds(app.config)]
+        if seconds
+    ]
     remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
 
     @app.after_request
@@ -134,17 +150,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if value is None:
             return ""
         from flask_babel import format_datetime, to_user_timezone
+
         if date_only:
             return to_user_timezone(value).date().isoformat()
         return format_datetime(value, "yyyy-MM-dd HH:mm")
 
     from .web.labels import GLOBALS as LABELS
     from .web.survey_forms import condition_hint
+
     app.jinja_env.globals["condition_hint"] = condition_hint
     app.jinja_env.globals.update(LABELS)
 
-    from .web import admin, api, auth, manage, suggest, survey, triage
-    from .web import callbacks, follow_ups as follow_ups_web
+    from .web import admin, api, auth, callbacks, manage, suggest, survey, triage
+    from .web import follow_ups as follow_ups_web
+
     app.register_blueprint(auth.bp)
     app.register_blueprint(suggest.bp)
     app.register_blueprint(triage.bp)
@@ -153,10 +172,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     from .web import actions as action_pages
+
     app.register_blueprint(action_pages.bp)
     app.register_blueprint(follow_ups_web.bp)
     app.register_blueprint(callbacks.bp)
     from .web import audit_log
+
     app.register_blueprint(audit_log.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies
     # The survey form checks its own CSRF token (an HMAC of the invitation token, so customers
@@ -164,9 +185,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(survey.bp)
 
     from . import cli
+
     cli.init_app(app)
 
     from .surveys import sync_at_start
+
     sync_at_start(app)
     if app.config["OUTBOX_THREAD"]:
         _deliver_in_background(app)
@@ -219,6 +242,7 @@ def _deliver_in_background(app: Flask) -> None:
     import threading
 
     from .outbox import start_thread
+
     lock = threading.Lock()
 
     @app.before_request

@@ -41,15 +41,28 @@ def check_new_user(username: str, password: str, role: str) -> None:
         raise AccountError("role", f"one of {', '.join(ROLES)}")
 
 
-def create_user(username: str, password: str, role: str, display_name: str | None = None,
-                team: Team | None = None, locale: str | None = None,
-                email: str | None = None) -> User:
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    team: Team | None = None,
+    locale: str | None = None,
+    email: str | None = None,
+) -> User:
     """A new user with a hashed password; raises AccountError for bad input."""
     check_new_user(username, password, role)
     with database.atomic():
-        return User.create(username=username, display_name=display_name or username,
-                           password_hash=generate_password_hash(password, PASSWORD_METHOD), role=role,
-                           team=team, active=True, locale=locale, email=email)
+        return User.create(
+            username=username,
+            display_name=display_name or username,
+            password_hash=generate_password_hash(password, PASSWORD_METHOD),
+            role=role,
+            team=team,
+            active=True,
+            locale=locale,
+            email=email,
+        )
 
 
 def set_password(user: User, password: str) -> None:
@@ -172,5 +185,8 @@ def token_from_header(header: str | None) -> ApiToken | None:
 
 
 def revoke_token(token_id: int) -> bool:
-    return bool(ApiToken.update(revoked_at=utcnow())
-                .where(ApiToken.id == token_id, ApiToken.revoked_at.is_null()).execute())
+    return bool(
+        ApiToken.update(revoked_at=utcnow())
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_null())
+        .execute()
+    )

@@ -9,9 +9,10 @@ the public (survey answers, suggestions) are never audited: the anonymity of the
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request
@@ -21,14 +22,23 @@ from .models import AuditEntry, User
 
 # The action names, and what each records. A new one is added here first.
 ACTIONS = (
-    "user.create", "user.change", "user.password", "user.deactivate", "user.login_failed",
+    "user.create",
+    "user.change",
+    "user.password",
+    "user.deactivate",
+    "user.login_failed",
     "user.activate",
-    "team.create", "team.change",
-    "token.create", "token.revoke",
+    "team.create",
+    "team.change",
+    "token.create",
+    "token.revoke",
     "survey.change",
     "category.save",
-    "export.raw", "callback.view",
-    "customer.export", "customer.erase", "retention.purge",
+    "export.raw",
+    "callback.view",
+    "customer.export",
+    "customer.erase",
+    "retention.purge",
 )
 
 
@@ -37,8 +47,9 @@ def _clean(text: str, limit: int) -> str:
     return str(text).replace("\x00", "\ufffd")[:limit]
 
 
-def record(action: str, target: str = "", actor: User | str | None = None,
-           **detail: Any) -> AuditEntry:
+def record(
+    action: str, target: str = "", actor: User | str | None = None, **detail: Any
+) -> AuditEntry:
     """Write one entry in the current transaction (the caller's, so it lands with the change).
 
     ``actor`` defaults to the logged-in user of the request, else ``cli``.
@@ -60,17 +71,25 @@ def record(action: str, target: str = "", actor: User | str | None = None,
         name = actor or "cli"
     with database.atomic():
         return AuditEntry.create(
-            at=utcnow(), actor_user=user, actor=_clean(name, 64), action=action,
-            target=_clean(target, 200), address=_clean(address, 64) if address else None,
-            detail=_clean(json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True),
-                          100_000))
+            at=utcnow(),
+            actor_user=user,
+            actor=_clean(name, 64),
+            action=action,
+            target=_clean(target, 200),
+            address=_clean(address, 64) if address else None,
+            detail=_clean(
+                json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True), 100_000
+            ),
+        )
 
 
 # --- reading the log: the admin page and its CSV -----------------------------------------------
 
+
 @dataclass(frozen=True)
 class Filter:
     """Which entries the admin page lists: all given conditions hold (dates are local days)."""
+
     action: str | None = None
     actor: str | None = None  # the actor's name as recorded, exactly (case-insensitive)
     target: str | None = None  # text the target contains (case-insensitive)
@@ -81,7 +100,7 @@ class Filter:
 def _utc_start(day: date, tz: str) -> datetime:
     """The naive-UTC moment a local day begins."""
     local = datetime.combine(day, time(), tzinfo=ZoneInfo(tz))
-    return local.astimezone(timezone.utc).replace(tzinfo=None)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def _conditions(f: Filter, tz: str) -> list:
@@ -95,8 +114,11 @@ def _conditions(f: Filter, tz: str) -> list:
     if f.target:
         # LIKE's own wildcards in the text are matched as themselves (the same on both databases)
         text = f.target.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        found.append(NodeList((fn.LOWER(AuditEntry.target), SQL("LIKE"), Value(f"%{text}%"),
-                               SQL("ESCAPE '\\'"))))
+        found.append(
+            NodeList(
+                (fn.LOWER(AuditEntry.target), SQL("LIKE"), Value(f"%{text}%"), SQL("ESCAPE '\\'"))
+            )
+        )
     if f.start:
         found.append(AuditEntry.at >= _utc_start(f.start, tz))
     if f.end:
@@ -114,8 +136,13 @@ def entries(f: Filter, tz: str, limit: int, offset: int = 0) -> list[AuditEntry]
 
 def actors() -> list[str]:
     """Every actor name in the log, for the filter's choices."""
-    return [name for (name,) in AuditEntry.select(AuditEntry.actor).distinct()
-            .order_by(AuditEntry.actor).tuples()]
+    return [
+        name
+        for (name,) in AuditEntry.select(AuditEntry.actor)
+        .distinct()
+        .order_by(AuditEntry.actor)
+        .tuples()
+    ]
 
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "target", "address", "detail")
@@ -130,6 +157,13 @@ def csv_rows(f: Filter, tz: str) -> Iterator[list]:
     for condition in _conditions(f, tz):
         query = query.where(condition)
     for entry in query.iterator():
-        local = entry.at.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)
-        yield [entry.id, local.isoformat(sep=" ", timespec="seconds"), entry.actor,
-               entry.action, entry.target, entry.address or "", entry.detail]
+        local = entry.at.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+        yield [
+            entry.id,
+            local.isoformat(sep=" ", timespec="seconds"),
+            entry.actor,
+            entry.action,
+            entry.target,
+            entry.address or "",
+            entry.detail,
+        ]

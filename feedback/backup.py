@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
 
 # --- backup ---------------------------------------------------------------------------------------
 
+
 def sqlite_path(url: str) -> Path:
     """The file of a sqlite:/// URL (as db.open_database reads it)."""
     return Path(unquote(urlparse(url).path)[1:])
@@ -72,8 +73,9 @@ class SqliteBackup:
     integrity: str
 
 
-def backup_sqlite(source: Path, target: Path, pages_per_step: int = BACKUP_PAGES_PER_STEP,
-                  progress=None) -> SqliteBackup:
+def backup_sqlite(
+    source: Path, target: Path, pages_per_step: int = BACKUP_PAGES_PER_STEP, progress=None
+) -> SqliteBackup:
     """Copy the live SQLite file ``source`` to ``target`` (which must not exist), step by step,
     as one snapshot; check the copy; give it its name only when it is sound.
 
@@ -84,8 +86,9 @@ def backup_sqlite(source: Path, target: Path, pages_per_step: int = BACKUP_PAGES
     partial.unlink(missing_ok=True)
     steps = 0
     t0 = time.perf_counter()
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, isolation_level=None,
-                          check_same_thread=False)
+    src = sqlite3.connect(
+        f"file:{source}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+    )
     try:
         src.execute("PRAGMA busy_timeout = 10000")
         # One read transaction over every step: the snapshot stays put while the site writes,
@@ -94,11 +97,13 @@ def backup_sqlite(source: Path, target: Path, pages_per_step: int = BACKUP_PAGES
         src.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         dst = sqlite3.connect(partial, isolation_level=None)
         try:
+
             def step(_status, remaining, total):
                 nonlocal steps
                 steps += 1
                 if progress:
                     progress(total - remaining, total)
+
             src.backup(dst, pages=pages_per_step, progress=step)
             pages = dst.execute("PRAGMA page_count").fetchone()[0]
             integrity = "; ".join(row[0] for row in dst.execute("PRAGMA integrity_check"))
@@ -130,14 +135,23 @@ def pg_dump_command(url: str, target: Path) -> tuple[list[str], dict[str, str]]:
             netloc += f":{parsed.port}"
         parsed = parsed._replace(netloc=netloc)
     dbname = urlunparse(parsed._replace(scheme="postgresql"))
-    return ["pg_dump", "--format=custom", "--no-owner", f"--file={target}",
-            f"--dbname={dbname}"], env
+    return [
+        "pg_dump",
+        "--format=custom",
+        "--no-owner",
+        f"--file={target}",
+        f"--dbname={dbname}",
+    ], env
 
 
 @click.command("backup")
 @click.argument("dest", type=click.Path(path_type=Path))
-@click.option("--pages-per-step", default=BACKUP_PAGES_PER_STEP, show_default=True,
-              help="SQLite: pages copied a step.")
+@click.option(
+    "--pages-per-step",
+    default=BACKUP_PAGES_PER_STEP,
+    show_default=True,
+    help="SQLite: pages copied a step.",
+)
 @with_appcontext
 def backup_command(dest: Path, pages_per_step: int):
     """Back the database up to DEST (a file, or a folder for a dated file) while the site runs.
@@ -152,8 +166,10 @@ def backup_command(dest: Path, pages_per_step: int):
         if env:
             printable = "PGPASSWORD=... " + printable
         if shutil.which("pg_dump") is None:
-            click.echo("pg_dump is not on the PATH (Debian/Ubuntu: apt install "
-                       "postgresql-client). Run:", err=True)
+            click.echo(
+                "pg_dump is not on the PATH (Debian/Ubuntu: apt install postgresql-client). Run:",
+                err=True,
+            )
             click.echo(printable)
             sys.exit(2)
         if target.exists():
@@ -178,22 +194,28 @@ def backup_command(dest: Path, pages_per_step: int):
         if percent >= shown["percent"] + 10 or done == total:
             shown["percent"] = percent
             click.echo(f"  {percent:3d}% ({done:,} of {total:,} pages)", err=True)
+
     try:
         result = backup_sqlite(source, target, pages_per_step, progress)
     except (FileExistsError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     except sqlite3.Error as exc:
         raise click.ClickException(f"{source} -> {target}: {exc}") from None
-    click.echo(f"Backed up {result.pages:,} pages in {result.steps} steps, "
-               f"{result.seconds} s; integrity_check: {result.integrity}.", err=True)
+    click.echo(
+        f"Backed up {result.pages:,} pages in {result.steps} steps, "
+        f"{result.seconds} s; integrity_check: {result.integrity}.",
+        err=True,
+    )
     click.echo(str(result.path))
 
 
 # --- copy-db --------------------------------------------------------------------------------------
 
+
 def all_models() -> list[type[pw.Model]]:
     """Every model of the app, in dependency order (a table after the tables it references)."""
     from . import models
+
     found, stack = [], [models.BaseModel]
     while stack:
         for sub in stack.pop().__subclasses__():
@@ -239,6 +261,7 @@ def _normalizer(field: pw.Field):
 
     def one(value):
         return normalize(field, value)
+
     return one
 
 
@@ -254,20 +277,28 @@ def _row_hasher(fields):
                 if row[i] is not None:
                     row[i] = fn(row[i])
         digest.update(dumps(row).encode() + b"\n")
+
     return add
 
 
 def _row_json(fields, row) -> bytes:
-    return json.dumps([normalize(f, v) for f, v in zip(fields, row)], ensure_ascii=False,
-                      separators=(",", ":")).encode() + b"\n"
+    return (
+        json.dumps(
+            [normalize(f, v) for f, v in zip(fields, row, strict=True)],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        + b"\n"
+    )
 
 
 def _ordered(model, db: pw.Database):
     fields = model._meta.sorted_fields
     pk = model._meta.primary_key
     order = list(pk.field_names) if isinstance(pk, pw.CompositeKey) else [pk.name]
-    return (model.select(*fields).order_by(*(getattr(model, name) for name in order))
-            .tuples().bind(db)), fields
+    return (
+        model.select(*fields).order_by(*(getattr(model, name) for name in order)).tuples().bind(db)
+    ), fields
 
 
 def table_checksum(model, db: pw.Database, batch: int = COPY_BATCH) -> tuple[int, str]:
@@ -295,8 +326,7 @@ class TableResult:
 
     @property
     def same(self) -> bool:
-        return (self.source_rows, self.source_checksum) == (self.target_rows,
-                                                            self.target_checksum)
+        return (self.source_rows, self.source_checksum) == (self.target_rows, self.target_checksum)
 
 
 @dataclass
@@ -313,8 +343,9 @@ def check_copy(source: pw.Database, target: pw.Database) -> list:
     """The models to copy; raises CopyRefused when the two databases do not fit."""
     models = all_models()
     by_table = {m._meta.table_name: m for m in models}
-    tables = [t for t in source.get_tables()
-              if not t.startswith("sqlite_") and t != "schema_migration"]
+    tables = [
+        t for t in source.get_tables() if not t.startswith("sqlite_") and t != "schema_migration"
+    ]
     unknown = [t for t in tables if t not in by_table]
     if unknown:
         raise CopyRefused(f"the source has table(s) no model maps: {', '.join(unknown)}")
@@ -323,39 +354,71 @@ def check_copy(source: pw.Database, target: pw.Database) -> list:
         columns = {c.name for c in source.get_columns(table)}
         mapped = {f.column_name for f in model._meta.sorted_fields}
         if columns != mapped:
-            raise CopyRefused(f"table {table}: its columns ({', '.join(sorted(columns))}) "
-                              f"are not the model's ({', '.join(sorted(mapped))})")
+            raise CopyRefused(
+                f"table {table}: its columns ({', '.join(sorted(columns))}) "
+                f"are not the model's ({', '.join(sorted(mapped))})"
+            )
     for table in target.get_tables():
         if table == "schema_migration":
             continue
         if target.execute_sql(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone():
-            raise CopyRefused(f"the target is not empty: table {table} has rows "
-                              "(copy-db only fills an empty database)")
+            raise CopyRefused(
+                f"the target is not empty: table {table} has rows "
+                "(copy-db only fills an empty database)"
+            )
     return models
 
 
+def _insert_rows(cursor, sql: str, model, fields, rows, later: list[int], updates: list) -> None:
+    """Insert a batch of rows; a reference to a row of the same table (``later``: the indexes of
+    such fields) goes in as NULL now and into ``updates`` (id, field, value) for afterwards."""
+    from psycopg2.extras import execute_values
+
+    values = rows
+    if later:
+        pk_index = fields.index(model._meta.primary_key)
+        values = []
+        for row in rows:
+            row = list(row)
+            for i in later:
+                if row[i] is not None:
+                    updates.append((row[pk_index], fields[i], row[i]))
+                    row[i] = None
+            values.append(row)
+    try:
+        execute_values(cursor, sql, values, page_size=len(values))
+    except ValueError as exc:  # psycopg2 refuses a NUL in a string
+        raise CopyRefused(_nul_problem(model, fields, rows) or str(exc)) from None
+
+
 def _nul_problem(model, fields, rows) -> str:
-    pk_index = fields.index(model._meta.primary_key) \
-        if not isinstance(model._meta.primary_key, pw.CompositeKey) else None
+    pk_index = (
+        fields.index(model._meta.primary_key)
+        if not isinstance(model._meta.primary_key, pw.CompositeKey)
+        else None
+    )
     for row in rows:
-        for f, value in zip(fields, row):
+        for f, value in zip(fields, row, strict=True):
             if isinstance(value, str) and "\x00" in value:
                 where = f"id {row[pk_index]}" if pk_index is not None else f"row {row}"
-                return (f"table {model._meta.table_name}, {where}, column {f.column_name}: "
-                        "holds a NUL character, which PostgreSQL cannot store")
+                return (
+                    f"table {model._meta.table_name}, {where}, column {f.column_name}: "
+                    "holds a NUL character, which PostgreSQL cannot store"
+                )
     return ""
 
 
-def copy_tables(source: pw.Database, target: pw.Database, models, batch: int = COPY_BATCH,
-                progress=None) -> CopyResult:
+def copy_tables(
+    source: pw.Database, target: pw.Database, models, batch: int = COPY_BATCH, progress=None
+) -> CopyResult:
     """Copy every table's rows, in one transaction on the target; the source is read in one
     snapshot. ``progress(table, total)`` returns a context manager with ``update(n)``."""
-    from psycopg2.extras import execute_values
-
     result = CopyResult()
     t_all = time.perf_counter()
-    with source.transaction(lock_type="DEFERRED") if not is_postgres(source) \
-            else source.atomic(), target.atomic():
+    with (
+        source.transaction(lock_type="DEFERRED") if not is_postgres(source) else source.atomic(),
+        target.atomic(),
+    ):
         cursor = target.cursor()
         for model in models:
             t0 = time.perf_counter()
@@ -364,47 +427,40 @@ def copy_tables(source: pw.Database, target: pw.Database, models, batch: int = C
             columns = ", ".join(f'"{f.column_name}"' for f in fields)
             # a reference to a row of the same table (a suggestion merged into a later one)
             # goes in afterwards, once every row is there
-            later = [i for i, f in enumerate(fields)
-                     if isinstance(f, pw.ForeignKeyField) and f.rel_model is model]
-            pk_index = fields.index(model._meta.primary_key) if later else None
+            later = [
+                i
+                for i, f in enumerate(fields)
+                if isinstance(f, pw.ForeignKeyField) and f.rel_model is model
+            ]
             updates = []
             digest, rows_done, add = hashlib.sha256(), 0, _row_hasher(fields)
             total = model.select().bind(source).count()
             sql = f'INSERT INTO "{table}" ({columns}) VALUES %s'
-            with (progress(table, total) if progress else _NoProgress()) as bar:
+            with progress(table, total) if progress else _NoProgress() as bar:
                 rows = []
-
-                def flush():
-                    values = rows
-                    if later:
-                        values = []
-                        for row in rows:
-                            row = list(row)
-                            for i in later:
-                                if row[i] is not None:
-                                    updates.append((row[pk_index], fields[i], row[i]))
-                                    row[i] = None
-                            values.append(row)
-                    try:
-                        execute_values(cursor, sql, values, page_size=len(values))
-                    except ValueError as exc:  # psycopg2 refuses a NUL in a string
-                        raise CopyRefused(_nul_problem(model, fields, rows) or str(exc)) from None
-                    bar.update(len(rows))
-                    rows.clear()
 
                 for row in query.iterator():
                     add(digest, row)
                     rows.append(row)
                     rows_done += 1
                     if len(rows) >= batch:
-                        flush()
+                        _insert_rows(cursor, sql, model, fields, rows, later, updates)
+                        bar.update(len(rows))
+                        rows.clear()
                 if rows:
-                    flush()
+                    _insert_rows(cursor, sql, model, fields, rows, later, updates)
+                    bar.update(len(rows))
             for pk, f, value in updates:
-                cursor.execute(f'UPDATE "{table}" SET "{f.column_name}" = %s WHERE '
-                               f'"{model._meta.primary_key.column_name}" = %s', (value, pk))
-            result.tables.append(TableResult(table, rows_done, digest.hexdigest(),
-                                             seconds=round(time.perf_counter() - t0, 1)))
+                cursor.execute(
+                    f'UPDATE "{table}" SET "{f.column_name}" = %s WHERE '
+                    f'"{model._meta.primary_key.column_name}" = %s',
+                    (value, pk),
+                )
+            result.tables.append(
+                TableResult(
+                    table, rows_done, digest.hexdigest(), seconds=round(time.perf_counter() - t0, 1)
+                )
+            )
         reset_sequences(target, models)
     result.seconds = round(time.perf_counter() - t_all, 1)
     return result
@@ -428,8 +484,10 @@ def reset_sequences(target: pw.Database, models) -> None:
         if isinstance(pk, pw.AutoField):
             table, column = model._meta.table_name, pk.column_name
             target.execute_sql(
-                f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE(MAX(\"{column}\"), 1), "
-                f"MAX(\"{column}\") IS NOT NULL) FROM \"{table}\"", (table, column))
+                f'SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE(MAX("{column}"), 1), '
+                f'MAX("{column}") IS NOT NULL) FROM "{table}"',
+                (table, column),
+            )
 
 
 def verify(result: CopyResult, target: pw.Database, models) -> CopyResult:
@@ -447,8 +505,13 @@ def open_target(url: str) -> pw.Database:
 
 
 @click.command("copy-db")
-@click.option("--to", "to_url", required=True, metavar="postgresql://...",
-              help="The empty PostgreSQL database to copy to.")
+@click.option(
+    "--to",
+    "to_url",
+    required=True,
+    metavar="postgresql://...",
+    help="The empty PostgreSQL database to copy to.",
+)
 @click.option("--batch", default=COPY_BATCH, show_default=True, help="Rows a statement.")
 @with_appcontext
 def copy_db_command(to_url: str, batch: int):
@@ -461,7 +524,8 @@ def copy_db_command(to_url: str, batch: int):
     if schema_version(source) != LATEST_SCHEMA:
         raise click.ClickException(
             f"the source database is at schema {schema_version(source)}, not {LATEST_SCHEMA}: "
-            "run 'flask --app feedback init-db' on it first")
+            "run 'flask --app feedback init-db' on it first"
+        )
     try:
         target = open_target(to_url)
         target.connect()
@@ -473,12 +537,16 @@ def copy_db_command(to_url: str, batch: int):
         models = check_copy(source, target)
         applied = migrate(target)
         if applied:
-            click.echo(f"Target migrated to schema {LATEST_SCHEMA} ({len(applied)} "
-                       "migration(s)).", err=True)
+            click.echo(
+                f"Target migrated to schema {LATEST_SCHEMA} ({len(applied)} migration(s)).",
+                err=True,
+            )
 
         def progress(table, total):
-            return click.progressbar(length=total, label=f"{table:<20}", file=sys.stderr,
-                                     show_pos=True)
+            return click.progressbar(
+                length=total, label=f"{table:<20}", file=sys.stderr, show_pos=True
+            )
+
         result = copy_tables(source, target, models, batch, progress)
         click.echo(f"Copied in {result.seconds} s; ANALYZE ...", err=True)
         target.execute_sql("ANALYZE")
@@ -487,12 +555,16 @@ def copy_db_command(to_url: str, batch: int):
         raise click.ClickException(str(exc)) from None
     finally:
         target.close_all()
-    click.echo(f"{'table':<22}{'source rows':>12}{'target rows':>12}  "
-               f"{'source sha256':<17}{'target sha256':<17}")
+    click.echo(
+        f"{'table':<22}{'source rows':>12}{'target rows':>12}  "
+        f"{'source sha256':<17}{'target sha256':<17}"
+    )
     for t in result.tables:
-        click.echo(f"{t.table:<22}{t.source_rows:>12,}{t.target_rows:>12,}  "
-                   f"{t.source_checksum[:16]:<17}{t.target_checksum[:16]:<17}"
-                   f"{'same' if t.same else 'DIFFERENT'}")
+        click.echo(
+            f"{t.table:<22}{t.source_rows:>12,}{t.target_rows:>12,}  "
+            f"{t.source_checksum[:16]:<17}{t.target_checksum[:16]:<17}"
+            f"{'same' if t.same else 'DIFFERENT'}"
+        )
     if not result.same:
         differ = [t.table for t in result.tables if not t.same]
         raise click.ClickException(f"the copy differs from the source in: {', '.join(differ)}")

@@ -13,8 +13,10 @@ import csv
 import io
 from collections.abc import Iterator
 
-EXCEL_HOW_TO = ("In Excel choose File > Save As and the type 'CSV UTF-8 (comma delimited) "
-                "(*.csv)' (in Chinese Excel: 'CSV UTF-8(逗号分隔)(*.csv)'), then import that file.")
+EXCEL_HOW_TO = (
+    "In Excel choose File > Save As and the type 'CSV UTF-8 (comma delimited) "
+    "(*.csv)' (in Chinese Excel: 'CSV UTF-8(逗号分隔)(*.csv)'), then import that file."
+)
 
 
 class FileError(ValueError):
@@ -27,22 +29,32 @@ def decode(data: bytes) -> tuple[str, str]:
     A BOM decides (UTF-8, UTF-16 LE/BE); without one, NUL bytes mean UTF-16 (or not text at
     all), then UTF-8 is tried, then GB18030 (GBK and GB2312 are subsets of it).
     """
-    for bom, codec, name in ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
-                             (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
-                             (codecs.BOM_UTF16_BE, "utf-16", "UTF-16")):
+    for bom, codec, name in (
+        (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+        (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+        (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+    ):
         if data.startswith(bom):
             try:
                 return data.decode(codec), name
             except UnicodeDecodeError as exc:
-                raise FileError(f"starts like {name} text, but line {_line_at(data, exc.start)} "
-                                f"is not {name}. {EXCEL_HOW_TO}") from None
+                raise FileError(
+                    f"starts like {name} text, but line {_line_at(data, exc.start)} "
+                    f"is not {name}. {EXCEL_HOW_TO}"
+                ) from None
     if data.startswith(b"PK\x03\x04"):
-        raise FileError(f"is an Excel workbook (.xlsx) or another zip file, not CSV. "
-                        f"{EXCEL_HOW_TO}")
+        raise FileError(
+            f"is an Excel workbook (.xlsx) or another zip file, not CSV. {EXCEL_HOW_TO}"
+        )
     head = data[:4096]
     if b"\x00" in head:
-        codec = ("utf-16-le" if head[1::2].count(0) * 2 > len(head[1::2]) else
-                 "utf-16-be" if head[0::2].count(0) * 2 > len(head[0::2]) else None)
+        codec = (
+            "utf-16-le"
+            if head[1::2].count(0) * 2 > len(head[1::2])
+            else "utf-16-be"
+            if head[0::2].count(0) * 2 > len(head[0::2])
+            else None
+        )
         if codec:
             try:
                 return data.decode(codec), "UTF-16"
@@ -56,9 +68,11 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "GBK/GB18030"
     except UnicodeDecodeError:
-        raise FileError(f"is neither UTF-8, UTF-16 nor GBK/GB18030 text (line "
-                        f"{_line_at(data, first_bad)} is the first that fits none). "
-                        f"{EXCEL_HOW_TO}") from None
+        raise FileError(
+            f"is neither UTF-8, UTF-16 nor GBK/GB18030 text (line "
+            f"{_line_at(data, first_bad)} is the first that fits none). "
+            f"{EXCEL_HOW_TO}"
+        ) from None
 
 
 def _line_at(data: bytes, offset: int) -> int:
@@ -93,6 +107,8 @@ def row_problem(values: list[str], columns: int, delimiter: str) -> str | None:
     """Why a record cannot be matched to the header's columns, or None."""
     if len(values) > columns:
         sign = "tab" if delimiter == "\t" else "comma"
-        return (f"has {len(values)} values but the header names {columns} columns (a value "
-                f"that holds a {sign} must be in double quotes)")
+        return (
+            f"has {len(values)} values but the header names {columns} columns (a value "
+            f"that holds a {sign} must be in double quotes)"
+        )
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,8 +13,8 @@ import peewee
 
 from .db import database, is_postgres, utcnow
 from .i18n import normalize_locale
-from .periods import periods
 from .models import CHANNELS, Case, Invitation, Survey, Team
+from .periods import periods
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -51,8 +51,9 @@ def parse_case(data: Any, default_survey: str, tz: str, now: datetime | None = N
     if not isinstance(data, dict):
         raise InvalidInput({"body": ["must be a JSON object"]})
 
-    def text(key: str, value: Any, limit: int, required: bool = False,
-             number: bool = False) -> str | None:
+    def text(
+        key: str, value: Any, limit: int, required: bool = False, number: bool = False
+    ) -> str | None:
         """A trimmed text; with ``number``, a whole number is taken as its digits (an id)."""
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -60,7 +61,8 @@ def parse_case(data: Any, default_survey: str, tz: str, now: datetime | None = N
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int) if number else str):
             errors.setdefault(key, []).append(
-                "must be a string or a whole number" if number else "must be a string")
+                "must be a string or a whole number" if number else "must be a string"
+            )
             return None
         value = str(value).strip()
         if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
@@ -83,7 +85,8 @@ def parse_case(data: Any, default_survey: str, tz: str, now: datetime | None = N
         resolved_at = parse_timestamp(raw_resolved, tz)
         if resolved_at is None:
             errors.setdefault("resolved_at", []).append(
-                "must be an ISO 8601 date and time, like 2026-11-20T14:30:00+08:00")
+                "must be an ISO 8601 date and time, like 2026-11-20T14:30:00+08:00"
+            )
         elif resolved_at > (now or utcnow()) + timedelta(days=1):
             errors.setdefault("resolved_at", []).append("lies in the future")
     reopened = data.get("reopened", False)
@@ -105,14 +108,25 @@ def parse_case(data: Any, default_survey: str, tz: str, now: datetime | None = N
         errors.setdefault("customer.email", []).append("is not an email address")
     fields["customer_email"] = email.lower() if email else None
     fields["customer_phone"] = text("customer.phone", customer.get("phone"), 50, number=True)
-    fields["customer_locale"] = normalize_locale(text("customer.locale", customer.get("locale"), 35))
+    fields["customer_locale"] = normalize_locale(
+        text("customer.locale", customer.get("locale"), 35)
+    )
     agent = text("agent", data.get("agent"), 100)
     team = text("team", data.get("team"), 100)
     category = text("category", data.get("category"), 100)
     if errors:
         raise InvalidInput(errors)
-    return CaseInput(case_ref=case_ref, survey=survey, resolved_at=resolved_at, channel=channel,
-                     agent=agent, team=team, category=category, reopened=reopened, **fields)
+    return CaseInput(
+        case_ref=case_ref,
+        survey=survey,
+        resolved_at=resolved_at,
+        channel=channel,
+        agent=agent,
+        team=team,
+        category=category,
+        reopened=reopened,
+        **fields,
+    )
 
 
 def parse_timestamp(value: str, tz: str) -> datetime | None:
@@ -123,7 +137,7 @@ def parse_timestamp(value: str, tz: str) -> datetime | None:
         moment = datetime.fromisoformat(value.replace(" ", "T", 1))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=ZoneInfo(tz))
-        return moment.astimezone(timezone.utc).replace(tzinfo=None)
+        return moment.astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved across UTC
         return None
 
@@ -146,6 +160,7 @@ def new_token() -> str:
 @dataclass(frozen=True)
 class InvitationPolicy:
     """How invitations are given: their lifetime, the throttle window, the site's time zone."""
+
     invitation_days: int = 14
     throttle_days: int = 30
     timezone: str = "Asia/Shanghai"
@@ -155,8 +170,9 @@ class InvitationPolicy:
         return cls(config["INVITATION_DAYS"], config["THROTTLE_DAYS"], config["TIMEZONE"])
 
 
-def register_case(case_in: CaseInput, survey: Survey, policy: InvitationPolicy,
-                  now: datetime | None = None) -> Registration:
+def register_case(
+    case_in: CaseInput, survey: Survey, policy: InvitationPolicy, now: datetime | None = None
+) -> Registration:
     """Store a resolved case and give it one invitation, once, whatever is sent again.
 
     The same case again returns its invitation. ``reopened`` cancels a pending invitation; a
@@ -174,8 +190,9 @@ def register_case(case_in: CaseInput, survey: Survey, policy: InvitationPolicy,
                 raise
 
 
-def _register(case_in: CaseInput, survey: Survey, policy: InvitationPolicy,
-              now: datetime) -> Registration:
+def _register(
+    case_in: CaseInput, survey: Survey, policy: InvitationPolicy, now: datetime
+) -> Registration:
     case = Case.get_or_none(Case.case_ref == case_in.case_ref)
     if case is not None:
         invitation = Invitation.get_or_none(Invitation.case == case)
@@ -202,12 +219,23 @@ def _register(case_in: CaseInput, survey: Survey, policy: InvitationPolicy,
     reason = REOPENED_FIRST if case_in.reopened else _throttle_reason(case_in, policy, now)
     team = Team.by_name(case_in.team) if case_in.team else None
     case = Case.create(
-        case_ref=case_in.case_ref, survey=survey, channel=case_in.channel, agent=case_in.agent,
-        team=team, category=case_in.category, resolved_at=case_in.resolved_at,
-        reopened=case_in.reopened, customer_ref=case_in.customer_ref,
-        customer_name=case_in.customer_name, customer_email=case_in.customer_email,
-        customer_phone=case_in.customer_phone, customer_locale=case_in.customer_locale,
-        suppressed_reason=reason, created_at=now, updated_at=now)
+        case_ref=case_in.case_ref,
+        survey=survey,
+        channel=case_in.channel,
+        agent=case_in.agent,
+        team=team,
+        category=case_in.category,
+        resolved_at=case_in.resolved_at,
+        reopened=case_in.reopened,
+        customer_ref=case_in.customer_ref,
+        customer_name=case_in.customer_name,
+        customer_email=case_in.customer_email,
+        customer_phone=case_in.customer_phone,
+        customer_locale=case_in.customer_locale,
+        suppressed_reason=reason,
+        created_at=now,
+        updated_at=now,
+    )
     invitation = _invite(case, policy, now) if reason is None else None
     return Registration(case, invitation, created=True)
 
@@ -219,16 +247,22 @@ def _throttle_reason(case_in: CaseInput, policy: InvitationPolicy, now: datetime
     """Why this customer gets no invitation now, or None."""
     _lock_customer(case_in)
     if _recently_invited(case_in, now - timedelta(days=policy.throttle_days)):
-        return (f"customer already invited to a survey within the last "
-                f"{policy.throttle_days} days")
+        return f"customer already invited to a survey within the last {policy.throttle_days} days"
     return None
 
 
 def _invite(case: Case, policy: InvitationPolicy, now: datetime) -> Invitation:
     sent = periods(now, policy.timezone)
-    return Invitation.create(case=case, token=new_token(), status="pending", created_at=now,
-                             expires_at=now + timedelta(days=policy.invitation_days),
-                             day=sent.day, week=sent.week, month=sent.month)
+    return Invitation.create(
+        case=case,
+        token=new_token(),
+        status="pending",
+        created_at=now,
+        expires_at=now + timedelta(days=policy.invitation_days),
+        day=sent.day,
+        week=sent.week,
+        month=sent.month,
+    )
 
 
 def _lock_customer(case_in: CaseInput) -> None:
@@ -239,8 +273,11 @@ def _lock_customer(case_in: CaseInput) -> None:
     """
     if not is_postgres():
         return
-    keys = sorted(f"customer {kind}: {value}" for kind, value in
-                  (("id", case_in.customer_ref), ("email", case_in.customer_email)) if value)
+    keys = sorted(
+        f"customer {kind}: {value}"
+        for kind, value in (("id", case_in.customer_ref), ("email", case_in.customer_email))
+        if value
+    )
     for key in keys:  # always in the same order, so that two requests cannot deadlock
         database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
 
@@ -254,9 +291,12 @@ def _recently_invited(case_in: CaseInput, since: datetime) -> bool:
     if not who:
         return False
     match = who[0] if len(who) == 1 else (who[0] | who[1])
-    return (Invitation.select(Invitation.id).join(Case)
-            .where(match, Invitation.created_at >= since, Invitation.status != "cancelled")
-            .exists())
+    return (
+        Invitation.select(Invitation.id)
+        .join(Case)
+        .where(match, Invitation.created_at >= since, Invitation.status != "cancelled")
+        .exists()
+    )
 
 
 def invitation_url(base_url: str, token: str) -> str:
@@ -266,13 +306,16 @@ def invitation_url(base_url: str, token: str) -> str:
 def describe(registration: Registration, base_url: str, now: datetime | None = None) -> dict:
     """The API's reply for a registered case."""
     invitation = registration.invitation
-    body: dict[str, Any] = {"case_id": registration.case.case_ref, "invitation": None,
-                            "suppressed": invitation is None}
+    body: dict[str, Any] = {
+        "case_id": registration.case.case_ref,
+        "invitation": None,
+        "suppressed": invitation is None,
+    }
     if invitation is not None:
         body["invitation"] = {
             "token": invitation.token,
             "url": invitation_url(base_url, invitation.token),
-            "expires_at": invitation.expires_at.replace(tzinfo=timezone.utc).isoformat(),
+            "expires_at": invitation.expires_at.replace(tzinfo=UTC).isoformat(),
             "status": invitation.current_status(now),
         }
     else:

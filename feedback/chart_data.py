@@ -33,12 +33,23 @@ def _period(s: Slice) -> str:
 def _trend(metric: str):
     def build(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
         groups = reports.metrics(s, _period(s))["groups"]
-        points = [charts.PeriodPoint(_day(g["key"]), g[metric]["value"], g[metric]["low"],
-                                     g[metric]["high"], g[metric]["n"])
-                  for g in groups if g[metric]]
-        return ChartData(charts.trend_chart(points, metric, locale, min_sample),
-                         ("period_start", metric, "low_95", "high_95", "answers"),
-                         [(p.start.isoformat(), p.value, p.low, p.high, p.n) for p in points])
+        points = [
+            charts.PeriodPoint(
+                _day(g["key"]),
+                g[metric]["value"],
+                g[metric]["low"],
+                g[metric]["high"],
+                g[metric]["n"],
+            )
+            for g in groups
+            if g[metric]
+        ]
+        return ChartData(
+            charts.trend_chart(points, metric, locale, min_sample),
+            ("period_start", metric, "low_95", "high_95", "answers"),
+            [(p.start.isoformat(), p.value, p.low, p.high, p.n) for p in points],
+        )
+
     return build
 
 
@@ -52,25 +63,48 @@ def _day(key: str) -> date:
 
 
 def control(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
-    weeks = [charts.WeekCount(row["key"], row["csat_satisfied"], row["csat_n"])
-             for row in reports.score_counts(s, "week") if row["csat_n"]]
+    weeks = [
+        charts.WeekCount(row["key"], row["csat_satisfied"], row["csat_n"])
+        for row in reports.score_counts(s, "week")
+        if row["csat_n"]
+    ]
     chart = charts.p_chart(weeks)
-    rows = [(p.week.start.isoformat(), p.week.satisfied, p.week.n, p.share, p.lower, p.upper,
-             "special cause" if p.special else "") for p in (chart.points if chart else ())]
-    return ChartData(charts.control_chart(weeks, locale),
-                     ("week_start", "satisfied", "answers", "share", "lower_limit",
-                      "upper_limit", "signal"), rows)
+    rows = [
+        (
+            p.week.start.isoformat(),
+            p.week.satisfied,
+            p.week.n,
+            p.share,
+            p.lower,
+            p.upper,
+            "special cause" if p.special else "",
+        )
+        for p in (chart.points if chart else ())
+    ]
+    return ChartData(
+        charts.control_chart(weeks, locale),
+        ("week_start", "satisfied", "answers", "share", "lower_limit", "upper_limit", "signal"),
+        rows,
+    )
 
 
 def composition(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
     period = _period(s)
     rows = [row for row in reports.score_counts(s, period) if row["nps_n"]]
-    periods = [charts.NpsCounts(_label(row["key"], period, locale), row["promoters"],
-                                row["passives"], row["detractors"]) for row in rows]
-    return ChartData(charts.nps_composition(periods, locale, min_sample),
-                     ("period_start", "promoters", "passives", "detractors"),
-                     [(row["key"].isoformat(), row["promoters"], row["passives"],
-                       row["detractors"]) for row in rows])
+    periods = [
+        charts.NpsCounts(
+            _label(row["key"], period, locale), row["promoters"], row["passives"], row["detractors"]
+        )
+        for row in rows
+    ]
+    return ChartData(
+        charts.nps_composition(periods, locale, min_sample),
+        ("period_start", "promoters", "passives", "detractors"),
+        [
+            (row["key"].isoformat(), row["promoters"], row["passives"], row["detractors"])
+            for row in rows
+        ],
+    )
 
 
 def _label(day, period: str, locale: str) -> str:
@@ -82,39 +116,63 @@ def _label(day, period: str, locale: str) -> str:
 def _breakdown(group: str):
     def build(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
         groups = [g for g in reports.metrics(s, group)["groups"] if g["csat"]]
-        label = ((lambda key: names.channel_name(key, locale)) if group == "channel"
-                 else (lambda key: key or "–"))
-        figures = [charts.GroupFigure(label(g["key"]), g["csat"]["value"], g["csat"]["low"],
-                                      g["csat"]["high"], g["csat"]["n"]) for g in groups]
+        label = (
+            (lambda key: names.channel_name(key, locale))
+            if group == "channel"
+            else (lambda key: key or "–")
+        )
+        figures = [
+            charts.GroupFigure(
+                label(g["key"]),
+                g["csat"]["value"],
+                g["csat"]["low"],
+                g["csat"]["high"],
+                g["csat"]["n"],
+            )
+            for g in groups
+        ]
         title = names.BREAKDOWN_TITLES[group].get(locale)
-        return ChartData(charts.breakdown_chart(figures, "csat", locale, min_sample, title),
-                         (group, "csat", "low_95", "high_95", "answers"),
-                         [(f.label, f.value, f.low, f.high, f.n) for f in figures])
+        return ChartData(
+            charts.breakdown_chart(figures, "csat", locale, min_sample, title),
+            (group, "csat", "low_95", "high_95", "answers"),
+            [(f.label, f.value, f.low, f.high, f.n) for f in figures],
+        )
+
     return build
 
 
 def funnel(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
-    units = [charts.AgentShare(row["key"], row["csat_satisfied"], row["csat_n"])
-             for row in reports.score_counts(s, "agent") if row["key"] and row["csat_n"]]
+    units = [
+        charts.AgentShare(row["key"], row["csat_satisfied"], row["csat_n"])
+        for row in reports.score_counts(s, "agent")
+        if row["key"] and row["csat_n"]
+    ]
     total = sum(u.n for u in units)
     target = 100 * sum(u.satisfied for u in units) / total if total else 0.0
-    return ChartData(charts.funnel_plot(units, target, locale, min_sample),
-                     ("agent", "satisfied", "answers", "csat"),
-                     [(u.name, u.satisfied, u.n, 100 * u.satisfied / u.n) for u in units])
+    return ChartData(
+        charts.funnel_plot(units, target, locale, min_sample),
+        ("agent", "satisfied", "answers", "csat"),
+        [(u.name, u.satisfied, u.n, 100 * u.satisfied / u.n) for u in units],
+    )
 
 
 def servqual(s: Slice, definition: SurveyDefinition, locale: str, min_sample: int) -> ChartData:
-    gaps = [charts.ServqualGap(d, e.value, e.low, e.high, e.n)
-            for d, e in dashboard.servqual_gaps(s, definition)]
-    return ChartData(charts.servqual_chart(gaps, locale, min_sample),
-                     ("dimension", "gap", "low_95", "high_95", "answers"),
-                     [(g.dimension, g.value, g.low, g.high, g.n) for g in gaps])
+    gaps = [
+        charts.ServqualGap(d, e.value, e.low, e.high, e.n)
+        for d, e in dashboard.servqual_gaps(s, definition)
+    ]
+    return ChartData(
+        charts.servqual_chart(gaps, locale, min_sample),
+        ("dimension", "gap", "low_95", "high_95", "answers"),
+        [(g.dimension, g.value, g.low, g.high, g.n) for g in gaps],
+    )
 
 
 def suggestion_triage(s: Slice) -> suggestions.Triage:
     """The suggestions a dashboard view counts: its period and team (a lead: their teams)."""
-    return suggestions.Triage(start=s.start, end=s.end, team_id=s.team_id,
-                              allowed_team_ids=s.allowed_team_ids)
+    return suggestions.Triage(
+        start=s.start, end=s.end, team_id=s.team_id, allowed_team_ids=s.allowed_team_ids
+    )
 
 
 def _months(start: date, end: date) -> list[date]:
@@ -136,42 +194,85 @@ def suggestion_counts(s: Slice, definition, locale: str, min_sample: int) -> Cha
     return ChartData(
         charts.suggestion_counts(months, [names.get(c, str(c)) for c in used], counts, locale),
         ("month", "category", "suggestions"),
-        [(row["month"].isoformat(), names.get(row["category_id"], row["category_id"]),
-          row["n"]) for row in rows])
+        [
+            (row["month"].isoformat(), names.get(row["category_id"], row["category_id"]), row["n"])
+            for row in rows
+        ],
+    )
 
 
 def suggestion_handling(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
     figures = suggestions.figures(suggestion_triage(s))
-    shares = [charts.GroupFigure(key, f["value"], f["low"], f["high"], f["n"])
-              for key, f in (("answered", figures["answered"]),
-                             ("within_goal", figures["within_goal"]),
-                             ("done_share", figures["done"])) if f]
+    shares = [
+        charts.GroupFigure(key, f["value"], f["low"], f["high"], f["n"])
+        for key, f in (
+            ("answered", figures["answered"]),
+            ("within_goal", figures["within_goal"]),
+            ("done_share", figures["done"]),
+        )
+        if f
+    ]
     return ChartData(
-        charts.suggestion_handling(shares, figures["reply_days_median"], figures["received"],
-                                   locale, min_sample),
+        charts.suggestion_handling(
+            shares, figures["reply_days_median"], figures["received"], locale, min_sample
+        ),
         ("figure", "share", "low_95", "high_95", "suggestions"),
         [(f.label, f.value, f.low, f.high, f.n) for f in shares]
-        + [("median_working_days_to_first_reply", figures["reply_days_median"], None, None,
-            figures["replied"])])
+        + [
+            (
+                "median_working_days_to_first_reply",
+                figures["reply_days_median"],
+                None,
+                None,
+                figures["replied"],
+            )
+        ],
+    )
 
 
 SUGGESTION_CHARTS = ("suggestions-by-category", "suggestion-handling")
+
 
 def follow_up_recovery(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
     table = follow_up_figures.table(s, "team")
     rows = [r for r in table if r.key is not None]
     total = table[-1] if table else None
-    figures = [charts.RecoveryFigure(r.key or "–", r.recovery.value, r.recovery.low,
-                                     r.recovery.high, r.recovery.n) for r in rows if r.recovery]
+    figures = [
+        charts.RecoveryFigure(
+            r.key or "–", r.recovery.value, r.recovery.low, r.recovery.high, r.recovery.n
+        )
+        for r in rows
+        if r.recovery
+    ]
     summary = follow_up_figures.summary_text(total, locale) if total else None
-    return ChartData(charts.follow_up_chart(figures, locale, min_sample, summary),
-                     ("team", "opened", "contacted_on_time_pct", "median_hours_to_contact",
-                      "closed", "recovered", "recovery_pct", "low_95", "high_95"),
-                     [(r.key or "–", r.opened, r.on_time.value if r.on_time else None,
-                       r.median_hours, r.closed, r.recovered,
-                       r.recovery.value if r.recovery else None,
-                       r.recovery.low if r.recovery else None,
-                       r.recovery.high if r.recovery else None) for r in rows])
+    return ChartData(
+        charts.follow_up_chart(figures, locale, min_sample, summary),
+        (
+            "team",
+            "opened",
+            "contacted_on_time_pct",
+            "median_hours_to_contact",
+            "closed",
+            "recovered",
+            "recovery_pct",
+            "low_95",
+            "high_95",
+        ),
+        [
+            (
+                r.key or "–",
+                r.opened,
+                r.on_time.value if r.on_time else None,
+                r.median_hours,
+                r.closed,
+                r.recovered,
+                r.recovery.value if r.recovery else None,
+                r.recovery.low if r.recovery else None,
+                r.recovery.high if r.recovery else None,
+            )
+            for r in rows
+        ],
+    )
 
 
 CHARTS: dict[str, Callable[..., ChartData]] = {
@@ -190,21 +291,28 @@ CHARTS: dict[str, Callable[..., ChartData]] = {
 }
 
 
-def build(name: str, s: Slice, definition: SurveyDefinition, locale: str,
-          min_sample: int) -> ChartData:
+def build(
+    name: str, s: Slice, definition: SurveyDefinition, locale: str, min_sample: int
+) -> ChartData:
     """One chart of the dashboard with the table behind it."""
     return CHARTS[name](s, definition, locale, min_sample)
-
 
 
 # --- an improvement action's before/after check (not one of the dashboard's charts) ----------
 
 BEFORE_AFTER_WORDS = {
-    "en": {"title": "{title}: before and after", "before": "before: {start} – {end}",
-           "after": "after: {start} – {end}",
-           "so_far": "after, so far: {start} – {end} (provisional)"},
-    "zh_CN": {"title": "{title}：之前与之后", "before": "之前：{start} – {end}",
-              "after": "之后：{start} – {end}", "so_far": "之后（至今）：{start} – {end}（临时）"},
+    "en": {
+        "title": "{title}: before and after",
+        "before": "before: {start} – {end}",
+        "after": "after: {start} – {end}",
+        "so_far": "after, so far: {start} – {end} (provisional)",
+    },
+    "zh_CN": {
+        "title": "{title}：之前与之后",
+        "before": "之前：{start} – {end}",
+        "after": "之后：{start} – {end}",
+        "so_far": "之后（至今）：{start} – {end}（临时）",
+    },
 }
 
 
@@ -216,13 +324,32 @@ def before_after(check: dict, title: str, locale: str) -> Figure | None:
         return None
     words = BEFORE_AFTER_WORDS[locale]
     before, after = check["before"], check["after"]
-    rows = [(words["before"].format(start=before["start"], end=before["end"]), before),
-            (words["so_far" if check["provisional"] else "after"].format(
-                start=after["start"], end=after["measured_to"]), after)]
-    groups = [charts.GroupFigure(label, window["figure"]["value"], window["figure"]["low"],
-                                 window["figure"]["high"], window["figure"]["n"])
-              for label, window in rows if window["figure"]]
+    rows = [
+        (words["before"].format(start=before["start"], end=before["end"]), before),
+        (
+            words["so_far" if check["provisional"] else "after"].format(
+                start=after["start"], end=after["measured_to"]
+            ),
+            after,
+        ),
+    ]
+    groups = [
+        charts.GroupFigure(
+            label,
+            window["figure"]["value"],
+            window["figure"]["low"],
+            window["figure"]["high"],
+            window["figure"]["n"],
+        )
+        for label, window in rows
+        if window["figure"]
+    ]
     if not groups:
         return None
-    return charts.breakdown_chart(groups, check["metric"], locale, check["min_sample"],
-                                  title=words["title"].format(title=title))
+    return charts.breakdown_chart(
+        groups,
+        check["metric"],
+        locale,
+        check["min_sample"],
+        title=words["title"].format(title=title),
+    )

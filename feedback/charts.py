@@ -151,6 +151,7 @@ def _styled(chart: Callable[..., Figure]) -> Callable[..., Figure]:
     def wrapper(*args, **kwargs) -> Figure:
         with house_style():
             return chart(*args, **kwargs)
+
     return wrapper
 
 
@@ -218,7 +219,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "suggestions_axis": "suggestions",
         "handling_title": "How suggestions were answered",
         "handling_subtitle": "{count} · median {days} working days to the first public reply · "
-                             "lines: 95% interval",
+        "lines: 95% interval",
         "handling_subtitle_no_reply": "{count} · no public reply yet · lines: 95% interval",
         "answered": "answered",
         "within_goal": "first reply within the goal",
@@ -314,7 +315,7 @@ def _count(n: int) -> str:
 
 
 def _how_many(words: dict[str, str], key: str, n: int) -> str:
-    """"1 answer", "1,234 answers", "1,234 份回答": the phrase for n, singular when n is 1."""
+    """ "1 answer", "1,234 answers", "1,234 份回答": the phrase for n, singular when n is 1."""
     one, _, many = words[key].partition("|")
     return (one if n == 1 or not many else many).format(n=_count(n))
 
@@ -345,9 +346,11 @@ def _date_label(day: date, locale: str, *, monthly: bool = False, year: bool = T
 
 # --- the arguments ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PeriodPoint:
     """One period of a trend: its first day, the figure, its 95% interval (None if n is tiny), n."""
+
     start: date
     value: float
     low: float | None
@@ -358,6 +361,7 @@ class PeriodPoint:
 @dataclass(frozen=True)
 class WeekCount:
     """One week of a p-chart: its first day, the satisfied (4-5) answers and all answers."""
+
     start: date
     satisfied: int
     n: int
@@ -366,6 +370,7 @@ class WeekCount:
 @dataclass(frozen=True)
 class ControlPoint:
     """A week on the p-chart: its CSAT share and its 3-sigma limits, all on the 0-1 scale."""
+
     week: WeekCount
     share: float
     lower: float
@@ -379,6 +384,7 @@ class ControlPoint:
 @dataclass(frozen=True)
 class PChart:
     """A p-chart: the centre line (total satisfied / total answers) and each week's point."""
+
     centre: float
     points: tuple[ControlPoint, ...]
 
@@ -386,6 +392,7 @@ class PChart:
 @dataclass(frozen=True)
 class NpsCounts:
     """One period of NPS answers: its axis label and the promoters, passives and detractors."""
+
     label: str
     promoters: int
     passives: int
@@ -399,6 +406,7 @@ class NpsCounts:
 @dataclass(frozen=True)
 class GroupFigure:
     """One row of a breakdown: the group's label, the figure, its 95% interval and n."""
+
     label: str
     value: float
     low: float | None
@@ -409,6 +417,7 @@ class GroupFigure:
 @dataclass(frozen=True)
 class AgentShare:
     """One agent on the funnel plot: name, satisfied (4-5) answers and all answers."""
+
     name: str
     satisfied: int
     n: int
@@ -417,6 +426,7 @@ class AgentShare:
 @dataclass(frozen=True)
 class ServqualGap:
     """One SERVQUAL dimension: its key (SERVQUAL_DIMENSIONS), mean gap, 95% interval and n."""
+
     dimension: str
     value: float
     low: float | None
@@ -425,6 +435,7 @@ class ServqualGap:
 
 
 # --- the pure helpers the charts use ------------------------------------------------------------
+
 
 def p_chart(weeks: Sequence[WeekCount]) -> PChart | None:
     """The p-chart of weekly CSAT shares, weeks in date order; None without answers."""
@@ -446,8 +457,9 @@ def special_causes(weeks: Sequence[WeekCount]) -> list[WeekCount]:
     return [] if chart is None else [point.week for point in chart.points if point.special]
 
 
-def funnel_outliers(units: Sequence[AgentShare], target: float,
-                    min_sample: int = 30) -> list[AgentShare]:
+def funnel_outliers(
+    units: Sequence[AgentShare], target: float, min_sample: int = 30
+) -> list[AgentShare]:
     """Agents with at least min_sample answers whose share lies outside the 99.8% funnel.
 
     target is the overall CSAT in percent. Agents on fewer answers are never named: the funnel is
@@ -467,6 +479,7 @@ def funnel_outliers(units: Sequence[AgentShare], target: float,
 
 # --- shared drawing -----------------------------------------------------------------------------
 
+
 def _figure(title: str, subtitle: str | None = None) -> tuple[Figure, Axes]:
     figure = Figure(figsize=FIGURE_INCHES, layout="constrained")
     figure.get_layout_engine().set(w_pad=0.15, h_pad=0.12)
@@ -480,8 +493,16 @@ def _figure(title: str, subtitle: str | None = None) -> tuple[Figure, Axes]:
 def _no_data(title: str, words: dict[str, str]) -> Figure:
     figure, axes = _figure(title)
     axes.set_axis_off()
-    axes.text(0.5, 0.5, words["no_data"], ha="center", va="center", fontsize=36,
-              color=GREY, transform=axes.transAxes)
+    axes.text(
+        0.5,
+        0.5,
+        words["no_data"],
+        ha="center",
+        va="center",
+        fontsize=36,
+        color=GREY,
+        transform=axes.transAxes,
+    )
     return figure
 
 
@@ -498,14 +519,28 @@ def _legend_below(figure: Figure, handles: list) -> None:
     columns = len(handles)
     while columns > 1 and sum(sorted(widths, reverse=True)[:columns]) > 100:
         columns -= 1
-    figure.legend(handles, labels, loc="outside lower center", ncols=columns,
-                  handlelength=1.8, columnspacing=1.6)
+    figure.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=columns,
+        handlelength=1.8,
+        columnspacing=1.6,
+    )
 
 
 def _too_few_handle(words: dict[str, str], min_sample: int) -> Line2D:
-    return Line2D([], [], linestyle="none", marker="o", markersize=10,
-                  markerfacecolor="white", markeredgecolor=GREY, markeredgewidth=2,
-                  label=words["too_few_legend"].format(min_sample=min_sample))
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker="o",
+        markersize=10,
+        markerfacecolor="white",
+        markeredgecolor=GREY,
+        markeredgewidth=2,
+        label=words["too_few_legend"].format(min_sample=min_sample),
+    )
 
 
 SCALES = {"csat": (0, 100, 10), "nps": (-100, 100, 20), "ces": (1, 7, 1)}  # bottom, top, step
@@ -552,8 +587,9 @@ def _date_axis(axes: Axes, days: Sequence[date], locale: str) -> None:
     else:
         monthly = days[0].day == 1
     half = 15.0 if monthly else 3.5
-    longest = max(_text_width(_date_label(day, locale, monthly=monthly, year=False))
-                  for day in days)
+    longest = max(
+        _text_width(_date_label(day, locale, monthly=monthly, year=False)) for day in days
+    )
     fit = max(2, min(12, int(95 / (longest + 3))))  # ~95 digit widths across the axis
     every = max(1, math.ceil(len(days) / fit))
     shown = list(range(0, len(days), every))
@@ -572,9 +608,15 @@ def _date_axis(axes: Axes, days: Sequence[date], locale: str) -> None:
 
 # --- the charts ---------------------------------------------------------------------------------
 
+
 @_styled
-def trend_chart(points: Sequence[PeriodPoint], metric: str, locale: str, min_sample: int = 30,
-                title: str | None = None) -> Figure:
+def trend_chart(
+    points: Sequence[PeriodPoint],
+    metric: str,
+    locale: str,
+    min_sample: int = 30,
+    title: str | None = None,
+) -> Figure:
     """CSAT, NPS or CES per period: line and markers, 95% interval shaded, small periods grey."""
     _check_metric(metric)
     words = _words(locale)
@@ -583,8 +625,9 @@ def trend_chart(points: Sequence[PeriodPoint], metric: str, locale: str, min_sam
     if not points:
         return _no_data(title, words)
     total = sum(point.n for point in points)
-    figure, axes = _figure(title, words["trend_subtitle"].format(
-        answers=_how_many(words, "answers", total)))
+    figure, axes = _figure(
+        title, words["trend_subtitle"].format(answers=_how_many(words, "answers", total))
+    )
 
     x = np.array([point.start.toordinal() for point in points], dtype=float)
     values = np.array([point.value for point in points], dtype=float)
@@ -592,19 +635,38 @@ def trend_chart(points: Sequence[PeriodPoint], metric: str, locale: str, min_sam
     highs = np.array([np.nan if point.high is None else point.high for point in points])
     small = np.array([point.n < min_sample for point in points])
 
-    band = axes.fill_between(x, lows, highs, color=SKY_BLUE, alpha=0.3, linewidth=0,
-                             label=words["interval"])
+    band = axes.fill_between(
+        x, lows, highs, color=SKY_BLUE, alpha=0.3, linewidth=0, label=words["interval"]
+    )
     if len(points) == 1 and not np.isnan(lows[0]):
         # a band needs two points; one period gets its interval as a whisker instead, drawn
         # around the interval's own middle (NPS's adjusted interval need not hold the value)
-        axes.errorbar(x, (lows + highs) / 2, yerr=(highs - lows) / 2, fmt="none",
-                      ecolor=SKY_BLUE, elinewidth=10, alpha=0.6, capsize=0)
-    line, = axes.plot(x, values, color=BLUE, marker="o", markersize=10, label=words[metric],
-                      zorder=3)
+        axes.errorbar(
+            x,
+            (lows + highs) / 2,
+            yerr=(highs - lows) / 2,
+            fmt="none",
+            ecolor=SKY_BLUE,
+            elinewidth=10,
+            alpha=0.6,
+            capsize=0,
+        )
+    (line,) = axes.plot(
+        x, values, color=BLUE, marker="o", markersize=10, label=words[metric], zorder=3
+    )
     handles = [line, band]
     if small.any():
-        axes.plot(x[small], values[small], linestyle="none", marker="o", markersize=11,
-                  markerfacecolor="white", markeredgecolor=GREY, markeredgewidth=2.2, zorder=4)
+        axes.plot(
+            x[small],
+            values[small],
+            linestyle="none",
+            marker="o",
+            markersize=11,
+            markerfacecolor="white",
+            markeredgecolor=GREY,
+            markeredgewidth=2.2,
+            zorder=4,
+        )
         handles.append(_too_few_handle(words, min_sample))
 
     low, high = _scale_limits(metric, list(np.fmin(lows, values)), list(np.fmax(highs, values)))
@@ -618,13 +680,29 @@ def trend_chart(points: Sequence[PeriodPoint], metric: str, locale: str, min_sam
     if len(points) <= 16:
         # n under each point, on a band at the foot of the plot
         for position, point, is_small in zip(x, points, small, strict=True):
-            axes.annotate(_count(point.n), (position, 0), xycoords=("data", "axes fraction"),
-                          xytext=(0, 6), textcoords="offset points", ha="center", va="bottom",
-                          fontsize=13, color=GREY if is_small else TEXT_GREY)
+            axes.annotate(
+                _count(point.n),
+                (position, 0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 6),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=13,
+                color=GREY if is_small else TEXT_GREY,
+            )
         axes.set_ylim(low - (high - low) * 0.08, high)
-        axes.annotate("n", (0, 0), xycoords="axes fraction", xytext=(-8, 6),
-                      textcoords="offset points", ha="right", va="bottom", fontsize=13,
-                      color=TEXT_GREY)
+        axes.annotate(
+            "n",
+            (0, 0),
+            xycoords="axes fraction",
+            xytext=(-8, 6),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=13,
+            color=TEXT_GREY,
+        )
     _legend_below(figure, handles)
     return figure
 
@@ -639,8 +717,12 @@ def control_chart(weeks: Sequence[WeekCount], locale: str) -> Figure:
         return _no_data(title, words)
     points = chart.points
     total = sum(point.week.n for point in points)
-    figure, axes = _figure(title, words["control_subtitle"].format(
-        answers=_how_many(words, "answers", total), weeks=_how_many(words, "weeks", len(points))))
+    figure, axes = _figure(
+        title,
+        words["control_subtitle"].format(
+            answers=_how_many(words, "answers", total), weeks=_how_many(words, "weeks", len(points))
+        ),
+    )
     x = np.array([point.week.start.toordinal() for point in points], dtype=float)
     shares = np.array([100 * point.share for point in points])
     lowers = np.array([100 * point.lower for point in points])
@@ -653,23 +735,50 @@ def control_chart(weeks: Sequence[WeekCount], locale: str) -> Figure:
         axes.step(step_x, step_y, where="mid", color=TEXT_GREY, linewidth=1.8, zorder=2)
     centre = 100 * chart.centre
     axes.axhline(centre, color=BLACK, linestyle="--", linewidth=1.8, zorder=2)
-    line, = axes.plot(x, shares, color=BLUE, marker="o", markersize=9, zorder=3,
-                      label=words["weekly_share"])
+    (line,) = axes.plot(
+        x, shares, color=BLUE, marker="o", markersize=9, zorder=3, label=words["weekly_share"]
+    )
     special = np.array([point.special for point in points])
-    handles = [line,
-               Line2D([], [], color=BLACK, linestyle="--", linewidth=1.8,
-                      label=words["centre"].format(value=f"{centre:.1f}%")),
-               Line2D([], [], color=TEXT_GREY, linewidth=1.8, label=words["limits"])]
+    handles = [
+        line,
+        Line2D(
+            [],
+            [],
+            color=BLACK,
+            linestyle="--",
+            linewidth=1.8,
+            label=words["centre"].format(value=f"{centre:.1f}%"),
+        ),
+        Line2D([], [], color=TEXT_GREY, linewidth=1.8, label=words["limits"]),
+    ]
     if special.any():
-        axes.plot(x[special], shares[special], linestyle="none", marker="D", markersize=14,
-                  color=VERMILLION, markeredgecolor=BLACK, markeredgewidth=1.2, zorder=4)
+        axes.plot(
+            x[special],
+            shares[special],
+            linestyle="none",
+            marker="D",
+            markersize=14,
+            color=VERMILLION,
+            markeredgecolor=BLACK,
+            markeredgewidth=1.2,
+            zorder=4,
+        )
         flagged = [_date_label(point.week.start, locale) for point in points if point.special]
         listed = "; ".join(flagged[:4]) if locale == "en" else "、".join(flagged[:4])
         if len(flagged) > 4:
             listed += " " + words["more"].format(count=len(flagged) - 4)
-        handles.append(Line2D([], [], linestyle="none", marker="D", markersize=12,
-                              color=VERMILLION, markeredgecolor=BLACK,
-                              label=words["special"].format(weeks=listed)))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="D",
+                markersize=12,
+                color=VERMILLION,
+                markeredgecolor=BLACK,
+                label=words["special"].format(weeks=listed),
+            )
+        )
     else:
         handles.append(Line2D([], [], linestyle="none", label=words["no_special"]))
 
@@ -681,8 +790,11 @@ def control_chart(weeks: Sequence[WeekCount], locale: str) -> Figure:
         low, high = max(0.0, centre - 5), min(100.0, centre + 5)
     room = (high - low) * 0.02  # a limit clamped at 0% or 100% stays visible
     axes.set_ylim(low - room, high + room)
-    axes.yaxis.set_major_locator(FixedLocator(
-        [tick for tick in range(0, 101, 5 if high - low <= 40 else 10) if low <= tick <= high]))
+    axes.yaxis.set_major_locator(
+        FixedLocator(
+            [tick for tick in range(0, 101, 5 if high - low <= 40 else 10) if low <= tick <= high]
+        )
+    )
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
     axes.set_ylabel(words["share_axis"])
     _date_axis(axes, [point.week.start for point in points], locale)
@@ -698,26 +810,42 @@ def nps_composition(periods: Sequence[NpsCounts], locale: str, min_sample: int =
     if not any(period.n > 0 for period in periods):
         return _no_data(title, words)
     total = sum(period.n for period in periods)
-    figure, axes = _figure(title, words["composition_subtitle"].format(
-        answers=_how_many(words, "answers", total)))
+    figure, axes = _figure(
+        title, words["composition_subtitle"].format(answers=_how_many(words, "answers", total))
+    )
     positions = np.arange(len(periods))
     width = 0.62 if len(periods) > 1 else 0.35
     segments = (("detractors", VERMILLION), ("passives", YELLOW), ("promoters", BLUISH_GREEN))
     bottoms = np.zeros(len(periods))
     label_size = 15 if len(periods) <= 8 else 12
     for key, colour in segments:
-        shares = np.array([100 * getattr(period, key) / period.n if period.n else 0.0
-                           for period in periods])
+        shares = np.array(
+            [100 * getattr(period, key) / period.n if period.n else 0.0 for period in periods]
+        )
         for index, period in enumerate(periods):
             if period.n == 0:
                 continue
             faded = period.n < min_sample
-            axes.bar(positions[index], shares[index], width, bottom=bottoms[index],
-                     color=colour, alpha=0.3 if faded else 1.0, edgecolor="white", linewidth=1)
+            axes.bar(
+                positions[index],
+                shares[index],
+                width,
+                bottom=bottoms[index],
+                color=colour,
+                alpha=0.3 if faded else 1.0,
+                edgecolor="white",
+                linewidth=1,
+            )
             if shares[index] >= 7 and len(periods) <= 14:
-                axes.text(positions[index], bottoms[index] + shares[index] / 2,
-                          f"{shares[index]:.0f}%", ha="center", va="center",
-                          fontsize=label_size, color=GREY if faded else BLACK)
+                axes.text(
+                    positions[index],
+                    bottoms[index] + shares[index] / 2,
+                    f"{shares[index]:.0f}%",
+                    ha="center",
+                    va="center",
+                    fontsize=label_size,
+                    color=GREY if faded else BLACK,
+                )
         bottoms += shares
     roomy = len(periods) <= 6
     for index, period in enumerate(periods):
@@ -731,8 +859,17 @@ def nps_composition(periods: Sequence[NpsCounts], locale: str, min_sample: int =
             colour = GREY
             if roomy:
                 note = f"{note}\n{words['too_few']}"
-        axes.text(positions[index], 101.5, note, ha="center", va="bottom", linespacing=1.1,
-                  fontsize=label_size + 1, fontweight="bold", color=colour)
+        axes.text(
+            positions[index],
+            101.5,
+            note,
+            ha="center",
+            va="bottom",
+            linespacing=1.1,
+            fontsize=label_size + 1,
+            fontweight="bold",
+            color=colour,
+        )
     axes.set_xticks(positions, [f"{period.label}\nn = {_count(period.n)}" for period in periods])
     axes.tick_params(axis="x", length=0)
     axes.set_xlim(-0.6, len(periods) - 0.4)
@@ -746,45 +883,84 @@ def nps_composition(periods: Sequence[NpsCounts], locale: str, min_sample: int =
     axes.spines["left"].set_visible(False)
     handles = [Patch(color=colour, label=words[key]) for key, colour in reversed(segments)]
     if any(0 < period.n < min_sample for period in periods):
-        handles.append(Patch(color=GREY, alpha=0.3,
-                             label=words["too_few_legend"].format(min_sample=min_sample)))
+        handles.append(
+            Patch(
+                color=GREY, alpha=0.3, label=words["too_few_legend"].format(min_sample=min_sample)
+            )
+        )
     _legend_below(figure, handles)
     return figure
 
 
-def _row_chart(axes: Axes, labels: Sequence[str], values: Sequence[float],
-               lows: Sequence[float | None], highs: Sequence[float | None],
-               small: Sequence[bool], texts: Sequence[str], *, bars: bool,
-               colours: Sequence[str]) -> None:
+def _row_chart(
+    axes: Axes,
+    labels: Sequence[str],
+    values: Sequence[float],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
+    small: Sequence[bool],
+    texts: Sequence[str],
+    *,
+    bars: bool,
+    colours: Sequence[str],
+) -> None:
     """Rows top to bottom: a dot (or a bar from zero) with its whisker, a value column at right."""
     rows = len(labels)
     positions = np.arange(rows)
     size = 16 if rows <= 10 else max(11, int(16 * 10 / rows))
-    for row, value, low, high, is_small, colour in zip(positions, values, lows, highs, small,
-                                                       colours, strict=True):
+    for row, value, low, high, is_small, colour in zip(
+        positions, values, lows, highs, small, colours, strict=True
+    ):
         shade = GREY if is_small else colour
         if bars:
-            axes.barh(row, value, height=0.55, color=shade, alpha=0.45 if is_small else 0.9,
-                      zorder=2)
+            axes.barh(
+                row, value, height=0.55, color=shade, alpha=0.45 if is_small else 0.9, zorder=2
+            )
         if low is not None and high is not None:
-            axes.plot([low, high], [row, row], color=GREY if is_small else BLACK,
-                      linewidth=2.2, solid_capstyle="butt", zorder=3)
+            axes.plot(
+                [low, high],
+                [row, row],
+                color=GREY if is_small else BLACK,
+                linewidth=2.2,
+                solid_capstyle="butt",
+                zorder=3,
+            )
             for end in (low, high):
-                axes.plot([end, end], [row - 0.12, row + 0.12],
-                          color=GREY if is_small else BLACK, linewidth=2.2, zorder=3)
+                axes.plot(
+                    [end, end],
+                    [row - 0.12, row + 0.12],
+                    color=GREY if is_small else BLACK,
+                    linewidth=2.2,
+                    zorder=3,
+                )
         if not bars:
-            axes.plot([value], [row], linestyle="none", marker="o",
-                      markersize=13 if rows <= 10 else 9,
-                      markerfacecolor="white" if is_small else colour,
-                      markeredgecolor=shade, markeredgewidth=2.2, zorder=4)
+            axes.plot(
+                [value],
+                [row],
+                linestyle="none",
+                marker="o",
+                markersize=13 if rows <= 10 else 9,
+                markerfacecolor="white" if is_small else colour,
+                markeredgecolor=shade,
+                markeredgewidth=2.2,
+                zorder=4,
+            )
     axes.set_yticks(positions, labels, fontsize=size)
     for tick, is_small in zip(axes.get_yticklabels(), small, strict=True):
         tick.set_color(GREY if is_small else "#222222")
     for row, text, is_small in zip(positions, texts, small, strict=True):
-        axes.annotate(text, (1, row), xycoords=("axes fraction", "data"), xytext=(14, 0),
-                      textcoords="offset points", ha="left", va="center", fontsize=size,
-                      color=GREY if is_small else BLACK,
-                      fontweight="normal" if is_small else "bold")
+        axes.annotate(
+            text,
+            (1, row),
+            xycoords=("axes fraction", "data"),
+            xytext=(14, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=size,
+            color=GREY if is_small else BLACK,
+            fontweight="normal" if is_small else "bold",
+        )
     axes.set_ylim(rows - 0.5, -0.5)
     axes.grid(axis="y", visible=False)
     axes.tick_params(axis="y", length=0)
@@ -792,8 +968,13 @@ def _row_chart(axes: Axes, labels: Sequence[str], values: Sequence[float],
 
 
 @_styled
-def breakdown_chart(groups: Sequence[GroupFigure], metric: str, locale: str, min_sample: int = 30,
-                    title: str | None = None) -> Figure:
+def breakdown_chart(
+    groups: Sequence[GroupFigure],
+    metric: str,
+    locale: str,
+    min_sample: int = 30,
+    title: str | None = None,
+) -> Figure:
     """One row per group: the figure as a dot with its 95% interval, n beside the group's name."""
     _check_metric(metric)
     words = _words(locale)
@@ -802,19 +983,29 @@ def breakdown_chart(groups: Sequence[GroupFigure], metric: str, locale: str, min
     if not groups:
         return _no_data(title, words)
     total = sum(group.n for group in groups)
-    figure, axes = _figure(title, words["breakdown_subtitle"].format(
-        answers=_how_many(words, "answers", total)))
+    figure, axes = _figure(
+        title, words["breakdown_subtitle"].format(answers=_how_many(words, "answers", total))
+    )
     small = [group.n < min_sample for group in groups]
-    texts = [_format_value(metric, group.value) + (f"  {words['too_few']}" if is_small else "")
-             for group, is_small in zip(groups, small, strict=True)]
-    _row_chart(axes, [words["row_label"].format(label=group.label, n=_count(group.n))
-                      for group in groups],
-               [group.value for group in groups], [group.low for group in groups],
-               [group.high for group in groups], small, texts, bars=False,
-               colours=[BLUE] * len(groups))
+    texts = [
+        _format_value(metric, group.value) + (f"  {words['too_few']}" if is_small else "")
+        for group, is_small in zip(groups, small, strict=True)
+    ]
+    _row_chart(
+        axes,
+        [words["row_label"].format(label=group.label, n=_count(group.n)) for group in groups],
+        [group.value for group in groups],
+        [group.low for group in groups],
+        [group.high for group in groups],
+        small,
+        texts,
+        bars=False,
+        colours=[BLUE] * len(groups),
+    )
     lows = [group.value if group.low is None else min(group.low, group.value) for group in groups]
-    highs = [group.value if group.high is None else max(group.high, group.value)
-             for group in groups]
+    highs = [
+        group.value if group.high is None else max(group.high, group.value) for group in groups
+    ]
     low, high = _scale_limits(metric, lows, highs)
     axes.set_xlim(low, high)
     _value_axis(axes.xaxis, metric, low, high)
@@ -825,30 +1016,41 @@ def breakdown_chart(groups: Sequence[GroupFigure], metric: str, locale: str, min
 
 
 @_styled
-def suggestion_counts(months: Sequence[date], categories: Sequence[str],
-                      counts: Sequence[Sequence[int]], locale: str) -> Figure:
+def suggestion_counts(
+    months: Sequence[date], categories: Sequence[str], counts: Sequence[Sequence[int]], locale: str
+) -> Figure:
     """Stacked bars: suggestions per month, one colour per category (counts[category][month])."""
     words = _words(locale)
     title = words["suggestions_title"]
     total = sum(sum(row) for row in counts)
     if not months or total == 0:
         return _no_data(title, words)
-    figure, axes = _figure(title, words["suggestions_subtitle"].format(
-        count=_how_many(words, "suggestion_count", total)))
+    figure, axes = _figure(
+        title,
+        words["suggestions_subtitle"].format(count=_how_many(words, "suggestion_count", total)),
+    )
     positions = np.arange(len(months))
     bottoms = np.zeros(len(months))
     handles = []
     for index, (name, row) in enumerate(zip(categories, counts, strict=True)):
         colour = OKABE_ITO[index % len(OKABE_ITO)]
         values = np.array(row, dtype=float)
-        axes.bar(positions, values, 0.62, bottom=bottoms, color=colour, edgecolor="white",
-                 linewidth=1)
+        axes.bar(
+            positions, values, 0.62, bottom=bottoms, color=colour, edgecolor="white", linewidth=1
+        )
         bottoms += values
         handles.append(Patch(color=colour, label=name))
     for position, height in zip(positions, bottoms, strict=True):
         if height:
-            axes.text(position, height, f"{int(height)}", ha="center", va="bottom",
-                      fontsize=14, fontweight="bold")
+            axes.text(
+                position,
+                height,
+                f"{int(height)}",
+                ha="center",
+                va="bottom",
+                fontsize=14,
+                fontweight="bold",
+            )
     axes.set_xticks(positions, [_date_label(m, locale, monthly=True) for m in months])
     axes.tick_params(axis="x", length=0)
     axes.set_ylim(0, max(bottoms) * 1.15)
@@ -860,8 +1062,13 @@ def suggestion_counts(months: Sequence[date], categories: Sequence[str],
 
 
 @_styled
-def suggestion_handling(shares: Sequence[GroupFigure], median_days: float | None,
-                        received: int, locale: str, min_sample: int = 30) -> Figure:
+def suggestion_handling(
+    shares: Sequence[GroupFigure],
+    median_days: float | None,
+    received: int,
+    locale: str,
+    min_sample: int = 30,
+) -> Figure:
     """Rows of shares with their 95% intervals: answered, within the goal, done (labels given
     as ``GroupFigure.label`` keys: "answered", "within_goal", "done_share")."""
     words = _words(locale)
@@ -870,19 +1077,32 @@ def suggestion_handling(shares: Sequence[GroupFigure], median_days: float | None
     if not shares:
         return _no_data(title, words)
     count = _how_many(words, "suggestion_count", received)
-    subtitle = (words["handling_subtitle"].format(count=count, days=f"{median_days:.1f}")
-                if median_days is not None
-                else words["handling_subtitle_no_reply"].format(count=count))
+    subtitle = (
+        words["handling_subtitle"].format(count=count, days=f"{median_days:.1f}")
+        if median_days is not None
+        else words["handling_subtitle_no_reply"].format(count=count)
+    )
     figure, axes = _figure(title, subtitle)
     small = [share.n < min_sample for share in shares]
-    texts = [_format_value("csat", share.value)
-             + (f"  {words['too_few_suggestions']}" if is_small else "")
-             for share, is_small in zip(shares, small, strict=True)]
-    _row_chart(axes, [words["row_label"].format(label=words[share.label], n=_count(share.n))
-                      for share in shares],
-               [share.value for share in shares], [share.low for share in shares],
-               [share.high for share in shares], small, texts, bars=True,
-               colours=[BLUE, BLUISH_GREEN, ORANGE][:len(shares)])
+    texts = [
+        _format_value("csat", share.value)
+        + (f"  {words['too_few_suggestions']}" if is_small else "")
+        for share, is_small in zip(shares, small, strict=True)
+    ]
+    _row_chart(
+        axes,
+        [
+            words["row_label"].format(label=words[share.label], n=_count(share.n))
+            for share in shares
+        ],
+        [share.value for share in shares],
+        [share.low for share in shares],
+        [share.high for share in shares],
+        small,
+        texts,
+        bars=True,
+        colours=[BLUE, BLUISH_GREEN, ORANGE][: len(shares)],
+    )
     axes.set_xlim(0, 100)
     _value_axis(axes.xaxis, "csat", 0, 100)
     axes.set_xlabel(words["share_of_suggestions"])
@@ -890,8 +1110,9 @@ def suggestion_handling(shares: Sequence[GroupFigure], median_days: float | None
 
 
 @_styled
-def funnel_plot(units: Sequence[AgentShare], target: float, locale: str,
-                min_sample: int = 30) -> Figure:
+def funnel_plot(
+    units: Sequence[AgentShare], target: float, locale: str, min_sample: int = 30
+) -> Figure:
     """Agents' CSAT against their answers, inside 95% and 99.8% funnels around the target (%)."""
     words = _words(locale)
     title = words["funnel_title"]
@@ -899,9 +1120,13 @@ def funnel_plot(units: Sequence[AgentShare], target: float, locale: str,
     if not units:
         return _no_data(title, words)
     total = sum(unit.n for unit in units)
-    figure, axes = _figure(title, words["funnel_subtitle"].format(
-        answers=_how_many(words, "answers", total),
-        agents=_how_many(words, "agent_count", len(units))))
+    figure, axes = _figure(
+        title,
+        words["funnel_subtitle"].format(
+            answers=_how_many(words, "answers", total),
+            agents=_how_many(words, "agent_count", len(units)),
+        ),
+    )
     p0 = min(max(target / 100, 0.0), 1.0)
     largest = max(unit.n for unit in units)
     x_max = max(largest * 1.08, min_sample * 1.5, 10)
@@ -910,8 +1135,9 @@ def funnel_plot(units: Sequence[AgentShare], target: float, locale: str,
     curves = {z: np.array([funnel_limits(p0, n, z) for n in grid]) * 100 for z in (Z95, Z998)}
     for z, style in ((Z95, "--"), (Z998, "-")):
         for side in (0, 1):
-            axes.plot(grid, curves[z][:, side], color=TEXT_GREY, linestyle=style,
-                      linewidth=1.8, zorder=2)
+            axes.plot(
+                grid, curves[z][:, side], color=TEXT_GREY, linestyle=style, linewidth=1.8, zorder=2
+            )
     axes.axhline(100 * p0, color=BLACK, linewidth=1.5, zorder=2)
 
     counts = np.array([unit.n for unit in units], dtype=float)
@@ -920,44 +1146,93 @@ def funnel_plot(units: Sequence[AgentShare], target: float, locale: str,
     named = {id(unit) for unit in funnel_outliers(units, target, min_sample)}
     outside = np.array([id(unit) in named for unit in units])
     plain = ~small & ~outside
-    axes.plot(counts[plain], shares[plain], linestyle="none", marker="o", markersize=11,
-              color=BLUE, alpha=0.85, zorder=3)
-    axes.plot(counts[small], shares[small], linestyle="none", marker="o", markersize=11,
-              markerfacecolor="white", markeredgecolor=GREY, markeredgewidth=2, zorder=3)
-    axes.plot(counts[outside], shares[outside], linestyle="none", marker="D", markersize=13,
-              color=VERMILLION, markeredgecolor=BLACK, markeredgewidth=1.2, zorder=4)
+    axes.plot(
+        counts[plain],
+        shares[plain],
+        linestyle="none",
+        marker="o",
+        markersize=11,
+        color=BLUE,
+        alpha=0.85,
+        zorder=3,
+    )
+    axes.plot(
+        counts[small],
+        shares[small],
+        linestyle="none",
+        marker="o",
+        markersize=11,
+        markerfacecolor="white",
+        markeredgecolor=GREY,
+        markeredgewidth=2,
+        zorder=3,
+    )
+    axes.plot(
+        counts[outside],
+        shares[outside],
+        linestyle="none",
+        marker="D",
+        markersize=13,
+        color=VERMILLION,
+        markeredgecolor=BLACK,
+        markeredgewidth=1.2,
+        zorder=4,
+    )
 
     low_edge = min(shares.min(), 100 * funnel_limits(p0, max(min_sample, 1), Z998)[0])
     y_low = max(0.0, math.floor((low_edge - 5) / 10) * 10)
     axes.set_ylim(y_low, 104)
     axes.set_xlim(-x_max * 0.012, x_max)
-    _label_outliers(axes, [(count, share, unit.name) for count, share, unit, out
-                           in zip(counts, shares, units, outside, strict=True) if out],
-                    x_max, (y_low, 104))
+    _label_outliers(
+        axes,
+        [
+            (count, share, unit.name)
+            for count, share, unit, out in zip(counts, shares, units, outside, strict=True)
+            if out
+        ],
+        x_max,
+        (y_low, 104),
+    )
     axes.yaxis.set_major_locator(FixedLocator(list(range(int(y_low), 101, 10))))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
     axes.set_xlabel(words["funnel_x"])
     axes.set_ylabel(words["share_axis"])
     handles = [
-        Line2D([], [], linestyle="none", marker="o", markersize=11, color=BLUE,
-               label=words["agents"]),
-        Line2D([], [], color=BLACK, linewidth=1.5,
-               label=words["target"].format(value=f"{100 * p0:.1f}%")),
+        Line2D(
+            [], [], linestyle="none", marker="o", markersize=11, color=BLUE, label=words["agents"]
+        ),
+        Line2D(
+            [],
+            [],
+            color=BLACK,
+            linewidth=1.5,
+            label=words["target"].format(value=f"{100 * p0:.1f}%"),
+        ),
         Line2D([], [], color=TEXT_GREY, linestyle="--", linewidth=1.8, label=words["limits95"]),
         Line2D([], [], color=TEXT_GREY, linewidth=1.8, label=words["limits998"]),
     ]
     if outside.any():
-        handles.append(Line2D([], [], linestyle="none", marker="D", markersize=12,
-                              color=VERMILLION, markeredgecolor=BLACK,
-                              label=words["outside998"]))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="D",
+                markersize=12,
+                color=VERMILLION,
+                markeredgecolor=BLACK,
+                label=words["outside998"],
+            )
+        )
     if small.any():
         handles.append(_too_few_handle(words, min_sample))
     _legend_below(figure, handles)
     return figure
 
 
-def _label_outliers(axes: Axes, points: list[tuple[float, float, str]], x_max: float,
-                    y_range: tuple[float, float]) -> None:
+def _label_outliers(
+    axes: Axes, points: list[tuple[float, float, str]], x_max: float, y_range: tuple[float, float]
+) -> None:
     """Names beside the outlying points, nudged apart vertically so that none overlap."""
     gap = (y_range[1] - y_range[0]) * 0.07
     placed: list[tuple[float, float]] = []
@@ -970,14 +1245,26 @@ def _label_outliers(axes: Axes, points: list[tuple[float, float, str]], x_max: f
         placed.append((count, label_y))
         right = count > x_max * 0.7  # near the right edge the name goes to the left of its point
         shift = x_max * (-0.02 if right else 0.02) * (1 if label_y == share else 1.6)
-        axes.annotate(name, (count, share), xytext=(count + shift, label_y),
-                      ha="right" if right else "left", va="center", fontsize=15,
-                      fontweight="bold", color=BLACK, zorder=5,
-                      bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
-                            "edgecolor": "none", "alpha": 0.85},
-                      arrowprops=None if label_y == share else
-                      {"arrowstyle": "-", "color": GREY, "linewidth": 1, "shrinkA": 0,
-                       "shrinkB": 6})
+        axes.annotate(
+            name,
+            (count, share),
+            xytext=(count + shift, label_y),
+            ha="right" if right else "left",
+            va="center",
+            fontsize=15,
+            fontweight="bold",
+            color=BLACK,
+            zorder=5,
+            bbox={
+                "boxstyle": "round,pad=0.15",
+                "facecolor": "white",
+                "edgecolor": "none",
+                "alpha": 0.85,
+            },
+            arrowprops=None
+            if label_y == share
+            else {"arrowstyle": "-", "color": GREY, "linewidth": 1, "shrinkA": 0, "shrinkB": 6},
+        )
 
 
 @_styled
@@ -993,19 +1280,30 @@ def servqual_chart(dimensions: Sequence[ServqualGap], locale: str, min_sample: i
     if not gaps:
         return _no_data(title, words)
     total = max(gap.n for gap in gaps)  # each respondent rates every dimension
-    figure, axes = _figure(title, words["servqual_subtitle"].format(
-        answers=_how_many(words, "answers", total)))
+    figure, axes = _figure(
+        title, words["servqual_subtitle"].format(answers=_how_many(words, "answers", total))
+    )
     small = [gap.n < min_sample for gap in gaps]
-    texts = [_signed(gap.value, 2) + (f"  {words['too_few']}" if is_small else "")
-             for gap, is_small in zip(gaps, small, strict=True)]
-    _row_chart(axes, [words["row_label"].format(label=words[gap.dimension], n=_count(gap.n))
-                      for gap in gaps],
-               [gap.value for gap in gaps], [gap.low for gap in gaps],
-               [gap.high for gap in gaps], small, texts, bars=True,
-               colours=[VERMILLION if gap.value < 0 else BLUE for gap in gaps])
-    ends = [0.0] + [gap.value for gap in gaps] + [edge for gap in gaps
-                                                  for edge in (gap.low, gap.high)
-                                                  if edge is not None]
+    texts = [
+        _signed(gap.value, 2) + (f"  {words['too_few']}" if is_small else "")
+        for gap, is_small in zip(gaps, small, strict=True)
+    ]
+    _row_chart(
+        axes,
+        [words["row_label"].format(label=words[gap.dimension], n=_count(gap.n)) for gap in gaps],
+        [gap.value for gap in gaps],
+        [gap.low for gap in gaps],
+        [gap.high for gap in gaps],
+        small,
+        texts,
+        bars=True,
+        colours=[VERMILLION if gap.value < 0 else BLUE for gap in gaps],
+    )
+    ends = (
+        [0.0]
+        + [gap.value for gap in gaps]
+        + [edge for gap in gaps for edge in (gap.low, gap.high) if edge is not None]
+    )
     reach = max(abs(min(ends)), abs(max(ends)), 0.5)
     step = 0.5 if reach <= 2 else 1.0
     reach = math.ceil(reach / step) * step + step / 2
@@ -1014,14 +1312,16 @@ def servqual_chart(dimensions: Sequence[ServqualGap], locale: str, min_sample: i
     axes.set_xlim(left, right)
     ticks = np.arange(math.ceil(left / step) * step, right + 1e-9, step)
     axes.xaxis.set_major_locator(FixedLocator(list(ticks)))
-    axes.xaxis.set_major_formatter(FuncFormatter(
-        lambda value, _: _signed(value, 1 if step < 1 else 0)))
+    axes.xaxis.set_major_formatter(
+        FuncFormatter(lambda value, _: _signed(value, 1 if step < 1 else 0))
+    )
     axes.axvline(0, color=BLACK, linewidth=1.6, zorder=3)
     axes.set_xlabel(words["gap_axis"])
     return figure
 
 
 # --- bytes --------------------------------------------------------------------------------------
+
 
 def render(figure: Figure, fmt: str, size: str | tuple[int, int] | None = None) -> bytes:
     """The figure as PNG, SVG or PDF bytes; size is a PNG_SIZES name or (width, height) pixels.
@@ -1053,8 +1353,11 @@ def _pixels(size: str | tuple[int, int] | None) -> tuple[int, int]:
             raise ValueError(f"size must be one of {', '.join(PNG_SIZES)} or (width, height)")
         return PNG_SIZES[size]
     width, height = size
-    if int(width) != width or int(height) != height or not (16 <= width <= 8000
-                                                            and 16 <= height <= 8000):
+    if (
+        int(width) != width
+        or int(height) != height
+        or not (16 <= width <= 8000 and 16 <= height <= 8000)
+    ):
         raise ValueError("a PNG size is two whole numbers of pixels between 16 and 8000")
     return int(width), int(height)
 
@@ -1062,14 +1365,20 @@ def _pixels(size: str | tuple[int, int] | None) -> tuple[int, int]:
 # --- follow-ups ---------------------------------------------------------------------------------
 
 FOLLOW_UP_WORDS = {
-    "en": {"title": "Follow-ups: recovery rate by team",
-           "subtitle": "{closed} closed · lines: 95% interval",
-           "axis": "recovered, % of closed follow-ups", "value": "{value}% of {n}",
-           "no_data": "No data"},
-    "zh_CN": {"title": "跟进：各团队挽回率",
-              "subtitle": "共 {closed} 条已关闭 · 线段：95% 区间",
-              "axis": "已挽回占已关闭跟进的 %", "value": "{value}%（{n} 条）",
-              "no_data": "暂无数据"},
+    "en": {
+        "title": "Follow-ups: recovery rate by team",
+        "subtitle": "{closed} closed · lines: 95% interval",
+        "axis": "recovered, % of closed follow-ups",
+        "value": "{value}% of {n}",
+        "no_data": "No data",
+    },
+    "zh_CN": {
+        "title": "跟进：各团队挽回率",
+        "subtitle": "共 {closed} 条已关闭 · 线段：95% 区间",
+        "axis": "已挽回占已关闭跟进的 %",
+        "value": "{value}%（{n} 条）",
+        "no_data": "暂无数据",
+    },
 }
 
 
@@ -1083,8 +1392,9 @@ class RecoveryFigure:
 
 
 @_styled
-def follow_up_chart(groups: Sequence[RecoveryFigure], locale: str, min_sample: int = 30,
-                    summary: str | None = None) -> Figure:
+def follow_up_chart(
+    groups: Sequence[RecoveryFigure], locale: str, min_sample: int = 30, summary: str | None = None
+) -> Figure:
     """One row per team: the share of closed follow-ups recovered, with its 95% interval.
 
     ``summary`` (the period's headline follow-up figures, as text) goes under the title."""
@@ -1098,10 +1408,17 @@ def follow_up_chart(groups: Sequence[RecoveryFigure], locale: str, min_sample: i
     subtitle = words["subtitle"].format(closed=sum(group.n for group in groups))
     figure, axes = _figure(words["title"], f"{summary}\n{subtitle}" if summary else subtitle)
     small = [group.n < min_sample for group in groups]
-    _row_chart(axes, [group.label for group in groups], [group.value for group in groups],
-               [group.low for group in groups], [group.high for group in groups], small,
-               [words["value"].format(value=f"{group.value:.0f}", n=group.n)
-                for group in groups], bars=False, colours=[BLUE] * len(groups))
+    _row_chart(
+        axes,
+        [group.label for group in groups],
+        [group.value for group in groups],
+        [group.low for group in groups],
+        [group.high for group in groups],
+        small,
+        [words["value"].format(value=f"{group.value:.0f}", n=group.n) for group in groups],
+        bars=False,
+        colours=[BLUE] * len(groups),
+    )
     axes.set_xlim(0, 100)
     axes.set_xlabel(words["axis"])
     return figure

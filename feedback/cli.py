@@ -26,8 +26,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_group)
     app.cli.add_command(outbox_group)
     from . import backup  # backup and copy-db
+
     backup.init_app(app)
     from . import privacy_cli
+
     privacy_cli.init_app(app)
 
 
@@ -36,8 +38,9 @@ def _db():
         database.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:  # no server there, or no such file
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise click.ClickException(f"cannot open the database at FEEDBACK_DATABASE_URL: "
-                                   f"{reason}") from None
+        raise click.ClickException(
+            f"cannot open the database at FEEDBACK_DATABASE_URL: {reason}"
+        ) from None
     return database
 
 
@@ -75,14 +78,24 @@ def init_db():
 @click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
 @click.option("--name", "display_name", help="The name shown on pages.")
 @click.option("--team", help="The team's name; created when it does not exist.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Asked for when left out.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when left out.",
+)
 def create_user(username, role, display_name, team, password):
     """Create a user who can log in."""
     _db()
     try:
-        user = accounts.create_user(username, password, role, display_name=display_name,
-                                    team=Team.by_name(team) if team else None)
+        user = accounts.create_user(
+            username,
+            password,
+            role,
+            display_name=display_name,
+            team=Team.by_name(team) if team else None,
+        )
     except accounts.AccountError as exc:
         raise click.UsageError(f"{exc.field}: {exc.message}") from None
     audit.record("user.create", f"user {user.username}", role=user.role, team=user.team_id)
@@ -100,8 +113,7 @@ def create_token(name):
     except accounts.AccountError as exc:
         raise click.UsageError(f"{exc.field}: {exc.message}") from None
     audit.record("token.create", f"API token {name.strip()}")
-    click.echo(f"API token '{name}' created. Keep it now; it cannot be shown again:",
-               err=True)
+    click.echo(f"API token '{name}' created. Keep it now; it cannot be shown again:", err=True)
     click.echo(token)
 
 
@@ -109,8 +121,12 @@ surveys_group = AppGroup("surveys", help="Check and load the survey definitions 
 
 
 @surveys_group.command("check")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="The folder to check (default: the SURVEYS_DIR setting).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to check (default: the SURVEYS_DIR setting).",
+)
 def surveys_check(directory):
     """Validate every survey file; each error names the file, the question and the problem."""
     directory = directory or Path(current_app.config["SURVEYS_DIR"])
@@ -137,30 +153,54 @@ def surveys_sync():
         sys.exit(1)
 
 
-CSV_COLUMNS = ("case_id", "survey", "resolved_at", "channel", "agent", "team", "category",
-               "reopened", "customer_id", "customer_name", "customer_email", "customer_phone",
-               "customer_locale")
+CSV_COLUMNS = (
+    "case_id",
+    "survey",
+    "resolved_at",
+    "channel",
+    "agent",
+    "team",
+    "category",
+    "reopened",
+    "customer_id",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "customer_locale",
+)
 
 
-REOPENED = {"": False, "0": False, "false": False, "no": False,
-            "1": True, "true": True, "yes": True}
+REOPENED = {
+    "": False,
+    "0": False,
+    "false": False,
+    "no": False,
+    "1": True,
+    "true": True,
+    "yes": True,
+}
 
 
 def _row_to_case(row: dict) -> dict:
     data = {k: (row.get(k) or None) for k in CSV_COLUMNS if not k.startswith("customer_")}
     # anything else stays text, which parse_case reports as not true or false
-    data["reopened"] = REOPENED.get((row.get("reopened") or "").strip().lower(),
-                                    row.get("reopened"))
-    data["customer"] = {k[len("customer_"):]: row.get(k) or None
-                        for k in CSV_COLUMNS if k.startswith("customer_")}
+    data["reopened"] = REOPENED.get(
+        (row.get("reopened") or "").strip().lower(), row.get("reopened")
+    )
+    data["customer"] = {
+        k[len("customer_") :]: row.get(k) or None for k in CSV_COLUMNS if k.startswith("customer_")
+    }
     return data
 
 
 @click.command("import-cases")
 @with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--skip-bad", is_flag=True,
-              help="Import the good rows of a file that has bad ones (default: import nothing).")
+@click.option(
+    "--skip-bad",
+    is_flag=True,
+    help="Import the good rows of a file that has bad ones (default: import nothing).",
+)
 def import_cases(file: Path, skip_bad: bool):
     """Import resolved cases from a CSV file (columns: see the README)."""
     _db()
@@ -179,8 +219,10 @@ def import_cases(file: Path, skip_bad: bool):
     header = [name.strip() for name in records[0][1]] if records else []
     missing = [c for c in ("case_id", "resolved_at", "channel") if c not in header]
     if missing:
-        raise click.ClickException(f"{file}, line {records[0][0] if records else 1}: missing "
-                                   f"column(s) {', '.join(missing)}")
+        raise click.ClickException(
+            f"{file}, line {records[0][0] if records else 1}: missing "
+            f"column(s) {', '.join(missing)}"
+        )
     parsed, problems, bad_rows, versions = [], [], 0, {}
     for line, values in records[1:]:  # each record at the line it starts on
         before = len(problems)
@@ -188,16 +230,20 @@ def import_cases(file: Path, skip_bad: bool):
         if too_many:
             problems.append(f"{file}, line {line}: {too_many}")
         else:
-            case_in = _parse_row(dict(zip(header, values)), file, line, versions, problems)
+            case_in = _parse_row(
+                dict(zip(header, values, strict=False)), file, line, versions, problems
+            )
             if case_in is not None:
                 parsed.append(case_in)
         bad_rows += len(problems) > before
     for problem in problems:
         click.echo(problem, err=True)
     if problems and not skip_bad:
-        raise click.ClickException(f"{len(problems)} problem(s) in {bad_rows} row(s); nothing "
-                                   "imported. Fix the file, or give --skip-bad to import the "
-                                   "good rows.")
+        raise click.ClickException(
+            f"{len(problems)} problem(s) in {bad_rows} row(s); nothing "
+            "imported. Fix the file, or give --skip-bad to import the "
+            "good rows."
+        )
     counts = {"new": 0, "known": 0, "suppressed": 0}
     policy = InvitationPolicy.from_config(config)
     with click.progressbar(parsed, label="Importing cases", file=sys.stderr) as bar:
@@ -205,9 +251,11 @@ def import_cases(file: Path, skip_bad: bool):
             registration = register_case(case_in, versions[case_in.survey].survey, policy)
             counts["new" if registration.created else "known"] += 1
             counts["suppressed"] += registration.created and registration.suppressed
-    click.echo(f"Imported {counts['new']} new case(s); {counts['known']} known already; "
-               f"{counts['suppressed']} new case(s) without an invitation (throttled or "
-               f"reopened); {bad_rows} bad row(s) skipped.")
+    click.echo(
+        f"Imported {counts['new']} new case(s); {counts['known']} known already; "
+        f"{counts['suppressed']} new case(s) without an invitation (throttled or "
+        f"reopened); {bad_rows} bad row(s) skipped."
+    )
 
 
 def _parse_row(row: dict, file: Path, line: int, versions: dict, problems: list):
@@ -234,12 +282,16 @@ def _parse_row(row: dict, file: Path, line: int, versions: dict, problems: list)
 def demo(cases: int, seed: int):
     """Fill the database with six months of realistic demo data (and the demo users)."""
     from .demo import fill
+
     _db()
     migrate(database)
     sync(current_app.config["SURVEYS_DIR"])
-    summary = fill(cases=cases, seed=seed, config=current_app.config,
-                   progress=lambda items, label: click.progressbar(items, label=label,
-                                                                   file=sys.stderr))
+    summary = fill(
+        cases=cases,
+        seed=seed,
+        config=current_app.config,
+        progress=lambda items, label: click.progressbar(items, label=label, file=sys.stderr),
+    )
     click.echo(summary)
 
 
@@ -248,19 +300,25 @@ export_group = AppGroup("export", help="Write reports to files (under the EXPORT
 
 @export_group.command("meeting-pack")
 @with_appcontext
-@click.option("--from", "start", required=True, metavar="YYYY-MM-DD",
-              help="The period's first day.")
-@click.option("--to", "end", required=True, metavar="YYYY-MM-DD",
-              help="The period's last day.")
+@click.option(
+    "--from", "start", required=True, metavar="YYYY-MM-DD", help="The period's first day."
+)
+@click.option("--to", "end", required=True, metavar="YYYY-MM-DD", help="The period's last day.")
 @click.option("--survey", help="The survey's slug (default: the DEFAULT_SURVEY setting).")
 @click.option("--channel", help="Only this channel.")
 @click.option("--team", help="Only this team (its name).")
 @click.option("--agent", help="Only this agent.")
 @click.option("--category", help="Only this category.")
-@click.option("--locale", type=click.Choice(("zh_CN", "en")),
-              help="The pack's language (default: the DEFAULT_LOCALE setting).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="The folder to write to (default: the EXPORTS_DIR setting).")
+@click.option(
+    "--locale",
+    type=click.Choice(("zh_CN", "en")),
+    help="The pack's language (default: the DEFAULT_LOCALE setting).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write to (default: the EXPORTS_DIR setting).",
+)
 def export_meeting_pack(start, end, survey, channel, team, agent, category, locale, out):
     """The meeting pack of a period and slice as PDF: headline figures, the dashboard's charts
     and the detractors' comments. Prints the file's path as the last line."""
@@ -273,14 +331,25 @@ def export_meeting_pack(start, end, survey, channel, team, agent, category, loca
 
     _db()
     config = current_app.config
-    given = {"from": start, "to": end, "survey": survey, "channel": channel, "team": team,
-             "agent": agent, "category": category}
+    given = {
+        "from": start,
+        "to": end,
+        "survey": survey,
+        "channel": channel,
+        "team": team,
+        "agent": agent,
+        "category": category,
+    }
     try:
-        filters = parse_filters({k: v for k, v in given.items() if v is not None},
-                                config["DEFAULT_SURVEY"], config["TIMEZONE"])
+        filters = parse_filters(
+            {k: v for k, v in given.items() if v is not None},
+            config["DEFAULT_SURVEY"],
+            config["TIMEZONE"],
+        )
     except FilterError as exc:
-        raise click.UsageError("; ".join(f"--{name}: {' '.join(messages)}"
-                                         for name, messages in exc.errors.items())) from None
+        raise click.UsageError(
+            "; ".join(f"--{name}: {' '.join(messages)}" for name, messages in exc.errors.items())
+        ) from None
     version = current_version(filters.survey)
     if version is None:
         raise click.UsageError(f"--survey: survey '{filters.survey}' has no loaded version")
@@ -288,17 +357,29 @@ def export_meeting_pack(start, end, survey, channel, team, agent, category, loca
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise click.BadParameter(f"cannot create {folder}: {exc.strerror}",
-                                 param_hint="'--out'") from None
+        raise click.BadParameter(
+            f"cannot create {folder}: {exc.strerror}", param_hint="'--out'"
+        ) from None
     locale = locale or config["DEFAULT_LOCALE"]
     definition = definition_of(version)
     labels = meeting_pack.steps(filters.slice, definition, config["TIMEZONE"])
     made = datetime.now(ZoneInfo(config["TIMEZONE"]))  # on the cover and in the file's name
-    with click.progressbar(length=len(labels), label="Building the meeting pack",
-                           file=sys.stderr, item_show_func=lambda label: label) as bar:
-        pdf = meeting_pack.build_pack(filters.slice, filters.survey, definition, locale,
-                                      config["MIN_SAMPLE"], config["TIMEZONE"],
-                                      progress=lambda label: bar.update(1, label), made=made)
+    with click.progressbar(
+        length=len(labels),
+        label="Building the meeting pack",
+        file=sys.stderr,
+        item_show_func=lambda label: label,
+    ) as bar:
+        pdf = meeting_pack.build_pack(
+            filters.slice,
+            filters.survey,
+            definition,
+            locale,
+            config["MIN_SAMPLE"],
+            config["TIMEZONE"],
+            progress=lambda label: bar.update(1, label),
+            made=made,
+        )
     name = exports.export_name("meeting-pack", filters.slice, filters.survey, "pdf", now=made)
     click.echo(str(_write_new(folder / name, pdf)))
 
@@ -353,5 +434,6 @@ def outbox_deliver(loop):
         return
     _db()
     done = outbox.deliver_due(config)
-    click.echo(f"delivered {done.delivered}, failed {done.failed} (to retry), "
-               f"given up {done.given_up}")
+    click.echo(
+        f"delivered {done.delivered}, failed {done.failed} (to retry), given up {done.given_up}"
+    )

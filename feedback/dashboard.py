@@ -31,26 +31,29 @@ class Tile:
 def _change(metric: str, now: dict, before: dict) -> stats.Difference | None:
     """now - before for one metric, from two rows of counts (score and invitation counts)."""
     if metric == "csat" and now["csat_n"] and before["csat_n"]:
-        return stats.proportion_difference(before["csat_satisfied"], before["csat_n"],
-                                           now["csat_satisfied"], now["csat_n"])
+        return stats.proportion_difference(
+            before["csat_satisfied"], before["csat_n"], now["csat_satisfied"], now["csat_n"]
+        )
     if metric == "nps" and now["nps_n"] and before["nps_n"]:
         return stats.nps_difference(
             (before["promoters"], before["passives"], before["detractors"]),
-            (now["promoters"], now["passives"], now["detractors"]))
+            (now["promoters"], now["passives"], now["detractors"]),
+        )
     if metric == "ces" and now["ces_n"] > 1 and before["ces_n"] > 1:
         return stats.mean_difference(
             stats.mean_interval(before["ces_n"], before["ces_sum"], before["ces_sum_sq"]),
-            stats.mean_interval(now["ces_n"], now["ces_sum"], now["ces_sum_sq"]))
+            stats.mean_interval(now["ces_n"], now["ces_sum"], now["ces_sum_sq"]),
+        )
     if metric == "response_rate" and now["invited"] and before["invited"]:
-        return stats.proportion_difference(before["answered"], before["invited"],
-                                           now["answered"], now["invited"])
+        return stats.proportion_difference(
+            before["answered"], before["invited"], now["answered"], now["invited"]
+        )
     return None
 
 
 def _counts(s: Slice) -> dict:
     scores = next(iter(reports.score_counts(s)), None) or dict.fromkeys(reports.SCORE_COLUMNS, 0)
-    invitations = next(iter(reports.invitation_counts(s)), None) or {"invited": 0,
-                                                                       "answered": 0}
+    invitations = next(iter(reports.invitation_counts(s)), None) or {"invited": 0, "answered": 0}
     return {**scores, **invitations}
 
 
@@ -64,16 +67,30 @@ def tiles_of(now: dict, before: dict, min_sample: int) -> list[Tile]:
     """The tiles from the counts of the period and of the previous one (``slice_counts`` rows:
     score and invitation counts)."""
     figures_now, figures_before = reports.figures(now, now), reports.figures(before, before)
-    sizes = {"csat": now["csat_n"], "nps": now["nps_n"], "ces": now["ces_n"],
-             "response_rate": now["invited"]}
+    sizes = {
+        "csat": now["csat_n"],
+        "nps": now["nps_n"],
+        "ces": now["ces_n"],
+        "response_rate": now["invited"],
+    }
     result = []
     for metric in TILE_METRICS:
         if metric == "responses":
-            result.append(Tile(metric, {"value": now["responses"]},
-                               {"value": before["responses"]}, None, False))
+            result.append(
+                Tile(
+                    metric, {"value": now["responses"]}, {"value": before["responses"]}, None, False
+                )
+            )
             continue
-        result.append(Tile(metric, figures_now[metric], figures_before[metric],
-                           _change(metric, now, before), too_few=sizes[metric] < min_sample))
+        result.append(
+            Tile(
+                metric,
+                figures_now[metric],
+                figures_before[metric],
+                _change(metric, now, before),
+                too_few=sizes[metric] < min_sample,
+            )
+        )
     return result
 
 

@@ -8,7 +8,7 @@ checks that the two agree.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -45,22 +45,32 @@ def open_database(url: str) -> peewee.Database:
             # the reports count with FILTER (3.30) and rank with window functions (3.25)
             raise DatabaseURLError(
                 f"{url}: this Python's SQLite is {sqlite3.sqlite_version}; feedback needs "
-                f"{'.'.join(map(str, MIN_SQLITE))} or newer (a newer Python brings one)")
+                f"{'.'.join(map(str, MIN_SQLITE))} or newer (a newer Python brings one)"
+            )
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Every write transaction begins IMMEDIATE: a DEFERRED read-then-write fails with
         # "database is locked" under concurrent requests even in WAL mode.
         return PooledSqliteDatabase(
-            path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", max_connections=32,
-            stale_timeout=600, check_same_thread=False)
+            path,
+            pragmas=SQLITE_PRAGMAS,
+            lock_type="IMMEDIATE",
+            max_connections=32,
+            stale_timeout=600,
+            check_same_thread=False,
+        )
     if parsed.scheme in {"postgres", "postgresql"}:
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         return PooledPostgresqlDatabase(
             unquote(parsed.path.lstrip("/")) or "postgres",
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
-            host=parsed.hostname or None, port=parsed.port or None,
-            max_connections=32, stale_timeout=600, **options)
+            host=parsed.hostname or None,
+            port=parsed.port or None,
+            max_connections=32,
+            stale_timeout=600,
+            **options,
+        )
     raise DatabaseURLError(f"{url}: unknown kind of database (use sqlite:/// or postgresql://)")
 
 
@@ -71,7 +81,7 @@ def is_postgres(db: peewee.Database | None = None) -> bool:
 
 def utcnow() -> datetime:
     """Now in UTC without tzinfo: every timestamp is stored that way."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # --- migrations -------------------------------------------------------------------------------
@@ -79,12 +89,14 @@ def utcnow() -> datetime:
 # timestamp column type; the rest is SQL that SQLite and PostgreSQL both accept.
 
 MIGRATIONS: list[tuple[str, list[str]]] = [
-    ("accounts: teams, users, team leads, API tokens", [
-        """CREATE TABLE team (
+    (
+        "accounts: teams, users, team leads, API tokens",
+        [
+            """CREATE TABLE team (
             id {pk},
             name VARCHAR(100) NOT NULL UNIQUE,
             created_at {ts} NOT NULL)""",
-        """CREATE TABLE app_user (
+            """CREATE TABLE app_user (
             id {pk},
             username VARCHAR(64) NOT NULL UNIQUE,
             display_name VARCHAR(100) NOT NULL,
@@ -94,20 +106,23 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             active BOOLEAN NOT NULL,
             locale VARCHAR(8),
             created_at {ts} NOT NULL)""",
-        """CREATE TABLE team_lead (
+            """CREATE TABLE team_lead (
             team_id INTEGER NOT NULL REFERENCES team (id) ON DELETE CASCADE,
             user_id INTEGER NOT NULL REFERENCES app_user (id) ON DELETE CASCADE,
             PRIMARY KEY (team_id, user_id))""",
-        """CREATE TABLE api_token (
+            """CREATE TABLE api_token (
             id {pk},
             name VARCHAR(100) NOT NULL,
             token_hash VARCHAR(64) NOT NULL UNIQUE,
             created_at {ts} NOT NULL,
             last_used_at {ts},
             revoked_at {ts})""",
-    ]),
-    ("surveys, cases, invitations, responses and answers", [
-        """CREATE TABLE survey (
+        ],
+    ),
+    (
+        "surveys, cases, invitations, responses and answers",
+        [
+            """CREATE TABLE survey (
             id {pk},
             slug VARCHAR(64) NOT NULL UNIQUE,
             source VARCHAR(255),
@@ -115,7 +130,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             error TEXT,
             error_at {ts},
             created_at {ts} NOT NULL)""",
-        """CREATE TABLE survey_version (
+            """CREATE TABLE survey_version (
             id {pk},
             survey_id INTEGER NOT NULL REFERENCES survey (id),
             version INTEGER NOT NULL,
@@ -123,7 +138,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             definition TEXT NOT NULL,
             created_at {ts} NOT NULL,
             UNIQUE (survey_id, version))""",
-        """CREATE TABLE service_case (
+            """CREATE TABLE service_case (
             id {pk},
             case_ref VARCHAR(100) NOT NULL UNIQUE,
             survey_id INTEGER NOT NULL REFERENCES survey (id),
@@ -141,10 +156,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             suppressed_reason VARCHAR(200),
             created_at {ts} NOT NULL,
             updated_at {ts} NOT NULL)""",
-        "CREATE INDEX service_case_customer_ref ON service_case (customer_ref)",
-        "CREATE INDEX service_case_customer_email ON service_case (customer_email)",
-        "CREATE INDEX service_case_resolved_at ON service_case (resolved_at)",
-        """CREATE TABLE invitation (
+            "CREATE INDEX service_case_customer_ref ON service_case (customer_ref)",
+            "CREATE INDEX service_case_customer_email ON service_case (customer_email)",
+            "CREATE INDEX service_case_resolved_at ON service_case (resolved_at)",
+            """CREATE TABLE invitation (
             id {pk},
             case_id INTEGER NOT NULL UNIQUE REFERENCES service_case (id),
             token VARCHAR(64) NOT NULL UNIQUE,
@@ -155,8 +170,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             day DATE NOT NULL,
             week DATE NOT NULL,
             month DATE NOT NULL)""",
-        "CREATE INDEX invitation_day ON invitation (day, status)",
-        """CREATE TABLE response (
+            "CREATE INDEX invitation_day ON invitation (day, status)",
+            """CREATE TABLE response (
             id {pk},
             invitation_id INTEGER UNIQUE REFERENCES invitation (id),
             case_id INTEGER NOT NULL REFERENCES service_case (id),
@@ -176,36 +191,39 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             csat SMALLINT,
             nps SMALLINT,
             ces SMALLINT)""",
-        # Covering indexes for the reports: filter by survey and period, read the scores.
-        # ... and by the slice columns too, so breakdowns by channel, team, agent or category
-        # never read the table itself
-        "CREATE INDEX response_survey_day ON response "
-        "(survey_id, day, csat, nps, ces, channel, team_id, agent, category, source)",
-        "CREATE INDEX response_survey_submitted ON response (survey_id, submitted_at)",
-        "CREATE INDEX response_survey_week ON response (survey_id, week, day, csat, nps, ces)",
-        "CREATE INDEX response_case ON response (case_id)",
-        "CREATE INDEX response_survey_day_id ON response (survey_id, day, id)",  # exports
-        """CREATE TABLE answer (
+            # Covering indexes for the reports: filter by survey and period, read the scores.
+            # ... and by the slice columns too, so breakdowns by channel, team, agent or category
+            # never read the table itself
+            "CREATE INDEX response_survey_day ON response "
+            "(survey_id, day, csat, nps, ces, channel, team_id, agent, category, source)",
+            "CREATE INDEX response_survey_submitted ON response (survey_id, submitted_at)",
+            "CREATE INDEX response_survey_week ON response (survey_id, week, day, csat, nps, ces)",
+            "CREATE INDEX response_case ON response (case_id)",
+            "CREATE INDEX response_survey_day_id ON response (survey_id, day, id)",  # exports
+            """CREATE TABLE answer (
             id {pk},
             response_id INTEGER NOT NULL REFERENCES response (id) ON DELETE CASCADE,
             question_id VARCHAR(64) NOT NULL,
             value_int INTEGER,
             value_text TEXT,
             expectation INTEGER)""",
-        "CREATE INDEX answer_response ON answer (response_id)",
-        "CREATE INDEX answer_question ON answer (question_id)",
-    ]),
-    ("suggestion box: categories, suggestions and their history", [
-        """CREATE TABLE suggestion_category (
+            "CREATE INDEX answer_response ON answer (response_id)",
+            "CREATE INDEX answer_question ON answer (question_id)",
+        ],
+    ),
+    (
+        "suggestion box: categories, suggestions and their history",
+        [
+            """CREATE TABLE suggestion_category (
             id {pk},
             slug VARCHAR(40) NOT NULL UNIQUE,
             name_zh VARCHAR(100) NOT NULL,
             name_en VARCHAR(100) NOT NULL,
             position INTEGER NOT NULL,
             active BOOLEAN NOT NULL)""",
-        # Nothing here identifies an anonymous submitter: name, email and user_id stay NULL, and
-        # no address, agent or cookie is stored for anyone.
-        """CREATE TABLE suggestion (
+            # Nothing here identifies an anonymous submitter: name, email and user_id stay NULL, and
+            # no address, agent or cookie is stored for anyone.
+            """CREATE TABLE suggestion (
             id {pk},
             box VARCHAR(16) NOT NULL,
             category_id INTEGER NOT NULL REFERENCES suggestion_category (id),
@@ -230,10 +248,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             updated_at {ts} NOT NULL,
             day DATE NOT NULL,
             month DATE NOT NULL)""",
-        "CREATE INDEX suggestion_status ON suggestion (status, day)",
-        "CREATE INDEX suggestion_day ON suggestion (day, month, category_id, box)",
-        "CREATE INDEX suggestion_team ON suggestion (team_id, day)",
-        """CREATE TABLE suggestion_event (
+            "CREATE INDEX suggestion_status ON suggestion (status, day)",
+            "CREATE INDEX suggestion_day ON suggestion (day, month, category_id, box)",
+            "CREATE INDEX suggestion_team ON suggestion (team_id, day)",
+            """CREATE TABLE suggestion_event (
             id {pk},
             suggestion_id INTEGER NOT NULL REFERENCES suggestion (id) ON DELETE CASCADE,
             author_id INTEGER REFERENCES app_user (id),
@@ -243,13 +261,16 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             public_text TEXT,
             internal_note TEXT,
             created_at {ts} NOT NULL)""",
-        "CREATE INDEX suggestion_event_suggestion ON suggestion_event (suggestion_id, id)",
-    ]),
+            "CREATE INDEX suggestion_event_suggestion ON suggestion_event (suggestion_id, id)",
+        ],
+    ),
     # Improvement actions. The problem is a metric and a slice in the dashboard's terms (survey,
     # channel, team, agent, category). Links to suggestions and follow-ups can go in a table
     # action_link (action_id, kind, target_id) once those exist.
-    ("improvement actions: actions, their milestones and state changes", [
-        """CREATE TABLE improvement_action (
+    (
+        "improvement actions: actions, their milestones and state changes",
+        [
+            """CREATE TABLE improvement_action (
             id {pk},
             title VARCHAR(200) NOT NULL,
             description TEXT NOT NULL,
@@ -272,10 +293,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             created_at {ts} NOT NULL,
             updated_by_id INTEGER NOT NULL REFERENCES app_user (id),
             updated_at {ts} NOT NULL)""",
-        "CREATE INDEX improvement_action_state_due ON improvement_action (state, due_date)",
-        "CREATE INDEX improvement_action_team ON improvement_action (team_id)",
-        "CREATE INDEX improvement_action_owner ON improvement_action (owner_id)",
-        """CREATE TABLE action_milestone (
+            "CREATE INDEX improvement_action_state_due ON improvement_action (state, due_date)",
+            "CREATE INDEX improvement_action_team ON improvement_action (team_id)",
+            "CREATE INDEX improvement_action_owner ON improvement_action (owner_id)",
+            """CREATE TABLE action_milestone (
             id {pk},
             action_id INTEGER NOT NULL REFERENCES improvement_action (id) ON DELETE CASCADE,
             title VARCHAR(200) NOT NULL,
@@ -284,8 +305,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             done_at {ts},
             done_by_id INTEGER REFERENCES app_user (id),
             created_at {ts} NOT NULL)""",
-        "CREATE INDEX action_milestone_action ON action_milestone (action_id, due_date)",
-        """CREATE TABLE action_event (
+            "CREATE INDEX action_milestone_action ON action_milestone (action_id, due_date)",
+            """CREATE TABLE action_event (
             id {pk},
             action_id INTEGER NOT NULL REFERENCES improvement_action (id) ON DELETE CASCADE,
             user_id INTEGER NOT NULL REFERENCES app_user (id),
@@ -293,10 +314,13 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             from_state VARCHAR(16),
             to_state VARCHAR(16) NOT NULL,
             note TEXT NOT NULL)""",
-        "CREATE INDEX action_event_action ON action_event (action_id, at)",
-    ]),
-    ("follow-ups of unhappy answers, their events, and the notification outbox", [
-        """CREATE TABLE follow_up (
+            "CREATE INDEX action_event_action ON action_event (action_id, at)",
+        ],
+    ),
+    (
+        "follow-ups of unhappy answers, their events, and the notification outbox",
+        [
+            """CREATE TABLE follow_up (
             id {pk},
             response_id INTEGER NOT NULL UNIQUE REFERENCES response (id),
             case_id INTEGER NOT NULL REFERENCES service_case (id),
@@ -312,10 +336,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             day DATE NOT NULL,
             week DATE NOT NULL,
             month DATE NOT NULL)""",
-        "CREATE INDEX follow_up_queue ON follow_up (state, due_at)",
-        "CREATE INDEX follow_up_team ON follow_up (team_id, state, due_at)",
-        "CREATE INDEX follow_up_day ON follow_up (day, team_id)",
-        """CREATE TABLE follow_up_event (
+            "CREATE INDEX follow_up_queue ON follow_up (state, due_at)",
+            "CREATE INDEX follow_up_team ON follow_up (team_id, state, due_at)",
+            "CREATE INDEX follow_up_day ON follow_up (day, team_id)",
+            """CREATE TABLE follow_up_event (
             id {pk},
             follow_up_id INTEGER NOT NULL REFERENCES follow_up (id) ON DELETE CASCADE,
             user_id INTEGER REFERENCES app_user (id),
@@ -324,8 +348,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             to_state VARCHAR(16) NOT NULL,
             outcome VARCHAR(24),
             note TEXT NOT NULL)""",
-        "CREATE INDEX follow_up_event_follow_up ON follow_up_event (follow_up_id, at)",
-        """CREATE TABLE outbox (
+            "CREATE INDEX follow_up_event_follow_up ON follow_up_event (follow_up_id, at)",
+            """CREATE TABLE outbox (
             id {pk},
             kind VARCHAR(16) NOT NULL,
             event VARCHAR(40) NOT NULL,
@@ -337,32 +361,41 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             claimed_until {ts},
             last_error TEXT,
             delivered_at {ts})""",
-        "CREATE INDEX outbox_due ON outbox (delivered_at, next_attempt_at)",
-        # team leads may be told of new follow-ups by email
-        "ALTER TABLE app_user ADD COLUMN email VARCHAR(254)",
-    ]),
-    ("links from improvement actions to the suggestions and follow-ups that led to them", [
-        """CREATE TABLE action_suggestion (
+            "CREATE INDEX outbox_due ON outbox (delivered_at, next_attempt_at)",
+            # team leads may be told of new follow-ups by email
+            "ALTER TABLE app_user ADD COLUMN email VARCHAR(254)",
+        ],
+    ),
+    (
+        "links from improvement actions to the suggestions and follow-ups that led to them",
+        [
+            """CREATE TABLE action_suggestion (
             action_id INTEGER NOT NULL REFERENCES improvement_action (id) ON DELETE CASCADE,
             suggestion_id INTEGER NOT NULL REFERENCES suggestion (id) ON DELETE CASCADE,
             PRIMARY KEY (action_id, suggestion_id))""",
-        "CREATE INDEX action_suggestion_suggestion ON action_suggestion (suggestion_id)",
-        """CREATE TABLE action_follow_up (
+            "CREATE INDEX action_suggestion_suggestion ON action_suggestion (suggestion_id)",
+            """CREATE TABLE action_follow_up (
             action_id INTEGER NOT NULL REFERENCES improvement_action (id) ON DELETE CASCADE,
             follow_up_id INTEGER NOT NULL REFERENCES follow_up (id) ON DELETE CASCADE,
             PRIMARY KEY (action_id, follow_up_id))""",
-        "CREATE INDEX action_follow_up_follow_up ON action_follow_up (follow_up_id)",
-    ]),
-    ("a covering index that hands the dashboard each month's responses in slice order", [
-        # reports.score_cells groups a long period's responses by month and slice columns in
-        # this order, so SQLite reads them grouped instead of sorting them (about 2.5x faster
-        # on a year); the day and the scores make it covering
-        "CREATE INDEX response_survey_month_cells ON response "
-        "(survey_id, month, channel, team_id, agent, category, source, day, csat, nps, ces)",
-    ]),
-    ("an audit log; sessions that end; call-backs for all teams", [
-        # who did what, when and from where: administrative and sensitive actions only
-        """CREATE TABLE audit_log (
+            "CREATE INDEX action_follow_up_follow_up ON action_follow_up (follow_up_id)",
+        ],
+    ),
+    (
+        "a covering index that hands the dashboard each month's responses in slice order",
+        [
+            # reports.score_cells groups a long period's responses by month and slice columns in
+            # this order, so SQLite reads them grouped instead of sorting them (about 2.5x faster
+            # on a year); the day and the scores make it covering
+            "CREATE INDEX response_survey_month_cells ON response "
+            "(survey_id, month, channel, team_id, agent, category, source, day, csat, nps, ces)",
+        ],
+    ),
+    (
+        "an audit log; sessions that end; call-backs for all teams",
+        [
+            # who did what, when and from where: administrative and sensitive actions only
+            """CREATE TABLE audit_log (
             id {pk},
             at {ts} NOT NULL,
             actor_user_id INTEGER REFERENCES app_user (id) ON DELETE SET NULL,
@@ -371,14 +404,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             target VARCHAR(200) NOT NULL,
             detail TEXT NOT NULL,
             address VARCHAR(64))""",
-        "CREATE INDEX audit_log_at ON audit_log (at)",
-        "CREATE INDEX audit_log_action ON audit_log (action, at)",
-        # raised by logout, a password change and deactivation: every older session and
-        # remember-me cookie of the user stops working
-        "ALTER TABLE app_user ADD COLUMN session_version INTEGER NOT NULL DEFAULT 1",
-        # a call-back desk may record cases of every team, not only its own
-        "ALTER TABLE app_user ADD COLUMN callbacks_all_teams BOOLEAN NOT NULL DEFAULT FALSE",
-    ]),
+            "CREATE INDEX audit_log_at ON audit_log (at)",
+            "CREATE INDEX audit_log_action ON audit_log (action, at)",
+            # raised by logout, a password change and deactivation: every older session and
+            # remember-me cookie of the user stops working
+            "ALTER TABLE app_user ADD COLUMN session_version INTEGER NOT NULL DEFAULT 1",
+            # a call-back desk may record cases of every team, not only its own
+            "ALTER TABLE app_user ADD COLUMN callbacks_all_teams BOOLEAN NOT NULL DEFAULT FALSE",
+        ],
+    ),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)
@@ -409,7 +443,8 @@ def migrate(db: peewee.Database, target: int = LATEST_SCHEMA, progress=None) -> 
         db.execute_sql(
             "CREATE TABLE IF NOT EXISTS schema_migration ("
             f" version INTEGER PRIMARY KEY, description VARCHAR(200) NOT NULL,"
-            f" applied_at {dialect['ts']} NOT NULL)")
+            f" applied_at {dialect['ts']} NOT NULL)"
+        )
     applied = []
     for number in range(schema_version(db) + 1, target + 1):
         description, statements = MIGRATIONS[number - 1]
@@ -418,7 +453,9 @@ def migrate(db: peewee.Database, target: int = LATEST_SCHEMA, progress=None) -> 
                 db.execute_sql(statement.format(**dialect))
             db.execute_sql(
                 "INSERT INTO schema_migration (version, description, applied_at) "
-                "VALUES (%s, %s, %s)" % ((db.param,) * 3), (number, description, utcnow()))
+                "VALUES (%s, %s, %s)" % ((db.param,) * 3),
+                (number, description, utcnow()),
+            )
         applied.append(number)
         if progress:
             progress(number, description)
@@ -445,8 +482,9 @@ class Prepared:
             markers = [f"\x00prepared-{i}\x00" for i in range(self._arity)]
             query = self._build(*markers)
             sql, params = query.sql()
-            slots = [markers.index(p) if isinstance(p, str) and p in markers else None
-                     for p in params]
+            slots = [
+                markers.index(p) if isinstance(p, str) and p in markers else None for p in params
+            ]
             if sorted(s for s in slots if s is not None) != list(range(self._arity)):
                 raise ValueError("every marker must appear once as a parameter")
             compiled = self._compiled[kind] = (query, sql, slots, params)
@@ -455,7 +493,7 @@ class Prepared:
     def execute(self, *args):
         """Run it; return the cursor."""
         _query, sql, slots, constants = self._compile()
-        params = [args[s] if s is not None else c for s, c in zip(slots, constants)]
+        params = [args[s] if s is not None else c for s, c in zip(slots, constants, strict=True)]
         return database.execute_sql(sql, params)
 
     def first(self, *args):

@@ -23,8 +23,18 @@ from .survey_yaml import MAX_FILE_BYTES
 LOCALES = ("zh_CN", "en")
 YAML_LOCALES = {"zh-CN": "zh_CN", "en": "en"}  # how the files spell them
 
-QUESTION_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "yesno", "text", "textarea",
-                  "servqual")
+QUESTION_TYPES = (
+    "csat",
+    "nps",
+    "ces",
+    "rating",
+    "choice",
+    "multi",
+    "yesno",
+    "text",
+    "textarea",
+    "servqual",
+)
 SCALE_TYPES = ("csat", "nps", "ces", "rating")
 SERVQUAL_DIMENSIONS = ("reliability", "responsiveness", "assurance", "empathy", "tangibles")
 OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "not in", "in")
@@ -38,6 +48,7 @@ CONDITION = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(==|!=|<=|>=|<|>|not in|in)\s*(
 @dataclass(frozen=True)
 class Text:
     """One text in every language we speak."""
+
     zh_CN: str
     en: str
 
@@ -91,6 +102,7 @@ class AnswerError(ValueError):
 @dataclass(frozen=True)
 class Condition:
     """``show_if``: show a question only when an earlier answer meets this."""
+
     question: str
     op: str
     value: Any  # int, str, or a tuple of them for in / not in
@@ -115,14 +127,21 @@ class Condition:
         if self.op == "!=":
             return answer != value
         try:
-            return {"<": answer < value, "<=": answer <= value,
-                    ">": answer > value, ">=": answer >= value}[self.op]
+            return {
+                "<": answer < value,
+                "<=": answer <= value,
+                ">": answer > value,
+                ">=": answer >= value,
+            }[self.op]
         except TypeError:
             return False
 
     def __str__(self) -> str:
-        value = (f"[{', '.join(map(str, self.value))}]" if isinstance(self.value, tuple)
-                 else str(self.value))
+        value = (
+            f"[{', '.join(map(str, self.value))}]"
+            if isinstance(self.value, tuple)
+            else str(self.value)
+        )
         return f"{self.question} {self.op} {value}"
 
 
@@ -198,18 +217,24 @@ class Question:
         return value
 
     def to_dict(self) -> dict:
-        data: dict[str, Any] = {"id": self.id, "type": self.type, "text": self.text.to_dict(),
-                                "required": self.required}
+        data: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "text": self.text.to_dict(),
+            "required": self.required,
+        }
         if self.show_if:
             data["show_if"] = str(self.show_if)
         if self.help:
             data["help"] = self.help.to_dict()
         if self.is_scale:
-            data.update(min=self.min, max=self.max, labels={
-                "min": self.min_label.to_dict(), "max": self.max_label.to_dict()})
+            data.update(
+                min=self.min,
+                max=self.max,
+                labels={"min": self.min_label.to_dict(), "max": self.max_label.to_dict()},
+            )
         if self.type in ("choice", "multi"):
-            data["choices"] = [{"value": c.value, "label": c.label.to_dict()}
-                               for c in self.choices]
+            data["choices"] = [{"value": c.value, "label": c.label.to_dict()} for c in self.choices]
         if self.type in TEXT_LIMITS:
             data["max_length"] = self.max_length
         if self.dimension:
@@ -232,11 +257,15 @@ class SurveyDefinition:
 
     def to_dict(self) -> dict:
         """The canonical form: what is stored with each version and hashed into its checksum."""
-        return {"slug": self.slug, "title": self.title.to_dict(), "intro": self.intro.to_dict(),
-                "thanks": self.thanks.to_dict(),
-                "questions": [q.to_dict() for q in self.questions],
-                # only when present, so the checksums of surveys without rules stay the same
-                **({"follow_up": [str(r) for r in self.follow_up]} if self.follow_up else {})}
+        return {
+            "slug": self.slug,
+            "title": self.title.to_dict(),
+            "intro": self.intro.to_dict(),
+            "thanks": self.thanks.to_dict(),
+            "questions": [q.to_dict() for q in self.questions],
+            # only when present, so the checksums of surveys without rules stay the same
+            **({"follow_up": [str(r) for r in self.follow_up]} if self.follow_up else {}),
+        }
 
     @cached_property
     def checksum(self) -> str:
@@ -279,6 +308,7 @@ class DefinitionError(ValueError):
 
 # --- reading ------------------------------------------------------------------------------------
 
+
 class _Reader:
     """Collects every problem of one file instead of stopping at the first."""
 
@@ -307,8 +337,9 @@ class _Reader:
         if missing:
             self.problem(where, f"'{key}' lacks the {' and '.join(missing)} text")
         if extra:
-            self.problem(where, f"'{key}' has unknown language {', '.join(extra)} "
-                                "(use zh-CN and en)")
+            self.problem(
+                where, f"'{key}' has unknown language {', '.join(extra)} (use zh-CN and en)"
+            )
         if missing or extra:
             return None
         return Text(zh_CN=str(value["zh-CN"]).strip(), en=str(value["en"]).strip())
@@ -319,8 +350,20 @@ class _Reader:
                 self.problem(where, f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
 
 
-QUESTION_KEYS = {"id", "type", "text", "required", "show_if", "help", "min", "max", "labels",
-                 "choices", "max_length", "dimension"}
+QUESTION_KEYS = {
+    "id",
+    "type",
+    "text",
+    "required",
+    "show_if",
+    "help",
+    "min",
+    "max",
+    "labels",
+    "choices",
+    "max_length",
+    "dimension",
+}
 SURVEY_KEYS = {"slug", "title", "intro", "thanks", "questions", "follow_up"}
 
 
@@ -331,13 +374,19 @@ def parse(data: Any, source: str = "<survey>") -> SurveyDefinition:
     """
     reader = _Reader(source)
     if not isinstance(data, dict):
-        raise DefinitionError([f"{source}: a survey file must be a mapping with slug, title, "
-                               "intro, thanks and questions"])
+        raise DefinitionError(
+            [
+                f"{source}: a survey file must be a mapping with slug, title, "
+                "intro, thanks and questions"
+            ]
+        )
     reader.unknown_keys(data, SURVEY_KEYS, None)
     slug = data.get("slug")
     if not isinstance(slug, str) or not SLUG.match(slug):
-        reader.problem(None, "'slug' must be lower-case letters, digits and hyphens, "
-                             f"like post-case (got {slug!r})")
+        reader.problem(
+            None,
+            f"'slug' must be lower-case letters, digits and hyphens, like post-case (got {slug!r})",
+        )
     title = reader.text(data, "title", None)
     intro = reader.text(data, "intro", None)
     thanks = reader.text(data, "thanks", None)
@@ -355,12 +404,20 @@ def parse(data: Any, source: str = "<survey>") -> SurveyDefinition:
     follow_up = _parse_follow_up(reader, data.get("follow_up"), seen)
     if reader.problems:
         raise DefinitionError(reader.problems)
-    return SurveyDefinition(slug=slug, title=title, intro=intro, thanks=thanks,
-                            questions=tuple(questions), source=source, follow_up=follow_up)
+    return SurveyDefinition(
+        slug=slug,
+        title=title,
+        intro=intro,
+        thanks=thanks,
+        questions=tuple(questions),
+        source=source,
+        follow_up=follow_up,
+    )
 
 
-def _parse_follow_up(reader: _Reader, raw: Any, questions: dict[str, Question]
-                     ) -> tuple[Condition, ...]:
+def _parse_follow_up(
+    reader: _Reader, raw: Any, questions: dict[str, Question]
+) -> tuple[Condition, ...]:
     """``follow_up``: a list of conditions like ``csat <= 2``; any one met opens a follow-up."""
     if raw is None:
         return ()
@@ -369,17 +426,20 @@ def _parse_follow_up(reader: _Reader, raw: Any, questions: dict[str, Question]
         return ()
     rules = []
     for item in raw:
-        target = (CONDITION.match(item).group(1) if isinstance(item, str)
-                  and CONDITION.match(item) else None)
-        rule = _parse_condition(reader, item, target, questions,
-                                key="follow_up")
+        target = (
+            CONDITION.match(item).group(1)
+            if isinstance(item, str) and CONDITION.match(item)
+            else None
+        )
+        rule = _parse_condition(reader, item, target, questions, key="follow_up")
         if rule:
             rules.append(rule)
     return tuple(rules)
 
 
-def _parse_question(reader: _Reader, raw: Any, index: int,
-                    earlier: dict[str, Question]) -> Question | None:
+def _parse_question(
+    reader: _Reader, raw: Any, index: int, earlier: dict[str, Question]
+) -> Question | None:
     if not isinstance(raw, dict):
         reader.problem(f"#{index}", "each question must be a mapping with id, type and text")
         return None
@@ -387,8 +447,9 @@ def _parse_question(reader: _Reader, raw: Any, index: int,
     where = qid if isinstance(qid, str) else f"#{index}"
     before = len(reader.problems)
     if not isinstance(qid, str) or not IDENTIFIER.match(qid):
-        reader.problem(where, "'id' must start with a letter and hold only lower-case letters, "
-                              "digits and _")
+        reader.problem(
+            where, "'id' must start with a letter and hold only lower-case letters, digits and _"
+        )
     elif qid in earlier:
         reader.problem(where, "this id is used by an earlier question too")
     reader.unknown_keys(raw, QUESTION_KEYS, where)
@@ -417,8 +478,11 @@ def _parse_question(reader: _Reader, raw: Any, index: int,
     if qtype in TEXT_LIMITS:
         default, largest = TEXT_LIMITS[qtype]
         max_length = raw.get("max_length", default)
-        if not isinstance(max_length, int) or isinstance(max_length, bool) \
-                or not 1 <= max_length <= largest:
+        if (
+            not isinstance(max_length, int)
+            or isinstance(max_length, bool)
+            or not 1 <= max_length <= largest
+        ):
             reader.problem(where, f"'max_length' must be a whole number from 1 to {largest}")
         spec["max_length"] = max_length
     elif "max_length" in raw:
@@ -426,8 +490,10 @@ def _parse_question(reader: _Reader, raw: Any, index: int,
     if qtype == "servqual":
         dimension = raw.get("dimension")
         if dimension not in SERVQUAL_DIMENSIONS:
-            reader.problem(where, "'dimension' must be one of "
-                                  f"{', '.join(SERVQUAL_DIMENSIONS)} (got {dimension!r})")
+            reader.problem(
+                where,
+                f"'dimension' must be one of {', '.join(SERVQUAL_DIMENSIONS)} (got {dimension!r})",
+            )
         spec["dimension"] = dimension
     elif "dimension" in raw:
         reader.problem(where, "'dimension' is only for servqual questions")
@@ -436,8 +502,9 @@ def _parse_question(reader: _Reader, raw: Any, index: int,
         show_if = _parse_condition(reader, raw["show_if"], where, earlier)
     if len(reader.problems) > before:
         return None
-    return Question(id=qid, type=qtype, text=text, required=required, show_if=show_if,
-                    help=help_text, **spec)
+    return Question(
+        id=qid, type=qtype, text=text, required=required, show_if=show_if, help=help_text, **spec
+    )
 
 
 def _parse_scale(reader: _Reader, raw: dict, qtype: str, where: str) -> dict:
@@ -447,15 +514,22 @@ def _parse_scale(reader: _Reader, raw: dict, qtype: str, where: str) -> dict:
             reader.problem(where, "'min' and 'max' must be whole numbers")
             return {}
         if not (-10 <= low < high <= 10 and high - low <= 10):
-            reader.problem(where, "a rating runs from 'min' to a larger 'max', both within "
-                                  "-10..10, with at most 11 points")
+            reader.problem(
+                where,
+                "a rating runs from 'min' to a larger 'max', both within "
+                "-10..10, with at most 11 points",
+            )
             return {}
         labels = raw.get("labels")
         if not isinstance(labels, dict) or set(labels) != {"min", "max"}:
             reader.problem(where, "a rating needs 'labels' with a 'min' and a 'max' text")
             return {}
-        return {"min": low, "max": high, "min_label": reader.text(labels, "min", where),
-                "max_label": reader.text(labels, "max", where)}
+        return {
+            "min": low,
+            "max": high,
+            "min_label": reader.text(labels, "min", where),
+            "max_label": reader.text(labels, "max", where),
+        }
     low, high, low_label, high_label = SCALE_DEFAULTS[qtype]
     for key in ("min", "max"):
         if key in raw and raw[key] != {"min": low, "max": high}[key]:
@@ -472,16 +546,21 @@ def _parse_scale(reader: _Reader, raw: dict, qtype: str, where: str) -> dict:
 
 def _parse_choices(reader: _Reader, raw: Any, where: str) -> tuple[Choice, ...]:
     if not isinstance(raw, list) or len(raw) < 2:
-        reader.problem(where, "'choices' must list at least two choices, each with value "
-                              "and label")
+        reader.problem(where, "'choices' must list at least two choices, each with value and label")
         return ()
     choices = []
     for item in raw:
         value = item.get("value") if isinstance(item, dict) else None
-        if isinstance(value, bool) or not isinstance(value, (str, int)) \
-                or not CHOICE_VALUE.match(str(value)):
-            reader.problem(where, f"choice value {value!r} must be lower-case letters, digits, "
-                                  "_ or - (quote yes, no, true and false)")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (str, int))
+            or not CHOICE_VALUE.match(str(value))
+        ):
+            reader.problem(
+                where,
+                f"choice value {value!r} must be lower-case letters, digits, "
+                "_ or - (quote yes, no, true and false)",
+            )
             continue
         label = reader.text(item, "label", where)
         if str(value) in {c.value for c in choices}:
@@ -491,12 +570,14 @@ def _parse_choices(reader: _Reader, raw: Any, where: str) -> tuple[Choice, ...]:
     return tuple(choices)
 
 
-def _parse_condition(reader: _Reader, raw: Any, where: str,
-                     earlier: dict[str, Question], key: str = "show_if") -> Condition | None:
+def _parse_condition(
+    reader: _Reader, raw: Any, where: str, earlier: dict[str, Question], key: str = "show_if"
+) -> Condition | None:
     match = CONDITION.match(raw) if isinstance(raw, str) else None
     if not match:
-        reader.problem(where, f"'{key}' must read like 'csat <= 2' or "
-                              f"'reason in [price, speed]' (got {raw!r})")
+        reader.problem(
+            where, f"'{key}' must read like 'csat <= 2' or 'reason in [price, speed]' (got {raw!r})"
+        )
         return None
     target_id, op, raw_value = match.groups()
     target = earlier.get(target_id)
@@ -519,15 +600,17 @@ def _parse_condition(reader: _Reader, raw: Any, where: str,
         try:
             value = target.coerce(item)
         except AnswerError as exc:
-            reader.problem(where, f"'{key}' value '{item}' does not fit question "
-                                  f"'{target_id}': {exc}")
+            reader.problem(
+                where, f"'{key}' value '{item}' does not fit question '{target_id}': {exc}"
+            )
             return None
         values.append(value[0] if isinstance(value, list) else value)
     if op in ("<", "<=", ">", ">=") and target.type not in SCALE_TYPES:
         reader.problem(where, f"'{op}' needs a scale question; '{target_id}' is {target.type}")
         return None
-    return Condition(question=target_id, op=op,
-                     value=tuple(values) if op in ("in", "not in") else values[0])
+    return Condition(
+        question=target_id, op=op, value=tuple(values) if op in ("in", "not in") else values[0]
+    )
 
 
 def load_file(path: Path | str) -> SurveyDefinition:
@@ -542,8 +625,12 @@ def load_file(path: Path | str) -> SurveyDefinition:
         with path.open("rb") as file:
             raw = file.read(MAX_FILE_BYTES + 1)  # never more, whatever the file's size
             if len(raw) > MAX_FILE_BYTES:
-                raise DefinitionError([f"{source}: is {os.fstat(file.fileno()).st_size:,} "
-                                       f"bytes; a survey file may be at most {MAX_FILE_BYTES:,}"])
+                raise DefinitionError(
+                    [
+                        f"{source}: is {os.fstat(file.fileno()).st_size:,} "
+                        f"bytes; a survey file may be at most {MAX_FILE_BYTES:,}"
+                    ]
+                )
         data = survey_yaml.load(raw.decode("utf-8"), source)
     except OSError as exc:
         raise DefinitionError([f"{source}: cannot be read: {exc.strerror}"]) from None
@@ -560,8 +647,9 @@ def load_file(path: Path | str) -> SurveyDefinition:
         raise DefinitionError([f"{source}: is nested too deeply"]) from None
     definition = parse(data, source)
     if definition.slug != path.stem:
-        raise DefinitionError([f"{source}: slug '{definition.slug}' must match the file name "
-                               f"('{path.stem}')"])
+        raise DefinitionError(
+            [f"{source}: slug '{definition.slug}' must match the file name ('{path.stem}')"]
+        )
     return definition
 
 

@@ -21,7 +21,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,15 +58,35 @@ TEAMS = (
 # Agents by team: (name, login, skill). The first of each team leads it, except in 账务组, which
 # the demo user "lead" (刘洋) leads; 李娜 is the demo user "staff".
 AGENTS = {
-    "账务组": [("刘洋", "lead", 0.3), ("李娜", "staff", 0.2), ("张敏", "zhang.min", 0.0),
-            ("陈晓东", "chen.xiaodong", -0.1), ("赵丽", "zhao.li", 0.1)],
-    "技术支持": [("王强", "wang.qiang", 0.2), ("孙浩", "sun.hao", 0.6),
-             ("周杰", "zhou.jie", -0.9), ("吴磊", "wu.lei", 0.0), ("郑伟", "zheng.wei", 0.1),
-             ("黄志明", "huang.zhiming", -0.2)],
-    "售后服务": [("林建国", "lin.jianguo", 0.1), ("何静", "he.jing", 0.3),
-             ("马超", "ma.chao", -0.3), ("罗军", "luo.jun", 0.0), ("高峰", "gao.feng", -0.1)],
-    "在线客服": [("王芳", "wang.fang", 0.8), ("杨雪", "yang.xue", 0.1),
-             ("徐婷", "xu.ting", -0.1), ("朱丹", "zhu.dan", 0.0), ("胡燕", "hu.yan", -0.7)],
+    "账务组": [
+        ("刘洋", "lead", 0.3),
+        ("李娜", "staff", 0.2),
+        ("张敏", "zhang.min", 0.0),
+        ("陈晓东", "chen.xiaodong", -0.1),
+        ("赵丽", "zhao.li", 0.1),
+    ],
+    "技术支持": [
+        ("王强", "wang.qiang", 0.2),
+        ("孙浩", "sun.hao", 0.6),
+        ("周杰", "zhou.jie", -0.9),
+        ("吴磊", "wu.lei", 0.0),
+        ("郑伟", "zheng.wei", 0.1),
+        ("黄志明", "huang.zhiming", -0.2),
+    ],
+    "售后服务": [
+        ("林建国", "lin.jianguo", 0.1),
+        ("何静", "he.jing", 0.3),
+        ("马超", "ma.chao", -0.3),
+        ("罗军", "luo.jun", 0.0),
+        ("高峰", "gao.feng", -0.1),
+    ],
+    "在线客服": [
+        ("王芳", "wang.fang", 0.8),
+        ("杨雪", "yang.xue", 0.1),
+        ("徐婷", "xu.ting", -0.1),
+        ("朱丹", "zhu.dan", 0.0),
+        ("胡燕", "hu.yan", -0.7),
+    ],
 }
 
 CHANNEL_WEIGHTS = {  # by team: phone, chat, email, social, onsite
@@ -82,87 +102,184 @@ RESPONSE_RATE = {"phone": 0.30, "chat": 0.36, "email": 0.26, "social": 0.22, "on
 
 CATEGORY_WEIGHTS = {  # by team
     "账务组": {"billing": 0.55, "account": 0.25, "complaint": 0.15, "product": 0.05},
-    "技术支持": {"outage": 0.35, "product": 0.25, "account": 0.15, "installation": 0.20,
-             "complaint": 0.05},
+    "技术支持": {
+        "outage": 0.35,
+        "product": 0.25,
+        "account": 0.15,
+        "installation": 0.20,
+        "complaint": 0.05,
+    },
     "售后服务": {"installation": 0.45, "product": 0.30, "complaint": 0.15, "outage": 0.10},
-    "在线客服": {"product": 0.35, "account": 0.25, "billing": 0.25, "complaint": 0.10,
-             "outage": 0.05},
+    "在线客服": {
+        "product": 0.35,
+        "account": 0.25,
+        "billing": 0.25,
+        "complaint": 0.10,
+        "outage": 0.05,
+    },
 }
 # What the demo's helpdesk calls them (a helpdesk sends its own category names).
-CATEGORY_NAMES = {"billing": "账单", "account": "账户", "complaint": "投诉", "installation": "安装",
-                  "outage": "故障", "product": "产品"}
-CATEGORY_EFFECT = {"billing": 0.0, "outage": -0.45, "installation": 0.05, "product": 0.15,
-                   "complaint": -0.8, "account": 0.1}
+CATEGORY_NAMES = {
+    "billing": "账单",
+    "account": "账户",
+    "complaint": "投诉",
+    "installation": "安装",
+    "outage": "故障",
+    "product": "产品",
+}
+CATEGORY_EFFECT = {
+    "billing": 0.0,
+    "outage": -0.45,
+    "installation": 0.05,
+    "product": 0.15,
+    "complaint": -0.8,
+    "account": 0.1,
+}
 
 # Cases per hour of the local day (8:00 to 21:59), and per weekday (Monday first).
-HOUR_WEIGHTS = {8: 3, 9: 8, 10: 10, 11: 10, 12: 5, 13: 6, 14: 9, 15: 10, 16: 9, 17: 7, 18: 4,
-                19: 3, 20: 3, 21: 2}
+HOUR_WEIGHTS = {
+    8: 3,
+    9: 8,
+    10: 10,
+    11: 10,
+    12: 5,
+    13: 6,
+    14: 9,
+    15: 10,
+    16: 9,
+    17: 7,
+    18: 4,
+    19: 3,
+    20: 3,
+    21: 2,
+}
 WEEKDAY_WEIGHTS = (1.0, 1.0, 0.95, 0.95, 0.9, 0.5, 0.4)
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁"
-ENGLISH_NAMES = ("Smith", "Johnson", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Müller",
-                 "Martin", "Garcia", "Kim", "Nguyen", "Tanaka", "Singh", "Lopez", "Rossi")
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁"
+)
+ENGLISH_NAMES = (
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Davies",
+    "Evans",
+    "Müller",
+    "Martin",
+    "Garcia",
+    "Kim",
+    "Nguyen",
+    "Tanaka",
+    "Singh",
+    "Lopez",
+    "Rossi",
+)
 
 # Comments by mood and language; the category's own complaint is added to the bad ones.
 COMMENTS = {
     ("good", "zh_CN"): [
-        "客服很耐心，问题很快就解决了。", "非常专业，一次就搞定，点赞！", "服务态度很好，谢谢！",
-        "回复很及时，解释得也很清楚。", "比上次快多了，继续保持。", "工作人员很热情，给个好评。",
-        "整个过程很顺利，没想到这么快。", "处理得很细致，还主动回访，很满意。",
+        "客服很耐心，问题很快就解决了。",
+        "非常专业，一次就搞定，点赞！",
+        "服务态度很好，谢谢！",
+        "回复很及时，解释得也很清楚。",
+        "比上次快多了，继续保持。",
+        "工作人员很热情，给个好评。",
+        "整个过程很顺利，没想到这么快。",
+        "处理得很细致，还主动回访，很满意。",
     ],
     ("good", "en"): [
-        "Quick and friendly, thank you!", "Sorted out in one call. Great service.",
-        "The agent explained everything clearly.", "Much faster than last time, well done.",
+        "Quick and friendly, thank you!",
+        "Sorted out in one call. Great service.",
+        "The agent explained everything clearly.",
+        "Much faster than last time, well done.",
         "Very professional and polite.",
     ],
     ("mixed", "zh_CN"): [
-        "问题解决了，但是等待时间有点长。", "还可以，就是流程太繁琐了。",
-        "希望能提供更多线上自助服务。", "电话一直占线，打了好几次才接通。",
-        "客服态度不错，但第一次没说清楚，又跑了一趟。", "希望晚上也能有人工客服。",
+        "问题解决了，但是等待时间有点长。",
+        "还可以，就是流程太繁琐了。",
+        "希望能提供更多线上自助服务。",
+        "电话一直占线，打了好几次才接通。",
+        "客服态度不错，但第一次没说清楚，又跑了一趟。",
+        "希望晚上也能有人工客服。",
     ],
     ("mixed", "en"): [
-        "Fixed in the end, but it took a while.", "OK, though I had to explain it twice.",
-        "Would be nice to do this online without calling.", "Long wait on the phone.",
+        "Fixed in the end, but it took a while.",
+        "OK, though I had to explain it twice.",
+        "Would be nice to do this online without calling.",
+        "Long wait on the phone.",
     ],
     ("bad", "zh_CN"): [
-        "等了很久才有人处理，体验很差。", "说好的回电一直没有等到。", "客服推来推去，没人负责。",
-        "态度敷衍，感觉不专业。", "同样的问题已经反映了三次了，还是没解决。",
+        "等了很久才有人处理，体验很差。",
+        "说好的回电一直没有等到。",
+        "客服推来推去，没人负责。",
+        "态度敷衍，感觉不专业。",
+        "同样的问题已经反映了三次了，还是没解决。",
         "每次都要重新解释一遍情况，太浪费时间。",
     ],
     ("bad", "en"): [
-        "Nobody called back as promised.", "I was passed from one person to another.",
-        "Third time I report this and it is still not fixed.", "Rude and unhelpful.",
+        "Nobody called back as promised.",
+        "I was passed from one person to another.",
+        "Third time I report this and it is still not fixed.",
+        "Rude and unhelpful.",
         "Took far too long for something simple.",
     ],
 }
 CATEGORY_COMPLAINTS = {
     "billing": ("多扣的费用到现在还没退回来。", "I was overcharged and still have no refund."),
-    "outage": ("网络断了两天才修好，严重影响工作。", "The outage lasted two days; I could not work."),
-    "installation": ("安装师傅迟到了三个小时，也没有提前通知。",
-                     "The installer came three hours late without a word."),
+    "outage": (
+        "网络断了两天才修好，严重影响工作。",
+        "The outage lasted two days; I could not work.",
+    ),
+    "installation": (
+        "安装师傅迟到了三个小时，也没有提前通知。",
+        "The installer came three hours late without a word.",
+    ),
     "product": ("设备还是时好时坏，问题没有根本解决。", "The device still fails now and then."),
     "complaint": ("投诉之后没有任何实质性的处理。", "My complaint led to nothing at all."),
-    "account": ("改个账户信息要跑好几趟，太麻烦了。",
-                "Changing my account details took three visits."),
+    "account": (
+        "改个账户信息要跑好几趟，太麻烦了。",
+        "Changing my account details took three visits.",
+    ),
 }
 UNRESOLVED = {
-    "zh_CN": ["退款还没有到账。", "故障还会时不时出现。", "承诺的上门时间还没有确定。",
-              "账单上的错误还没有更正。", "密码还是重置不了。", "还在等技术人员回电。"],
-    "en": ["The refund has not arrived yet.", "The fault still comes back now and then.",
-           "Still waiting for a visit date.", "The bill has not been corrected.",
-           "Still waiting for the engineer to call back."],
+    "zh_CN": [
+        "退款还没有到账。",
+        "故障还会时不时出现。",
+        "承诺的上门时间还没有确定。",
+        "账单上的错误还没有更正。",
+        "密码还是重置不了。",
+        "还在等技术人员回电。",
+    ],
+    "en": [
+        "The refund has not arrived yet.",
+        "The fault still comes back now and then.",
+        "Still waiting for a visit date.",
+        "The bill has not been corrected.",
+        "Still waiting for the engineer to call back.",
+    ],
 }
 SERVQUAL_COMMENTS = {
-    "zh_CN": ["希望上门前能提前电话确认时间。", "师傅很专业，就是预约等得久了点。",
-              "服务网点环境很好，资料也清楚。", "希望能有进度查询的渠道。"],
-    "en": ["Please call before coming round.", "Skilled engineer, but a long wait for a slot.",
-           "Clear paperwork and a tidy service point.", "Let me track progress online."],
+    "zh_CN": [
+        "希望上门前能提前电话确认时间。",
+        "师傅很专业，就是预约等得久了点。",
+        "服务网点环境很好，资料也清楚。",
+        "希望能有进度查询的渠道。",
+    ],
+    "en": [
+        "Please call before coming round.",
+        "Skilled engineer, but a long wait for a slot.",
+        "Clear paperwork and a tidy service point.",
+        "Let me track progress online.",
+    ],
 }
 
 
 @dataclass
 class CasePlan:
     """One case, and what its customer answers if they get (and take) the survey."""
+
     case_in: CaseInput
     sent_at: datetime  # when the helpdesk sends the case (and the invitation goes out)
     reopen: str | None = None  # None, "cancel" (reopened) or "again" (reopened, resolved again)
@@ -174,6 +291,7 @@ class CasePlan:
 
 
 # --- planning (pure: no database) ----------------------------------------------------------------
+
 
 def _sigmoid(x: float) -> float:
     return 1 / (1 + math.exp(-x))
@@ -187,15 +305,28 @@ def _pick(rng: random.Random, weights: Mapping[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _moment(rng: random.Random, start_day, days: int, day_weights: list[float], tz: ZoneInfo,
-            latest: datetime) -> datetime:
+def _moment(
+    rng: random.Random,
+    start_day,
+    days: int,
+    day_weights: list[float],
+    tz: ZoneInfo,
+    latest: datetime,
+) -> datetime:
     """A plausible moment a case is resolved: busy weekdays, office hours, never after latest."""
     hours, hour_weights = list(HOUR_WEIGHTS), list(HOUR_WEIGHTS.values())
     for _attempt in range(20):
         day = start_day + timedelta(days=rng.choices(range(days), weights=day_weights)[0])
-        local = datetime(day.year, day.month, day.day, rng.choices(hours, hour_weights)[0],
-                         rng.randrange(60), rng.randrange(60), tzinfo=tz)
-        moment = local.astimezone(timezone.utc).replace(tzinfo=None)
+        local = datetime(
+            day.year,
+            day.month,
+            day.day,
+            rng.choices(hours, hour_weights)[0],
+            rng.randrange(60),
+            rng.randrange(60),
+            tzinfo=tz,
+        )
+        moment = local.astimezone(UTC).replace(tzinfo=None)
         if moment <= latest:
             return moment
     return latest - timedelta(minutes=rng.randrange(5, 120))
@@ -219,12 +350,14 @@ def _comment(rng: random.Random, mood: str, locale: str, category: str) -> str:
     return rng.choice(pool)
 
 
-def _post_case_answers(rng: random.Random, quality: float, locale: str,
-                       category: str) -> dict[str, Any]:
+def _post_case_answers(
+    rng: random.Random, quality: float, locale: str, category: str
+) -> dict[str, Any]:
     resolved = rng.random() < _sigmoid(1.6 * quality + 2.0)
     mood = quality + rng.gauss(0, 0.45) - (1.3 if not resolved else 0.0)
-    csat = 1 if mood < -1.6 else 2 if mood < -0.95 else 3 if mood < -0.45 else \
-        4 if mood < 0.35 else 5
+    csat = (
+        1 if mood < -1.6 else 2 if mood < -0.95 else 3 if mood < -0.45 else 4 if mood < 0.35 else 5
+    )
     answers: dict[str, Any] = {"resolved": "yes" if resolved else "no", "csat": csat}
     nps_centre = {1: 1.5, 2: 3.5, 3: 6.0, 4: 8.0, 5: 9.3}[csat]
     answers["nps"] = _clamp(rng.gauss(nps_centre, 1.2), 0, 10)
@@ -242,14 +375,23 @@ def _post_case_answers(rng: random.Random, quality: float, locale: str,
         if not resolved:
             wrong.add("not_solved")
         if not wrong or rng.random() < 0.3:
-            wrong.add(rng.choices(("speed", "attitude", "competence", "not_solved", "other"),
-                                  weights=(4, 2, 2, 3, 1))[0])
+            wrong.add(
+                rng.choices(
+                    ("speed", "attitude", "competence", "not_solved", "other"),
+                    weights=(4, 2, 2, 3, 1),
+                )[0]
+            )
         order = ("speed", "attitude", "competence", "not_solved", "other")
         answers["what_went_wrong"] = [value for value in order if value in wrong]
     comment_rate = {1: 0.6, 2: 0.5, 3: 0.3, 4: 0.18, 5: 0.25}[csat]
     if rng.random() < comment_rate:
-        mood_word = "bad" if csat <= 2 else "mixed" if csat == 3 or not resolved else \
-            ("good" if rng.random() < 0.85 else "mixed")
+        mood_word = (
+            "bad"
+            if csat <= 2
+            else "mixed"
+            if csat == 3 or not resolved
+            else ("good" if rng.random() < 0.85 else "mixed")
+        )
         answers["comment"] = _comment(rng, mood_word, locale, category)
     return answers
 
@@ -257,9 +399,13 @@ def _post_case_answers(rng: random.Random, quality: float, locale: str,
 def _servqual_answers(rng: random.Random, quality: float, locale: str) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     # Customers expect most of reliability and responsiveness; we fall shortest there.
-    for dimension, expect, shortfall in (("reliability", 6.4, 0.9), ("responsiveness", 6.1, 1.1),
-                                         ("assurance", 5.9, 0.4), ("empathy", 5.5, 0.5),
-                                         ("tangibles", 5.0, 0.1)):
+    for dimension, expect, shortfall in (
+        ("reliability", 6.4, 0.9),
+        ("responsiveness", 6.1, 1.1),
+        ("assurance", 5.9, 0.4),
+        ("empathy", 5.5, 0.5),
+        ("tangibles", 5.0, 0.1),
+    ):
         expectation = _clamp(rng.gauss(expect, 0.6), 1, 7)
         perception = _clamp(rng.gauss(expectation - shortfall + 1.1 * quality, 0.9), 1, 7)
         answers[dimension] = {"expectation": expectation, "perception": perception}
@@ -272,11 +418,13 @@ def plan_cases(cases: int, seed: int, now: datetime, tz: str) -> list[CasePlan]:
     """The demo's cases and answers, in the order they are resolved (naive UTC ``now``)."""
     rng = random.Random(seed)
     zone = ZoneInfo(tz)
-    today = now.replace(tzinfo=timezone.utc).astimezone(zone).date()
+    today = now.replace(tzinfo=UTC).astimezone(zone).date()
     start_day = today - timedelta(days=DAYS - 1)
     # Busier on weekdays, and a little busier towards the end (the business grows).
-    day_weights = [WEEKDAY_WEIGHTS[(start_day + timedelta(days=i)).weekday()]
-                   * (0.85 + 0.3 * i / DAYS) for i in range(DAYS)]
+    day_weights = [
+        WEEKDAY_WEIGHTS[(start_day + timedelta(days=i)).weekday()] * (0.85 + 0.3 * i / DAYS)
+        for i in range(DAYS)
+    ]
     latest = now - timedelta(minutes=10)
     team_names = [t[0] for t in TEAMS]
     team_shares = [t[2] for t in TEAMS]
@@ -293,11 +441,14 @@ def plan_cases(cases: int, seed: int, now: datetime, tz: str) -> list[CasePlan]:
             name = f"{rng.choice(('Mr', 'Ms'))} {rng.choice(ENGLISH_NAMES)}"
         else:
             name = rng.choice(SURNAMES) + rng.choice(("先生", "女士"))
-        return {"id": f"demo{seed}-c{number:06d}", "name": name,
-                "email": f"customer{seed}.{number}@example.com" if rng.random() < 0.6 else None,
-                # not a number anyone has: the 000 area code is never dialled
-                "phone": f"+86 000 {rng.randrange(10**4):04d} {number % 10**4:04d}",
-                "locale": "en" if english else "zh_CN"}
+        return {
+            "id": f"demo{seed}-c{number:06d}",
+            "name": name,
+            "email": f"customer{seed}.{number}@example.com" if rng.random() < 0.6 else None,
+            # not a number anyone has: the 000 area code is never dialled
+            "phone": f"+86 000 {rng.randrange(10**4):04d} {number % 10**4:04d}",
+            "locale": "en" if english else "zh_CN",
+        }
 
     plans = []
     for _index in range(cases):
@@ -312,23 +463,40 @@ def plan_cases(cases: int, seed: int, now: datetime, tz: str) -> list[CasePlan]:
             customer = new_customer()
             if rng.random() < 0.08:
                 regulars.append(customer)
-        survey = "servqual" if rng.random() < (0.45 if channel == "onsite" else 0.08) \
-            else "post-case"
+        survey = (
+            "servqual" if rng.random() < (0.45 if channel == "onsite" else 0.08) else "post-case"
+        )
         # How well it went: team (one improving over time), agent, channel, category, luck.
         progress = 1 - (latest - resolved_at).total_seconds() / (DAYS * 86400)
         _name, _english, _share, base, improvement = team_info[team]
-        quality = (0.6 + base + improvement * max(0.0, progress) + skill + CHANNEL_EFFECT[channel]
-                   + CATEGORY_EFFECT[category] + rng.gauss(0, 0.85))
+        quality = (
+            0.6
+            + base
+            + improvement * max(0.0, progress)
+            + skill
+            + CHANNEL_EFFECT[channel]
+            + CATEGORY_EFFECT[category]
+            + rng.gauss(0, 0.85)
+        )
         sent_at = min(resolved_at + timedelta(minutes=rng.uniform(1, 30)), latest)
         plan = CasePlan(
             case_in=CaseInput(
-                case_ref="", survey=survey, resolved_at=resolved_at, channel=channel,
-                agent=agent_name, team=team, category=CATEGORY_NAMES[category],
+                case_ref="",
+                survey=survey,
+                resolved_at=resolved_at,
+                channel=channel,
+                agent=agent_name,
+                team=team,
+                category=CATEGORY_NAMES[category],
                 customer_ref=customer["id"],
-                customer_name=customer["name"], customer_email=customer["email"],
+                customer_name=customer["name"],
+                customer_email=customer["email"],
                 customer_phone=customer["phone"] if channel in ("phone", "onsite") else None,
-                customer_locale=customer["locale"]),
-            sent_at=sent_at, locale=customer["locale"])
+                customer_locale=customer["locale"],
+            ),
+            sent_at=sent_at,
+            locale=customer["locale"],
+        )
         roll = rng.random()
         if roll < 0.03:  # reopened before the customer answered; half get resolved again
             plan.reopen = "again" if roll < 0.015 else "cancel"
@@ -338,8 +506,11 @@ def plan_cases(cases: int, seed: int, now: datetime, tz: str) -> list[CasePlan]:
         final_sent = plan.resolved_again_at if plan.reopen == "again" else sent_at
         answer_at = final_sent + _answer_delay(rng)
         rate = RESPONSE_RATE[channel] * (1.15 if quality < -1.2 else 1.0)  # the angry write back
-        answers = (_servqual_answers(rng, quality, plan.locale) if survey == "servqual"
-                   else _post_case_answers(rng, quality, plan.locale, category))
+        answers = (
+            _servqual_answers(rng, quality, plan.locale)
+            if survey == "servqual"
+            else _post_case_answers(rng, quality, plan.locale, category)
+        )
         if rng.random() < rate and plan.reopen != "cancel" and answer_at <= now:
             plan.answer_at = answer_at
             plan.answers = answers
@@ -358,6 +529,7 @@ def case_prefix(seed: int) -> str:
 
 
 # --- storing --------------------------------------------------------------------------------------
+
 
 def _plain_progress(items: Iterable, label: str):
     return contextlib.nullcontext(items)
@@ -392,9 +564,14 @@ def _ensure_people() -> tuple[list[str], list[str]]:
             if user is None:
                 # One hash for all: each would take tens of milliseconds, for the same password.
                 password_hash = password_hash or generate_password_hash(DEMO_PASSWORD)
-                user = User.create(username=login, display_name=name,
-                                   password_hash=password_hash, role=role,
-                                   team=teams[team] if team else None, active=True)
+                user = User.create(
+                    username=login,
+                    display_name=name,
+                    password_hash=password_hash,
+                    role=role,
+                    team=teams[team] if team else None,
+                    active=True,
+                )
                 created.append(login)
             elif login in known:
                 kept.append(login)
@@ -406,19 +583,28 @@ def _ensure_people() -> tuple[list[str], list[str]]:
 
 
 SUGGESTION_TEXTS = {  # slug of the default category: (title, text), in Chinese and English
-    "service": [("周末电话排队太久", "周六打客服电话等了二十多分钟才接通。"),
-                ("希望客服能回电", "问题复杂时，希望客服记下来稍后回电，而不是让我一直等。"),
-                ("Chat agent was very helpful",
-                 "Please thank the agent; the chat solved it fast.")],
-    "product": [("宽带晚上经常断线", "每天晚上九点后网速很慢，偶尔断线。"),
-                ("App 登录太麻烦", "每次都要重新输入验证码，能不能记住设备？")],
-    "billing": [("账单看不懂", "账单里的各种费用名目太多，希望有简单说明。"),
-                ("Refund took too long", "My refund for a double charge took three weeks.")],
-    "process": [("报修要重复说明", "每换一个人都要把问题重新讲一遍。"),
-                ("上门时间窗口太长", "预约上门只给半天的时间窗口，希望能精确到两小时。")],
-    "workplace": [("排班表提前发布", "希望下月排班能提前两周公布，方便安排家事。"),
-                  ("知识库搜索不好用", "知识库搜不到最新的资费政策，接电话时很被动。"),
-                  ("Headsets need replacing", "Several headsets in the phone room crackle.")],
+    "service": [
+        ("周末电话排队太久", "周六打客服电话等了二十多分钟才接通。"),
+        ("希望客服能回电", "问题复杂时，希望客服记下来稍后回电，而不是让我一直等。"),
+        ("Chat agent was very helpful", "Please thank the agent; the chat solved it fast."),
+    ],
+    "product": [
+        ("宽带晚上经常断线", "每天晚上九点后网速很慢，偶尔断线。"),
+        ("App 登录太麻烦", "每次都要重新输入验证码，能不能记住设备？"),
+    ],
+    "billing": [
+        ("账单看不懂", "账单里的各种费用名目太多，希望有简单说明。"),
+        ("Refund took too long", "My refund for a double charge took three weeks."),
+    ],
+    "process": [
+        ("报修要重复说明", "每换一个人都要把问题重新讲一遍。"),
+        ("上门时间窗口太长", "预约上门只给半天的时间窗口，希望能精确到两小时。"),
+    ],
+    "workplace": [
+        ("排班表提前发布", "希望下月排班能提前两周公布，方便安排家事。"),
+        ("知识库搜索不好用", "知识库搜不到最新的资费政策，接电话时很被动。"),
+        ("Headsets need replacing", "Several headsets in the phone room crackle."),
+    ],
     "other": [("营业厅停车难", "营业厅门口车位太少，能否和旁边商场合作？")],
 }
 SUGGESTION_REPLIES = {
@@ -430,8 +616,9 @@ SUGGESTION_REPLIES = {
 }
 
 
-def _demo_suggestions(rng: random.Random, count: int, now: datetime,
-                      config: Mapping[str, Any]) -> int:
+def _demo_suggestions(
+    rng: random.Random, count: int, now: datetime, config: Mapping[str, Any]
+) -> int:
     """Suggestions in both boxes over the demo period, most of them answered, some done and
     shown on the "You said, we did" page; anonymous more often than not."""
     from . import suggestions
@@ -449,31 +636,63 @@ def _demo_suggestions(rng: random.Random, count: int, now: datetime,
         box = "staff" if slug == "workplace" or rng.random() < 0.2 else "customer"
         anonymous = rng.random() < 0.65
         came = now - timedelta(days=rng.uniform(1, DAYS), hours=rng.uniform(0, 10))
-        suggestion, _code = suggestions.submit(suggestions.NewSuggestion(
-            box=box, category_id=categories[slug], title=title, body=body, anonymous=anonymous,
-            locale="zh_CN" if re.search(r"[\u4e00-\u9fff]", title) else "en",
-            name=None if anonymous else rng.choice(SURNAMES) + "先生",
-            team_id=rng.choice(teams) if teams and box == "staff" else None), settings, now=came)
+        suggestion, _code = suggestions.submit(
+            suggestions.NewSuggestion(
+                box=box,
+                category_id=categories[slug],
+                title=title,
+                body=body,
+                anonymous=anonymous,
+                locale="zh_CN" if re.search(r"[\u4e00-\u9fff]", title) else "en",
+                name=None if anonymous else rng.choice(SURNAMES) + "先生",
+                team_id=rng.choice(teams) if teams and box == "staff" else None,
+            ),
+            settings,
+            now=came,
+        )
         made += 1
         if manager is None or rng.random() < 0.12:
             continue  # not answered (yet)
         when = came + timedelta(days=rng.expovariate(1 / 3.0))
-        path = rng.choice([["review"], ["review", "planned"], ["planned", "progress", "done"],
-                           ["review", "done"], ["declined"]])
+        path = rng.choice(
+            [
+                ["review"],
+                ["review", "planned"],
+                ["planned", "progress", "done"],
+                ["review", "done"],
+                ["declined"],
+            ]
+        )
         for status in path:
             if when >= now:
                 break
-            suggestions.change(suggestion, manager, suggestions.Change(
-                status, SUGGESTION_REPLIES[status], public=status == "done" and rng.random() < 0.7,
-                team_id=suggestion.team_id), settings, now=when)
+            suggestions.change(
+                suggestion,
+                manager,
+                suggestions.Change(
+                    status,
+                    SUGGESTION_REPLIES[status],
+                    public=status == "done" and rng.random() < 0.7,
+                    team_id=suggestion.team_id,
+                ),
+                settings,
+                now=when,
+            )
             when += timedelta(days=rng.expovariate(1 / 10.0))
     return made
 
 
-CONTACT_NOTES = ("已致电客户，了解了具体情况并说明了处理进展。", "客户未接电话，已发短信请其回电。",
-                 "与客户沟通后，已安排专人跟进处理。")
-CLOSING_NOTES = {"recovered": "问题已解决，客户表示满意。", "not_recovered": "客户仍不满意，已记录意见。",
-                 "unreachable": "多次联系未果。", "declined": "客户表示不需要再联系。"}
+CONTACT_NOTES = (
+    "已致电客户，了解了具体情况并说明了处理进展。",
+    "客户未接电话，已发短信请其回电。",
+    "与客户沟通后，已安排专人跟进处理。",
+)
+CLOSING_NOTES = {
+    "recovered": "问题已解决，客户表示满意。",
+    "not_recovered": "客户仍不满意，已记录意见。",
+    "unreachable": "多次联系未果。",
+    "declined": "客户表示不需要再联系。",
+}
 OUTCOME_WEIGHTS = {"recovered": 60, "not_recovered": 20, "unreachable": 15, "declined": 5}
 
 
@@ -484,9 +703,12 @@ def work_follow_ups(prefix: str, seed: int, now: datetime) -> tuple[int, int]:
     three weeks' slipped through (overdue). Returns (opened, closed)."""
     rng = random.Random(seed * 7919 + 6)
     leads = {row.team_id: row.user for row in TeamLead.select(TeamLead, User).join(User)}
-    found = list(FollowUp.select(FollowUp.id, FollowUp.team, FollowUp.created_at)
-                 .join(Case, on=(FollowUp.case == Case.id))
-                 .where(Case.case_ref.startswith(prefix)).order_by(FollowUp.id))
+    found = list(
+        FollowUp.select(FollowUp.id, FollowUp.team, FollowUp.created_at)
+        .join(Case, on=(FollowUp.case == Case.id))
+        .where(Case.case_ref.startswith(prefix))
+        .order_by(FollowUp.id)
+    )
     closed = 0
     with contextlib.closing(_in_transactions(found)) as batch:
         for follow_up in batch:
@@ -495,16 +717,20 @@ def work_follow_ups(prefix: str, seed: int, now: datetime) -> tuple[int, int]:
                 continue
             age = now - follow_up.created_at
             # (share never contacted, share contacted but not closed) by age
-            left, open_ = ((0.4, 0.7) if age < timedelta(days=4)
-                           else (0.12, 0.25) if age < timedelta(days=21) else (0.0, 0.0))
+            left, open_ = (
+                (0.4, 0.7)
+                if age < timedelta(days=4)
+                else (0.12, 0.25)
+                if age < timedelta(days=21)
+                else (0.0, 0.0)
+            )
             backlog = rng.random()
             if backlog < left:
                 continue  # not reached yet, or slipped through: overdue
             contact_at = follow_up.created_at + timedelta(hours=rng.lognormvariate(2.5, 0.9))
             if contact_at > now:
                 continue
-            follow_ups.record_contact(follow_up.id, lead, rng.choice(CONTACT_NOTES),
-                                      now=contact_at)
+            follow_ups.record_contact(follow_up.id, lead, rng.choice(CONTACT_NOTES), now=contact_at)
             close_at = contact_at + timedelta(hours=rng.uniform(1, 60))
             if close_at > now or backlog < open_:
                 continue  # still being worked on
@@ -518,19 +744,67 @@ def work_follow_ups(prefix: str, seed: int, now: datetime) -> tuple[int, int]:
 # category, owner login or None for the team's lead, start and due days from today, milestones
 # as (title, due days from today, done)). Their states are set in _demo_actions.
 DEMO_ACTIONS = (
-    ("process", "售后服务组：上门安装后的回访流程", "安装类问题满意度一直偏低。新流程：安装完成后 "
-     "24 小时内电话回访，问题当场登记并约定处理时间。", "csat", "售后服务", None, None, None,
-     -120, -70, (("整理回访话术和问题登记表", -110, True), ("全组培训新流程", -95, True),
-                 ("新流程全面上线", -62, True))),
-    ("billing", "账务组：账单问题一次解决", "账单类问题常常要客户再打一次电话。梳理十类最常见的账单"
-     "问题，给出标准解释和处理权限。", "csat", "账务组", None, "账单", "lead", -20, 25,
-     (("梳理最常见的十类账单问题", -12, True), ("更新知识库文章", -3, False),
-      ("一线获得小额退费权限", 15, False))),
-    ("phone", "电话渠道：排队时告知预计等待时间", "周末电话排队长，客户意见多。排队时播报预计等待"
-     "时间，并提供稍后回电的选项。", "ces", None, "phone", None, "manager", -45, -5,
-     (("与电话系统供应商确认方案", -35, True), ("试点一个班组", -10, False))),
-    ("weekend", "在线客服：周末排班调整", "周末在线咨询量上升，响应变慢。按小时咨询量重新排班。",
-     "nps", "在线客服", None, None, None, 7, 60, ()),
+    (
+        "process",
+        "售后服务组：上门安装后的回访流程",
+        "安装类问题满意度一直偏低。新流程：安装完成后 "
+        "24 小时内电话回访，问题当场登记并约定处理时间。",
+        "csat",
+        "售后服务",
+        None,
+        None,
+        None,
+        -120,
+        -70,
+        (
+            ("整理回访话术和问题登记表", -110, True),
+            ("全组培训新流程", -95, True),
+            ("新流程全面上线", -62, True),
+        ),
+    ),
+    (
+        "billing",
+        "账务组：账单问题一次解决",
+        "账单类问题常常要客户再打一次电话。梳理十类最常见的账单问题，给出标准解释和处理权限。",
+        "csat",
+        "账务组",
+        None,
+        "账单",
+        "lead",
+        -20,
+        25,
+        (
+            ("梳理最常见的十类账单问题", -12, True),
+            ("更新知识库文章", -3, False),
+            ("一线获得小额退费权限", 15, False),
+        ),
+    ),
+    (
+        "phone",
+        "电话渠道：排队时告知预计等待时间",
+        "周末电话排队长，客户意见多。排队时播报预计等待时间，并提供稍后回电的选项。",
+        "ces",
+        None,
+        "phone",
+        None,
+        "manager",
+        -45,
+        -5,
+        (("与电话系统供应商确认方案", -35, True), ("试点一个班组", -10, False)),
+    ),
+    (
+        "weekend",
+        "在线客服：周末排班调整",
+        "周末在线咨询量上升，响应变慢。按小时咨询量重新排班。",
+        "nps",
+        "在线客服",
+        None,
+        None,
+        None,
+        7,
+        60,
+        (),
+    ),
 )
 
 
@@ -544,64 +818,110 @@ def _demo_actions(now: datetime, config: Mapping[str, Any]) -> int:
     if ImprovementAction.select().exists():
         return 0
     tz = ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai"))
-    today = now.replace(tzinfo=timezone.utc).astimezone(tz).date()
+    today = now.replace(tzinfo=UTC).astimezone(tz).date()
     users = {u.username: u for u in User.select()}
-    leads = {row.team.name: row.user
-             for row in TeamLead.select(TeamLead, User, Team).join(User).switch(TeamLead)
-             .join(Team)}
+    leads = {
+        row.team.name: row.user
+        for row in TeamLead.select(TeamLead, User, Team).join(User).switch(TeamLead).join(Team)
+    }
     teams = {t.name: t for t in Team.select()}
     survey = Survey.get(Survey.slug == "post-case")
     manager = users.get("manager")
-    if manager is None or any(team and team not in teams for _k, _t, _d, _m, team, *_r
-                              in DEMO_ACTIONS):
+    if manager is None or any(
+        team and team not in teams for _k, _t, _d, _m, team, *_r in DEMO_ACTIONS
+    ):
         return 0
 
     def at(days: int) -> datetime:  # the day's 10:00 local, as naive UTC
         local = datetime.combine(today + timedelta(days=days), datetime.min.time(), tz)
-        return (local + timedelta(hours=10)).astimezone(timezone.utc).replace(tzinfo=None)
+        return (local + timedelta(hours=10)).astimezone(UTC).replace(tzinfo=None)
 
     made = {}
-    for (key, title, description, metric, team, channel, category, owner, start, due,
-         milestones) in DEMO_ACTIONS:
+    for (
+        key,
+        title,
+        description,
+        metric,
+        team,
+        channel,
+        category,
+        owner,
+        start,
+        due,
+        milestones,
+    ) in DEMO_ACTIONS:
         action = actions.create_action(
-            {"title": title, "description": description, "metric": metric, "survey": survey.id,
-             "channel": channel, "team": teams[team].id if team else None, "agent": None,
-             "category": category, "owner": (users[owner] if owner else leads[team]).id,
-             "start_date": today + timedelta(days=start), "due_date": today + timedelta(days=due)},
-            manager, now=min(at(start - 7), now))
+            {
+                "title": title,
+                "description": description,
+                "metric": metric,
+                "survey": survey.id,
+                "channel": channel,
+                "team": teams[team].id if team else None,
+                "agent": None,
+                "category": category,
+                "owner": (users[owner] if owner else leads[team]).id,
+                "start_date": today + timedelta(days=start),
+                "due_date": today + timedelta(days=due),
+            },
+            manager,
+            now=min(at(start - 7), now),
+        )
         for name, when, done in milestones:
-            milestone = actions.add_milestone(action, name, today + timedelta(days=when),
-                                              now=min(at(start - 7), now))
+            milestone = actions.add_milestone(
+                action, name, today + timedelta(days=when), now=min(at(start - 7), now)
+            )
             if done:
                 actions.mark_milestone_done(milestone, action.owner, now=at(when))
         if start <= 0:
-            actions.change_state(action, "in_progress", "开始执行。", action.owner, today,
-                                 now=at(start))
+            actions.change_state(
+                action, "in_progress", "开始执行。", action.owner, today, now=at(start)
+            )
         made[key] = action
 
     done = made["process"]
     done_on = today + timedelta(days=-62)
-    actions.change_state(done, "done", "新流程已全面上线。", done.owner, today, done_on=done_on,
-                         now=at(-62))
-    evaluation = actions.before_after(done, config.get("ACTION_WINDOW_WEEKS", 8),
-                                      config.get("MIN_SAMPLE", 30), today)
+    actions.change_state(
+        done, "done", "新流程已全面上线。", done.owner, today, done_on=done_on, now=at(-62)
+    )
+    evaluation = actions.before_after(
+        done, config.get("ACTION_WINDOW_WEEKS", 8), config.get("MIN_SAMPLE", 30), today
+    )
     if evaluation and evaluation["started"] and not evaluation["provisional"]:
-        actions.change_state(done, "evaluated", "八周后复盘：见前后对比。", manager, today,
-                             evaluation=evaluation, now=at(-2))
+        actions.change_state(
+            done,
+            "evaluated",
+            "八周后复盘：见前后对比。",
+            manager,
+            today,
+            evaluation=evaluation,
+            now=at(-2),
+        )
 
     billing = made["billing"]
-    for suggestion in (Suggestion.select(Suggestion.id).where(
-            Suggestion.status.in_(("planned", "progress"))).order_by(Suggestion.id).limit(2)):
+    for suggestion in (
+        Suggestion.select(Suggestion.id)
+        .where(Suggestion.status.in_(("planned", "progress")))
+        .order_by(Suggestion.id)
+        .limit(2)
+    ):
         actions.link(billing, "suggestion", suggestion.id)
-    for follow_up in (FollowUp.select(FollowUp.id).where(
-            FollowUp.team == teams["账务组"].id, FollowUp.outcome == "not_recovered")
-            .order_by(FollowUp.id.desc()).limit(2)):
+    for follow_up in (
+        FollowUp.select(FollowUp.id)
+        .where(FollowUp.team == teams["账务组"].id, FollowUp.outcome == "not_recovered")
+        .order_by(FollowUp.id.desc())
+        .limit(2)
+    ):
         actions.link(billing, "follow_up", follow_up.id)
     return len(made)
 
 
-def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = None,
-         progress: Callable[[Iterable, str], Any] | None = None) -> str:
+def fill(
+    cases: int = 5000,
+    seed: int = 7,
+    config: Mapping[str, Any] | None = None,
+    progress: Callable[[Iterable, str], Any] | None = None,
+) -> str:
     """Fill the database with demo data; return a one-paragraph summary of what was done.
 
     ``progress(items, label)`` gives a context manager around an iterable (click.progressbar).
@@ -618,29 +938,37 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
         versions = {slug: current_version(slug) for slug in versions}
     missing = [slug for slug, version in versions.items() if version is None]
     if missing:
-        raise RuntimeError(f"survey(s) {', '.join(missing)} not loaded: run 'flask --app "
-                           "feedback init-db' first")
+        raise RuntimeError(
+            f"survey(s) {', '.join(missing)} not loaded: run 'flask --app feedback init-db' first"
+        )
 
     created, kept = _ensure_people()
     demo_logins = [login for login, *_rest in DEMO_USERS]
     made = [login for login in demo_logins if login in created]
     agents_made = len(created) - len(made)
     if created:
-        people = (f"Users created: {', '.join(made) or 'none of the demo logins'}"
-                  + (f" and {agents_made} agent(s)" if agents_made else "") + ".")
+        people = (
+            f"Users created: {', '.join(made) or 'none of the demo logins'}"
+            + (f" and {agents_made} agent(s)" if agents_made else "")
+            + "."
+        )
         if kept:
             people += f" Kept as they were (passwords unchanged): {', '.join(kept)}."
     else:
         people = "The demo users were there already."
-    logins = (f"Log in as admin, manager, lead or staff with password '{DEMO_PASSWORD}' "
-              "(agents too, e.g. wang.fang).")
+    logins = (
+        f"Log in as admin, manager, lead or staff with password '{DEMO_PASSWORD}' "
+        "(agents too, e.g. wang.fang)."
+    )
 
     prefix = case_prefix(seed)
     if Case.select().where(Case.case_ref.startswith(prefix)).exists():
         existing = Case.select().where(Case.case_ref.startswith(prefix)).count()
-        return (f"Demo data for seed {seed} is there already ({existing} cases named "
-                f"{prefix}…); no cases added (give another --seed to add more). {people} "
-                f"{logins}")
+        return (
+            f"Demo data for seed {seed} is there already ({existing} cases named "
+            f"{prefix}…); no cases added (give another --seed to add more). {people} "
+            f"{logins}"
+        )
 
     now = utcnow()
     plans = plan_cases(cases, seed, now, tz)
@@ -651,16 +979,17 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
         with contextlib.closing(_in_transactions(bar)) as batch:
             for plan in batch:
                 version = versions[plan.case_in.survey]
-                registration = register_case(plan.case_in, version.survey, policy,
-                                             now=plan.sent_at)
+                registration = register_case(plan.case_in, version.survey, policy, now=plan.sent_at)
                 if plan.reopen:
                     reopened = replace(plan.case_in, reopened=True)
-                    registration = register_case(reopened, version.survey, policy,
-                                                 now=plan.reopened_at)
+                    registration = register_case(
+                        reopened, version.survey, policy, now=plan.reopened_at
+                    )
                     if plan.reopen == "again":
                         again = replace(plan.case_in, resolved_at=plan.resolved_again_at)
-                        registration = register_case(again, version.survey, policy,
-                                                     now=plan.resolved_again_at)
+                        registration = register_case(
+                            again, version.survey, policy, now=plan.resolved_again_at
+                        )
                 if registration.invitation is None:
                     suppressed += 1
                     continue
@@ -670,8 +999,9 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
 
     to_answer.sort(key=lambda item: item[0].answer_at)
     # follow-ups as the rules open them, but no notifications for months-old demo answers
-    follow_up_policy = replace(follow_ups.Policy.from_config({**config, "TIMEZONE": tz}),
-                               webhook_url="", email_leads=False)
+    follow_up_policy = replace(
+        follow_ups.Policy.from_config({**config, "TIMEZONE": tz}), webhook_url="", email_leads=False
+    )
     stored = {slug: 0 for slug in versions}
     with progress(to_answer, "Storing responses") as bar:
         with contextlib.closing(_in_transactions(bar)) as batch:
@@ -680,30 +1010,39 @@ def fill(cases: int = 5000, seed: int = 7, config: Mapping[str, Any] | None = No
                 definition = definitions[slug]
                 answers = definition.visible_answers(plan.answers)
                 try:
-                    submit(registration.invitation, registration.case, versions[slug],
-                           definition, answers, locale=plan.locale, tz=tz,
-                           now=plan.answer_at, follow_up_policy=follow_up_policy)
+                    submit(
+                        registration.invitation,
+                        registration.case,
+                        versions[slug],
+                        definition,
+                        answers,
+                        locale=plan.locale,
+                        tz=tz,
+                        now=plan.answer_at,
+                        follow_up_policy=follow_up_policy,
+                    )
                 except NotOpen:  # expired before the customer got to it
                     continue
                 stored[slug] += 1
 
     with database.atomic():
-        suggestion_count = _demo_suggestions(random.Random(seed), max(1, cases // 60), now,
-                                             config)
+        suggestion_count = _demo_suggestions(random.Random(seed), max(1, cases // 60), now, config)
     opened, closed = work_follow_ups(prefix, seed, now)
     with database.atomic():
         action_count = _demo_actions(now, config)
 
     first = min(p.case_in.resolved_at for p in plans) if plans else now
     zone = ZoneInfo(tz)
-    first, last = (moment.replace(tzinfo=timezone.utc).astimezone(zone) for moment in (first, now))
+    first, last = (moment.replace(tzinfo=UTC).astimezone(zone) for moment in (first, now))
     total = sum(stored.values())
     agents = sum(len(a) for a in AGENTS.values())
-    return (f"Demo data for seed {seed}: {len(plans)} cases resolved between "
-            f"{first:%Y-%m-%d} and {last:%Y-%m-%d} over {len(TEAMS)} teams and {agents} agents; "
-            f"{invited} invitations sent ({suppressed} cases not invited: the customer was "
-            f"surveyed within {throttle_days} days); {total} responses "
-            f"({stored['post-case']} post-case, {stored['servqual']} servqual); {opened} "
-            f"follow-ups opened, {closed} of them closed by the team leads; "
-            f"{suggestion_count} suggestions; {action_count} improvement actions. {people} "
-            f"{logins}")
+    return (
+        f"Demo data for seed {seed}: {len(plans)} cases resolved between "
+        f"{first:%Y-%m-%d} and {last:%Y-%m-%d} over {len(TEAMS)} teams and {agents} agents; "
+        f"{invited} invitations sent ({suppressed} cases not invited: the customer was "
+        f"surveyed within {throttle_days} days); {total} responses "
+        f"({stored['post-case']} post-case, {stored['servqual']} servqual); {opened} "
+        f"follow-ups opened, {closed} of them closed by the team leads; "
+        f"{suggestion_count} suggestions; {action_count} improvement actions. {people} "
+        f"{logins}"
+    )

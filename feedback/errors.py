@@ -42,8 +42,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return _reply(400, _("The form was out of date. Please go back, reload the page and "
-                             "send it again."))
+        return _reply(
+            400, _("The form was out of date. Please go back, reload the page and send it again.")
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

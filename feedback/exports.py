@@ -12,12 +12,12 @@ import io
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from .definitions import SurveyDefinition
 from peewee import Tuple
 
+from .definitions import SurveyDefinition
 from .models import Answer, Case, Response, SurveyVersion, Team
 from .reports import Slice, _response_conditions
 from .suggestions import Triage, export_query
@@ -27,8 +27,18 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # tab, line feed and carriage return. openpyxl refuses a text with one (IllegalCharacterError).
 XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 BATCH = 2000
-CASE_COLUMNS = ("response_id", "submitted_at", "case_id", "channel", "team", "agent",
-                "category", "source", "locale", "survey_version")
+CASE_COLUMNS = (
+    "response_id",
+    "submitted_at",
+    "case_id",
+    "channel",
+    "team",
+    "agent",
+    "category",
+    "source",
+    "locale",
+    "survey_version",
+)
 
 
 def safe_cell(value):
@@ -65,8 +75,7 @@ def question_columns(definitions: Iterable[SurveyDefinition]) -> list[tuple[str,
     return columns
 
 
-def response_rows(s: Slice, definitions: list[SurveyDefinition],
-                  tz: str) -> Iterator[list]:
+def response_rows(s: Slice, definitions: list[SurveyDefinition], tz: str) -> Iterator[list]:
     """The header, then one list of cells per response of the slice, oldest first."""
     columns = question_columns(definitions)
     yield [*CASE_COLUMNS, *(name for name, _q, _p in columns)]
@@ -78,31 +87,64 @@ def response_rows(s: Slice, definitions: list[SurveyDefinition],
         conditions = list(_response_conditions(s))
         if after is not None:
             conditions.append(Tuple(Response.day, Response.id) > Tuple(*after))
-        batch = list(Response.select(Response.id, Response.submitted_at, Case.case_ref,
-                                     Response.channel, Response.team, Response.agent,
-                                     Response.category, Response.source, Response.locale,
-                                     Response.survey_version, Response.day)
-                     .join(Case).where(*conditions)
-                     .order_by(Response.day, Response.id).limit(BATCH).tuples())
+        batch = list(
+            Response.select(
+                Response.id,
+                Response.submitted_at,
+                Case.case_ref,
+                Response.channel,
+                Response.team,
+                Response.agent,
+                Response.category,
+                Response.source,
+                Response.locale,
+                Response.survey_version,
+                Response.day,
+            )
+            .join(Case)
+            .where(*conditions)
+            .order_by(Response.day, Response.id)
+            .limit(BATCH)
+            .tuples()
+        )
         if not batch:
             return
         after = (batch[-1][-1], batch[-1][0])
         answers: dict[int, dict[str, list]] = {}
         for response_id, question_id, value_int, value_text, expectation in (
-                Answer.select(Answer.response, Answer.question_id, Answer.value_int,
-                              Answer.value_text, Answer.expectation)
-                .where(Answer.response.in_([row[0] for row in batch]))
-                .order_by(Answer.id).tuples()):
+            Answer.select(
+                Answer.response,
+                Answer.question_id,
+                Answer.value_int,
+                Answer.value_text,
+                Answer.expectation,
+            )
+            .where(Answer.response.in_([row[0] for row in batch]))
+            .order_by(Answer.id)
+            .tuples()
+        ):
             cells = answers.setdefault(response_id, {})
             if expectation is not None:
                 cells[f"{question_id}_expectation"] = [expectation]
                 cells[f"{question_id}_perception"] = [value_int]
             else:
                 cells.setdefault(question_id, []).append(
-                    value_int if value_int is not None else value_text)
-        for (rid, submitted, case_ref, channel, team_id, agent, category, source, locale,
-             version_id, _day) in batch:
-            local = submitted.replace(tzinfo=timezone.utc).astimezone(zone)
+                    value_int if value_int is not None else value_text
+                )
+        for (
+            rid,
+            submitted,
+            case_ref,
+            channel,
+            team_id,
+            agent,
+            category,
+            source,
+            locale,
+            version_id,
+            _day,
+        ) in batch:
+            local = submitted.replace(tzinfo=UTC).astimezone(zone)
             cells = answers.get(rid, {})
             values = []
             for name, _question, _part in columns:
@@ -113,10 +155,22 @@ def response_rows(s: Slice, definitions: list[SurveyDefinition],
                     values.append(found[0])
                 else:  # multi: the chosen values, in order
                     values.append("; ".join(str(v) for v in found))
-            yield [safe_cell(v) for v in (
-                rid, local.strftime("%Y-%m-%d %H:%M:%S"), case_ref, channel,
-                teams.get(team_id), agent, category, source, locale,
-                versions.get(version_id), *values)]
+            yield [
+                safe_cell(v)
+                for v in (
+                    rid,
+                    local.strftime("%Y-%m-%d %H:%M:%S"),
+                    case_ref,
+                    channel,
+                    teams.get(team_id),
+                    agent,
+                    category,
+                    source,
+                    locale,
+                    versions.get(version_id),
+                    *values,
+                )
+            ]
 
 
 def csv_stream(rows: Iterable[list]) -> Iterator[bytes]:
@@ -160,18 +214,36 @@ def file_chunks(handle, size: int = 64 * 1024) -> Iterator[bytes]:
             yield chunk
 
 
-def export_name(kind: str, s: Slice, survey: str, extension: str,
-                now: datetime | None = None) -> str:
+def export_name(
+    kind: str, s: Slice, survey: str, extension: str, now: datetime | None = None
+) -> str:
     """A file name that says what and when: feedback-responses-post-case-2026-10-01-to-..."""
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M")
-    return (f"feedback-{kind}-{survey}-{s.start.isoformat()}-to-{s.end.isoformat()}"
-            f"-{stamp}.{extension}")
+    return (
+        f"feedback-{kind}-{survey}-{s.start.isoformat()}-to-{s.end.isoformat()}-{stamp}.{extension}"
+    )
 
 
-SUGGESTION_COLUMNS = ("number", "box", "category", "title", "suggestion", "status", "anonymous",
-                      "name", "email", "team", "owner", "received", "reply_due",
-                      "first_reply", "working_days_to_first_reply", "done", "merged_into",
-                      "public")
+SUGGESTION_COLUMNS = (
+    "number",
+    "box",
+    "category",
+    "title",
+    "suggestion",
+    "status",
+    "anonymous",
+    "name",
+    "email",
+    "team",
+    "owner",
+    "received",
+    "reply_due",
+    "first_reply",
+    "working_days_to_first_reply",
+    "done",
+    "merged_into",
+    "public",
+)
 
 
 def suggestion_rows(triage: Triage, tz: str) -> Iterator[list]:
@@ -184,15 +256,35 @@ def suggestion_rows(triage: Triage, tz: str) -> Iterator[list]:
     def local(moment):
         if moment is None:
             return None
-        return (moment.replace(tzinfo=timezone.utc).astimezone(zone)
-                .replace(tzinfo=None).isoformat(sep=" ", timespec="minutes"))
+        return (
+            moment.replace(tzinfo=UTC)
+            .astimezone(zone)
+            .replace(tzinfo=None)
+            .isoformat(sep=" ", timespec="minutes")
+        )
 
     yield list(SUGGESTION_COLUMNS)
     for row in export_query(triage):
-        yield [safe_cell(v) for v in (
-            row["id"], row["box"], row["category"], row["title"], row["body"], row["status"],
-            "yes" if row["anonymous"] else "no", row["name"], row["email"], row["team"],
-            row["owner"], local(row["created_at"]), local(row["reply_due_at"]),
-            local(row["first_reply_at"]),
-            None if row["first_reply_days"] is None else round(row["first_reply_days"], 2),
-            local(row["done_at"]), row["merged_into_id"], "yes" if row["public"] else "no")]
+        yield [
+            safe_cell(v)
+            for v in (
+                row["id"],
+                row["box"],
+                row["category"],
+                row["title"],
+                row["body"],
+                row["status"],
+                "yes" if row["anonymous"] else "no",
+                row["name"],
+                row["email"],
+                row["team"],
+                row["owner"],
+                local(row["created_at"]),
+                local(row["reply_due_at"]),
+                local(row["first_reply_at"]),
+                None if row["first_reply_days"] is None else round(row["first_reply_days"], 2),
+                local(row["done_at"]),
+                row["merged_into_id"],
+                "yes" if row["public"] else "no",
+            )
+        ]

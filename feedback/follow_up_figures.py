@@ -27,7 +27,7 @@ from peewee import fn
 from . import stats
 from .db import database, is_postgres, utcnow
 from .models import FollowUp, Response
-from .reports import Slice, count_if, _response_conditions, team_names
+from .reports import Slice, _response_conditions, count_if, team_names
 
 GROUPS = ("team", "week", "month")
 
@@ -44,9 +44,16 @@ def _base(s: Slice, columns: list) -> pw.ModelSelect:
     # database start from the follow-ups of the period (index follow_up_day), far fewer than
     # the responses or none, instead of probing for one behind every response of the period.
     # CROSS JOIN makes SQLite keep that order (PostgreSQL plans it as the inner join it is).
-    return (FollowUp.select(*columns).join(Response, pw.JOIN.CROSS)
-            .where(FollowUp.response == Response.id, FollowUp.day >= s.start,
-                   FollowUp.day <= s.end, *_response_conditions(s)))
+    return (
+        FollowUp.select(*columns)
+        .join(Response, pw.JOIN.CROSS)
+        .where(
+            FollowUp.response == Response.id,
+            FollowUp.day >= s.start,
+            FollowUp.day <= s.end,
+            *_response_conditions(s),
+        )
+    )
 
 
 def counts(s: Slice, group_by: str | None = None, now: datetime | None = None) -> list[dict]:
@@ -54,15 +61,21 @@ def counts(s: Slice, group_by: str | None = None, now: datetime | None = None) -
     now = now or utcnow()
     contacted = FollowUp.first_contact_at.is_null(False)
     key = _key(group_by)
-    query = _base(s, [
-        key.alias("key"), fn.COUNT(FollowUp.id).alias("opened"),
-        count_if(contacted | (FollowUp.due_at <= now)).alias("due_or_contacted"),
-        count_if(contacted & (FollowUp.first_contact_at <= FollowUp.due_at)
-                  ).alias("contacted_on_time"),
-        count_if(FollowUp.state == "closed").alias("closed"),
-        count_if((FollowUp.state == "closed") & (FollowUp.outcome == "recovered")
-                  ).alias("recovered"),
-    ])
+    query = _base(
+        s,
+        [
+            key.alias("key"),
+            fn.COUNT(FollowUp.id).alias("opened"),
+            count_if(contacted | (FollowUp.due_at <= now)).alias("due_or_contacted"),
+            count_if(contacted & (FollowUp.first_contact_at <= FollowUp.due_at)).alias(
+                "contacted_on_time"
+            ),
+            count_if(FollowUp.state == "closed").alias("closed"),
+            count_if((FollowUp.state == "closed") & (FollowUp.outcome == "recovered")).alias(
+                "recovered"
+            ),
+        ],
+    )
     if group_by:
         query = query.group_by(key).order_by(key)
     rows = []
@@ -85,16 +98,22 @@ def median_hours(s: Slice, group_by: str | None = None) -> dict:
     """The median hours from opening to first contact, by group key (None: overall)."""
     key = _key(group_by)
     seconds = _seconds_to_first_contact()
-    inner = _base(s, [
-        key.alias("k"), seconds.alias("d"),
-        fn.ROW_NUMBER().over(partition_by=[key], order_by=[seconds]).alias("rn"),
-        fn.COUNT(FollowUp.id).over(partition_by=[key]).alias("c"),
-    ]).where(FollowUp.first_contact_at.is_null(False))
+    inner = _base(
+        s,
+        [
+            key.alias("k"),
+            seconds.alias("d"),
+            fn.ROW_NUMBER().over(partition_by=[key], order_by=[seconds]).alias("rn"),
+            fn.COUNT(FollowUp.id).over(partition_by=[key]).alias("c"),
+        ],
+    ).where(FollowUp.first_contact_at.is_null(False))
     sql, params = inner.sql()
     # the middle row, or the mean of the two middle rows: integer division in both databases
     cursor = database.execute_sql(
         f"SELECT k, AVG(d) FROM ({sql}) AS ranked "
-        "WHERE rn = (c + 1) / 2 OR rn = (c + 2) / 2 GROUP BY k", params)
+        "WHERE rn = (c + 1) / 2 OR rn = (c + 2) / 2 GROUP BY k",
+        params,
+    )
     # a raw cursor gives SQLite's dates as text: read the key as the counts' query reads it
     as_key = key.python_value if group_by else (lambda _k: None)
     return {as_key(k): float(value) / 3600 for k, value in cursor.fetchall()}
@@ -119,8 +138,9 @@ class FollowUpRow:
     recovered: int
 
 
-def table(s: Slice, group_by: str | None = "team", now: datetime | None = None
-          ) -> list[FollowUpRow]:
+def table(
+    s: Slice, group_by: str | None = "team", now: datetime | None = None
+) -> list[FollowUpRow]:
     """The figures per group, then the overall row (key None) when grouped (four queries)."""
     rows = counts(s, group_by, now)
     medians = median_hours(s, group_by)
@@ -137,19 +157,30 @@ def table(s: Slice, group_by: str | None = "team", now: datetime | None = None
 
 
 def _row(label, row: dict, median: float | None) -> FollowUpRow:
-    return FollowUpRow(label, row["opened"], share(row["contacted_on_time"],
-                                                   row["due_or_contacted"]),
-                       median, share(row["recovered"], row["closed"]), row["closed"],
-                       row["recovered"])
+    return FollowUpRow(
+        label,
+        row["opened"],
+        share(row["contacted_on_time"], row["due_or_contacted"]),
+        median,
+        share(row["recovered"], row["closed"]),
+        row["closed"],
+        row["recovered"],
+    )
 
 
 def summary_text(row: FollowUpRow, locale: str) -> str:
     """The headline follow-up figures of a period in a line, for the chart and the pack."""
+
     def pct(estimate):
         return "–" if estimate is None else f"{estimate.value:.0f}%"
+
     hours = "–" if row.median_hours is None else f"{row.median_hours:.1f}"
     if locale == "en":
-        return (f"{row.opened} opened · contacted on time {pct(row.on_time)} · median time to "
-                f"first contact {hours} h · recovered {pct(row.recovery)} of {row.closed} closed")
-    return (f"新开 {row.opened} 条 · 按时联系 {pct(row.on_time)} · 首次联系中位时间 {hours} 小时 · "
-            f"已关闭 {row.closed} 条中挽回 {pct(row.recovery)}")
+        return (
+            f"{row.opened} opened · contacted on time {pct(row.on_time)} · median time to "
+            f"first contact {hours} h · recovered {pct(row.recovery)} of {row.closed} closed"
+        )
+    return (
+        f"新开 {row.opened} 条 · 按时联系 {pct(row.on_time)} · 首次联系中位时间 {hours} 小时 · "
+        f"已关闭 {row.closed} 条中挽回 {pct(row.recovery)}"
+    )

@@ -10,16 +10,16 @@ move the same follow-up from the same state. Knows nothing of Flask.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from peewee import JOIN, fn
 
-from .db import database, utcnow
 from . import outbox
-from .models import (FOLLOW_UP_OUTCOMES, Case, FollowUp, FollowUpEvent, Survey, Team, TeamLead,
-                     User)
+from .db import database, utcnow
+from .models import FOLLOW_UP_OUTCOMES, Case, FollowUp, FollowUpEvent, Survey, Team, TeamLead, User
 from .periods import Periods
 from .reports import count_if
 from .workdays import WorkingTime
@@ -31,6 +31,7 @@ EVENT_CREATED = "follow_up.created"
 @dataclass(frozen=True)
 class Policy:
     """What opening a follow-up needs from the settings."""
+
     working_time: WorkingTime
     days: float
     base_url: str
@@ -38,39 +39,65 @@ class Policy:
     email_leads: bool = False
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "Policy":
-        return cls(WorkingTime.from_config(config), float(config.get("FOLLOW_UP_DAYS") or 2),
-                   (config.get("BASE_URL") or "").rstrip("/"),
-                   config.get("WEBHOOK_URL") or "",
-                   bool(config.get("FOLLOW_UP_EMAIL") and config.get("SMTP_HOST")))
+    def from_config(cls, config: Mapping[str, Any]) -> Policy:
+        return cls(
+            WorkingTime.from_config(config),
+            float(config.get("FOLLOW_UP_DAYS") or 2),
+            (config.get("BASE_URL") or "").rstrip("/"),
+            config.get("WEBHOOK_URL") or "",
+            bool(config.get("FOLLOW_UP_EMAIL") and config.get("SMTP_HOST")),
+        )
 
 
 class TransitionError(ValueError):
     """The follow-up is not in a state that allows this change (someone else moved it)."""
 
 
-def payload(follow_up_id: int, case: Case, survey_slug: str, team_name: str | None,
-            response_id: int, response_row: Mapping[str, Any], reasons: list[str],
-            created_at: datetime, due_at: datetime, base_url: str) -> dict:
+def payload(
+    follow_up_id: int,
+    case: Case,
+    survey_slug: str,
+    team_name: str | None,
+    response_id: int,
+    response_row: Mapping[str, Any],
+    reasons: list[str],
+    created_at: datetime,
+    due_at: datetime,
+    base_url: str,
+) -> dict:
     """The JSON a webhook receives when a follow-up is opened (see the README)."""
     return {
         "event": EVENT_CREATED,
-        "follow_up": {"id": follow_up_id, "state": "open", "reasons": reasons,
-                      "created_at": created_at.isoformat() + "Z",
-                      "due_at": due_at.isoformat() + "Z",
-                      "url": f"{base_url}/manage/follow-ups/{follow_up_id}"},
-        "case": {"case_id": case.case_ref, "channel": case.channel, "agent": case.agent,
-                 "team": team_name, "category": case.category},
-        "response": {"id": response_id, "survey": survey_slug,
-                     "source": response_row.get("source"),
-                     "csat": response_row.get("csat"), "nps": response_row.get("nps"),
-                     "ces": response_row.get("ces")},
+        "follow_up": {
+            "id": follow_up_id,
+            "state": "open",
+            "reasons": reasons,
+            "created_at": created_at.isoformat() + "Z",
+            "due_at": due_at.isoformat() + "Z",
+            "url": f"{base_url}/manage/follow-ups/{follow_up_id}",
+        },
+        "case": {
+            "case_id": case.case_ref,
+            "channel": case.channel,
+            "agent": case.agent,
+            "team": team_name,
+            "category": case.category,
+        },
+        "response": {
+            "id": response_id,
+            "survey": survey_slug,
+            "source": response_row.get("source"),
+            "csat": response_row.get("csat"),
+            "nps": response_row.get("nps"),
+            "ces": response_row.get("ces"),
+        },
     }
 
 
 @dataclass(frozen=True)
 class Context:
     """What opening a follow-up needs that can be read before the transaction opens."""
+
     survey_slug: str
     team_name: str | None
     lead_emails: tuple[str, ...] = ()
@@ -79,33 +106,79 @@ class Context:
 def prepare(case: Case, survey_id: int, policy: Policy) -> Context:
     """Names and addresses for the notification, read before the write transaction."""
     slug = Survey.select(Survey.slug).where(Survey.id == survey_id).scalar()
-    team_name = (Team.select(Team.name).where(Team.id == case.team_id).scalar()
-                 if case.team_id else None)
+    team_name = (
+        Team.select(Team.name).where(Team.id == case.team_id).scalar() if case.team_id else None
+    )
     emails: tuple[str, ...] = ()
     if policy.email_leads and case.team_id:
-        emails = tuple(email for (email,) in (
-            User.select(User.email).join(TeamLead, on=(TeamLead.user == User.id))
-            .where(TeamLead.team == case.team_id, User.active == True,  # noqa: E712
-                   User.email.is_null(False)).order_by(User.id).tuples()) if email)
+        emails = tuple(
+            email
+            for (email,) in (
+                User.select(User.email)
+                .join(TeamLead, on=(TeamLead.user == User.id))
+                .where(
+                    TeamLead.team == case.team_id,
+                    User.active == True,  # noqa: E712
+                    User.email.is_null(False),
+                )
+                .order_by(User.id)
+                .tuples()
+            )
+            if email
+        )
     return Context(slug, team_name, emails)
 
 
-def open_follow_up(response_id: int, case: Case, survey_id: int, reasons: list[str],
-                   now: datetime, period: Periods, policy: Policy, context: Context,
-                   response_row: Mapping[str, Any], user_id: int | None = None) -> int:
+def open_follow_up(
+    response_id: int,
+    case: Case,
+    survey_id: int,
+    reasons: list[str],
+    now: datetime,
+    period: Periods,
+    policy: Policy,
+    context: Context,
+    response_row: Mapping[str, Any],
+    user_id: int | None = None,
+) -> int:
     """Insert the follow-up, its first event and its notifications; return its id.
 
     Call inside the transaction that stores the response: all or nothing.
     """
     due_at = policy.working_time.add(now, policy.days)
     follow_up_id = FollowUp.insert(
-        response=response_id, case=case.id, survey=survey_id, team=case.team_id,
-        reasons="; ".join(reasons)[:500], state="open", created_at=now, due_at=due_at,
-        day=period.day, week=period.week, month=period.month).execute()
-    FollowUpEvent.insert(follow_up=follow_up_id, user=user_id, at=now, from_state=None,
-                         to_state="open", note="; ".join(reasons)).execute()
-    body = payload(follow_up_id, case, context.survey_slug, context.team_name, response_id,
-                   response_row, reasons, now, due_at, policy.base_url)
+        response=response_id,
+        case=case.id,
+        survey=survey_id,
+        team=case.team_id,
+        reasons="; ".join(reasons)[:500],
+        state="open",
+        created_at=now,
+        due_at=due_at,
+        day=period.day,
+        week=period.week,
+        month=period.month,
+    ).execute()
+    FollowUpEvent.insert(
+        follow_up=follow_up_id,
+        user=user_id,
+        at=now,
+        from_state=None,
+        to_state="open",
+        note="; ".join(reasons),
+    ).execute()
+    body = payload(
+        follow_up_id,
+        case,
+        context.survey_slug,
+        context.team_name,
+        response_id,
+        response_row,
+        reasons,
+        now,
+        due_at,
+        policy.base_url,
+    )
     rows = []
     if policy.webhook_url:
         rows.append(("webhook", policy.webhook_url))
@@ -118,46 +191,74 @@ def open_follow_up(response_id: int, case: Case, survey_id: int, reasons: list[s
 
 # --- changes by people ------------------------------------------------------------------------
 
-def _change(follow_up_id: int, user: User, allowed_from: tuple[str, ...], to_state: str,
-            note: str, event_outcome: str | None, now: datetime | None, **columns) -> None:
+
+def _change(
+    follow_up_id: int,
+    user: User,
+    allowed_from: tuple[str, ...],
+    to_state: str,
+    note: str,
+    event_outcome: str | None,
+    now: datetime | None,
+    **columns,
+) -> None:
     now = now or utcnow()
     with database.atomic():
-        current = (FollowUp.select(FollowUp.state, FollowUp.first_contact_at)
-                   .where(FollowUp.id == follow_up_id).first())
+        current = (
+            FollowUp.select(FollowUp.state, FollowUp.first_contact_at)
+            .where(FollowUp.id == follow_up_id)
+            .first()
+        )
         if current is None or current.state not in allowed_from:
             raise TransitionError(current.state if current else "missing")
         values = {"state": to_state, **columns}
         if to_state in ("contacted", "closed") and current.first_contact_at is None:
             values["first_contact_at"] = now
-        changed = (FollowUp.update(**values)
-                   .where(FollowUp.id == follow_up_id, FollowUp.state == current.state)
-                   .execute())
+        changed = (
+            FollowUp.update(**values)
+            .where(FollowUp.id == follow_up_id, FollowUp.state == current.state)
+            .execute()
+        )
         if not changed:
             raise TransitionError("changed meanwhile")
-        FollowUpEvent.insert(follow_up=follow_up_id, user=user.id, at=now,
-                             from_state=current.state, to_state=to_state, outcome=event_outcome,
-                             note=note).execute()
+        FollowUpEvent.insert(
+            follow_up=follow_up_id,
+            user=user.id,
+            at=now,
+            from_state=current.state,
+            to_state=to_state,
+            outcome=event_outcome,
+            note=note,
+        ).execute()
 
 
-def record_contact(follow_up_id: int, user: User, note: str,
-                   now: datetime | None = None) -> None:
+def record_contact(follow_up_id: int, user: User, note: str, now: datetime | None = None) -> None:
     """A contact with the customer (or an attempt): open or contacted -> contacted."""
     _change(follow_up_id, user, ("open", "contacted"), "contacted", note, None, now)
 
 
-def close(follow_up_id: int, user: User, outcome: str, note: str,
-          now: datetime | None = None) -> None:
+def close(
+    follow_up_id: int, user: User, outcome: str, note: str, now: datetime | None = None
+) -> None:
     """Close with an outcome; closing also counts as the first contact when none was recorded."""
     if outcome not in FOLLOW_UP_OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
-    _change(follow_up_id, user, ("open", "contacted"), "closed", note, outcome, now,
-            outcome=outcome, closed_at=now or utcnow())
+    _change(
+        follow_up_id,
+        user,
+        ("open", "contacted"),
+        "closed",
+        note,
+        outcome,
+        now,
+        outcome=outcome,
+        closed_at=now or utcnow(),
+    )
 
 
 def reopen(follow_up_id: int, user: User, note: str, now: datetime | None = None) -> None:
     """A closed follow-up back to open; its outcome is cleared (the events keep it)."""
-    _change(follow_up_id, user, ("closed",), "open", note, None, now, outcome=None,
-            closed_at=None)
+    _change(follow_up_id, user, ("closed",), "open", note, None, now, outcome=None, closed_at=None)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -165,8 +266,13 @@ def reopen(follow_up_id: int, user: User, note: str, now: datetime | None = None
 QUEUE_STATES = ("active", "open", "contacted", "closed", "all")
 
 
-def _queue_conditions(allowed_team_ids: tuple[int, ...] | None, team_id: int | None,
-                      state: str, survey_id: int | None, follow_up_id: int | None) -> list:
+def _queue_conditions(
+    allowed_team_ids: tuple[int, ...] | None,
+    team_id: int | None,
+    state: str,
+    survey_id: int | None,
+    follow_up_id: int | None,
+) -> list:
     conditions = [] if follow_up_id is None else [FollowUp.id == follow_up_id]
     if allowed_team_ids is not None:
         conditions.append(FollowUp.team.in_(list(allowed_team_ids) or [-1]))
@@ -181,27 +287,42 @@ def _queue_conditions(allowed_team_ids: tuple[int, ...] | None, team_id: int | N
     return conditions or [True]
 
 
-def queue(allowed_team_ids: tuple[int, ...] | None, team_id: int | None = None,
-          state: str = "active", survey_id: int | None = None, limit: int = 50,
-          offset: int = 0, follow_up_id: int | None = None) -> list[FollowUp]:
+def queue(
+    allowed_team_ids: tuple[int, ...] | None,
+    team_id: int | None = None,
+    state: str = "active",
+    survey_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    follow_up_id: int | None = None,
+) -> list[FollowUp]:
     """Follow-ups by due time (earliest first), with their case, team and survey (one query)."""
-    query = (FollowUp.select(FollowUp, Case, Team, Survey)
-             .join(Case, on=(FollowUp.case == Case.id))
-             .switch(FollowUp).join(Team, JOIN.LEFT_OUTER, on=(FollowUp.team == Team.id))
-             .switch(FollowUp).join(Survey, on=(FollowUp.survey == Survey.id))
-             .where(*_queue_conditions(allowed_team_ids, team_id, state, survey_id,
-                                       follow_up_id)))
+    query = (
+        FollowUp.select(FollowUp, Case, Team, Survey)
+        .join(Case, on=(FollowUp.case == Case.id))
+        .switch(FollowUp)
+        .join(Team, JOIN.LEFT_OUTER, on=(FollowUp.team == Team.id))
+        .switch(FollowUp)
+        .join(Survey, on=(FollowUp.survey == Survey.id))
+        .where(*_queue_conditions(allowed_team_ids, team_id, state, survey_id, follow_up_id))
+    )
     return list(query.order_by(FollowUp.due_at, FollowUp.id).limit(limit).offset(offset))
 
 
-def queue_counts(allowed_team_ids: tuple[int, ...] | None, team_id: int | None = None,
-                 state: str = "active", survey_id: int | None = None,
-                 now: datetime | None = None) -> dict[str, int]:
+def queue_counts(
+    allowed_team_ids: tuple[int, ...] | None,
+    team_id: int | None = None,
+    state: str = "active",
+    survey_id: int | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
     """How many follow-ups the queue's filters match, and how many of them are overdue."""
     overdue = (FollowUp.state != "closed") & (FollowUp.due_at < (now or utcnow()))
-    total, late = (FollowUp.select(fn.COUNT(FollowUp.id), count_if(overdue))
+    total, late = (
+        FollowUp.select(fn.COUNT(FollowUp.id), count_if(overdue))
         .where(*_queue_conditions(allowed_team_ids, team_id, state, survey_id, None))
-        .scalar(as_tuple=True))
+        .scalar(as_tuple=True)
+    )
     return {"total": total, "overdue": late}
 
 
@@ -211,7 +332,9 @@ def is_overdue(follow_up: FollowUp, now: datetime | None = None) -> bool:
 
 def events(follow_up_id: int) -> list[FollowUpEvent]:
     """The follow-up's history, oldest first, with who made each change (one query)."""
-    return list(FollowUpEvent.select(FollowUpEvent, User)
-                .join(User, JOIN.LEFT_OUTER, on=(FollowUpEvent.user == User.id))
-                .where(FollowUpEvent.follow_up == follow_up_id)
-                .order_by(FollowUpEvent.at, FollowUpEvent.id))
+    return list(
+        FollowUpEvent.select(FollowUpEvent, User)
+        .join(User, JOIN.LEFT_OUTER, on=(FollowUpEvent.user == User.id))
+        .where(FollowUpEvent.follow_up == follow_up_id)
+        .order_by(FollowUpEvent.at, FollowUpEvent.id)
+    )

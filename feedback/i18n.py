@@ -36,8 +36,11 @@ def _choose_locale() -> str:
     if chosen:
         session["lang"] = chosen
         return chosen
-    return _hinted_locale(session.get("lang"), g.get("locale_hint"),
-                          getattr(current_user, "locale", None) if current_user else None)
+    return _hinted_locale(
+        session.get("lang"),
+        g.get("locale_hint"),
+        getattr(current_user, "locale", None) if current_user else None,
+    )
 
 
 def _hinted_locale(*hints: str | None) -> str:
@@ -83,6 +86,10 @@ def compile_catalogues() -> None:
 def current_locale() -> str:
     """The request's language as one of LANGUAGES' keys (Babel may say zh_Hans_CN)."""
     from flask_babel import get_locale
+
     get_locale()  # runs select_locale once per request, which notes the code
-    return g.get("locale_code") or normalize_locale(str(get_locale())) \
+    return (
+        g.get("locale_code")
+        or normalize_locale(str(get_locale()))
         or current_app.config["DEFAULT_LOCALE"]
+    )

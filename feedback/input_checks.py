@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
@@ -41,8 +42,9 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
         if isinstance(item, (list, dict)):
             if depth > limit:
                 return True
-            stack.extend((child, depth + 1)
-                         for child in (item.values() if isinstance(item, dict) else item))
+            stack.extend(
+                (child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)
+            )
     return False
 
 
@@ -94,8 +96,9 @@ def _json_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
                 yield child_path, key
                 stack.append((child, child_path))
         elif isinstance(item, list):
-            stack.extend((child, f"{where}.{i}" if where else str(i))
-                         for i, child in enumerate(item))
+            stack.extend(
+                (child, f"{where}.{i}" if where else str(i)) for i, child in enumerate(item)
+            )
 
 
 def forbidden_field(path: str, args, form, files, body: Any = None) -> str | None:
@@ -141,13 +144,25 @@ def check_request():
         if req.is_json:
             body = req.get_json(silent=True)
             if body is None and _too_deep(req.get_data(cache=True)):
-                raise AppError(400, _("The body is not valid JSON."), {"body": [
-                    _("must be a JSON object nested at most %(n)d deep", n=MAX_JSON_DEPTH)]})
+                raise AppError(
+                    400,
+                    _("The body is not valid JSON."),
+                    {
+                        "body": [
+                            _("must be a JSON object nested at most %(n)d deep", n=MAX_JSON_DEPTH)
+                        ]
+                    },
+                )
     field = forbidden_field(req.path, req.args, form, files, body)
     if field is not None:
-        raise AppError(400, _("“%(field)s” holds a character that is not allowed here (NUL or "
-                              "a lone surrogate).", field=field),
-                       {field: [_("must not contain NUL or unpaired surrogates")]})
+        raise AppError(
+            400,
+            _(
+                "“%(field)s” holds a character that is not allowed here (NUL or a lone surrogate).",
+                field=field,
+            ),
+            {field: [_("must not contain NUL or unpaired surrogates")]},
+        )
 
 
 def init_app(app: Flask) -> None:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 
 class MailDisabled(RuntimeError):
@@ -28,8 +29,9 @@ def enabled(config: Mapping[str, Any]) -> bool:
     return bool(config.get("SMTP_HOST"))
 
 
-def build_message(config: Mapping[str, Any], to: str | Iterable[str], subject: str,
-                  body: str) -> EmailMessage:
+def build_message(
+    config: Mapping[str, Any], to: str | Iterable[str], subject: str, body: str
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config.get("MAIL_FROM") or formataddr(("feedback", "feedback@localhost"))
     message["To"] = to if isinstance(to, str) else ", ".join(to)
@@ -44,8 +46,13 @@ def tls_context(config: Mapping[str, Any]) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=config.get("SMTP_CA_FILE") or None)
 
 
-def send_mail(config: Mapping[str, Any], to: str | Iterable[str], subject: str, body: str,
-              timeout: float = 15.0) -> None:
+def send_mail(
+    config: Mapping[str, Any],
+    to: str | Iterable[str],
+    subject: str,
+    body: str,
+    timeout: float = 15.0,
+) -> None:
     """Send one message; raise ``MailDisabled`` or the SMTP/socket error on failure."""
     if not enabled(config):
         raise MailDisabled("no SMTP server configured (FEEDBACK_SMTP_HOST)")

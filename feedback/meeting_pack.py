@@ -25,7 +25,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from matplotlib import font_manager
@@ -35,8 +35,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.lines import Line2D
 
-from . import (actions, chart_data, charts, dashboard, follow_up_figures, reports, stats,
-               suggestions)
+from . import actions, chart_data, charts, dashboard, follow_up_figures, reports, stats, suggestions
 from .definitions import SurveyDefinition
 from .periods import periods
 from .reports import Slice
@@ -84,16 +83,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "rate_n": "{answered} of {invited} invited",
         "definitions": "How these figures are worked out",
         "def_csat": "CSAT: the share of answers of 4 or 5 on the 1–5 satisfaction question; 95% "
-                    "Wilson interval.",
+        "Wilson interval.",
         "def_nps": "NPS: promoters (9–10) minus detractors (0–6), as a share of all answers, from "
-                   "‒100 to 100; 95% adjusted Wald interval.",
+        "‒100 to 100; 95% adjusted Wald interval.",
         "def_ces": "CES: the mean of the 1–7 effort question, with a 95% normal interval; 5–7 "
-                   "counts as low effort.",
+        "counts as low effort.",
         "def_rate": "Response rate: answered invitations out of those sent (not suppressed or "
-                    "withdrawn) in the period; 95% Wilson interval.",
+        "withdrawn) in the period; 95% Wilson interval.",
         "def_change": "Change: this period minus the one before, in percentage points for CSAT "
-                      "and the response rate. It is a real change only when its 95% interval "
-                      "excludes zero. A figure on fewer than {min_sample} answers is greyed.",
+        "and the response rate. It is a real change only when its 95% interval "
+        "excludes zero. A figure on fewer than {min_sample} answers is greyed.",
         "comments_title": "What detractors said (NPS 0–6)",
         "comments_subtitle": "{count}, newest first",
         "comments_count": "1 comment|{n} comments",
@@ -148,11 +147,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "definitions": "这些数字是如何计算的",
         "def_csat": "CSAT：1–5 分满意度问题中回答 4 或 5 分的比例；95% Wilson 区间。",
         "def_nps": "NPS：推荐者（9–10 分）减去贬损者（0–6 分）占全部回答的比例，范围 ‒100 到 100；"
-                   "95% 调整 Wald 区间。",
+        "95% 调整 Wald 区间。",
         "def_ces": "CES：1–7 分费力度问题的平均分，附 95% 正态区间；5–7 分算作省力。",
         "def_rate": "回复率：期间内已发出（未被抑制或撤回）的邀请中已回答的比例；95% Wilson 区间。",
         "def_change": "变化：本期减去上一期，CSAT 和回复率以百分点计。只有当变化的 95% 区间不包含零时，"
-                      "才算真正的变化。基于少于 {min_sample} 个回答的数字显示为灰色。",
+        "才算真正的变化。基于少于 {min_sample} 个回答的数字显示为灰色。",
         "comments_title": "贬损者（NPS 0–6 分）的意见",
         "comments_subtitle": "{count}，最新的在前",
         "comments_count": "{n} 条意见",
@@ -214,9 +213,11 @@ def period_text(start: date, end: date, locale: str) -> str:
 
 # --- the cover's text ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Headline:
     """One row of the cover's table of headline figures, as text."""
+
     metric: str
     label: str
     value: str
@@ -243,10 +244,12 @@ def headlines(tiles: Sequence[dashboard.Tile], locale: str) -> list[Headline]:
         metric = tile.metric
         if metric == "responses":
             now, before = tile.current["value"], tile.previous["value"]
-            change = words["count_change"].format(change=_number(now - before, 0, sign=True),
-                                                  n=f"{before:,}")
-            rows.append(Headline(metric, words[metric], f"{now:,}", "–", "–", change, "–", "",
-                                 False))
+            change = words["count_change"].format(
+                change=_number(now - before, 0, sign=True), n=f"{before:,}"
+            )
+            rows.append(
+                Headline(metric, words[metric], f"{now:,}", "–", "–", change, "–", "", False)
+            )
             continue
         figure = tile.current
         decimals = DECIMALS[metric]
@@ -256,13 +259,16 @@ def headlines(tiles: Sequence[dashboard.Tile], locale: str) -> list[Headline]:
             low, high = stats.wilson_interval(figure["answered"], figure["invited"])
             value = f"{_number(figure['value'], decimals)}%"
             interval = f"[{_number(100 * low, decimals)}, {_number(100 * high, decimals)}]"
-            n = words["rate_n"].format(answered=f"{figure['answered']:,}",
-                                       invited=f"{figure['invited']:,}")
+            n = words["rate_n"].format(
+                answered=f"{figure['answered']:,}", invited=f"{figure['invited']:,}"
+            )
         else:
             value = _number(figure["value"], decimals) + ("%" if metric == "csat" else "")
-            interval = ("–" if figure["low"] is None else
-                        f"[{_number(figure['low'], decimals)}, "
-                        f"{_number(figure['high'], decimals)}]")
+            interval = (
+                "–"
+                if figure["low"] is None
+                else f"[{_number(figure['low'], decimals)}, {_number(figure['high'], decimals)}]"
+            )
             n = f"{figure['n']:,}"
         if figure is not None and tile.too_few:
             n = f"{n} · {words['too_few']}"
@@ -270,18 +276,32 @@ def headlines(tiles: Sequence[dashboard.Tile], locale: str) -> list[Headline]:
         if change is None:
             change_text, verdict_key = "–", "no_comparison"
         else:
-            change_text = (f"{_number(change.value, decimals, sign=True)} "
-                           f"[{_number(change.low, decimals, sign=True)}, "
-                           f"{_number(change.high, decimals, sign=True)}]")
+            change_text = (
+                f"{_number(change.value, decimals, sign=True)} "
+                f"[{_number(change.low, decimals, sign=True)}, "
+                f"{_number(change.high, decimals, sign=True)}]"
+            )
             verdict_key = change.verdict
-        rows.append(Headline(metric, words[metric], value, interval, n, change_text,
-                             words[verdict_key], verdict_key, tile.too_few))
+        rows.append(
+            Headline(
+                metric,
+                words[metric],
+                value,
+                interval,
+                n,
+                change_text,
+                words[verdict_key],
+                verdict_key,
+                tile.too_few,
+            )
+        )
     return rows
 
 
 @dataclass(frozen=True)
 class Cover:
     """Everything the cover page says, as text (pure data: tests read it, the page draws it)."""
+
     title: str
     facts: tuple[tuple[str, str], ...]  # (label, text): survey, period, filters, made
     header: tuple[str, ...]
@@ -291,9 +311,14 @@ class Cover:
 
     def lines(self) -> list[str]:
         """All the cover's text, line by line, in reading order."""
-        return [self.title, *(f"{label}: {text}" for label, text in self.facts),
-                " | ".join(self.header), *(" | ".join(row.cells) for row in self.headlines),
-                self.definitions_title, *self.definitions]
+        return [
+            self.title,
+            *(f"{label}: {text}" for label, text in self.facts),
+            " | ".join(self.header),
+            *(" | ".join(row.cells) for row in self.headlines),
+            self.definitions_title,
+            *self.definitions,
+        ]
 
 
 def filter_text(s: Slice, locale: str, team_names: dict[int, str]) -> str:
@@ -317,41 +342,87 @@ def filter_text(s: Slice, locale: str, team_names: dict[int, str]) -> str:
 
 
 def _filtered(s: Slice) -> bool:
-    return (any((s.channel, s.agent, s.category, s.source)) or s.team_id is not None
-            or s.allowed_team_ids is not None)
+    return (
+        any((s.channel, s.agent, s.category, s.source))
+        or s.team_id is not None
+        or s.allowed_team_ids is not None
+    )
 
 
-def cover_text(s: Slice, survey: str, locale: str, min_sample: int, tz: str,
-               tiles: Sequence[dashboard.Tile], team_names: dict[int, str],
-               made: datetime) -> Cover:
+def cover_text(
+    s: Slice,
+    survey: str,
+    locale: str,
+    min_sample: int,
+    tz: str,
+    tiles: Sequence[dashboard.Tile],
+    team_names: dict[int, str],
+    made: datetime,
+) -> Cover:
     """The cover's text from the tiles and the slice (pure). ``made`` is an aware datetime."""
     words = _words(locale)
     days = (s.end - s.start).days + 1
     previous = s.previous()
     period = words["period_text"].format(
-        period=period_text(s.start, s.end, locale), days=_how_many(words, "days", days),
-        previous=period_text(previous.start, previous.end, locale))
+        period=period_text(s.start, s.end, locale),
+        days=_how_many(words, "days", days),
+        previous=period_text(previous.start, previous.end, locale),
+    )
     when = made.astimezone(ZoneInfo(tz))
-    facts = ((words["survey"], survey), (words["period"], period),
-             (words["filters"], filter_text(s, locale, team_names)),
-             (words["made"], words["made_text"].format(
-                 when=f"{_day(when.date(), locale)} {when:%H:%M}", tz=tz)))
-    header = tuple(words[key] for key in ("col_figure", "col_value", "col_interval", "col_n",
-                                          "col_change", "col_verdict"))
-    definitions = (words["def_csat"], words["def_nps"], words["def_ces"], words["def_rate"],
-                   words["def_change"].format(min_sample=min_sample))
-    return Cover(words["title"], facts, header, tuple(headlines(tiles, locale)),
-                 words["definitions"], definitions)
+    facts = (
+        (words["survey"], survey),
+        (words["period"], period),
+        (words["filters"], filter_text(s, locale, team_names)),
+        (
+            words["made"],
+            words["made_text"].format(when=f"{_day(when.date(), locale)} {when:%H:%M}", tz=tz),
+        ),
+    )
+    header = tuple(
+        words[key]
+        for key in ("col_figure", "col_value", "col_interval", "col_n", "col_change", "col_verdict")
+    )
+    definitions = (
+        words["def_csat"],
+        words["def_nps"],
+        words["def_ces"],
+        words["def_rate"],
+        words["def_change"].format(min_sample=min_sample),
+    )
+    return Cover(
+        words["title"],
+        facts,
+        header,
+        tuple(headlines(tiles, locale)),
+        words["definitions"],
+        definitions,
+    )
 
 
-def cover(s: Slice, survey_slug: str, definition: SurveyDefinition, locale: str,
-          min_sample: int, tz: str, made: datetime | None = None) -> Cover:
+def cover(
+    s: Slice,
+    survey_slug: str,
+    definition: SurveyDefinition,
+    locale: str,
+    min_sample: int,
+    tz: str,
+    made: datetime | None = None,
+) -> Cover:
     """The cover's text for a slice: the dashboard's tiles (four queries) and the team names."""
     team_ids = {s.team_id, *(s.allowed_team_ids or ())}
-    survey = _words(locale)["survey_text"].format(title=definition.title.get(locale),
-                                                  slug=survey_slug)
-    return cover_text(s, survey, locale, min_sample, tz, dashboard.tiles(s, min_sample),
-                      reports.team_names(team_ids), made or datetime.now(timezone.utc))
+    survey = _words(locale)["survey_text"].format(
+        title=definition.title.get(locale), slug=survey_slug
+    )
+    return cover_text(
+        s,
+        survey,
+        locale,
+        min_sample,
+        tz,
+        dashboard.tiles(s, min_sample),
+        reports.team_names(team_ids),
+        made or datetime.now(UTC),
+    )
 
 
 # --- measuring and wrapping text ----------------------------------------------------------------
@@ -365,16 +436,19 @@ MISSING = "□"  # drawn for a character that neither font has (a recent emoji, 
 _MEASURE_LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font_files(bold: bool) -> tuple[str, ...]:
     """The files matplotlib draws the house style's text from: Noto, then DejaVu Sans."""
     weight = "bold" if bold else "normal"
-    return tuple(font_manager.findfont(FontProperties(family=family, weight=weight),
-                                       fallback_to_default=False)
-                 for family in FAMILIES)
+    return tuple(
+        font_manager.findfont(
+            FontProperties(family=family, weight=weight), fallback_to_default=False
+        )
+        for family in FAMILIES
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fonts(bold: bool) -> tuple[FT2Font, ...]:
     # Our own FT2Font objects: matplotlib's cached ones are resized by every renderer.
     fonts = tuple(FT2Font(path) for path in _font_files(bold))
@@ -398,9 +472,12 @@ def clean(text: str) -> str:
     """Text as the pack draws it: plain line breaks, no control characters, and a visible box
     for a character that no font has."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    return "".join(char if char == "\n" or (char.isprintable() and _advance(char, False)
-                                            is not None)
-                   else (" " if not char.isprintable() else MISSING) for char in text)
+    return "".join(
+        char
+        if char == "\n" or (char.isprintable() and _advance(char, False) is not None)
+        else (" " if not char.isprintable() else MISSING)
+        for char in text
+    )
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
@@ -427,8 +504,11 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
     for paragraph in clean(text).split("\n"):
         line = ""
         for token in _TOKEN.findall(paragraph):
-            if (line.strip() and text_width((line + token).rstrip(), size, bold) > width
-                    and token[0] not in NO_LINE_START):
+            if (
+                line.strip()
+                and text_width((line + token).rstrip(), size, bold) > width
+                and token[0] not in NO_LINE_START
+            ):
                 carry = ""
                 while line and line[-1] in NO_LINE_END:
                     carry, line = line[-1] + carry, line[:-1]
@@ -442,8 +522,11 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
             if text_width((line + token).rstrip(), size, bold) > width:
                 # a word longer than a line: cut it where it reaches the end of the line
                 for char in token:
-                    if (line.strip() and text_width(line + char, size, bold) > width
-                            and char not in NO_LINE_START):
+                    if (
+                        line.strip()
+                        and text_width(line + char, size, bold) > width
+                        and char not in NO_LINE_START
+                    ):
                         lines.append(line.rstrip())
                         line = ""
                     if line or not char.isspace():
@@ -459,8 +542,13 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
 
 MARGIN = 0.45 * PT_PER_INCH  # left and right, points
 TITLE_SIZE = 24  # the charts' figure.titlesize
-VERDICT_COLOURS = {"better": charts.BLUISH_GREEN, "worse": charts.VERMILLION,
-                   "no clear change": charts.TEXT_GREY, "no_comparison": charts.GREY, "": "#222222"}
+VERDICT_COLOURS = {
+    "better": charts.BLUISH_GREEN,
+    "worse": charts.VERMILLION,
+    "no clear change": charts.TEXT_GREY,
+    "no_comparison": charts.GREY,
+    "": "#222222",
+}
 
 
 class _Page:
@@ -476,20 +564,32 @@ class _Page:
         # Noto first, DejaVu Sans for the glyphs it lacks: a list of families makes matplotlib
         # fall back glyph by glyph (the house style's generic "sans-serif" resolves to Noto only)
         kwargs.setdefault("fontfamily", FAMILIES)
-        return self.figure.text(x / PAGE_WIDTH, 1 - y / PAGE_HEIGHT, text, fontsize=size,
-                                **kwargs)
+        return self.figure.text(x / PAGE_WIDTH, 1 - y / PAGE_HEIGHT, text, fontsize=size, **kwargs)
 
-    def rule(self, x0: float, x1: float, y: float, colour: str = charts.LIGHT_GREY,
-             width: float = 1.0) -> None:
-        self.figure.add_artist(Line2D([x0 / PAGE_WIDTH, x1 / PAGE_WIDTH],
-                                      [1 - y / PAGE_HEIGHT] * 2, color=colour, linewidth=width,
-                                      transform=self.figure.transFigure))
+    def rule(
+        self, x0: float, x1: float, y: float, colour: str = charts.LIGHT_GREY, width: float = 1.0
+    ) -> None:
+        self.figure.add_artist(
+            Line2D(
+                [x0 / PAGE_WIDTH, x1 / PAGE_WIDTH],
+                [1 - y / PAGE_HEIGHT] * 2,
+                color=colour,
+                linewidth=width,
+                transform=self.figure.transFigure,
+            )
+        )
 
     def vrule(self, x: float, y0: float, y1: float, colour: str, width: float) -> None:
-        self.figure.add_artist(Line2D([x / PAGE_WIDTH] * 2,
-                                      [1 - y0 / PAGE_HEIGHT, 1 - y1 / PAGE_HEIGHT],
-                                      color=colour, linewidth=width, solid_capstyle="butt",
-                                      transform=self.figure.transFigure))
+        self.figure.add_artist(
+            Line2D(
+                [x / PAGE_WIDTH] * 2,
+                [1 - y0 / PAGE_HEIGHT, 1 - y1 / PAGE_HEIGHT],
+                color=colour,
+                linewidth=width,
+                solid_capstyle="butt",
+                transform=self.figure.transFigure,
+            )
+        )
 
 
 def _title(page: _Page, title: str, corner: str = "") -> float:
@@ -497,8 +597,7 @@ def _title(page: _Page, title: str, corner: str = "") -> float:
     returns where the title ends (points from the top)."""
     page.text(MARGIN * 0.4, 12, title, TITLE_SIZE, fontweight="bold")
     if corner:
-        page.text(PAGE_WIDTH - MARGIN * 0.4, 14, corner, 11, ha="right",
-                  color=charts.TEXT_GREY)
+        page.text(PAGE_WIDTH - MARGIN * 0.4, 14, corner, 11, ha="right", color=charts.TEXT_GREY)
     return 12 + TITLE_SIZE * 1.45
 
 
@@ -522,7 +621,7 @@ def _at_most(lines: list[str], count: int, width: float, size: float) -> list[st
     last = lines[count - 1]
     while last and text_width(last + " …", size) > width:
         last = last[:-1]
-    return [*lines[:count - 1], last.rstrip("，,、 ") + " …"]
+    return [*lines[: count - 1], last.rstrip("，,、 ") + " …"]
 
 
 def _draw_cover(cover_: Cover, corner: str, scale: float) -> tuple[Figure, float, float]:
@@ -545,8 +644,9 @@ def _draw_cover(cover_: Cover, corner: str, scale: float) -> tuple[Figure, float
         y = _table(page, cover_, left, right, y + 14 * scale, scale) + 16 * scale
         # the definitions, small, under a heading
         heading, size = 12.5 * scale, 11.5 * scale
-        page.text(left, y, cover_.definitions_title, heading, fontweight="bold",
-                  color=charts.TEXT_GREY)
+        page.text(
+            left, y, cover_.definitions_title, heading, fontweight="bold", color=charts.TEXT_GREY
+        )
         y += heading * 1.55
         for definition in cover_.definitions:
             for line in wrap(definition, right - left, size):
@@ -556,14 +656,19 @@ def _draw_cover(cover_: Cover, corner: str, scale: float) -> tuple[Figure, float
     return page.figure, top, y
 
 
-def _table(page: _Page, cover_: Cover, left: float, right: float, y: float,
-           scale: float = 1.0) -> float:
+def _table(
+    page: _Page, cover_: Cover, left: float, right: float, y: float, scale: float = 1.0
+) -> float:
     """The headline figures as a table, columns as wide as their widest cell (all smaller if
     they would not fit across). Returns where the table ends."""
     head, body, gap = 13.0 * scale, 16.0 * scale, 18.0
-    widths = [max(text_width(cover_.header[i], head, True),
-                  *(text_width(row.cells[i], body, i in (0, 1)) for row in cover_.headlines))
-              for i in range(len(cover_.header))]
+    widths = [
+        max(
+            text_width(cover_.header[i], head, True),
+            *(text_width(row.cells[i], body, i in (0, 1)) for row in cover_.headlines),
+        )
+        for i in range(len(cover_.header))
+    ]
     across = min(1.0, (right - left - gap * (len(widths) - 1)) / sum(widths))
     head, body = head * across, body * across
     xs, x = [], left
@@ -581,11 +686,13 @@ def _table(page: _Page, cover_: Cover, left: float, right: float, y: float,
         for column, text in enumerate(row.cells):
             style = {"fontweight": "bold"} if column in (0, 1) else {}
             if column == 5:
-                style = {"fontweight": "bold" if row.verdict_key in ("better", "worse")
-                         else "normal",
-                         "color": VERDICT_COLOURS[row.verdict_key]}
-            page.text(xs[column], middle, text, body, va="center_baseline",
-                      **{"color": colour, **style})
+                style = {
+                    "fontweight": "bold" if row.verdict_key in ("better", "worse") else "normal",
+                    "color": VERDICT_COLOURS[row.verdict_key],
+                }
+            page.text(
+                xs[column], middle, text, body, va="center_baseline", **{"color": colour, **style}
+            )
         y += row_height
         page.rule(left, right, y)
     return y
@@ -593,22 +700,25 @@ def _table(page: _Page, cover_: Cover, left: float, right: float, y: float,
 
 # --- the detractors' comments -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Comment:
     """One detractor's answers to the comment questions, and who and when."""
+
     meta: tuple[str, ...]  # date and time, scores, channel, team, agent
     texts: tuple[tuple[str, str], ...]  # (the question, or "" when the survey has only one; text)
 
 
-def comment_meta(row: dict, locale: str, tz: str,
-                 team_names: dict[int, str]) -> tuple[str, ...]:
+def comment_meta(row: dict, locale: str, tz: str, team_names: dict[int, str]) -> tuple[str, ...]:
     """When (in the site's time zone), the scores, channel, team and agent of a comment."""
     words = _words(locale)
-    when = row["submitted_at"].replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz))
-    parts = [f"{when:%Y-%m-%d %H:%M}",
-             f"CSAT {'–' if row['csat'] is None else row['csat']}",
-             f"NPS {'–' if row['nps'] is None else row['nps']}",
-             words.get(row["channel"], row["channel"] or "–")]
+    when = row["submitted_at"].replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
+    parts = [
+        f"{when:%Y-%m-%d %H:%M}",
+        f"CSAT {'–' if row['csat'] is None else row['csat']}",
+        f"NPS {'–' if row['nps'] is None else row['nps']}",
+        words.get(row["channel"], row["channel"] or "–"),
+    ]
     if row.get("team") is not None:
         parts.append(f"{words['team']} {team_names.get(row['team'], row['team'])}")
     if row.get("agent"):
@@ -616,12 +726,16 @@ def comment_meta(row: dict, locale: str, tz: str,
     return tuple(parts)
 
 
-def detractor_comments(s: Slice, definition: SurveyDefinition, locale: str, tz: str,
-                       limit: int = COMMENT_LIMIT) -> tuple[list[Comment], bool]:
+def detractor_comments(
+    s: Slice, definition: SurveyDefinition, locale: str, tz: str, limit: int = COMMENT_LIMIT
+) -> tuple[list[Comment], bool]:
     """The period's detractor comments, newest first, one entry per response; and whether
     there were more than ``limit`` (two queries)."""
-    questions = {q.id: q.text.get(locale) for q in definition.questions
-                 if q.id in dashboard.comment_question_ids(definition)}
+    questions = {
+        q.id: q.text.get(locale)
+        for q in definition.questions
+        if q.id in dashboard.comment_question_ids(definition)
+    }
     rows = reports.comments(s, list(questions), band="detractors", limit=limit + 1)
     more, rows = len(rows) > limit, rows[:limit]
     names = reports.team_names({row["team"] for row in rows})
@@ -630,14 +744,21 @@ def detractor_comments(s: Slice, definition: SurveyDefinition, locale: str, tz: 
     for row in rows:
         # The answers of one response come one after the other, with the same moment (to the
         # microsecond), scores and slice; a question answered again means another response.
-        key = (row["submitted_at"], row["csat"], row["nps"], row["channel"], row["team"],
-               row["agent"])
+        key = (
+            row["submitted_at"],
+            row["csat"],
+            row["nps"],
+            row["channel"],
+            row["team"],
+            row["agent"],
+        )
         question = questions.get(row["question_id"], "") if len(questions) > 1 else ""
         if key == last_key and row["question_id"] not in answered:
             entries[-1] = Comment(entries[-1].meta, (*entries[-1].texts, (question, row["text"])))
         else:
-            entries.append(Comment(comment_meta(row, locale, tz, names),
-                                   ((question, row["text"]),)))
+            entries.append(
+                Comment(comment_meta(row, locale, tz, names), ((question, row["text"]),))
+            )
             answered = set()
         last_key = key
         answered.add(row["question_id"])
@@ -648,6 +769,7 @@ def detractor_comments(s: Slice, definition: SurveyDefinition, locale: str, tz: 
 class Line:
     """A line of a comments page: kind ("meta", "question", "text" or "rule"), text, and its
     top, in points below the top of the column."""
+
     kind: str
     text: str
     top: float
@@ -671,10 +793,10 @@ def comment_lines(comment: Comment, locale: str, continued: bool = False) -> lis
     lines = [("meta", line) for line in _joined(parts, COLUMN_WIDTH, SIZES["meta"])]
     for question, text in comment.texts:
         if question:
-            lines += [("question", line)
-                      for line in wrap(question, COLUMN_WIDTH, SIZES["question"])]
-        lines += [("text", line) for line in wrap(text, COLUMN_WIDTH - TEXT_INDENT,
-                                                  SIZES["text"])]
+            lines += [
+                ("question", line) for line in wrap(question, COLUMN_WIDTH, SIZES["question"])
+            ]
+        lines += [("text", line) for line in wrap(text, COLUMN_WIDTH - TEXT_INDENT, SIZES["text"])]
     return lines
 
 
@@ -714,10 +836,14 @@ def layout_comments(comments: Sequence[Comment], locale: str) -> list[list[list[
     for comment in comments:
         lines = comment_lines(comment, locale)
         height = sum(LEADING[kind] for kind, _ in lines)
-        if columns[-1] and used + ENTRY_GAP + height > COLUMN_HEIGHT and (
+        if (
+            columns[-1]
+            and used + ENTRY_GAP + height > COLUMN_HEIGHT
+            and (
                 height <= COLUMN_HEIGHT
-                or COLUMN_HEIGHT - used - ENTRY_GAP < LEADING["meta"] + MIN_LINES
-                * LEADING["text"]):
+                or COLUMN_HEIGHT - used - ENTRY_GAP < LEADING["meta"] + MIN_LINES * LEADING["text"]
+            )
+        ):
             new_column()  # whole in the next column, or too little room here to start it
         while True:
             gap = ENTRY_GAP if columns[-1] else 0.0
@@ -738,26 +864,39 @@ def layout_comments(comments: Sequence[Comment], locale: str) -> list[list[list[
                 used += LEADING[kind]
             if count >= len(lines):
                 break
-            lines = [line for line in comment_lines(comment, locale, continued=True)
-                     if line[0] == "meta"] + lines[count:]
+            lines = [
+                line for line in comment_lines(comment, locale, continued=True) if line[0] == "meta"
+            ] + lines[count:]
             new_column()
     if not columns[-1]:
         columns.pop()
     if not columns:
         return [[[]]]  # one page, to say that there are no comments
-    return [columns[i:i + COLUMNS] for i in range(0, len(columns), COLUMNS)]
+    return [columns[i : i + COLUMNS] for i in range(0, len(columns), COLUMNS)]
 
 
-def comments_figure(page_columns: Sequence[Sequence[Line]], title: str, subtitle: str,
-                    corner: str = "", empty: str = "") -> Figure:
+def comments_figure(
+    page_columns: Sequence[Sequence[Line]],
+    title: str,
+    subtitle: str,
+    corner: str = "",
+    empty: str = "",
+) -> Figure:
     """One page of detractor comments, in columns, under the section's title."""
     with charts.house_style():
         page = _Page()
         top = _title(page, title, corner)
         page.text(MARGIN * 0.4, top + 2, subtitle, 15, color=charts.TEXT_GREY)
         if empty:
-            page.text(PAGE_WIDTH / 2, PAGE_HEIGHT / 2, empty, 28, ha="center", va="center",
-                      color=charts.GREY)
+            page.text(
+                PAGE_WIDTH / 2,
+                PAGE_HEIGHT / 2,
+                empty,
+                28,
+                ha="center",
+                va="center",
+                color=charts.GREY,
+            )
         for index, column in enumerate(page_columns):
             left = MARGIN + index * (COLUMN_WIDTH + COLUMN_GAP)
             for line in column:
@@ -772,8 +911,9 @@ def comments_figure(page_columns: Sequence[Sequence[Line]], title: str, subtitle
                     page.text(left + TEXT_INDENT, y, line.text, SIZES["text"])
             # a vermillion bar beside the text of each comment: these are detractors
             for start, end in _text_runs(column):
-                page.vrule(left + 1.5, COLUMN_TOP + start + 2, COLUMN_TOP + end - 3,
-                           charts.VERMILLION, 2.5)
+                page.vrule(
+                    left + 1.5, COLUMN_TOP + start + 2, COLUMN_TOP + end - 3, charts.VERMILLION, 2.5
+                )
     return page.figure
 
 
@@ -792,6 +932,7 @@ def _text_runs(column: Sequence[Line]) -> list[tuple[float, float]]:
 
 
 # --- the pack -----------------------------------------------------------------------------------
+
 
 def pack_charts(s: Slice, definition: SurveyDefinition) -> list[str]:
     """The dashboard's charts in its order; SERVQUAL gaps only when there are any, as there;
@@ -819,8 +960,13 @@ def _corner(title: str, candidates: Sequence[str]) -> str:
     """The first of the candidates (longest first) that fits at the top-right of a page beside
     its title; the last one whatever its length."""
     # titles start at 1.2% of the width from the left, as the charts put theirs (charts._figure)
-    room = (PAGE_WIDTH - MARGIN * 0.4 - PAGE_WIDTH * 0.012
-            - text_width(title, TITLE_SIZE, True) * 1.03 - 30)
+    room = (
+        PAGE_WIDTH
+        - MARGIN * 0.4
+        - PAGE_WIDTH * 0.012
+        - text_width(title, TITLE_SIZE, True) * 1.03
+        - 30
+    )
     for text in candidates:
         if text_width(text, CORNER_SIZE) <= room:
             return text
@@ -830,14 +976,26 @@ def _corner(title: str, candidates: Sequence[str]) -> str:
 def _mark_chart(figure: Figure, candidates: Sequence[str]) -> None:
     """The corner text at the top-right of a chart of the dashboard."""
     with charts.house_style():
-        figure.text(1 - MARGIN * 0.4 / PAGE_WIDTH, 1 - 14 / PAGE_HEIGHT,
-                    _corner(figure.get_suptitle(), candidates), fontsize=CORNER_SIZE,
-                    ha="right", va="top", color=charts.TEXT_GREY)
+        figure.text(
+            1 - MARGIN * 0.4 / PAGE_WIDTH,
+            1 - 14 / PAGE_HEIGHT,
+            _corner(figure.get_suptitle(), candidates),
+            fontsize=CORNER_SIZE,
+            ha="right",
+            va="top",
+            color=charts.TEXT_GREY,
+        )
 
 
-def pages(s: Slice, survey_slug: str, definition: SurveyDefinition, locale: str,
-          min_sample: int, tz: str, made: datetime | None = None
-          ) -> Iterator[tuple[Figure, str | None]]:
+def pages(
+    s: Slice,
+    survey_slug: str,
+    definition: SurveyDefinition,
+    locale: str,
+    min_sample: int,
+    tz: str,
+    made: datetime | None = None,
+) -> Iterator[tuple[Figure, str | None]]:
     """The pack's pages in order, each with the step of ``steps`` it completes (or None)."""
     words = _words(locale)
     names = pack_charts(s, definition)
@@ -862,19 +1020,32 @@ def pages(s: Slice, survey_slug: str, definition: SurveyDefinition, locale: str,
         _mark_chart(figure, corner(number))
         yield figure, name
     count = _how_many(words, "comments_count", len(comments))
-    subtitle = (words["comments_limited"].format(count=count, limit=COMMENT_LIMIT) if more
-                else words["comments_subtitle"].format(count=count) if comments else count)
+    subtitle = (
+        words["comments_limited"].format(count=count, limit=COMMENT_LIMIT)
+        if more
+        else words["comments_subtitle"].format(count=count)
+        if comments
+        else count
+    )
     first = 2 + len(names)
     for number, columns in enumerate(comment_pages, start=first):
-        figure = comments_figure(columns, words["comments_title"], subtitle,
-                                 _corner(words["comments_title"], corner(number)),
-                                 empty="" if comments else words["no_comments"])
+        figure = comments_figure(
+            columns,
+            words["comments_title"],
+            subtitle,
+            _corner(words["comments_title"], corner(number)),
+            empty="" if comments else words["no_comments"],
+        )
         yield figure, ("comments" if number == first + len(comment_pages) - 1 else None)
     if section.rows:
         first = 2 + len(names) + len(comment_pages)
-        figures = actions_figures(section, [
-            _corner(section.title, corner(number))
-            for number in range(first, first + action_pages(section))])
+        figures = actions_figures(
+            section,
+            [
+                _corner(section.title, corner(number))
+                for number in range(first, first + action_pages(section))
+            ],
+        )
         for figure in action_charts:
             _mark_chart(figure, corner(first + len(figures)))
             figures.append(figure)
@@ -882,9 +1053,16 @@ def pages(s: Slice, survey_slug: str, definition: SurveyDefinition, locale: str,
             yield figure, ("actions" if index == len(figures) - 1 else None)
 
 
-def build_pack(s: Slice, survey_slug: str, definition: SurveyDefinition, locale: str,
-               min_sample: int, tz: str, progress: Callable[[str], None] | None = None,
-               made: datetime | None = None) -> bytes:
+def build_pack(
+    s: Slice,
+    survey_slug: str,
+    definition: SurveyDefinition,
+    locale: str,
+    min_sample: int,
+    tz: str,
+    progress: Callable[[str], None] | None = None,
+    made: datetime | None = None,
+) -> bytes:
     """The meeting pack as PDF bytes: cover, the dashboard's charts, the detractors' comments,
     and the improvement actions of the period when there are any.
 
@@ -918,37 +1096,66 @@ def build_pack(s: Slice, survey_slug: str, definition: SurveyDefinition, locale:
 ACTION_WORDS: dict[str, dict[str, str]] = {
     "en": {
         "actions_title": "Improvement actions",
-        "col_action": "Action", "col_problem": "Problem", "col_owner": "Owner",
-        "col_due": "Due", "col_state": "Where it stands", "col_result": "Before → after",
-        "overdue": "overdue", "due": "due in the period", "done": "done {day}",
-        "evaluated": "evaluated {day}", "all_teams": "all teams",
-        "improved": "improved", "worse": "worse", "no clear change": "no clear change",
-        "too few": "too few answers", "awaiting": "not evaluated yet",
+        "col_action": "Action",
+        "col_problem": "Problem",
+        "col_owner": "Owner",
+        "col_due": "Due",
+        "col_state": "Where it stands",
+        "col_result": "Before → after",
+        "overdue": "overdue",
+        "due": "due in the period",
+        "done": "done {day}",
+        "evaluated": "evaluated {day}",
+        "all_teams": "all teams",
+        "improved": "improved",
+        "worse": "worse",
+        "no clear change": "no clear change",
+        "too few": "too few answers",
+        "awaiting": "not evaluated yet",
         "kind_count": "{n} {kind}",
     },
     "zh_CN": {
         "actions_title": "改进行动",
-        "col_action": "行动", "col_problem": "问题", "col_owner": "负责人",
-        "col_due": "截止", "col_state": "进展", "col_result": "之前 → 之后",
-        "overdue": "逾期", "due": "本期到期", "done": "{day} 完成",
-        "evaluated": "{day} 评估", "all_teams": "全部团队",
-        "improved": "改善", "worse": "变差", "no clear change": "无明显变化",
-        "too few": "回答太少", "awaiting": "尚未评估",
+        "col_action": "行动",
+        "col_problem": "问题",
+        "col_owner": "负责人",
+        "col_due": "截止",
+        "col_state": "进展",
+        "col_result": "之前 → 之后",
+        "overdue": "逾期",
+        "due": "本期到期",
+        "done": "{day} 完成",
+        "evaluated": "{day} 评估",
+        "all_teams": "全部团队",
+        "improved": "改善",
+        "worse": "变差",
+        "no clear change": "无明显变化",
+        "too few": "回答太少",
+        "awaiting": "尚未评估",
         "kind_count": "{kind} {n} 项",
     },
 }
 ACTION_ROWS_PER_PAGE = 10
 ACTION_COLUMNS = (0.24, 0.19, 0.09, 0.13, 0.13, 0.22)  # shares of the width between margins
-ACTION_KIND_COLOURS = {"overdue": charts.VERMILLION, "due": "#222222",
-                       "done": charts.TEXT_GREY, "evaluated": "#222222"}
-ACTION_VERDICT_COLOURS = {"improved": charts.BLUISH_GREEN, "worse": charts.VERMILLION,
-                          "no clear change": charts.TEXT_GREY, "too few": charts.GREY,
-                          None: "#222222"}
+ACTION_KIND_COLOURS = {
+    "overdue": charts.VERMILLION,
+    "due": "#222222",
+    "done": charts.TEXT_GREY,
+    "evaluated": "#222222",
+}
+ACTION_VERDICT_COLOURS = {
+    "improved": charts.BLUISH_GREEN,
+    "worse": charts.VERMILLION,
+    "no clear change": charts.TEXT_GREY,
+    "too few": charts.GREY,
+    None: "#222222",
+}
 
 
 @dataclass(frozen=True)
 class ActionsSection:
     """The actions table as text (pure data: tests read it, the pages draw it)."""
+
     title: str
     subtitle: str
     header: tuple[str, ...]
@@ -957,8 +1164,12 @@ class ActionsSection:
     verdicts: tuple[str | None, ...]  # each row's verdict (evaluated ones), for its colour
 
     def lines(self) -> list[str]:
-        return [self.title, self.subtitle, " | ".join(self.header),
-                *(" | ".join(row) for row in self.rows)]
+        return [
+            self.title,
+            self.subtitle,
+            " | ".join(self.header),
+            *(" | ".join(row) for row in self.rows),
+        ]
 
 
 def _figure_text(metric: str, figure: dict | None) -> str:
@@ -982,7 +1193,8 @@ def actions_section(items: Sequence, locale: str, tz: str) -> ActionsSection:
             state = action_words["done"].format(day=_day(action.done_on, locale, year=False))
         elif item.kind == "evaluated":
             state = action_words["evaluated"].format(
-                day=_day(periods(action.evaluated_at, tz).day, locale, year=False))
+                day=_day(periods(action.evaluated_at, tz).day, locale, year=False)
+            )
         else:
             state = action_words[item.kind]
         result, verdict = "–", None
@@ -991,20 +1203,42 @@ def actions_section(items: Sequence, locale: str, tz: str) -> ActionsSection:
         elif item.kind == "evaluated" and action.evaluation:
             check = json.loads(action.evaluation)
             verdict = check["verdict"]
-            result = (f"{_figure_text(action.metric, check['before']['figure'])} → "
-                      f"{_figure_text(action.metric, check['after']['figure'])}: "
-                      f"{action_words[check['verdict']]}")
-        rows.append((action.title, " · ".join(problem), item.owner,
-                     _day(action.due_date, locale), state, result))
+            result = (
+                f"{_figure_text(action.metric, check['before']['figure'])} → "
+                f"{_figure_text(action.metric, check['after']['figure'])}: "
+                f"{action_words[check['verdict']]}"
+            )
+        rows.append(
+            (
+                action.title,
+                " · ".join(problem),
+                item.owner,
+                _day(action.due_date, locale),
+                state,
+                result,
+            )
+        )
         kinds.append(item.kind)
         verdicts.append(verdict)
-    counts = [action_words["kind_count"].format(
-        n=sum(k == kind for k in kinds), kind=action_words[kind].format(day="").strip())
-        for kind in ("overdue", "due", "done", "evaluated") if kind in kinds]
-    header = tuple(action_words[key] for key in ("col_action", "col_problem", "col_owner",
-                                                 "col_due", "col_state", "col_result"))
-    return ActionsSection(action_words["actions_title"], " · ".join(counts), header,
-                          tuple(rows), tuple(kinds), tuple(verdicts))
+    counts = [
+        action_words["kind_count"].format(
+            n=sum(k == kind for k in kinds), kind=action_words[kind].format(day="").strip()
+        )
+        for kind in ("overdue", "due", "done", "evaluated")
+        if kind in kinds
+    ]
+    header = tuple(
+        action_words[key]
+        for key in ("col_action", "col_problem", "col_owner", "col_due", "col_state", "col_result")
+    )
+    return ActionsSection(
+        action_words["actions_title"],
+        " · ".join(counts),
+        header,
+        tuple(rows),
+        tuple(kinds),
+        tuple(verdicts),
+    )
 
 
 def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Figure]:
@@ -1021,25 +1255,46 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
             page.text(MARGIN * 0.4, y + 2, section.subtitle, 15, color=charts.TEXT_GREY)
             y += 36
             for x, width, text in zip(xs, widths, section.header, strict=True):
-                page.text(x, y, _at_most(wrap(text, width - 8, head, True), 1, width - 8,
-                                         head)[0], head, fontweight="bold",
-                          color=charts.TEXT_GREY)
+                page.text(
+                    x,
+                    y,
+                    _at_most(wrap(text, width - 8, head, True), 1, width - 8, head)[0],
+                    head,
+                    fontweight="bold",
+                    color=charts.TEXT_GREY,
+                )
             y += head * 1.6
             page.rule(left, right, y - 4, colour="#888888", width=1.2)
             end = first + ACTION_ROWS_PER_PAGE
-            for row, kind, verdict in zip(section.rows[first:end], section.kinds[first:end],
-                                          section.verdicts[first:end], strict=True):
-                cells = [_at_most(wrap(text, width - 8, body), 2, width - 8, body)
-                         for text, width in zip(row, widths, strict=True)]
+            for row, kind, verdict in zip(
+                section.rows[first:end],
+                section.kinds[first:end],
+                section.verdicts[first:end],
+                strict=True,
+            ):
+                cells = [
+                    _at_most(wrap(text, width - 8, body), 2, width - 8, body)
+                    for text, width in zip(row, widths, strict=True)
+                ]
                 colours = {4: ACTION_KIND_COLOURS[kind], 5: ACTION_VERDICT_COLOURS[verdict]}
                 for column, (x, lines) in enumerate(zip(xs, cells, strict=True)):
                     colour = colours.get(column, "#222222")
-                    weight = ("bold" if column == 0 or (column == 4 and kind == "overdue")
-                              or (column == 5 and verdict in ("improved", "worse"))
-                              else "normal")
+                    weight = (
+                        "bold"
+                        if column == 0
+                        or (column == 4 and kind == "overdue")
+                        or (column == 5 and verdict in ("improved", "worse"))
+                        else "normal"
+                    )
                     for index, line in enumerate(lines):
-                        page.text(x, y + 4 + index * body * 1.35, line, body, color=colour,
-                                  fontweight=weight)
+                        page.text(
+                            x,
+                            y + 4 + index * body * 1.35,
+                            line,
+                            body,
+                            color=colour,
+                            fontweight=weight,
+                        )
                 y += 2 * body * 1.35 + 10
                 page.rule(left, right, y - 3)
         figures.append(page.figure)
@@ -1060,8 +1315,9 @@ def evaluated_charts(listed: Sequence, locale: str) -> list[Figure]:
     for item in listed:
         if item.kind != "evaluated" or not item.action.evaluation:
             continue
-        figure = chart_data.before_after(json.loads(item.action.evaluation), item.action.title,
-                                         locale)
+        figure = chart_data.before_after(
+            json.loads(item.action.evaluation), item.action.title, locale
+        )
         if figure is not None:
             figures.append(figure)
         if len(figures) == ACTION_CHARTS:

@@ -30,7 +30,7 @@ class Team(BaseModel):
         table_name = "team"
 
     @classmethod
-    def by_name(cls, name: str) -> "Team":
+    def by_name(cls, name: str) -> Team:
         """The team of that name, created when it does not exist yet."""
         team = cls.get_or_none(cls.name == name)
         return team or cls.create(name=name)
@@ -185,8 +185,9 @@ class Response(BaseModel):
 
 
 class Answer(BaseModel):
-    response = pw.ForeignKeyField(Response, backref="answers", column_name="response_id",
-                                  on_delete="CASCADE")
+    response = pw.ForeignKeyField(
+        Response, backref="answers", column_name="response_id", on_delete="CASCADE"
+    )
     question_id = pw.CharField(max_length=64)
     value_int = pw.IntegerField(null=True)
     value_text = pw.TextField(null=True)
@@ -248,8 +249,9 @@ class Suggestion(BaseModel):
 
 
 class SuggestionEvent(BaseModel):
-    suggestion = pw.ForeignKeyField(Suggestion, backref="events", column_name="suggestion_id",
-                                    on_delete="CASCADE")
+    suggestion = pw.ForeignKeyField(
+        Suggestion, backref="events", column_name="suggestion_id", on_delete="CASCADE"
+    )
     author = pw.ForeignKeyField(User, null=True, column_name="author_id")
     by_submitter = pw.BooleanField(default=False)
     from_status = pw.CharField(max_length=16, null=True)
@@ -262,8 +264,21 @@ class SuggestionEvent(BaseModel):
         table_name = "suggestion_event"
 
 
-ALL_MODELS = (Team, User, TeamLead, ApiToken, Survey, SurveyVersion, Case, Invitation, Response,
-              Answer, SuggestionCategory, Suggestion, SuggestionEvent)
+ALL_MODELS = (
+    Team,
+    User,
+    TeamLead,
+    ApiToken,
+    Survey,
+    SurveyVersion,
+    Case,
+    Invitation,
+    Response,
+    Answer,
+    SuggestionCategory,
+    Suggestion,
+    SuggestionEvent,
+)
 
 
 # --- improvement actions --------------------------------------------------------------------
@@ -275,6 +290,7 @@ MILESTONE_STATES = ("open", "done")
 
 class ImprovementAction(BaseModel):
     """A planned change aimed at one metric of one slice, with an owner and dates."""
+
     title = pw.CharField(max_length=200)
     description = pw.TextField(default="")
     metric = pw.CharField(max_length=16)
@@ -302,8 +318,9 @@ class ImprovementAction(BaseModel):
 
 
 class ActionMilestone(BaseModel):
-    action = pw.ForeignKeyField(ImprovementAction, backref="milestones", column_name="action_id",
-                                on_delete="CASCADE")
+    action = pw.ForeignKeyField(
+        ImprovementAction, backref="milestones", column_name="action_id", on_delete="CASCADE"
+    )
     title = pw.CharField(max_length=200)
     due_date = pw.DateField()
     state = pw.CharField(max_length=8, default="open")
@@ -317,8 +334,10 @@ class ActionMilestone(BaseModel):
 
 class ActionEvent(BaseModel):
     """One state change of an action: who, when, from, to, and why."""
-    action = pw.ForeignKeyField(ImprovementAction, backref="events", column_name="action_id",
-                                on_delete="CASCADE")
+
+    action = pw.ForeignKeyField(
+        ImprovementAction, backref="events", column_name="action_id", on_delete="CASCADE"
+    )
     user = pw.ForeignKeyField(User, column_name="user_id")
     at = pw.DateTimeField(default=utcnow)
     from_state = pw.CharField(max_length=16, null=True)
@@ -338,6 +357,7 @@ FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")
 
 class FollowUp(BaseModel):
     """A response that met its survey's follow-up rule: someone calls the customer back."""
+
     response = pw.ForeignKeyField(Response, unique=True, column_name="response_id")
     case = pw.ForeignKeyField(Case, column_name="case_id")
     survey = pw.ForeignKeyField(Survey, column_name="survey_id")
@@ -360,8 +380,10 @@ class FollowUp(BaseModel):
 
 class FollowUpEvent(BaseModel):
     """One change of a follow-up: who, when, from which state to which, outcome, note."""
-    follow_up = pw.ForeignKeyField(FollowUp, backref="events", column_name="follow_up_id",
-                                   on_delete="CASCADE")
+
+    follow_up = pw.ForeignKeyField(
+        FollowUp, backref="events", column_name="follow_up_id", on_delete="CASCADE"
+    )
     user = pw.ForeignKeyField(User, null=True, column_name="user_id")
     at = pw.DateTimeField()
     from_state = pw.CharField(max_length=16, null=True)
@@ -375,6 +397,7 @@ class FollowUpEvent(BaseModel):
 
 class Outbox(BaseModel):
     """A notification to deliver outside the request that caused it (webhook or email)."""
+
     kind = pw.CharField(max_length=16)
     event = pw.CharField(max_length=40)
     target = pw.TextField()
@@ -395,6 +418,7 @@ ALL_MODELS += (FollowUp, FollowUpEvent, Outbox)
 
 class ActionSuggestion(BaseModel):
     """A suggestion that led to an improvement action (or that the action answers)."""
+
     action = pw.ForeignKeyField(ImprovementAction, column_name="action_id", on_delete="CASCADE")
     suggestion = pw.ForeignKeyField(Suggestion, column_name="suggestion_id", on_delete="CASCADE")
 
@@ -405,6 +429,7 @@ class ActionSuggestion(BaseModel):
 
 class ActionFollowUp(BaseModel):
     """A follow-up whose customer's problem led to an improvement action."""
+
     action = pw.ForeignKeyField(ImprovementAction, column_name="action_id", on_delete="CASCADE")
     follow_up = pw.ForeignKeyField(FollowUp, column_name="follow_up_id", on_delete="CASCADE")
 
@@ -418,6 +443,7 @@ ALL_MODELS += (ActionSuggestion, ActionFollowUp)
 
 class AuditEntry(BaseModel):
     """One administrative or sensitive action: who, what, when and from where."""
+
     at = pw.DateTimeField(default=utcnow)
     actor_user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     actor = pw.CharField(max_length=64)  # the username then, or "cli"/"system"

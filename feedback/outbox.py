@@ -23,9 +23,10 @@ import logging
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from . import mail
 from .db import database, utcnow
@@ -39,7 +40,8 @@ BATCH = 50
 
 
 def backoff(attempts: int, base_seconds: int) -> timedelta:
-    """The wait after the ``attempts``-th failed attempt: base, 2 base, 4 base, ... at most a day."""
+    """The wait after the ``attempts``-th failed attempt: base, 2 base, 4 base, ... at most a
+    day."""
     return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), LONGEST_WAIT)
 
 
@@ -52,11 +54,17 @@ class Outcome:
 
 def _claim(row_id: int, now: datetime) -> bool:
     """Take a due row for this deliverer; False when another one has it or it is not due."""
-    return bool(Outbox.update(claimed_until=now + LEASE, attempts=Outbox.attempts + 1)
-                .where(Outbox.id == row_id, Outbox.delivered_at.is_null(),
-                       Outbox.next_attempt_at.is_null(False), Outbox.next_attempt_at <= now,
-                       Outbox.claimed_until.is_null() | (Outbox.claimed_until < now))
-                .execute())
+    return bool(
+        Outbox.update(claimed_until=now + LEASE, attempts=Outbox.attempts + 1)
+        .where(
+            Outbox.id == row_id,
+            Outbox.delivered_at.is_null(),
+            Outbox.next_attempt_at.is_null(False),
+            Outbox.next_attempt_at <= now,
+            Outbox.claimed_until.is_null() | (Outbox.claimed_until < now),
+        )
+        .execute()
+    )
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -68,8 +76,11 @@ def send_webhook(url: str, row_id: int, body: str, timeout: float, secret: str =
     """POST the JSON (signed when there is a secret); raise on a network error or an answer
     other than 2xx."""
     data = body.encode("utf-8")
-    headers = {"Content-Type": "application/json; charset=utf-8",
-               "User-Agent": "feedback-outbox", "X-Feedback-Delivery": str(row_id)}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "feedback-outbox",
+        "X-Feedback-Delivery": str(row_id),
+    }
     if secret:
         headers["X-Feedback-Signature"] = signature(secret, data)
     request = urllib.request.Request(url, data=data, method="POST", headers=headers)
@@ -82,10 +93,12 @@ def email_text(payload: dict) -> tuple[str, str]:
     """Subject and body of the email to a team's leads about a new follow-up (bilingual)."""
     case, follow_up = payload["case"], payload["follow_up"]
     subject = f"跟进 / Follow-up: {case['case_id']}"
-    body = (f"需要回访客户 / A customer needs a call-back.\n\n"
-            f"案件 / Case: {case['case_id']} ({case['channel']}, {case.get('team') or '-'})\n"
-            f"原因 / Why: {'; '.join(follow_up['reasons'])}\n"
-            f"截止 / Due (UTC): {follow_up['due_at']}\n\n{follow_up['url']}\n")
+    body = (
+        f"需要回访客户 / A customer needs a call-back.\n\n"
+        f"案件 / Case: {case['case_id']} ({case['channel']}, {case.get('team') or '-'})\n"
+        f"原因 / Why: {'; '.join(follow_up['reasons'])}\n"
+        f"截止 / Due (UTC): {follow_up['due_at']}\n\n{follow_up['url']}\n"
+    )
     return subject, body
 
 
@@ -94,21 +107,34 @@ def enqueue(kind: str, event: str, target: str, payload: dict, now: datetime) ->
 
     An email's payload may carry its own ``subject`` and ``body`` (already in the reader's
     language); otherwise it is a follow-up's description (``email_text``)."""
-    Outbox.insert(kind=kind, event=event, target=target,
-                  payload=json.dumps(payload, ensure_ascii=False), created_at=now, attempts=0,
-                  next_attempt_at=now).execute()
+    Outbox.insert(
+        kind=kind,
+        event=event,
+        target=target,
+        payload=json.dumps(payload, ensure_ascii=False),
+        created_at=now,
+        attempts=0,
+        next_attempt_at=now,
+    ).execute()
 
 
 def _send(row: Outbox, config: Mapping[str, Any]) -> None:
     if row.kind == "webhook":
-        send_webhook(row.target, row.id, row.payload, float(config.get("WEBHOOK_TIMEOUT") or 10),
-                     config.get("WEBHOOK_SECRET") or "")
+        send_webhook(
+            row.target,
+            row.id,
+            row.payload,
+            float(config.get("WEBHOOK_TIMEOUT") or 10),
+            config.get("WEBHOOK_SECRET") or "",
+        )
     elif row.kind == "email":
         payload = json.loads(row.payload)
-        subject, body = ((payload["subject"], payload["body"]) if "subject" in payload
-                         else email_text(payload))
-        mail.send_mail(config, [a.strip() for a in row.target.split(",") if a.strip()],
-                       subject, body)
+        subject, body = (
+            (payload["subject"], payload["body"]) if "subject" in payload else email_text(payload)
+        )
+        mail.send_mail(
+            config, [a.strip() for a in row.target.split(",") if a.strip()], subject, body
+        )
     else:
         raise ValueError(f"unknown kind of notification {row.kind!r}")
 
@@ -119,15 +145,23 @@ def _error_text(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
 
 
-def deliver_due(config: Mapping[str, Any], now: Callable[[], datetime] = utcnow,
-                batch: int = BATCH) -> Outcome:
+def deliver_due(
+    config: Mapping[str, Any], now: Callable[[], datetime] = utcnow, batch: int = BATCH
+) -> Outcome:
     """Deliver every row due now (at most ``batch``); each is claimed first, then recorded."""
     start = now()
-    due = [row.id for row in Outbox.select(Outbox.id)
-           .where(Outbox.delivered_at.is_null(), Outbox.next_attempt_at.is_null(False),
-                  Outbox.next_attempt_at <= start,
-                  Outbox.claimed_until.is_null() | (Outbox.claimed_until < start))
-           .order_by(Outbox.next_attempt_at, Outbox.id).limit(batch)]
+    due = [
+        row.id
+        for row in Outbox.select(Outbox.id)
+        .where(
+            Outbox.delivered_at.is_null(),
+            Outbox.next_attempt_at.is_null(False),
+            Outbox.next_attempt_at <= start,
+            Outbox.claimed_until.is_null() | (Outbox.claimed_until < start),
+        )
+        .order_by(Outbox.next_attempt_at, Outbox.id)
+        .limit(batch)
+    ]
     delivered = failed = given_up = 0
     base = int(config.get("OUTBOX_RETRY_SECONDS") or 30)
     most = int(config.get("OUTBOX_MAX_ATTEMPTS") or 10)
@@ -142,16 +176,24 @@ def deliver_due(config: Mapping[str, Any], now: Callable[[], datetime] = utcnow,
         except Exception as exc:  # every failure is recorded on the row and retried
             at = now()
             last = row.attempts >= most
-            Outbox.update(claimed_until=None, last_error=_error_text(exc),
-                          next_attempt_at=None if last else at + backoff(row.attempts, base)
-                          ).where(Outbox.id == row_id).execute()
+            Outbox.update(
+                claimed_until=None,
+                last_error=_error_text(exc),
+                next_attempt_at=None if last else at + backoff(row.attempts, base),
+            ).where(Outbox.id == row_id).execute()
             given_up += last
             failed += not last
-            log.warning("outbox row %s (%s) failed, attempt %s: %s", row_id, row.kind,
-                        row.attempts, _error_text(exc))
+            log.warning(
+                "outbox row %s (%s) failed, attempt %s: %s",
+                row_id,
+                row.kind,
+                row.attempts,
+                _error_text(exc),
+            )
             continue
-        Outbox.update(delivered_at=now(), claimed_until=None, last_error=None
-                      ).where(Outbox.id == row_id).execute()
+        Outbox.update(delivered_at=now(), claimed_until=None, last_error=None).where(
+            Outbox.id == row_id
+        ).execute()
         delivered += 1
     return Outcome(delivered, failed, given_up)
 
@@ -159,11 +201,13 @@ def deliver_due(config: Mapping[str, Any], now: Callable[[], datetime] = utcnow,
 POLL_SECONDS = 5.0
 
 
-def run_loop(config: Mapping[str, Any], stop: threading.Event,
-             poll_seconds: float = POLL_SECONDS) -> None:
+def run_loop(
+    config: Mapping[str, Any], stop: threading.Event, poll_seconds: float = POLL_SECONDS
+) -> None:
     """Deliver until ``stop`` is set, looking for due rows every ``poll_seconds``; once a day
     apply the contact retention (``CONTACT_RETENTION_DAYS``) too."""
     from .privacy import DailyRetention
+
     retention = DailyRetention(config)
     while not stop.is_set():
         try:
@@ -175,11 +219,16 @@ def run_loop(config: Mapping[str, Any], stop: threading.Event,
         stop.wait(poll_seconds)
 
 
-def start_thread(config: Mapping[str, Any], poll_seconds: float = POLL_SECONDS
-                 ) -> tuple[threading.Thread, threading.Event]:
+def start_thread(
+    config: Mapping[str, Any], poll_seconds: float = POLL_SECONDS
+) -> tuple[threading.Thread, threading.Event]:
     """A daemon thread delivering the outbox in this process; set the event to stop it."""
     stop = threading.Event()
-    thread = threading.Thread(target=run_loop, args=(dict(config), stop, poll_seconds),
-                              name="feedback-outbox", daemon=True)
+    thread = threading.Thread(
+        target=run_loop,
+        args=(dict(config), stop, poll_seconds),
+        name="feedback-outbox",
+        daemon=True,
+    )
     thread.start()
     return thread, stop

@@ -14,15 +14,23 @@ A4_INCHES = (8.27, 11.69)
 A4_PNG = (2480, 3508)  # 300 dpi
 
 WORDS = {
-    "customer": ("客户建议箱", "Suggestion box",
-                 "扫码提出建议或投诉，可以匿名", "Scan to make a suggestion or complaint — "
-                 "anonymously if you wish"),
-    "staff": ("员工建议箱", "Staff suggestion box",
-              "扫码提出想法和意见，可以匿名", "Scan to share an idea or a complaint — "
-              "anonymously if you wish"),
+    "customer": (
+        "客户建议箱",
+        "Suggestion box",
+        "扫码提出建议或投诉，可以匿名",
+        "Scan to make a suggestion or complaint — anonymously if you wish",
+    ),
+    "staff": (
+        "员工建议箱",
+        "Staff suggestion box",
+        "扫码提出想法和意见，可以匿名",
+        "Scan to share an idea or a complaint — anonymously if you wish",
+    ),
 }
-PROMISE = ("每条建议都会得到答复，凭查询码随时查看进度。",
-           "Every suggestion gets an answer; follow it with your tracking code.")
+PROMISE = (
+    "每条建议都会得到答复，凭查询码随时查看进度。",
+    "Every suggestion gets an answer; follow it with your tracking code.",
+)
 
 
 def qr_matrix(url: str) -> np.ndarray:
@@ -39,19 +47,27 @@ def poster(url: str, box: str = "customer") -> Figure:
     with charts.house_style():
         figure = Figure(figsize=A4_INCHES)
         figure.patch.set_facecolor("white")
-        figure.text(0.5, 0.93, title_zh, ha="center", va="center", fontsize=44,
-                    fontweight="bold", color=charts.BLUE)
-        figure.text(0.5, 0.875, title_en, ha="center", va="center", fontsize=26,
-                    color=charts.BLUE)
+        figure.text(
+            0.5,
+            0.93,
+            title_zh,
+            ha="center",
+            va="center",
+            fontsize=44,
+            fontweight="bold",
+            color=charts.BLUE,
+        )
+        figure.text(0.5, 0.875, title_en, ha="center", va="center", fontsize=26, color=charts.BLUE)
         figure.text(0.5, 0.82, line_zh, ha="center", va="center", fontsize=20)
-        figure.text(0.5, 0.79, line_en, ha="center", va="center", fontsize=13,
-                    color=charts.TEXT_GREY)
+        figure.text(
+            0.5, 0.79, line_en, ha="center", va="center", fontsize=13, color=charts.TEXT_GREY
+        )
         axes = figure.add_axes((0.15, 0.22, 0.70, 0.70 * A4_INCHES[0] / A4_INCHES[1]))
         axes.imshow(1 - qr_matrix(url), cmap="gray", interpolation="nearest", vmin=0, vmax=1)
         axes.set_axis_off()
-        figure.text(0.5, 0.19, url, ha="center", va="center", fontsize=14,
-                    family="monospace")
+        figure.text(0.5, 0.19, url, ha="center", va="center", fontsize=14, family="monospace")
         figure.text(0.5, 0.11, PROMISE[0], ha="center", va="center", fontsize=16)
-        figure.text(0.5, 0.08, PROMISE[1], ha="center", va="center", fontsize=12,
-                    color=charts.TEXT_GREY)
+        figure.text(
+            0.5, 0.08, PROMISE[1], ha="center", va="center", fontsize=12, color=charts.TEXT_GREY
+        )
     return figure

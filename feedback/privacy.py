@@ -14,16 +14,28 @@ from __future__ import annotations
 import json
 import logging
 import time as clock
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from peewee import SQL, NodeList, Value, fn
 
 from . import audit
 from .db import database, utcnow
-from .models import (Answer, Case, FollowUp, FollowUpEvent, Invitation, Outbox, Response,
-                     Suggestion, SuggestionEvent, Survey, SurveyVersion)
+from .models import (
+    Answer,
+    Case,
+    FollowUp,
+    FollowUpEvent,
+    Invitation,
+    Outbox,
+    Response,
+    Suggestion,
+    SuggestionEvent,
+    Survey,
+    SurveyVersion,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +62,17 @@ def _cases(key: str) -> list[Case]:
 
 
 def _contact_values(cases: Iterable[Case]) -> set[str]:
-    return {value for case in cases
-            for value in (case.customer_ref, case.customer_name, case.customer_email,
-                          case.customer_phone) if value}
+    return {
+        value
+        for case in cases
+        for value in (
+            case.customer_ref,
+            case.customer_name,
+            case.customer_email,
+            case.customer_phone,
+        )
+        if value
+    }
 
 
 def _emails(key: str, cases: Iterable[Case]) -> set[str]:
@@ -65,8 +85,11 @@ def _emails(key: str, cases: Iterable[Case]) -> set[str]:
 def _suggestions(emails: set[str]) -> list[Suggestion]:
     if not emails:
         return []
-    return list(Suggestion.select().where(fn.LOWER(Suggestion.email).in_(sorted(emails)))
-                .order_by(Suggestion.id))
+    return list(
+        Suggestion.select()
+        .where(fn.LOWER(Suggestion.email).in_(sorted(emails)))
+        .order_by(Suggestion.id)
+    )
 
 
 def _leaves(value: Any) -> Iterable[str]:
@@ -121,15 +144,19 @@ def _outbox_carrying(values: set[str], case_refs: set[str] = frozenset()) -> lis
             payload = row.payload
         strings = set(_leaves(payload))
         case = payload.get("case") if isinstance(payload, dict) else None
-        if ((isinstance(case, dict) and case.get("case_id") in case_refs)
-                or addresses & lowered or strings & values
-                or {s.lower() for s in strings} & lowered
-                or any(v in s for s in strings for v in inside)):
+        if (
+            (isinstance(case, dict) and case.get("case_id") in case_refs)
+            or addresses & lowered
+            or strings & values
+            or {s.lower() for s in strings} & lowered
+            or any(v in s for s in strings for v in inside)
+        ):
             found.append(row)
     return found
 
 
 # --- export ---------------------------------------------------------------------------------
+
 
 def export(key: str, actor: str | None = None) -> dict | None:
     """Everything held about the customer with this id or email, as JSON-ready data; None when
@@ -146,73 +173,152 @@ def export(key: str, actor: str | None = None) -> dict | None:
     for r in Response.select().where(Response.case.in_(case_ids)).order_by(Response.id):
         responses.setdefault(r.case_id, []).append(r)
     answers: dict[int, list[Answer]] = {}
-    for a in Answer.select().where(Answer.response.in_(
-            [r.id for rows in responses.values() for r in rows])).order_by(Answer.id):
+    for a in (
+        Answer.select()
+        .where(Answer.response.in_([r.id for rows in responses.values() for r in rows]))
+        .order_by(Answer.id)
+    ):
         answers.setdefault(a.response_id, []).append(a)
     follow_ups: dict[int, list[FollowUp]] = {}
     for f in FollowUp.select().where(FollowUp.case.in_(case_ids)).order_by(FollowUp.id):
         follow_ups.setdefault(f.case_id, []).append(f)
     events: dict[int, list[FollowUpEvent]] = {}
-    for e in FollowUpEvent.select().where(FollowUpEvent.follow_up.in_(
-            [f.id for rows in follow_ups.values() for f in rows])).order_by(FollowUpEvent.id):
+    for e in (
+        FollowUpEvent.select()
+        .where(FollowUpEvent.follow_up.in_([f.id for rows in follow_ups.values() for f in rows]))
+        .order_by(FollowUpEvent.id)
+    ):
         events.setdefault(e.follow_up_id, []).append(e)
 
     def invitation(case: Case) -> dict | None:
         i = invitations.get(case.id)
-        return None if i is None else {
-            "status": i.current_status(), "sent_at": _when(i.created_at),
-            "expires_at": _when(i.expires_at), "answered_at": _when(i.answered_at)}
+        return (
+            None
+            if i is None
+            else {
+                "status": i.current_status(),
+                "sent_at": _when(i.created_at),
+                "expires_at": _when(i.expires_at),
+                "answered_at": _when(i.answered_at),
+            }
+        )
 
     def response(r: Response) -> dict:
-        return {"id": r.id, "survey": slugs.get(r.survey_id),
-                "survey_version": versions.get(r.survey_version_id), "source": r.source,
-                "locale": r.locale, "submitted_at": _when(r.submitted_at),
-                "answers": [{"question": a.question_id, "value": a.value_int
-                             if a.value_int is not None else a.value_text,
-                             **({"expectation": a.expectation}
-                                if a.expectation is not None else {})}
-                            for a in answers.get(r.id, [])]}
+        return {
+            "id": r.id,
+            "survey": slugs.get(r.survey_id),
+            "survey_version": versions.get(r.survey_version_id),
+            "source": r.source,
+            "locale": r.locale,
+            "submitted_at": _when(r.submitted_at),
+            "answers": [
+                {
+                    "question": a.question_id,
+                    "value": a.value_int if a.value_int is not None else a.value_text,
+                    **({"expectation": a.expectation} if a.expectation is not None else {}),
+                }
+                for a in answers.get(r.id, [])
+            ],
+        }
 
     def follow_up(f: FollowUp) -> dict:
-        return {"id": f.id, "state": f.state, "outcome": f.outcome, "reasons": f.reasons,
-                "opened_at": _when(f.created_at), "due_at": _when(f.due_at),
-                "first_contact_at": _when(f.first_contact_at), "closed_at": _when(f.closed_at),
-                "events": [{"at": _when(e.at), "from": e.from_state, "to": e.to_state,
-                            "outcome": e.outcome, "note": e.note}
-                           for e in events.get(f.id, [])]}
+        return {
+            "id": f.id,
+            "state": f.state,
+            "outcome": f.outcome,
+            "reasons": f.reasons,
+            "opened_at": _when(f.created_at),
+            "due_at": _when(f.due_at),
+            "first_contact_at": _when(f.first_contact_at),
+            "closed_at": _when(f.closed_at),
+            "events": [
+                {
+                    "at": _when(e.at),
+                    "from": e.from_state,
+                    "to": e.to_state,
+                    "outcome": e.outcome,
+                    "note": e.note,
+                }
+                for e in events.get(f.id, [])
+            ],
+        }
 
-    outbox_rows = _outbox_carrying(_contact_values(cases) | _emails(key, cases),
-                                   {c.case_ref for c in cases})
+    outbox_rows = _outbox_carrying(
+        _contact_values(cases) | _emails(key, cases), {c.case_ref for c in cases}
+    )
     data = {
         "customer": key.strip(),
         "exported_at": _when(utcnow()),
-        "cases": [{
-            "case_id": c.case_ref, "survey": slugs.get(c.survey_id), "channel": c.channel,
-            "agent": c.agent, "category": c.category, "resolved_at": _when(c.resolved_at),
-            "reopened": c.reopened, "customer": {
-                "id": c.customer_ref, "name": c.customer_name, "email": c.customer_email,
-                "phone": c.customer_phone, "locale": c.customer_locale},
-            "suppressed_reason": c.suppressed_reason, "invitation": invitation(c),
-            "responses": [response(r) for r in responses.get(c.id, [])],
-            "follow_ups": [follow_up(f) for f in follow_ups.get(c.id, [])],
-        } for c in cases],
-        "suggestions": [{
-            "id": s.id, "box": s.box, "title": s.title, "body": s.body, "status": s.status,
-            "name": s.name, "email": s.email, "locale": s.locale,
-            "received_at": _when(s.created_at),
-            "public_replies": [{"at": _when(e.created_at), "text": e.public_text,
-                                "by_submitter": e.by_submitter}
-                               for e in SuggestionEvent.select().where(
-                                   SuggestionEvent.suggestion == s,
-                                   SuggestionEvent.public_text.is_null(False))
-                               .order_by(SuggestionEvent.id)],
-        } for s in suggestions],
-        "outbox": [{"id": o.id, "kind": o.kind, "event": o.event, "target": o.target,
-                    "payload": _json_or_text(o.payload), "created_at": _when(o.created_at),
-                    "delivered_at": _when(o.delivered_at)} for o in outbox_rows],
+        "cases": [
+            {
+                "case_id": c.case_ref,
+                "survey": slugs.get(c.survey_id),
+                "channel": c.channel,
+                "agent": c.agent,
+                "category": c.category,
+                "resolved_at": _when(c.resolved_at),
+                "reopened": c.reopened,
+                "customer": {
+                    "id": c.customer_ref,
+                    "name": c.customer_name,
+                    "email": c.customer_email,
+                    "phone": c.customer_phone,
+                    "locale": c.customer_locale,
+                },
+                "suppressed_reason": c.suppressed_reason,
+                "invitation": invitation(c),
+                "responses": [response(r) for r in responses.get(c.id, [])],
+                "follow_ups": [follow_up(f) for f in follow_ups.get(c.id, [])],
+            }
+            for c in cases
+        ],
+        "suggestions": [
+            {
+                "id": s.id,
+                "box": s.box,
+                "title": s.title,
+                "body": s.body,
+                "status": s.status,
+                "name": s.name,
+                "email": s.email,
+                "locale": s.locale,
+                "received_at": _when(s.created_at),
+                "public_replies": [
+                    {
+                        "at": _when(e.created_at),
+                        "text": e.public_text,
+                        "by_submitter": e.by_submitter,
+                    }
+                    for e in SuggestionEvent.select()
+                    .where(
+                        SuggestionEvent.suggestion == s, SuggestionEvent.public_text.is_null(False)
+                    )
+                    .order_by(SuggestionEvent.id)
+                ],
+            }
+            for s in suggestions
+        ],
+        "outbox": [
+            {
+                "id": o.id,
+                "kind": o.kind,
+                "event": o.event,
+                "target": o.target,
+                "payload": _json_or_text(o.payload),
+                "created_at": _when(o.created_at),
+                "delivered_at": _when(o.delivered_at),
+            }
+            for o in outbox_rows
+        ],
     }
-    audit.record("customer.export", "customer", actor=actor, cases=len(cases),
-                 suggestions=len(suggestions), outbox=len(outbox_rows))
+    audit.record(
+        "customer.export",
+        "customer",
+        actor=actor,
+        cases=len(cases),
+        suggestions=len(suggestions),
+        outbox=len(outbox_rows),
+    )
     return data
 
 
@@ -224,6 +330,7 @@ def _json_or_text(text: str):
 
 
 # --- erasure --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Erasure:
@@ -261,38 +368,52 @@ def erase(key: str, actor: str | None = None, reason: str | None = None) -> Eras
         case_ids = [c.id for c in cases]
         texts = 0
         if case_ids:
-            Case.update(customer_ref=None, customer_name=None, customer_email=None,
-                        customer_phone=None, updated_at=utcnow()).where(
-                Case.id.in_(case_ids)).execute()
+            Case.update(
+                customer_ref=None,
+                customer_name=None,
+                customer_email=None,
+                customer_phone=None,
+                updated_at=utcnow(),
+            ).where(Case.id.in_(case_ids)).execute()
             response_ids = Response.select(Response.id).where(Response.case.in_(case_ids))
-            for answer in Answer.select().where(Answer.response.in_(response_ids),
-                                                Answer.value_text.is_null(False)):
+            for answer in Answer.select().where(
+                Answer.response.in_(response_ids), Answer.value_text.is_null(False)
+            ):
                 scrubbed = _scrub(answer.value_text, values)
                 if scrubbed != answer.value_text:
                     Answer.update(value_text=scrubbed).where(Answer.id == answer.id).execute()
                     texts += 1
             follow_up_ids = FollowUp.select(FollowUp.id).where(FollowUp.case.in_(case_ids))
-            for event in FollowUpEvent.select().where(
-                    FollowUpEvent.follow_up.in_(follow_up_ids)):
+            for event in FollowUpEvent.select().where(FollowUpEvent.follow_up.in_(follow_up_ids)):
                 scrubbed = _scrub(event.note, values)
                 if scrubbed != event.note:
                     FollowUpEvent.update(note=scrubbed).where(
-                        FollowUpEvent.id == event.id).execute()
+                        FollowUpEvent.id == event.id
+                    ).execute()
                     texts += 1
         if suggestions:
             Suggestion.update(name=None, email=None).where(
-                Suggestion.id.in_([s.id for s in suggestions])).execute()
+                Suggestion.id.in_([s.id for s in suggestions])
+            ).execute()
         carrying = [row.id for row in _outbox_carrying(values)]
         if carrying:
             Outbox.delete().where(Outbox.id.in_(carrying)).execute()
         done = Erasure(len(cases), len(suggestions), len(carrying), texts)
-        audit.record("customer.erase", "customer", actor=actor, cases=done.cases,
-                     suggestions=done.suggestions, outbox=done.outbox, texts=done.texts,
-                     reason=reason or "")
+        audit.record(
+            "customer.erase",
+            "customer",
+            actor=actor,
+            cases=done.cases,
+            suggestions=done.suggestions,
+            outbox=done.outbox,
+            texts=done.texts,
+            reason=reason or "",
+        )
     return done
 
 
 # --- retention ------------------------------------------------------------------------------
+
 
 def retention_cutoff(config: Mapping[str, Any], now: datetime | None = None) -> datetime | None:
     """Cases resolved before this lose their contact details; None: keep them (the setting 0)."""
@@ -300,8 +421,12 @@ def retention_cutoff(config: Mapping[str, Any], now: datetime | None = None) -> 
     return None if days <= 0 else (now or utcnow()) - timedelta(days=days)
 
 
-def apply_retention(config: Mapping[str, Any], now: datetime | None = None,
-                    actor: str | None = None, always_audit: bool = False) -> int:
+def apply_retention(
+    config: Mapping[str, Any],
+    now: datetime | None = None,
+    actor: str | None = None,
+    always_audit: bool = False,
+) -> int:
     """Remove the name, email and phone of every case resolved before the cutoff (and the
     outbox rows that carry them), except while the case's follow-up is still open: the team
     needs the phone to call back. Returns how many cases; audited as ``retention.purge``
@@ -309,14 +434,21 @@ def apply_retention(config: Mapping[str, Any], now: datetime | None = None,
     cutoff = retention_cutoff(config, now)
     if cutoff is None:
         return 0
-    open_follow_up = FollowUp.select(FollowUp.id).where(FollowUp.case == Case.id,
-                                                        FollowUp.state != "closed")
-    conditions = (Case.resolved_at < cutoff,
-                  Case.customer_name.is_null(False) | Case.customer_email.is_null(False)
-                  | Case.customer_phone.is_null(False),
-                  ~fn.EXISTS(open_follow_up))
-    due = (Case.select(Case.id, Case.customer_name, Case.customer_email, Case.customer_phone)
-           .where(*conditions).order_by(Case.id))
+    open_follow_up = FollowUp.select(FollowUp.id).where(
+        FollowUp.case == Case.id, FollowUp.state != "closed"
+    )
+    conditions = (
+        Case.resolved_at < cutoff,
+        Case.customer_name.is_null(False)
+        | Case.customer_email.is_null(False)
+        | Case.customer_phone.is_null(False),
+        ~fn.EXISTS(open_follow_up),
+    )
+    due = (
+        Case.select(Case.id, Case.customer_name, Case.customer_email, Case.customer_phone)
+        .where(*conditions)
+        .order_by(Case.id)
+    )
     purged, values, last_id = 0, set(), 0
     while True:
         batch = list(due.where(Case.id > last_id).limit(RETENTION_BATCH).tuples())
@@ -324,8 +456,11 @@ def apply_retention(config: Mapping[str, Any], now: datetime | None = None,
             break
         first, last_id = batch[0][0], batch[-1][0]
         with database.atomic():  # a range of ids, not a list of them: one short statement
-            purged += Case.update(customer_name=None, customer_email=None, customer_phone=None
-                                  ).where(Case.id.between(first, last_id), *conditions).execute()
+            purged += (
+                Case.update(customer_name=None, customer_email=None, customer_phone=None)
+                .where(Case.id.between(first, last_id), *conditions)
+                .execute()
+            )
         values |= {v for row in batch for v in row[1:] if v}
     removed = 0
     if values:
@@ -335,9 +470,15 @@ def apply_retention(config: Mapping[str, Any], now: datetime | None = None,
                 removed = Outbox.delete().where(Outbox.id.in_(carrying)).execute()
     if purged or always_audit:
         with database.atomic():
-            audit.record("retention.purge", "cases", actor=actor, cases=purged, outbox=removed,
-                         days=int(config["CONTACT_RETENTION_DAYS"]),
-                         resolved_before=_when(cutoff))
+            audit.record(
+                "retention.purge",
+                "cases",
+                actor=actor,
+                cases=purged,
+                outbox=removed,
+                days=int(config["CONTACT_RETENTION_DAYS"]),
+                resolved_before=_when(cutoff),
+            )
     return purged
 
 
@@ -349,8 +490,7 @@ class DailyRetention:
     """Applies retention at most once a day from the outbox deliverer's loop (the first time
     with its first round); a failure is logged and tried again an hour later."""
 
-    def __init__(self, config: Mapping[str, Any],
-                 monotonic: Callable[[], float] = clock.monotonic):
+    def __init__(self, config: Mapping[str, Any], monotonic: Callable[[], float] = clock.monotonic):
         self.config = config
         self.monotonic = monotonic
         self.next_run: float | None = None

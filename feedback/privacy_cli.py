@@ -13,8 +13,9 @@ from . import privacy
 from .db import database
 
 customer_group = AppGroup("customer", help="What is held about one customer: export or erase.")
-retention_group = AppGroup("retention", help="Remove old cases' contact details "
-                                             "(CONTACT_RETENTION_DAYS).")
+retention_group = AppGroup(
+    "retention", help="Remove old cases' contact details (CONTACT_RETENTION_DAYS)."
+)
 
 
 def init_app(app: Flask) -> None:
@@ -23,8 +24,9 @@ def init_app(app: Flask) -> None:
 
 
 def _nothing(key: str) -> click.ClickException:
-    return click.ClickException(f"no customer with the id or email {key!r}: no case and no "
-                                "named suggestion holds it")
+    return click.ClickException(
+        f"no customer with the id or email {key!r}: no case and no named suggestion holds it"
+    )
 
 
 @customer_group.command("export")
@@ -50,9 +52,11 @@ def customer_erase(key, reason):
     done = privacy.erase(key, reason=reason or None)
     if done is None:
         raise _nothing(key)
-    click.echo(f"Erased: {done.cases} case(s), {done.suggestions} named suggestion(s), "
-               f"{done.outbox} outbox row(s) removed, {done.texts} text(s) with a contact "
-               "detail in them rewritten. Their answers stay, without a name.")
+    click.echo(
+        f"Erased: {done.cases} case(s), {done.suggestions} named suggestion(s), "
+        f"{done.outbox} outbox row(s) removed, {done.texts} text(s) with a contact "
+        "detail in them rewritten. Their answers stay, without a name."
+    )
 
 
 @retention_group.command("apply")
@@ -65,5 +69,4 @@ def retention_apply():
         click.echo("CONTACT_RETENTION_DAYS is 0: contact details are kept; nothing removed.")
         return
     purged = privacy.apply_retention(current_app.config, always_audit=True)
-    click.echo(f"{purged} case(s) resolved more than {days} days ago lost their contact "
-               "details.")
+    click.echo(f"{purged} case(s) resolved more than {days} days ago lost their contact details.")

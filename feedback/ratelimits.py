@@ -51,17 +51,21 @@ def storage_uri(setting: str, secret_key: str) -> str:
         return setting
     folder = SHARED_MEMORY
     if not (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
-        log.warning("feedback: no shared memory (%s) on this machine: each worker process counts "
-                    "rate limits on its own, so a limit of N admits up to N per process. Set "
-                    "FEEDBACK_RATELIMIT_STORAGE=redis://host:6379/0 to share them.", folder)
+        log.warning(
+            "feedback: no shared memory (%s) on this machine: each worker process counts "
+            "rate limits on its own, so a limit of N admits up to N per process. Set "
+            "FEEDBACK_RATELIMIT_STORAGE=redis://host:6379/0 to share them.",
+            folder,
+        )
         return "memory://"
     return f"shm://{folder}/feedback-limits-{namespace(secret_key)}.sqlite3"
 
 
 def init_app(app) -> None:
     """Point Flask-Limiter at the storage the settings name (before ``limiter.init_app``)."""
-    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config["RATELIMIT_STORAGE"],
-                                                      app.config["SECRET_KEY"])
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(
+        app.config["RATELIMIT_STORAGE"], app.config["SECRET_KEY"]
+    )
     app.config["RATELIMIT_NAMESPACE"] = namespace(app.config["SECRET_KEY"])
     # A storage that stops answering (Redis down) must not turn logins into errors: count in
     # each process's memory until it answers again (Flask-Limiter checks now and then).
@@ -96,8 +100,11 @@ def current_secret(storage: Storage, name: str) -> str:
     try:
         value, until = shared_secret(storage, name, ROTATE_SECONDS)
     except Exception as exc:  # the storage is down: Flask-Limiter counts in memory meanwhile
-        log.warning("feedback: the rate-limit storage does not answer (%s): this process counts "
-                    "alone until it does", exc)
+        log.warning(
+            "feedback: the rate-limit storage does not answer (%s): this process counts "
+            "alone until it does",
+            exc,
+        )
         value, until = shared_secret(None, name, ROTATE_SECONDS)
     storage._feedback_secret = (name, value, min(until, now + REREAD_SECONDS))
     return value
@@ -177,8 +184,11 @@ class SharedMemoryStorage(Storage):
             raise ConfigurationError(f"{uri}: expected shm:///dev/shm/NAME.sqlite3")
         self._local = threading.local()
         if not on_tmpfs(self.path):
-            log.warning("feedback: the rate-limit file %s is not in memory (tmpfs): hashed "
-                        "addresses are written to that disk", self.path)
+            log.warning(
+                "feedback: the rate-limit file %s is not in memory (tmpfs): hashed "
+                "addresses are written to that disk",
+                self.path,
+            )
         self._db()
 
     @property
@@ -190,8 +200,9 @@ class SharedMemoryStorage(Storage):
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # only this user reads it
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)
+            db = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA busy_timeout = 30000")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = OFF")  # in memory: there is no disk to wait for
@@ -208,13 +219,21 @@ class SharedMemoryStorage(Storage):
         return value
 
     def get(self, key: str) -> int:
-        row = self._db().execute("SELECT value FROM counter WHERE key = ? AND expires > ?",
-                                 (key, time.time())).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT value FROM counter WHERE key = ? AND expires > ?", (key, time.time()))
+            .fetchone()
+        )
         return row[0] if row else 0
 
     def get_expiry(self, key: str) -> float:
-        row = self._db().execute("SELECT expires FROM counter WHERE key = ? AND expires > ?",
-                                 (key, time.time())).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT expires FROM counter WHERE key = ? AND expires > ?", (key, time.time())
+            )
+            .fetchone()
+        )
         return row[0] if row else time.time()
 
     def check(self) -> bool:
@@ -231,8 +250,12 @@ class SharedMemoryStorage(Storage):
         self._db().execute("DELETE FROM counter WHERE key = ?", (key,))
 
     def keys(self) -> list[str]:
-        return [key for (key,) in self._db().execute(
-            "SELECT key FROM counter WHERE expires > ? ORDER BY key", (time.time(),))]
+        return [
+            key
+            for (key,) in self._db().execute(
+                "SELECT key FROM counter WHERE expires > ? ORDER BY key", (time.time(),)
+            )
+        ]
 
     def secret(self, name: str, ttl: int) -> tuple[str, float]:
         """The key ``name`` and when it expires; a new random one when it has expired."""
@@ -241,10 +264,13 @@ class SharedMemoryStorage(Storage):
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute("DELETE FROM secret WHERE name = ? AND expires <= ?", (name, now))
-            db.execute("INSERT OR IGNORE INTO secret (name, value, expires) VALUES (?, ?, ?)",
-                       (name, secrets.token_hex(32), now + ttl))
-            value, until = db.execute("SELECT value, expires FROM secret WHERE name = ?",
-                                      (name,)).fetchone()
+            db.execute(
+                "INSERT OR IGNORE INTO secret (name, value, expires) VALUES (?, ?, ?)",
+                (name, secrets.token_hex(32), now + ttl),
+            )
+            value, until = db.execute(
+                "SELECT value, expires FROM secret WHERE name = ?", (name,)
+            ).fetchone()
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -24,6 +24,7 @@ TIME_GROUPS = ("week", "month", "day")
 @dataclass(frozen=True)
 class Slice:
     """Which responses a report counts: a survey, a period of local dates, optional filters."""
+
     survey_id: int
     start: date
     end: date  # inclusive
@@ -39,8 +40,9 @@ class Slice:
         days = (self.end - self.start).days + 1
         if self.start.toordinal() <= days:  # nothing can lie before the year 1
             return replace(self, start=date.min, end=date.min)
-        return replace(self, start=self.start - timedelta(days=days),
-                       end=self.start - timedelta(days=1))
+        return replace(
+            self, start=self.start - timedelta(days=days), end=self.start - timedelta(days=1)
+        )
 
 
 def _monday(day: date) -> date:
@@ -54,9 +56,13 @@ def _response_conditions(s: Slice, weeks: bool = True) -> list:
     conditions = [Response.survey == s.survey_id, Response.day >= s.start, Response.day <= s.end]
     if weeks:
         conditions += [Response.week >= _monday(s.start), Response.week <= _monday(s.end)]
-    for column, value in ((Response.channel, s.channel), (Response.team, s.team_id),
-                          (Response.agent, s.agent), (Response.category, s.category),
-                          (Response.source, s.source)):
+    for column, value in (
+        (Response.channel, s.channel),
+        (Response.team, s.team_id),
+        (Response.agent, s.agent),
+        (Response.category, s.category),
+        (Response.source, s.source),
+    ):
         if value is not None:
             conditions.append(column == value)
     if s.allowed_team_ids is not None:
@@ -71,13 +77,30 @@ def count_if(condition) -> pw.Node:
 
 
 def _response_group_column(group_by: str) -> pw.Field:
-    return {"channel": Response.channel, "team": Response.team, "agent": Response.agent,
-            "category": Response.category, "week": Response.week, "month": Response.month,
-            "day": Response.day}[group_by]
+    return {
+        "channel": Response.channel,
+        "team": Response.team,
+        "agent": Response.agent,
+        "category": Response.category,
+        "week": Response.week,
+        "month": Response.month,
+        "day": Response.day,
+    }[group_by]
 
 
-SCORE_COLUMNS = ("responses", "csat_n", "csat_satisfied", "nps_n", "promoters", "passives",
-                 "detractors", "ces_n", "ces_sum", "ces_sum_sq", "ces_low_effort")
+SCORE_COLUMNS = (
+    "responses",
+    "csat_n",
+    "csat_satisfied",
+    "nps_n",
+    "promoters",
+    "passives",
+    "detractors",
+    "ces_n",
+    "ces_sum",
+    "ces_sum_sq",
+    "ces_low_effort",
+)
 
 
 def score_counts(s: Slice, group_by: str | None = None) -> list[dict]:
@@ -94,7 +117,7 @@ def score_counts(s: Slice, group_by: str | None = None) -> list[dict]:
     query = Response.select(*_score_columns()).where(*conditions)
     if group_by:
         column = _response_group_column(group_by)
-        query = (query.select_extend(column.alias("key")).group_by(column).order_by(column))
+        query = query.select_extend(column.alias("key")).group_by(column).order_by(column)
     rows = list(query.dicts())
     for row in rows:
         row.setdefault("key", None)
@@ -126,9 +149,15 @@ def invitation_counts(s: Slice, group_by: str | None = None) -> list[dict]:
     """
     query = Invitation.select(*_invitation_columns()).join(Case).where(*_invitation_conditions(s))
     if group_by:
-        column = {"channel": Case.channel, "team": Case.team, "agent": Case.agent,
-                  "category": Case.category, "week": Invitation.week,
-                  "month": Invitation.month, "day": Invitation.day}[group_by]
+        column = {
+            "channel": Case.channel,
+            "team": Case.team,
+            "agent": Case.agent,
+            "category": Case.category,
+            "week": Invitation.week,
+            "month": Invitation.month,
+            "day": Invitation.day,
+        }[group_by]
         query = query.select_extend(column.alias("key")).group_by(column)
     rows = list(query.dicts())
     for row in rows:
@@ -138,10 +167,18 @@ def invitation_counts(s: Slice, group_by: str | None = None) -> list[dict]:
 
 
 def _invitation_conditions(s: Slice) -> list:
-    conditions = [Case.survey == s.survey_id, Invitation.day >= s.start, Invitation.day <= s.end,
-                  Invitation.status != "cancelled"]
-    for column, value in ((Case.channel, s.channel), (Case.team, s.team_id),
-                          (Case.agent, s.agent), (Case.category, s.category)):
+    conditions = [
+        Case.survey == s.survey_id,
+        Invitation.day >= s.start,
+        Invitation.day <= s.end,
+        Invitation.status != "cancelled",
+    ]
+    for column, value in (
+        (Case.channel, s.channel),
+        (Case.team, s.team_id),
+        (Case.agent, s.agent),
+        (Case.category, s.category),
+    ):
         if value is not None:
             conditions.append(column == value)
     if s.allowed_team_ids is not None:
@@ -150,8 +187,10 @@ def _invitation_conditions(s: Slice) -> list:
 
 
 def _invitation_columns() -> list[pw.Node]:
-    return [fn.COUNT(Invitation.id).alias("invited"),
-            count_if(Invitation.status == "answered").alias("answered")]
+    return [
+        fn.COUNT(Invitation.id).alias("invited"),
+        count_if(Invitation.status == "answered").alias("answered"),
+    ]
 
 
 def figures(counts: dict | None, invitations: dict | None = None) -> dict:
@@ -159,8 +198,9 @@ def figures(counts: dict | None, invitations: dict | None = None) -> dict:
     counts = counts or {name: 0 for name in SCORE_COLUMNS}
     csat = stats.csat(counts["csat_satisfied"], counts["csat_n"])
     nps = stats.nps(counts["promoters"], counts["passives"], counts["detractors"])
-    ces = stats.ces(counts["ces_n"], counts["ces_sum"], counts["ces_sum_sq"],
-                    counts["ces_low_effort"])
+    ces = stats.ces(
+        counts["ces_n"], counts["ces_sum"], counts["ces_sum_sq"], counts["ces_low_effort"]
+    )
     invitations = invitations or {"invited": 0, "answered": 0}
     return {
         "responses": counts["responses"],
@@ -178,8 +218,9 @@ def team_names(team_ids) -> dict[int, str]:
     return dict(Team.select(Team.id, Team.name).where(Team.id.in_(ids)).tuples())
 
 
-def _group_figures(group_by: str, scores: dict, invitations: dict,
-                   names: dict | None = None) -> list[dict]:
+def _group_figures(
+    group_by: str, scores: dict, invitations: dict, names: dict | None = None
+) -> list[dict]:
     """The figures of each group, from score and invitation counts by group key."""
     keys = sorted(set(scores) | set(invitations), key=lambda k: (k is None, str(k)))
     if group_by == "team" and names is None:
@@ -187,8 +228,12 @@ def _group_figures(group_by: str, scores: dict, invitations: dict,
     groups = []
     for key in keys:
         label = names.get(key, key) if group_by == "team" else key
-        groups.append({"key": label.isoformat() if isinstance(label, date) else label,
-                       **figures(scores.get(key), invitations.get(key))})
+        groups.append(
+            {
+                "key": label.isoformat() if isinstance(label, date) else label,
+                **figures(scores.get(key), invitations.get(key)),
+            }
+        )
     return groups
 
 
@@ -231,20 +276,31 @@ def score_cells(s: Slice) -> list[tuple]:
         query = Response.select(*keys, *_score_columns()).where(*conditions).group_by(*keys)
         return Response._meta.database.execute(query).fetchall()
     keys = [_cell_column(name).alias(name) for name in _SCORE_CELL_KEYS]
-    by_month = (Response.select(Response.month, *keys, *_score_columns())
-                .where(*conditions, Response.month >= s.start.replace(day=1),
-                       Response.month <= s.end.replace(day=1))
-                .group_by(Response.month, *(_cell_column(name) for name in _SCORE_CELL_KEYS))
-                .alias("by_month"))
+    by_month = (
+        Response.select(Response.month, *keys, *_score_columns())
+        .where(
+            *conditions,
+            Response.month >= s.start.replace(day=1),
+            Response.month <= s.end.replace(day=1),
+        )
+        .group_by(Response.month, *(_cell_column(name) for name in _SCORE_CELL_KEYS))
+        .alias("by_month")
+    )
     columns = [by_month.c[name] for name in _SCORE_CELL_KEYS]
-    query = (pw.Select([by_month], columns + [fn.SUM(by_month.c[name]) for name in SCORE_COLUMNS])
-             .group_by(*columns))
+    query = pw.Select(
+        [by_month], columns + [fn.SUM(by_month.c[name]) for name in SCORE_COLUMNS]
+    ).group_by(*columns)
     return Response._meta.database.execute(query).fetchall()
 
 
 def _cell_column(name: str) -> pw.Field:
-    return {"channel": Response.channel, "team": Response.team, "agent": Response.agent,
-            "category": Response.category, "source": Response.source}[name]
+    return {
+        "channel": Response.channel,
+        "team": Response.team,
+        "agent": Response.agent,
+        "category": Response.category,
+        "source": Response.source,
+    }[name]
 
 
 def _fills_its_months(s: Slice) -> bool:
@@ -254,8 +310,12 @@ def _fills_its_months(s: Slice) -> bool:
     return 2 * ((s.end - s.start).days + 1) >= (after - first).days
 
 
-_CASE_COLUMNS = {"channel": Case.channel, "team": Case.team, "agent": Case.agent,
-                 "category": Case.category}
+_CASE_COLUMNS = {
+    "channel": Case.channel,
+    "team": Case.team,
+    "agent": Case.agent,
+    "category": Case.category,
+}
 
 
 def invitation_cells(s: Slice, columns: tuple[str, ...] = CELL_COLUMNS) -> list[tuple]:
@@ -264,15 +324,21 @@ def invitation_cells(s: Slice, columns: tuple[str, ...] = CELL_COLUMNS) -> list[
     | channel | team_id | agent | category | invited | answered |  (the columns asked for)
     """
     keys = [_CASE_COLUMNS[c] for c in columns]
-    query = (Invitation.select(*keys, *_invitation_columns()).join(Case)
-             .where(*_invitation_conditions(s)).group_by(*keys))
+    query = (
+        Invitation.select(*keys, *_invitation_columns())
+        .join(Case)
+        .where(*_invitation_conditions(s))
+        .group_by(*keys)
+    )
     return Invitation._meta.database.execute(query).fetchall()
 
 
 def _sums(cells: list[tuple], first: int, names: tuple[str, ...]) -> dict:
     """The columns from ``first`` on summed over the cells, by name (a NULL sum counts 0)."""
-    columns = list(zip(*cells))[first:] or [()] * len(names)
-    return {name: int(sum(filter(None, column))) for name, column in zip(names, columns)}
+    columns = list(zip(*cells, strict=True))[first:] or [()] * len(names)
+    return {
+        name: int(sum(filter(None, column))) for name, column in zip(names, columns, strict=False)
+    }
 
 
 def _sums_by(cells: list[tuple], key: int, first: int, names: tuple[str, ...]) -> dict:
@@ -286,6 +352,7 @@ def _sums_by(cells: list[tuple], key: int, first: int, names: tuple[str, ...]) -
 @dataclass
 class SliceTables:
     """The counts of a slice and their breakdowns, all from the cells of one period."""
+
     counts: dict  # score and invitation counts of the whole slice, as ``slice_counts``
     groups: dict[str, list[dict]]  # per slice column: the groups as ``metrics`` gives them
     scores_by: dict[str, list[dict]]  # per slice column: the rows of ``score_counts``
@@ -296,8 +363,9 @@ class SliceTables:
         return figures(self.counts, self.counts)
 
 
-def slice_tables(s: Slice, group_by: tuple[str, ...] = CELL_COLUMNS,
-                 scores_by: tuple[str, ...] = ()) -> SliceTables:
+def slice_tables(
+    s: Slice, group_by: tuple[str, ...] = CELL_COLUMNS, scores_by: tuple[str, ...] = ()
+) -> SliceTables:
     """What ``slice_counts``, ``metrics(s, g)`` and ``score_counts(s, g)`` for each g of
     ``group_by``, ``score_counts(s, g)`` for each g of ``scores_by`` and ``source_counts`` give,
     exactly, from two queries (three with team names) instead of two per total and four per
@@ -311,25 +379,32 @@ def slice_tables(s: Slice, group_by: tuple[str, ...] = CELL_COLUMNS,
     """
     every_source = score_cells(s)
     source = _SCORE_CELL_KEYS.index("source")
-    sources = {k: row["responses"] for k, row in
-               _sums_by(every_source, source, source + 1, ("responses",)).items()}
+    sources = {
+        k: row["responses"]
+        for k, row in _sums_by(every_source, source, source + 1, ("responses",)).items()
+    }
     scores = [c for c in every_source if s.source is None or c[source] == s.source]
     invitation_keys = tuple(c for c in CELL_COLUMNS if c in group_by)
     invitations = invitation_cells(s, invitation_keys)
     first_score, first_invitation = len(_SCORE_CELL_KEYS), len(invitation_keys)
-    counts = {**_sums(scores, first_score, SCORE_COLUMNS),
-              **_sums(invitations, first_invitation, _INVITATION_COLUMNS)}
+    counts = {
+        **_sums(scores, first_score, SCORE_COLUMNS),
+        **_sums(invitations, first_invitation, _INVITATION_COLUMNS),
+    }
     names = {}
     if "team" in group_by:
-        names = team_names({c[CELL_COLUMNS.index("team")] for c in scores}
-                           | {c[invitation_keys.index("team")] for c in invitations})
+        names = team_names(
+            {c[CELL_COLUMNS.index("team")] for c in scores}
+            | {c[invitation_keys.index("team")] for c in invitations}
+        )
     groups, by_column = {}, {}
     for column in group_by + tuple(c for c in scores_by if c not in group_by):
         by_scores = _sums_by(scores, CELL_COLUMNS.index(column), first_score, SCORE_COLUMNS)
         by_column[column] = list(by_scores.values())
         if column in group_by:
-            by_invitations = _sums_by(invitations, invitation_keys.index(column),
-                                      first_invitation, _INVITATION_COLUMNS)
+            by_invitations = _sums_by(
+                invitations, invitation_keys.index(column), first_invitation, _INVITATION_COLUMNS
+            )
             groups[column] = _group_figures(column, by_scores, by_invitations, names)
     return SliceTables(counts, groups, by_column, sources)
 
@@ -340,13 +415,26 @@ def servqual_sums(s: Slice) -> list[dict]:
     | question_id | n | gap_sum | gap_sum_sq |
     """
     gap = Answer.value_int - Answer.expectation
-    query = (Answer.select(Answer.question_id, fn.COUNT(Answer.id).alias("n"),
-                           fn.SUM(gap).alias("gap_sum"), fn.SUM(gap * gap).alias("gap_sum_sq"))
-             .join(Response)
-             .where(Answer.expectation.is_null(False), *_response_conditions(s))
-             .group_by(Answer.question_id))
-    return [{**row, "n": int(row["n"]), "gap_sum": int(row["gap_sum"] or 0),
-             "gap_sum_sq": int(row["gap_sum_sq"] or 0)} for row in query.dicts()]
+    query = (
+        Answer.select(
+            Answer.question_id,
+            fn.COUNT(Answer.id).alias("n"),
+            fn.SUM(gap).alias("gap_sum"),
+            fn.SUM(gap * gap).alias("gap_sum_sq"),
+        )
+        .join(Response)
+        .where(Answer.expectation.is_null(False), *_response_conditions(s))
+        .group_by(Answer.question_id)
+    )
+    return [
+        {
+            **row,
+            "n": int(row["n"]),
+            "gap_sum": int(row["gap_sum"] or 0),
+            "gap_sum_sq": int(row["gap_sum_sq"] or 0),
+        }
+        for row in query.dicts()
+    ]
 
 
 COMMENT_BANDS = ("all", "detractors", "passives", "promoters")
@@ -362,21 +450,37 @@ def comments(s: Slice, question_ids: list[str], band: str = "all", limit: int = 
     """
     if not question_ids:
         return []
-    bands = {"all": [Response.nps <= 6, (Response.nps > 6) | Response.nps.is_null()],
-             "detractors": [Response.nps <= 6], "passives": [Response.nps.between(7, 8)],
-             "promoters": [Response.nps >= 9]}[band]
+    bands = {
+        "all": [Response.nps <= 6, (Response.nps > 6) | Response.nps.is_null()],
+        "detractors": [Response.nps <= 6],
+        "passives": [Response.nps.between(7, 8)],
+        "promoters": [Response.nps >= 9],
+    }[band]
     found: list[dict] = []
     for condition in bands:
         if len(found) >= limit:
             break
-        query = (Answer.select(Response.submitted_at, Response.csat, Response.nps,
-                               Response.channel, Response.team, Response.agent,
-                               Answer.question_id, Answer.value_text.alias("text"))
-                 .join(Response)
-                 .where(Answer.question_id.in_(question_ids), Answer.value_text.is_null(False),
-                        condition, *_response_conditions(s))
-                 .order_by(Response.submitted_at.desc(), Answer.id)
-                 .limit(limit - len(found)))
+        query = (
+            Answer.select(
+                Response.submitted_at,
+                Response.csat,
+                Response.nps,
+                Response.channel,
+                Response.team,
+                Response.agent,
+                Answer.question_id,
+                Answer.value_text.alias("text"),
+            )
+            .join(Response)
+            .where(
+                Answer.question_id.in_(question_ids),
+                Answer.value_text.is_null(False),
+                condition,
+                *_response_conditions(s),
+            )
+            .order_by(Response.submitted_at.desc(), Answer.id)
+            .limit(limit - len(found))
+        )
         found.extend(query.dicts())
     return found
 
@@ -388,8 +492,10 @@ def data_stamp(survey_id: int) -> tuple:
     the chart it would save. A withdrawn invitation alone does not change it; the next new
     invitation or answer does.
     """
-    return (Response.select(fn.MAX(Response.id)).where(Response.survey == survey_id).scalar(),
-            Invitation.select(fn.MAX(Invitation.id)).scalar())
+    return (
+        Response.select(fn.MAX(Response.id)).where(Response.survey == survey_id).scalar(),
+        Invitation.select(fn.MAX(Invitation.id)).scalar(),
+    )
 
 
 def slice_counts(s: Slice) -> dict:
@@ -400,8 +506,11 @@ def slice_counts(s: Slice) -> dict:
     """
     scores = next(iter(score_counts(s)), None) or dict.fromkeys(SCORE_COLUMNS, 0)
     invitations = next(iter(invitation_counts(s)), None) or {"invited": 0, "answered": 0}
-    return {**{k: v for k, v in scores.items() if k != "key"},
-            "invited": invitations["invited"], "answered": invitations["answered"]}
+    return {
+        **{k: v for k, v in scores.items() if k != "key"},
+        "invited": invitations["invited"],
+        "answered": invitations["answered"],
+    }
 
 
 def source_counts(s: Slice) -> dict[str, int]:
@@ -410,6 +519,9 @@ def source_counts(s: Slice) -> dict[str, int]:
     | source | responses |
     """
     conditions = _response_conditions(replace(s, source=None))
-    query = (Response.select(Response.source, fn.COUNT(Response.id).alias("n"))
-             .where(*conditions).group_by(Response.source))
+    query = (
+        Response.select(Response.source, fn.COUNT(Response.id).alias("n"))
+        .where(*conditions)
+        .group_by(Response.source)
+    )
     return {source: int(n) for source, n in query.tuples()}

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from . import follow_ups
 from .db import Prepared, database, is_postgres, utcnow
 from .definitions import SurveyDefinition
-from .periods import periods
 from .models import Answer, Case, Invitation, Response, SurveyVersion
+from .periods import periods
 
 METRIC_TYPES = ("csat", "nps", "ces")
 
@@ -30,8 +28,14 @@ def answer_rows(definition: SurveyDefinition, answers: dict[str, Any]) -> list[d
 
     def row(question_id, value_int=None, value_text=None, expectation=None):
         # every row has every key: insert_many takes its columns from the first row
-        rows.append({"question_id": question_id, "value_int": value_int,
-                     "value_text": value_text, "expectation": expectation})
+        rows.append(
+            {
+                "question_id": question_id,
+                "value_int": value_int,
+                "value_text": value_text,
+                "expectation": expectation,
+            }
+        )
 
     for question in definition.questions:
         value = answers.get(question.id)
@@ -58,10 +62,19 @@ def metric_columns(definition: SurveyDefinition, answers: dict[str, Any]) -> dic
     return columns
 
 
-def submit(invitation: Invitation | None, case: Case, version: SurveyVersion,
-           definition: SurveyDefinition, answers: dict[str, Any], locale: str, tz: str,
-           source: str = "link", entered_by=None, now: datetime | None = None,
-           follow_up_policy: follow_ups.Policy | None = None) -> int:
+def submit(
+    invitation: Invitation | None,
+    case: Case,
+    version: SurveyVersion,
+    definition: SurveyDefinition,
+    answers: dict[str, Any],
+    locale: str,
+    tz: str,
+    source: str = "link",
+    entered_by=None,
+    now: datetime | None = None,
+    follow_up_policy: follow_ups.Policy | None = None,
+) -> int:
     """Store a response and all its answers at once; return its id or raise NotOpen.
 
     Rows are built before the transaction opens; inside it, the invitation is claimed with a
@@ -72,47 +85,98 @@ def submit(invitation: Invitation | None, case: Case, version: SurveyVersion,
     """
     now = now or utcnow()
     reasons = definition.follow_up_reasons(answers) if follow_up_policy else []
-    context = (follow_ups.prepare(case, version.survey_id, follow_up_policy)
-               if reasons else None)
+    context = follow_ups.prepare(case, version.survey_id, follow_up_policy) if reasons else None
     period = periods(now, tz)
     response_row = dict(
-        invitation=invitation.id if invitation else None, case=case.id, survey=version.survey_id,
-        survey_version=version.id, source=source,
-        entered_by=entered_by.id if entered_by else None, locale=locale, submitted_at=now,
-        day=period.day, week=period.week, month=period.month, channel=case.channel,
-        team=case.team_id, agent=case.agent, category=case.category,
-        **metric_columns(definition, answers))
+        invitation=invitation.id if invitation else None,
+        case=case.id,
+        survey=version.survey_id,
+        survey_version=version.id,
+        source=source,
+        entered_by=entered_by.id if entered_by else None,
+        locale=locale,
+        submitted_at=now,
+        day=period.day,
+        week=period.week,
+        month=period.month,
+        channel=case.channel,
+        team=case.team_id,
+        agent=case.agent,
+        category=case.category,
+        **metric_columns(definition, answers),
+    )
     rows = answer_rows(definition, answers)
     with database.atomic():
         if invitation is not None:
             # a call-back may record the answers after the link itself expired
-            claimed = (_CLAIM_FOR_CALLBACK.execute(now, invitation.id) if source == "callback"
-                       else _CLAIM.execute(now, invitation.id, now))
+            claimed = (
+                _CLAIM_FOR_CALLBACK.execute(now, invitation.id)
+                if source == "callback"
+                else _CLAIM.execute(now, invitation.id, now)
+            )
             if not claimed.rowcount:
                 fresh = Invitation.get_by_id(invitation.id)
-                raise NotOpen("answered" if fresh.status == "answered" and source == "callback"
-                              else fresh.current_status(now))
+                raise NotOpen(
+                    "answered"
+                    if fresh.status == "answered" and source == "callback"
+                    else fresh.current_status(now)
+                )
         response_id = _insert_response(response_row)
         if rows:
             _insert_answers(response_id, rows)
         if reasons:
-            follow_ups.open_follow_up(response_id, case, version.survey_id, reasons, now, period,
-                                      follow_up_policy, context, response_row,
-                                      user_id=response_row["entered_by"])
+            follow_ups.open_follow_up(
+                response_id,
+                case,
+                version.survey_id,
+                reasons,
+                now,
+                period,
+                follow_up_policy,
+                context,
+                response_row,
+                user_id=response_row["entered_by"],
+            )
     return response_id
 
 
 # The three statements of a submission, built once (see db.Prepared for why).
-_CLAIM = Prepared(lambda now, invitation_id, now_again: (
-    Invitation.update(status="answered", answered_at=now)
-    .where(Invitation.id == invitation_id, Invitation.status == "pending",
-           Invitation.expires_at > now_again)), arity=3)
-_CLAIM_FOR_CALLBACK = Prepared(lambda now, invitation_id: (
-    Invitation.update(status="answered", answered_at=now)
-    .where(Invitation.id == invitation_id, Invitation.status == "pending")), arity=2)
-_RESPONSE_COLUMNS = ("invitation", "case", "survey", "survey_version", "source", "entered_by",
-                     "locale", "submitted_at", "day", "week", "month", "channel", "team",
-                     "agent", "category", "csat", "nps", "ces")
+_CLAIM = Prepared(
+    lambda now, invitation_id, now_again: Invitation.update(
+        status="answered", answered_at=now
+    ).where(
+        Invitation.id == invitation_id,
+        Invitation.status == "pending",
+        Invitation.expires_at > now_again,
+    ),
+    arity=3,
+)
+_CLAIM_FOR_CALLBACK = Prepared(
+    lambda now, invitation_id: Invitation.update(status="answered", answered_at=now).where(
+        Invitation.id == invitation_id, Invitation.status == "pending"
+    ),
+    arity=2,
+)
+_RESPONSE_COLUMNS = (
+    "invitation",
+    "case",
+    "survey",
+    "survey_version",
+    "source",
+    "entered_by",
+    "locale",
+    "submitted_at",
+    "day",
+    "week",
+    "month",
+    "channel",
+    "team",
+    "agent",
+    "category",
+    "csat",
+    "nps",
+    "ces",
+)
 _ANSWER_COLUMNS = ("response", "question_id", "value_int", "value_text", "expectation")
 
 
@@ -125,14 +189,17 @@ def _insert_sql(model, columns: tuple[str, ...], returning: bool) -> str:
 
 def _insert_response(row: dict) -> int:
     postgres = is_postgres()
-    cursor = database.execute_sql(_insert_sql(Response, _RESPONSE_COLUMNS, postgres),
-                                  [row[c] for c in _RESPONSE_COLUMNS])
+    cursor = database.execute_sql(
+        _insert_sql(Response, _RESPONSE_COLUMNS, postgres), [row[c] for c in _RESPONSE_COLUMNS]
+    )
     return cursor.fetchone()[0] if postgres else cursor.lastrowid
 
 
 def _insert_answers(response_id: int, rows: list[dict]) -> None:
-    values = [(response_id, r["question_id"], r["value_int"], r["value_text"], r["expectation"])
-              for r in rows]
+    values = [
+        (response_id, r["question_id"], r["value_int"], r["value_text"], r["expectation"])
+        for r in rows
+    ]
     database.cursor().executemany(_insert_sql(Answer, _ANSWER_COLUMNS, False), values)
 
 
@@ -145,9 +212,9 @@ def stored_answers(definition: SurveyDefinition, response_id: int) -> dict[str, 
         if kind == "multi":
             answers.setdefault(row.question_id, []).append(row.value_text)
         elif kind == "servqual":
-            answers[row.question_id] = {"expectation": row.expectation,
-                                        "perception": row.value_int}
+            answers[row.question_id] = {"expectation": row.expectation, "perception": row.value_int}
         else:
-            answers[row.question_id] = (row.value_int if row.value_int is not None
-                                        else row.value_text)
+            answers[row.question_id] = (
+                row.value_int if row.value_int is not None else row.value_text
+            )
     return answers

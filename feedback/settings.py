@@ -7,9 +7,10 @@ A setting NAME is read from the environment variable ``FEEDBACK_NAME`` and lands
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import workdays
 
@@ -70,6 +71,8 @@ def _readable_file(text: str) -> str:
     """Empty, or a file that exists."""
     if text.strip() and not Path(text.strip()).is_file():
         raise ValueError(f"no such file: {text.strip()!r}")
+
+
 def _whole_number(text: str) -> int:
     try:
         value = int(text)
@@ -80,139 +83,269 @@ def _whole_number(text: str) -> int:
     return value
 
 
-LIMIT_STORAGES = ("shm", "memory", "redis", "rediss", "redis+unix", "redis+sentinel",
-                  "redis+cluster")
+LIMIT_STORAGES = (
+    "shm",
+    "memory",
+    "redis",
+    "rediss",
+    "redis+unix",
+    "redis+sentinel",
+    "redis+cluster",
+)
 
 
 def _limit_storage(text: str) -> str:
     """A Flask-Limiter storage that can also keep the limits' HMAC key (see ratelimits)."""
     scheme, sep, _ = text.strip().partition("://")
     if not sep or scheme not in LIMIT_STORAGES:
-        raise ValueError("expected shm:// (this machine's shared memory), memory:// (each "
-                         f"process alone) or redis://host:port/db, got {text!r}")
+        raise ValueError(
+            "expected shm:// (this machine's shared memory), memory:// (each "
+            f"process alone) or redis://host:port/db, got {text!r}"
+        )
     return text.strip()
 
 
 def _checked(parse: Callable[[str], Any]) -> Callable[[str], str]:
     """Keep the text, but refuse it at start-up when ``parse`` cannot read it."""
+
     def check(text: str) -> str:
         parse(text)
         return text
+
     return check
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'instance' / 'feedback.sqlite3'}",
-            "Where the data lives: sqlite:////absolute/file.sqlite3, sqlite:///relative/file.sqlite3 "
-            "or postgresql://user@host:port/db. Default: instance/feedback.sqlite3 in the project."),
-    Setting("SECRET_KEY", None,
-            "Signs sessions and CSRF tokens. Unset: a random key is made once and kept in "
-            "instance/secret_key."),
-    Setting("BASE_URL", "http://127.0.0.1:5000",
-            "The public address of the site, used to build survey links sent to customers."),
-    Setting("TIMEZONE", "Asia/Shanghai",
-            "The site's time zone: days, weeks and months of reports are counted in it."),
-    Setting("DEFAULT_LOCALE", "zh_CN",
-            "Language when neither the case nor the browser names one we speak (zh_CN or en)."),
-    Setting("DEFAULT_SURVEY", "post-case",
-            "The survey a case gets when the helpdesk does not name one."),
+    Setting(
+        "DATABASE_URL",
+        f"sqlite:///{PROJECT_ROOT / 'instance' / 'feedback.sqlite3'}",
+        "Where the data lives: sqlite:////absolute/file.sqlite3, sqlite:///relative/file.sqlite3 "
+        "or postgresql://user@host:port/db. Default: instance/feedback.sqlite3 in the project.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions and CSRF tokens. Unset: a random key is made once and kept in "
+        "instance/secret_key.",
+    ),
+    Setting(
+        "BASE_URL",
+        "http://127.0.0.1:5000",
+        "The public address of the site, used to build survey links sent to customers.",
+    ),
+    Setting(
+        "TIMEZONE",
+        "Asia/Shanghai",
+        "The site's time zone: days, weeks and months of reports are counted in it.",
+    ),
+    Setting(
+        "DEFAULT_LOCALE",
+        "zh_CN",
+        "Language when neither the case nor the browser names one we speak (zh_CN or en).",
+    ),
+    Setting(
+        "DEFAULT_SURVEY", "post-case", "The survey a case gets when the helpdesk does not name one."
+    ),
     Setting("INVITATION_DAYS", 14, "How many days a survey link stays valid.", _positive_int),
-    Setting("THROTTLE_DAYS", 30,
-            "A customer (by id or email) surveyed within this many days is not invited again.",
-            _positive_int),
-    Setting("MIN_SAMPLE", 30,
-            "A figure resting on fewer answers is greyed, labelled 'too few answers' and left "
-            "out of rankings.", _positive_int),
-    Setting("SURVEYS_DIR", str(PROJECT_ROOT / "surveys"),
-            "The folder of survey definition files (*.yaml)."),
-    Setting("EXPORTS_DIR", str(PROJECT_ROOT / "exports"),
-            "The folder where generated exports are written."),
-    Setting("SECURE_COOKIES", False,
-            "Send session cookies over HTTPS only. Turn on whenever the site is served over HTTPS.",
-            _bool),
-    Setting("LOGIN_RATE_LIMIT", "10 per minute",
-            "How often one address may try to log in (Flask-Limiter syntax).", str),
-    Setting("SMTP_HOST", "",
-            "The SMTP server that sends email (replies to suggestions, notices to team leads). "
-            "Empty: no email is sent."),
+    Setting(
+        "THROTTLE_DAYS",
+        30,
+        "A customer (by id or email) surveyed within this many days is not invited again.",
+        _positive_int,
+    ),
+    Setting(
+        "MIN_SAMPLE",
+        30,
+        "A figure resting on fewer answers is greyed, labelled 'too few answers' and left "
+        "out of rankings.",
+        _positive_int,
+    ),
+    Setting(
+        "SURVEYS_DIR",
+        str(PROJECT_ROOT / "surveys"),
+        "The folder of survey definition files (*.yaml).",
+    ),
+    Setting(
+        "EXPORTS_DIR",
+        str(PROJECT_ROOT / "exports"),
+        "The folder where generated exports are written.",
+    ),
+    Setting(
+        "SECURE_COOKIES",
+        False,
+        "Send session cookies over HTTPS only. Turn on whenever the site is served over HTTPS.",
+        _bool,
+    ),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "10 per minute",
+        "How often one address may try to log in (Flask-Limiter syntax).",
+        str,
+    ),
+    Setting(
+        "SMTP_HOST",
+        "",
+        "The SMTP server that sends email (replies to suggestions, notices to team leads). "
+        "Empty: no email is sent.",
+    ),
     Setting("SMTP_PORT", 25, "The SMTP server's port.", _positive_int),
     Setting("SMTP_USER", "", "The SMTP login, when the server wants one."),
     Setting("SMTP_PASSWORD", "", "The SMTP password, when the server wants one."),
-    Setting("SMTP_STARTTLS", False,
-            "Switch the SMTP connection to TLS (STARTTLS) before login; the certificate is "
-            "verified and a server without STARTTLS is refused.", _bool),
+    Setting(
+        "SMTP_STARTTLS",
+        False,
+        "Switch the SMTP connection to TLS (STARTTLS) before login; the certificate is "
+        "verified and a server without STARTTLS is refused.",
+        _bool,
+    ),
     Setting("MAIL_FROM", "feedback <feedback@localhost>", "The sender address of every email."),
-    Setting("WORKING_DAYS", "mon-fri",
-            "The working weekdays, for due times counted in working days (mon,tue,... or "
-            "mon-fri).", _checked(workdays.parse_days)),
-    Setting("WORKING_HOURS", "09:00-18:00", "The working hours of a working day, local time.",
-            _checked(workdays.parse_hours)),
-    Setting("SUGGESTION_REPLY_DAYS", 5,
-            "The suggestion box's response-time goal: working days to the first public reply. "
-            "Later ones are marked overdue.", _positive_int),
-    Setting("SUGGESTION_RATE_LIMIT", "5 per minute;30 per day",
-            "How often one address may post to a suggestion box (counted in memory only, on an "
-            "HMAC of the address).", str),
-    Setting("TRACKING_RATE_LIMIT", "20 per hour",
-            "How many wrong tracking codes one address may try (counted in memory only, on an "
-            "HMAC of the address).", str),
-    Setting("HOLIDAYS", "",
-            "Dates that are not working days, comma-separated (2027-02-17,2027-02-18).",
-            _checked(workdays.parse_holidays)),
-    Setting("ACTION_WINDOW_WEEKS", 8,
-            "Weeks of answers before an improvement action's start and after it was done that "
-            "its before/after check compares.", _positive_int),
-    Setting("FOLLOW_UP_DAYS", 2,
-            "Working days a team has to contact a customer whose answer opened a follow-up.",
-            _positive_int),
-    Setting("WEBHOOK_URL", "",
-            "An http(s) address that receives a JSON description of each new follow-up "
-            "(through the outbox, with retries). Empty: no webhook.", _web_address),
-    Setting("WEBHOOK_TIMEOUT", 10, "Seconds a webhook receiver may take to answer.",
-            _positive_int),
-    Setting("OUTBOX_MAX_ATTEMPTS", 10,
-            "Delivery attempts of one notification before the outbox gives up on it.",
-            _positive_int),
-    Setting("OUTBOX_RETRY_SECONDS", 30,
-            "The wait after a first failed delivery; it doubles after each further failure "
-            "(at most a day).", _positive_int),
-    Setting("FOLLOW_UP_EMAIL", False,
-            "Email the team's leads (those with an address) about each new follow-up, through "
-            "the outbox. Needs SMTP_HOST.", _bool),
-    Setting("OUTBOX_THREAD", False,
-            "Deliver the outbox from a background thread of each web process, started by its "
-            "first request (python3 dev.py serve turns it on). Off: run flask --app feedback "
-            "outbox deliver --loop.", _bool),
-    Setting("REMEMBER_DAYS", 14,
-            "How many days a login lasts at most: the remember-me cookie's lifetime, and the age "
-            "after which any session key is refused.", _positive_int),
-    Setting("HSTS_SECONDS", None,
-            "The max-age of the Strict-Transport-Security header. Empty: a year when "
-            "SECURE_COOKIES is on, none otherwise; 0: never sent; a number: sent with it.",
-            _seconds_or_empty),
-    Setting("WEBHOOK_SECRET", "",
-            "The secret shared with the webhook receiver: each request carries "
-            "X-Feedback-Signature: sha256=<hex HMAC-SHA256 of the body>. Empty: not signed."),
-    Setting("SMTP_SSL", False,
-            "Speak TLS to the SMTP server from the first byte (implicit TLS, usually port 465, as "
-            "Tencent and Aliyun company mail want). The certificate is verified. Not together "
-            "with SMTP_STARTTLS.", _bool),
-    Setting("SMTP_CA_FILE", "",
-            "A PEM file of the CA certificates that the SMTP server's certificate must chain to "
-            "(a private CA). Empty: the system's CAs.", _readable_file),
-    Setting("TRUSTED_PROXIES", 0,
-            "How many reverse proxies stand in front of the site. With 1 or more the client's "
-            "address, scheme and host are taken from their X-Forwarded-For, -Proto and -Host "
-            "headers (that many entries from the end); with 0 those headers are ignored.",
-            _whole_number),
-    Setting("RATELIMIT_STORAGE", "shm://",
-            "Where rate limits are counted: shm:// (default) a file in this machine's shared "
-            "memory /dev/shm, shared by all its worker processes; redis://host:6379/0 to share "
-            "them between machines; memory:// each process alone. Keys are an HMAC of the "
-            "address with a random daily key kept only there.", _limit_storage),
-    Setting("CONTACT_RETENTION_DAYS", 0,
-            "Days after a case is resolved that its customer's name, email and phone are kept; "
-            "then they are removed (answers stay countable). 0: kept.", _non_negative_int),
+    Setting(
+        "WORKING_DAYS",
+        "mon-fri",
+        "The working weekdays, for due times counted in working days (mon,tue,... or mon-fri).",
+        _checked(workdays.parse_days),
+    ),
+    Setting(
+        "WORKING_HOURS",
+        "09:00-18:00",
+        "The working hours of a working day, local time.",
+        _checked(workdays.parse_hours),
+    ),
+    Setting(
+        "SUGGESTION_REPLY_DAYS",
+        5,
+        "The suggestion box's response-time goal: working days to the first public reply. "
+        "Later ones are marked overdue.",
+        _positive_int,
+    ),
+    Setting(
+        "SUGGESTION_RATE_LIMIT",
+        "5 per minute;30 per day",
+        "How often one address may post to a suggestion box (counted in memory only, on an "
+        "HMAC of the address).",
+        str,
+    ),
+    Setting(
+        "TRACKING_RATE_LIMIT",
+        "20 per hour",
+        "How many wrong tracking codes one address may try (counted in memory only, on an "
+        "HMAC of the address).",
+        str,
+    ),
+    Setting(
+        "HOLIDAYS",
+        "",
+        "Dates that are not working days, comma-separated (2027-02-17,2027-02-18).",
+        _checked(workdays.parse_holidays),
+    ),
+    Setting(
+        "ACTION_WINDOW_WEEKS",
+        8,
+        "Weeks of answers before an improvement action's start and after it was done that "
+        "its before/after check compares.",
+        _positive_int,
+    ),
+    Setting(
+        "FOLLOW_UP_DAYS",
+        2,
+        "Working days a team has to contact a customer whose answer opened a follow-up.",
+        _positive_int,
+    ),
+    Setting(
+        "WEBHOOK_URL",
+        "",
+        "An http(s) address that receives a JSON description of each new follow-up "
+        "(through the outbox, with retries). Empty: no webhook.",
+        _web_address,
+    ),
+    Setting("WEBHOOK_TIMEOUT", 10, "Seconds a webhook receiver may take to answer.", _positive_int),
+    Setting(
+        "OUTBOX_MAX_ATTEMPTS",
+        10,
+        "Delivery attempts of one notification before the outbox gives up on it.",
+        _positive_int,
+    ),
+    Setting(
+        "OUTBOX_RETRY_SECONDS",
+        30,
+        "The wait after a first failed delivery; it doubles after each further failure "
+        "(at most a day).",
+        _positive_int,
+    ),
+    Setting(
+        "FOLLOW_UP_EMAIL",
+        False,
+        "Email the team's leads (those with an address) about each new follow-up, through "
+        "the outbox. Needs SMTP_HOST.",
+        _bool,
+    ),
+    Setting(
+        "OUTBOX_THREAD",
+        False,
+        "Deliver the outbox from a background thread of each web process, started by its "
+        "first request (python3 dev.py serve turns it on). Off: run flask --app feedback "
+        "outbox deliver --loop.",
+        _bool,
+    ),
+    Setting(
+        "REMEMBER_DAYS",
+        14,
+        "How many days a login lasts at most: the remember-me cookie's lifetime, and the age "
+        "after which any session key is refused.",
+        _positive_int,
+    ),
+    Setting(
+        "HSTS_SECONDS",
+        None,
+        "The max-age of the Strict-Transport-Security header. Empty: a year when "
+        "SECURE_COOKIES is on, none otherwise; 0: never sent; a number: sent with it.",
+        _seconds_or_empty,
+    ),
+    Setting(
+        "WEBHOOK_SECRET",
+        "",
+        "The secret shared with the webhook receiver: each request carries "
+        "X-Feedback-Signature: sha256=<hex HMAC-SHA256 of the body>. Empty: not signed.",
+    ),
+    Setting(
+        "SMTP_SSL",
+        False,
+        "Speak TLS to the SMTP server from the first byte (implicit TLS, usually port 465, as "
+        "Tencent and Aliyun company mail want). The certificate is verified. Not together "
+        "with SMTP_STARTTLS.",
+        _bool,
+    ),
+    Setting(
+        "SMTP_CA_FILE",
+        "",
+        "A PEM file of the CA certificates that the SMTP server's certificate must chain to "
+        "(a private CA). Empty: the system's CAs.",
+        _readable_file,
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "How many reverse proxies stand in front of the site. With 1 or more the client's "
+        "address, scheme and host are taken from their X-Forwarded-For, -Proto and -Host "
+        "headers (that many entries from the end); with 0 those headers are ignored.",
+        _whole_number,
+    ),
+    Setting(
+        "RATELIMIT_STORAGE",
+        "shm://",
+        "Where rate limits are counted: shm:// (default) a file in this machine's shared "
+        "memory /dev/shm, shared by all its worker processes; redis://host:6379/0 to share "
+        "them between machines; memory:// each process alone. Keys are an HMAC of the "
+        "address with a random daily key kept only there.",
+        _limit_storage,
+    ),
+    Setting(
+        "CONTACT_RETENTION_DAYS",
+        0,
+        "Days after a case is resolved that its customer's name, email and phone are kept; "
+        "then they are removed (answers stay countable). 0: kept.",
+        _non_negative_int,
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -235,6 +368,8 @@ def from_environment(environ: os._Environ | dict = os.environ) -> dict[str, Any]
         except ValueError as exc:
             raise SettingError(f"FEEDBACK_{setting.name}: {exc}") from None
     if config["SMTP_SSL"] and config["SMTP_STARTTLS"]:
-        raise SettingError("FEEDBACK_SMTP_SSL: implicit TLS and FEEDBACK_SMTP_STARTTLS exclude "
-                           "each other; set only one (465: SMTP_SSL, 587: SMTP_STARTTLS)")
+        raise SettingError(
+            "FEEDBACK_SMTP_SSL: implicit TLS and FEEDBACK_SMTP_STARTTLS exclude "
+            "each other; set only one (465: SMTP_SSL, 587: SMTP_STARTTLS)"
+        )
     return config

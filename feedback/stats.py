@@ -21,6 +21,7 @@ Z998 = 3.090232306167813  # two-sided 99.8%
 @dataclass(frozen=True)
 class Estimate:
     """A figure with its 95% interval; low and high are None when n is too small for one."""
+
     value: float
     low: float | None
     high: float | None
@@ -79,8 +80,15 @@ def nps(promoters: int, passives: int, detractors: int, z: float = Z95) -> NpsEs
         return None
     centre, variance = nps_adjusted(promoters, detractors, n)
     half = z * math.sqrt(variance)
-    return NpsEstimate(100 * (promoters - detractors) / n, max(-100.0, 100 * (centre - half)),
-                       min(100.0, 100 * (centre + half)), n, promoters, passives, detractors)
+    return NpsEstimate(
+        100 * (promoters - detractors) / n,
+        max(-100.0, 100 * (centre - half)),
+        min(100.0, 100 * (centre + half)),
+        n,
+        promoters,
+        passives,
+        detractors,
+    )
 
 
 def nps_adjusted(promoters: int, detractors: int, n: int) -> tuple[float, float]:
@@ -109,8 +117,9 @@ def ces(n: int, total: float, total_sq: float, low_effort: int) -> CesEstimate |
     estimate = mean_interval(n, total, total_sq)
     if estimate is None:
         return None
-    return CesEstimate(estimate.value, estimate.low, estimate.high, n,
-                       low_effort=100 * low_effort / n)
+    return CesEstimate(
+        estimate.value, estimate.low, estimate.high, n, low_effort=100 * low_effort / n
+    )
 
 
 def servqual_gap(n: int, total_gap: float, total_gap_sq: float) -> Estimate | None:
@@ -126,9 +135,11 @@ def response_rate(answered: int, invited: int) -> dict | None:
 
 # --- comparing -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Difference:
     """b - a with a 95% interval; ``verdict`` says whether the interval excludes zero."""
+
     value: float
     low: float
     high: float
@@ -153,8 +164,9 @@ def proportion_difference(x1: int, n1: int, x2: int, n2: int, z: float = Z95) ->
     return Difference(100 * d, 100 * low, 100 * high)
 
 
-def nps_difference(first: tuple[int, int, int], second: tuple[int, int, int],
-                   z: float = Z95) -> Difference:
+def nps_difference(
+    first: tuple[int, int, int], second: tuple[int, int, int], z: float = Z95
+) -> Difference:
     """Second NPS minus first: the difference of the adjusted-Wald estimates and its interval.
 
     Each argument is (promoters, passives, detractors).
@@ -178,6 +190,7 @@ def mean_difference(first: Estimate, second: Estimate, z: float = Z95) -> Differ
 
 # --- control charts and funnels ----------------------------------------------------------
 
+
 def p_chart_limits(p_bar: float, n: int, sigmas: float = 3.0) -> tuple[float, float]:
     """Lower and upper control limits of a p-chart for a period of n answers (0-1 scale)."""
     if n <= 0:
@@ -197,8 +210,9 @@ IMPROVED, NO_CLEAR_CHANGE, WORSE, TOO_FEW = "improved", "no clear change", "wors
 VERDICTS = (IMPROVED, NO_CLEAR_CHANGE, WORSE, TOO_FEW)
 
 
-def improvement_verdict(difference: Difference | None, n_before: int, n_after: int,
-                        min_sample: int) -> str:
+def improvement_verdict(
+    difference: Difference | None, n_before: int, n_after: int, min_sample: int
+) -> str:
     """The verdict on after - before of a figure where higher is better.
 
     ``too few`` when either window rests on fewer than ``min_sample`` answers (or there is no

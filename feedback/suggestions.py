@@ -15,17 +15,25 @@ from __future__ import annotations
 import hashlib
 import secrets
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 import peewee as pw
 from peewee import fn
 
 from . import access, mail, outbox, stats
 from .db import database, utcnow
-from .models import (SUGGESTION_BOXES, SUGGESTION_STATES, Suggestion, SuggestionCategory,
-                     SuggestionEvent, Team, User)
+from .models import (
+    SUGGESTION_BOXES,
+    SUGGESTION_STATES,
+    Suggestion,
+    SuggestionCategory,
+    SuggestionEvent,
+    Team,
+    User,
+)
 from .periods import periods
 from .workdays import WorkingTime
 
@@ -65,10 +73,11 @@ class SuggestionError(ValueError):
 
 # --- tracking codes ---------------------------------------------------------------------------
 
+
 def new_code() -> str:
     """A fresh tracking code, in groups of four: 'K7QM-2XHD-9PWA'."""
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
 def normalise_code(text: str) -> str:
@@ -88,6 +97,7 @@ def find_by_code(text: str) -> Suggestion | None:
 
 # --- categories -------------------------------------------------------------------------------
 
+
 def ensure_default_categories() -> None:
     """Give a new site the default categories (once: an admin may change them afterwards)."""
     with database.atomic():
@@ -96,20 +106,22 @@ def ensure_default_categories() -> None:
         # Workers starting together on a new site all find the table empty: the first insert
         # wins, the others' rows are skipped instead of failing the worker's start.
         SuggestionCategory.insert_many(
-            [{"slug": slug, "name_zh": zh, "name_en": en, "position": number, "active": True}
-             for number, (slug, zh, en) in enumerate(DEFAULT_CATEGORIES, 1)]
+            [
+                {"slug": slug, "name_zh": zh, "name_en": en, "position": number, "active": True}
+                for number, (slug, zh, en) in enumerate(DEFAULT_CATEGORIES, 1)
+            ]
         ).on_conflict_ignore().execute()
 
 
 def categories(active_only: bool = True) -> list[SuggestionCategory]:
-    query = SuggestionCategory.select().order_by(SuggestionCategory.position,
-                                                  SuggestionCategory.id)
+    query = SuggestionCategory.select().order_by(SuggestionCategory.position, SuggestionCategory.id)
     if active_only:
         query = query.where(SuggestionCategory.active == True)  # noqa: E712
     return list(query)
 
 
 # --- taking suggestions in --------------------------------------------------------------------
+
 
 def to_the_hour(moment: datetime) -> datetime:
     """A time without its minutes, seconds and microseconds: what an anonymous sender's doing
@@ -132,14 +144,16 @@ class NewSuggestion:
     team_id: int | None = None  # the team it concerns, when the submitter says
 
 
-def submit(new: NewSuggestion, config: Mapping[str, Any],
-           now: datetime | None = None) -> tuple[Suggestion, str]:
+def submit(
+    new: NewSuggestion, config: Mapping[str, Any], now: datetime | None = None
+) -> tuple[Suggestion, str]:
     """Store a suggestion; return it and its tracking code (the only time the code exists).
     ``now`` (naive UTC) is for loading past data; it defaults to the present."""
     if new.box not in SUGGESTION_BOXES:
         raise SuggestionError("box", f"unknown box {new.box!r}")
-    category = SuggestionCategory.get_or_none((SuggestionCategory.id == new.category_id)
-                                              & (SuggestionCategory.active == True))  # noqa: E712
+    category = SuggestionCategory.get_or_none(
+        (SuggestionCategory.id == new.category_id) & (SuggestionCategory.active == True)
+    )  # noqa: E712
     if category is None:
         raise SuggestionError("category", N_("Choose a category."))
     title, body = (new.title or "").strip(), (new.body or "").strip()
@@ -154,8 +168,11 @@ def submit(new: NewSuggestion, config: Mapping[str, Any],
         identity = {"name": None, "email": None, "user": None}
         now = to_the_hour(now)  # and so are the due time, the day and the month made from it
     else:
-        identity = {"name": (new.name or "").strip() or None,
-                    "email": (new.email or "").strip() or None, "user": new.user_id}
+        identity = {
+            "name": (new.name or "").strip() or None,
+            "email": (new.email or "").strip() or None,
+            "user": new.user_id,
+        }
     due = WorkingTime.from_config(config).add(now, config["SUGGESTION_REPLY_DAYS"])
     local = periods(now, config["TIMEZONE"])
     for _attempt in range(3):  # a clash of two random codes is all but impossible
@@ -163,11 +180,23 @@ def submit(new: NewSuggestion, config: Mapping[str, Any],
         try:
             with database.atomic():
                 suggestion = Suggestion.create(
-                    box=new.box, category=category, title=title, body=body,
-                    anonymous=new.anonymous, locale=new.locale, tracking_hash=code_hash(code),
-                    status="new", team=new.team_id, public=False, created_at=now,
-                    reply_due_at=due, updated_at=now, day=local.day, month=local.month,
-                    **identity)
+                    box=new.box,
+                    category=category,
+                    title=title,
+                    body=body,
+                    anonymous=new.anonymous,
+                    locale=new.locale,
+                    tracking_hash=code_hash(code),
+                    status="new",
+                    team=new.team_id,
+                    public=False,
+                    created_at=now,
+                    reply_due_at=due,
+                    updated_at=now,
+                    day=local.day,
+                    month=local.month,
+                    **identity,
+                )
             return suggestion, code
         except pw.IntegrityError:
             continue
@@ -175,6 +204,7 @@ def submit(new: NewSuggestion, config: Mapping[str, Any],
 
 
 # --- following and answering ------------------------------------------------------------------
+
 
 def followed(suggestion: Suggestion) -> Suggestion:
     """The suggestion whose status the submitter follows: itself, or the one it was merged into."""
@@ -191,21 +221,35 @@ def followed(suggestion: Suggestion) -> Suggestion:
 def public_history(suggestion: Suggestion) -> list[SuggestionEvent]:
     """What the submitter may see: status changes, public replies and their own comments,
     oldest first; never an internal note or who on the staff wrote what."""
-    return list(SuggestionEvent.select(
-        SuggestionEvent.id, SuggestionEvent.suggestion, SuggestionEvent.by_submitter,
-        SuggestionEvent.from_status, SuggestionEvent.to_status, SuggestionEvent.public_text,
-        SuggestionEvent.created_at)
-        .where((SuggestionEvent.suggestion == suggestion)
-               & ((SuggestionEvent.public_text.is_null(False))
-                  | (SuggestionEvent.to_status.is_null(False))))
-        .order_by(SuggestionEvent.id))
+    return list(
+        SuggestionEvent.select(
+            SuggestionEvent.id,
+            SuggestionEvent.suggestion,
+            SuggestionEvent.by_submitter,
+            SuggestionEvent.from_status,
+            SuggestionEvent.to_status,
+            SuggestionEvent.public_text,
+            SuggestionEvent.created_at,
+        )
+        .where(
+            (SuggestionEvent.suggestion == suggestion)
+            & (
+                (SuggestionEvent.public_text.is_null(False))
+                | (SuggestionEvent.to_status.is_null(False))
+            )
+        )
+        .order_by(SuggestionEvent.id)
+    )
 
 
 def full_history(suggestion: Suggestion) -> list[SuggestionEvent]:
     """Everything, internal notes and authors included, for the staff."""
-    return list(SuggestionEvent.select(SuggestionEvent, User)
-                .join(User, pw.JOIN.LEFT_OUTER, on=(SuggestionEvent.author == User.id))
-                .where(SuggestionEvent.suggestion == suggestion).order_by(SuggestionEvent.id))
+    return list(
+        SuggestionEvent.select(SuggestionEvent, User)
+        .join(User, pw.JOIN.LEFT_OUTER, on=(SuggestionEvent.author == User.id))
+        .where(SuggestionEvent.suggestion == suggestion)
+        .order_by(SuggestionEvent.id)
+    )
 
 
 def add_submitter_comment(suggestion: Suggestion, text: str) -> SuggestionEvent:
@@ -219,11 +263,13 @@ def add_submitter_comment(suggestion: Suggestion, text: str) -> SuggestionEvent:
     if suggestion.anonymous:  # to the hour, as the suggestion itself
         now = to_the_hour(now)
     with database.atomic():
-        event = SuggestionEvent.create(suggestion=suggestion, by_submitter=True,
-                                       public_text=text, created_at=now)
+        event = SuggestionEvent.create(
+            suggestion=suggestion, by_submitter=True, public_text=text, created_at=now
+        )
         # never back in time: the charts' cache key is the latest change
         Suggestion.update(updated_at=max(now, suggestion.updated_at or now)).where(
-            Suggestion.id == suggestion.id).execute()
+            Suggestion.id == suggestion.id
+        ).execute()
     return event
 
 
@@ -244,13 +290,20 @@ EVENT_REPLY = "suggestion.reply"
 def notifies(suggestion: Suggestion, event: SuggestionEvent, config: Mapping[str, Any]) -> bool:
     """Whether a change emails the submitter: they gave an address, email is set up, and the
     status changed or there is a public reply."""
-    return bool(suggestion.email and mail.enabled(config)
-                and (event.to_status or event.public_text))
+    return bool(
+        suggestion.email and mail.enabled(config) and (event.to_status or event.public_text)
+    )
 
 
-def change(suggestion: Suggestion, actor: User, new: Change, config: Mapping[str, Any],
-           now: datetime | None = None, email: tuple[str, str] | None = None,
-           visible_team_ids: tuple[int, ...] | None = None) -> SuggestionEvent | None:
+def change(
+    suggestion: Suggestion,
+    actor: User,
+    new: Change,
+    config: Mapping[str, Any],
+    now: datetime | None = None,
+    email: tuple[str, str] | None = None,
+    visible_team_ids: tuple[int, ...] | None = None,
+) -> SuggestionEvent | None:
     """Apply a staff member's change: status, public reply, internal note, owner, team, whether
     it is shown on the "you said, we did" page. Returns the event recorded (None when nothing
     changed). A decline needs a public reply; a duplicate needs the suggestion it joins.
@@ -272,17 +325,23 @@ def change(suggestion: Suggestion, actor: User, new: Change, config: Mapping[str
         raise SuggestionError("internal_note", N_("Too long."))
     status_changed = new.status != suggestion.status
     if new.status == "declined" and status_changed and not public_text:
-        raise SuggestionError("public_text",
-                              N_("Say why, in a public reply, when you decline."))
+        raise SuggestionError("public_text", N_("Say why, in a public reply, when you decline."))
     merged_into_id = None
     if new.status == "duplicate":
         if not new.merged_into_id:
-            raise SuggestionError("merged_into",
-                                  N_("Give the number of the suggestion it repeats."))
-        target = (Suggestion.get_or_none(Suggestion.id == new.merged_into_id)
-                  if access.valid_id(new.merged_into_id) else None)
-        if target is not None and target.id != suggestion.merged_into_id \
-                and not access.may_see(visible_team_ids, target.team_id):
+            raise SuggestionError(
+                "merged_into", N_("Give the number of the suggestion it repeats.")
+            )
+        target = (
+            Suggestion.get_or_none(Suggestion.id == new.merged_into_id)
+            if access.valid_id(new.merged_into_id)
+            else None
+        )
+        if (
+            target is not None
+            and target.id != suggestion.merged_into_id
+            and not access.may_see(visible_team_ids, target.team_id)
+        ):
             target = None
         if target is None:
             raise SuggestionError("merged_into", N_("There is no suggestion with that number."))
@@ -290,14 +349,23 @@ def change(suggestion: Suggestion, actor: User, new: Change, config: Mapping[str
             raise SuggestionError("merged_into", N_("A suggestion cannot repeat itself."))
         merged_into_id = target.id
     owner_changed = new.owner_id != suggestion.owner_id
-    fields_changed = (owner_changed or new.team_id != suggestion.team_id
-                      or new.public != suggestion.public
-                      or merged_into_id != suggestion.merged_into_id)
+    fields_changed = (
+        owner_changed
+        or new.team_id != suggestion.team_id
+        or new.public != suggestion.public
+        or merged_into_id != suggestion.merged_into_id
+    )
     if not (status_changed or public_text or note or fields_changed):
         return None
     now = now or utcnow()
-    updates: dict = {"status": new.status, "owner": new.owner_id, "team": new.team_id,
-                     "public": new.public, "merged_into": merged_into_id, "updated_at": now}
+    updates: dict = {
+        "status": new.status,
+        "owner": new.owner_id,
+        "team": new.team_id,
+        "public": new.public,
+        "merged_into": merged_into_id,
+        "updated_at": now,
+    }
     if new.status == "done" and suggestion.status != "done":
         updates["done_at"] = now
     elif new.status != "done":
@@ -305,18 +373,28 @@ def change(suggestion: Suggestion, actor: User, new: Change, config: Mapping[str
     if public_text and suggestion.first_reply_at is None:
         updates["first_reply_at"] = now
         updates["first_reply_days"] = WorkingTime.from_config(config).between(
-            suggestion.created_at, now)
+            suggestion.created_at, now
+        )
     with database.atomic():
         Suggestion.update(**updates).where(Suggestion.id == suggestion.id).execute()
         event = SuggestionEvent.create(
-            suggestion=suggestion, author=actor, by_submitter=False,
+            suggestion=suggestion,
+            author=actor,
+            by_submitter=False,
             from_status=suggestion.status if status_changed else None,
             to_status=new.status if status_changed else None,
-            public_text=public_text, internal_note=note, created_at=now)
+            public_text=public_text,
+            internal_note=note,
+            created_at=now,
+        )
         if email and notifies(suggestion, event, config):
-            outbox.enqueue("email", EVENT_REPLY, suggestion.email,
-                           {"subject": email[0], "body": email[1],
-                            "suggestion": suggestion.id}, now)
+            outbox.enqueue(
+                "email",
+                EVENT_REPLY,
+                suggestion.email,
+                {"subject": email[0], "body": email[1], "suggestion": suggestion.id},
+                now,
+            )
     for key, value in updates.items():
         setattr(suggestion, key, value)
     return event
@@ -324,15 +402,20 @@ def change(suggestion: Suggestion, actor: User, new: Change, config: Mapping[str
 
 def is_overdue(suggestion: Suggestion, now: datetime | None = None) -> bool:
     """No public reply yet, and the response-time goal has passed."""
-    return (suggestion.first_reply_at is None and suggestion.status not in CLOSED_STATES
-            and suggestion.reply_due_at < (now or utcnow()))
+    return (
+        suggestion.first_reply_at is None
+        and suggestion.status not in CLOSED_STATES
+        and suggestion.reply_due_at < (now or utcnow())
+    )
 
 
 # --- the triage list --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Triage:
     """Which suggestions a triage list shows."""
+
     box: str | None = None
     status: str | None = None  # a status, "open" for the four open ones, or "overdue"
     category_id: int | None = None
@@ -361,8 +444,11 @@ def _base_conditions(t: Triage) -> list:
 
 
 def _overdue(now: datetime | None = None):
-    return ((Suggestion.first_reply_at.is_null()) & (Suggestion.status.in_(OPEN_STATES))
-            & (Suggestion.reply_due_at < (now or utcnow())))
+    return (
+        (Suggestion.first_reply_at.is_null())
+        & (Suggestion.status.in_(OPEN_STATES))
+        & (Suggestion.reply_due_at < (now or utcnow()))
+    )
 
 
 def _status_conditions(t: Triage, now: datetime | None = None) -> list:
@@ -377,14 +463,19 @@ def _where(conditions: list):
     return pw.reduce(lambda a, b: a & b, conditions) if conditions else pw.SQL("1 = 1")
 
 
-def triage_list(t: Triage, limit: int = 50, offset: int = 0,
-                now: datetime | None = None) -> list[Suggestion]:
+def triage_list(
+    t: Triage, limit: int = 50, offset: int = 0, now: datetime | None = None
+) -> list[Suggestion]:
     conditions = _base_conditions(t) + _status_conditions(t, now)
     order = Suggestion.created_at.asc() if t.oldest_first else Suggestion.created_at.desc()
-    return list(Suggestion.select(Suggestion, SuggestionCategory)
-                .join(SuggestionCategory).where(_where(conditions))
-                .order_by(order, Suggestion.id.asc() if t.oldest_first else Suggestion.id.desc())
-                .limit(limit).offset(offset))
+    return list(
+        Suggestion.select(Suggestion, SuggestionCategory)
+        .join(SuggestionCategory)
+        .where(_where(conditions))
+        .order_by(order, Suggestion.id.asc() if t.oldest_first else Suggestion.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
 
 
 def status_counts(t: Triage, now: datetime | None = None) -> dict[str, int]:
@@ -393,9 +484,16 @@ def status_counts(t: Triage, now: datetime | None = None) -> dict[str, int]:
     overdue = _overdue(now)
     counts = {state: 0 for state in SUGGESTION_STATES}
     overdue_count = 0
-    for row in (Suggestion.select(Suggestion.status, fn.COUNT(Suggestion.id).alias("n"),
-                                  fn.SUM(pw.Case(None, [(overdue, 1)], 0)).alias("late"))
-                .where(where).group_by(Suggestion.status).dicts()):
+    for row in (
+        Suggestion.select(
+            Suggestion.status,
+            fn.COUNT(Suggestion.id).alias("n"),
+            fn.SUM(pw.Case(None, [(overdue, 1)], 0)).alias("late"),
+        )
+        .where(where)
+        .group_by(Suggestion.status)
+        .dicts()
+    ):
         counts[row["status"]] = row["n"]
         overdue_count += int(row["late"] or 0)
     counts["open"] = sum(counts[s] for s in OPEN_STATES)
@@ -406,13 +504,20 @@ def status_counts(t: Triage, now: datetime | None = None) -> dict[str, int]:
 
 # --- figures ----------------------------------------------------------------------------------
 
+
 def by_category_and_month(t: Triage) -> list[dict]:
     """Suggestions per month and category: one GROUP BY (duplicates count: people sent them)."""
-    return list(Suggestion.select(Suggestion.month, Suggestion.category.alias("category_id"),
-                                  fn.COUNT(Suggestion.id).alias("n"))
-                .where(_where(_base_conditions(t)))
-                .group_by(Suggestion.month, Suggestion.category)
-                .order_by(Suggestion.month, Suggestion.category).dicts())
+    return list(
+        Suggestion.select(
+            Suggestion.month,
+            Suggestion.category.alias("category_id"),
+            fn.COUNT(Suggestion.id).alias("n"),
+        )
+        .where(_where(_base_conditions(t)))
+        .group_by(Suggestion.month, Suggestion.category)
+        .order_by(Suggestion.month, Suggestion.category)
+        .dicts()
+    )
 
 
 def figures(t: Triage, now: datetime | None = None) -> dict:
@@ -436,15 +541,23 @@ def figures(t: Triage, now: datetime | None = None) -> dict:
     def count_if(condition):
         return fn.SUM(pw.Case(None, [(condition, 1)], 0))
 
-    row = (Suggestion.select(fn.COUNT(Suggestion.id).alias("received"),
-                             count_if(answered).alias("answered"),
-                             count_if(Suggestion.status == "done").alias("done"),
-                             count_if(judged).alias("judged"),
-                             count_if(in_time).alias("in_time"))
-           .where(where).dicts().get())
+    row = (
+        Suggestion.select(
+            fn.COUNT(Suggestion.id).alias("received"),
+            count_if(answered).alias("answered"),
+            count_if(Suggestion.status == "done").alias("done"),
+            count_if(judged).alias("judged"),
+            count_if(in_time).alias("in_time"),
+        )
+        .where(where)
+        .dicts()
+        .get()
+    )
     received = row["received"] or 0
-    days = [r[0] for r in Suggestion.select(Suggestion.first_reply_days)
-            .where(where & answered).tuples()]
+    days = [
+        r[0]
+        for r in Suggestion.select(Suggestion.first_reply_days).where(where & answered).tuples()
+    ]
 
     def share(x, n):
         x, n = int(x or 0), int(n or 0)
@@ -469,15 +582,34 @@ def data_stamp() -> tuple:
 def export_query(t: Triage):
     """Rows for the CSV export (dicts), oldest first, read in batches by the cursor."""
     owner = User.alias()
-    return (Suggestion.select(
-        Suggestion.id, Suggestion.box, SuggestionCategory.slug.alias("category"),
-        Suggestion.title, Suggestion.body, Suggestion.status, Suggestion.anonymous,
-        Suggestion.name, Suggestion.email, Team.name.alias("team"),
-        owner.display_name.alias("owner"), Suggestion.created_at, Suggestion.reply_due_at,
-        Suggestion.first_reply_at, Suggestion.first_reply_days, Suggestion.done_at,
-        Suggestion.merged_into.alias("merged_into_id"), Suggestion.public)
+    return (
+        Suggestion.select(
+            Suggestion.id,
+            Suggestion.box,
+            SuggestionCategory.slug.alias("category"),
+            Suggestion.title,
+            Suggestion.body,
+            Suggestion.status,
+            Suggestion.anonymous,
+            Suggestion.name,
+            Suggestion.email,
+            Team.name.alias("team"),
+            owner.display_name.alias("owner"),
+            Suggestion.created_at,
+            Suggestion.reply_due_at,
+            Suggestion.first_reply_at,
+            Suggestion.first_reply_days,
+            Suggestion.done_at,
+            Suggestion.merged_into.alias("merged_into_id"),
+            Suggestion.public,
+        )
         .join(SuggestionCategory, on=(Suggestion.category == SuggestionCategory.id))
-        .switch(Suggestion).join(Team, pw.JOIN.LEFT_OUTER, on=(Suggestion.team == Team.id))
-        .switch(Suggestion).join(owner, pw.JOIN.LEFT_OUTER, on=(Suggestion.owner == owner.id))
+        .switch(Suggestion)
+        .join(Team, pw.JOIN.LEFT_OUTER, on=(Suggestion.team == Team.id))
+        .switch(Suggestion)
+        .join(owner, pw.JOIN.LEFT_OUTER, on=(Suggestion.owner == owner.id))
         .where(_where(_base_conditions(t) + _status_conditions(t)))
-        .order_by(Suggestion.created_at, Suggestion.id).dicts().iterator())
+        .order_by(Suggestion.created_at, Suggestion.id)
+        .dicts()
+        .iterator()
+    )

@@ -58,12 +58,18 @@ class _Loader(yaml.SafeLoader):
             event = self.peek_event()
             if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
                 mark = ("*" if isinstance(event, AliasEvent) else "&") + str(event.anchor)
-                self._refuse(event, f"anchors and aliases ({mark}) are not allowed in survey "
-                                    "files; write the value out in full")
-            if isinstance(event, (SequenceStartEvent, MappingStartEvent)) \
-                    and len(self.path) > MAX_DEPTH:
-                self._refuse(event, f"nested more than {MAX_DEPTH} levels deep (a survey "
-                                    "needs at most 6)")
+                self._refuse(
+                    event,
+                    f"anchors and aliases ({mark}) are not allowed in survey "
+                    "files; write the value out in full",
+                )
+            if (
+                isinstance(event, (SequenceStartEvent, MappingStartEvent))
+                and len(self.path) > MAX_DEPTH
+            ):
+                self._refuse(
+                    event, f"nested more than {MAX_DEPTH} levels deep (a survey needs at most 6)"
+                )
             return super().compose_node(parent, index)
         finally:
             self.path.pop()
@@ -77,8 +83,12 @@ class _Loader(yaml.SafeLoader):
         if len(self.path) < 3:
             return None
         (root, key), (items, index) = self.path[1], self.path[2]
-        if not (isinstance(root, MappingNode) and isinstance(key, ScalarNode)
-                and key.value == "questions" and isinstance(items, SequenceNode)):
+        if not (
+            isinstance(root, MappingNode)
+            and isinstance(key, ScalarNode)
+            and key.value == "questions"
+            and isinstance(items, SequenceNode)
+        ):
             return None
         if len(self.path) > 3:
             return _question_id(self.path[3][0]) or f"#{index + 1}"
@@ -109,8 +119,10 @@ def _duplicate_keys(loader: _Loader, root: Any) -> list[str]:
             if isinstance(key, ScalarNode) and key.tag == MERGE:
                 # without aliases a merge only hides keys that the mapping gives again
                 where = place(loader.source, key.start_mark.line + 1, question)
-                problems.append(f"{where}: '<<' (a YAML merge) is not allowed in survey files; "
-                                "write the keys out")
+                problems.append(
+                    f"{where}: '<<' (a YAML merge) is not allowed in survey files; "
+                    "write the keys out"
+                )
             elif isinstance(key, ScalarNode):
                 try:
                     name = loader.construct_object(key)  # yes and true are the same key
@@ -122,15 +134,20 @@ def _duplicate_keys(loader: _Loader, root: Any) -> list[str]:
                     first = None
                 if first is not None:
                     where = place(loader.source, key.start_mark.line + 1, question)
-                    problems.append(f"{where}: '{key.value}' is given twice (first on line "
-                                    f"{first}); keep one")
+                    problems.append(
+                        f"{where}: '{key.value}' is given twice (first on line {first}); keep one"
+                    )
                 else:
                     try:
                         seen[name] = key.start_mark.line + 1
                     except TypeError:
                         pass
-            if node is root and isinstance(key, ScalarNode) and key.value == "questions" \
-                    and isinstance(value, SequenceNode):
+            if (
+                node is root
+                and isinstance(key, ScalarNode)
+                and key.value == "questions"
+                and isinstance(value, SequenceNode)
+            ):
                 for number, item in enumerate(value.value, start=1):
                     walk(item, _question_id(item) or f"#{number}")
             else:

@@ -15,7 +15,7 @@ import click
 import peewee
 
 from . import audit, definitions
-from .db import database, schema_version, LATEST_SCHEMA, utcnow
+from .db import LATEST_SCHEMA, database, schema_version, utcnow
 from .definitions import DefinitionError, SurveyDefinition
 from .models import Survey, SurveyVersion
 
@@ -50,9 +50,16 @@ def sync(directory: Path | str, actor: str | None = None) -> list[SyncOutcome]:
             continue
         except Exception as exc:  # noqa: BLE001 - no file may stop the site from starting
             log.exception("survey file %s could not be read", path.name)
-            outcomes.append(_record_error(path.stem, path.name, [
-                f"{path.name}: could not be read ({type(exc).__name__}; the server log has "
-                "the details)"]))
+            outcomes.append(
+                _record_error(
+                    path.stem,
+                    path.name,
+                    [
+                        f"{path.name}: could not be read ({type(exc).__name__}; the server log has "
+                        "the details)"
+                    ],
+                )
+            )
             continue
         for attempt in range(3):  # another worker may store the same version at the same time
             try:
@@ -69,44 +76,71 @@ def _store(definition: SurveyDefinition, source: str, actor: str | None = None) 
         survey = Survey.get_or_none(Survey.slug == definition.slug)
         if survey is None:
             survey = Survey.create(slug=definition.slug, source=source)
-        current = (SurveyVersion.get_or_none(SurveyVersion.id == survey.current_version_id)
-                   if survey.current_version_id else None)
+        current = (
+            SurveyVersion.get_or_none(SurveyVersion.id == survey.current_version_id)
+            if survey.current_version_id
+            else None
+        )
         if current and current.checksum == definition.checksum:
             if survey.error:
                 Survey.update(error=None, error_at=None).where(Survey.id == survey.id).execute()
             return SyncOutcome(definition.slug, "unchanged", current.version)
-        number = (SurveyVersion.select(peewee.fn.MAX(SurveyVersion.version))
-                  .where(SurveyVersion.survey == survey).scalar() or 0) + 1
+        number = (
+            SurveyVersion.select(peewee.fn.MAX(SurveyVersion.version))
+            .where(SurveyVersion.survey == survey)
+            .scalar()
+            or 0
+        ) + 1
         version = SurveyVersion.create(
-            survey=survey, version=number, checksum=definition.checksum,
-            definition=_to_json(definition))
-        Survey.update(current_version_id=version.id, error=None, error_at=None, source=source) \
-            .where(Survey.id == survey.id).execute()
+            survey=survey,
+            version=number,
+            checksum=definition.checksum,
+            definition=_to_json(definition),
+        )
+        Survey.update(
+            current_version_id=version.id, error=None, error_at=None, source=source
+        ).where(Survey.id == survey.id).execute()
         status = "changed" if current else "new"
-        audit.record("survey.change", f"survey {definition.slug}", actor=actor, status=status,
-                     version=number, file=source)
+        audit.record(
+            "survey.change",
+            f"survey {definition.slug}",
+            actor=actor,
+            status=status,
+            version=number,
+            file=source,
+        )
     return SyncOutcome(definition.slug, status, number)
 
 
-def _record_error(slug: str, source: str, problems: list[str],
-                  actor: str | None = None) -> SyncOutcome:
+def _record_error(
+    slug: str, source: str, problems: list[str], actor: str | None = None
+) -> SyncOutcome:
     with database.atomic():
         survey = Survey.get_or_none(Survey.slug == slug)
         if survey is None:
             survey = Survey.create(slug=slug, source=source)
         error = "\n".join(problems)
-        Survey.update(error=error, error_at=utcnow()) \
-            .where(Survey.id == survey.id).execute()
+        Survey.update(error=error, error_at=utcnow()).where(Survey.id == survey.id).execute()
         if survey.error != error:  # each worker's start finds it again: audited once
-            audit.record("survey.change", f"survey {slug}", actor=actor, status="error",
-                         file=source, problems=problems)
-        current = (SurveyVersion.get_or_none(SurveyVersion.id == survey.current_version_id)
-                   if survey.current_version_id else None)
+            audit.record(
+                "survey.change",
+                f"survey {slug}",
+                actor=actor,
+                status="error",
+                file=source,
+                problems=problems,
+            )
+        current = (
+            SurveyVersion.get_or_none(SurveyVersion.id == survey.current_version_id)
+            if survey.current_version_id
+            else None
+        )
     return SyncOutcome(slug, "error", current.version if current else None, tuple(problems))
 
 
 def _to_json(definition: SurveyDefinition) -> str:
     import json
+
     return json.dumps(definition.to_dict(), ensure_ascii=False, sort_keys=True)
 
 
@@ -127,8 +161,9 @@ def sync_at_start(app) -> None:
                 # A site being started is told; a command (``init-db`` itself, most often)
                 # says for itself what it needs.
                 if not command:
-                    app.logger.warning("the database is not up to date: run 'flask --app "
-                                       "feedback init-db'")
+                    app.logger.warning(
+                        "the database is not up to date: run 'flask --app feedback init-db'"
+                    )
                 return
             ensure_default_categories()
             # a command's own start is the command's doing; a site's start is the system's
@@ -141,8 +176,11 @@ def sync_at_start(app) -> None:
 def _can_open(db) -> bool:
     """Whether the database can be opened, without creating a SQLite file that is not there."""
     target = db.obj if isinstance(db, peewee.DatabaseProxy) else db
-    if isinstance(target, peewee.SqliteDatabase) and target.database != ":memory:" \
-            and not Path(target.database).exists():
+    if (
+        isinstance(target, peewee.SqliteDatabase)
+        and target.database != ":memory:"
+        and not Path(target.database).exists()
+    ):
         return False
     try:
         db.connect(reuse_if_open=True)
@@ -165,18 +203,26 @@ def definition_of(version: SurveyVersion) -> SurveyDefinition:
 
 def current_version(slug: str) -> SurveyVersion | None:
     """The version of a survey now in use, with its survey, or None for an unknown slug."""
-    return (SurveyVersion.select(SurveyVersion, Survey)
-            .join(Survey, on=(Survey.current_version_id == SurveyVersion.id))
-            .where(Survey.slug == slug).first())
+    return (
+        SurveyVersion.select(SurveyVersion, Survey)
+        .join(Survey, on=(Survey.current_version_id == SurveyVersion.id))
+        .where(Survey.slug == slug)
+        .first()
+    )
 
 
 def listing() -> list[dict]:
     """Every survey with its versions, newest first, for the admin pages."""
     surveys = list(Survey.select().order_by(Survey.slug))
-    versions = list(SurveyVersion.select(SurveyVersion.id, SurveyVersion.survey,
-                                         SurveyVersion.version, SurveyVersion.created_at,
-                                         SurveyVersion.checksum)
-                    .order_by(SurveyVersion.version.desc()))
+    versions = list(
+        SurveyVersion.select(
+            SurveyVersion.id,
+            SurveyVersion.survey,
+            SurveyVersion.version,
+            SurveyVersion.created_at,
+            SurveyVersion.checksum,
+        ).order_by(SurveyVersion.version.desc())
+    )
     by_survey: dict[int, list] = {}
     for v in versions:
         by_survey.setdefault(v.survey_id, []).append(v)

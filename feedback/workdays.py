@@ -9,9 +9,10 @@ build it from a config mapping. Times in and out are naive UTC, as the database 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -61,25 +62,30 @@ class WorkingTime:
     holidays: frozenset[date] = frozenset()
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "WorkingTime":
+    def from_config(cls, config: Mapping[str, Any]) -> WorkingTime:
         start, end = parse_hours(config.get("WORKING_HOURS") or "09:00-18:00")
-        return cls(parse_days(config.get("WORKING_DAYS") or "mon-fri"), start, end,
-                   ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai"),
-                   parse_holidays(config.get("HOLIDAYS") or ""))
+        return cls(
+            parse_days(config.get("WORKING_DAYS") or "mon-fri"),
+            start,
+            end,
+            ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai"),
+            parse_holidays(config.get("HOLIDAYS") or ""),
+        )
 
     @property
     def day_seconds(self) -> float:
-        return (datetime.combine(date.min, self.end)
-                - datetime.combine(date.min, self.start)).total_seconds()
+        return (
+            datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
+        ).total_seconds()
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.days and day not in self.holidays
 
     def _local(self, utc: datetime) -> datetime:
-        return utc.replace(tzinfo=timezone.utc).astimezone(self.tz).replace(tzinfo=None)
+        return utc.replace(tzinfo=UTC).astimezone(self.tz).replace(tzinfo=None)
 
     def _utc(self, local: datetime) -> datetime:
-        return local.replace(tzinfo=self.tz).astimezone(timezone.utc).replace(tzinfo=None)
+        return local.replace(tzinfo=self.tz).astimezone(UTC).replace(tzinfo=None)
 
     def _windows(self, local: datetime):
         """The working windows (start, end) in local time from the one holding ``local`` on."""

@@ -22,16 +22,29 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-MISSING = ("chromium not installed: run .ci/install-system-packages (Debian) or install "
-           "chromium to run the browser tests")
+MISSING = (
+    "chromium not installed: run .ci/install-system-packages (Debian) or install "
+    "chromium to run the browser tests"
+)
 REQUIRE_BROWSER = os.environ.get("FEEDBACK_REQUIRE_BROWSER") == "1"
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # A mid-range Android phone, as most customers open the survey link from a text message.
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True, "locale": "zh-CN"}
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
 TIMEOUT_MS = 10_000
 
@@ -49,8 +62,10 @@ def cjk_font_dir() -> Path | None:
 def cache_dir() -> Path:
     """A folder for the fontconfig file and its cache: kept between runs where possible."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    for folder in (base / "feedback-fontconfig",
-                   Path(tempfile.gettempdir()) / f"feedback-fontconfig-{os.getuid()}"):
+    for folder in (
+        base / "feedback-fontconfig",
+        Path(tempfile.gettempdir()) / f"feedback-fontconfig-{os.getuid()}",
+    ):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
@@ -63,9 +78,12 @@ def cache_dir() -> Path:
 def write_fontconfig(folder: Path) -> Path:
     """A fontconfig file: the system's configuration plus the CJK fonts; returns its path."""
     fonts = cjk_font_dir()
-    lines = ['<?xml version="1.0"?>', '<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">',
-             "<fontconfig>",
-             '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>']
+    lines = [
+        '<?xml version="1.0"?>',
+        '<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">',
+        "<fontconfig>",
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>',
+    ]
     if fonts is not None:
         lines.append(f"  <dir>{escape(str(fonts))}</dir>")
     lines += [f"  <cachedir>{escape(str(folder / 'cache'))}</cachedir>", "</fontconfig>", ""]

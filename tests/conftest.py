@@ -13,13 +13,12 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import pytest
+from browser import browser_fixture, phone_fixture  # noqa: F401  (one chromium a session)
+from support import PASSWORD, LiveServer, SmtpServer, login
 
 from feedback import accounts, create_app
 from feedback.db import LATEST_SCHEMA, database, migrate, open_database
 from feedback.models import Team
-
-from browser import browser_fixture, phone_fixture  # noqa: F401  (one chromium a session)
-from support import PASSWORD, LiveServer, SmtpServer, login
 
 # Hashing strength is not what these tests measure: a cheap method keeps thousands of logins fast.
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
@@ -30,9 +29,14 @@ REQUIRE_POSTGRES = os.environ.get("FEEDBACK_REQUIRE_POSTGRES") == "1"
 
 def _postgres_admin_connection():
     parsed = urlparse(POSTGRES_URL)
-    return psycopg2.connect(dbname=parsed.path.lstrip("/") or "postgres",
-                            user=parsed.username, password=parsed.password,
-                            host=parsed.hostname, port=parsed.port, connect_timeout=3)
+    return psycopg2.connect(
+        dbname=parsed.path.lstrip("/") or "postgres",
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.hostname,
+        port=parsed.port,
+        connect_timeout=3,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -41,8 +45,10 @@ def postgres_base_url():
     try:
         conn = _postgres_admin_connection()
     except psycopg2.OperationalError as exc:
-        reason = (f"PostgreSQL not reachable at {POSTGRES_URL} ({str(exc).strip()[:120]}); "
-                  "set FEEDBACK_TEST_POSTGRES_URL to run these tests")
+        reason = (
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({str(exc).strip()[:120]}); "
+            "set FEEDBACK_TEST_POSTGRES_URL to run these tests"
+        )
         if REQUIRE_POSTGRES:
             pytest.fail(reason)
         pytest.skip(reason)
@@ -54,8 +60,9 @@ def postgres_base_url():
         cur.execute(f'CREATE DATABASE "{name}"')
     parsed = urlparse(POSTGRES_URL)
     # Durability is not under test: not waiting for each commit to reach the disk saves time.
-    yield urlunparse(parsed._replace(path=f"/{name}",
-                                     query="options=-c%20synchronous_commit%3Doff"))
+    yield urlunparse(
+        parsed._replace(path=f"/{name}", query="options=-c%20synchronous_commit%3Doff")
+    )
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     conn.close()
@@ -68,8 +75,13 @@ def reset_postgres(url: str, keep_schema: bool) -> None:
     rows (much faster than DDL); otherwise the whole schema is dropped.
     """
     parsed = urlparse(url)
-    conn = psycopg2.connect(dbname=parsed.path.lstrip("/"), user=parsed.username,
-                            password=parsed.password, host=parsed.hostname, port=parsed.port)
+    conn = psycopg2.connect(
+        dbname=parsed.path.lstrip("/"),
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.hostname,
+        port=parsed.port,
+    )
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
@@ -128,9 +140,15 @@ def make_app(database_url, tmp_path):
             with database.connection_context():
                 migrate(db)
             db.close_all()
-        config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-                  "BASE_URL": "http://feedback.test", "EXPORTS_DIR": str(tmp_path / "exports"),
-                  "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE": "memory://"}  # one process
+        config = {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "BASE_URL": "http://feedback.test",
+            "EXPORTS_DIR": str(tmp_path / "exports"),
+            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_STORAGE": "memory://",
+        }  # one process
         config.update(overrides)
         app = create_app(config)
         apps.append(app)
@@ -176,8 +194,10 @@ def users(app):
     """One user of each role (password: PASSWORD); the lead leads team Billing."""
     with app.app_context(), database.connection_context():
         billing = Team.by_name("Billing")
-        made = {role: accounts.create_user(role, PASSWORD, role, team=billing)
-                for role in ("admin", "manager", "lead", "staff")}
+        made = {
+            role: accounts.create_user(role, PASSWORD, role, team=billing)
+            for role in ("admin", "manager", "lead", "staff")
+        }
         accounts.set_team_leads(billing, [made["lead"]])
     return made
 
@@ -196,8 +216,6 @@ def live_server(app):
         yield server
 
 
-
-
 @pytest.fixture
 def smtp_server():
     """A local SMTP server that records messages (``.messages``); ``.config`` points an app at it."""
@@ -208,8 +226,10 @@ def smtp_server():
 @pytest.fixture
 def api_headers_for():
     """For an app built with make_app(...): a test client and API headers with a new token."""
+
     def make(app):
         with app.app_context(), database.connection_context():
             token = accounts.create_token("test helpdesk")
         return app.test_client(), {"Authorization": f"Bearer {token}"}
+
     return make

@@ -23,20 +23,33 @@ def csrf_from(html: str) -> str:
 
 def login(client, username: str, password: str = PASSWORD):
     page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
 
 
 def post_form(client, url: str, data: dict, **kwargs):
     """GET a form page, then POST to it with its CSRF token, as a browser would."""
     page = client.get(url)
-    return client.post(url, data={**data, "csrf_token": csrf_from(page.get_data(as_text=True))},
-                       **kwargs)
+    return client.post(
+        url, data={**data, "csrf_token": csrf_from(page.get_data(as_text=True))}, **kwargs
+    )
 
 
-CASE = {"case_id": "C-1001", "resolved_at": "2026-11-20T10:00:00+08:00", "channel": "phone",
-        "agent": "李娜", "team": "Billing", "category": "billing",
-        "customer": {"id": "cust-1", "email": "wang@example.cn", "locale": "zh-CN"}}
+CASE = {
+    "case_id": "C-1001",
+    "resolved_at": "2026-11-20T10:00:00+08:00",
+    "channel": "phone",
+    "agent": "李娜",
+    "team": "Billing",
+    "category": "billing",
+    "customer": {"id": "cust-1", "email": "wang@example.cn", "locale": "zh-CN"},
+}
 
 
 def new_case(client, headers, **changes):
@@ -66,8 +79,6 @@ class LiveServer:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.thread.join(5)
-
-
 
 
 @contextmanager
@@ -115,11 +126,11 @@ class SmtpServer:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(*certificate)
         if tls == "implicit":
-            self.controller = Controller(self, hostname="127.0.0.1", port=port,
-                                         ssl_context=context)
+            self.controller = Controller(self, hostname="127.0.0.1", port=port, ssl_context=context)
         elif tls == "starttls":
-            self.controller = Controller(self, hostname="127.0.0.1", port=port,
-                                         tls_context=context, require_starttls=True)
+            self.controller = Controller(
+                self, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+            )
         else:
             self.controller = Controller(self, hostname="127.0.0.1", port=port)
 
@@ -143,9 +154,13 @@ class SmtpServer:
 
     @property
     def config(self) -> dict:
-        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.controller.port,
-                "MAIL_FROM": "feedback <feedback@example.test>",
-                "SMTP_STARTTLS": self.tls == "starttls", "SMTP_SSL": self.tls == "implicit"}
+        return {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": self.controller.port,
+            "MAIL_FROM": "feedback <feedback@example.test>",
+            "SMTP_STARTTLS": self.tls == "starttls",
+            "SMTP_SSL": self.tls == "implicit",
+        }
 
 
 def self_signed_certificate(folder) -> tuple[str, str]:
@@ -153,8 +168,29 @@ def self_signed_certificate(folder) -> tuple[str, str]:
     import subprocess
 
     cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key,
-                    "-out", cert], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return cert, key

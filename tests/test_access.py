@@ -15,15 +15,24 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from matplotlib.figure import Figure
+from support import PASSWORD, csrf_from, login, new_case, post_form
 from werkzeug.routing import IntegerConverter
 
 from feedback import accounts, actions, meeting_pack, posters, suggestions
 from feedback.db import database
-from feedback.models import (ApiToken, AuditEntry, Case, FollowUp, ImprovementAction, Suggestion,
-                             SuggestionCategory, Survey, Team, User)
-from support import PASSWORD, csrf_from, login, new_case, post_form
+from feedback.models import (
+    ApiToken,
+    AuditEntry,
+    Case,
+    FollowUp,
+    ImprovementAction,
+    Suggestion,
+    SuggestionCategory,
+    Survey,
+    Team,
+    User,
+)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "access.md"
 CALLBACK_UNHAPPY = {"reached": "yes", "resolved": "no", "csat": "2", "nps": "5"}
@@ -40,13 +49,23 @@ def _suggestion(app, title: str, team: str | None) -> int:
     with app.app_context(), database.connection_context():
         team_id = Team.by_name(team).id if team else None
         category = SuggestionCategory.select().order_by(SuggestionCategory.id).first()
-        made, _code = suggestions.submit(suggestions.NewSuggestion(
-            box="customer", category_id=category.id, title=title, body="正文", anonymous=True,
-            locale="zh_CN", team_id=team_id), app.config)
+        made, _code = suggestions.submit(
+            suggestions.NewSuggestion(
+                box="customer",
+                category_id=category.id,
+                title=title,
+                body="正文",
+                anonymous=True,
+                locale="zh_CN",
+                team_id=team_id,
+            ),
+            app.config,
+        )
         return made.id
 
 
 # --- item 9: a duplicate's target must be a suggestion the user may see -----------------------
+
 
 def test_a_lead_cannot_reach_another_teams_suggestion_through_a_duplicate(app, users):
     own = _suggestion(app, "我们组的建议", "Billing")
@@ -54,25 +73,37 @@ def test_a_lead_cannot_reach_another_teams_suggestion_through_a_duplicate(app, u
     with app.app_context(), database.connection_context():
         billing = str(Team.by_name("Billing").id)
     lead = client_of(app, "lead")
-    unknown = post_form(lead, f"/manage/suggestions/{own}?lang=en",
-                        {"status": "duplicate", "merged_into": "99999", "team": billing})
-    reply = post_form(lead, f"/manage/suggestions/{own}?lang=en",
-                      {"status": "duplicate", "merged_into": str(theirs), "team": billing})
+    unknown = post_form(
+        lead,
+        f"/manage/suggestions/{own}?lang=en",
+        {"status": "duplicate", "merged_into": "99999", "team": billing},
+    )
+    reply = post_form(
+        lead,
+        f"/manage/suggestions/{own}?lang=en",
+        {"status": "duplicate", "merged_into": str(theirs), "team": billing},
+    )
     text = reply.get_data(as_text=True)
     assert reply.status_code == 422
     # the same answer as for a number that does not exist, beside the field
     assert re.search(r'id="merged_into-error">[^<]*no suggestion with that number', text)
-    assert unknown.status_code == 422 and "no suggestion with that number" in \
-        unknown.get_data(as_text=True)
+    assert unknown.status_code == 422 and "no suggestion with that number" in unknown.get_data(
+        as_text=True
+    )
     assert "别的组的秘密建议" not in text
     with app.app_context(), database.connection_context():
         assert Suggestion.get_by_id(own).status == "new"
         assert Suggestion.get_by_id(own).merged_into_id is None
     # a manager sees every team: the merge is allowed
     manager = client_of(app, "manager")
-    assert post_form(manager, f"/manage/suggestions/{own}",
-                     {"status": "duplicate", "merged_into": str(theirs),
-                      "team": billing}).status_code == 303
+    assert (
+        post_form(
+            manager,
+            f"/manage/suggestions/{own}",
+            {"status": "duplicate", "merged_into": str(theirs), "team": billing},
+        ).status_code
+        == 303
+    )
     # and the lead, looking at their own suggestion, is not shown the other team's title
     page = lead.get(f"/manage/suggestions/{own}").get_data(as_text=True)
     assert "别的组的秘密建议" not in page and f"/manage/suggestions/{theirs}" not in page
@@ -86,10 +117,18 @@ def test_another_teams_objects_are_404_for_a_lead_like_unknown_ones(app, users):
     with app.app_context(), database.connection_context():
         survey = Survey.get(Survey.slug == "post-case")
         action = actions.create_action(
-            {"title": "别组的行动", "description": "", "metric": "csat", "survey": survey.id,
-             "team": Team.by_name("Support").id, "owner": users["manager"].id,
-             "start_date": date(2026, 11, 1),
-             "due_date": date(2026, 12, 1)}, users["manager"])
+            {
+                "title": "别组的行动",
+                "description": "",
+                "metric": "csat",
+                "survey": survey.id,
+                "team": Team.by_name("Support").id,
+                "owner": users["manager"].id,
+                "start_date": date(2026, 11, 1),
+                "due_date": date(2026, 12, 1),
+            },
+            users["manager"],
+        )
     assert lead.get(f"/manage/actions/{action.id}").status_code == 404
     assert lead.get(f"/manage/actions/{action.id}/edit").status_code == 404
 
@@ -98,8 +137,12 @@ def test_a_lead_filtering_by_another_team_gets_the_unknown_team_answer(app, user
     with app.app_context(), database.connection_context():
         Team.by_name("Support")
     lead = client_of(app, "lead")
-    for url in ("/manage/", "/api/v1/metrics", "/manage/export/responses.csv",
-                "/manage/charts/csat-trend.csv"):
+    for url in (
+        "/manage/",
+        "/api/v1/metrics",
+        "/manage/export/responses.csv",
+        "/manage/charts/csat-trend.csv",
+    ):
         unknown = lead.get(f"{url}?team=Nope")
         other = lead.get(f"{url}?team=Support")
         assert other.status_code == unknown.status_code, url
@@ -110,13 +153,23 @@ def test_a_lead_filtering_by_another_team_gets_the_unknown_team_answer(app, user
 
 # --- item 10: the call-back desk sees the cases of one's own teams ----------------------------
 
+
 @pytest.fixture
 def two_cases(app, client, api_headers, users):
     """A case of Billing (everyone's team in ``users``) and one of Support, both with a phone."""
-    new_case(client, api_headers, case_id="B-1",
-             customer={"id": "b1", "name": "王小明", "phone": "+86 139 0000 0001"})
-    new_case(client, api_headers, case_id="S-1", team="Support",
-             customer={"id": "s1", "name": "李秘密", "phone": "+86 139 0000 0002"})
+    new_case(
+        client,
+        api_headers,
+        case_id="B-1",
+        customer={"id": "b1", "name": "王小明", "phone": "+86 139 0000 0001"},
+    )
+    new_case(
+        client,
+        api_headers,
+        case_id="S-1",
+        team="Support",
+        customer={"id": "s1", "name": "李秘密", "phone": "+86 139 0000 0002"},
+    )
     with app.app_context(), database.connection_context():
         support = Team.by_name("Support")
         accounts.create_user("other_staff", PASSWORD, "staff", team=support)
@@ -126,18 +179,28 @@ def two_cases(app, client, api_headers, users):
 
 
 def _sees(client, case_id: int, ref: str) -> dict:
-    return {"case": client.get(f"/callback/case/{case_id}").status_code,
-            "record": client.get(f"/callback/case/{case_id}/callback").status_code,
-            "find": client.get(f"/callback/?case={ref}").status_code}
+    return {
+        "case": client.get(f"/callback/case/{case_id}").status_code,
+        "record": client.get(f"/callback/case/{case_id}/callback").status_code,
+        "find": client.get(f"/callback/?case={ref}").status_code,
+    }
 
 
 SEES = {"case": 200, "record": 200, "find": 302}
 HIDDEN = {"case": 404, "record": 404, "find": 404}
 
 
-@pytest.mark.parametrize("role,billing,support", [
-    ("staff", SEES, HIDDEN), ("lead", SEES, HIDDEN), ("other_staff", HIDDEN, SEES),
-    ("other_lead", HIDDEN, SEES), ("manager", SEES, SEES), ("admin", SEES, SEES)])
+@pytest.mark.parametrize(
+    "role,billing,support",
+    [
+        ("staff", SEES, HIDDEN),
+        ("lead", SEES, HIDDEN),
+        ("other_staff", HIDDEN, SEES),
+        ("other_lead", HIDDEN, SEES),
+        ("manager", SEES, SEES),
+        ("admin", SEES, SEES),
+    ],
+)
 def test_call_backs_are_for_ones_own_teams(app, two_cases, role, billing, support):
     client = client_of(app, role)
     assert _sees(client, two_cases["B-1"], "B-1") == billing
@@ -151,8 +214,9 @@ def test_call_backs_are_for_ones_own_teams(app, two_cases, role, billing, suppor
         found = client.get(f"/callback/?case={ref}&lang=en").get_data(as_text=True)
         assert "No case has this reference." in found
         token = csrf_from(client.get("/").get_data(as_text=True))
-        reply = client.post(f"/callback/case/{case_id}/callback",
-                            data={**CALLBACK_UNHAPPY, "csrf_token": token})
+        reply = client.post(
+            f"/callback/case/{case_id}/callback", data={**CALLBACK_UNHAPPY, "csrf_token": token}
+        )
         assert reply.status_code == 404
     with app.app_context(), database.connection_context():
         assert FollowUp.select().count() == 0
@@ -166,8 +230,15 @@ def test_an_admin_grants_call_backs_for_all_teams(app, two_cases):
     assert desk.get(f"/callback/case/{two_cases['S-1']}").status_code == 404
     page = admin.get(f"/admin/users/{staff.id}?lang=en").get_data(as_text=True)
     assert 'name="callbacks_all_teams"' in page and "Call-backs for all teams" in page
-    form = {"display_name": "staff", "role": "staff", "team": str(staff.team_id),
-            "locale": "", "email": "", "active": "y", "callbacks_all_teams": "y"}
+    form = {
+        "display_name": "staff",
+        "role": "staff",
+        "team": str(staff.team_id),
+        "locale": "",
+        "email": "",
+        "active": "y",
+        "callbacks_all_teams": "y",
+    }
     assert post_form(admin, f"/admin/users/{staff.id}", form).status_code == 302
     with app.app_context(), database.connection_context():
         assert User.get_by_id(staff.id).callbacks_all_teams is True
@@ -185,11 +256,13 @@ def test_each_view_of_a_customers_contact_details_is_audited(app, two_cases):
     client.get(f"/callback/case/{two_cases['B-1']}")
     client.get(f"/callback/case/{two_cases['S-1']}")  # refused: nothing seen, nothing audited
     with app.app_context(), database.connection_context():
-        entries = list(AuditEntry.select().where(AuditEntry.action == "callback.view")
-                       .order_by(AuditEntry.id))
+        entries = list(
+            AuditEntry.select().where(AuditEntry.action == "callback.view").order_by(AuditEntry.id)
+        )
         staff = User.get(User.username == "staff")
-    assert [(e.actor, e.actor_user_id, e.target) for e in entries] == \
-        [("staff", staff.id, "case B-1")] * 2
+    assert [(e.actor, e.actor_user_id, e.target) for e in entries] == [
+        ("staff", staff.id, "case B-1")
+    ] * 2
     assert entries[0].address == "127.0.0.1"
 
 
@@ -219,8 +292,10 @@ def read_matrix(text: str) -> dict[tuple[str, str], dict[str, int | None]]:
         assert len(cells) == len(COLUMNS), f"docs/access.md, line {number}: {len(cells)} cells"
         key = (match.group(1), match.group(2))
         assert key not in rows, f"docs/access.md, line {number}: {key} twice"
-        rows[key] = {column: None if cell in ("–", "-", "") else int(cell)
-                     for column, cell in zip(COLUMNS, cells)}
+        rows[key] = {
+            column: None if cell in ("–", "-", "") else int(cell)
+            for column, cell in zip(COLUMNS, cells, strict=False)
+        }
     return rows
 
 
@@ -236,16 +311,29 @@ def routes(app) -> list[tuple[str, str, object]]:
 def make_world(app, client, api_headers, users) -> dict:
     """One of each object in Billing (the lead's and staff's team) and in Support; returns the
     path parameters of the routes, for own objects ("own") and another team's ("other")."""
-    billing_case = new_case(client, api_headers, case_id="B-1",
-                            customer={"id": "b1", "name": "王", "phone": "139 0000 0001"})
-    new_case(client, api_headers, case_id="S-1", team="Support",
-             customer={"id": "s1", "name": "李", "phone": "139 0000 0002"})
+    billing_case = new_case(
+        client,
+        api_headers,
+        case_id="B-1",
+        customer={"id": "b1", "name": "王", "phone": "139 0000 0001"},
+    )
+    new_case(
+        client,
+        api_headers,
+        case_id="S-1",
+        team="Support",
+        customer={"id": "s1", "name": "李", "phone": "139 0000 0002"},
+    )
     with app.app_context(), database.connection_context():
         cases = {c.case_ref: c.id for c in Case.select()}
     manager = client_of(app, "manager")
     for ref in ("B-1", "S-1"):  # an unhappy call-back opens a follow-up in each team
-        assert post_form(manager, f"/callback/case/{cases[ref]}/callback",
-                         CALLBACK_UNHAPPY).status_code == 302
+        assert (
+            post_form(
+                manager, f"/callback/case/{cases[ref]}/callback", CALLBACK_UNHAPPY
+            ).status_code
+            == 302
+        )
     billing_suggestion = _suggestion(app, "账单组的建议", "Billing")
     support_suggestion = _suggestion(app, "支持组的建议", "Support")
     with app.app_context(), database.connection_context():
@@ -254,36 +342,70 @@ def make_world(app, client, api_headers, users) -> dict:
         plans = {}
         for team in ("Billing", "Support"):
             plan = actions.create_action(
-                {"title": f"{team} action", "description": "", "metric": "csat",
-                 "survey": survey.id, "team": Team.by_name(team).id,
-                 "owner": users["manager"].id, "start_date": date(2026, 11, 1),
-                 "due_date": date(2026, 12, 1)}, users["manager"])
+                {
+                    "title": f"{team} action",
+                    "description": "",
+                    "metric": "csat",
+                    "survey": survey.id,
+                    "team": Team.by_name(team).id,
+                    "owner": users["manager"].id,
+                    "start_date": date(2026, 11, 1),
+                    "due_date": date(2026, 12, 1),
+                },
+                users["manager"],
+            )
             milestone = actions.add_milestone(plan, "first step", date(2026, 11, 15))
             plans[team] = (plan.id, milestone.id)
-        actions.link(ImprovementAction.get_by_id(plans["Billing"][0]), "suggestion",
-                     billing_suggestion)
+        actions.link(
+            ImprovementAction.get_by_id(plans["Billing"][0]), "suggestion", billing_suggestion
+        )
         # Objects of the admin pages that a POST of the CSRF token alone may change (a team
         # without leads, a hidden category, a revoked token): spares, so the walk goes on.
         spare_team = Team.by_name("Spare").id
         spare_token = accounts.create_token("spare")
         token_id = ApiToken.get(ApiToken.token_hash == accounts._hash_token(spare_token)).id
-        category_id = SuggestionCategory.create(slug="spare", name_zh="备用", name_en="Spare",
-                                                position=99, active=True).id
-        _made, code = suggestions.submit(suggestions.NewSuggestion(
-            box="customer", category_id=category_id, title="有码的建议", body="正文",
-            anonymous=True, locale="zh_CN"), app.config)
-    own = {"case_id": cases["B-1"], "suggestion_id": billing_suggestion,
-           "follow_up_id": follow_ups["B-1"], "action_id": plans["Billing"][0],
-           "milestone_id": plans["Billing"][1], "target_id": billing_suggestion,
-           "kind": "suggestion", "token_id": token_id, "team_id": spare_team,
-           # the admin's own: a form without "active" may not deactivate oneself (422)
-           "user_id": users["admin"].id,
-           "category_id": category_id, "number": 1, "box": "customer", "name": "csat-trend",
-           "filename": "survey.js", "code": code,
-           "token": billing_case["invitation"]["url"].rstrip("/").rsplit("/", 1)[1]}
-    other = {**own, "case_id": cases["S-1"], "suggestion_id": support_suggestion,
-             "follow_up_id": follow_ups["S-1"], "action_id": plans["Support"][0],
-             "milestone_id": plans["Support"][1]}
+        category_id = SuggestionCategory.create(
+            slug="spare", name_zh="备用", name_en="Spare", position=99, active=True
+        ).id
+        _made, code = suggestions.submit(
+            suggestions.NewSuggestion(
+                box="customer",
+                category_id=category_id,
+                title="有码的建议",
+                body="正文",
+                anonymous=True,
+                locale="zh_CN",
+            ),
+            app.config,
+        )
+    own = {
+        "case_id": cases["B-1"],
+        "suggestion_id": billing_suggestion,
+        "follow_up_id": follow_ups["B-1"],
+        "action_id": plans["Billing"][0],
+        "milestone_id": plans["Billing"][1],
+        "target_id": billing_suggestion,
+        "kind": "suggestion",
+        "token_id": token_id,
+        "team_id": spare_team,
+        # the admin's own: a form without "active" may not deactivate oneself (422)
+        "user_id": users["admin"].id,
+        "category_id": category_id,
+        "number": 1,
+        "box": "customer",
+        "name": "csat-trend",
+        "filename": "survey.js",
+        "code": code,
+        "token": billing_case["invitation"]["url"].rstrip("/").rsplit("/", 1)[1],
+    }
+    other = {
+        **own,
+        "case_id": cases["S-1"],
+        "suggestion_id": support_suggestion,
+        "follow_up_id": follow_ups["S-1"],
+        "action_id": plans["Support"][0],
+        "milestone_id": plans["Support"][1],
+    }
     return {"own": own, "other": other}
 
 
@@ -321,8 +443,9 @@ class Visitor:
         try:
             return self._send(role, method, path)
         finally:
-            self.seconds[method, path] = (self.seconds.get((method, path), 0)
-                                          + time.perf_counter() - started)
+            self.seconds[method, path] = (
+                self.seconds.get((method, path), 0) + time.perf_counter() - started
+            )
 
     def _send(self, role: str, method: str, path: str):
         client = self.clients[role]
@@ -357,12 +480,17 @@ def test_the_access_matrix(app, client, api_headers, users, monkeypatch):
     for method, path, rule in routes(app):
         expected = matrix[(method, path)]
         objects = [name for name in TEAM_OBJECTS if name in rule.arguments]
-        ints = [name for name, converter in rule._converters.items()
-                if isinstance(converter, IntegerConverter)]
-        assert (expected["other team"] is not None) == bool(objects), \
+        ints = [
+            name
+            for name, converter in rule._converters.items()
+            if isinstance(converter, IntegerConverter)
+        ]
+        assert (expected["other team"] is not None) == bool(objects), (
             f"{method} {path}: 'other team' is for routes with {TEAM_OBJECTS}"
-        assert (expected["huge id"] is not None) == bool(ints), \
+        )
+        assert (expected["huge id"] is not None) == bool(ints), (
             f"{method} {path}: 'huge id' is for routes with a number in the path"
+        )
         own_url = url_for_rule(rule, world["own"])
         for role in ROLES:
             reply = visitor.send(role, method, own_url)
@@ -370,8 +498,12 @@ def test_the_access_matrix(app, client, api_headers, users, monkeypatch):
             tried += 1
             if status != expected[role]:
                 wrong.append(f"{method} {own_url} as {role}: {status}, not {expected[role]}")
-            elif role == "anonymous" and status == 302 and expected["admin"] != 302 \
-                    and "/login" not in reply.headers["Location"]:
+            elif (
+                role == "anonymous"
+                and status == 302
+                and expected["admin"] != 302
+                and "/login" not in reply.headers["Location"]
+            ):
                 wrong.append(f"{method} {own_url} as anonymous: not sent to the login page")
             granted = not denied(role, expected[role])
             if objects and granted and role in ("staff", "lead"):
@@ -379,15 +511,18 @@ def test_the_access_matrix(app, client, api_headers, users, monkeypatch):
                 status = visitor.send(role, method, other_url).status_code
                 tried += 1
                 if status != expected["other team"]:
-                    wrong.append(f"{method} {other_url} (another team's) as {role}: {status}, "
-                                 f"not {expected['other team']}")
+                    wrong.append(
+                        f"{method} {other_url} (another team's) as {role}: {status}, "
+                        f"not {expected['other team']}"
+                    )
             for huge in HUGE_IDS if ints and granted else ():
                 huge_url = url_for_rule(rule, {**world["own"], **{name: huge for name in ints}})
                 status = visitor.send(role, method, huge_url).status_code
                 tried += 1
                 if status != expected["huge id"]:
-                    wrong.append(f"{method} {huge_url} as {role}: {status}, "
-                                 f"not {expected['huge id']}")
+                    wrong.append(
+                        f"{method} {huge_url} as {role}: {status}, not {expected['huge id']}"
+                    )
     assert not wrong, f"{len(wrong)} of {tried} requests:\n" + "\n".join(wrong)
 
 
@@ -396,15 +531,28 @@ def observe(visitor: Visitor, world: dict, app) -> None:
     check one by one against what should happen, never to paste unread."""
     for method, path, rule in routes(app):
         objects = [name for name in TEAM_OBJECTS if name in rule.arguments]
-        ints = [name for name, converter in rule._converters.items()
-                if isinstance(converter, IntegerConverter)]
-        cells = {role: visitor.send(role, method, url_for_rule(rule, world["own"])).status_code
-                 for role in ROLES}
-        other = {visitor.send(role, method, url_for_rule(rule, world["other"])).status_code
-                 for role in ("staff", "lead") if objects and not denied(role, cells[role])}
-        huge = {visitor.send(role, method, url_for_rule(
-            rule, {**world["own"], **{name: value for name in ints}})).status_code
-            for role in ROLES if ints and not denied(role, cells[role]) for value in HUGE_IDS}
+        ints = [
+            name
+            for name, converter in rule._converters.items()
+            if isinstance(converter, IntegerConverter)
+        ]
+        cells = {
+            role: visitor.send(role, method, url_for_rule(rule, world["own"])).status_code
+            for role in ROLES
+        }
+        other = {
+            visitor.send(role, method, url_for_rule(rule, world["other"])).status_code
+            for role in ("staff", "lead")
+            if objects and not denied(role, cells[role])
+        }
+        huge = {
+            visitor.send(
+                role, method, url_for_rule(rule, {**world["own"], **{name: value for name in ints}})
+            ).status_code
+            for role in ROLES
+            if ints and not denied(role, cells[role])
+            for value in HUGE_IDS
+        }
         row = [str(cells[role]) for role in ROLES]
         row.append("/".join(map(str, sorted(other))) or "–")
         row.append("/".join(map(str, sorted(huge))) or "–")

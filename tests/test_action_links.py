@@ -5,21 +5,31 @@ from __future__ import annotations
 
 import re
 
-from feedback import suggestions
-from feedback.db import database
-from feedback.models import ActionFollowUp, ActionSuggestion, Suggestion, Team
-
 from support import csrf_from, login
 from test_actions import client_for, make_action
 from test_follow_ups import two_teams  # noqa: F401  (a detractor in Billing, one in Support)
 
+from feedback import suggestions
+from feedback.db import database
+from feedback.models import ActionFollowUp, ActionSuggestion, Suggestion, Team
+
 
 def _suggestion(app, title="周末排队", team=None, email=None):
     with app.app_context(), database.connection_context():
-        suggestion, code = suggestions.submit(suggestions.NewSuggestion(
-            box="customer", category_id=1, title=title, body="正文", anonymous=email is None,
-            locale="zh_CN", name="王芳" if email else None, email=email,
-            team_id=Team.by_name(team).id if team else None), app.config)
+        suggestion, code = suggestions.submit(
+            suggestions.NewSuggestion(
+                box="customer",
+                category_id=1,
+                title=title,
+                body="正文",
+                anonymous=email is None,
+                locale="zh_CN",
+                name="王芳" if email else None,
+                email=email,
+                team_id=Team.by_name(team).id if team else None,
+            ),
+            app.config,
+        )
         return suggestion.id, code
 
 
@@ -33,29 +43,49 @@ def test_link_show_and_unlink(app, users, two_teams):  # noqa: F811
     suggestion_id, _code = _suggestion(app, team="Billing")
     manager = client_for(app, "manager")
     page = f"/manage/actions/{mine}"
-    assert _post(manager, f"{page}/links", {"kind": "suggestion", "number": suggestion_id},
-                 page).status_code == 302
-    assert _post(manager, f"{page}/links", {"kind": "follow_up", "number": two_teams["C-B1"]},
-                 page).status_code == 302
+    assert (
+        _post(
+            manager, f"{page}/links", {"kind": "suggestion", "number": suggestion_id}, page
+        ).status_code
+        == 302
+    )
+    assert (
+        _post(
+            manager, f"{page}/links", {"kind": "follow_up", "number": two_teams["C-B1"]}, page
+        ).status_code
+        == 302
+    )
     # twice is the same
-    assert _post(manager, f"{page}/links", {"kind": "suggestion", "number": suggestion_id},
-                 page).status_code == 302
+    assert (
+        _post(
+            manager, f"{page}/links", {"kind": "suggestion", "number": suggestion_id}, page
+        ).status_code
+        == 302
+    )
     html = manager.get(page).get_data(as_text=True)
     assert f"#{suggestion_id} 周末排队" in html and "C-B1" in html
     suggestion_page = manager.get(f"/manage/suggestions/{suggestion_id}").get_data(as_text=True)
     assert "Shorter hold times" in suggestion_page
-    for bad, words in [({"kind": "suggestion", "number": 999}, "none with this number"),
-                       ({"kind": "suggestion", "number": ""}, "Give the number"),
-                       ({"kind": "nonsense", "number": 1}, "")]:
+    for bad, words in [
+        ({"kind": "suggestion", "number": 999}, "none with this number"),
+        ({"kind": "suggestion", "number": ""}, "Give the number"),
+        ({"kind": "nonsense", "number": 1}, ""),
+    ]:
         reply = _post(manager, f"{page}/links", bad, page)
         assert reply.status_code == 422 and words in reply.get_data(as_text=True)
-    assert _post(manager, f"{page}/links/suggestion/{suggestion_id}/remove", {},
-                 page).status_code == 302
+    assert (
+        _post(manager, f"{page}/links/suggestion/{suggestion_id}/remove", {}, page).status_code
+        == 302
+    )
     with app.app_context(), database.connection_context():
         assert ActionSuggestion.select().count() == 0 and ActionFollowUp.select().count() == 1
-    assert manager.post(f"{page}/links/other/1/remove",
-                        data={"csrf_token": csrf_from(manager.get(page).get_data(as_text=True))}
-                        ).status_code == 404
+    assert (
+        manager.post(
+            f"{page}/links/other/1/remove",
+            data={"csrf_token": csrf_from(manager.get(page).get_data(as_text=True))},
+        ).status_code
+        == 404
+    )
 
 
 def test_a_lead_links_only_their_teams_items_and_staff_none(app, users, two_teams):  # noqa: F811
@@ -64,19 +94,35 @@ def test_a_lead_links_only_their_teams_items_and_staff_none(app, users, two_team
     other_id, _ = _suggestion(app, "别的组", team="Support")
     lead = client_for(app, "lead")
     page = f"/manage/actions/{mine}"
-    assert _post(lead, f"{page}/links", {"kind": "suggestion", "number": billing_id},
-                 page).status_code == 302
-    assert _post(lead, f"{page}/links", {"kind": "suggestion", "number": other_id},
-                 page).status_code == 422
-    assert _post(lead, f"{page}/links", {"kind": "follow_up", "number": two_teams["C-S1"]},
-                 page).status_code == 422
+    assert (
+        _post(lead, f"{page}/links", {"kind": "suggestion", "number": billing_id}, page).status_code
+        == 302
+    )
+    assert (
+        _post(lead, f"{page}/links", {"kind": "suggestion", "number": other_id}, page).status_code
+        == 422
+    )
+    assert (
+        _post(
+            lead, f"{page}/links", {"kind": "follow_up", "number": two_teams["C-S1"]}, page
+        ).status_code
+        == 422
+    )
     staff = app.test_client()
     login(staff, "staff")
     token = csrf_from(staff.get("/").get_data(as_text=True))
-    assert staff.post(f"{page}/links", data={"kind": "suggestion", "number": billing_id,
-                                             "csrf_token": token}).status_code == 403
-    assert staff.post(f"{page}/links/suggestion/{billing_id}/remove",
-                      data={"csrf_token": token}).status_code == 403
+    assert (
+        staff.post(
+            f"{page}/links", data={"kind": "suggestion", "number": billing_id, "csrf_token": token}
+        ).status_code
+        == 403
+    )
+    assert (
+        staff.post(
+            f"{page}/links/suggestion/{billing_id}/remove", data={"csrf_token": token}
+        ).status_code
+        == 403
+    )
     with app.app_context(), database.connection_context():
         assert [r.suggestion_id for r in ActionSuggestion.select()] == [billing_id]
 
@@ -90,14 +136,26 @@ def test_done_moves_linked_open_suggestions_along(app, users, make_app):
     for number in (open_id, declined_id):
         _post(manager, f"{page}/links", {"kind": "suggestion", "number": number}, page)
     with app.app_context(), database.connection_context():
-        suggestions.change(Suggestion.get_by_id(declined_id), users["manager"],
-                           suggestions.Change("declined", "不做"), app.config)
+        suggestions.change(
+            Suggestion.get_by_id(declined_id),
+            users["manager"],
+            suggestions.Change("declined", "不做"),
+            app.config,
+        )
     _post(manager, f"{page}/state", {"to_state": "in_progress", "note": ""}, page)
     html = manager.get(page).get_data(as_text=True)
     assert 'name="move_suggestions"' in html
-    reply = _post(manager, f"{page}/state", {"to_state": "done", "done_on": "2026-10-01",
-                                             "note": "周末已加人。", "move_suggestions": "y"},
-                  page)
+    reply = _post(
+        manager,
+        f"{page}/state",
+        {
+            "to_state": "done",
+            "done_on": "2026-10-01",
+            "note": "周末已加人。",
+            "move_suggestions": "y",
+        },
+        page,
+    )
     assert reply.status_code == 302
     with app.app_context(), database.connection_context():
         assert Suggestion.get_by_id(open_id).status == "done"

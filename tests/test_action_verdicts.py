@@ -33,22 +33,42 @@ MIN_SAMPLE = 30
 _refs = count()
 
 
-def store(day: date, n: int = 1, answered: bool = True, team: str = "Billing",
-          channel: str = "phone", **scores) -> None:
+def store(
+    day: date,
+    n: int = 1,
+    answered: bool = True,
+    team: str = "Billing",
+    channel: str = "phone",
+    **scores,
+) -> None:
     """``n`` cases resolved on ``day`` (10:00 in Shanghai), answered with ``scores``."""
     version = current_version("post-case")
     definition = definition_of(version)
     sent = datetime(day.year, day.month, day.day, 2, 0)
     for _ in range(n):
         ref = next(_refs)
-        case_in = CaseInput(case_ref=f"V-{ref}", survey="post-case", resolved_at=sent,
-                            channel=channel, team=team, agent="李娜", category="billing",
-                            customer_ref=f"v-{ref}")
+        case_in = CaseInput(
+            case_ref=f"V-{ref}",
+            survey="post-case",
+            resolved_at=sent,
+            channel=channel,
+            team=team,
+            agent="李娜",
+            category="billing",
+            customer_ref=f"v-{ref}",
+        )
         registration = register_case(case_in, version.survey, InvitationPolicy(), now=sent)
         if answered:
-            responses.submit(registration.invitation, registration.case, version, definition,
-                             {k: v for k, v in scores.items() if v is not None},
-                             locale="zh_CN", tz="Asia/Shanghai", now=sent + timedelta(hours=1))
+            responses.submit(
+                registration.invitation,
+                registration.case,
+                version,
+                definition,
+                {k: v for k, v in scores.items() if v is not None},
+                locale="zh_CN",
+                tz="Asia/Shanghai",
+                now=sent + timedelta(hours=1),
+            )
 
 
 def noise() -> None:
@@ -62,10 +82,19 @@ def noise() -> None:
 
 def make_done_action(metric: str) -> ImprovementAction:
     manager = User.get(User.username == "manager")
-    fields = {"title": f"Better {metric}", "description": "", "metric": metric,
-              "survey": Survey.get(Survey.slug == "post-case").id, "channel": "phone",
-              "team": Team.get(Team.name == "Billing").id, "agent": None, "category": None,
-              "owner": manager.id, "start_date": START, "due_date": DONE}
+    fields = {
+        "title": f"Better {metric}",
+        "description": "",
+        "metric": metric,
+        "survey": Survey.get(Survey.slug == "post-case").id,
+        "channel": "phone",
+        "team": Team.get(Team.name == "Billing").id,
+        "agent": None,
+        "category": None,
+        "owner": manager.id,
+        "start_date": START,
+        "due_date": DONE,
+    }
     action = actions.create_action(fields, manager)
     actions.change_state(action, "in_progress", "", manager, DONE)
     actions.change_state(action, "done", "", manager, DONE, done_on=DONE)
@@ -89,14 +118,18 @@ def nps_scores(day: date, promoters: int, passives: int, detractors: int) -> Non
 
 # --- the rule itself ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("low,high,n1,n2,verdict", [
-    (0.5, 9.0, 30, 30, "improved"),
-    (-9.0, -0.5, 30, 30, "worse"),
-    (-3.0, 4.0, 30, 30, "no clear change"),
-    (0.0, 4.0, 30, 30, "no clear change"),  # touching zero is not clear
-    (0.5, 9.0, 29, 300, "too few"),
-    (0.5, 9.0, 300, 29, "too few"),
-])
+
+@pytest.mark.parametrize(
+    "low,high,n1,n2,verdict",
+    [
+        (0.5, 9.0, 30, 30, "improved"),
+        (-9.0, -0.5, 30, 30, "worse"),
+        (-3.0, 4.0, 30, 30, "no clear change"),
+        (0.0, 4.0, 30, 30, "no clear change"),  # touching zero is not clear
+        (0.5, 9.0, 29, 300, "too few"),
+        (0.5, 9.0, 300, 29, "too few"),
+    ],
+)
 def test_the_verdict_rule(low, high, n1, n2, verdict):
     difference = stats.Difference((low + high) / 2, low, high)
     assert stats.improvement_verdict(difference, n1, n2, 30) == verdict
@@ -115,6 +148,7 @@ def test_the_windows():
 
 # --- hand-worked cases --------------------------------------------------------------------------
 
+
 def test_csat_improved(db, users):
     # before 30 of 60 satisfied (50%), after 51 of 60 (85%).
     # Wilson 30/60: centre 0.5, half 1.96*sqrt(.25/60 + 3.8415/14400)/1.06403 = 0.12265
@@ -128,10 +162,14 @@ def test_csat_improved(db, users):
     assert check["before"]["n"] == 60 and check["after"]["n"] == 60
     assert check["before"]["figure"]["value"] == pytest.approx(50)
     assert (check["before"]["figure"]["low"], check["before"]["figure"]["high"]) == (
-        pytest.approx(37.735, abs=0.01), pytest.approx(62.265, abs=0.01))
+        pytest.approx(37.735, abs=0.01),
+        pytest.approx(62.265, abs=0.01),
+    )
     assert check["after"]["figure"]["value"] == pytest.approx(85)
     assert (check["after"]["figure"]["low"], check["after"]["figure"]["high"]) == (
-        pytest.approx(73.885, abs=0.01), pytest.approx(91.903, abs=0.01))
+        pytest.approx(73.885, abs=0.01),
+        pytest.approx(91.903, abs=0.01),
+    )
     difference = check["difference"]
     assert difference["value"] == pytest.approx(35)
     assert difference["low"] == pytest.approx(18.45, abs=0.01)
@@ -147,7 +185,9 @@ def test_csat_no_clear_change(db, users):
     noise()
     check = check_of("csat")
     assert (check["difference"]["low"], check["difference"]["high"]) == (
-        pytest.approx(-10.89, abs=0.01), pytest.approx(23.66, abs=0.01))
+        pytest.approx(-10.89, abs=0.01),
+        pytest.approx(23.66, abs=0.01),
+    )
     assert check["verdict"] == "no clear change"
 
 
@@ -157,7 +197,9 @@ def test_csat_worse(db, users):
     csat_scores(AFTER_DAY, 30, 60)
     check = check_of("csat")
     assert (check["difference"]["low"], check["difference"]["high"]) == (
-        pytest.approx(-49.07, abs=0.01), pytest.approx(-18.45, abs=0.01))
+        pytest.approx(-49.07, abs=0.01),
+        pytest.approx(-18.45, abs=0.01),
+    )
     assert check["verdict"] == "worse"
 
 
@@ -202,7 +244,9 @@ def test_nps_no_clear_change(db, users):
     nps_scores(AFTER_DAY, 22, 20, 18)
     check = check_of("nps")
     assert (check["difference"]["low"], check["difference"]["high"]) == (
-        pytest.approx(-21.95, abs=0.01), pytest.approx(34.65, abs=0.01))
+        pytest.approx(-21.95, abs=0.01),
+        pytest.approx(34.65, abs=0.01),
+    )
     assert check["verdict"] == "no clear change"
 
 
@@ -227,12 +271,17 @@ def test_ces_worse_and_improved(db, users):
     assert check["before"]["figure"]["value"] == pytest.approx(5.5)
     assert check["after"]["figure"]["value"] == pytest.approx(4.5) and check["after"]["n"] == 40
     assert (check["difference"]["low"], check["difference"]["high"]) == (
-        pytest.approx(-1.2219, abs=1e-4), pytest.approx(-0.7781, abs=1e-4))
+        pytest.approx(-1.2219, abs=1e-4),
+        pytest.approx(-0.7781, abs=1e-4),
+    )
     assert check["verdict"] == "worse"
     # the same two windows the other way round: improved
-    assert actions.compare("ces", {"ces_n": 40, "ces_sum": 180, "ces_sum_sq": 820},
-                           {"ces_n": 40, "ces_sum": 220, "ces_sum_sq": 1220}, 30)[1] == (
-        "improved")
+    assert actions.compare(
+        "ces",
+        {"ces_n": 40, "ces_sum": 180, "ces_sum_sq": 820},
+        {"ces_n": 40, "ces_sum": 220, "ces_sum_sq": 1220},
+        30,
+    )[1] == ("improved")
 
 
 def test_response_rate_improved(db, users):
@@ -261,42 +310,52 @@ def test_a_provisional_reading_counts_the_days_so_far(db, users):
 
 # --- the maths against statsmodels --------------------------------------------------------------
 
-@pytest.mark.parametrize("before,after", [((30, 60), (51, 60)), ((30, 60), (34, 60)),
-                                          ((7, 40), (3, 35))])
+
+@pytest.mark.parametrize(
+    "before,after", [((30, 60), (51, 60)), ((30, 60), (34, 60)), ((7, 40), (3, 35))]
+)
 def test_csat_change_matches_statsmodels(before, after):
     counts = [{"csat_n": n, "csat_satisfied": x} for x, n in (before, after)]
     difference, _verdict = actions.compare("csat", *counts, 30)
-    low, high = confint_proportions_2indep(after[0], after[1], before[0], before[1],
-                                           method="newcomb", compare="diff")
-    assert (difference.low, difference.high) == (pytest.approx(100 * low),
-                                                 pytest.approx(100 * high))
+    low, high = confint_proportions_2indep(
+        after[0], after[1], before[0], before[1], method="newcomb", compare="diff"
+    )
+    assert (difference.low, difference.high) == (
+        pytest.approx(100 * low),
+        pytest.approx(100 * high),
+    )
 
 
 def test_ces_change_matches_statsmodels():
     before, after = [6] * 20 + [5] * 20, [4] * 20 + [5] * 20 + [7] * 3
-    counts = [{"ces_n": len(x), "ces_sum": sum(x), "ces_sum_sq": sum(v * v for v in x)}
-              for x in (before, after)]
+    counts = [
+        {"ces_n": len(x), "ces_sum": sum(x), "ces_sum_sq": sum(v * v for v in x)}
+        for x in (before, after)
+    ]
     difference, _verdict = actions.compare("ces", *counts, 30)
-    low, high = CompareMeans(DescrStatsW(np.array(after, float)),
-                             DescrStatsW(np.array(before, float))).zconfint_diff(
-        usevar="unequal")
+    low, high = CompareMeans(
+        DescrStatsW(np.array(after, float)), DescrStatsW(np.array(before, float))
+    ).zconfint_diff(usevar="unequal")
     assert (difference.low, difference.high) == (pytest.approx(low), pytest.approx(high))
 
 
 def test_nps_change_by_the_formula():
     difference, verdict = actions.compare(
-        "nps", {"nps_n": 60, "promoters": 10, "passives": 20, "detractors": 30},
-        {"nps_n": 60, "promoters": 35, "passives": 15, "detractors": 10}, 30)
+        "nps",
+        {"nps_n": 60, "promoters": 10, "passives": 20, "detractors": 30},
+        {"nps_n": 60, "promoters": 35, "passives": 15, "detractors": 10},
+        30,
+    )
     p1, d1, p2, d2 = 10.75 / 63, 30.75 / 63, 35.75 / 63, 10.75 / 63
     v1 = (p1 + d1 - (p1 - d1) ** 2) / 63
     v2 = (p2 + d2 - (p2 - d2) ** 2) / 63
     assert difference.value == pytest.approx(100 * ((p2 - d2) - (p1 - d1)))
-    assert difference.high - difference.value == pytest.approx(
-        100 * stats.Z95 * math.sqrt(v1 + v2))
+    assert difference.high - difference.value == pytest.approx(100 * stats.Z95 * math.sqrt(v1 + v2))
     assert verdict == "improved"
 
 
 # --- on the page --------------------------------------------------------------------------------
+
 
 def test_the_page_shows_both_windows_and_the_verdict(app, users):
     with app.app_context(), database.connection_context():  # let go before the requests
@@ -315,18 +374,21 @@ def test_the_page_shows_both_windows_and_the_verdict(app, users):
     assert "improved" in page and "verdict-improved" in page
     assert "Provisional" not in page and "too-few-label" not in page
     # evaluating stores the reading with the action
-    reply = client.post(f"/manage/actions/{action_id}/state",
-                        data={"csrf_token": csrf_from(page), "to_state": "evaluated",
-                              "note": "Worked"})
+    reply = client.post(
+        f"/manage/actions/{action_id}/state",
+        data={"csrf_token": csrf_from(page), "to_state": "evaluated", "note": "Worked"},
+    )
     assert reply.status_code == 302
     with app.app_context(), database.connection_context():
         saved = ImprovementAction.get_by_id(action_id)
     assert saved.verdict == "improved" and actions.stored_evaluation(saved)["difference"][
-        "low"] == pytest.approx(18.45, abs=0.01)
+        "low"
+    ] == pytest.approx(18.45, abs=0.01)
     chart = client.get(f"/manage/actions/{action_id}/before-after.png")
     assert chart.status_code == 200 and chart.data.startswith(b"\x89PNG")
     assert f'src="/manage/actions/{action_id}/before-after.png"' in client.get(
-        f"/manage/actions/{action_id}").get_data(as_text=True)
+        f"/manage/actions/{action_id}"
+    ).get_data(as_text=True)
 
 
 def test_the_chart_shows_both_windows(db, users):
@@ -336,8 +398,10 @@ def test_the_chart_shows_both_windows(db, users):
     figure = chart_data.before_after(check, "Shorter hold times", "en")
     axes = figure.axes[0]
     labels = [tick.get_text() for tick in axes.get_yticklabels()]
-    assert labels == ["before: 2026-09-01 – 2026-09-07 (n = 60)",
-                      "after: 2026-09-21 – 2026-09-27 (n = 60)"]
+    assert labels == [
+        "before: 2026-09-01 – 2026-09-07 (n = 60)",
+        "after: 2026-09-21 – 2026-09-27 (n = 60)",
+    ]
     assert figure.get_suptitle() == "Shorter hold times: before and after"
     assert chart_data.before_after({**check, "metric": "response_rate"}, "x", "en") is None
     assert chart_data.before_after(check_of("csat", today=DONE), "x", "en") is None
@@ -353,18 +417,36 @@ def test_the_meeting_pack_draws_evaluated_actions(db, users):
     csat_scores(AFTER_DAY, 51, 60)
     action = make_done_action("csat")
     check = actions.before_after(action, 1, MIN_SAMPLE, LATER)
-    actions.change_state(action, "evaluated", "", User.get(User.username == "manager"), LATER,
-                         evaluation=check, now=datetime(2026, 10, 1, 2, 0))
-    s = Slice(Survey.get(Survey.slug == "post-case").id, date(2026, 10, 1), date(2026, 10, 31),
-              team_id=Team.get(Team.name == "Billing").id)
+    actions.change_state(
+        action,
+        "evaluated",
+        "",
+        User.get(User.username == "manager"),
+        LATER,
+        evaluation=check,
+        now=datetime(2026, 10, 1, 2, 0),
+    )
+    s = Slice(
+        Survey.get(Survey.slug == "post-case").id,
+        date(2026, 10, 1),
+        date(2026, 10, 31),
+        team_id=Team.get(Team.name == "Billing").id,
+    )
     listed = actions.in_period(s, "Asia/Shanghai")
     assert [(item.kind, item.action.title) for item in listed] == [("evaluated", "Better csat")]
     row = meeting_pack.actions_section(listed, "en", "Asia/Shanghai").lines()[3]
     assert row.endswith("| evaluated 1 Oct | 50.0% (n=60) → 85.0% (n=60): improved")
     assert len(meeting_pack.evaluated_charts(listed, "en")) == 1
     steps = []
-    pdf = meeting_pack.build_pack(s, "post-case", definition_of(current_version("post-case")),
-                                  "en", MIN_SAMPLE, "Asia/Shanghai", progress=steps.append)
+    pdf = meeting_pack.build_pack(
+        s,
+        "post-case",
+        definition_of(current_version("post-case")),
+        "en",
+        MIN_SAMPLE,
+        "Asia/Shanghai",
+        progress=steps.append,
+    )
     # cover, charts, one page of comments, the actions table and the action's chart
     assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1 + 1
     assert steps[-2:] == ["actions", "finish"]

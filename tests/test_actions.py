@@ -12,8 +12,15 @@ from support import csrf_from, login, post_form
 
 from feedback import actions
 from feedback.db import database
-from feedback.models import (ActionEvent, ActionMilestone, ActionSuggestion, ImprovementAction,
-                             Survey, Team, User)
+from feedback.models import (
+    ActionEvent,
+    ActionMilestone,
+    ActionSuggestion,
+    ImprovementAction,
+    Survey,
+    Team,
+    User,
+)
 from feedback.web.filters import today as local_today
 
 TZ = "Asia/Shanghai"
@@ -43,10 +50,19 @@ def plan_fields(app, **changes) -> dict:
         survey = Survey.get(Survey.slug == "post-case")
         billing = Team.get(Team.name == "Billing")
         manager = User.get(User.username == "manager")
-    fields = {"title": "回访话术培训", "metric": "csat", "survey": str(survey.id),
-              "channel": "phone", "team": str(billing.id), "agent": "", "category": "",
-              "description": "Train the billing team to explain invoices on the phone.",
-              "owner": str(manager.id), "start_date": "2026-09-01", "due_date": "2026-10-15"}
+    fields = {
+        "title": "回访话术培训",
+        "metric": "csat",
+        "survey": str(survey.id),
+        "channel": "phone",
+        "team": str(billing.id),
+        "agent": "",
+        "category": "",
+        "description": "Train the billing team to explain invoices on the phone.",
+        "owner": str(manager.id),
+        "start_date": "2026-09-01",
+        "due_date": "2026-10-15",
+    }
     fields.update(changes)
     return fields
 
@@ -55,11 +71,19 @@ def make_action(app, team: str | None = "Billing", owner: str = "manager", **cha
     """An action written through the domain function; returns its id."""
     with app.app_context(), database.connection_context():
         by = User.get(User.username == "manager")
-        fields = {"title": "Shorter hold times", "description": "", "metric": "csat",
-                  "survey": Survey.get(Survey.slug == "post-case").id, "channel": None,
-                  "team": Team.by_name(team).id if team else None, "agent": None,
-                  "category": None, "owner": User.get(User.username == owner).id,
-                  "start_date": date(2026, 9, 1), "due_date": date(2026, 10, 15)}
+        fields = {
+            "title": "Shorter hold times",
+            "description": "",
+            "metric": "csat",
+            "survey": Survey.get(Survey.slug == "post-case").id,
+            "channel": None,
+            "team": Team.by_name(team).id if team else None,
+            "agent": None,
+            "category": None,
+            "owner": User.get(User.username == owner).id,
+            "start_date": date(2026, 9, 1),
+            "due_date": date(2026, 10, 15),
+        }
         fields.update(changes)
         return actions.create_action(fields, by).id
 
@@ -80,12 +104,17 @@ def test_every_route_checks_the_role(app, users, role):
     manager and an admin."""
     mine = make_action(app)  # team Billing, which the lead leads
     with app.app_context(), database.connection_context():
-        milestone = actions.add_milestone(ImprovementAction.get_by_id(mine), "Step",
-                                          date(2026, 9, 20))
+        milestone = actions.add_milestone(
+            ImprovementAction.get_by_id(mine), "Step", date(2026, 9, 20)
+        )
     client = client_for(app, role)
     expected = ROLE_STATUS[role]
-    for path in ("/manage/actions/", "/manage/actions/new", f"/manage/actions/{mine}",
-                 f"/manage/actions/{mine}/edit"):
+    for path in (
+        "/manage/actions/",
+        "/manage/actions/new",
+        f"/manage/actions/{mine}",
+        f"/manage/actions/{mine}/edit",
+    ):
         reply = client.get(path)
         assert reply.status_code == expected, (path, reply.status_code)
         if role is None:
@@ -96,26 +125,41 @@ def test_every_route_checks_the_role(app, users, role):
     token = csrf_from(client.get("/login" if role is None else "/").get_data(as_text=True))
     with app.app_context(), database.connection_context():
         from feedback import suggestions
-        suggestion, _code = suggestions.submit(suggestions.NewSuggestion(
-            box="customer", category_id=1, title="t", body="b", anonymous=True, locale="en",
-            team_id=Team.by_name("Billing").id), app.config)
-    posts = [(f"/manage/actions/{mine}/links", {"kind": "suggestion", "number": suggestion.id}),
-             (f"/manage/actions/{mine}/links/follow_up/1/remove", {}),
-             (f"/manage/actions/{mine}/milestones", {"title": "x", "due_date": "2026-10-01"}),
-             (f"/manage/actions/{mine}/milestones/{milestone.id}/done", {}),
-             (f"/manage/actions/{mine}/state", {"to_state": "in_progress"}),
-             (f"/manage/actions/{mine}/edit", plan_fields(app, title="Changed")),
-             ("/manage/actions/new", plan_fields(app, title="New one"))]
+
+        suggestion, _code = suggestions.submit(
+            suggestions.NewSuggestion(
+                box="customer",
+                category_id=1,
+                title="t",
+                body="b",
+                anonymous=True,
+                locale="en",
+                team_id=Team.by_name("Billing").id,
+            ),
+            app.config,
+        )
+    posts = [
+        (f"/manage/actions/{mine}/links", {"kind": "suggestion", "number": suggestion.id}),
+        (f"/manage/actions/{mine}/links/follow_up/1/remove", {}),
+        (f"/manage/actions/{mine}/milestones", {"title": "x", "due_date": "2026-10-01"}),
+        (f"/manage/actions/{mine}/milestones/{milestone.id}/done", {}),
+        (f"/manage/actions/{mine}/state", {"to_state": "in_progress"}),
+        (f"/manage/actions/{mine}/edit", plan_fields(app, title="Changed")),
+        ("/manage/actions/new", plan_fields(app, title="New one")),
+    ]
     for path, data in posts:
         reply = client.post(path, data={**data, "csrf_token": token})
         assert reply.status_code == (302 if role not in (None, "staff") else expected), path
         if role is None:
             assert "/login" in reply.headers["Location"]
     with app.app_context(), database.connection_context():
-        written = (ActionMilestone.select().count(), ImprovementAction.select().count(),
-                   ImprovementAction.get_by_id(mine).state,
-                   ImprovementAction.get_by_id(mine).title,
-                   ActionMilestone.get_by_id(milestone.id).state)
+        written = (
+            ActionMilestone.select().count(),
+            ImprovementAction.select().count(),
+            ImprovementAction.get_by_id(mine).state,
+            ImprovementAction.get_by_id(mine).title,
+            ActionMilestone.get_by_id(milestone.id).state,
+        )
         linked = ActionSuggestion.select().count()
     if role in (None, "staff"):
         assert written == (1, 1, "planned", "Shorter hold times", "open") and linked == 0
@@ -141,9 +185,10 @@ def test_a_lead_sees_and_changes_only_their_teams_and_their_own(app, users):
     page = lead.get(f"/manage/actions/{other}/edit")
     assert page.status_code == 404
     detail = lead.get(f"/manage/actions/{billing}").get_data(as_text=True)
-    reply = lead.post(f"/manage/actions/{billing}/state",
-                      data={"csrf_token": csrf_from(detail), "to_state": "in_progress",
-                            "note": "started"})
+    reply = lead.post(
+        f"/manage/actions/{billing}/state",
+        data={"csrf_token": csrf_from(detail), "to_state": "in_progress", "note": "started"},
+    )
     assert reply.status_code == 302
     assert action(app, billing).state == "in_progress"
     manager_listing = client_for(app, "manager").get("/manage/actions/").get_data(as_text=True)
@@ -170,15 +215,22 @@ def test_unknown_action_or_milestone_is_404(app, users, manager):
     mine = make_action(app)
     page = manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
     for milestone in (999, 99999999999):
-        assert manager.post(f"/manage/actions/{mine}/milestones/{milestone}/done",
-                            data={"csrf_token": csrf_from(page)}).status_code == 404
+        assert (
+            manager.post(
+                f"/manage/actions/{mine}/milestones/{milestone}/done",
+                data={"csrf_token": csrf_from(page)},
+            ).status_code
+            == 404
+        )
 
 
 # --- planning -----------------------------------------------------------------------------------
 
+
 def test_the_dashboard_links_to_a_plan_for_its_slice(app, users, manager):
-    page = manager.get("/manage/?survey=post-case&team=Billing&channel=phone"
-                       "&from=2026-09-01&to=2026-10-31").get_data(as_text=True)
+    page = manager.get(
+        "/manage/?survey=post-case&team=Billing&channel=phone&from=2026-09-01&to=2026-10-31"
+    ).get_data(as_text=True)
     link = re.search(r'<a href="(/manage/actions/new\?[^"]+)">', page)
     assert link, "no link to plan an action"
     href = link.group(1).replace("&amp;", "&")
@@ -201,32 +253,43 @@ def test_planning_an_action(app, users, manager):
     with app.app_context(), database.connection_context():
         saved = ImprovementAction.get()
         assert (saved.metric, saved.channel, saved.team.name, saved.state) == (
-            "csat", "phone", "Billing", "planned")
+            "csat",
+            "phone",
+            "Billing",
+            "planned",
+        )
         assert saved.agent is None and saved.category is None
         assert saved.start_date == date(2026, 9, 1) and saved.due_date == date(2026, 10, 15)
         assert saved.created_by.username == "manager" and saved.owner.username == "manager"
         event = ActionEvent.get()
         assert (event.from_state, event.to_state, event.user.username) == (
-            None, "planned", "manager")
+            None,
+            "planned",
+            "manager",
+        )
 
 
-@pytest.mark.parametrize("changes,field", [
-    ({"title": "  "}, "title"),
-    ({"title": "x" * 201}, "title"),
-    ({"start_date": "2026-13-01"}, "start_date"),
-    ({"due_date": ""}, "due_date"),
-    ({"due_date": "2026-08-01"}, "due_date"),
-    ({"start_date": "0001-01-05"}, "start_date"),
-    ({"due_date": "soon"}, "due_date"),
-    ({"channel": "fax"}, "channel"),
-    ({"metric": "happiness"}, "metric"),
-    ({"survey": "999"}, "survey"),
-    ({"owner": "999"}, "owner"),
-    ({"team": "999"}, "team"),
-    ({"agent": "a" * 101}, "agent"),
-])
-def test_bad_input_is_named_beside_its_field_and_nothing_is_lost(app, users, manager, changes,
-                                                                  field):
+@pytest.mark.parametrize(
+    "changes,field",
+    [
+        ({"title": "  "}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"start_date": "2026-13-01"}, "start_date"),
+        ({"due_date": ""}, "due_date"),
+        ({"due_date": "2026-08-01"}, "due_date"),
+        ({"start_date": "0001-01-05"}, "start_date"),
+        ({"due_date": "soon"}, "due_date"),
+        ({"channel": "fax"}, "channel"),
+        ({"metric": "happiness"}, "metric"),
+        ({"survey": "999"}, "survey"),
+        ({"owner": "999"}, "owner"),
+        ({"team": "999"}, "team"),
+        ({"agent": "a" * 101}, "agent"),
+    ],
+)
+def test_bad_input_is_named_beside_its_field_and_nothing_is_lost(
+    app, users, manager, changes, field
+):
     fields = plan_fields(app, **changes)
     reply = post_form(manager, "/manage/actions/new", fields)
     page = reply.get_data(as_text=True)
@@ -259,13 +322,17 @@ def test_editing_an_action(app, users, manager):
     mine = make_action(app)
     form = manager.get(f"/manage/actions/{mine}/edit").get_data(as_text=True)
     assert 'value="Shorter hold times"' in form
-    reply = post_form(manager, f"/manage/actions/{mine}/edit",
-                      plan_fields(app, title="Shorter hold times, phase 2", metric="nps"))
+    reply = post_form(
+        manager,
+        f"/manage/actions/{mine}/edit",
+        plan_fields(app, title="Shorter hold times, phase 2", metric="nps"),
+    )
     assert reply.status_code == 302
     saved = action(app, mine)
     assert saved.title == "Shorter hold times, phase 2" and saved.metric == "nps"
-    reply = post_form(manager, f"/manage/actions/{mine}/edit",
-                      plan_fields(app, due_date="2026-01-01"))
+    reply = post_form(
+        manager, f"/manage/actions/{mine}/edit", plan_fields(app, due_date="2026-01-01")
+    )
     assert reply.status_code == 422 and 'id="due_date-error"' in reply.get_data(as_text=True)
 
 
@@ -276,8 +343,11 @@ def test_the_start_cannot_move_past_the_done_day(app, users, manager):
         by = User.get(User.username == "manager")
         actions.change_state(a, "in_progress", "", by, today())
         actions.change_state(a, "done", "", by, today(), done_on=date(2026, 9, 20))
-    reply = post_form(manager, f"/manage/actions/{mine}/edit",
-                      plan_fields(app, start_date="2026-09-25", due_date="2026-10-30"))
+    reply = post_form(
+        manager,
+        f"/manage/actions/{mine}/edit",
+        plan_fields(app, start_date="2026-09-25", due_date="2026-10-30"),
+    )
     page = reply.get_data(as_text=True)
     assert reply.status_code == 422 and 'id="start_date-error"' in page
     assert "cannot be after the day the action was done" in page
@@ -285,10 +355,10 @@ def test_the_start_cannot_move_past_the_done_day(app, users, manager):
 
 # --- the list ----------------------------------------------------------------------------------
 
+
 def test_the_list_filters_and_marks_overdue(app, users, manager):
     past, future = today() - timedelta(days=3), today() + timedelta(days=30)
-    late = make_action(app, title="Late one", start_date=past - timedelta(days=20),
-                       due_date=past)
+    late = make_action(app, title="Late one", start_date=past - timedelta(days=20), due_date=past)
     make_action(app, title="On time one", start_date=today(), due_date=future, owner="lead")
     with app.app_context(), database.connection_context():
         a = ImprovementAction.get_by_id(late)
@@ -311,9 +381,16 @@ def test_the_list_filters_and_marks_overdue(app, users, manager):
     assert by_team.status_code == 200 and "Late one" in by_team.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query,field", [("state=lost", "state"), ("owner=abc", "owner"),
-                                         ("team=x", "team"), ("owner=99999999999", "owner"),
-                                         ("team=-1", "team")])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("state=lost", "state"),
+        ("owner=abc", "owner"),
+        ("team=x", "team"),
+        ("owner=99999999999", "owner"),
+        ("team=-1", "team"),
+    ],
+)
 def test_bad_list_filters_are_named(app, users, manager, query, field):
     reply = manager.get(f"/manage/actions/?{query}")
     assert reply.status_code == 400
@@ -334,20 +411,24 @@ def test_a_done_action_is_not_overdue(app, users):
 
 # --- milestones ----------------------------------------------------------------------------------
 
+
 def test_adding_and_finishing_milestones(app, users, manager):
     mine = make_action(app, due_date=today() + timedelta(days=30))
     url = f"/manage/actions/{mine}"
     page = manager.get(url).get_data(as_text=True)
-    reply = manager.post(f"{url}/milestones", data={
-        "csrf_token": csrf_from(page), "title": "Script written", "due_date": "2026-09-10"})
+    reply = manager.post(
+        f"{url}/milestones",
+        data={"csrf_token": csrf_from(page), "title": "Script written", "due_date": "2026-09-10"},
+    )
     assert reply.status_code == 302
     page = manager.get(url).get_data(as_text=True)
     assert "Script written" in page
     assert '<li class="overdue">' in page and "overdue</strong>" in page  # 2026-09-10 passed
     with app.app_context(), database.connection_context():
         milestone = ActionMilestone.get()
-    reply = manager.post(f"{url}/milestones/{milestone.id}/done",
-                         data={"csrf_token": csrf_from(page)})
+    reply = manager.post(
+        f"{url}/milestones/{milestone.id}/done", data={"csrf_token": csrf_from(page)}
+    )
     assert reply.status_code == 302
     page = manager.get(url).get_data(as_text=True)
     assert "The milestone is done." in page and "overdue" not in page.split("<h2")[2]
@@ -360,13 +441,19 @@ def test_adding_and_finishing_milestones(app, users, manager):
         assert ActionMilestone.get().done_at == done_at  # a second click changes nothing
 
 
-@pytest.mark.parametrize("data,field", [({"title": "", "due_date": "2026-09-10"}, "title"),
-                                        ({"title": "Step", "due_date": "soon"}, "due_date")])
+@pytest.mark.parametrize(
+    "data,field",
+    [
+        ({"title": "", "due_date": "2026-09-10"}, "title"),
+        ({"title": "Step", "due_date": "soon"}, "due_date"),
+    ],
+)
 def test_a_bad_milestone_is_named_and_kept(app, users, manager, data, field):
     mine = make_action(app)
     page = manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
-    reply = manager.post(f"/manage/actions/{mine}/milestones",
-                         data={**data, "csrf_token": csrf_from(page)})
+    reply = manager.post(
+        f"/manage/actions/{mine}/milestones", data={**data, "csrf_token": csrf_from(page)}
+    )
     body = reply.get_data(as_text=True)
     assert reply.status_code == 422 and f'id="{field}-error"' in body
     assert f'value="{data["title"]}"' in body if data["title"] else True
@@ -376,10 +463,13 @@ def test_a_bad_milestone_is_named_and_kept(app, users, manager, data, field):
 
 # --- states ---------------------------------------------------------------------------------------
 
+
 def change(manager, action_id: int, **data):
     page = manager.get(f"/manage/actions/{action_id}").get_data(as_text=True)
-    return manager.post(f"/manage/actions/{action_id}/state",
-                        data={"note": "", **data, "csrf_token": csrf_from(page)})
+    return manager.post(
+        f"/manage/actions/{action_id}/state",
+        data={"note": "", **data, "csrf_token": csrf_from(page)},
+    )
 
 
 def test_states_go_forward_with_notes(app, users, manager):
@@ -393,28 +483,52 @@ def test_states_go_forward_with_notes(app, users, manager):
     page = manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
     assert "Kick-off held" in page and "All trained" in page
     with app.app_context(), database.connection_context():
-        events = [(e.from_state, e.to_state, e.note) for e in
-                  ActionEvent.select().order_by(ActionEvent.id)]
-    assert events == [(None, "planned", ""), ("planned", "in_progress", "Kick-off held"),
-                      ("in_progress", "done", "All trained")]
+        events = [
+            (e.from_state, e.to_state, e.note)
+            for e in ActionEvent.select().order_by(ActionEvent.id)
+        ]
+    assert events == [
+        (None, "planned", ""),
+        ("planned", "in_progress", "Kick-off held"),
+        ("in_progress", "done", "All trained"),
+    ]
     assert change(manager, mine, to_state="in_progress", note="Not finished").status_code == 302
     reopened = action(app, mine)
     assert reopened.state == "in_progress" and reopened.done_on is None
 
 
-@pytest.mark.parametrize("setup,data,field,message", [
-    ([], {"to_state": "done"}, "to_state", "Please choose one from the list."),
-    ([], {"to_state": "evaluated"}, "to_state", "Please choose one from the list."),
-    (["in_progress"], {"to_state": "done", "done_on": "2026-08-01"}, "done_on",
-     "cannot be done before its start date"),
-    (["in_progress"], {"to_state": "done", "done_on": "2099-01-01"}, "done_on",
-     "cannot be in the future"),
-    (["in_progress"], {"to_state": "done", "done_on": "01/10/2026"}, "done_on",
-     "Please enter a date like 2026-11-01."),
-    (["in_progress"], {"to_state": "in_progress", "note": "x" * 2001}, "to_state",
-     "Please choose one from the list."),
-    (["in_progress"], {"to_state": "done", "note": "x" * 2001}, "note", "At most 2000"),
-])
+@pytest.mark.parametrize(
+    "setup,data,field,message",
+    [
+        ([], {"to_state": "done"}, "to_state", "Please choose one from the list."),
+        ([], {"to_state": "evaluated"}, "to_state", "Please choose one from the list."),
+        (
+            ["in_progress"],
+            {"to_state": "done", "done_on": "2026-08-01"},
+            "done_on",
+            "cannot be done before its start date",
+        ),
+        (
+            ["in_progress"],
+            {"to_state": "done", "done_on": "2099-01-01"},
+            "done_on",
+            "cannot be in the future",
+        ),
+        (
+            ["in_progress"],
+            {"to_state": "done", "done_on": "01/10/2026"},
+            "done_on",
+            "Please enter a date like 2026-11-01.",
+        ),
+        (
+            ["in_progress"],
+            {"to_state": "in_progress", "note": "x" * 2001},
+            "to_state",
+            "Please choose one from the list.",
+        ),
+        (["in_progress"], {"to_state": "done", "note": "x" * 2001}, "note", "At most 2000"),
+    ],
+)
 def test_bad_state_changes_are_named(app, users, manager, setup, data, field, message):
     mine = make_action(app)
     for state in setup:
@@ -427,8 +541,9 @@ def test_bad_state_changes_are_named(app, users, manager, setup, data, field, me
 
 
 def test_done_today_has_no_after_reading_yet(app, users, manager):
-    mine = make_action(app, start_date=today() - timedelta(days=5),
-                       due_date=today() + timedelta(days=5))
+    mine = make_action(
+        app, start_date=today() - timedelta(days=5), due_date=today() + timedelta(days=5)
+    )
     change(manager, mine, to_state="in_progress")
     assert change(manager, mine, to_state="done").status_code == 302  # done_on: today
     assert action(app, mine).done_on == today()
@@ -437,7 +552,8 @@ def test_done_today_has_no_after_reading_yet(app, users, manager):
     assert f"Starts on {today() + timedelta(days=1)}." in page
     reply = change(manager, mine, to_state="evaluated")
     assert reply.status_code == 422 and "The after window is not over yet" in (
-        reply.get_data(as_text=True))
+        reply.get_data(as_text=True)
+    )
     assert action(app, mine).state == "done"
 
 
@@ -450,8 +566,7 @@ def test_evaluating_stores_the_verdict_and_figures(app, users, manager):
     stored = json.loads(saved.evaluation)
     assert saved.state == "evaluated" and saved.verdict == "too few"
     assert saved.evaluated_at is not None
-    assert stored["before"] == {"start": "2026-01-04", "end": "2026-02-28", "figure": None,
-                                "n": 0}
+    assert stored["before"] == {"start": "2026-01-04", "end": "2026-02-28", "figure": None, "n": 0}
     assert stored["after"]["start"] == "2026-04-02" and stored["after"]["end"] == "2026-05-27"
     assert stored["provisional"] is False and stored["verdict"] == "too few"
     page = manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
@@ -481,21 +596,36 @@ def test_the_main_menu_links_to_the_actions(app, users):
 
 # --- the meeting pack --------------------------------------------------------------------------
 
+
 def pack_actions(app, manager_client):
     """Five actions around Sept-Oct 2026: overdue, due, done, evaluated, and one outside."""
     ids = {
-        "overdue": make_action(app, title="Overdue one", start_date=date(2026, 7, 1),
-                               due_date=date(2026, 8, 20)),
-        "due": make_action(app, title="Due one", start_date=date(2026, 9, 1),
-                           due_date=date(2026, 10, 20)),
-        "done": make_action(app, title="Done one", start_date=date(2026, 9, 1),
-                            due_date=date(2026, 9, 30)),
-        "evaluated": make_action(app, title="Evaluated one", start_date=date(2026, 3, 1),
-                                 due_date=date(2026, 4, 1), metric="nps"),
-        "later": make_action(app, title="Later one", start_date=date(2026, 11, 1),
-                             due_date=date(2026, 12, 1)),
-        "other team": make_action(app, team="技术支持", title="Other team one",
-                                  start_date=date(2026, 9, 1), due_date=date(2026, 10, 1)),
+        "overdue": make_action(
+            app, title="Overdue one", start_date=date(2026, 7, 1), due_date=date(2026, 8, 20)
+        ),
+        "due": make_action(
+            app, title="Due one", start_date=date(2026, 9, 1), due_date=date(2026, 10, 20)
+        ),
+        "done": make_action(
+            app, title="Done one", start_date=date(2026, 9, 1), due_date=date(2026, 9, 30)
+        ),
+        "evaluated": make_action(
+            app,
+            title="Evaluated one",
+            start_date=date(2026, 3, 1),
+            due_date=date(2026, 4, 1),
+            metric="nps",
+        ),
+        "later": make_action(
+            app, title="Later one", start_date=date(2026, 11, 1), due_date=date(2026, 12, 1)
+        ),
+        "other team": make_action(
+            app,
+            team="技术支持",
+            title="Other team one",
+            start_date=date(2026, 9, 1),
+            due_date=date(2026, 10, 1),
+        ),
     }
     with app.app_context(), database.connection_context():
         by = User.get(User.username == "manager")
@@ -504,11 +634,17 @@ def pack_actions(app, manager_client):
         actions.change_state(done, "done", "", by, date(2026, 10, 5), done_on=date(2026, 10, 5))
         evaluated = ImprovementAction.get_by_id(ids["evaluated"])
         actions.change_state(evaluated, "in_progress", "", by, date(2026, 4, 1))
-        actions.change_state(evaluated, "done", "", by, date(2026, 4, 1),
-                             done_on=date(2026, 4, 1))
+        actions.change_state(evaluated, "done", "", by, date(2026, 4, 1), done_on=date(2026, 4, 1))
         check = actions.before_after(evaluated, 8, 30, date(2026, 10, 10))
-        actions.change_state(evaluated, "evaluated", "", by, date(2026, 10, 10),
-                             evaluation=check, now=datetime(2026, 10, 10, 2, 0))
+        actions.change_state(
+            evaluated,
+            "evaluated",
+            "",
+            by,
+            date(2026, 10, 10),
+            evaluation=check,
+            now=datetime(2026, 10, 10, 2, 0),
+        )
     return ids
 
 
@@ -526,18 +662,24 @@ def test_the_pack_lists_the_periods_actions(app, users, manager):
         everyone = actions.in_period(Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31)), TZ)
         chinese = meeting_pack.actions_section(found, "zh_CN", TZ)
     assert [(item.kind, item.action.title) for item in found] == [
-        ("overdue", "Overdue one"), ("due", "Due one"), ("done", "Done one"),
-        ("evaluated", "Evaluated one")]
+        ("overdue", "Overdue one"),
+        ("due", "Due one"),
+        ("done", "Done one"),
+        ("evaluated", "Evaluated one"),
+    ]
     assert "Other team one" in {item.action.title for item in everyone}
     lines = section.lines()
     assert lines[0] == "Improvement actions"
     assert lines[1] == "1 overdue · 1 due in the period · 1 done · 1 evaluated"
     assert lines[2] == ("Action | Problem | Owner | Due | Where it stands | Before → after")
     assert lines[3] == "Overdue one | CSAT · Billing | manager | 20 Aug 2026 | overdue | –"
-    assert lines[5] == ("Done one | CSAT · Billing | manager | 30 Sep 2026 | done 5 Oct | "
-                        "not evaluated yet")
-    assert lines[6] == ("Evaluated one | NPS · Billing | manager | 1 Apr 2026 | evaluated "
-                        "10 Oct | – → –: too few answers")
+    assert lines[5] == (
+        "Done one | CSAT · Billing | manager | 30 Sep 2026 | done 5 Oct | not evaluated yet"
+    )
+    assert lines[6] == (
+        "Evaluated one | NPS · Billing | manager | 1 Apr 2026 | evaluated "
+        "10 Oct | – → –: too few answers"
+    )
     assert chinese.lines()[0] == "改进行动" and "逾期" in chinese.lines()[3]
 
 
@@ -553,8 +695,9 @@ def test_the_pack_gets_an_actions_page(app, users, manager):
         s = meeting_pack.Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31))
         definition = definition_of(current_version("post-case"))
         steps = []
-        pdf = meeting_pack.build_pack(s, "post-case", definition, "zh_CN", 30, TZ,
-                                      progress=steps.append)
+        pdf = meeting_pack.build_pack(
+            s, "post-case", definition, "zh_CN", 30, TZ, progress=steps.append
+        )
         assert steps == meeting_pack.steps(s, definition, TZ)
         quiet = meeting_pack.Slice(survey.id, date(2025, 1, 1), date(2025, 1, 31))
         assert "actions" not in meeting_pack.steps(quiet, definition, TZ)
@@ -579,8 +722,9 @@ def test_two_moves_from_the_same_state_only_one_wins(app, users):
         assert ActionEvent.select().where(ActionEvent.to_state == "in_progress").count() == 1
         # editing the plan from a stale copy keeps the state
         second.title = "Renamed"
-        actions.update_action(second, {name: getattr(second, name)
-                                       for name in actions.EDIT_FIELDS}, by)
+        actions.update_action(
+            second, {name: getattr(second, name) for name in actions.EDIT_FIELDS}, by
+        )
         saved = ImprovementAction.get_by_id(mine)
         assert (saved.title, saved.state) == ("Renamed", "in_progress")
 
@@ -594,8 +738,11 @@ def test_the_list_runs_a_fixed_number_of_queries(app, users, manager):
             with counted_queries() as executed:
                 listed = actions.list_actions(User.get(User.username == "manager"), today())
                 for item in listed:  # what the page reads of each
-                    _ = (item.action.owner.display_name, item.action.team and
-                         item.action.team.name, item.milestones_overdue)
+                    _ = (
+                        item.action.owner.display_name,
+                        item.action.team and item.action.team.name,
+                        item.milestones_overdue,
+                    )
             return len(executed)
 
     make_action(app, title="One")
@@ -611,11 +758,21 @@ def test_the_list_runs_a_fixed_number_of_queries(app, users, manager):
 
 def test_the_role_test_covers_every_action_route(app):
     """test_every_route_checks_the_role walks these; a new route must join it."""
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
-                 if rule.endpoint.startswith("actions.")}
-    assert endpoints == {"actions.index", "actions.new", "actions.edit", "actions.detail",
-                         "actions.chart", "actions.add_milestone", "actions.milestone_done",
-                         "actions.change_state", "actions.add_link", "actions.remove_link"}
+    endpoints = {
+        rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("actions.")
+    }
+    assert endpoints == {
+        "actions.index",
+        "actions.new",
+        "actions.edit",
+        "actions.detail",
+        "actions.chart",
+        "actions.add_milestone",
+        "actions.milestone_done",
+        "actions.change_state",
+        "actions.add_link",
+        "actions.remove_link",
+    }
     for endpoint in endpoints:
         assert app.view_functions[endpoint].roles == ("admin", "manager", "lead"), endpoint
 
@@ -629,8 +786,11 @@ def test_a_lead_editing_their_own_action_keeps_its_slice(app, users):
     for action_id, team in ((every, ""), (other, str(support.id))):
         form = lead.get(f"/manage/actions/{action_id}/edit").get_data(as_text=True)
         assert re.search(rf'<option selected value="{team}">', form), action_id
-        reply = post_form(lead, f"/manage/actions/{action_id}/edit",
-                          plan_fields(app, team=team, title="Renamed by the lead"))
+        reply = post_form(
+            lead,
+            f"/manage/actions/{action_id}/edit",
+            plan_fields(app, team=team, title="Renamed by the lead"),
+        )
         assert reply.status_code == 302
         saved = action(app, action_id)
         assert saved.title == "Renamed by the lead"
@@ -646,8 +806,11 @@ def test_who_sees_what_without_filters(app, users):
         assert len(actions.list_actions(manager_, today())) == 2
         lead = User.get(User.username == "lead")
         assert {i.action.title for i in actions.list_actions(lead, today())} == {
-            "Billing one", "Owned"}
+            "Billing one",
+            "Owned",
+        }
         from feedback.models import TeamLead
+
         TeamLead.delete().execute()
         assert [i.action.title for i in actions.list_actions(lead, today())] == ["Owned"]
         staff = User.get(User.username == "staff")
@@ -655,8 +818,9 @@ def test_who_sees_what_without_filters(app, users):
 
 
 def test_nul_characters_are_refused_by_name_and_nothing_is_stored(app, users, manager):
-    reply = post_form(manager, "/manage/actions/new",
-                      plan_fields(app, title="Hold\x00 times", description="ab"))
+    reply = post_form(
+        manager, "/manage/actions/new", plan_fields(app, title="Hold\x00 times", description="ab")
+    )
     assert reply.status_code == 400
     assert "title" in reply.get_data(as_text=True)
     with app.app_context(), database.connection_context():
@@ -669,10 +833,24 @@ def test_a_long_list_of_actions_takes_more_pages():
     from feedback import meeting_pack
     from feedback.actions import PackAction
 
-    items = [PackAction("due", types.SimpleNamespace(
-        title=f"Action {i}", metric="csat", due_date=date(2026, 10, i + 1), state="planned",
-        done_on=None, evaluated_at=None, evaluation=None, channel=None), "manager", "Billing")
-        for i in range(meeting_pack.ACTION_ROWS_PER_PAGE + 1)]
+    items = [
+        PackAction(
+            "due",
+            types.SimpleNamespace(
+                title=f"Action {i}",
+                metric="csat",
+                due_date=date(2026, 10, i + 1),
+                state="planned",
+                done_on=None,
+                evaluated_at=None,
+                evaluation=None,
+                channel=None,
+            ),
+            "manager",
+            "Billing",
+        )
+        for i in range(meeting_pack.ACTION_ROWS_PER_PAGE + 1)
+    ]
     section = meeting_pack.actions_section(items, "en", TZ)
     assert section.subtitle == f"{len(items)} due in the period"
     assert meeting_pack.action_pages(section) == 2

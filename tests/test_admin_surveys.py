@@ -17,11 +17,14 @@ def test_versions_errors_and_previews(make_app, users, tmp_path):
     app = make_app(SURVEYS_DIR=str(folder))
     runner = app.test_cli_runner()
     post_case = folder / "post-case.yaml"
-    post_case.write_text(post_case.read_text(encoding="utf-8").replace(
-        "How did we do?", "How was our service?"), encoding="utf-8")
+    post_case.write_text(
+        post_case.read_text(encoding="utf-8").replace("How did we do?", "How was our service?"),
+        encoding="utf-8",
+    )
     assert runner.invoke(args=["surveys", "sync"]).exit_code == 0
-    post_case.write_text(post_case.read_text(encoding="utf-8").replace(
-        "type: csat", "type: stars"), encoding="utf-8")
+    post_case.write_text(
+        post_case.read_text(encoding="utf-8").replace("type: csat", "type: stars"), encoding="utf-8"
+    )
     assert runner.invoke(args=["surveys", "sync"]).exit_code == 1
 
     client = app.test_client()
@@ -37,5 +40,5 @@ def test_versions_errors_and_previews(make_app, users, tmp_path):
     assert "How did we do?" in old.get_data(as_text=True)
     assert "How was our service?" in new.get_data(as_text=True)
     assert "Answers are not stored" in new.get_data(as_text=True)
-    assert 'disabled' in new.get_data(as_text=True)  # the preview cannot be sent
+    assert "disabled" in new.get_data(as_text=True)  # the preview cannot be sent
     assert client.get("/admin/surveys/post-case/v9").status_code == 404

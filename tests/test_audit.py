@@ -20,12 +20,17 @@ def test_a_command_is_recorded_as_cli_with_its_details(app, db):
 
 
 def test_a_request_records_the_logged_in_user_and_the_address(app, users):
-    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "198.51.100.7"}), \
-            database.connection_context():
+    with (
+        app.test_request_context("/", environ_base={"REMOTE_ADDR": "198.51.100.7"}),
+        database.connection_context(),
+    ):
         entry = audit.record("user.create", "user x", actor=users["admin"])
         stored = AuditEntry.get_by_id(entry.id)
-    assert (stored.actor, stored.actor_user.id, stored.address) == \
-        ("admin", users["admin"].id, "198.51.100.7")
+    assert (stored.actor, stored.actor_user.id, stored.address) == (
+        "admin",
+        users["admin"].id,
+        "198.51.100.7",
+    )
 
 
 def test_an_entry_rolls_back_with_the_change_it_records(app, db):

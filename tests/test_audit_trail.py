@@ -10,11 +10,11 @@ import re
 from datetime import datetime
 
 import pytest
+from support import PASSWORD, login, new_case, post_form
 
 from feedback import audit
 from feedback.db import database
 from feedback.models import ApiToken, AuditEntry, Team
-from support import PASSWORD, login, new_case, post_form
 
 ADDRESS = "203.0.113.9"
 
@@ -36,8 +36,14 @@ def admin(app, users):
 
 
 def edit(**changes) -> dict:
-    data = {"display_name": "staff", "role": "staff", "team": "", "locale": "", "active": "y",
-            "new_password": ""}
+    data = {
+        "display_name": "staff",
+        "role": "staff",
+        "team": "",
+        "locale": "",
+        "active": "y",
+        "new_password": "",
+    }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -49,13 +55,19 @@ def only(app, action) -> AuditEntry:
 
 
 def assert_by_admin(entry, users):
-    assert (entry.actor, entry.actor_user_id, entry.address) == ("admin", users["admin"].id,
-                                                                 ADDRESS)
+    assert (entry.actor, entry.actor_user_id, entry.address) == (
+        "admin",
+        users["admin"].id,
+        ADDRESS,
+    )
 
 
 def test_creating_a_user_is_audited(app, admin, users):
-    reply = post_form(admin, "/admin/users/new", {"username": "wang.fang", "password": PASSWORD,
-                                                  "role": "lead", "team": "", "locale": ""})
+    reply = post_form(
+        admin,
+        "/admin/users/new",
+        {"username": "wang.fang", "password": PASSWORD, "role": "lead", "team": "", "locale": ""},
+    )
     assert reply.status_code == 302
     entry = only(app, "user.create")
     assert_by_admin(entry, users)
@@ -66,27 +78,39 @@ def test_creating_a_user_is_audited(app, admin, users):
 def test_role_team_password_and_activation_changes_are_audited(app, admin, users):
     staff = users["staff"].id
     billing = str(users["staff"].team_id)
-    assert post_form(admin, f"/admin/users/{staff}",
-                     edit(role="lead", team=billing)).status_code == 302
+    assert (
+        post_form(admin, f"/admin/users/{staff}", edit(role="lead", team=billing)).status_code
+        == 302
+    )
     change = only(app, "user.change")
     assert_by_admin(change, users)
     assert change.target == "user staff"
     assert json.loads(change.detail)["changes"] == {"role": ["staff", "lead"]}
     assert not entries(app, "user.password") and not entries(app, "user.deactivate")
 
-    assert post_form(admin, f"/admin/users/{staff}",
-                     edit(role="lead", team=billing, new_password="brand new pass")
-                     ).status_code == 302
+    assert (
+        post_form(
+            admin,
+            f"/admin/users/{staff}",
+            edit(role="lead", team=billing, new_password="brand new pass"),
+        ).status_code
+        == 302
+    )
     password = only(app, "user.password")
     assert_by_admin(password, users)
     assert "brand new pass" not in password.detail  # the password itself is never written
     assert len(entries(app, "user.change")) == 1  # nothing else changed
 
-    assert post_form(admin, f"/admin/users/{staff}",
-                     edit(role="lead", team="", active=None)).status_code == 302
+    assert (
+        post_form(
+            admin, f"/admin/users/{staff}", edit(role="lead", team="", active=None)
+        ).status_code
+        == 302
+    )
     changed = entries(app, "user.change")
     assert len(changed) == 2 and json.loads(changed[-1].detail)["changes"] == {
-        "team": ["Billing", None]}
+        "team": ["Billing", None]
+    }
     assert only(app, "user.deactivate").target == "user staff"
     assert post_form(admin, f"/admin/users/{staff}", edit(role="lead")).status_code == 302
     assert only(app, "user.activate").target == "user staff"
@@ -103,16 +127,18 @@ def test_the_call_back_grant_is_audited_when_it_changes(app, admin, users):
 
 
 def test_teams_and_leads_are_audited(app, admin, users):
-    assert post_form(admin, "/admin/teams/new", {"name": "Returns",
-                                                 "leads": str(users["lead"].id)}
-                     ).status_code == 302
+    assert (
+        post_form(
+            admin, "/admin/teams/new", {"name": "Returns", "leads": str(users["lead"].id)}
+        ).status_code
+        == 302
+    )
     created = only(app, "team.create")
     assert_by_admin(created, users)
     assert created.target == "team Returns" and json.loads(created.detail)["leads"] == ["lead"]
     with app.app_context(), database.connection_context():
         team_id = Team.get(Team.name == "Returns").id
-    assert post_form(admin, f"/admin/teams/{team_id}", {"name": "Returns desk"}
-                     ).status_code == 302
+    assert post_form(admin, f"/admin/teams/{team_id}", {"name": "Returns desk"}).status_code == 302
     changed = only(app, "team.change")
     assert changed.target == "team Returns desk"
     detail = json.loads(changed.detail)
@@ -135,8 +161,11 @@ def test_api_tokens_are_audited_without_the_token(app, admin, users):
 
 
 def test_suggestion_categories_are_audited(app, admin, users):
-    reply = post_form(admin, "/admin/suggestion-box/categories/new",
-                      {"name_zh": "停车", "name_en": "Parking", "position": "9", "active": "y"})
+    reply = post_form(
+        admin,
+        "/admin/suggestion-box/categories/new",
+        {"name_zh": "停车", "name_en": "Parking", "position": "9", "active": "y"},
+    )
     assert reply.status_code == 302
     entry = only(app, "category.save")
     assert_by_admin(entry, users)
@@ -145,8 +174,7 @@ def test_suggestion_categories_are_audited(app, admin, users):
 
 def test_cli_users_and_tokens_are_audited_as_cli(app, users):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-user", "zhao", "--role", "staff",
-                                 "--password", PASSWORD])
+    result = runner.invoke(args=["create-user", "zhao", "--role", "staff", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["create-token", "crm"])
     assert result.exit_code == 0, result.output
@@ -159,6 +187,7 @@ def test_a_changed_or_refused_survey_file_is_audited_once(make_app, tmp_path):
     surveys = tmp_path / "surveys"
     surveys.mkdir()
     from feedback.settings import PROJECT_ROOT
+
     source = (PROJECT_ROOT / "surveys" / "post-case.yaml").read_text(encoding="utf-8")
     (surveys / "post-case.yaml").write_text(source, encoding="utf-8")
     app = make_app(SURVEYS_DIR=str(surveys))
@@ -167,8 +196,9 @@ def test_a_changed_or_refused_survey_file_is_audited_once(make_app, tmp_path):
     assert json.loads(first.detail) == {"status": "new", "version": 1, "file": "post-case.yaml"}
     make_app(SURVEYS_DIR=str(surveys))  # another worker starting: nothing changed
     assert len(entries(app, "survey.change")) == 1
-    (surveys / "post-case.yaml").write_text(source.replace("questions:", "questions: [", 1),
-                                            encoding="utf-8")
+    (surveys / "post-case.yaml").write_text(
+        source.replace("questions:", "questions: [", 1), encoding="utf-8"
+    )
     result = app.test_cli_runner().invoke(args=["surveys", "sync"])
     assert result.exit_code == 1
     refused = entries(app, "survey.change")[-1]
@@ -190,7 +220,11 @@ def test_raw_data_downloads_are_audited_with_their_filters(app, admin, users, ap
     for entry in found:
         assert_by_admin(entry, users)
     assert json.loads(found[0].detail)["filters"] == {
-        "survey": "post-case", "from": "2026-11-01", "to": "2026-11-30", "channel": "phone"}
+        "survey": "post-case",
+        "from": "2026-11-01",
+        "to": "2026-11-30",
+        "channel": "phone",
+    }
     assert json.loads(found[2].detail)["filters"] == {"status": "open"}
     # a bad filter downloads nothing and audits nothing
     assert admin.get("/manage/export/responses.csv?from=nonsense").status_code == 400
@@ -199,32 +233,42 @@ def test_raw_data_downloads_are_audited_with_their_filters(app, admin, users, ap
 
 # --- the page -----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def logged(app, users):
     """A few entries at known times (UTC), by different actors (and only those)."""
     with app.app_context(), database.connection_context():
         AuditEntry.delete().execute()  # the surveys loaded at start-up
-        rows = [("2026-11-01 02:00:00", "admin", "user.create", "user wang"),
-                ("2026-11-10 03:00:00", "cli", "token.create", "API token crm"),
-                ("2026-11-20 04:00:00", "admin", "export.raw", "responses.csv"),
-                ("2026-11-20 17:00:00", "zhou", "customer.erase", "customer 100%_done")]
+        rows = [
+            ("2026-11-01 02:00:00", "admin", "user.create", "user wang"),
+            ("2026-11-10 03:00:00", "cli", "token.create", "API token crm"),
+            ("2026-11-20 04:00:00", "admin", "export.raw", "responses.csv"),
+            ("2026-11-20 17:00:00", "zhou", "customer.erase", "customer 100%_done"),
+        ]
         for at, actor, action, target in rows:
-            AuditEntry.create(at=datetime.fromisoformat(at), actor=actor, action=action,
-                              target=target, detail=json.dumps({"n": 1}), address=ADDRESS)
+            AuditEntry.create(
+                at=datetime.fromisoformat(at),
+                actor=actor,
+                action=action,
+                target=target,
+                detail=json.dumps({"n": 1}),
+                address=ADDRESS,
+            )
 
 
 def targets(reply) -> list[str]:
     import re
+
     body = reply.get_data(as_text=True)
-    return re.findall(r"<tr>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>.*?</td>\s*<td>([^<]*)</td>",
-                      body, re.S)
+    return re.findall(
+        r"<tr>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>.*?</td>\s*<td>([^<]*)</td>", body, re.S
+    )
 
 
 def test_the_page_lists_newest_first_and_filters_in_the_url(app, admin, logged):
     admin.get("/?lang=en")
     everything = targets(admin.get("/admin/audit/"))
-    assert everything[:4] == ["customer 100%_done", "responses.csv", "API token crm",
-                              "user wang"]
+    assert everything[:4] == ["customer 100%_done", "responses.csv", "API token crm", "user wang"]
     assert targets(admin.get("/admin/audit/?action=token.create")) == ["API token crm"]
     assert targets(admin.get("/admin/audit/?actor=ADMIN")) == ["responses.csv", "user wang"]
     assert targets(admin.get("/admin/audit/?target=TOKEN")) == ["API token crm"]
@@ -232,7 +276,9 @@ def test_the_page_lists_newest_first_and_filters_in_the_url(app, admin, logged):
     assert targets(admin.get("/admin/audit/?target=0%25d")) == []  # % is not a wildcard
     # dates are local days (Asia/Shanghai): 2026-11-20 17:00 UTC is the 21st there
     assert targets(admin.get("/admin/audit/?from=2026-11-10&to=2026-11-20")) == [
-        "responses.csv", "API token crm"]
+        "responses.csv",
+        "API token crm",
+    ]
     assert targets(admin.get("/admin/audit/?from=2026-11-21")) == ["customer 100%_done"]
 
 
@@ -261,7 +307,7 @@ def test_the_page_is_paged(app, admin, users):
 
 def test_the_csv_is_the_filtered_list_and_formula_safe(app, admin, logged):
     with app.app_context(), database.connection_context():
-        audit.record("category.save", "=HYPERLINK(\"http://x\")", actor="cli")
+        audit.record("category.save", '=HYPERLINK("http://x")', actor="cli")
     reply = admin.get("/admin/audit/audit.csv?actor=admin")
     assert reply.status_code == 200 and reply.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(reply.get_data(as_text=True).lstrip("\ufeff"))))

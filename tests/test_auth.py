@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
-from werkzeug.routing import IntegerConverter
-
 import pytest
+from support import PASSWORD, csrf_from, login
+from werkzeug.routing import IntegerConverter
 
 from feedback.db import database
 from feedback.models import User
-from support import PASSWORD, csrf_from, login
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "survey.answer", "survey.thanks", "api.openapi",
-                    # the customers' suggestion box, tracking and "you said, we did"
-                    "suggest.customer_box", "suggest.track", "suggest.status",
-                    "suggest.comment", "suggest.you_said_we_did"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.login",
+    "survey.answer",
+    "survey.thanks",
+    "api.openapi",
+    # the customers' suggestion box, tracking and "you said, we did"
+    "suggest.customer_box",
+    "suggest.track",
+    "suggest.status",
+    "suggest.comment",
+    "suggest.you_said_we_did",
+}
 TOKEN_ENDPOINTS = {"api.post_case", "api.get_survey", "api.get_metrics"}
 
 
 def fill_arguments(rule) -> str:
-    values = {arg: ("1" if isinstance(rule._converters[arg], IntegerConverter)
-                    else "post-case") for arg in rule.arguments}
+    values = {
+        arg: ("1" if isinstance(rule._converters[arg], IntegerConverter) else "post-case")
+        for arg in rule.arguments
+    }
     return rule.build(values, append_unknown=False)[1]
 
 
 def protected_rules(app):
-    return [r for r in app.url_map.iter_rules()
-            if r.endpoint not in PUBLIC_ENDPOINTS | TOKEN_ENDPOINTS | {"auth.home"}]
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint not in PUBLIC_ENDPOINTS | TOKEN_ENDPOINTS | {"auth.home"}
+    ]
 
 
 def test_every_staff_route_sends_strangers_to_login(app, client):
@@ -85,9 +98,14 @@ def test_inactive_user_cannot_log_in(app, client, users):
 
 def test_next_parameter_cannot_leave_the_site(client, users):
     page = client.get("/login?next=https://evil.example/")
-    reply = client.post("/login?next=https://evil.example/", data={
-        "username": "admin", "password": PASSWORD,
-        "csrf_token": csrf_from(page.get_data(as_text=True))})
+    reply = client.post(
+        "/login?next=https://evil.example/",
+        data={
+            "username": "admin",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
     assert "evil.example" not in reply.headers["Location"]
 
 

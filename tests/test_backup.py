@@ -22,6 +22,8 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import pytest
+from conftest import POSTGRES_URL, reset_postgres
+from support import PASSWORD, csrf_from, login, new_case, survey_path
 
 from feedback import accounts, backup, create_app, reports
 from feedback.cases import CaseInput, InvitationPolicy, register_case
@@ -29,20 +31,28 @@ from feedback.db import database, migrate, open_database
 from feedback.models import Response, Suggestion
 from feedback.responses import submit
 from feedback.surveys import current_version, definition_of
-from conftest import POSTGRES_URL, reset_postgres
-from support import PASSWORD, csrf_from, login, new_case, survey_path
 
 SURVEYS = Path(__file__).resolve().parent.parent / "surveys"
 TZ = "Asia/Shanghai"
 
 
 def flask(url: str, *args: str, path: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FEEDBACK_DATABASE_URL": url, "FEEDBACK_SECRET_KEY": "test-secret",
-           "FEEDBACK_SURVEYS_DIR": str(SURVEYS), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        "FEEDBACK_DATABASE_URL": url,
+        "FEEDBACK_SECRET_KEY": "test-secret",
+        "FEEDBACK_SURVEYS_DIR": str(SURVEYS),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     if path is not None:
         env["PATH"] = path
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "feedback", *args], env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "feedback", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def build_app(url: str, tmp_path: Path, migrated: bool = True):
@@ -52,9 +62,17 @@ def build_app(url: str, tmp_path: Path, migrated: bool = True):
         with database.connection_context():
             migrate(db)
         db.close_all()
-    return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
-                       "BASE_URL": "http://feedback.test", "EXPORTS_DIR": str(tmp_path / "x"),
-                       "SURVEYS_DIR": str(SURVEYS), "RATELIMIT_ENABLED": False})
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test-secret",
+            "BASE_URL": "http://feedback.test",
+            "EXPORTS_DIR": str(tmp_path / "x"),
+            "SURVEYS_DIR": str(SURVEYS),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
 
 
 def use(app):
@@ -80,12 +98,27 @@ def answer_one(i: int, version, definition, day: date) -> int:
     """Register case i and store its response, in one transaction; the response's id."""
     sent = datetime(day.year, day.month, day.day, 2, 0) + timedelta(seconds=i)
     with database.atomic():
-        case_in = CaseInput(case_ref=f"B-{i}", survey="post-case", resolved_at=sent,
-                            channel=("phone", "chat", "email")[i % 3], team=None,
-                            agent=f"agent-{i % 4}", category="billing", customer_ref=f"c-{i}")
+        case_in = CaseInput(
+            case_ref=f"B-{i}",
+            survey="post-case",
+            resolved_at=sent,
+            channel=("phone", "chat", "email")[i % 3],
+            team=None,
+            agent=f"agent-{i % 4}",
+            category="billing",
+            customer_ref=f"c-{i}",
+        )
         registration = register_case(case_in, version.survey, InvitationPolicy(), now=sent)
-        return submit(registration.invitation, registration.case, version, definition,
-                      scores(i), locale="zh_CN", tz=TZ, now=sent + timedelta(minutes=5))
+        return submit(
+            registration.invitation,
+            registration.case,
+            version,
+            definition,
+            scores(i),
+            locale="zh_CN",
+            tz=TZ,
+            now=sent + timedelta(minutes=5),
+        )
 
 
 def expected_overall(n: int) -> dict:
@@ -93,19 +126,36 @@ def expected_overall(n: int) -> dict:
     case invited and answered), worked out in Python with the app's own formula."""
     rows = [scores(i) for i in range(n)]
     ces = [r["ces"] for r in rows if "ces" in r]
-    counts = {"responses": n, "csat_n": n, "csat_satisfied": sum(r["csat"] >= 4 for r in rows),
-              "nps_n": n, "promoters": sum(r["nps"] >= 9 for r in rows),
-              "passives": sum(7 <= r["nps"] <= 8 for r in rows),
-              "detractors": sum(r["nps"] <= 6 for r in rows), "ces_n": len(ces),
-              "ces_sum": sum(ces), "ces_sum_sq": sum(c * c for c in ces),
-              "ces_low_effort": sum(c >= 5 for c in ces)}
+    counts = {
+        "responses": n,
+        "csat_n": n,
+        "csat_satisfied": sum(r["csat"] >= 4 for r in rows),
+        "nps_n": n,
+        "promoters": sum(r["nps"] >= 9 for r in rows),
+        "passives": sum(7 <= r["nps"] <= 8 for r in rows),
+        "detractors": sum(r["nps"] <= 6 for r in rows),
+        "ces_n": len(ces),
+        "ces_sum": sum(ces),
+        "ces_sum_sq": sum(c * c for c in ces),
+        "ces_low_effort": sum(c >= 5 for c in ces),
+    }
     return json.loads(json.dumps(reports.figures(counts, {"invited": n, "answered": n})))
 
 
 def metrics(app, token: str, day: date, **query) -> dict:
-    reply = use(app).test_client().get("/api/v1/metrics", query_string={
-        "from": (day - timedelta(days=1)).isoformat(), "to": (day + timedelta(days=1)).isoformat(),
-        **query}, headers={"Authorization": f"Bearer {token}"})
+    reply = (
+        use(app)
+        .test_client()
+        .get(
+            "/api/v1/metrics",
+            query_string={
+                "from": (day - timedelta(days=1)).isoformat(),
+                "to": (day + timedelta(days=1)).isoformat(),
+                **query,
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    )
     assert reply.status_code == 200, reply.get_data(as_text=True)
     return reply.get_json()
 
@@ -114,6 +164,7 @@ DAY = date.today() - timedelta(days=3)
 
 
 # --- SQLite: an online backup while the site writes ------------------------------------------------
+
 
 def test_sqlite_backup_taken_while_writing_restores_to_a_consistent_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
@@ -168,10 +219,14 @@ def test_sqlite_backup_taken_while_writing_restores_to_a_consistent_database(tmp
     assert 220 <= len(ids) < written
     assert ids == list(range(1, len(ids) + 1))
     source = sqlite3.connect(tmp_path / "site.sqlite3")
-    answers_sql = ("SELECT response_id, question_id, value_int, value_text FROM answer "
-                   "WHERE response_id <= ? ORDER BY id")
-    assert (copy.execute(answers_sql, (len(ids),)).fetchall()
-            == source.execute(answers_sql, (len(ids),)).fetchall())
+    answers_sql = (
+        "SELECT response_id, question_id, value_int, value_text FROM answer "
+        "WHERE response_id <= ? ORDER BY id"
+    )
+    assert (
+        copy.execute(answers_sql, (len(ids),)).fetchall()
+        == source.execute(answers_sql, (len(ids),)).fetchall()
+    )
     assert copy.execute("SELECT COUNT(*) FROM invitation").fetchone() == (len(ids),)
     assert copy.execute("SELECT journal_mode FROM pragma_journal_mode").fetchone() == ("delete",)
     copy.close()
@@ -183,8 +238,7 @@ def test_sqlite_backup_taken_while_writing_restores_to_a_consistent_database(tmp
         assert metrics(restored, token, DAY)["overall"] == expected_overall(len(ids))
         client = use(restored).test_client()
         login(client, "manager")
-        page = client.get("/manage/", query_string={"from": DAY.isoformat(),
-                                                    "to": DAY.isoformat()})
+        page = client.get("/manage/", query_string={"from": DAY.isoformat(), "to": DAY.isoformat()})
         assert page.status_code == 200
     finally:
         close(restored)
@@ -208,14 +262,20 @@ def test_sqlite_backup_refuses_an_existing_file_and_a_missing_folder(tmp_path):
 
 # --- PostgreSQL: pg_dump, pg_restore ---------------------------------------------------------------
 
+
 def with_database(url: str, name: str) -> str:
     return urlunparse(urlparse(url)._replace(path=f"/{name}", query=""))
 
 
 def admin_execute(*statements: str) -> None:
     parsed = urlparse(POSTGRES_URL)
-    conn = psycopg2.connect(dbname=parsed.path.lstrip("/") or "postgres", user=parsed.username,
-                            password=parsed.password, host=parsed.hostname, port=parsed.port)
+    conn = psycopg2.connect(
+        dbname=parsed.path.lstrip("/") or "postgres",
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.hostname,
+        port=parsed.port,
+    )
     conn.autocommit = True
     with conn.cursor() as cur:
         for statement in statements:
@@ -240,8 +300,9 @@ def spare_database(postgres_base_url):
 
 
 @pytest.mark.postgres
-def test_pg_dump_restores_into_a_fresh_database_with_the_same_figures(fresh_postgres,
-                                                                       spare_database, tmp_path):
+def test_pg_dump_restores_into_a_fresh_database_with_the_same_figures(
+    fresh_postgres, spare_database, tmp_path
+):
     if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
         pytest.skip("pg_dump and pg_restore are not on the PATH (apt install postgresql-client)")
     app = build_app(fresh_postgres, tmp_path)
@@ -257,8 +318,12 @@ def test_pg_dump_restores_into_a_fresh_database_with_the_same_figures(fresh_post
     assert dump.name.endswith(".dump") and dump.read_bytes()[:5] == b"PGDMP"  # custom format
     assert "pg_dump --format=custom" in done.stderr
 
-    restore = subprocess.run(["pg_restore", "--no-owner", f"--dbname={spare_database}",
-                              str(dump)], capture_output=True, text=True, timeout=300)
+    restore = subprocess.run(
+        ["pg_restore", "--no-owner", f"--dbname={spare_database}", str(dump)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert restore.returncode == 0, restore.stderr
     restored = build_app(spare_database, tmp_path, migrated=False)
     try:
@@ -266,13 +331,23 @@ def test_pg_dump_restores_into_a_fresh_database_with_the_same_figures(fresh_post
         assert got == metrics(app, token, DAY, group_by="channel")
         assert got["overall"] == expected_overall(60)
         client = use(restored).test_client()  # and it takes new answers: its sequences came along
-        reply = new_case(client, {"Authorization": f"Bearer {token}"}, case_id="after-restore",
-                         customer={"id": "new-1", "locale": "zh-CN"})
+        reply = new_case(
+            client,
+            {"Authorization": f"Bearer {token}"},
+            case_id="after-restore",
+            customer={"id": "new-1", "locale": "zh-CN"},
+        )
         path = survey_path(reply)
         form = client.get(path)
-        posted = client.post(path, data={"csrf_token": csrf_from(form.get_data(as_text=True)),
-                                         "resolved": "yes", "csat": "5",
-                                         "nps": "10"})
+        posted = client.post(
+            path,
+            data={
+                "csrf_token": csrf_from(form.get_data(as_text=True)),
+                "resolved": "yes",
+                "csat": "5",
+                "nps": "10",
+            },
+        )
         assert posted.status_code == 302, posted.get_data(as_text=True)[:500]
         with restored.app_context(), database.connection_context():
             assert Response.select().count() == 61
@@ -291,26 +366,36 @@ def test_backup_on_postgresql_without_pg_dump_prints_the_command(fresh_postgres,
     assert "pg_dump is not on the PATH" in done.stderr
     command = done.stdout.strip()
     assert command.startswith("pg_dump --format=custom --no-owner --file=")
-    assert f"--dbname={urlunparse(urlparse(fresh_postgres)._replace(scheme='postgresql'))}" \
-        in command
+    assert (
+        f"--dbname={urlunparse(urlparse(fresh_postgres)._replace(scheme='postgresql'))}" in command
+    )
     assert not (tmp_path / "site.dump").exists()
 
 
 def test_pg_dump_command_keeps_the_password_off_the_command_line():
-    command, env = backup.pg_dump_command("postgres://feed:s%40cret@db.example:6432/feedback",
-                                          Path("/backups/f.dump"))
-    assert command == ["pg_dump", "--format=custom", "--no-owner", "--file=/backups/f.dump",
-                       "--dbname=postgresql://feed@db.example:6432/feedback"]
+    command, env = backup.pg_dump_command(
+        "postgres://feed:s%40cret@db.example:6432/feedback", Path("/backups/f.dump")
+    )
+    assert command == [
+        "pg_dump",
+        "--format=custom",
+        "--no-owner",
+        "--file=/backups/f.dump",
+        "--dbname=postgresql://feed@db.example:6432/feedback",
+    ]
     assert env == {"PGPASSWORD": "s@cret"}
 
 
 # --- copy-db: SQLite to PostgreSQL ----------------------------------------------------------------
 
+
 def test_checksums_do_not_depend_on_how_a_database_writes_values():
     import peewee as pw
+
     stamp, day = pw.DateTimeField(), pw.DateField()
     assert backup.normalize(stamp, "2026-01-02 03:04:05") == backup.normalize(
-        stamp, datetime(2026, 1, 2, 3, 4, 5))
+        stamp, datetime(2026, 1, 2, 3, 4, 5)
+    )
     assert backup.normalize(day, "2026-01-02") == backup.normalize(day, date(2026, 1, 2))
     real = pw.FloatField()  # PostgreSQL's REAL keeps about 7 digits
     assert backup.normalize(real, 2.345678912) == backup.normalize(real, 2.3456790447235107)
@@ -329,10 +414,13 @@ def test_copy_db_moves_a_sqlite_site_to_postgresql(fresh_postgres, tmp_path):
         fill(cases=500, seed=3, config=source.config)
         token = accounts.create_token("copy test")
         # a suggestion marked a duplicate of a later one: a row that references a later row
-        first, last = Suggestion.select().order_by(Suggestion.id)[0], \
-            Suggestion.select().order_by(Suggestion.id.desc())[0]
+        first, last = (
+            Suggestion.select().order_by(Suggestion.id)[0],
+            Suggestion.select().order_by(Suggestion.id.desc())[0],
+        )
         Suggestion.update(status="duplicate", merged_into=last.id).where(
-            Suggestion.id == first.id).execute()
+            Suggestion.id == first.id
+        ).execute()
         days = [r.day for r in Response.select(Response.day).order_by(Response.day)]
         source_responses = Response.select().count()
     close(source)
@@ -340,24 +428,48 @@ def test_copy_db_moves_a_sqlite_site_to_postgresql(fresh_postgres, tmp_path):
     done = flask(source_url, "copy-db", "--to", fresh_postgres)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:-1]}
-    assert set(lines) >= {"service_case", "invitation", "response", "answer", "suggestion",
-                          "follow_up", "app_user", "api_token", "survey_version"}
-    for table, (_name, source_rows, target_rows, source_sum, target_sum, verdict) in \
-            lines.items():
+    assert set(lines) >= {
+        "service_case",
+        "invitation",
+        "response",
+        "answer",
+        "suggestion",
+        "follow_up",
+        "app_user",
+        "api_token",
+        "survey_version",
+    }
+    for _table, (_name, source_rows, target_rows, source_sum, target_sum, verdict) in lines.items():
         assert (source_rows, source_sum) == (target_rows, target_sum) and verdict == "same"
     assert lines["response"][1] == f"{source_responses:,}"
     assert "counts and checksums equal" in done.stdout
 
     # The site on the copy shows the same figures...
-    source, target = build_app(source_url, tmp_path, migrated=False), \
-        build_app(fresh_postgres, tmp_path, migrated=False)
+    source, target = (
+        build_app(source_url, tmp_path, migrated=False),
+        build_app(fresh_postgres, tmp_path, migrated=False),
+    )
     try:
         query = {"from": days[0].isoformat(), "to": days[-1].isoformat()}
         for group_by in ("team", "channel", "week"):
-            a = use(source).test_client().get("/api/v1/metrics", query_string={
-                **query, "group_by": group_by}, headers={"Authorization": f"Bearer {token}"})
-            b = use(target).test_client().get("/api/v1/metrics", query_string={
-                **query, "group_by": group_by}, headers={"Authorization": f"Bearer {token}"})
+            a = (
+                use(source)
+                .test_client()
+                .get(
+                    "/api/v1/metrics",
+                    query_string={**query, "group_by": group_by},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            )
+            b = (
+                use(target)
+                .test_client()
+                .get(
+                    "/api/v1/metrics",
+                    query_string={**query, "group_by": group_by},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            )
             assert a.status_code == b.status_code == 200
             assert a.get_json() == b.get_json() and a.get_json()["overall"]["responses"]
         pages = []
@@ -373,13 +485,23 @@ def test_copy_db_moves_a_sqlite_site_to_postgresql(fresh_postgres, tmp_path):
 
         # ... and takes a new case and a new answer: its sequences are past the copied ids
         client = use(target).test_client()
-        reply = new_case(client, {"Authorization": f"Bearer {token}"}, case_id="after-copy",
-                         customer={"id": "new-1", "locale": "zh-CN"})
+        reply = new_case(
+            client,
+            {"Authorization": f"Bearer {token}"},
+            case_id="after-copy",
+            customer={"id": "new-1", "locale": "zh-CN"},
+        )
         path = survey_path(reply)
         form = client.get(path)
-        posted = client.post(path, data={"csrf_token": csrf_from(form.get_data(as_text=True)),
-                                         "resolved": "yes", "csat": "4",
-                                         "nps": "9"})
+        posted = client.post(
+            path,
+            data={
+                "csrf_token": csrf_from(form.get_data(as_text=True)),
+                "resolved": "yes",
+                "csat": "4",
+                "nps": "9",
+            },
+        )
         assert posted.status_code == 302, posted.get_data(as_text=True)[:500]
         with target.app_context(), database.connection_context():
             assert Response.select().count() == source_responses + 1
@@ -426,8 +548,10 @@ def test_copy_db_names_a_value_postgresql_cannot_store(fresh_postgres, tmp_path)
     close(source)
     done = flask(source_url, "copy-db", "--to", fresh_postgres)
     assert done.returncode == 1
-    assert ("table service_case, id 1, column agent: holds a NUL character, which PostgreSQL "
-            "cannot store") in done.stderr
+    assert (
+        "table service_case, id 1, column agent: holds a NUL character, which PostgreSQL "
+        "cannot store"
+    ) in done.stderr
     assert "Traceback" not in done.stderr
     conn = psycopg2.connect(fresh_postgres.split("?")[0])
     with conn.cursor() as cur:  # one transaction: nothing was left behind

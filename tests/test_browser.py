@@ -12,12 +12,12 @@ import re
 from collections import defaultdict
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from browser import DESKTOP, PHONE, new_context
+from playwright.sync_api import Page, expect
+from support import new_case, survey_path
+
 from feedback.db import database
 from feedback.models import Answer, Response
-from support import new_case, survey_path
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,8 @@ def pill(page: Page, question: str, value: str):
 def option(page: Page, question: str, text: str):
     """The labelled option (radio or checkbox) of a choice question, by its visible text."""
     return page.locator(f"#q-{question} label.option").filter(
-        has=page.get_by_text(text, exact=True))
+        has=page.get_by_text(text, exact=True)
+    )
 
 
 def radio(page: Page, question: str, value: str):
@@ -85,8 +86,9 @@ def stored(app) -> tuple[Response, dict]:
         response = Response.get()
         answers: dict = defaultdict(list)
         for row in Answer.select().where(Answer.response == response).order_by(Answer.id):
-            answers[row.question_id].append(row.value_int if row.value_int is not None
-                                            else row.value_text)
+            answers[row.question_id].append(
+                row.value_int if row.value_int is not None else row.value_text
+            )
     return response, {q: sorted(v) if len(v) > 1 else v[0] for q, v in answers.items()}
 
 
@@ -134,8 +136,13 @@ def test_customer_answers_on_a_phone(app, live_server, api_headers, phone, tmp_p
     expect(wrong.get_by_label("响应太慢")).to_be_checked()  # kept while it was hidden
     option(page, "what_went_wrong", "问题没有解决").click()
 
-    for question, value in (("nps", "9"), ("ces", "6"), ("speed", "2"), ("attitude", "4"),
-                            ("competence", "3")):
+    for question, value in (
+        ("nps", "9"),
+        ("ces", "6"),
+        ("speed", "2"),
+        ("attitude", "4"),
+        ("competence", "3"),
+    ):
         pill(page, question, value).click()
         expect(radio(page, question, value)).to_be_checked()
     page.get_by_label("还有什么想告诉我们的吗？").fill("等了很久，但客服很耐心。")
@@ -153,13 +160,20 @@ def test_customer_answers_on_a_phone(app, live_server, api_headers, phone, tmp_p
     response, answers = stored(app)
     assert (response.csat, response.nps, response.ces) == (2, 9, 6)
     assert response.locale == "zh_CN"
-    assert answers == {"resolved": "yes", "csat": 2, "what_went_wrong": ["not_solved", "speed"],
-                       "nps": 9, "ces": 6, "speed": 2, "attitude": 4, "competence": 3,
-                       "comment": "等了很久，但客服很耐心。"}
+    assert answers == {
+        "resolved": "yes",
+        "csat": 2,
+        "what_went_wrong": ["not_solved", "speed"],
+        "nps": 9,
+        "ces": 6,
+        "speed": 2,
+        "attitude": 4,
+        "competence": 3,
+        "comment": "等了很久，但客服很耐心。",
+    }
 
 
-def test_survey_works_without_javascript(app, live_server, api_headers, phone_without_js,
-                                         tmp_path):
+def test_survey_works_without_javascript(app, live_server, api_headers, phone_without_js, tmp_path):
     page = phone_without_js.new_page()
     page.goto(survey_link(app, live_server, api_headers))
 
@@ -202,8 +216,9 @@ def test_survey_works_without_javascript(app, live_server, api_headers, phone_wi
 
 
 def focused(page: Page, selector: str) -> bool:
-    return page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)",
-                         selector)
+    return page.evaluate(
+        "s => !!document.activeElement && document.activeElement.matches(s)", selector
+    )
 
 
 def tab_to(page: Page, selector: str, limit: int = 40) -> None:
@@ -214,8 +229,9 @@ def tab_to(page: Page, selector: str, limit: int = 40) -> None:
     raise AssertionError(f"{selector} not reached with {limit} presses of Tab")
 
 
-def test_survey_can_be_answered_with_the_keyboard_only(app, live_server, api_headers, desktop,
-                                                       tmp_path):
+def test_survey_can_be_answered_with_the_keyboard_only(
+    app, live_server, api_headers, desktop, tmp_path
+):
     page = desktop.new_page()
     page.goto(survey_link(app, live_server, api_headers))
     keys = page.keyboard
@@ -234,7 +250,8 @@ def test_survey_can_be_answered_with_the_keyboard_only(app, live_server, api_hea
     keys.press("Tab")  # straight past the hidden follow-up
     assert focused(page, "input[name=csat][value='1']")
     outline = page.evaluate(
-        "getComputedStyle(document.activeElement.nextElementSibling).outlineStyle")
+        "getComputedStyle(document.activeElement.nextElementSibling).outlineStyle"
+    )
     assert outline == "solid", "the focused pill shows no focus ring"
     keys.press("Space")
     expect(page.locator("#q-what_went_wrong")).to_be_visible()

@@ -54,7 +54,8 @@ def figure_text(metric: str, figure: dict) -> str:
 
 
 def test_manager_plans_an_action_from_the_dashboard_and_checks_it(
-        app, users, scored, live_server, desktop, tmp_path):  # noqa: F811
+    app, users, scored, live_server, desktop, tmp_path
+):  # noqa: F811
     page = desktop.new_page()
     log_in(page, live_server, DASHBOARD)
     page.get_by_role("link", name="为此范围开始一项改进行动").click()
@@ -97,8 +98,9 @@ def test_manager_plans_an_action_from_the_dashboard_and_checks_it(
     # the before/after figures, as the check works them out
     action_id = int(urlparse(page.url).path.rsplit("/", 1)[1])
     with app.app_context(), database.connection_context():
-        check = actions.before_after(ImprovementAction.get_by_id(action_id), WEEKS, MIN_SAMPLE,
-                                     date(2026, 11, 1))
+        check = actions.before_after(
+            ImprovementAction.get_by_id(action_id), WEEKS, MIN_SAMPLE, date(2026, 11, 1)
+        )
     assert check["before"]["n"] >= MIN_SAMPLE and check["after"]["n"] >= MIN_SAMPLE
     table = page.locator("table.check")
     before, after = table.locator("tbody tr").nth(0), table.locator("tbody tr").nth(1)
@@ -119,11 +121,19 @@ def test_manager_plans_an_action_from_the_dashboard_and_checks_it(
     expect(row).not_to_have_class(re.compile("overdue"))
 
 
-def test_the_action_pages_fit_a_phone(app, users, scored, live_server, phone,  # noqa: F811
-                                      tmp_path):
+def test_the_action_pages_fit_a_phone(
+    app,
+    users,
+    scored,
+    live_server,
+    phone,  # noqa: F811
+    tmp_path,
+):
     page = phone.new_page()
     log_in(page, live_server, "/manage/actions/new")
-    page.get_by_label("标题").fill("一个很长的改进行动标题，用来检查手机上的排版是否会超出屏幕的右边缘")
+    page.get_by_label("标题").fill(
+        "一个很长的改进行动标题，用来检查手机上的排版是否会超出屏幕的右边缘"
+    )
     page.get_by_label("开始日期").fill("2026-09-15")
     page.get_by_label("截止日期").fill("2026-09-20")
     page.get_by_role("button", name="制定行动").click()
@@ -133,8 +143,11 @@ def test_the_action_pages_fit_a_phone(app, users, scored, live_server, phone,  #
         width = page.viewport_size["width"]
         sizes = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
         assert max(sizes) <= width, f"{path} scrolls sideways: {sizes} px at {width} px"
-        overflowing = page.evaluate("""w => [...document.querySelectorAll('main *')]
+        overflowing = page.evaluate(
+            """w => [...document.querySelectorAll('main *')]
             .filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > w + 0.5)
-            .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""", width)
+            .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
+            width,
+        )
         assert not overflowing, f"{path}: reach past the right edge: {overflowing[:10]}"
     page.screenshot(path=tmp_path / "actions-phone.png", full_page=True)

@@ -13,9 +13,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
-
 from browser import PHONE, new_context
+from playwright.sync_api import BrowserContext, Page, expect
 from support import PASSWORD
 from test_reports import START, scored  # noqa: F401  (the data set)
 
@@ -62,7 +61,8 @@ def open_dashboard(context: BrowserContext, live_server, path: str = DASHBOARD) 
 def answers_tile(page: Page):
     """The value on the "回答数" (answers) tile."""
     tile = page.locator(".tiles .tile").filter(
-        has=page.get_by_role("heading", name="回答数", exact=True))
+        has=page.get_by_role("heading", name="回答数", exact=True)
+    )
     return tile.locator(".value")
 
 
@@ -78,8 +78,9 @@ def load_every_chart(page: Page) -> int:
         handle = image.element_handle()
         page.wait_for_function("img => img.complete", arg=handle)
         width = page.evaluate("img => img.naturalWidth", handle)
-        assert width > 0, f"chart {image.get_attribute('alt')!r} did not load: " \
-                          f"{image.get_attribute('src')}"
+        assert width > 0, (
+            f"chart {image.get_attribute('alt')!r} did not load: {image.get_attribute('src')}"
+        )
     return count
 
 
@@ -101,8 +102,9 @@ def download(page: Page, link, folder: Path) -> bytes:
     return target.read_bytes()
 
 
-def test_manager_filters_the_dashboard_and_downloads_a_chart(app, users, scored, live_server,
-                                                             desktop, tmp_path):
+def test_manager_filters_the_dashboard_and_downloads_a_chart(
+    app, users, scored, live_server, desktop, tmp_path
+):
     page = open_dashboard(desktop, live_server)
     total = sum(1 for r in scored if r["answered"])
     team_answers = sum(1 for r in scored if r["answered"] and r["team"] == TEAM)
@@ -146,13 +148,14 @@ def test_manager_filters_the_dashboard_and_downloads_a_chart(app, users, scored,
     assert png_size(data) == (1920, 1080)
 
 
-def test_manager_downloads_the_meeting_pack(app, users, scored, live_server, desktop,
-                                            tmp_path):
+def test_manager_downloads_the_meeting_pack(app, users, scored, live_server, desktop, tmp_path):
     page = open_dashboard(desktop, live_server, f"{DASHBOARD}&team={TEAM}")
     link = page.locator(MEETING_PACK)
     if link.count() == 0:
-        pytest.skip("no meeting-pack link (a[href*=\"meeting-pack.pdf\"]) on the dashboard yet: "
-                    "/manage/meeting-pack.pdf is still being added")
+        pytest.skip(
+            'no meeting-pack link (a[href*="meeting-pack.pdf"]) on the dashboard yet: '
+            "/manage/meeting-pack.pdf is still being added"
+        )
     expect(link.first).to_be_visible()
     href = urlparse(link.first.get_attribute("href"))
     assert href.path.endswith("/manage/meeting-pack.pdf")
@@ -171,9 +174,12 @@ def test_dashboard_fits_a_phone(app, users, scored, live_server, phone, tmp_path
     width = page.viewport_size["width"]
     sizes = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
     assert max(sizes) <= width, f"the page scrolls sideways: {sizes} px wide at {width} px"
-    overflowing = page.evaluate("""w => [...document.querySelectorAll('main *')]
+    overflowing = page.evaluate(
+        """w => [...document.querySelectorAll('main *')]
         .filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > w + 0.5)
-        .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""", width)
+        .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
+        width,
+    )
     assert not overflowing, f"reach past the right edge: {overflowing[:10]}"
     tables = page.locator("main table")
     assert tables.count() >= 3

@@ -11,9 +11,8 @@ import re
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from browser import PHONE, new_context
+from playwright.sync_api import Page, expect
 from support import PASSWORD, new_case, survey_path
 
 pytestmark = pytest.mark.browser
@@ -29,14 +28,20 @@ def phone_page(browser):
 def recovery_cell(page: Page):
     """The recovery rate of team Billing in the dashboard's follow-up table."""
     row = page.locator("#follow-up-figures tbody tr").filter(
-        has=page.get_by_role("rowheader", name="Billing", exact=True))
+        has=page.get_by_role("rowheader", name="Billing", exact=True)
+    )
     return row.locator("td.recovery")
 
 
 def test_lead_calls_back_a_detractor_and_the_recovery_rate_changes(
-        app, client, api_headers, users, live_server, browser, tmp_path):
-    reply = new_case(client, api_headers, case_id="HD-900",
-                     customer={"id": "c-900", "locale": "zh-CN", "phone": "13800000000"})
+    app, client, api_headers, users, live_server, browser, tmp_path
+):
+    reply = new_case(
+        client,
+        api_headers,
+        case_id="HD-900",
+        customer={"id": "c-900", "locale": "zh-CN", "phone": "13800000000"},
+    )
 
     # The customer answers on their phone: not resolved, very dissatisfied, a detractor.
     customer = new_context(browser, **PHONE)

@@ -9,16 +9,16 @@ import re
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import expect
-
 from browser import new_context
+from playwright.sync_api import expect
 from support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def test_anonymous_suggestion_answered_and_followed_on_a_phone(app, users, live_server, phone,
-                                                                browser, tmp_path):
+def test_anonymous_suggestion_answered_and_followed_on_a_phone(
+    app, users, live_server, phone, browser, tmp_path
+):
     customer = phone.new_page()
     customer.goto(live_server.url + "/suggest/")
     expect(customer.locator("html")).to_have_attribute("lang", "zh-CN")

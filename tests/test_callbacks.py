@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import pytest
+from support import csrf_from, login, new_case
 
 from feedback.db import database
 from feedback.models import Case, FollowUp, Invitation, Response
-from support import csrf_from, login, new_case, survey_path
 
-CALLBACK_UNHAPPY = {"reached": "yes", "resolved": "no", "csat": "2", "nps": "5",
-                    "customer_words": "still waiting", "agent_note": "promised a refund"}
+CALLBACK_UNHAPPY = {
+    "reached": "yes",
+    "resolved": "no",
+    "csat": "2",
+    "nps": "5",
+    "customer_words": "still waiting",
+    "agent_note": "promised a refund",
+}
 CALLBACK_HAPPY = {"reached": "yes", "resolved": "yes", "csat": "5", "nps": "9"}
 OWN_HAPPY = {"resolved": "yes", "csat": "5", "nps": "10"}
 
 
 @pytest.fixture
 def case_id(app, client, api_headers, users):
-    new_case(client, api_headers, case_id="HD-77", customer={"id": "c-77", "locale": "zh-CN",
-                                                             "phone": "+86 10 1234 5678"})
+    new_case(
+        client,
+        api_headers,
+        case_id="HD-77",
+        customer={"id": "c-77", "locale": "zh-CN", "phone": "+86 10 1234 5678"},
+    )
     with app.app_context(), database.connection_context():
         return Case.get(Case.case_ref == "HD-77").id
 
@@ -35,22 +45,28 @@ def record(client, case_id, slug, data):
     return client.post(url, data={**data, "csrf_token": csrf_from(page.get_data(as_text=True))})
 
 
-@pytest.mark.parametrize("role,status", [(None, 302), ("staff", 200), ("lead", 200),
-                                         ("manager", 200), ("admin", 200)])
+@pytest.mark.parametrize(
+    "role,status", [(None, 302), ("staff", 200), ("lead", 200), ("manager", 200), ("admin", 200)]
+)
 def test_every_route_needs_a_login(app, case_id, role, status):
     client = app.test_client()
     if role:
         login(client, role)
-    for url in ("/callback/", f"/callback/case/{case_id}", f"/callback/case/{case_id}/callback",
-                f"/callback/case/{case_id}/post-case"):
+    for url in (
+        "/callback/",
+        f"/callback/case/{case_id}",
+        f"/callback/case/{case_id}/callback",
+        f"/callback/case/{case_id}/post-case",
+    ):
         reply = client.get(url)
         assert reply.status_code == status, url
         if role is None:
             assert "/login" in reply.headers["Location"]
     token = csrf_from(client.get("/login").get_data(as_text=True)) if role is None else None
     if role is None:
-        reply = client.post(f"/callback/case/{case_id}/callback",
-                            data={**CALLBACK_HAPPY, "csrf_token": token})
+        reply = client.post(
+            f"/callback/case/{case_id}/callback", data={**CALLBACK_HAPPY, "csrf_token": token}
+        )
         assert reply.status_code == 302 and "/login" in reply.headers["Location"]
         with app.app_context(), database.connection_context():
             assert Response.select().count() == 0
@@ -115,8 +131,12 @@ def test_a_customer_answer_between_opening_and_saving_wins(app, client, api_head
     with app.app_context(), database.connection_context():
         token = Invitation.get().token
     customer_page = client.get(f"/s/{token}").get_data(as_text=True)
-    assert client.post(f"/s/{token}", data={**OWN_HAPPY, "csrf_token": csrf_from(customer_page)}
-                       ).status_code == 302
+    assert (
+        client.post(
+            f"/s/{token}", data={**OWN_HAPPY, "csrf_token": csrf_from(customer_page)}
+        ).status_code
+        == 302
+    )
     late = staff.post(url, data={**OWN_HAPPY, "csrf_token": csrf_from(form_page)})
     assert late.status_code == 302
     assert "已经有人回答或已撤回" in staff.get(late.headers["Location"]).get_data(as_text=True)
@@ -133,11 +153,14 @@ def test_own_survey_can_be_recorded_after_the_link_expired(app, case_id):
         assert Response.get().source == "callback"
 
 
-@pytest.mark.parametrize("data,errors", [
-    ({"reached": "yes", "csat": "9"}, ["resolved", "csat"]),
-    ({}, ["reached"]),
-    ({"reached": "maybe"}, ["reached"]),
-])
+@pytest.mark.parametrize(
+    "data,errors",
+    [
+        ({"reached": "yes", "csat": "9"}, ["resolved", "csat"]),
+        ({}, ["reached"]),
+        ({"reached": "maybe"}, ["reached"]),
+    ],
+)
 def test_bad_answers_are_named_and_kept(app, case_id, data, errors):
     client = staff_client(app)
     reply = record(client, case_id, "callback", {**data, "agent_note": "keep this note"})
@@ -151,8 +174,15 @@ def test_bad_answers_are_named_and_kept(app, case_id, data, errors):
 
 
 def test_not_reached_needs_no_more_answers_and_opens_no_follow_up(app, case_id):
-    assert record(staff_client(app), case_id, "callback",
-                  {"reached": "no", "csat": "1", "agent_note": "voicemail"}).status_code == 302
+    assert (
+        record(
+            staff_client(app),
+            case_id,
+            "callback",
+            {"reached": "no", "csat": "1", "agent_note": "voicemail"},
+        ).status_code
+        == 302
+    )
     with app.app_context(), database.connection_context():
         response = Response.get()
         assert response.csat is None  # csat was not asked: reached == no

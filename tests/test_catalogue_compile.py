@@ -18,13 +18,15 @@ def _compile_after(barrier, folder) -> None:
 
 def test_concurrent_compiles_all_succeed_and_leave_a_whole_catalogue(tmp_path):
     folder = tmp_path / "translations"
-    shutil.copytree(i18n.TRANSLATIONS / "zh", folder / "zh",
-                    ignore=shutil.ignore_patterns("*.mo", "*.tmp"))
+    shutil.copytree(
+        i18n.TRANSLATIONS / "zh", folder / "zh", ignore=shutil.ignore_patterns("*.mo", "*.tmp")
+    )
     context = multiprocessing.get_context("fork")
     processes = 40
     barrier = context.Barrier(processes)
-    workers = [context.Process(target=_compile_after, args=(barrier, folder))
-               for _ in range(processes)]
+    workers = [
+        context.Process(target=_compile_after, args=(barrier, folder)) for _ in range(processes)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

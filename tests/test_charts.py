@@ -44,36 +44,39 @@ def _nps_group(label: str, promoters: int, passives: int, detractors: int) -> ch
 # are 0.8 ± 3 sqrt(0.8 * 0.2 / 100) = 0.8 ± 0.12 = [0.68, 0.92]; with n = 25, 0.8 ± 0.24 =
 # [0.56, 1.0]; with n = 75, 0.8 ± 0.1386 = [0.6614, 0.9386].
 CONTROL_WEEKS = [
-    charts.WeekCount(MONDAY, 80, 100),                          # 0.80 inside
-    charts.WeekCount(MONDAY + timedelta(weeks=1), 82, 100),     # 0.82 inside
-    charts.WeekCount(MONDAY + timedelta(weeks=2), 60, 100),     # 0.60 < 0.68: special cause
-    charts.WeekCount(MONDAY + timedelta(weeks=3), 84, 100),     # 0.84 inside
-    charts.WeekCount(MONDAY + timedelta(weeks=4), 94, 100),     # 0.94 > 0.92: special cause
-    charts.WeekCount(MONDAY + timedelta(weeks=5), 15, 25),      # 0.60 >= 0.56: inside at n = 25
-    charts.WeekCount(MONDAY + timedelta(weeks=6), 65, 75),      # 0.867 inside
+    charts.WeekCount(MONDAY, 80, 100),  # 0.80 inside
+    charts.WeekCount(MONDAY + timedelta(weeks=1), 82, 100),  # 0.82 inside
+    charts.WeekCount(MONDAY + timedelta(weeks=2), 60, 100),  # 0.60 < 0.68: special cause
+    charts.WeekCount(MONDAY + timedelta(weeks=3), 84, 100),  # 0.84 inside
+    charts.WeekCount(MONDAY + timedelta(weeks=4), 94, 100),  # 0.94 > 0.92: special cause
+    charts.WeekCount(MONDAY + timedelta(weeks=5), 15, 25),  # 0.60 >= 0.56: inside at n = 25
+    charts.WeekCount(MONDAY + timedelta(weeks=6), 65, 75),  # 0.867 inside
 ]
 SPECIAL_WEEKS = [CONTROL_WEEKS[2], CONTROL_WEEKS[4]]
 
 # Funnel around 80%: z = 3.0902 gives, for n = 100, 0.8 ± 3.0902 * 0.04 = [0.6764, 0.9236]; for
 # n = 400, 0.8 ± 3.0902 * 0.02 = [0.7382, 0.8618]. The 95% funnel at n = 100 is [0.7216, 0.8784].
 FUNNEL_AGENTS = [
-    charts.AgentShare("Ann", 66, 100),    # 0.66 < 0.6764: outside 99.8%
-    charts.AgentShare("Bo", 93, 100),     # 0.93 > 0.9236: outside 99.8%
-    charts.AgentShare("陈静", 70, 100),    # 0.70: outside 95% only, so not named
-    charts.AgentShare("Dee", 340, 400),   # 0.85 < 0.8618: inside
-    charts.AgentShare("Eve", 350, 400),   # 0.875 > 0.8618: outside 99.8%
-    charts.AgentShare("Fay", 5, 20),      # 0.25, outside, but 20 answers: too few to name
-    charts.AgentShare("Gus", 0, 0),       # no answers: not drawn
+    charts.AgentShare("Ann", 66, 100),  # 0.66 < 0.6764: outside 99.8%
+    charts.AgentShare("Bo", 93, 100),  # 0.93 > 0.9236: outside 99.8%
+    charts.AgentShare("陈静", 70, 100),  # 0.70: outside 95% only, so not named
+    charts.AgentShare("Dee", 340, 400),  # 0.85 < 0.8618: inside
+    charts.AgentShare("Eve", 350, 400),  # 0.875 > 0.8618: outside 99.8%
+    charts.AgentShare("Fay", 5, 20),  # 0.25, outside, but 20 answers: too few to name
+    charts.AgentShare("Gus", 0, 0),  # no answers: not drawn
 ]
 FUNNEL_OUTLIERS = ["Ann", "Bo", "Eve"]
 
 
 # --- the cases every chart is drawn for ---------------------------------------------------------
 
+
 def _months() -> list[charts.PeriodPoint]:
     counts = [(90, 100), (80, 95), (20, 24), (120, 150), (110, 120), (200, 230)]
-    return [_csat_point(date(2024 + (month + 9) // 12, (month + 9) % 12 + 1, 1), satisfied, n)
-            for month, (satisfied, n) in enumerate(counts)]
+    return [
+        _csat_point(date(2024 + (month + 9) // 12, (month + 9) % 12 + 1, 1), satisfied, n)
+        for month, (satisfied, n) in enumerate(counts)
+    ]
 
 
 SERVQUAL = [
@@ -88,18 +91,22 @@ CHARTS = {
     "trend_csat": {
         "typical": lambda locale: charts.trend_chart(_months(), "csat", locale),
         "empty": lambda locale: charts.trend_chart([], "csat", locale),
-        "single": lambda locale: charts.trend_chart([_csat_point(MONDAY, 40, 50)], "csat",
-                                                    locale),
+        "single": lambda locale: charts.trend_chart([_csat_point(MONDAY, 40, 50)], "csat", locale),
     },
     "trend_nps": {
         "typical": lambda locale: charts.trend_chart(
-            [charts.PeriodPoint(MONDAY + timedelta(weeks=week), value, value - 15, value + 15,
-                                n)
-             for week, (value, n) in enumerate([(-12.5, 40), (3.0, 25), (18.0, 60)])],
-            "nps", locale, title="NPS 趋势 / trend"),
+            [
+                charts.PeriodPoint(MONDAY + timedelta(weeks=week), value, value - 15, value + 15, n)
+                for week, (value, n) in enumerate([(-12.5, 40), (3.0, 25), (18.0, 60)])
+            ],
+            "nps",
+            locale,
+            title="NPS 趋势 / trend",
+        ),
         "empty": lambda locale: charts.trend_chart([], "nps", locale),
         "single": lambda locale: charts.trend_chart(
-            [charts.PeriodPoint(MONDAY, -100.0, None, None, 1)], "nps", locale),
+            [charts.PeriodPoint(MONDAY, -100.0, None, None, 1)], "nps", locale
+        ),
     },
     "control": {
         "typical": lambda locale: charts.control_chart(CONTROL_WEEKS, locale),
@@ -108,67 +115,107 @@ CHARTS = {
     },
     "composition": {
         "typical": lambda locale: charts.nps_composition(
-            [charts.NpsCounts("2025-01", 60, 30, 10), charts.NpsCounts("2025-02", 5, 10, 10),
-             charts.NpsCounts("2025-03", 0, 0, 0), charts.NpsCounts("2025-04", 40, 35, 45)],
-            locale),
+            [
+                charts.NpsCounts("2025-01", 60, 30, 10),
+                charts.NpsCounts("2025-02", 5, 10, 10),
+                charts.NpsCounts("2025-03", 0, 0, 0),
+                charts.NpsCounts("2025-04", 40, 35, 45),
+            ],
+            locale,
+        ),
         "empty": lambda locale: charts.nps_composition([], locale),
-        "single": lambda locale: charts.nps_composition([charts.NpsCounts("2025-03", 0, 0, 1)],
-                                                        locale),
+        "single": lambda locale: charts.nps_composition(
+            [charts.NpsCounts("2025-03", 0, 0, 1)], locale
+        ),
     },
     "breakdown_csat": {
         "typical": lambda locale: charts.breakdown_chart(
-            [charts.GroupFigure(label, *_interval(satisfied, n))
-             for label, satisfied, n in [("一线客服", 120, 150), ("Billing $ & Co", 30, 45),
-                                         ("夜班", 10, 10)]],
-            "csat", locale),
+            [
+                charts.GroupFigure(label, *_interval(satisfied, n))
+                for label, satisfied, n in [
+                    ("一线客服", 120, 150),
+                    ("Billing $ & Co", 30, 45),
+                    ("夜班", 10, 10),
+                ]
+            ],
+            "csat",
+            locale,
+        ),
         "empty": lambda locale: charts.breakdown_chart([], "csat", locale),
         "single": lambda locale: charts.breakdown_chart(
-            [charts.GroupFigure("A", *_interval(0, 1))], "csat", locale),
+            [charts.GroupFigure("A", *_interval(0, 1))], "csat", locale
+        ),
     },
     "breakdown_nps": {
         "typical": lambda locale: charts.breakdown_chart(
-            [_nps_group("North", 50, 30, 20), _nps_group("南区", 10, 20, 40),
-             _nps_group("West", 3, 1, 1)], "nps", locale),
+            [
+                _nps_group("North", 50, 30, 20),
+                _nps_group("南区", 10, 20, 40),
+                _nps_group("West", 3, 1, 1),
+            ],
+            "nps",
+            locale,
+        ),
         "empty": lambda locale: charts.breakdown_chart([], "nps", locale),
-        "single": lambda locale: charts.breakdown_chart([_nps_group("Only", 1, 0, 0)], "nps",
-                                                        locale),
+        "single": lambda locale: charts.breakdown_chart(
+            [_nps_group("Only", 1, 0, 0)], "nps", locale
+        ),
     },
     "breakdown_ces": {
         "typical": lambda locale: charts.breakdown_chart(
-            [charts.GroupFigure("Phone 电话", 5.6, 5.3, 5.9, 80),
-             charts.GroupFigure("Chat", 6.2, 5.9, 6.5, 12)], "ces", locale),
+            [
+                charts.GroupFigure("Phone 电话", 5.6, 5.3, 5.9, 80),
+                charts.GroupFigure("Chat", 6.2, 5.9, 6.5, 12),
+            ],
+            "ces",
+            locale,
+        ),
         "empty": lambda locale: charts.breakdown_chart([], "ces", locale),
         "single": lambda locale: charts.breakdown_chart(
-            [charts.GroupFigure("One", 7.0, None, None, 1)], "ces", locale),
+            [charts.GroupFigure("One", 7.0, None, None, 1)], "ces", locale
+        ),
     },
     "funnel": {
         "typical": lambda locale: charts.funnel_plot(FUNNEL_AGENTS, 80.0, locale),
         "empty": lambda locale: charts.funnel_plot([], 80.0, locale),
-        "single": lambda locale: charts.funnel_plot([charts.AgentShare("Solo", 1, 1)], 100.0,
-                                                    locale),
+        "single": lambda locale: charts.funnel_plot(
+            [charts.AgentShare("Solo", 1, 1)], 100.0, locale
+        ),
     },
     "servqual": {
         "typical": lambda locale: charts.servqual_chart(SERVQUAL, locale),
         "empty": lambda locale: charts.servqual_chart([], locale),
         "single": lambda locale: charts.servqual_chart(
-            [charts.ServqualGap("empathy", 0.0, None, None, 1)], locale),
+            [charts.ServqualGap("empathy", 0.0, None, None, 1)], locale
+        ),
     },
     "suggestion_counts": {
         "typical": lambda locale: charts.suggestion_counts(
             [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)],
-            ["Service quality", "Billing", "Other"], [[3, 5, 2], [0, 1, 4], [2, 0, 0]], locale),
+            ["Service quality", "Billing", "Other"],
+            [[3, 5, 2], [0, 1, 4], [2, 0, 0]],
+            locale,
+        ),
         "empty": lambda locale: charts.suggestion_counts([], [], [], locale),
-        "single": lambda locale: charts.suggestion_counts([date(2026, 11, 1)], ["Other"], [[1]],
-                                                          locale),
+        "single": lambda locale: charts.suggestion_counts(
+            [date(2026, 11, 1)], ["Other"], [[1]], locale
+        ),
     },
     "suggestion_handling": {
         "typical": lambda locale: charts.suggestion_handling(
-            [charts.GroupFigure("answered", 80.0, 70.0, 88.0, 60),
-             charts.GroupFigure("within_goal", 65.0, 52.0, 76.0, 55),
-             charts.GroupFigure("done_share", 12.0, 6.0, 22.0, 60)], 2.4, 60, locale),
+            [
+                charts.GroupFigure("answered", 80.0, 70.0, 88.0, 60),
+                charts.GroupFigure("within_goal", 65.0, 52.0, 76.0, 55),
+                charts.GroupFigure("done_share", 12.0, 6.0, 22.0, 60),
+            ],
+            2.4,
+            60,
+            locale,
+        ),
         "empty": lambda locale: charts.suggestion_handling([], None, 0, locale),
         "single": lambda locale: charts.suggestion_handling(
-            [charts.GroupFigure("answered", 0.0, 0.0, 79.3, 1)], None, 1, locale),
+            [charts.GroupFigure("answered", 0.0, 0.0, 79.3, 1)], None, 1, locale
+        ),
     },
 }
 CASES = [(chart, case) for chart, cases in CHARTS.items() for case in cases]
@@ -191,6 +238,7 @@ def _texts(figure: Figure) -> list[str]:
 
 
 # --- drawing and rendering ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("locale", charts.LOCALES)
 @pytest.mark.parametrize(("chart", "case"), CASES)
@@ -239,9 +287,11 @@ def test_inputs_without_answers_count_as_empty(locale):
         assert no_data in _texts(figure)
 
 
-ENGLISH_ONLY = re.compile(r"\b(answers?|interval|too few|limits|average|agents|promoters|"
-                          r"passives|detractors|special|overall|gap|Reliability|Empathy|"
-                          r"group|time|No data|Jan|Feb|Mar|Apr|Oct|Nov|Dec)\b")
+ENGLISH_ONLY = re.compile(
+    r"\b(answers?|interval|too few|limits|average|agents|promoters|"
+    r"passives|detractors|special|overall|gap|Reliability|Empathy|"
+    r"group|time|No data|Jan|Feb|Mar|Apr|Oct|Nov|Dec)\b"
+)
 
 
 @pytest.mark.parametrize(("chart", "case"), CASES)
@@ -260,17 +310,24 @@ def test_english_figures_carry_no_chinese_of_their_own(chart, case):
     charts.render(figure, "png", "small")
     # Chinese may only come from the data (group and agent names, the given title)
     data_names = ("一线客服", "夜班", "南区", "电话", "陈静", "NPS 趋势")
-    leaks = [text for text in _texts(figure)
-             if re.search(r"[\u4e00-\u9fff]", text) and not any(name in text
-                                                                 for name in data_names)]
+    leaks = [
+        text
+        for text in _texts(figure)
+        if re.search(r"[\u4e00-\u9fff]", text) and not any(name in text for name in data_names)
+    ]
     assert not leaks
 
 
 def test_both_languages_have_the_same_strings():
     assert set(charts.STRINGS["zh_CN"]) == set(charts.STRINGS["en"])
     assert set(charts.STRINGS) == set(charts.LOCALES)
-    assert [charts.STRINGS["zh_CN"][key] for key in charts.SERVQUAL_DIMENSIONS] == \
-        ["可靠性", "响应性", "保证性", "关怀性", "有形性"]
+    assert [charts.STRINGS["zh_CN"][key] for key in charts.SERVQUAL_DIMENSIONS] == [
+        "可靠性",
+        "响应性",
+        "保证性",
+        "关怀性",
+        "有形性",
+    ]
 
 
 def test_a_chinese_character_in_a_latin_font_does_warn():
@@ -294,17 +351,26 @@ def test_the_same_title_in_the_house_font_does_not_warn():
 def test_the_house_style_resolves_to_noto_sans_cjk():
     with charts.house_style():
         path = findfont(FontProperties(family=["sans-serif"]), fallback_to_default=False)
-        bold = findfont(FontProperties(family=["sans-serif"], weight="bold"),
-                        fallback_to_default=False)
+        bold = findfont(
+            FontProperties(family=["sans-serif"], weight="bold"), fallback_to_default=False
+        )
     assert Path(path).name == "NotoSansCJKsc-Regular.otf"
     assert Path(bold).name == "NotoSansCJKsc-Bold.otf"
 
 
-@pytest.mark.parametrize(("size", "pixels"), [
-    ("small", (800, 450)), ("medium", (1280, 720)), ("large", (1920, 1080)), (None, (1280, 720)),
-    ((1000, 600), (1000, 600)), ((801, 451), (801, 451)), ((1366, 768), (1366, 768)),
-    ((600, 600), (600, 600)),
-])
+@pytest.mark.parametrize(
+    ("size", "pixels"),
+    [
+        ("small", (800, 450)),
+        ("medium", (1280, 720)),
+        ("large", (1920, 1080)),
+        (None, (1280, 720)),
+        ((1000, 600), (1000, 600)),
+        ((801, 451), (801, 451)),
+        ((1366, 768), (1366, 768)),
+        ((600, 600), (600, 600)),
+    ],
+)
 def test_png_has_the_requested_pixel_size(size, pixels):
     figure = charts.control_chart(CONTROL_WEEKS, "zh_CN")
     with warnings.catch_warnings():
@@ -328,7 +394,7 @@ def test_pdf_never_puts_cff_outlines_in_a_truetype_slot():
     for match in re.finditer(rb"stream\r?\n", pdf):
         end = pdf.find(b"endstream", match.end())
         try:
-            content = zlib.decompress(pdf[match.end():end])
+            content = zlib.decompress(pdf[match.end() : end])
         except zlib.error:
             continue
         assert not content.startswith(b"OTTO")
@@ -382,6 +448,7 @@ def test_threads_drawing_at_once_get_the_same_bytes_as_one_thread():
 
 # --- what the charts mark -----------------------------------------------------------------------
 
+
 def test_p_chart_matches_the_hand_worked_limits():
     chart = charts.p_chart(list(reversed(CONTROL_WEEKS)))  # any order in, date order out
     assert chart.centre == pytest.approx(0.8)
@@ -407,8 +474,9 @@ def test_control_chart_marks_exactly_the_special_causes(locale):
     assert list(marked[0].get_xdata()) == [week.start.toordinal() for week in SPECIAL_WEEKS]
     assert list(marked[0].get_ydata()) == pytest.approx([60.0, 94.0])
     legend = [text.get_text() for text in figure.legends[0].get_texts()]
-    special = next(text for text in legend if text.startswith(
-        charts.STRINGS[locale]["special"].split("{")[0]))
+    special = next(
+        text for text in legend if text.startswith(charts.STRINGS[locale]["special"].split("{")[0])
+    )
     for week in SPECIAL_WEEKS:
         assert charts._date_label(week.start, locale) in special
 
@@ -423,8 +491,12 @@ def test_control_chart_without_special_causes_says_so():
 def test_funnel_outliers_are_the_hand_worked_agents():
     assert [unit.name for unit in charts.funnel_outliers(FUNNEL_AGENTS, 80.0)] == FUNNEL_OUTLIERS
     # with no minimum, the agent on 20 answers is outside too
-    assert [unit.name for unit in charts.funnel_outliers(FUNNEL_AGENTS, 80.0, min_sample=0)] == \
-        ["Ann", "Bo", "Eve", "Fay"]
+    assert [unit.name for unit in charts.funnel_outliers(FUNNEL_AGENTS, 80.0, min_sample=0)] == [
+        "Ann",
+        "Bo",
+        "Eve",
+        "Fay",
+    ]
 
 
 @pytest.mark.parametrize("locale", charts.LOCALES)
@@ -444,8 +516,13 @@ def test_funnel_limits_are_drawn_as_smooth_curves():
 def test_small_samples_are_grey_and_labelled():
     words = charts.STRINGS["en"]
     figure = charts.breakdown_chart(
-        [charts.GroupFigure("Big", 80.0, 75.0, 85.0, 200),
-         charts.GroupFigure("Tiny", 90.0, 60.0, 98.0, 10)], "csat", "en")
+        [
+            charts.GroupFigure("Big", 80.0, 75.0, 85.0, 200),
+            charts.GroupFigure("Tiny", 90.0, 60.0, 98.0, 10),
+        ],
+        "csat",
+        "en",
+    )
     notes = [text for text in figure.axes[0].texts if words["too_few"] in text.get_text()]
     assert len(notes) == 1 and notes[0].get_color() == charts.GREY
     assert "Tiny" not in str([text.get_text() for text in figure.axes[0].texts])
@@ -453,16 +530,19 @@ def test_small_samples_are_grey_and_labelled():
     assert labels["Tiny (n = 10)"] == charts.GREY
 
     trend = charts.trend_chart(_months(), "csat", "en")  # the third month has 24 answers
-    hollow = [line for line in trend.axes[0].get_lines()
-              if line.get_markerfacecolor() == "white" and len(line.get_xdata())]
+    hollow = [
+        line
+        for line in trend.axes[0].get_lines()
+        if line.get_markerfacecolor() == "white" and len(line.get_xdata())
+    ]
     assert [len(line.get_xdata()) for line in hollow] == [1]
-    assert any(words["too_few"] in text.get_text()
-               for text in trend.legends[0].get_texts())
+    assert any(words["too_few"] in text.get_text() for text in trend.legends[0].get_texts())
 
 
 def test_nps_composition_writes_each_periods_nps():
-    figure = charts.nps_composition([charts.NpsCounts("Q1", 60, 30, 10),
-                                     charts.NpsCounts("Q2", 10, 20, 70)], "en")
+    figure = charts.nps_composition(
+        [charts.NpsCounts("Q1", 60, 30, 10), charts.NpsCounts("Q2", 10, 20, 70)], "en"
+    )
     texts = [text.get_text() for text in figure.axes[0].texts]
     assert "NPS +50" in texts
     assert f"NPS {charts.MINUS}60" in texts
@@ -470,26 +550,34 @@ def test_nps_composition_writes_each_periods_nps():
 
 # --- no pyplot in the server --------------------------------------------------------------------
 
+
 def _pyplot_imports(source: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found += [alias.name for alias in node.names
-                      if alias.name.startswith(("matplotlib.pyplot", "pylab", "mpl_font"))]
+            found += [
+                alias.name
+                for alias in node.names
+                if alias.name.startswith(("matplotlib.pyplot", "pylab", "mpl_font"))
+            ]
         elif isinstance(node, ast.ImportFrom) and node.module:
             if node.module.startswith(("matplotlib.pyplot", "pylab", "mpl_font")):
                 found.append(node.module)
             elif node.module == "matplotlib":
-                found += [f"matplotlib.{alias.name}" for alias in node.names
-                          if alias.name == "pyplot"]
+                found += [
+                    f"matplotlib.{alias.name}" for alias in node.names if alias.name == "pyplot"
+                ]
     if re.search(r"""import_module\(\s*["'](matplotlib\.pyplot|mpl_font)""", source):
         found.append("import_module")
     return found
 
 
 def test_no_module_in_the_package_imports_pyplot():
-    offenders = {str(path.relative_to(PACKAGE)): imports for path in sorted(PACKAGE.rglob("*.py"))
-                 if (imports := _pyplot_imports(path.read_text(encoding="utf-8")))}
+    offenders = {
+        str(path.relative_to(PACKAGE)): imports
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (imports := _pyplot_imports(path.read_text(encoding="utf-8")))
+    }
     assert offenders == {}
 
 
@@ -500,12 +588,20 @@ def test_the_scan_finds_a_pyplot_import():
 
 
 def test_importing_and_using_charts_loads_neither_pyplot_nor_mpl_font():
-    script = ("import sys; from feedback import charts; "
-              "charts.render(charts.trend_chart([], 'csat', 'zh_CN'), 'png'); "
-              "print(sorted(m for m in sys.modules "
-              "if m.startswith(('matplotlib.pyplot', 'mpl_font'))))")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            cwd=PACKAGE.parent, check=True, timeout=120)
+    script = (
+        "import sys; from feedback import charts; "
+        "charts.render(charts.trend_chart([], 'csat', 'zh_CN'), 'png'); "
+        "print(sorted(m for m in sys.modules "
+        "if m.startswith(('matplotlib.pyplot', 'mpl_font'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE.parent,
+        check=True,
+        timeout=120,
+    )
     assert result.stdout.strip() == "[]"
 
 

@@ -11,26 +11,38 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from support import csrf_from, new_case, survey_path
 
 from feedback import accounts
 from feedback.db import LATEST_SCHEMA, database
-from feedback.models import (ALL_MODELS, ApiToken, Case, Invitation, Response, Survey,
-                             SurveyVersion, Team, User)
+from feedback.models import (
+    ALL_MODELS,
+    ApiToken,
+    Case,
+    Invitation,
+    Response,
+    Survey,
+    SurveyVersion,
+    Team,
+    User,
+)
 from feedback.responses import stored_answers
 from feedback.surveys import current_version, definition_of
-from support import csrf_from, new_case, survey_path
 
 SURVEYS = Path(__file__).resolve().parent.parent / "surveys"
-HEADER = ("case_id,survey,resolved_at,channel,agent,team,category,reopened,customer_id,"
-          "customer_name,customer_email,customer_phone,customer_locale")
+HEADER = (
+    "case_id,survey,resolved_at,channel,agent,team,category,reopened,customer_id,"
+    "customer_name,customer_email,customer_phone,customer_locale"
+)
 
 
 def run(app, *args, **kwargs):
     return app.test_cli_runner().invoke(args=list(args), **kwargs)
 
 
-def write_csv(path: Path, *rows: str, header: str = HEADER, bom: bool = False,
-              newline: str = "\n") -> Path:
+def write_csv(
+    path: Path, *rows: str, header: str = HEADER, bom: bool = False, newline: str = "\n"
+) -> Path:
     text = newline.join([header, *rows]) + newline
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
     return path
@@ -65,8 +77,10 @@ def test_import_cases_with_chinese_text_and_a_bom(app, tmp_path):
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 0, result.output
     assert "Importing cases" in result.output  # the progress bar
-    assert "Imported 3 new case(s); 0 known already; 0 new case(s) without an invitation" \
+    assert (
+        "Imported 3 new case(s); 0 known already; 0 new case(s) without an invitation"
         in result.output
+    )
     assert counts(app) == (3, 3)
     stored = cases(app)
     one = stored["HD-1"]  # the BOM did not end up in the first column's name
@@ -104,19 +118,22 @@ def test_importing_the_same_file_again_changes_nothing(app, tmp_path):
 
 
 def test_a_bad_row_is_named_by_line_and_field_and_nothing_is_imported(app, tmp_path):
-    path = write_csv(tmp_path / "cases.csv",
-                     GOOD_ROWS[0],
-                     "HD-2,,2026-11-20 10:00:00,fax,,,,,c-2,,,,",
-                     "",  # a blank line still counts
-                     ",,tomorrow-ish,phone,,,,,c-4,,not-an-email,,",
-                     "HD-5,no-such-survey,2026-11-20 10:00:00,chat,,,,,c-5,,,,",
-                     "HD-6,,2026-11-20 10:00:00,chat,,,,maybe,c-6,,,,",
-                     GOOD_ROWS[1])
+    path = write_csv(
+        tmp_path / "cases.csv",
+        GOOD_ROWS[0],
+        "HD-2,,2026-11-20 10:00:00,fax,,,,,c-2,,,,",
+        "",  # a blank line still counts
+        ",,tomorrow-ish,phone,,,,,c-4,,not-an-email,,",
+        "HD-5,no-such-survey,2026-11-20 10:00:00,chat,,,,,c-5,,,,",
+        "HD-6,,2026-11-20 10:00:00,chat,,,,maybe,c-6,,,,",
+        GOOD_ROWS[1],
+    )
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 1
     out = result.output
-    assert f"{path}, line 3, field channel: must be one of phone, chat, email, social, onsite" \
-        in out
+    assert (
+        f"{path}, line 3, field channel: must be one of phone, chat, email, social, onsite" in out
+    )
     assert f"{path}, line 5, field case_id: is required" in out
     assert f"{path}, line 5, field resolved_at: must be an ISO 8601" in out
     assert f"{path}, line 5, field customer.email: is not an email address" in out
@@ -130,10 +147,12 @@ def test_a_bad_row_is_named_by_line_and_field_and_nothing_is_imported(app, tmp_p
 
 
 def test_skip_bad_imports_the_good_rows(app, tmp_path):
-    path = write_csv(tmp_path / "cases.csv",
-                     GOOD_ROWS[0],
-                     "HD-2,,2026-11-20 10:00:00,fax,,,,,c-2,,,,",
-                     GOOD_ROWS[2])
+    path = write_csv(
+        tmp_path / "cases.csv",
+        GOOD_ROWS[0],
+        "HD-2,,2026-11-20 10:00:00,fax,,,,,c-2,,,,",
+        GOOD_ROWS[2],
+    )
     result = run(app, "import-cases", str(path), "--skip-bad")
     assert result.exit_code == 0, result.output
     assert f"{path}, line 3, field channel" in result.output
@@ -142,11 +161,13 @@ def test_skip_bad_imports_the_good_rows(app, tmp_path):
 
 
 def test_duplicate_case_id_within_the_file_gets_one_invitation(app, tmp_path):
-    path = write_csv(tmp_path / "cases.csv",
-                     "HD-1,,2026-11-20 10:00:00,phone,,,,,c-1,,,,",
-                     "HD-1,,2026-11-20 11:00:00,chat,,,,,c-1,,,,",
-                     "HD-2,,2026-11-20 10:00:00,phone,,,,,c-2,,,,",
-                     "HD-2,,2026-11-21 10:00:00,phone,,,,true,c-2,,,,")
+    path = write_csv(
+        tmp_path / "cases.csv",
+        "HD-1,,2026-11-20 10:00:00,phone,,,,,c-1,,,,",
+        "HD-1,,2026-11-20 11:00:00,chat,,,,,c-1,,,,",
+        "HD-2,,2026-11-20 10:00:00,phone,,,,,c-2,,,,",
+        "HD-2,,2026-11-21 10:00:00,phone,,,,true,c-2,,,,",
+    )
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 0, result.output
     assert "Imported 2 new case(s); 2 known already" in result.output
@@ -160,23 +181,29 @@ def test_duplicate_case_id_within_the_file_gets_one_invitation(app, tmp_path):
 
 
 def test_throttle_applies_within_the_file(app, tmp_path):
-    path = write_csv(tmp_path / "cases.csv",
-                     "HD-1,,2026-11-20 10:00:00,phone,,,,,c-1,,a@x.cn,,",
-                     "HD-2,,2026-11-20 11:00:00,phone,,,,,,,A@X.CN,,",
-                     "HD-3,,2026-11-20 12:00:00,phone,,,,yes,c-9,,,,")
+    path = write_csv(
+        tmp_path / "cases.csv",
+        "HD-1,,2026-11-20 10:00:00,phone,,,,,c-1,,a@x.cn,,",
+        "HD-2,,2026-11-20 11:00:00,phone,,,,,,,A@X.CN,,",
+        "HD-3,,2026-11-20 12:00:00,phone,,,,yes,c-9,,,,",
+    )
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 0, result.output
-    assert "Imported 3 new case(s); 0 known already; 2 new case(s) without an invitation" \
+    assert (
+        "Imported 3 new case(s); 0 known already; 2 new case(s) without an invitation"
         in result.output
+    )
     assert counts(app) == (3, 1)
 
 
 def test_quoted_values_keep_line_breaks_and_line_numbers_stay_right(app, tmp_path):
-    path = write_csv(tmp_path / "cases.csv",
-                     'HD-1,,2026-11-20 10:00:00,phone,,,"退款\n加急",,c-1,,,,',
-                     "HD-2,,2026-11-20 10:00:00,fax,,,,,c-2,,,,",
-                     "HD-3,,2026-11-20 10:00:00,phone,,,,,c-3,\u738b\u2028\u5c0f\u660e,,,",
-                     newline="\r\n")
+    path = write_csv(
+        tmp_path / "cases.csv",
+        'HD-1,,2026-11-20 10:00:00,phone,,,"退款\n加急",,c-1,,,,',
+        "HD-2,,2026-11-20 10:00:00,fax,,,,,c-2,,,,",
+        "HD-3,,2026-11-20 10:00:00,phone,,,,,c-3,\u738b\u2028\u5c0f\u660e,,,",
+        newline="\r\n",
+    )
     result = run(app, "import-cases", str(path), "--skip-bad")
     assert result.exit_code == 0, result.output
     assert f"{path}, line 4, field channel" in result.output  # physical line 4
@@ -187,8 +214,9 @@ def test_quoted_values_keep_line_breaks_and_line_numbers_stay_right(app, tmp_pat
 
 
 def test_required_columns_are_checked_first(app, tmp_path):
-    path = write_csv(tmp_path / "cases.csv", "HD-1,2026-11-20 10:00:00",
-                     header="case_id,resolved_at")
+    path = write_csv(
+        tmp_path / "cases.csv", "HD-1,2026-11-20 10:00:00", header="case_id,resolved_at"
+    )
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 1
     assert f"{path}, line 1: missing column(s) channel" in result.output
@@ -196,8 +224,11 @@ def test_required_columns_are_checked_first(app, tmp_path):
 
 
 def test_only_the_required_columns(app, tmp_path):
-    path = write_csv(tmp_path / "cases.csv", "HD-1,2026-11-20 10:00:00,onsite",
-                     header="case_id,resolved_at,channel")
+    path = write_csv(
+        tmp_path / "cases.csv",
+        "HD-1,2026-11-20 10:00:00,onsite",
+        header="case_id,resolved_at,channel",
+    )
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 0, result.output
     assert counts(app) == (1, 1)
@@ -213,8 +244,11 @@ def test_a_file_in_no_encoding_we_read_is_refused(app, tmp_path):
 
 
 def test_a_value_too_long_for_the_csv_reader_is_reported(app, tmp_path):
-    path = write_csv(tmp_path / "cases.csv", GOOD_ROWS[0],
-                     "HD-2,,2026-11-20 10:00:00,phone,,,," + "x" * 200_000 + ",c-2,,,,")
+    path = write_csv(
+        tmp_path / "cases.csv",
+        GOOD_ROWS[0],
+        "HD-2,,2026-11-20 10:00:00,phone,,,," + "x" * 200_000 + ",c-2,,,,",
+    )
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 1
     assert f"{path}, line 3: field larger than field limit" in result.output
@@ -233,6 +267,7 @@ def test_a_missing_file_is_a_usage_error(app, tmp_path):
 
 
 # --- create-token -----------------------------------------------------------------------------
+
 
 def test_create_token_prints_it_last_and_keeps_only_its_hash(app):
     result = run(app, "create-token", "helpdesk")
@@ -263,9 +298,21 @@ def test_create_token_refuses_a_bad_name(app, name):
 
 # --- create-user ------------------------------------------------------------------------------
 
+
 def test_create_user_with_every_option(app):
-    result = run(app, "create-user", "alice", "--role", "admin", "--name", "王丽",
-                 "--team", "账务组", "--password", "s3cret-pass")
+    result = run(
+        app,
+        "create-user",
+        "alice",
+        "--role",
+        "admin",
+        "--name",
+        "王丽",
+        "--team",
+        "账务组",
+        "--password",
+        "s3cret-pass",
+    )
     assert result.exit_code == 0, result.output
     assert "Created admin 'alice'." in result.output
     with app.app_context(), database.connection_context():
@@ -284,12 +331,15 @@ def test_create_user_asks_for_the_password_twice(app):
         assert accounts.authenticate("bob", "long-password") is not None
 
 
-@pytest.mark.parametrize("args,message", [
-    (["a b", "--password", "long-password"], "username: 2 to 64 letters"),
-    (["x", "--password", "long-password"], "username: 2 to 64 letters"),
-    (["carol", "--password", "short"], "password: at least 8 characters"),
-    (["carol", "--password", "long-password", "--role", "boss"], "Invalid value for '--role'"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["a b", "--password", "long-password"], "username: 2 to 64 letters"),
+        (["x", "--password", "long-password"], "username: 2 to 64 letters"),
+        (["carol", "--password", "short"], "password: at least 8 characters"),
+        (["carol", "--password", "long-password", "--role", "boss"], "Invalid value for '--role'"),
+    ],
+)
 def test_create_user_refuses_bad_input(app, args, message):
     result = run(app, "create-user", *args)
     assert result.exit_code != 0
@@ -318,11 +368,11 @@ def test_create_user_with_mismatched_passwords_creates_nobody(app):
 
 # --- init-db ----------------------------------------------------------------------------------
 
+
 def snapshot(app) -> dict:
     tables = ["schema_migration"] + [m._meta.table_name for m in ALL_MODELS]
     with app.app_context(), database.connection_context():
-        return {t: database.execute_sql(f"SELECT * FROM {t} ORDER BY 1").fetchall()
-                for t in tables}
+        return {t: database.execute_sql(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
 
 
 def test_init_db_creates_everything_and_twice_changes_nothing(make_app):
@@ -344,13 +394,26 @@ def test_init_db_creates_everything_and_twice_changes_nothing(make_app):
 
 def test_only_a_site_started_on_an_old_database_warns_about_it(tmp_path):
     """``flask init-db`` on a new file does not tell the user to run ``flask init-db``."""
-    env = {**os.environ, "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
-           "FEEDBACK_SECRET_KEY": "test"}
-    site = subprocess.run([sys.executable, "-c", "import feedback; feedback.create_app()"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
+        "FEEDBACK_SECRET_KEY": "test",
+    }
+    site = subprocess.run(
+        [sys.executable, "-c", "import feedback; feedback.create_app()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "the database is not up to date: run 'flask --app feedback init-db'" in site.stderr
-    command = subprocess.run([sys.executable, "-m", "flask", "--app", "feedback", "init-db"],
-                             env=env, capture_output=True, text=True, timeout=120)
+    command = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "feedback", "init-db"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert command.returncode == 0, command.stderr
     assert "Database schema upgraded from version 0" in command.stdout
     assert "not up to date" not in command.stdout + command.stderr
@@ -367,6 +430,7 @@ def test_init_db_keeps_existing_rows(app):
 
 
 # --- surveys check ----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def surveys_dir(tmp_path) -> Path:
@@ -406,8 +470,9 @@ def test_surveys_check_names_file_question_and_problem(make_app, surveys_dir):
 
 
 def test_surveys_check_with_dir_and_broken_yaml(app, surveys_dir):
-    (surveys_dir / "callback.yaml").write_text("slug: callback\ntitle: [unclosed\n",
-                                               encoding="utf-8")
+    (surveys_dir / "callback.yaml").write_text(
+        "slug: callback\ntitle: [unclosed\n", encoding="utf-8"
+    )
     result = run(app, "surveys", "check", "--dir", str(surveys_dir))
     assert result.exit_code == 1
     assert "callback.yaml: is not valid YAML at line" in result.output
@@ -467,7 +532,11 @@ def test_sync_makes_a_new_version_and_refuses_a_bad_file(make_app, surveys_dir):
         assert definition.title.en == "How did we do?"
         assert definition.question("speed").text.en == "Speed of response"
         assert stored_answers(definition, response.id) == {
-            "resolved": "yes", "csat": 4, "nps": 9, "comment": "第一版 first"}
+            "resolved": "yes",
+            "csat": 4,
+            "nps": 9,
+            "comment": "第一版 first",
+        }
     thanks = client.get(survey_path(first) + "/thanks?lang=en")
     assert thanks.status_code == 200
 
@@ -477,8 +546,10 @@ def test_sync_makes_a_new_version_and_refuses_a_bad_file(make_app, surveys_dir):
     assert "How fast we answered" in page
     answer(client, second, {**ANSWERS, "comment": "第二版"})
     with app.app_context(), database.connection_context():
-        versions = {r.case.case_ref: SurveyVersion.get_by_id(r.survey_version_id).version
-                    for r in Response.select(Response, Case).join(Case)}
+        versions = {
+            r.case.case_ref: SurveyVersion.get_by_id(r.survey_version_id).version
+            for r in Response.select(Response, Case).join(Case)
+        }
     assert versions == {"C-1": 1, "C-2": 2}
 
     # a broken file is refused with its problem; version 2 stays in use

@@ -7,18 +7,19 @@ import io
 import re
 
 import pytest
+from support import counted_queries, login
+from test_reports import START, expected, scored  # noqa: F401  (the data set)
 
 from feedback import dashboard, reports
 from feedback.db import database
 from feedback.names import channel_name
-from support import counted_queries, login
-from test_reports import START, expected, scored  # noqa: F401  (the data set)
 
 PERIOD = f"from={START}&to=2026-10-31"
 
 
-@pytest.mark.parametrize("role,status", [("manager", 200), ("admin", 200), ("lead", 200),
-                                         ("staff", 403)])
+@pytest.mark.parametrize(
+    "role,status", [("manager", 200), ("admin", 200), ("lead", 200), ("staff", 403)]
+)
 def test_who_sees_the_dashboard(app, users, role, status):
     client = app.test_client()
     assert client.get("/manage/").status_code == 302
@@ -60,6 +61,7 @@ def test_too_few_answers_are_greyed_and_left_out_of_the_ranking(manager, scored)
 def test_agents_are_ordered_by_the_lower_bound(app, scored):  # noqa: F811
     with app.app_context(), database.connection_context():
         from feedback.models import Survey
+
         survey = Survey.get(Survey.slug == "post-case")
         s = reports.Slice(survey.id, START, START.replace(month=10, day=31))
         ranked, too_few = dashboard.agent_ranking(s, min_sample=10)
@@ -77,6 +79,7 @@ def test_a_team_lead_sees_only_their_team(app, users, scored):  # noqa: F811
 def test_comments_detractors_first_and_filtered(app, manager, scored):  # noqa: F811
     with app.app_context(), database.connection_context():
         from feedback.models import Answer, Response
+
         response = Response.select().where(Response.nps <= 6).first()
         Answer.create(response=response, question_id="comment", value_text="太慢了 <script>")
         happy = Response.select().where(Response.nps >= 9).first()
@@ -90,6 +93,7 @@ def test_comments_detractors_first_and_filtered(app, manager, scored):  # noqa: 
 
 def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):  # noqa: F811
     """No N+1: the same number of queries for 3 teams as for 30."""
+
     def count_queries(url):
         with counted_queries() as executed:
             assert manager.get(url).status_code == 200
@@ -98,6 +102,7 @@ def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):  # noqa
     before = count_queries(f"/manage/?{PERIOD}")
     with app.app_context(), database.connection_context():
         from feedback.models import Response, Team
+
         for i in range(27):
             team = Team.create(name=f"extra-{i}")
             Response.update(team=team).where(Response.id == i + 1).execute()
@@ -110,8 +115,17 @@ def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):  # noqa
     assert before <= 16, before
 
 
-CHART_NAMES = ["csat-trend", "nps-trend", "csat-control", "nps-composition", "csat-by-channel",
-               "csat-by-team", "csat-by-category", "agent-funnel", "servqual-gaps"]
+CHART_NAMES = [
+    "csat-trend",
+    "nps-trend",
+    "csat-control",
+    "nps-composition",
+    "csat-by-channel",
+    "csat-by-team",
+    "csat-by-category",
+    "agent-funnel",
+    "servqual-gaps",
+]
 
 
 @pytest.mark.parametrize("name", CHART_NAMES)
@@ -129,18 +143,21 @@ def test_every_chart_downloads_in_every_format(manager, scored, name):  # noqa: 
 
 
 def test_chart_table_matches_the_reports(manager, scored):  # noqa: F811
-    text = manager.get(f"/manage/charts/csat-by-channel.csv?{PERIOD}").get_data().decode(
-        "utf-8-sig")
+    text = (
+        manager.get(f"/manage/charts/csat-by-channel.csv?{PERIOD}").get_data().decode("utf-8-sig")
+    )
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["channel", "csat", "low_95", "high_95", "answers"]
     answers = {r[0]: int(r[4]) for r in rows[1:]}
     for channel in ("phone", "chat", "email"):  # named as the page's language names them
         assert answers[channel_name(channel, "zh_CN")] == sum(
-            1 for r in scored if r["answered"] and r["channel"] == channel)
+            1 for r in scored if r["answered"] and r["channel"] == channel
+        )
 
 
 def test_charts_are_cached_until_the_data_changes(app, manager, scored, monkeypatch):  # noqa: F811
     from feedback import chart_data
+
     calls = []
     original = chart_data.build
     monkeypatch.setattr(chart_data, "build", lambda *a, **k: calls.append(a) or original(*a, **k))
@@ -152,8 +169,12 @@ def test_charts_are_cached_until_the_data_changes(app, manager, scored, monkeypa
     with app.app_context(), database.connection_context():
         from feedback.cases import CaseInput, InvitationPolicy, register_case
         from feedback.models import Survey
-        register_case(CaseInput("NEW-1", "post-case", START, "phone"),
-                      Survey.get(Survey.slug == "post-case"), InvitationPolicy())
+
+        register_case(
+            CaseInput("NEW-1", "post-case", START, "phone"),
+            Survey.get(Survey.slug == "post-case"),
+            InvitationPolicy(),
+        )
     manager.get(url)
     assert len(calls) == 3  # the data changed
 

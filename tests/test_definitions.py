@@ -19,12 +19,22 @@ BASE = {
     "intro": {"zh-CN": "介绍", "en": "Intro"},
     "thanks": {"zh-CN": "谢谢", "en": "Thanks"},
     "questions": [
-        {"id": "csat", "type": "csat", "required": True,
-         "text": {"zh-CN": "满意吗？", "en": "Satisfied?"}},
-        {"id": "why", "type": "choice", "show_if": "csat <= 2",
-         "text": {"zh-CN": "为什么？", "en": "Why?"},
-         "choices": [{"value": "slow", "label": {"zh-CN": "慢", "en": "Slow"}},
-                     {"value": "rude", "label": {"zh-CN": "无礼", "en": "Rude"}}]},
+        {
+            "id": "csat",
+            "type": "csat",
+            "required": True,
+            "text": {"zh-CN": "满意吗？", "en": "Satisfied?"},
+        },
+        {
+            "id": "why",
+            "type": "choice",
+            "show_if": "csat <= 2",
+            "text": {"zh-CN": "为什么？", "en": "Why?"},
+            "choices": [
+                {"value": "slow", "label": {"zh-CN": "慢", "en": "Slow"}},
+                {"value": "rude", "label": {"zh-CN": "无礼", "en": "Rude"}},
+            ],
+        },
     ],
 }
 
@@ -58,13 +68,24 @@ def test_every_question_type_can_be_defined():
         {"id": t, "type": t, "text": {"zh-CN": "问", "en": "Q"}}
         for t in ("csat", "nps", "ces", "yesno", "text", "textarea")
     ] + [
-        {"id": "r", "type": "rating", "min": 0, "max": 3, "text": {"zh-CN": "问", "en": "Q"},
-         "labels": {"min": {"zh-CN": "低", "en": "Low"}, "max": {"zh-CN": "高", "en": "High"}}},
-        {"id": "m", "type": "multi", "text": {"zh-CN": "问", "en": "Q"},
-         "choices": [{"value": "a", "label": {"zh-CN": "甲", "en": "A"}},
-                     {"value": "b", "label": {"zh-CN": "乙", "en": "B"}}]},
-        {"id": "s", "type": "servqual", "dimension": "empathy",
-         "text": {"zh-CN": "问", "en": "Q"}},
+        {
+            "id": "r",
+            "type": "rating",
+            "min": 0,
+            "max": 3,
+            "text": {"zh-CN": "问", "en": "Q"},
+            "labels": {"min": {"zh-CN": "低", "en": "Low"}, "max": {"zh-CN": "高", "en": "High"}},
+        },
+        {
+            "id": "m",
+            "type": "multi",
+            "text": {"zh-CN": "问", "en": "Q"},
+            "choices": [
+                {"value": "a", "label": {"zh-CN": "甲", "en": "A"}},
+                {"value": "b", "label": {"zh-CN": "乙", "en": "B"}},
+            ],
+        },
+        {"id": "s", "type": "servqual", "dimension": "empathy", "text": {"zh-CN": "问", "en": "Q"}},
     ]
     definition = parse({**BASE, "questions": questions})
     ranges = {q.id: (q.min, q.max) for q in definition.questions}
@@ -72,32 +93,47 @@ def test_every_question_type_can_be_defined():
     assert ranges["r"] == (0, 3) and ranges["s"] == (1, 7)
 
 
-@pytest.mark.parametrize("data,fragment", [
-    (with_change("slug", "Bad Slug"), "'slug' must be"),
-    (with_change("title", "only one language"), "'title' must give both languages"),
-    (with_change("title", {"zh-CN": "标题"}), "'title' lacks the en text"),
-    (with_change("questions", []), "'questions' must be a non-empty list"),
-    (with_change("questions.0.type", "stars"), "question 'csat': 'type' must be one of"),
-    (with_change("questions.0.id", "Bad-Id"), "'id' must start with a letter"),
-    (with_change("questions.1.id", "csat"), "question 'csat': this id is used by an earlier"),
-    (with_change("questions.0.required", "yes"), "'required' must be true or false"),
-    (with_change("questions.0.max", 10), "a csat question always runs from 1 to 5"),
-    (with_change("questions.0.colour", "red"), "unknown key 'colour'"),
-    (with_change("questions.1.show_if", "nps <= 2"), "'nps', which is not an earlier question"),
-    (with_change("questions.1.show_if", "csat <= 9"), "does not fit question 'csat'"),
-    (with_change("questions.1.show_if", "csat about 2"), "'show_if' must read like"),
-    (with_change("questions.1.choices", [{"value": True, "label": {"zh-CN": "是", "en": "Y"}},
-                                         {"value": "b", "label": {"zh-CN": "乙", "en": "B"}}]),
-     "quote yes, no, true and false"),
-    (with_change("questions.1.choices", [{"value": "a", "label": {"zh-CN": "甲", "en": "A"}}]),
-     "at least two choices"),
-    (with_change("questions.1.text", None, delete=True), "question 'why': 'text' is missing"),
-])
+@pytest.mark.parametrize(
+    "data,fragment",
+    [
+        (with_change("slug", "Bad Slug"), "'slug' must be"),
+        (with_change("title", "only one language"), "'title' must give both languages"),
+        (with_change("title", {"zh-CN": "标题"}), "'title' lacks the en text"),
+        (with_change("questions", []), "'questions' must be a non-empty list"),
+        (with_change("questions.0.type", "stars"), "question 'csat': 'type' must be one of"),
+        (with_change("questions.0.id", "Bad-Id"), "'id' must start with a letter"),
+        (with_change("questions.1.id", "csat"), "question 'csat': this id is used by an earlier"),
+        (with_change("questions.0.required", "yes"), "'required' must be true or false"),
+        (with_change("questions.0.max", 10), "a csat question always runs from 1 to 5"),
+        (with_change("questions.0.colour", "red"), "unknown key 'colour'"),
+        (with_change("questions.1.show_if", "nps <= 2"), "'nps', which is not an earlier question"),
+        (with_change("questions.1.show_if", "csat <= 9"), "does not fit question 'csat'"),
+        (with_change("questions.1.show_if", "csat about 2"), "'show_if' must read like"),
+        (
+            with_change(
+                "questions.1.choices",
+                [
+                    {"value": True, "label": {"zh-CN": "是", "en": "Y"}},
+                    {"value": "b", "label": {"zh-CN": "乙", "en": "B"}},
+                ],
+            ),
+            "quote yes, no, true and false",
+        ),
+        (
+            with_change(
+                "questions.1.choices", [{"value": "a", "label": {"zh-CN": "甲", "en": "A"}}]
+            ),
+            "at least two choices",
+        ),
+        (with_change("questions.1.text", None, delete=True), "question 'why': 'text' is missing"),
+    ],
+)
 def test_mistakes_are_named_with_file_and_question(data, fragment):
     with pytest.raises(DefinitionError) as caught:
         parse(data, "demo.yaml")
-    assert any(fragment in p and p.startswith("demo.yaml") for p in caught.value.problems), \
+    assert any(fragment in p and p.startswith("demo.yaml") for p in caught.value.problems), (
         caught.value.problems
+    )
 
 
 def test_all_problems_of_a_file_are_listed_at_once():
@@ -110,8 +146,12 @@ def test_all_problems_of_a_file_are_listed_at_once():
 
 def test_rating_and_servqual_need_their_parts():
     rating = {"id": "r", "type": "rating", "text": {"zh-CN": "问", "en": "Q"}}
-    servqual = {"id": "s", "type": "servqual", "dimension": "speed",
-                "text": {"zh-CN": "问", "en": "Q"}}
+    servqual = {
+        "id": "s",
+        "type": "servqual",
+        "dimension": "speed",
+        "text": {"zh-CN": "问", "en": "Q"},
+    }
     with pytest.raises(DefinitionError) as caught:
         parse({**BASE, "questions": [rating, servqual]}, "x.yaml")
     text = str(caught.value)
@@ -140,20 +180,29 @@ def test_checksum_changes_with_content_only():
     assert definitions.from_json(__import__("json").dumps(one.to_dict())) == one
 
 
-@pytest.mark.parametrize("qtype,raw,expected", [
-    ("csat", "5", 5), ("csat", " 1 ", 1), ("nps", "0", 0), ("csat", "", None),
-])
+@pytest.mark.parametrize(
+    "qtype,raw,expected",
+    [
+        ("csat", "5", 5),
+        ("csat", " 1 ", 1),
+        ("nps", "0", 0),
+        ("csat", "", None),
+    ],
+)
 def test_coerce_accepts(qtype, raw, expected):
-    question = parse({**BASE, "questions": [{"id": "q", "type": qtype,
-                                             "text": {"zh-CN": "问", "en": "Q"}}]}).questions[0]
+    question = parse(
+        {**BASE, "questions": [{"id": "q", "type": qtype, "text": {"zh-CN": "问", "en": "Q"}}]}
+    ).questions[0]
     assert question.coerce(raw) == expected
 
 
-@pytest.mark.parametrize("qtype,raw", [("csat", "6"), ("csat", "abc"), ("nps", "-1"),
-                                       ("yesno", "maybe")])
+@pytest.mark.parametrize(
+    "qtype,raw", [("csat", "6"), ("csat", "abc"), ("nps", "-1"), ("yesno", "maybe")]
+)
 def test_coerce_refuses(qtype, raw):
-    question = parse({**BASE, "questions": [{"id": "q", "type": qtype,
-                                             "text": {"zh-CN": "问", "en": "Q"}}]}).questions[0]
+    question = parse(
+        {**BASE, "questions": [{"id": "q", "type": qtype, "text": {"zh-CN": "问", "en": "Q"}}]}
+    ).questions[0]
     with pytest.raises(AnswerError):
         question.coerce(raw)
 
@@ -165,11 +214,20 @@ def test_visible_answers_drop_hidden_questions_and_chains():
     assert definition.visible_answers({"why": "slow"}) == {}
 
 
-@pytest.mark.parametrize("op,value,answer,holds", [
-    ("==", "a", "a", True), ("!=", "a", "a", False), ("in", ("a", "b"), "b", True),
-    ("not in", ("a", "b"), "c", True), ("<=", 2, 2, True), (">", 2, 2, False),
-    ("==", "a", ["a", "b"], True), ("!=", "a", ["a", "b"], False), ("==", "a", None, False),
-])
+@pytest.mark.parametrize(
+    "op,value,answer,holds",
+    [
+        ("==", "a", "a", True),
+        ("!=", "a", "a", False),
+        ("in", ("a", "b"), "b", True),
+        ("not in", ("a", "b"), "c", True),
+        ("<=", 2, 2, True),
+        (">", 2, 2, False),
+        ("==", "a", ["a", "b"], True),
+        ("!=", "a", ["a", "b"], False),
+        ("==", "a", None, False),
+    ],
+)
 def test_conditions(op, value, answer, holds):
     assert definitions.Condition("q", op, value).holds(answer) is holds
 
@@ -178,8 +236,6 @@ def test_surveys_check_command_names_file_and_question(make_app, tmp_path):
     bad = copy.deepcopy(BASE)
     bad["questions"][0]["type"] = "stars"
     (tmp_path / "demo.yaml").write_text(yaml.safe_dump(bad, allow_unicode=True), "utf-8")
-    result = make_app().test_cli_runner().invoke(args=["surveys", "check", "--dir",
-                                                       str(tmp_path)])
+    result = make_app().test_cli_runner().invoke(args=["surveys", "check", "--dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "demo.yaml: question 'csat': 'type' must be one of" in result.output
-

@@ -18,8 +18,11 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _post_case_responses():
-    return list(Response.select().join(Survey, on=(Response.survey == Survey.id))
-                .where(Survey.slug == "post-case"))
+    return list(
+        Response.select()
+        .join(Survey, on=(Response.survey == Survey.id))
+        .where(Survey.slug == "post-case")
+    )
 
 
 def test_fill_makes_six_months_of_plausible_data(app, db):
@@ -70,12 +73,16 @@ def test_fill_makes_six_months_of_plausible_data(app, db):
     assert mean(ces_happy) > mean(ces_unhappy)
 
     # show_if is respected: follow-up questions only where their condition holds.
-    wrong = (Answer.select(Answer, Response).join(Response)
-             .where(Answer.question_id == "what_went_wrong"))
+    wrong = (
+        Answer.select(Answer, Response)
+        .join(Response)
+        .where(Answer.question_id == "what_went_wrong")
+    )
     assert wrong.count() > 0
     assert all(a.response.csat <= 2 for a in wrong)
-    resolved = {a.response_id: a.value_text
-                for a in Answer.select().where(Answer.question_id == "resolved")}
+    resolved = {
+        a.response_id: a.value_text for a in Answer.select().where(Answer.question_id == "resolved")
+    }
     unresolved = Answer.select().where(Answer.question_id == "unresolved_detail")
     assert unresolved.count() > 0
     assert all(resolved[a.response_id] == "no" for a in unresolved)
@@ -86,8 +93,11 @@ def test_fill_makes_six_months_of_plausible_data(app, db):
     assert any(CJK.search(c) for c in comments) and any(not CJK.search(c) for c in comments)
 
     # Some SERVQUAL responses, each with both scores for all five dimensions.
-    servqual = (Response.select().join(Survey, on=(Response.survey == Survey.id))
-                .where(Survey.slug == "servqual"))
+    servqual = (
+        Response.select()
+        .join(Survey, on=(Response.survey == Survey.id))
+        .where(Survey.slug == "servqual")
+    )
     assert servqual.count() >= 3
     for response in servqual:
         scored = [a for a in response.answers if a.expectation is not None]
@@ -113,8 +123,7 @@ def test_running_again_adds_nothing_and_another_seed_adds_more(app, db):
     counts = (Case.select().count(), Invitation.select().count(), Response.select().count())
     again = fill(cases=80, seed=5, config=app.config)
     assert "there already" in again and "no cases added" in again
-    assert (Case.select().count(), Invitation.select().count(),
-            Response.select().count()) == counts
+    assert (Case.select().count(), Invitation.select().count(), Response.select().count()) == counts
     assert "80 cases" in first
     more = fill(cases=40, seed=6, config=app.config)
     assert "40 cases" in more and "were there already" in more
@@ -125,8 +134,9 @@ def test_running_again_adds_nothing_and_another_seed_adds_more(app, db):
 def test_same_seed_same_plan():
     now = utcnow()
     one, two = (plan_cases(200, 3, now, "Asia/Shanghai") for _ in range(2))
-    assert [(p.case_in, p.answers, p.answer_at) for p in one] == \
-        [(p.case_in, p.answers, p.answer_at) for p in two]
+    assert [(p.case_in, p.answers, p.answer_at) for p in one] == [
+        (p.case_in, p.answers, p.answer_at) for p in two
+    ]
     other = plan_cases(200, 4, now, "Asia/Shanghai")
     assert [p.case_in for p in other] != [p.case_in for p in one]
 
@@ -134,8 +144,11 @@ def test_same_seed_same_plan():
 def test_agents_differ_and_one_team_improves():
     """So that charts show something: planned answers of the default 5,000 cases."""
     now = utcnow()
-    plans = [p for p in plan_cases(5000, 7, now, "Asia/Shanghai")
-             if p.answer_at and p.case_in.survey == "post-case"]
+    plans = [
+        p
+        for p in plan_cases(5000, 7, now, "Asia/Shanghai")
+        if p.answer_at and p.case_in.survey == "post-case"
+    ]
     assert 1100 <= len(plans) <= 1900
     by_agent = defaultdict(list)
     for p in plans:
@@ -168,8 +181,15 @@ def test_demo_command(app):
 def test_demo_has_actions_and_a_live_follow_up_queue_for_the_next_meeting(app, db):
     import json
 
-    from feedback.models import (ActionFollowUp, ActionMilestone, ActionSuggestion, FollowUp,
-                                 ImprovementAction, Suggestion)
+    from feedback.models import (
+        ActionFollowUp,
+        ActionMilestone,
+        ActionSuggestion,
+        FollowUp,
+        ImprovementAction,
+        Suggestion,
+    )
+
     summary = fill(cases=600, seed=4, config=app.config)
     assert "4 improvement actions" in summary
     states = {a.title: a.state for a in ImprovementAction.select()}
@@ -179,11 +199,16 @@ def test_demo_has_actions_and_a_live_follow_up_queue_for_the_next_meeting(app, d
     assert evaluated.verdict == reading["verdict"] and not reading["provisional"]
     assert reading["before"]["n"] > 0 and reading["after"]["n"] > 0
     today = utcnow().date()
-    late = [a for a in ImprovementAction.select() if a.state == "in_progress"
-            and a.due_date < today]
+    late = [
+        a for a in ImprovementAction.select() if a.state == "in_progress" and a.due_date < today
+    ]
     assert len(late) == 1  # one overdue action for the meeting to talk about
-    assert ActionMilestone.select().where(ActionMilestone.state == "open",
-                                          ActionMilestone.due_date < today).count() >= 2
+    assert (
+        ActionMilestone.select()
+        .where(ActionMilestone.state == "open", ActionMilestone.due_date < today)
+        .count()
+        >= 2
+    )
     for link in ActionSuggestion.select():
         assert Suggestion.get_by_id(link.suggestion_id).status in ("planned", "progress")
     for link in ActionFollowUp.select():

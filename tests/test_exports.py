@@ -7,20 +7,29 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from support import counted_queries, login
+from test_reports import START, scored  # noqa: F401  (the data set)
 
 from feedback.db import database
 from feedback.exports import safe_cell
-from support import counted_queries, login
-from test_reports import START, scored  # noqa: F401  (the data set)
 
 PERIOD = f"from={START}&to=2026-10-31"
 
 
-@pytest.mark.parametrize("value,shown", [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1+2", "'+1+2"),
-    ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-    ("很好", "很好"), (-5, -5), (None, None),
-])
+@pytest.mark.parametrize(
+    "value,shown",
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("很好", "很好"),
+        (-5, -5),
+        (None, None),
+    ],
+)
 def test_safe_cell(value, shown):
     assert safe_cell(value) == shown
 
@@ -28,6 +37,7 @@ def test_safe_cell(value, shown):
 def add_dangerous_comment(app):
     with app.app_context(), database.connection_context():
         from feedback.models import Answer, Response
+
         first = Response.select().order_by(Response.id).first()
         Answer.create(response=first, question_id="comment", value_text="=cmd|' /C calc'!A0")
         return first.id
@@ -85,6 +95,7 @@ def test_export_bad_filter_and_format(manager):
 def test_export_streams_in_batches(app, manager, scored, monkeypatch):  # noqa: F811
     """Rows come in batches by id, one answers query per batch, not one per row."""
     import feedback.exports as exports
+
     monkeypatch.setattr(exports, "BATCH", 25)
     with counted_queries() as executed:
         body = manager.get(f"/manage/export/responses.csv?{PERIOD}").get_data()

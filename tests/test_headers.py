@@ -6,25 +6,29 @@ Static files and the customers' survey page stay cacheable.
 
 from __future__ import annotations
 
-from werkzeug.routing import IntegerConverter
-
 import itertools
 import re
 
 import pytest
+from support import csrf_from, login, new_case, post_form, survey_path
+from werkzeug.routing import IntegerConverter
 
 from feedback.chart_data import CHARTS
 from feedback.db import database
 from feedback.models import Invitation
-from support import csrf_from, login, new_case, post_form, survey_path
 
 DETRACTOR = {"resolved": "yes", "csat": "4", "nps": "3", "comment": "meh"}
 CODE = re.compile(r'id="tracking-code">([A-Z0-9-]+)<')
 ROLES = ("admin", "manager", "lead", "staff")
 CACHEABLE = {"static"}  # may be kept by a cache even for a logged-in user
 # Downloads that must answer 200 in the walk (so that their header is really looked at).
-DOWNLOADS = {"manage.export_responses", "manage.chart", "manage.meeting_pack_pdf",
-             "triage.export_csv", "admin.poster"}
+DOWNLOADS = {
+    "manage.export_responses",
+    "manage.chart",
+    "manage.meeting_pack_pdf",
+    "triage.export_csv",
+    "admin.poster",
+}
 
 
 @pytest.fixture
@@ -35,19 +39,36 @@ def data(app, client, api_headers, users):
     page = client.get(path).get_data(as_text=True)
     assert client.post(path, data={**DETRACTOR, "csrf_token": csrf_from(page)}).status_code == 302
     second = new_case(client, api_headers, case_id="C-H2", customer={"id": "cust-2"})
-    given = post_form(client, "/suggest/", {"category": "1", "title": "排队太久",
-                                            "body": "电话等了二十分钟才接通。",
-                                            "identity": "anonymous"})
+    given = post_form(
+        client,
+        "/suggest/",
+        {
+            "category": "1",
+            "title": "排队太久",
+            "body": "电话等了二十分钟才接通。",
+            "identity": "anonymous",
+        },
+    )
     manager = app.test_client()
     login(manager, "manager")
     with app.app_context(), database.connection_context():
         from feedback.models import Survey, Team
+
         survey = Survey.get(Survey.slug == "post-case").id
         team = Team.get(Team.name == "Billing").id
-    fields = {"title": "回访话术培训", "metric": "csat", "survey": str(survey), "channel": "phone",
-              "team": str(team), "agent": "", "category": "", "description": "Train.",
-              "owner": str(users["manager"].id), "start_date": "2026-09-01",
-              "due_date": "2026-10-15"}
+    fields = {
+        "title": "回访话术培训",
+        "metric": "csat",
+        "survey": str(survey),
+        "channel": "phone",
+        "team": str(team),
+        "agent": "",
+        "category": "",
+        "description": "Train.",
+        "owner": str(users["manager"].id),
+        "start_date": "2026-09-01",
+        "due_date": "2026-10-15",
+    }
     assert post_form(manager, "/manage/actions/new", fields).status_code == 302
     with app.app_context(), database.connection_context():
         token = Invitation.get(Invitation.id == 2).token
@@ -70,15 +91,24 @@ def candidates(rule, data) -> list[str]:
         elif arg == "filename":
             values[arg] = ["site.css"]
         else:
-            values[arg] = [{"slug": "post-case", "kind": "suggestion", "token": data["token"],
-                            "code": data["code"]}.get(arg, "x")]
+            values[arg] = [
+                {
+                    "slug": "post-case",
+                    "kind": "suggestion",
+                    "token": data["token"],
+                    "code": data["code"],
+                }.get(arg, "x")
+            ]
     urls = []
     for combination in itertools.product(*(values[arg] for arg in rule.arguments)):
-        chosen = dict(zip(rule.arguments, combination))
+        chosen = dict(zip(rule.arguments, combination, strict=True))
         if rule.endpoint == "manage.chart" and chosen["fmt"] == "xlsx":
             continue
-        if (rule.endpoint == "manage.chart" and chosen["name"] != next(iter(CHARTS))
-                and chosen["fmt"] in ("svg", "pdf")):
+        if (
+            rule.endpoint == "manage.chart"
+            and chosen["name"] != next(iter(CHARTS))
+            and chosen["fmt"] in ("svg", "pdf")
+        ):
             continue  # every chart as PNG and CSV, one of them in every format
         urls.append(rule.build(chosen, append_unknown=False)[1])
     if rule.endpoint == "manage.chart":
@@ -140,22 +170,35 @@ def test_api_answers_are_not_stored(app, data, api_headers):
 HSTS = "Strict-Transport-Security"
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    ({}, None),
-    ({"SECURE_COOKIES": True}, "max-age=31536000"),
-    ({"SECURE_COOKIES": True, "HSTS_SECONDS": 0}, None),
-    ({"HSTS_SECONDS": 600}, "max-age=600"),
-], ids=["plain", "secure-cookies", "secure-cookies-but-off", "by-setting"])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({}, None),
+        ({"SECURE_COOKIES": True}, "max-age=31536000"),
+        ({"SECURE_COOKIES": True, "HSTS_SECONDS": 0}, None),
+        ({"HSTS_SECONDS": 600}, "max-age=600"),
+    ],
+    ids=["plain", "secure-cookies", "secure-cookies-but-off", "by-setting"],
+)
 def test_hsts_on_every_response_when_the_site_is_https(make_app, overrides, expected):
     app = make_app(**overrides)
     client = app.test_client()
     replies = []
     for rule in app.url_map.iter_rules():
         if "GET" in rule.methods:
-            url = rule.build({arg: ("1" if isinstance(
-                                    rule._converters[arg], IntegerConverter) else "site.css" if arg == "filename"
-                                    else "post-case") for arg in rule.arguments},
-                             append_unknown=False)[1]
+            url = rule.build(
+                {
+                    arg: (
+                        "1"
+                        if isinstance(rule._converters[arg], IntegerConverter)
+                        else "site.css"
+                        if arg == "filename"
+                        else "post-case"
+                    )
+                    for arg in rule.arguments
+                },
+                append_unknown=False,
+            )[1]
             replies.append((url, client.get(url)))
     assert len(replies) > 30
     for url, reply in replies:

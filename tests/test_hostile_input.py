@@ -12,10 +12,10 @@ import re
 
 import pytest
 from openpyxl import load_workbook
+from support import csrf_from, login, new_case, post_form, survey_path
 
 from feedback.db import database
 from feedback.models import Suggestion
-from support import csrf_from, login, new_case, post_form, survey_path
 
 GOOD = {"resolved": "yes", "csat": "1", "nps": "2", "ces": "6", "comment": "fine"}
 EN_CUSTOMER = {"id": "en-1", "locale": "en"}  # the survey page is in the customer's language
@@ -31,8 +31,10 @@ def english(client):
 def table_counts(app) -> dict[str, int]:
     """The number of rows of every table: what a refused request must leave unchanged."""
     with app.app_context(), database.connection_context():
-        return {table: database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
-                for table in database.get_tables()}
+        return {
+            table: database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            for table in database.get_tables()
+        }
 
 
 def open_survey(client, api_headers, **case):
@@ -47,12 +49,16 @@ def answered(client, api_headers, comment: str, case_id: str = "C-1001") -> None
 
 
 def tracking_code(client) -> str:
-    reply = post_form(client, "/suggest/", {"category": "1", "title": "排队太久", "body": "等了很久",
-                                            "identity": "anonymous"})
+    reply = post_form(
+        client,
+        "/suggest/",
+        {"category": "1", "title": "排队太久", "body": "等了很久", "identity": "anonymous"},
+    )
     return CODE.search(reply.get_data(as_text=True)).group(1)
 
 
 # --- 1. control characters in XLSX exports -----------------------------------------------------
+
 
 def test_xlsx_export_writes_texts_with_control_characters(app, users, api_headers):
     client = app.test_client()
@@ -79,14 +85,20 @@ def test_the_cleaning_keeps_tabs_newlines_and_every_other_text():
 
 # --- 2. NUL anywhere in a request --------------------------------------------------------------
 
+
 def _nul_requests(token_path: str, code: str) -> list[tuple[str | None, str, str, dict, str]]:
     """(who, method, url, form, field named in the reply): every one carries a NUL."""
     survey_form = {**GOOD, "comment": "a\x00b"}
     return [
         (None, "POST", token_path, survey_form, "comment"),
         (None, "POST", "/login", {"username": "adm\x00in", "password": "x"}, "username"),
-        (None, "POST", "/suggest/", {"category": "1", "title": "t\x00", "body": "b",
-                                     "identity": "anonymous"}, "title"),
+        (
+            None,
+            "POST",
+            "/suggest/",
+            {"category": "1", "title": "t\x00", "body": "b", "identity": "anonymous"},
+            "title",
+        ),
         (None, "POST", "/suggest/track", {"code": "\x00"}, "code"),
         (None, "GET", "/suggest/track/AB%00CD", {}, "path"),
         (None, "POST", f"/suggest/track/{code}/comment", {"comment": "c\x00"}, "comment"),
@@ -103,15 +115,18 @@ def _nul_requests(token_path: str, code: str) -> list[tuple[str | None, str, str
         ("manager", "GET", "/manage/suggestions/?box=%00", {}, "box"),
         ("manager", "GET", "/api/v1/metrics?agent=%00", {}, "agent"),
         ("staff", "GET", "/callback/?case=C-%00", {}, "case"),
-        ("admin", "POST", "/admin/users/new", {"username": "n\x00", "role": "staff",
-                                               "display_name": "N", "password": "pw123456789"},
-         "username"),
+        (
+            "admin",
+            "POST",
+            "/admin/users/new",
+            {"username": "n\x00", "role": "staff", "display_name": "N", "password": "pw123456789"},
+            "username",
+        ),
         ("admin", "POST", "/admin/teams/new", {"name": "T\x00"}, "name"),
     ]
 
 
-def test_nul_anywhere_is_refused_with_the_field_named_and_nothing_stored(app, users,
-                                                                           api_headers):
+def test_nul_anywhere_is_refused_with_the_field_named_and_nothing_stored(app, users, api_headers):
     client = app.test_client()
     token_path, _html = open_survey(client, api_headers)
     code = tracking_code(client)
@@ -123,8 +138,11 @@ def test_nul_anywhere_is_refused_with_the_field_named_and_nothing_stored(app, us
     for who, method, url, form, field in _nul_requests(token_path, code):
         c = clients[who]
         if method == "POST":
-            page = c.get(url.split("?")[0]) if "/comment" not in url else c.get(
-                f"/suggest/track/{code}")
+            page = (
+                c.get(url.split("?")[0])
+                if "/comment" not in url
+                else c.get(f"/suggest/track/{code}")
+            )
             token = csrf_from(page.get_data(as_text=True)) if page.status_code == 200 else ""
             reply = c.post(url, data={**form, "csrf_token": token})
         else:
@@ -140,14 +158,30 @@ def test_nul_anywhere_is_refused_with_the_field_named_and_nothing_stored(app, us
 
 def test_nul_in_json_strings_and_keys_is_refused(app, api_headers):
     client = app.test_client()
-    for body, field in (({"case_id": "C-\x00", "resolved_at": "2026-11-20T10:00:00+08:00",
-                          "channel": "phone"}, "case_id"),
-                        ({"case_id": "C-1", "resolved_at": "2026-11-20T10:00:00+08:00",
-                          "channel": "phone", "customer": {"na\x00me": "x"}},
-                         "customer.na\ufffdme"),
-                        ({"case_id": "C-1", "resolved_at": "2026-11-20T10:00:00+08:00",
-                          "channel": "phone", "customer": {"name": "\ud800"}},
-                         "customer.name")):
+    for body, field in (
+        (
+            {"case_id": "C-\x00", "resolved_at": "2026-11-20T10:00:00+08:00", "channel": "phone"},
+            "case_id",
+        ),
+        (
+            {
+                "case_id": "C-1",
+                "resolved_at": "2026-11-20T10:00:00+08:00",
+                "channel": "phone",
+                "customer": {"na\x00me": "x"},
+            },
+            "customer.na\ufffdme",
+        ),
+        (
+            {
+                "case_id": "C-1",
+                "resolved_at": "2026-11-20T10:00:00+08:00",
+                "channel": "phone",
+                "customer": {"name": "\ud800"},
+            },
+            "customer.name",
+        ),
+    ):
         reply = client.post("/api/v1/cases", json=body, headers=api_headers)
         assert reply.status_code == 400, reply.get_data(as_text=True)
         assert field in reply.get_json()["errors"], reply.get_json()
@@ -155,6 +189,7 @@ def test_nul_in_json_strings_and_keys_is_refused(app, api_headers):
 
 
 # --- 3. non-ASCII CSRF tokens ------------------------------------------------------------------
+
 
 def test_a_non_ascii_survey_csrf_token_shows_the_form_again_with_the_answers(app, api_headers):
     client = app.test_client()
@@ -166,11 +201,14 @@ def test_a_non_ascii_survey_csrf_token_shows_the_form_again_with_the_answers(app
     assert table_counts(app)["response"] == 0
 
 
-@pytest.mark.parametrize("url,form", [
-    ("/login", {"username": "admin", "password": "x"}),
-    ("/suggest/", {"category": "1", "title": "t", "body": "b", "identity": "anonymous"}),
-    ("/suggest/track", {"code": "AAAA-BBBB-CCCC"}),
-])
+@pytest.mark.parametrize(
+    "url,form",
+    [
+        ("/login", {"username": "admin", "password": "x"}),
+        ("/suggest/", {"category": "1", "title": "t", "body": "b", "identity": "anonymous"}),
+        ("/suggest/track", {"code": "AAAA-BBBB-CCCC"}),
+    ],
+)
 def test_non_ascii_csrf_tokens_on_other_forms_are_a_csrf_error(app, users, url, form):
     client = english(app.test_client())
     client.get(url)  # a session with a CSRF secret, as a browser has
@@ -185,19 +223,22 @@ def test_non_ascii_csrf_tokens_on_other_forms_are_a_csrf_error(app, users, url, 
 HUGE = "99999999999999999999"
 
 
-@pytest.mark.parametrize("who,url", [
-    ("manager", f"/manage/follow-ups/{HUGE}"),
-    ("staff", f"/callback/case/{HUGE}"),
-    ("staff", f"/callback/case/{HUGE}/post-case"),
-    ("manager", f"/manage/suggestions/{HUGE}"),
-    ("admin", f"/admin/users/{HUGE}"),
-    ("admin", f"/admin/teams/{HUGE}"),
-    ("admin", f"/admin/tokens/{HUGE}/revoke"),
-    ("admin", f"/admin/suggestion-box/categories/{HUGE}"),
-    ("admin", f"/admin/surveys/post-case/v{HUGE}"),
-    ("manager", f"/manage/actions/{HUGE}"),
-    ("manager", "/manage/follow-ups/9223372036854775808"),
-])
+@pytest.mark.parametrize(
+    "who,url",
+    [
+        ("manager", f"/manage/follow-ups/{HUGE}"),
+        ("staff", f"/callback/case/{HUGE}"),
+        ("staff", f"/callback/case/{HUGE}/post-case"),
+        ("manager", f"/manage/suggestions/{HUGE}"),
+        ("admin", f"/admin/users/{HUGE}"),
+        ("admin", f"/admin/teams/{HUGE}"),
+        ("admin", f"/admin/tokens/{HUGE}/revoke"),
+        ("admin", f"/admin/suggestion-box/categories/{HUGE}"),
+        ("admin", f"/admin/surveys/post-case/v{HUGE}"),
+        ("manager", f"/manage/actions/{HUGE}"),
+        ("manager", "/manage/follow-ups/9223372036854775808"),
+    ],
+)
 def test_huge_ids_in_paths_are_not_found(app, users, who, url):
     client = app.test_client()
     login(client, who)
@@ -219,8 +260,10 @@ def test_a_huge_survey_version_is_a_form_error_with_the_answers_kept(app, api_he
     client = app.test_client()
     path, html = open_survey(client, api_headers, customer=EN_CUSTOMER)
     for version in ("9999999999999999999999", "-1", "1e9", "٣"):
-        reply = client.post(path, data={**GOOD, "comment": "keep me", "version": version,
-                                        "csrf_token": csrf_from(html)})
+        reply = client.post(
+            path,
+            data={**GOOD, "comment": "keep me", "version": version, "csrf_token": csrf_from(html)},
+        )
         page = reply.get_data(as_text=True)
         assert reply.status_code == 422, (version, page[:300])
         assert "keep me" in page and "The form was out of date. Your answers are kept" in page
@@ -228,15 +271,18 @@ def test_a_huge_survey_version_is_a_form_error_with_the_answers_kept(app, api_he
     assert table_counts(app)["response"] == 0
 
 
-@pytest.mark.parametrize("url,field", [
-    ("/manage/?to=9999-12-31", "to"),
-    ("/manage/?from=9999-12-30&to=9999-12-31", "from"),
-    ("/manage/export/responses.csv?to=9999-12-31", "to"),
-    ("/manage/charts/csat-trend.png?to=9999-12-31", "to"),
-    ("/manage/meeting-pack.pdf?to=9999-12-31", "to"),
-    ("/manage/suggestions/?end=9999-12-31", "end"),
-    ("/api/v1/metrics?to=9999-12-31", "to"),
-])
+@pytest.mark.parametrize(
+    "url,field",
+    [
+        ("/manage/?to=9999-12-31", "to"),
+        ("/manage/?from=9999-12-30&to=9999-12-31", "from"),
+        ("/manage/export/responses.csv?to=9999-12-31", "to"),
+        ("/manage/charts/csat-trend.png?to=9999-12-31", "to"),
+        ("/manage/meeting-pack.pdf?to=9999-12-31", "to"),
+        ("/manage/suggestions/?end=9999-12-31", "end"),
+        ("/api/v1/metrics?to=9999-12-31", "to"),
+    ],
+)
 def test_far_dates_are_refused_with_the_field_named(app, users, url, field):
     client = app.test_client()
     login(client, "manager")
@@ -248,10 +294,15 @@ def test_far_dates_are_refused_with_the_field_named(app, users, url, field):
         assert field in reply.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("url", ["/manage/follow-ups/?page=" + HUGE,
-                                 "/manage/suggestions/?page=" + HUGE,
-                                 "/manage/suggestions/?category=" + HUGE,
-                                 "/manage/actions/?team=" + HUGE])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/manage/follow-ups/?page=" + HUGE,
+        "/manage/suggestions/?page=" + HUGE,
+        "/manage/suggestions/?category=" + HUGE,
+        "/manage/actions/?team=" + HUGE,
+    ],
+)
 def test_huge_numbers_in_query_strings_are_never_a_server_error(app, users, url):
     client = app.test_client()
     login(client, "manager")
@@ -260,19 +311,28 @@ def test_huge_numbers_in_query_strings_are_never_a_server_error(app, users, url)
 
 # --- 5. deeply nested JSON ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", ["[" * 100_000, "[" * 100_000 + "]" * 100_000,
-                                  '{"a":' * 50_000 + "1" + "}" * 50_000,
-                                  '{"case_id": ' + "[" * 200 + "]" * 200 + "}"])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000,
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 50_000 + "1" + "}" * 50_000,
+        '{"case_id": ' + "[" * 200 + "]" * 200 + "}",
+    ],
+)
 def test_deeply_nested_json_is_a_400_naming_the_body(app, api_headers, body):
     client = app.test_client()
-    reply = client.post("/api/v1/cases", data=body, headers=api_headers,
-                        content_type="application/json")
+    reply = client.post(
+        "/api/v1/cases", data=body, headers=api_headers, content_type="application/json"
+    )
     assert reply.status_code == 400
     assert "body" in reply.get_json()["errors"]
     assert table_counts(app)["service_case"] == 0
 
 
 # --- found by the fuzzing (tests/test_fuzz.py) -------------------------------------------------
+
 
 def test_a_lone_period_whose_interval_leaves_out_its_value_is_drawn():
     """One detractor: NPS −100 with the adjusted interval −98.5 … 48.5, which does not hold the
@@ -296,8 +356,11 @@ def test_a_huge_duplicate_number_is_a_message_beside_the_field(app, users):
         suggestion_id = Suggestion.select().first().id
     before = table_counts(app)
     for number in (HUGE, "9223372036854775808", "2147483648"):
-        reply = post_form(client, f"/manage/suggestions/{suggestion_id}",
-                          {"status": "duplicate", "merged_into": number})
+        reply = post_form(
+            client,
+            f"/manage/suggestions/{suggestion_id}",
+            {"status": "duplicate", "merged_into": number},
+        )
         assert reply.status_code == 422, (number, reply.status_code)
         assert "no suggestion" in reply.get_data(as_text=True).lower()
     assert table_counts(app) == before

@@ -22,18 +22,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from support import csrf_from, post_form
 
 from feedback import ratelimits, settings
-
-from support import csrf_from, post_form
 
 REDIS_URL = os.environ.get("FEEDBACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_REDIS = os.environ.get("FEEDBACK_REQUIRE_REDIS") == "1"
 
 WORKERS = 4
 LOGIN = {"username": "nobody", "password": "wrong-password"}
-SUGGESTION = {"category": "1", "title": "排队太久", "body": "电话等了二十分钟才接通。",
-              "identity": "anonymous"}
+SUGGESTION = {
+    "category": "1",
+    "title": "排队太久",
+    "body": "电话等了二十分钟才接通。",
+    "identity": "anonymous",
+}
 
 
 @pytest.fixture
@@ -47,11 +50,13 @@ def shm_storage():
 
 def wrong_login(client, **headers):
     page = client.get("/login")
-    return client.post("/login", data={**LOGIN, "csrf_token": csrf_from(page.get_data(True))},
-                       headers=headers)
+    return client.post(
+        "/login", data={**LOGIN, "csrf_token": csrf_from(page.get_data(True))}, headers=headers
+    )
 
 
 # --- behind a proxy ---------------------------------------------------------------------------
+
 
 def test_without_trusted_proxies_forwarded_headers_change_nothing(make_app):
     app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per hour")
@@ -65,8 +70,11 @@ def test_without_trusted_proxies_forwarded_headers_change_nothing(make_app):
     fresh = app.test_client()  # a new session, so the page sets its cookie
     page = fresh.get("/suggest/", headers=forged)
     assert "Secure" not in page.headers["Set-Cookie"]
-    reply = fresh.post("/suggest/", headers=forged, data={
-        **SUGGESTION, "csrf_token": csrf_from(page.get_data(True))})
+    reply = fresh.post(
+        "/suggest/",
+        headers=forged,
+        data={**SUGGESTION, "csrf_token": csrf_from(page.get_data(True))},
+    )
     assert reply.status_code == 200
     assert "http://localhost/suggest/track/" in reply.get_data(True)
     assert "evil.example" not in reply.get_data(True)
@@ -81,16 +89,20 @@ def test_with_one_trusted_proxy_address_scheme_and_host_come_from_its_headers(ma
     # another client behind the same proxy keeps its own quota ...
     assert wrong_login(second, **{"X-Forwarded-For": "203.0.113.2"}).status_code == 200
     # ... and a forged header does not get the first one out: the proxy's own entry counts
-    assert wrong_login(first, **{"X-Forwarded-For": "203.0.113.2, 203.0.113.1"}
-                       ).status_code == 429
-    via_https = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https",
-                 "X-Forwarded-Host": "feedback.example"}
+    assert wrong_login(first, **{"X-Forwarded-For": "203.0.113.2, 203.0.113.1"}).status_code == 429
+    via_https = {
+        "X-Forwarded-For": "203.0.113.9",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "feedback.example",
+    }
     fresh = app.test_client()
     page = fresh.get("/suggest/", headers=via_https)
     assert "Secure" in page.headers["Set-Cookie"]
-    reply = fresh.post("/suggest/", headers={**via_https,
-                                             "Referer": "https://feedback.example/suggest/"},
-                       data={**SUGGESTION, "csrf_token": csrf_from(page.get_data(True))})
+    reply = fresh.post(
+        "/suggest/",
+        headers={**via_https, "Referer": "https://feedback.example/suggest/"},
+        data={**SUGGESTION, "csrf_token": csrf_from(page.get_data(True))},
+    )
     assert reply.status_code == 200, reply.get_data(True)[:1000]
     assert "https://feedback.example/suggest/track/" in reply.get_data(True)
 
@@ -104,6 +116,7 @@ def test_trusted_proxies_must_be_a_whole_number():
 
 # --- the storage and its keys -----------------------------------------------------------------
 
+
 def test_the_default_storage_is_a_file_in_shared_memory_named_for_the_site():
     assert settings.from_environment({})["RATELIMIT_STORAGE"] == "shm://"
     one = ratelimits.storage_uri("shm://", "secret one")
@@ -115,7 +128,8 @@ def test_the_default_storage_is_a_file_in_shared_memory_named_for_the_site():
 
 
 def test_without_shared_memory_limits_fall_back_to_each_process_with_a_warning(
-        monkeypatch, caplog, tmp_path):
+    monkeypatch, caplog, tmp_path
+):
     monkeypatch.setattr(ratelimits, "SHARED_MEMORY", str(tmp_path / "no-such-folder"))
     with caplog.at_level(logging.WARNING):
         assert ratelimits.storage_uri("shm://", "secret") == "memory://"
@@ -130,16 +144,26 @@ def test_a_storage_that_cannot_keep_the_key_is_refused_by_name():
 
 def test_limit_keys_are_an_hmac_of_the_address_and_nothing_names_it(make_app, shm_storage):
     address = "198.51.100.77"
-    apps = [make_app(RATELIMIT_ENABLED=True, TRUSTED_PROXIES=1, RATELIMIT_STORAGE=shm_storage,
-                     SUGGESTION_RATE_LIMIT="3 per hour") for _ in range(2)]
+    apps = [
+        make_app(
+            RATELIMIT_ENABLED=True,
+            TRUSTED_PROXIES=1,
+            RATELIMIT_STORAGE=shm_storage,
+            SUGGESTION_RATE_LIMIT="3 per hour",
+        )
+        for _ in range(2)
+    ]
     # two apps on one storage, as two worker processes: they count together
     for number in range(3):
         client = apps[number % 2].test_client()
-        reply = post_form(client, "/suggest/", SUGGESTION,
-                          headers={"X-Forwarded-For": address})
+        reply = post_form(client, "/suggest/", SUGGESTION, headers={"X-Forwarded-For": address})
         assert reply.status_code == 200
-    assert post_form(apps[1].test_client(), "/suggest/", SUGGESTION,
-                     headers={"X-Forwarded-For": address}).status_code == 429
+    assert (
+        post_form(
+            apps[1].test_client(), "/suggest/", SUGGESTION, headers={"X-Forwarded-For": address}
+        ).status_code
+        == 429
+    )
     path = Path(shm_storage.removeprefix("shm://"))
     held = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
     for written in (address, address.replace(".", ""), "198.51.100"):
@@ -181,27 +205,48 @@ def test_the_shared_memory_storage_counts_and_expires(shm_storage, monkeypatch):
 
 
 def test_a_storage_that_does_not_answer_falls_back_to_memory_not_to_errors(make_app):
-    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per hour",
-                   RATELIMIT_STORAGE="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT="2 per hour",
+        RATELIMIT_STORAGE="redis://127.0.0.1:1/0",
+    )  # nothing listens on port 1
     client = app.test_client()
     assert [wrong_login(client).status_code for _ in range(3)] == [200, 200, 429]
 
 
 # --- real gunicorn ----------------------------------------------------------------------------
 
+
 class Gunicorn:
     """`gunicorn 'feedback:create_app()'` with four workers on a free port, as in the README."""
 
     def __init__(self, database_url: str, log: Path, **environ: str):
         self.log = log
-        env = {key: value for key, value in os.environ.items()  # the settings given, no other
-               if not key.startswith("FEEDBACK_") or key.startswith("FEEDBACK_REQUIRE")}
+        env = {
+            key: value
+            for key, value in os.environ.items()  # the settings given, no other
+            if not key.startswith("FEEDBACK_") or key.startswith("FEEDBACK_REQUIRE")
+        }
         env.update(FEEDBACK_DATABASE_URL=database_url, **environ)
         self.handle = log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
-             "127.0.0.1:0", "--timeout", "60", "feedback:create_app()"],
-            cwd=settings.PROJECT_ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(WORKERS),
+                "--bind",
+                "127.0.0.1:0",
+                "--timeout",
+                "60",
+                "feedback:create_app()",
+            ],
+            cwd=settings.PROJECT_ROOT,
+            env=env,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+        )
         self.port = self._wait_for(r"Listening at: http://127\.0\.0\.1:(\d+)", int)
         self._wait_until_workers(WORKERS)
         deadline = time.time() + 60
@@ -220,8 +265,9 @@ class Gunicorn:
         raise AssertionError(f"gunicorn did not say {pattern!r}:\n{self.log.read_text()}")
 
     def worker_pids(self) -> list[int]:
-        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)],
-                                  capture_output=True, text=True).stdout.split()
+        children = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True
+        ).stdout.split()
         return [int(pid) for pid in children]
 
     def _wait_until_workers(self, count: int, besides: tuple[int, ...] = ()):
@@ -247,8 +293,9 @@ class Gunicorn:
         self.handle.close()
 
 
-def request(port: int, method: str, path: str, body: str | None = None,
-            headers: dict | None = None) -> tuple[int, dict, str]:
+def request(
+    port: int, method: str, path: str, body: str | None = None, headers: dict | None = None
+) -> tuple[int, dict, str]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request(method, path, body=body, headers=headers or {})
@@ -277,10 +324,20 @@ class Form:
 
     def post(self, port: int, fields: dict, **headers: str) -> int:
         from urllib.parse import urlencode
+
         body = urlencode({**fields, "csrf_token": self.token})
-        return request(port, "POST", self.path, body, {
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie,
-            **self.headers, **headers})[0]
+        return request(
+            port,
+            "POST",
+            self.path,
+            body,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": self.cookie,
+                **self.headers,
+                **headers,
+            },
+        )[0]
 
 
 def burst(calls, threads: int = 8) -> list[int]:
@@ -303,9 +360,12 @@ def gunicorn(served_database, tmp_path):
     secret = f"limits-test-{uuid.uuid4().hex}"  # its own limits namespace, its own shm file
 
     def start(**environ):
-        server = Gunicorn(served_database, tmp_path / f"gunicorn-{len(servers)}.log",
-                          FEEDBACK_SECRET_KEY=secret,
-                          **{f"FEEDBACK_{k}": str(v) for k, v in environ.items()})
+        server = Gunicorn(
+            served_database,
+            tmp_path / f"gunicorn-{len(servers)}.log",
+            FEEDBACK_SECRET_KEY=secret,
+            **{f"FEEDBACK_{k}": str(v) for k, v in environ.items()},
+        )
         servers.append(server)
         return server
 
@@ -322,11 +382,14 @@ def gunicorn(served_database, tmp_path):
 def redis_url():
     """The test Redis server's address, or a skip (a failure with FEEDBACK_REQUIRE_REDIS=1)."""
     import redis
+
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
-        reason = (f"Redis not reachable at {REDIS_URL} ({exc}); set FEEDBACK_TEST_REDIS_URL "
-                  "to run these tests")
+        reason = (
+            f"Redis not reachable at {REDIS_URL} ({exc}); set FEEDBACK_TEST_REDIS_URL "
+            "to run these tests"
+        )
         if REQUIRE_REDIS:
             pytest.fail(reason)
         pytest.skip(reason)
@@ -342,15 +405,17 @@ def test_logins_suggestions_and_tracking_codes_are_limited_across_four_workers(g
     server = gunicorn()  # the default storage, nothing set
     form = Form(server.port, "/login")
     statuses = burst([lambda: form.post(server.port, LOGIN)] * 100)
-    print(f"\nwrong logins admitted of 100 from one address, {WORKERS} workers: "
-          f"{admitted(statuses)}")
+    print(
+        f"\nwrong logins admitted of 100 from one address, {WORKERS} workers: {admitted(statuses)}"
+    )
     assert 10 <= admitted(statuses) <= 10 + WORKERS
     form = Form(server.port, "/suggest/")  # the default: 5 per minute
     statuses = burst([lambda: form.post(server.port, SUGGESTION)] * 30)
     print(f"suggestions admitted of 30 (limit 5 per minute): {admitted(statuses)}")
     assert 5 <= admitted(statuses) <= 5 + WORKERS
-    wrong = [lambda n=n: get(server.port, f"/suggest/track/2222-3333-{4000 + n}")[0]
-             for n in range(80)]
+    wrong = [
+        lambda n=n: get(server.port, f"/suggest/track/2222-3333-{4000 + n}")[0] for n in range(80)
+    ]
     statuses = burst(wrong)  # the default: 20 per hour
     assert set(statuses) <= {404, 429}, statuses
     print(f"wrong tracking codes answered of 80 (limit 20 per hour): {statuses.count(404)}")
@@ -364,8 +429,9 @@ def test_behind_a_proxy_clients_have_their_own_quota_and_killed_workers_lose_non
     print(f"\nwrong logins admitted of 60 from one client behind a proxy: {admitted(statuses)}")
     assert 10 <= admitted(statuses) <= 10 + WORKERS
     # forging the header does not get the attacker out: nginx appends the real address last
-    assert attacker.post(server.port, LOGIN, **{
-        "X-Forwarded-For": "203.0.113.7, 203.0.113.66"}) == 429
+    assert (
+        attacker.post(server.port, LOGIN, **{"X-Forwarded-For": "203.0.113.7, 203.0.113.66"}) == 429
+    )
     # a colleague behind the same proxy is not locked out
     colleague = Form(server.port, "/login", **{"X-Forwarded-For": "203.0.113.7"})
     first = [colleague.post(server.port, LOGIN) for _ in range(8)]
@@ -385,6 +451,7 @@ def test_two_instances_sharing_redis_hold_one_limit(gunicorn, redis_url):
     print(f"\nwrong logins admitted of 100 across two instances on Redis: {admitted(statuses)}")
     assert 10 <= admitted(statuses) <= 10 + 2 * WORKERS
     import redis
+
     client = redis.Redis.from_url(redis_url)
     held = list(client.scan_iter(f"*{ratelimits.namespace(gunicorn.secret)}*"))
     assert held and not any(b"127.0.0.1" in key for key in held)  # an HMAC, not the address

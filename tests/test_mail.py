@@ -8,7 +8,9 @@ from feedback import mail
 
 
 def test_send_mail_delivers_utf8_text(smtp_server):
-    mail.send_mail(smtp_server.config, "kehu@example.test", "您的建议有了答复", "谢谢您的建议。\nThanks.")
+    mail.send_mail(
+        smtp_server.config, "kehu@example.test", "您的建议有了答复", "谢谢您的建议。\nThanks."
+    )
     [message] = smtp_server.messages
     assert message["To"] == "kehu@example.test"
     assert message["Subject"] == "您的建议有了答复"
@@ -33,6 +35,7 @@ def test_without_a_host_mail_is_off():
 
 # Over real TLS: a self-signed certificate made for the test; the client trusts it only when
 # SMTP_CA_FILE names it.
+
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
@@ -91,8 +94,13 @@ def test_the_outbox_records_an_untrusted_certificate_and_retries(app, tls_server
     config = {**app.config, **tls_server.config}
     with app.app_context(), database.connection_context():
         with database.atomic():
-            outbox.enqueue("email", "suggestion.reply", "kehu@example.test",
-                           {"subject": "答复", "body": "谢谢"}, start)
+            outbox.enqueue(
+                "email",
+                "suggestion.reply",
+                "kehu@example.test",
+                {"subject": "答复", "body": "谢谢"},
+                start,
+            )
         assert outbox.deliver_due(config, lambda: start) == outbox.Outcome(failed=1)
         row = Outbox.get()
         assert "SSLCertVerificationError" in row.last_error and row.delivered_at is None

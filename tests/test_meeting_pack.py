@@ -4,23 +4,31 @@ the web and from the command line."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from support import login
+from test_reports import START, expected, scored  # noqa: F401  (the data set)
 
 from feedback import charts, dashboard, meeting_pack, reports
 from feedback.models import Answer, Response, Survey
 from feedback.surveys import current_version, definition_of
-from support import login
-from test_reports import START, expected, scored  # noqa: F401  (the data set)
 
 END = date(2026, 10, 31)
 PERIOD = f"from={START}&to={END}"
-MADE = datetime(2026, 11, 2, 1, 30, tzinfo=timezone.utc)  # 09:30 in Shanghai
+MADE = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai
 NAME = re.compile(r"feedback-meeting-pack-post-case-2026-09-01-to-2026-10-31-\d{8}-\d{4}\.pdf")
-ALL_BUT_SERVQUAL = ["csat-trend", "nps-trend", "csat-control", "nps-composition",
-                    "csat-by-channel", "csat-by-team", "csat-by-category", "agent-funnel"]
+ALL_BUT_SERVQUAL = [
+    "csat-trend",
+    "nps-trend",
+    "csat-control",
+    "nps-composition",
+    "csat-by-channel",
+    "csat-by-team",
+    "csat-by-category",
+    "agent-funnel",
+]
 
 
 def page_count(pdf: bytes) -> int:
@@ -41,22 +49,28 @@ def definition():
 
 
 def build(s: reports.Slice, locale: str = "en", **kwargs) -> bytes:
-    return meeting_pack.build_pack(s, "post-case", definition(), locale, 30, "Asia/Shanghai",
-                                   made=MADE, **kwargs)
+    return meeting_pack.build_pack(
+        s, "post-case", definition(), locale, 30, "Asia/Shanghai", made=MADE, **kwargs
+    )
 
 
-def add_detractor_comments(count: int, text: str = "等了很久才有人处理，体验很差。",
-                           **where) -> None:
+def add_detractor_comments(
+    count: int, text: str = "等了很久才有人处理，体验很差。", **where
+) -> None:
     """One comment on each of ``count`` detractors' responses (NPS 0-6), cycling if need be."""
     conditions = [Response.nps <= 6, *(getattr(Response, k) == v for k, v in where.items())]
     detractors = list(Response.select().where(*conditions).order_by(Response.id))
     assert detractors
     for i in range(count):
-        Answer.create(response=detractors[i % len(detractors)], question_id="comment",
-                      value_text=f"{i}: {text}")
+        Answer.create(
+            response=detractors[i % len(detractors)],
+            question_id="comment",
+            value_text=f"{i}: {text}",
+        )
 
 
 # --- the PDF ------------------------------------------------------------------------------------
+
 
 def test_the_pack_is_a_pdf_with_a_page_per_part(db, scored):  # noqa: F811
     steps = []
@@ -88,8 +102,11 @@ def test_more_detractor_comments_make_more_pages(db, scored):  # noqa: F811
     comments, more = meeting_pack.detractor_comments(s, definition(), "en", "Asia/Shanghai")
     assert len(comments) == 3 and not more
     assert few == 1 + len(ALL_BUT_SERVQUAL) + 1  # three short comments fit on one page
-    add_detractor_comments(60, text="The refund I was promised three weeks ago has still "
-                                    "not arrived, and nobody calls back. " * 4)
+    add_detractor_comments(
+        60,
+        text="The refund I was promised three weeks ago has still "
+        "not arrived, and nobody calls back. " * 4,
+    )
     many = page_count(build(s))
     comments, _more = meeting_pack.detractor_comments(s, definition(), "en", "Asia/Shanghai")
     assert many > few
@@ -100,8 +117,9 @@ def test_comments_are_the_detractors_newest_first(db, scored):  # noqa: F811
     add_detractor_comments(5)
     happy = Response.select().where(Response.nps >= 9).first()
     Answer.create(response=happy, question_id="comment", value_text="very good")
-    comments, _more = meeting_pack.detractor_comments(the_slice(), definition(), "en",
-                                                      "Asia/Shanghai")
+    comments, _more = meeting_pack.detractor_comments(
+        the_slice(), definition(), "en", "Asia/Shanghai"
+    )
     texts = [text for comment in comments for _question, text in comment.texts]
     assert "very good" not in texts and len(comments) == 5
     times = [comment.meta[0] for comment in comments]
@@ -112,19 +130,22 @@ def test_comments_are_the_detractors_newest_first(db, scored):  # noqa: F811
 def test_comments_keep_to_the_filters(db, scored):  # noqa: F811
     add_detractor_comments(4, channel="chat")
     add_detractor_comments(4, channel="phone")
-    comments, _more = meeting_pack.detractor_comments(the_slice(channel="chat"), definition(),
-                                                      "en", "Asia/Shanghai")
+    comments, _more = meeting_pack.detractor_comments(
+        the_slice(channel="chat"), definition(), "en", "Asia/Shanghai"
+    )
     assert len(comments) == 4 and all("Online chat" in c.meta for c in comments)
 
 
 def test_the_comments_limit_is_said(db, scored):  # noqa: F811
     add_detractor_comments(5)
-    comments, more = meeting_pack.detractor_comments(the_slice(), definition(), "en",
-                                                     "Asia/Shanghai", limit=3)
+    comments, more = meeting_pack.detractor_comments(
+        the_slice(), definition(), "en", "Asia/Shanghai", limit=3
+    )
     assert len(comments) == 3 and more
 
 
 # --- the cover ----------------------------------------------------------------------------------
+
 
 def _signed(value: float) -> str:
     text = f"{value:+.1f}"
@@ -133,8 +154,9 @@ def _signed(value: float) -> str:
 
 def test_the_cover_gives_the_headline_figures(db, scored):  # noqa: F811
     want = expected(scored)
-    cover = meeting_pack.cover(the_slice(), "post-case", definition(), "en", 30,
-                               "Asia/Shanghai", MADE)
+    cover = meeting_pack.cover(
+        the_slice(), "post-case", definition(), "en", 30, "Asia/Shanghai", MADE
+    )
     text = "\n".join(cover.lines())
     assert cover.title == "Service feedback meeting pack"
     assert "Survey: How did we do? (post-case)" in text
@@ -174,9 +196,16 @@ def test_the_cover_says_whether_a_change_is_real(db, scored):  # noqa: F811
         assert tile.change is not None, row.metric
         decimals = 2 if row.metric == "ces" else 1
         assert row.change.startswith(
-            f"{tile.change.value:+.{decimals}f}".replace("-", charts.MINUS))
-        assert row.verdict == {"better": "yes: better", "worse": "yes: worse",
-                               "no clear change": "no: within the noise"}[tile.change.verdict]
+            f"{tile.change.value:+.{decimals}f}".replace("-", charts.MINUS)
+        )
+        assert (
+            row.verdict
+            == {
+                "better": "yes: better",
+                "worse": "yes: worse",
+                "no clear change": "no: within the noise",
+            }[tile.change.verdict]
+        )
         assert row.verdict.startswith("yes") == tile.real_change
         assert row.too_few == tile.too_few
         if tile.too_few:
@@ -185,6 +214,7 @@ def test_the_cover_says_whether_a_change_is_real(db, scored):  # noqa: F811
 
 def test_the_cover_in_chinese_names_the_filters(db, scored):  # noqa: F811
     from feedback.models import Team
+
     team = Team.get(Team.name == "账务组")
     s = the_slice(channel="chat", team_id=team.id, agent="agent-1")
     cover = meeting_pack.cover(s, "post-case", definition(), "zh_CN", 30, "Asia/Shanghai", MADE)
@@ -197,12 +227,16 @@ def test_the_cover_in_chinese_names_the_filters(db, scored):  # noqa: F811
 
 # --- text on the page ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    "等了很久才有人处理，体验很差。" * 12,
-    "I called three times about the same broken router and explained it all again. " * 6,
-    "混合 mixed 文本，with English words 和中文（括号）“引号”。" * 8,
-    "https://example.com/" + "a" * 300,
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "等了很久才有人处理，体验很差。" * 12,
+        "I called three times about the same broken router and explained it all again. " * 6,
+        "混合 mixed 文本，with English words 和中文（括号）“引号”。" * 8,
+        "https://example.com/" + "a" * 300,
+    ],
+)
 def test_wrapped_lines_fit_the_column(text):
     width = meeting_pack.COLUMN_WIDTH
     lines = meeting_pack.wrap(text, width, 15)
@@ -217,8 +251,9 @@ def test_wrapped_lines_fit_the_column(text):
 
 def test_a_long_comment_goes_on_in_the_next_column():
     short = meeting_pack.Comment(("2026-10-31 21:44", "CSAT 1", "NPS 2"), (("", "短。"),))
-    long = meeting_pack.Comment(("2026-10-30 09:00", "CSAT 2", "NPS 0"),
-                                (("", "这是一条很长的意见。" * 300),))
+    long = meeting_pack.Comment(
+        ("2026-10-30 09:00", "CSAT 2", "NPS 0"), (("", "这是一条很长的意见。" * 300),)
+    )
     pages = meeting_pack.layout_comments([short, long, short], "en")
     columns = [column for page in pages for column in page]
     assert len(columns) > 2
@@ -226,16 +261,19 @@ def test_a_long_comment_goes_on_in_the_next_column():
     assert metas[0].startswith("2026-10-31") and metas[1].startswith("2026-10-30")
     assert metas[-1].startswith("2026-10-31") and "continued" not in metas[-1]
     continued = metas[2:-1]
-    assert continued and all(meta.startswith("2026-10-30") and meta.endswith("(continued)")
-                             for meta in continued)
-    for column in columns[1:len(continued) + 1]:  # each goes on at the top of a column
+    assert continued and all(
+        meta.startswith("2026-10-30") and meta.endswith("(continued)") for meta in continued
+    )
+    for column in columns[1 : len(continued) + 1]:  # each goes on at the top of a column
         assert column[0].kind == "meta" and column[0].text.endswith("(continued)")
     for column in columns:
         bottom = max(line.top + line_height(line) for line in column)
         assert bottom <= meeting_pack.COLUMN_HEIGHT + 0.01
-    assert sum(line.kind == "text" for column in columns for line in column) == \
-        2 + len(meeting_pack.wrap("这是一条很长的意见。" * 300,
-                                  meeting_pack.COLUMN_WIDTH - meeting_pack.TEXT_INDENT, 15))
+    assert sum(line.kind == "text" for column in columns for line in column) == 2 + len(
+        meeting_pack.wrap(
+            "这是一条很长的意见。" * 300, meeting_pack.COLUMN_WIDTH - meeting_pack.TEXT_INDENT, 15
+        )
+    )
 
 
 def line_height(line) -> float:
@@ -248,13 +286,15 @@ def test_no_comments_still_get_a_page():
 
 def test_a_character_no_font_has_is_shown_as_a_box():
     # a flamingo is in neither Noto Sans CJK nor DejaVu Sans; a stray control character goes
-    assert meeting_pack.clean("ok\U0001F9A9\tfine\x07\r\n") == f"ok{meeting_pack.MISSING} fine \n"
+    assert meeting_pack.clean("ok\U0001f9a9\tfine\x07\r\n") == f"ok{meeting_pack.MISSING} fine \n"
 
 
 # --- the page at /manage/meeting-pack.pdf --------------------------------------------------------
 
-@pytest.mark.parametrize("role,status", [("manager", 200), ("admin", 200), ("lead", 200),
-                                         ("staff", 403)])
+
+@pytest.mark.parametrize(
+    "role,status", [("manager", 200), ("admin", 200), ("lead", 200), ("staff", 403)]
+)
 def test_the_pack_needs_a_report_role(app, users, role, status, monkeypatch):
     monkeypatch.setattr(meeting_pack, "build_pack", lambda *a, **k: b"%PDF-1.4 stub")
     client = app.test_client()
@@ -274,14 +314,22 @@ def test_the_pack_downloads_as_an_attachment(manager, scored):  # noqa: F811
 
 def test_the_pack_honours_the_filters(app, users, manager, scored, monkeypatch):  # noqa: F811
     calls = []
-    monkeypatch.setattr(meeting_pack, "build_pack",
-                        lambda *args, **kwargs: calls.append((args, kwargs)) or b"%PDF-")
-    reply = manager.get(f"/manage/meeting-pack.pdf?{PERIOD}&channel=chat&team=账务组"
-                        "&agent=agent-1&category=billing&lang=zh")
+    monkeypatch.setattr(
+        meeting_pack, "build_pack", lambda *args, **kwargs: calls.append((args, kwargs)) or b"%PDF-"
+    )
+    reply = manager.get(
+        f"/manage/meeting-pack.pdf?{PERIOD}&channel=chat&team=账务组"
+        "&agent=agent-1&category=billing&lang=zh"
+    )
     assert reply.status_code == 200
     (s, survey, _definition, locale, min_sample, tz), _kwargs = calls[-1]
-    assert (s.start, s.end, s.channel, s.agent, s.category) == (START, END, "chat", "agent-1",
-                                                               "billing")
+    assert (s.start, s.end, s.channel, s.agent, s.category) == (
+        START,
+        END,
+        "chat",
+        "agent-1",
+        "billing",
+    )
     assert s.team_id is not None and s.allowed_team_ids is None
     assert (survey, locale, min_sample, tz) == ("post-case", "zh_CN", 30, "Asia/Shanghai")
     lead = app.test_client()
@@ -300,14 +348,14 @@ def test_the_dashboard_links_to_the_pack(manager, scored):  # noqa: F811
 
 # --- flask export meeting-pack ------------------------------------------------------------------
 
+
 def run(app, *args):
     return app.test_cli_runner().invoke(args=["export", "meeting-pack", *args])
 
 
 def test_the_command_writes_the_pack_under_out(app, scored, tmp_path):  # noqa: F811
     out = tmp_path / "packs"
-    result = run(app, "--from", str(START), "--to", str(END), "--locale", "en",
-                 "--out", str(out))
+    result = run(app, "--from", str(START), "--to", str(END), "--locale", "en", "--out", str(out))
     assert result.exit_code == 0, result.output
     path = Path(result.stdout.strip().splitlines()[-1])
     assert path.parent == out and NAME.fullmatch(path.name)
@@ -317,21 +365,28 @@ def test_the_command_writes_the_pack_under_out(app, scored, tmp_path):  # noqa: 
 
 
 def test_the_command_writes_to_the_exports_dir_by_default(app, scored):  # noqa: F811
-    result = run(app, "--from", str(START), "--to", str(END), "--channel", "chat",
-                 "--team", "账务组")
+    result = run(
+        app, "--from", str(START), "--to", str(END), "--channel", "chat", "--team", "账务组"
+    )
     assert result.exit_code == 0, result.output
     path = Path(result.stdout.strip().splitlines()[-1])
     assert path.parent == Path(app.config["EXPORTS_DIR"]) and path.exists()
 
 
-def test_two_packs_in_the_same_minute_keep_both_files(app, scored, tmp_path,  # noqa: F811
-                                                      monkeypatch):
-    monkeypatch.setattr(meeting_pack, "build_pack",
-                        lambda s, *args, **kwargs: b"%PDF- " + s.channel.encode())
+def test_two_packs_in_the_same_minute_keep_both_files(
+    app,
+    scored,
+    tmp_path,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setattr(
+        meeting_pack, "build_pack", lambda s, *args, **kwargs: b"%PDF- " + s.channel.encode()
+    )
     out, paths = tmp_path / "packs", []
     for channel in ("chat", "phone"):
-        result = run(app, "--from", str(START), "--to", str(END), "--channel", channel,
-                     "--out", str(out))
+        result = run(
+            app, "--from", str(START), "--to", str(END), "--channel", channel, "--out", str(out)
+        )
         assert result.exit_code == 0, result.output
         paths.append(Path(result.stdout.strip().splitlines()[-1]))
     if paths[0].stem[-4:] == paths[1].stem[-4:]:  # made in the same minute
@@ -350,26 +405,47 @@ def test_the_command_passes_its_filters(app, scored, tmp_path, monkeypatch):  # 
         return b"%PDF-"
 
     monkeypatch.setattr(meeting_pack, "build_pack", spy)
-    result = run(app, "--from", "2026-10-01", "--to", "2026-10-31", "--agent", "agent-2",
-                 "--category", "billing", "--survey", "post-case", "--out", str(tmp_path))
+    result = run(
+        app,
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-31",
+        "--agent",
+        "agent-2",
+        "--category",
+        "billing",
+        "--survey",
+        "post-case",
+        "--out",
+        str(tmp_path),
+    )
     assert result.exit_code == 0, result.output
     s, survey, locale = calls[-1]
     assert (s.start, s.end, s.agent, s.category, survey) == (
-        date(2026, 10, 1), date(2026, 10, 31), "agent-2", "billing", "post-case")
+        date(2026, 10, 1),
+        date(2026, 10, 31),
+        "agent-2",
+        "billing",
+        "post-case",
+    )
     assert locale == app.config["DEFAULT_LOCALE"]
 
 
-@pytest.mark.parametrize("args,named", [
-    (["--from", "2026-13-01", "--to", "2026-10-31"], "--from"),
-    (["--from", "yesterday", "--to", "2026-10-31"], "--from"),
-    (["--from", "2026-10-01", "--to", "31/10/2026"], "--to"),
-    (["--from", "2026-11-01", "--to", "2026-10-31"], "--from"),
-    (["--from", "2026-10-01", "--to", "2026-10-31", "--team", "nobody"], "--team"),
-    (["--from", "2026-10-01", "--to", "2026-10-31", "--survey", "nope"], "--survey"),
-    (["--from", "2026-10-01", "--to", "2026-10-31", "--channel", "fax"], "--channel"),
-    (["--from", "2026-10-01", "--to", "2026-10-31", "--locale", "fr"], "--locale"),
-    (["--to", "2026-10-31"], "--from"),
-])
+@pytest.mark.parametrize(
+    "args,named",
+    [
+        (["--from", "2026-13-01", "--to", "2026-10-31"], "--from"),
+        (["--from", "yesterday", "--to", "2026-10-31"], "--from"),
+        (["--from", "2026-10-01", "--to", "31/10/2026"], "--to"),
+        (["--from", "2026-11-01", "--to", "2026-10-31"], "--from"),
+        (["--from", "2026-10-01", "--to", "2026-10-31", "--team", "nobody"], "--team"),
+        (["--from", "2026-10-01", "--to", "2026-10-31", "--survey", "nope"], "--survey"),
+        (["--from", "2026-10-01", "--to", "2026-10-31", "--channel", "fax"], "--channel"),
+        (["--from", "2026-10-01", "--to", "2026-10-31", "--locale", "fr"], "--locale"),
+        (["--to", "2026-10-31"], "--from"),
+    ],
+)
 def test_the_command_names_a_bad_option(app, tmp_path, args, named):
     result = run(app, *args, "--out", str(tmp_path / "packs"))
     assert result.exit_code == 2, result.output
@@ -388,9 +464,14 @@ def test_the_command_names_an_out_it_cannot_use(app, scored, tmp_path):  # noqa:
 
 def test_a_cover_with_long_filters_stays_on_its_page(db, scored):  # noqa: F811
     from feedback.models import Team
+
     teams = [Team.create(name=f"Team number {i} of the northern region") for i in range(20)]
-    s = the_slice(allowed_team_ids=tuple(team.id for team in teams), channel="chat",
-                  agent="agent-1", category="billing")
+    s = the_slice(
+        allowed_team_ids=tuple(team.id for team in teams),
+        channel="chat",
+        agent="agent-1",
+        category="billing",
+    )
     cover = meeting_pack.cover(s, "post-case", definition(), "en", 30, "Asia/Shanghai", MADE)
     assert "Team number 19 of the northern region" in "\n".join(cover.lines())
     figure = meeting_pack.cover_figure(cover)

@@ -12,90 +12,300 @@ from feedback.models import ALL_MODELS
 SEED_ROWS = {
     1: [
         ("team", ("id", "name", "created_at"), (1, "账务组", "2026-01-02 03:04:05")),
-        ("app_user", ("id", "username", "display_name", "password_hash", "role", "team_id",
-                      "active", "locale", "created_at"),
-         (1, "li", "李娜", "scrypt:x", "lead", 1, True, "zh_CN", "2026-01-02 03:04:05")),
+        (
+            "app_user",
+            (
+                "id",
+                "username",
+                "display_name",
+                "password_hash",
+                "role",
+                "team_id",
+                "active",
+                "locale",
+                "created_at",
+            ),
+            (1, "li", "李娜", "scrypt:x", "lead", 1, True, "zh_CN", "2026-01-02 03:04:05"),
+        ),
         ("team_lead", ("team_id", "user_id"), (1, 1)),
-        ("api_token", ("id", "name", "token_hash", "created_at"),
-         (1, "helpdesk", "ab" * 32, "2026-01-02 03:04:05")),
+        (
+            "api_token",
+            ("id", "name", "token_hash", "created_at"),
+            (1, "helpdesk", "ab" * 32, "2026-01-02 03:04:05"),
+        ),
     ],
     2: [
-        ("survey", ("id", "slug", "current_version_id", "created_at"),
-         (1, "post-case", 1, "2026-01-02 03:04:05")),
-        ("survey_version", ("id", "survey_id", "version", "checksum", "definition",
-                            "created_at"),
-         (1, 1, 1, "c" * 64, "{}", "2026-01-02 03:04:05")),
-        ("service_case", ("id", "case_ref", "survey_id", "channel", "team_id", "resolved_at",
-                          "reopened", "created_at", "updated_at"),
-         (1, "C-1", 1, "phone", 1, "2026-01-02 03:04:05", False, "2026-01-02 03:04:05",
-          "2026-01-02 03:04:05")),
-        ("invitation", ("id", "case_id", "token", "status", "created_at", "expires_at", "day",
-                        "week", "month"),
-         (1, 1, "t" * 24, "answered", "2026-01-02 03:04:05", "2026-01-16 03:04:05",
-          "2026-01-02", "2025-12-29", "2026-01-01")),
-        ("response", ("id", "invitation_id", "case_id", "survey_id", "survey_version_id",
-                      "source", "locale", "submitted_at", "day", "week", "month", "channel",
-                      "csat"),
-         (1, 1, 1, 1, 1, "link", "zh_CN", "2026-01-03 03:04:05", "2026-01-03", "2025-12-29",
-          "2026-01-01", "phone", 5)),
+        (
+            "survey",
+            ("id", "slug", "current_version_id", "created_at"),
+            (1, "post-case", 1, "2026-01-02 03:04:05"),
+        ),
+        (
+            "survey_version",
+            ("id", "survey_id", "version", "checksum", "definition", "created_at"),
+            (1, 1, 1, "c" * 64, "{}", "2026-01-02 03:04:05"),
+        ),
+        (
+            "service_case",
+            (
+                "id",
+                "case_ref",
+                "survey_id",
+                "channel",
+                "team_id",
+                "resolved_at",
+                "reopened",
+                "created_at",
+                "updated_at",
+            ),
+            (
+                1,
+                "C-1",
+                1,
+                "phone",
+                1,
+                "2026-01-02 03:04:05",
+                False,
+                "2026-01-02 03:04:05",
+                "2026-01-02 03:04:05",
+            ),
+        ),
+        (
+            "invitation",
+            (
+                "id",
+                "case_id",
+                "token",
+                "status",
+                "created_at",
+                "expires_at",
+                "day",
+                "week",
+                "month",
+            ),
+            (
+                1,
+                1,
+                "t" * 24,
+                "answered",
+                "2026-01-02 03:04:05",
+                "2026-01-16 03:04:05",
+                "2026-01-02",
+                "2025-12-29",
+                "2026-01-01",
+            ),
+        ),
+        (
+            "response",
+            (
+                "id",
+                "invitation_id",
+                "case_id",
+                "survey_id",
+                "survey_version_id",
+                "source",
+                "locale",
+                "submitted_at",
+                "day",
+                "week",
+                "month",
+                "channel",
+                "csat",
+            ),
+            (
+                1,
+                1,
+                1,
+                1,
+                1,
+                "link",
+                "zh_CN",
+                "2026-01-03 03:04:05",
+                "2026-01-03",
+                "2025-12-29",
+                "2026-01-01",
+                "phone",
+                5,
+            ),
+        ),
         ("answer", ("id", "response_id", "question_id", "value_int"), (1, 1, "csat", 5)),
     ],
     3: [
-        ("suggestion_category", ("id", "slug", "name_zh", "name_en", "position", "active"),
-         (1, "service", "服务质量", "Service quality", 1, True)),
-        ("suggestion", ("id", "box", "category_id", "title", "body", "anonymous", "locale",
-                        "tracking_hash", "status", "public", "created_at", "reply_due_at",
-                        "updated_at", "day", "month"),
-         (1, "customer", 1, "等候太久", "电话排队二十分钟。", True, "zh_CN", "h" * 64, "new", False,
-          "2026-01-02 03:04:05", "2026-01-09 03:04:05", "2026-01-02 03:04:05", "2026-01-02",
-          "2026-01-01")),
-        ("suggestion_event", ("id", "suggestion_id", "by_submitter", "to_status", "public_text",
-                              "created_at"),
-         (1, 1, False, "review", "我们在看。", "2026-01-03 03:04:05")),
+        (
+            "suggestion_category",
+            ("id", "slug", "name_zh", "name_en", "position", "active"),
+            (1, "service", "服务质量", "Service quality", 1, True),
+        ),
+        (
+            "suggestion",
+            (
+                "id",
+                "box",
+                "category_id",
+                "title",
+                "body",
+                "anonymous",
+                "locale",
+                "tracking_hash",
+                "status",
+                "public",
+                "created_at",
+                "reply_due_at",
+                "updated_at",
+                "day",
+                "month",
+            ),
+            (
+                1,
+                "customer",
+                1,
+                "等候太久",
+                "电话排队二十分钟。",
+                True,
+                "zh_CN",
+                "h" * 64,
+                "new",
+                False,
+                "2026-01-02 03:04:05",
+                "2026-01-09 03:04:05",
+                "2026-01-02 03:04:05",
+                "2026-01-02",
+                "2026-01-01",
+            ),
+        ),
+        (
+            "suggestion_event",
+            ("id", "suggestion_id", "by_submitter", "to_status", "public_text", "created_at"),
+            (1, 1, False, "review", "我们在看。", "2026-01-03 03:04:05"),
+        ),
     ],
 }
 
 # Found by its description, not its number, so that migrations merged in beside it keep working.
-ACTIONS_MIGRATION = next(number for number, (description, _s) in enumerate(MIGRATIONS, start=1)
-                         if description.startswith("improvement actions"))
+ACTIONS_MIGRATION = next(
+    number
+    for number, (description, _s) in enumerate(MIGRATIONS, start=1)
+    if description.startswith("improvement actions")
+)
 SEED_ROWS[ACTIONS_MIGRATION] = [
-    ("improvement_action", ("id", "title", "description", "metric", "survey_id", "team_id",
-                            "owner_id", "start_date", "due_date", "state", "created_by_id",
-                            "created_at", "updated_by_id", "updated_at"),
-     (1, "回访话术培训", "", "csat", 1, 1, 1, "2026-02-01", "2026-03-01", "planned", 1,
-      "2026-01-20 03:04:05", 1, "2026-01-20 03:04:05")),
-    ("action_milestone", ("id", "action_id", "title", "due_date", "state", "created_at"),
-     (1, 1, "培训完成", "2026-02-15", "open", "2026-01-20 03:04:05")),
-    ("action_event", ("id", "action_id", "user_id", "at", "to_state", "note"),
-     (1, 1, 1, "2026-01-20 03:04:05", "planned", "")),
+    (
+        "improvement_action",
+        (
+            "id",
+            "title",
+            "description",
+            "metric",
+            "survey_id",
+            "team_id",
+            "owner_id",
+            "start_date",
+            "due_date",
+            "state",
+            "created_by_id",
+            "created_at",
+            "updated_by_id",
+            "updated_at",
+        ),
+        (
+            1,
+            "回访话术培训",
+            "",
+            "csat",
+            1,
+            1,
+            1,
+            "2026-02-01",
+            "2026-03-01",
+            "planned",
+            1,
+            "2026-01-20 03:04:05",
+            1,
+            "2026-01-20 03:04:05",
+        ),
+    ),
+    (
+        "action_milestone",
+        ("id", "action_id", "title", "due_date", "state", "created_at"),
+        (1, 1, "培训完成", "2026-02-15", "open", "2026-01-20 03:04:05"),
+    ),
+    (
+        "action_event",
+        ("id", "action_id", "user_id", "at", "to_state", "note"),
+        (1, 1, 1, "2026-01-20 03:04:05", "planned", ""),
+    ),
 ]
-
 
 
 def _number_of(description_start: str) -> int:
     """A migration's number found by its description, so merged branches may renumber."""
-    return next(n for n, (description, _s) in enumerate(MIGRATIONS, start=1)
-                if description.startswith(description_start))
+    return next(
+        n
+        for n, (description, _s) in enumerate(MIGRATIONS, start=1)
+        if description.startswith(description_start)
+    )
 
 
 SEED_ROWS[_number_of("follow-ups of unhappy answers")] = [
-    ("follow_up", ("id", "response_id", "case_id", "survey_id", "team_id", "reasons", "state",
-                   "created_at", "due_at", "day", "week", "month"),
-     (1, 1, 1, 1, 1, "csat <= 2", "open", "2026-01-03 03:04:05", "2026-01-06 03:04:05",
-      "2026-01-03", "2025-12-29", "2026-01-01")),
-    ("follow_up_event", ("id", "follow_up_id", "user_id", "at", "to_state", "note"),
-     (1, 1, 1, "2026-01-03 03:04:05", "open", "")),
-    ("outbox", ("id", "kind", "event", "target", "payload", "created_at", "attempts",
-                "next_attempt_at"),
-     (1, "webhook", "follow_up.created", "http://hook.test/", "{}", "2026-01-03 03:04:05", 0,
-      "2026-01-03 03:04:05")),
+    (
+        "follow_up",
+        (
+            "id",
+            "response_id",
+            "case_id",
+            "survey_id",
+            "team_id",
+            "reasons",
+            "state",
+            "created_at",
+            "due_at",
+            "day",
+            "week",
+            "month",
+        ),
+        (
+            1,
+            1,
+            1,
+            1,
+            1,
+            "csat <= 2",
+            "open",
+            "2026-01-03 03:04:05",
+            "2026-01-06 03:04:05",
+            "2026-01-03",
+            "2025-12-29",
+            "2026-01-01",
+        ),
+    ),
+    (
+        "follow_up_event",
+        ("id", "follow_up_id", "user_id", "at", "to_state", "note"),
+        (1, 1, 1, "2026-01-03 03:04:05", "open", ""),
+    ),
+    (
+        "outbox",
+        ("id", "kind", "event", "target", "payload", "created_at", "attempts", "next_attempt_at"),
+        (
+            1,
+            "webhook",
+            "follow_up.created",
+            "http://hook.test/",
+            "{}",
+            "2026-01-03 03:04:05",
+            0,
+            "2026-01-03 03:04:05",
+        ),
+    ),
 ]
 
 # an index only: the rows written before it (response, at 2) must come through
 SEED_ROWS[_number_of("a covering index that hands the dashboard")] = []
 SEED_ROWS[_number_of("an audit log; sessions that end")] = [
-    ("audit_log", ("id", "at", "actor_user_id", "actor", "action", "target", "detail", "address"),
-     (1, "2026-01-04 03:04:05", 1, "admin", "user.create", "user 2", "{}", "192.0.2.1")),
+    (
+        "audit_log",
+        ("id", "at", "actor_user_id", "actor", "action", "target", "detail", "address"),
+        (1, "2026-01-04 03:04:05", 1, "admin", "user.create", "user 2", "{}", "192.0.2.1"),
+    ),
 ]
 
 
@@ -105,8 +315,11 @@ def _insert(db, table, columns, values):
 
 
 def _snapshot(db) -> dict:
-    return {table: db.execute_sql(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-            for rows in SEED_ROWS.values() for table, _c, _v in rows}
+    return {
+        table: db.execute_sql(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        for rows in SEED_ROWS.values()
+        for table, _c, _v in rows
+    }
 
 
 def test_every_migration_has_seed_rows():
@@ -133,9 +346,11 @@ def test_upgrade_from_each_schema_keeps_every_row(empty_database_url, start):
 
 def _snapshot_existing(db, version):
     # the seeded columns only: a later migration may add a column to an existing table
-    return {table: db.execute_sql(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1"
-                                  ).fetchall()
-            for v in range(1, version + 1) for table, columns, _v in SEED_ROWS[v]}
+    return {
+        table: db.execute_sql(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1").fetchall()
+        for v in range(1, version + 1)
+        for table, columns, _v in SEED_ROWS[v]
+    }
 
 
 def test_models_match_the_migrated_schema(empty_database_url):
@@ -182,6 +397,17 @@ def test_the_month_cells_index_covers_the_dashboards_cells(empty_database_url):
     with database.connection_context():
         migrate(db)
         index = {i.name: i for i in db.get_indexes("response")}["response_survey_month_cells"]
-        assert index.columns == ["survey_id", "month", "channel", "team_id", "agent", "category",
-                                 "source", "day", "csat", "nps", "ces"]
+        assert index.columns == [
+            "survey_id",
+            "month",
+            "channel",
+            "team_id",
+            "agent",
+            "category",
+            "source",
+            "day",
+            "csat",
+            "nps",
+            "ces",
+        ]
     db.close_all()

@@ -11,11 +11,11 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from support import csrf_from, new_case, survey_path
 
 from feedback import outbox
 from feedback.db import database, utcnow
 from feedback.models import FollowUp, Outbox, Response
-from support import csrf_from, new_case, survey_path
 
 DETRACTOR = {"resolved": "no", "csat": "1", "nps": "2", "comment": "nobody called back"}
 HAPPY = {"resolved": "yes", "csat": "5", "nps": "10"}
@@ -43,8 +43,9 @@ class Receiver:
                     if fail:
                         receiver.fail_first -= 1
                     else:
-                        receiver.accepted.append((self.headers["X-Feedback-Delivery"],
-                                                  json.loads(body)))
+                        receiver.accepted.append(
+                            (self.headers["X-Feedback-Delivery"], json.loads(body))
+                        )
                 self.send_response(500 if fail else 204)
                 self.end_headers()
 
@@ -75,8 +76,9 @@ class Clock:
 
 
 def answer(client, api_headers, data, case_id="C-1001"):
-    reply = new_case(client, api_headers, case_id=case_id,
-                     customer={"id": f"cust-{case_id}", "locale": "en"})
+    reply = new_case(
+        client, api_headers, case_id=case_id, customer={"id": f"cust-{case_id}", "locale": "en"}
+    )
     path = survey_path(reply)
     page = client.get(path).get_data(as_text=True)
     started = time.monotonic()
@@ -118,8 +120,13 @@ def test_outbox_delivers_exactly_once_after_failures(make_app, api_headers_for):
     assert body["follow_up"]["id"] == follow_up.id
     assert body["follow_up"]["reasons"] == ["csat <= 2", "nps <= 6", "resolved == no"]
     assert body["follow_up"]["url"] == f"http://feedback.test/manage/follow-ups/{follow_up.id}"
-    assert body["case"] == {"case_id": "C-1001", "channel": "phone", "agent": "李娜",
-                            "team": "Billing", "category": "billing"}
+    assert body["case"] == {
+        "case_id": "C-1001",
+        "channel": "phone",
+        "agent": "李娜",
+        "team": "Billing",
+        "category": "billing",
+    }
     assert body["response"]["csat"] == 1 and body["response"]["source"] == "link"
 
 
@@ -216,8 +223,9 @@ def test_backoff_doubles_up_to_a_day(attempts, seconds):
     assert outbox.backoff(attempts, 30) == timedelta(seconds=seconds)
 
 
-def test_email_to_the_team_leads_is_sent_once_after_failures(make_app, api_headers_for,
-                                                            smtp_server):
+def test_email_to_the_team_leads_is_sent_once_after_failures(
+    make_app, api_headers_for, smtp_server
+):
     from feedback import accounts
     from feedback.models import Team, User
 
@@ -225,8 +233,9 @@ def test_email_to_the_team_leads_is_sent_once_after_failures(make_app, api_heade
     client, headers = api_headers_for(app)
     with app.app_context(), database.connection_context():
         billing = Team.by_name("Billing")
-        lead = accounts.create_user("lead", "password123", "lead", team=billing,
-                                    email="lead@example.cn")
+        lead = accounts.create_user(
+            "lead", "password123", "lead", team=billing, email="lead@example.cn"
+        )
         other = accounts.create_user("lead2", "password123", "lead", team=billing)  # no address
         accounts.set_team_leads(billing, [lead, other])
         accounts.create_user("elsewhere", "password123", "lead", email="x@example.cn")
@@ -235,8 +244,9 @@ def test_email_to_the_team_leads_is_sent_once_after_failures(make_app, api_heade
     answer(client, headers, DETRACTOR, case_id="C-1002")
     clock = Clock()
     with app.app_context(), database.connection_context():
-        assert [(r.kind, r.target) for r in Outbox.select().order_by(Outbox.id)] == \
-            [("email", "lead@example.cn")] * 2
+        assert [(r.kind, r.target) for r in Outbox.select().order_by(Outbox.id)] == [
+            ("email", "lead@example.cn")
+        ] * 2
         assert outbox.deliver_due(app.config, clock) == outbox.Outcome(failed=2)
         assert "451" in Outbox.get().last_error
         clock.at += timedelta(seconds=30)
@@ -262,8 +272,14 @@ def test_email_is_off_without_an_smtp_server(make_app, api_headers_for):
     client, headers = api_headers_for(app)
     with app.app_context(), database.connection_context():
         billing = Team.by_name("Billing")
-        accounts.set_team_leads(billing, [accounts.create_user(
-            "lead", "password123", "lead", team=billing, email="lead@example.cn")])
+        accounts.set_team_leads(
+            billing,
+            [
+                accounts.create_user(
+                    "lead", "password123", "lead", team=billing, email="lead@example.cn"
+                )
+            ],
+        )
     answer(client, headers, DETRACTOR)
     with app.app_context(), database.connection_context():
         assert FollowUp.select().count() == 1 and Outbox.select().count() == 0
@@ -275,8 +291,12 @@ def test_a_webhook_address_that_is_not_http_is_refused_at_start(value):
 
     with pytest.raises(settings.SettingError, match="FEEDBACK_WEBHOOK_URL"):
         settings.from_environment({"FEEDBACK_WEBHOOK_URL": value})
-    assert settings.from_environment({"FEEDBACK_WEBHOOK_URL": " https://hook.example/x "}
-                                     )["WEBHOOK_URL"] == "https://hook.example/x"
+    assert (
+        settings.from_environment({"FEEDBACK_WEBHOOK_URL": " https://hook.example/x "})[
+            "WEBHOOK_URL"
+        ]
+        == "https://hook.example/x"
+    )
 
 
 class SigningReceiver:
@@ -330,8 +350,7 @@ def test_webhooks_are_signed_with_the_receivers_secret(make_app, api_headers_for
     assert body == stored and json.loads(body)["event"] == "follow_up.created"
 
 
-def test_a_receiver_with_another_secret_refuses_and_the_outbox_retries(make_app,
-                                                                       api_headers_for):
+def test_a_receiver_with_another_secret_refuses_and_the_outbox_retries(make_app, api_headers_for):
     with SigningReceiver("the receiver's secret") as receiver:
         app = make_app(WEBHOOK_URL=receiver.url, WEBHOOK_SECRET="an old secret")
         client, headers = api_headers_for(app)
@@ -361,6 +380,7 @@ def test_signature_is_hmac_sha256_of_the_exact_bytes():
     import hashlib
     import hmac
 
-    body = '{"a": "中文"}'.encode("utf-8")
-    assert outbox.signature("k", body) == \
-        "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
+    body = '{"a": "中文"}'.encode()
+    assert (
+        outbox.signature("k", body) == "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
+    )

@@ -10,18 +10,35 @@ import time
 from datetime import timedelta
 
 import pytest
+from support import csrf_from, login, new_case, survey_path
 
 from feedback import outbox, privacy, suggestions
 from feedback.db import database, utcnow
-from feedback.models import (Answer, AuditEntry, Case, FollowUp, FollowUpEvent, Invitation,
-                             Outbox, Suggestion)
-from support import csrf_from, login, new_case, survey_path
+from feedback.models import (
+    Answer,
+    AuditEntry,
+    Case,
+    FollowUp,
+    FollowUpEvent,
+    Invitation,
+    Outbox,
+    Suggestion,
+)
 
-WANG = {"id": "cust-1", "name": "王芳", "email": "Wang.Fang@example.cn",
-        "phone": "13800001111", "locale": "zh-CN"}
+WANG = {
+    "id": "cust-1",
+    "name": "王芳",
+    "email": "Wang.Fang@example.cn",
+    "phone": "13800001111",
+    "locale": "zh-CN",
+}
 LI = {"id": "cust-2", "name": "李娜", "email": "li@example.cn", "phone": "13900002222"}
-DETRACTOR = {"resolved": "no", "csat": "1", "nps": "2",
-             "comment": "Call me on 13800001111, not at work"}
+DETRACTOR = {
+    "resolved": "no",
+    "csat": "1",
+    "nps": "2",
+    "comment": "Call me on 13800001111, not at work",
+}
 HAPPY = {"resolved": "yes", "csat": "5", "nps": "10", "comment": "fine"}
 
 
@@ -45,17 +62,37 @@ def site(make_app, api_headers_for, users):
     with app.app_context(), database.connection_context():  # sent then, so not throttled now
         Invitation.update(created_at=utcnow() - timedelta(days=60)).execute()
     answer(client, headers, DETRACTOR, case_id="W-NEW", resolved_at=days_ago(3), customer=WANG)
-    answer(client, headers, HAPPY, case_id="L-OLD", resolved_at=days_ago(61), customer=LI,
-           channel="chat")
+    answer(
+        client,
+        headers,
+        HAPPY,
+        case_id="L-OLD",
+        resolved_at=days_ago(61),
+        customer=LI,
+        channel="chat",
+    )
     with app.app_context(), database.connection_context():
         category = suggestions.categories()[0]
-        named, _code = suggestions.submit(suggestions.NewSuggestion(
-            box="customer", category_id=category.id, title="排队太久", body="等了二十分钟",
-            anonymous=False, locale="zh_CN", name="王芳", email="wang.fang@example.cn"),
-            app.config)
-        outbox.enqueue("email", suggestions.EVENT_REPLY, "wang.fang@example.cn",
-                       {"subject": "回复", "body": "王芳，您好", "suggestion": named.id},
-                       utcnow())
+        named, _code = suggestions.submit(
+            suggestions.NewSuggestion(
+                box="customer",
+                category_id=category.id,
+                title="排队太久",
+                body="等了二十分钟",
+                anonymous=False,
+                locale="zh_CN",
+                name="王芳",
+                email="wang.fang@example.cn",
+            ),
+            app.config,
+        )
+        outbox.enqueue(
+            "email",
+            suggestions.EVENT_REPLY,
+            "wang.fang@example.cn",
+            {"subject": "回复", "body": "王芳，您好", "suggestion": named.id},
+            utcnow(),
+        )
     return app, client, headers
 
 
@@ -63,8 +100,10 @@ def figures(app, client, headers, manager):
     """What the API and the dashboard say, for the last 90 days."""
     start, end = (utcnow() - timedelta(days=90)).date(), (utcnow() + timedelta(days=1)).date()
     query = f"survey=post-case&from={start}&to={end}"
-    metrics = [client.get(f"/api/v1/metrics?{query}&group_by={g}", headers=headers).get_json()
-               for g in ("channel", "team", "week")]
+    metrics = [
+        client.get(f"/api/v1/metrics?{query}&group_by={g}", headers=headers).get_json()
+        for g in ("channel", "team", "week")
+    ]
     page = manager.get(f"/manage/?{query}").get_data(as_text=True)
     page = re.sub(r'name="csrf_token"[^>]*>', "", page)
     # every figure, table and chart link; not the comments' texts (an erased phone number
@@ -85,22 +124,29 @@ def test_export_prints_everything_held_about_the_customer(site):
         data = json.loads(result.output)
         assert [c["case_id"] for c in data["cases"]] == ["W-OLD", "W-NEW"]
         old, new = data["cases"]
-        assert old["customer"] == {"id": "cust-1", "name": "王芳",
-                                   "email": "wang.fang@example.cn", "phone": "13800001111",
-                                   "locale": "zh_CN"}
+        assert old["customer"] == {
+            "id": "cust-1",
+            "name": "王芳",
+            "email": "wang.fang@example.cn",
+            "phone": "13800001111",
+            "locale": "zh_CN",
+        }
         assert old["invitation"]["status"] == "answered"
         answers = {a["question"]: a["value"] for a in new["responses"][0]["answers"]}
         assert answers["csat"] == 1 and answers["comment"] == DETRACTOR["comment"]
         (follow_up,) = new["follow_ups"]
         assert follow_up["state"] == "open" and follow_up["events"][0]["to"] == "open"
         assert {(o["kind"], o["target"]) for o in data["outbox"]} == {
-            ("webhook", "http://hook.test/in"), ("email", "wang.fang@example.cn")}
+            ("webhook", "http://hook.test/in"),
+            ("email", "wang.fang@example.cn"),
+        }
         assert [s["title"] for s in data["suggestions"]] == ["排队太久"]
         assert "li@example.cn" not in result.output and "L-OLD" not in result.output
     entries = list(AuditEntry.select().where(AuditEntry.action == "customer.export"))
     assert len(entries) == 2 and entries[0].actor == "cli"
-    assert all("cust-1" not in e.target + e.detail and "wang" not in e.detail.lower()
-               for e in entries)
+    assert all(
+        "cust-1" not in e.target + e.detail and "wang" not in e.detail.lower() for e in entries
+    )
 
 
 @pytest.mark.parametrize("command", ["export", "erase"])
@@ -125,8 +171,12 @@ def test_erase_removes_contact_details_and_keeps_every_figure(site):
         cases = {c.case_ref: c for c in Case.select()}
         for ref in ("W-OLD", "W-NEW"):
             c = cases[ref]
-            assert (c.customer_ref, c.customer_name, c.customer_email, c.customer_phone) == \
-                (None, None, None, None)
+            assert (c.customer_ref, c.customer_name, c.customer_email, c.customer_phone) == (
+                None,
+                None,
+                None,
+                None,
+            )
         assert cases["L-OLD"].customer_phone == LI["phone"]  # someone else's: untouched
         named = Suggestion.get()
         assert (named.name, named.email, named.title) == (None, None, "排队太久")
@@ -134,9 +184,11 @@ def test_erase_removes_contact_details_and_keeps_every_figure(site):
         comment = Answer.get(Answer.question_id == "comment", Answer.value_text.contains("Call"))
         assert comment.value_text == "Call me on [erased], not at work"
         assert FollowUp.select().count() == 1 and FollowUpEvent.select().count() == 1
-        everything = json.dumps([list(m.select().tuples()) for m in (Case, Suggestion, Outbox,
-                                                                      Answer, FollowUpEvent)],
-                                default=str, ensure_ascii=False)
+        everything = json.dumps(
+            [list(m.select().tuples()) for m in (Case, Suggestion, Outbox, Answer, FollowUpEvent)],
+            default=str,
+            ensure_ascii=False,
+        )
         for value in ("cust-1", "王芳", "wang.fang", "13800001111"):
             assert value not in everything
         (entry,) = AuditEntry.select().where(AuditEntry.action == "customer.erase")
@@ -160,8 +212,11 @@ def test_retention_apply_removes_old_contact_details_only(site):
     with app.app_context(), database.connection_context():
         cases = {c.case_ref: c for c in Case.select()}
         for ref in ("W-OLD", "L-OLD"):
-            assert (cases[ref].customer_name, cases[ref].customer_email,
-                    cases[ref].customer_phone) == (None, None, None)
+            assert (
+                cases[ref].customer_name,
+                cases[ref].customer_email,
+                cases[ref].customer_phone,
+            ) == (None, None, None)
             assert cases[ref].customer_ref is not None  # the helpdesk's id stays (see README)
         assert cases["W-NEW"].customer_phone == WANG["phone"]  # resolved 3 days ago
         (entry,) = AuditEntry.select().where(AuditEntry.action == "retention.purge")
@@ -185,22 +240,28 @@ def test_the_deliverer_applies_retention_once_a_day(site):
     app, _client, _headers = site
     now = [1000.0]
     with app.app_context(), database.connection_context():
-        daily = privacy.DailyRetention({**app.config, "CONTACT_RETENTION_DAYS": 30},
-                                       monotonic=lambda: now[0])
+        daily = privacy.DailyRetention(
+            {**app.config, "CONTACT_RETENTION_DAYS": 30}, monotonic=lambda: now[0]
+        )
         assert daily.tick() == 2
         Case.update(customer_phone="1").where(Case.case_ref == "L-OLD").execute()
         now[0] += 3600
         assert daily.tick() is None  # not again the same day
         now[0] += 24 * 3600
         assert daily.tick() == 1
-        assert AuditEntry.select().where(AuditEntry.action == "retention.purge",
-                                         AuditEntry.actor == "system").count() == 2
+        assert (
+            AuditEntry.select()
+            .where(AuditEntry.action == "retention.purge", AuditEntry.actor == "system")
+            .count()
+            == 2
+        )
 
 
 def test_the_deliverer_thread_applies_retention(site):
     app, _client, _headers = site
-    thread, stop = outbox.start_thread({**app.config, "CONTACT_RETENTION_DAYS": 30},
-                                       poll_seconds=0.05)
+    thread, stop = outbox.start_thread(
+        {**app.config, "CONTACT_RETENTION_DAYS": 30}, poll_seconds=0.05
+    )
     try:
         with app.app_context(), database.connection_context():
             deadline = time.monotonic() + 20
@@ -222,8 +283,9 @@ def test_erase_finds_the_details_inside_any_outbox_row(site):
         Suggestion.update(email="Wang.Fang@Example.CN").execute()
         now = utcnow()
         outbox.enqueue("email", "other", "Wang.Fang@Example.CN", {"body": "hi"}, now)
-        outbox.enqueue("email", "other", "desk@example.cn",
-                       {"body": "请回电 13800001111 谢谢"}, now)
+        outbox.enqueue(
+            "email", "other", "desk@example.cn", {"body": "请回电 13800001111 谢谢"}, now
+        )
         outbox.enqueue("webhook", "other", "http://hook.test/in", {"who": '王"芳'}, now)
         outbox.enqueue("email", "other", "li@example.cn", {"body": "13900002222 王%芳"}, now)
         before = Outbox.select().count()
@@ -231,4 +293,5 @@ def test_erase_finds_the_details_inside_any_outbox_row(site):
         assert done.outbox == 4  # the suggestion's reply, and the three above
         assert Outbox.select().count() == before - 4
         assert [o.target for o in Outbox.select().where(Outbox.event == "other")] == [
-            "li@example.cn"]
+            "li@example.cn"
+        ]

@@ -7,13 +7,13 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
+from support import counted_queries, login
 
 from feedback import reports, responses, stats
 from feedback.cases import CaseInput, InvitationPolicy, register_case
 from feedback.db import database
 from feedback.models import Survey
 from feedback.surveys import current_version, definition_of
-from support import counted_queries, login
 
 START = date(2026, 9, 1)
 TEAMS = ("账务组", "技术支持", "售后服务")
@@ -22,9 +22,12 @@ CHANNELS = ("phone", "chat", "email")
 
 def make_answers(rng: random.Random) -> dict:
     csat = rng.choice([1, 2, 3, 4, 4, 5, 5, 5])
-    answers = {"resolved": "yes" if csat >= 3 else "no", "csat": csat,
-               "nps": min(10, max(0, csat * 2 + rng.choice([-1, 0, 1]))),
-               "ces": rng.choice([None, 2, 4, 5, 6, 7])}
+    answers = {
+        "resolved": "yes" if csat >= 3 else "no",
+        "csat": csat,
+        "nps": min(10, max(0, csat * 2 + rng.choice([-1, 0, 1]))),
+        "ces": rng.choice([None, 2, 4, 5, 6, 7]),
+    }
     return {k: v for k, v in answers.items() if v is not None}
 
 
@@ -43,18 +46,31 @@ def scored(app):
         for i in range(160):
             day = START + timedelta(days=rng.randrange(56))
             sent = datetime(day.year, day.month, day.day, 2, 0)  # 10:00 in Shanghai
-            case_in = CaseInput(case_ref=f"R-{i}", survey="post-case", resolved_at=sent,
-                                channel=CHANNELS[i % 3], team=TEAMS[i % 3 if i % 7 else 0],
-                                agent=f"agent-{i % 5}", category="billing",
-                                customer_ref=f"c-{i}")
+            case_in = CaseInput(
+                case_ref=f"R-{i}",
+                survey="post-case",
+                resolved_at=sent,
+                channel=CHANNELS[i % 3],
+                team=TEAMS[i % 3 if i % 7 else 0],
+                agent=f"agent-{i % 5}",
+                category="billing",
+                customer_ref=f"c-{i}",
+            )
             registration = register_case(case_in, version.survey, policy, now=sent)
             if i >= 120:
                 stored.append({"answered": False, "day": day, **vars_of(case_in)})
                 continue
             answers = make_answers(rng)
-            responses.submit(registration.invitation, registration.case, version, definition,
-                             answers, locale="zh_CN", tz="Asia/Shanghai",
-                             now=sent + timedelta(hours=1))
+            responses.submit(
+                registration.invitation,
+                registration.case,
+                version,
+                definition,
+                answers,
+                locale="zh_CN",
+                tz="Asia/Shanghai",
+                now=sent + timedelta(hours=1),
+            )
             stored.append({"answered": True, "day": day, **vars_of(case_in), **answers})
     return stored
 
@@ -72,10 +88,12 @@ def expected(rows: list[dict]) -> dict:
     return {
         "responses": len(answered),
         "csat": stats.csat(sum(c >= 4 for c in csat), len(csat)),
-        "nps": stats.nps(sum(n >= 9 for n in nps), sum(7 <= n <= 8 for n in nps),
-                         sum(n <= 6 for n in nps)),
+        "nps": stats.nps(
+            sum(n >= 9 for n in nps), sum(7 <= n <= 8 for n in nps), sum(n <= 6 for n in nps)
+        ),
         "ces": stats.ces(len(ces), sum(ces), sum(c * c for c in ces), sum(c >= 5 for c in ces)),
-        "invited": len(rows), "answered": len(answered),
+        "invited": len(rows),
+        "answered": len(answered),
     }
 
 
@@ -96,13 +114,16 @@ def test_overall_figures_match_python(scored, db):
     check(reports.metrics(whole_period(db))["overall"], expected(scored))
 
 
-@pytest.mark.parametrize("group_by,key_of", [
-    ("channel", lambda r: r["channel"]),
-    ("team", lambda r: r["team"]),
-    ("agent", lambda r: r["agent"]),
-    ("week", lambda r: (r["day"] - timedelta(days=r["day"].weekday())).isoformat()),
-    ("month", lambda r: r["day"].replace(day=1).isoformat()),
-])
+@pytest.mark.parametrize(
+    "group_by,key_of",
+    [
+        ("channel", lambda r: r["channel"]),
+        ("team", lambda r: r["team"]),
+        ("agent", lambda r: r["agent"]),
+        ("week", lambda r: (r["day"] - timedelta(days=r["day"].weekday())).isoformat()),
+        ("month", lambda r: r["day"].replace(day=1).isoformat()),
+    ],
+)
 def test_groups_match_python(scored, db, group_by, key_of):
     result = reports.metrics(whole_period(db), group_by)
     groups = {g["key"]: g for g in result["groups"]}
@@ -117,15 +138,22 @@ def test_filters_narrow_the_slice(scored, db):
     only = reports.metrics(reports.Slice(**{**vars(base), "channel": "chat"}))["overall"]
     check(only, expected([r for r in scored if r["channel"] == "chat"]))
     short = reports.Slice(**{**vars(base), "end": START + timedelta(days=13)})
-    check(reports.metrics(short)["overall"],
-          expected([r for r in scored if r["day"] <= START + timedelta(days=13)]))
+    check(
+        reports.metrics(short)["overall"],
+        expected([r for r in scored if r["day"] <= START + timedelta(days=13)]),
+    )
 
 
 def test_no_answers_give_null_figures(db, app):
     survey = Survey.get(Survey.slug == "post-case")
     figures = reports.metrics(reports.Slice(survey.id, START, START))["overall"]
-    assert figures == {"responses": 0, "csat": None, "nps": None, "ces": None,
-                       "response_rate": None}
+    assert figures == {
+        "responses": 0,
+        "csat": None,
+        "nps": None,
+        "ces": None,
+        "response_rate": None,
+    }
 
 
 def test_reports_run_a_fixed_number_of_queries(scored, db):
@@ -141,9 +169,13 @@ def test_reports_run_a_fixed_number_of_queries(scored, db):
 
 # --- the API ------------------------------------------------------------------------------
 
+
 def test_metrics_api_agrees_with_the_reports(scored, client, api_headers):
-    reply = client.get(f"/api/v1/metrics?survey=post-case&from={START}&to="
-                       f"{START + timedelta(days=60)}&group_by=team", headers=api_headers)
+    reply = client.get(
+        f"/api/v1/metrics?survey=post-case&from={START}&to="
+        f"{START + timedelta(days=60)}&group_by=team",
+        headers=api_headers,
+    )
     body = reply.get_json()
     assert reply.status_code == 200
     assert body["survey"] == "post-case" and body["group_by"] == "team"
@@ -151,24 +183,36 @@ def test_metrics_api_agrees_with_the_reports(scored, client, api_headers):
     assert {g["key"] for g in body["groups"]} == set(TEAMS)
     billing = next(g for g in body["groups"] if g["key"] == "账务组")
     check(billing, expected([r for r in scored if r["team"] == "账务组"]))
-    assert set(body["overall"]["nps"]) >= {"value", "low", "high", "n", "promoters",
-                                          "passives", "detractors"}
+    assert set(body["overall"]["nps"]) >= {
+        "value",
+        "low",
+        "high",
+        "n",
+        "promoters",
+        "passives",
+        "detractors",
+    }
 
 
 def test_metrics_api_filters(scored, client, api_headers):
-    reply = client.get(f"/api/v1/metrics?from={START}&to={START + timedelta(days=60)}"
-                       "&channel=chat&team=技术支持", headers=api_headers)
+    reply = client.get(
+        f"/api/v1/metrics?from={START}&to={START + timedelta(days=60)}&channel=chat&team=技术支持",
+        headers=api_headers,
+    )
     want = expected([r for r in scored if r["channel"] == "chat" and r["team"] == "技术支持"])
     assert 0 < want["responses"] < 120
     check(reply.get_json()["overall"], want)
 
 
-@pytest.mark.parametrize("query,fields", [
-    ("from=2026-13-01", {"from"}),
-    ("from=2026-10-02&to=2026-10-01", {"from"}),
-    ("group_by=colour&channel=fax", {"group_by", "channel"}),
-    ("survey=nope&team=nobody&channel=fax", {"survey", "team", "channel"}),
-])
+@pytest.mark.parametrize(
+    "query,fields",
+    [
+        ("from=2026-13-01", {"from"}),
+        ("from=2026-10-02&to=2026-10-01", {"from"}),
+        ("group_by=colour&channel=fax", {"group_by", "channel"}),
+        ("survey=nope&team=nobody&channel=fax", {"survey", "team", "channel"}),
+    ],
+)
 def test_metrics_api_names_every_bad_parameter(client, api_headers, query, fields):
     reply = client.get(f"/api/v1/metrics?{query}", headers=api_headers)
     assert reply.status_code == 400
@@ -182,15 +226,20 @@ def test_unknown_survey_or_team_is_404(client, api_headers):
 
 def test_metrics_api_access(app, client, users, scored):
     assert client.get("/api/v1/metrics").status_code == 401
-    assert client.get("/api/v1/metrics",
-                      headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert (
+        client.get("/api/v1/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    )
     staff = app.test_client()
     login(staff, "staff")
     assert staff.get("/api/v1/metrics").status_code == 403
     manager = app.test_client()
     login(manager, "manager")
-    assert manager.get(f"/api/v1/metrics?from={START}&to=2026-11-30").get_json()[
-        "overall"]["responses"] == 120
+    assert (
+        manager.get(f"/api/v1/metrics?from={START}&to=2026-11-30").get_json()["overall"][
+            "responses"
+        ]
+        == 120
+    )
 
 
 def test_a_team_lead_sees_only_their_teams(app, client, users, scored):
@@ -201,24 +250,29 @@ def test_a_team_lead_sees_only_their_teams(app, client, users, scored):
 
 # --- the dashboard's tables from the cells of one grouped query ------------------------------
 
+
 def vary(db) -> None:
     """Spread the scored data over more cells: categories, call-backs, no team or agent."""
     from feedback.models import Case, Response
+
     for i, case in enumerate(Case.select().order_by(Case.id)):
         changes = {"category": ("billing", "login", "refund", None)[i % 4]}
         if i % 11 == 0:
             changes.update(team=None, agent=None)
         Case.update(changes).where(Case.id == case.id).execute()
-        Response.update({**changes, "source": "callback" if i % 6 == 0 else "link"}
-                        ).where(Response.case == case.id).execute()
+        Response.update({**changes, "source": "callback" if i % 6 == 0 else "link"}).where(
+            Response.case == case.id
+        ).execute()
 
 
 def old_tables(s: reports.Slice) -> dict:
     """What the dashboard used to ask for, one query per table."""
-    return {"counts": reports.slice_counts(s),
-            "groups": {g: reports.metrics(s, g)["groups"] for g in reports.CELL_COLUMNS},
-            "scores_by": {g: reports.score_counts(s, g) for g in reports.CELL_COLUMNS},
-            "sources": reports.source_counts(s)}
+    return {
+        "counts": reports.slice_counts(s),
+        "groups": {g: reports.metrics(s, g)["groups"] for g in reports.CELL_COLUMNS},
+        "scores_by": {g: reports.score_counts(s, g) for g in reports.CELL_COLUMNS},
+        "sources": reports.source_counts(s),
+    }
 
 
 def by_key(rows: list[dict]) -> list[dict]:
@@ -228,14 +282,20 @@ def by_key(rows: list[dict]) -> list[dict]:
 def test_slice_tables_equal_the_per_group_queries(scored, db):
     vary(db)
     base = whole_period(db)
-    teams = sorted(t for t, in reports.Team.select(reports.Team.id).tuples())
-    slices = [base, replace(base, channel="chat"), replace(base, source="link"),
-              replace(base, source="callback"), replace(base, category="refund"),
-              replace(base, agent="agent-3"), replace(base, team_id=teams[1]),
-              replace(base, allowed_team_ids=(teams[0], teams[2])),
-              replace(base, allowed_team_ids=()),
-              replace(base, end=START + timedelta(days=13)),
-              replace(base, start=START - timedelta(days=30), end=START - timedelta(days=1))]
+    teams = sorted(t for (t,) in reports.Team.select(reports.Team.id).tuples())
+    slices = [
+        base,
+        replace(base, channel="chat"),
+        replace(base, source="link"),
+        replace(base, source="callback"),
+        replace(base, category="refund"),
+        replace(base, agent="agent-3"),
+        replace(base, team_id=teams[1]),
+        replace(base, allowed_team_ids=(teams[0], teams[2])),
+        replace(base, allowed_team_ids=()),
+        replace(base, end=START + timedelta(days=13)),
+        replace(base, start=START - timedelta(days=30), end=START - timedelta(days=1)),
+    ]
     checked = set()
     for s in slices:
         with counted_queries() as executed:
@@ -267,14 +327,20 @@ def test_score_cells_by_month_equal_the_cells_by_day(scored, db, monkeypatch):
     base = whole_period(db)
     assert reports._fills_its_months(base)
     assert not reports._fills_its_months(replace(base, end=START + timedelta(days=13)))
-    slices = [base, replace(base, start=START + timedelta(days=3), end=START + timedelta(days=40)),
-              replace(base, end=START), replace(base, channel="chat", source="link"),
-              replace(base, allowed_team_ids=()), replace(base, start=date.min, end=date.min)]
+    slices = [
+        base,
+        replace(base, start=START + timedelta(days=3), end=START + timedelta(days=40)),
+        replace(base, end=START),
+        replace(base, channel="chat", source="link"),
+        replace(base, allowed_team_ids=()),
+        replace(base, start=date.min, end=date.min),
+    ]
 
     def cells(s, by_month):
         monkeypatch.setattr(reports, "_fills_its_months", lambda _s: by_month)
-        return sorted(((c[:5], tuple(int(v or 0) for v in c[5:])) for c in reports.score_cells(s)),
-                      key=str)
+        return sorted(
+            ((c[:5], tuple(int(v or 0) for v in c[5:])) for c in reports.score_cells(s)), key=str
+        )
 
     for s in slices:
         assert cells(s, True) == cells(s, False), s

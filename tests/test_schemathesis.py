@@ -18,8 +18,8 @@ a day from now.
 from __future__ import annotations
 
 import os
-from datetime import date
 import re
+from datetime import date
 
 import pytest
 import schemathesis
@@ -36,8 +36,13 @@ OPERATIONS = ["POST /api/v1/cases", "GET /api/v1/surveys/{slug}", "GET /api/v1/m
 # examples on each run. By default every run tries the same 40 per operation and mode.
 EXAMPLES = int(os.environ.get("FEEDBACK_SCHEMATHESIS_EXAMPLES", "40"))
 RANDOM = os.environ.get("FEEDBACK_SCHEMATHESIS_RANDOM") == "1"
-HYPOTHESIS = settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM,
-                      database=None, suppress_health_check=list(HealthCheck))
+HYPOTHESIS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not RANDOM,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 YEAR = re.compile(r"^\d{4}")
 
 
@@ -97,14 +102,18 @@ def test_document_describes_every_operation(api_schema):
     assert labels == sorted(OPERATIONS)
 
 
-@pytest.mark.parametrize("label,mode", [
-    ("POST /api/v1/cases", GenerationMode.POSITIVE),
-    ("POST /api/v1/cases", GenerationMode.NEGATIVE),
-    # any text is a valid slug, so this operation has no invalid requests but a missing token
-    ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
-    ("GET /api/v1/metrics", GenerationMode.POSITIVE),
-    ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
-], ids=["cases-valid", "cases-invalid", "surveys-valid", "metrics-valid", "metrics-invalid"])
+@pytest.mark.parametrize(
+    "label,mode",
+    [
+        ("POST /api/v1/cases", GenerationMode.POSITIVE),
+        ("POST /api/v1/cases", GenerationMode.NEGATIVE),
+        # any text is a valid slug, so this operation has no invalid requests but a missing token
+        ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
+        ("GET /api/v1/metrics", GenerationMode.POSITIVE),
+        ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
+    ],
+    ids=["cases-valid", "cases-invalid", "surveys-valid", "metrics-valid", "metrics-invalid"],
+)
 def test_operation_conforms_to_the_document(api_schema, label, mode):
     operation = api_schema.find_operation_by_label(label)
     assert operation is not None, label
@@ -117,8 +126,12 @@ def test_operation_conforms_to_the_document(api_schema, label, mode):
     run()
 
 
-GOOD = {"case_id": "S-1", "resolved_at": "2026-11-20T10:00:00+08:00", "channel": "chat",
-        "customer": {"id": "s-cust", "email": "s@example.cn"}}
+GOOD = {
+    "case_id": "S-1",
+    "resolved_at": "2026-11-20T10:00:00+08:00",
+    "channel": "chat",
+    "customer": {"id": "s-cust", "email": "s@example.cn"},
+}
 
 
 def test_every_kind_of_case_reply_conforms(app, api_token):
@@ -147,8 +160,9 @@ def test_every_kind_of_case_reply_conforms(app, api_token):
             assert ("reason" in reply) is reply["suppressed"]
 
 
-@pytest.mark.parametrize("slug,status", [("post-case", 200), ("servqual", 200),
-                                         ("callback", 200), ("nope", 404)])
+@pytest.mark.parametrize(
+    "slug,status", [("post-case", 200), ("servqual", 200), ("callback", 200), ("nope", 404)]
+)
 def test_every_survey_reply_conforms(app, api_headers, slug, status):
     operation = load_schema(app).find_operation_by_label("GET /api/v1/surveys/{slug}")
     case = operation.Case(path_parameters={"slug": slug})
@@ -184,14 +198,21 @@ def test_generated_cases_leave_consistent_rows(app, api_schema):
 # The tests above keep NUL out of the generated data (the document says it is refused). Here it
 # is let in, with every code point schemathesis can write, in valid and invalid requests alike:
 # whatever comes, the reply is no server error, and a refused request stores nothing.
-HOSTILE = settings(max_examples=max(EXAMPLES // 2, 10), deadline=None, derandomize=not RANDOM,
-                   database=None, suppress_health_check=list(HealthCheck))
+HOSTILE = settings(
+    max_examples=max(EXAMPLES // 2, 10),
+    deadline=None,
+    derandomize=not RANDOM,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def row_counts(app) -> dict[str, int]:
     with app.app_context(), database.connection_context():
-        return {table: database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
-                for table in database.get_tables()}
+        return {
+            table: database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            for table in database.get_tables()
+        }
 
 
 def poisoned(case, poison: str, where: int) -> None:
@@ -200,23 +221,31 @@ def poisoned(case, poison: str, where: int) -> None:
     A lone surrogate cannot be written in a URL at all (it has no UTF-8 form: the client, not
     the site, would fail), so it goes into the JSON body only, where ``\\ud800`` can carry it.
     """
-    parts = (case.body,) if any("\ud800" <= c <= "\udfff" for c in poison) else \
-        (case.path_parameters, case.query, case.body)
+    parts = (
+        (case.body,)
+        if any("\ud800" <= c <= "\udfff" for c in poison)
+        else (case.path_parameters, case.query, case.body)
+    )
     places = [(part, key) for part in parts if isinstance(part, dict) for key in part]
     if places:
         part, key = places[where % len(places)]
         part[key] = poison
 
 
-@pytest.mark.parametrize("label,mode", [
-    ("POST /api/v1/cases", GenerationMode.POSITIVE),
-    ("POST /api/v1/cases", GenerationMode.NEGATIVE),
-    ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
-    ("GET /api/v1/metrics", GenerationMode.POSITIVE),
-    ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
-], ids=["cases-valid", "cases-invalid", "surveys-valid", "metrics-valid", "metrics-invalid"])
-def test_hostile_data_is_never_a_server_error_and_refused_data_stores_nothing(app, api_headers,
-                                                                             label, mode):
+@pytest.mark.parametrize(
+    "label,mode",
+    [
+        ("POST /api/v1/cases", GenerationMode.POSITIVE),
+        ("POST /api/v1/cases", GenerationMode.NEGATIVE),
+        ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
+        ("GET /api/v1/metrics", GenerationMode.POSITIVE),
+        ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
+    ],
+    ids=["cases-valid", "cases-invalid", "surveys-valid", "metrics-valid", "metrics-invalid"],
+)
+def test_hostile_data_is_never_a_server_error_and_refused_data_stores_nothing(
+    app, api_headers, label, mode
+):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     schema.config.generation.update(allow_x00=True, codec=None, with_security_parameters=False)
     schema.config.update(headers=api_headers)
@@ -224,17 +253,23 @@ def test_hostile_data_is_never_a_server_error_and_refused_data_stores_nothing(ap
     statuses = set()
 
     @HOSTILE
-    @given(case=operation.as_strategy(generation_mode=mode),
-           poison=st.sampled_from([None, "\x00", "a\x00b", "\ud800", "\x0b\x07"]),
-           where=st.integers(min_value=0, max_value=20))
+    @given(
+        case=operation.as_strategy(generation_mode=mode),
+        poison=st.sampled_from([None, "\x00", "a\x00b", "\ud800", "\x0b\x07"]),
+        where=st.integers(min_value=0, max_value=20),
+    )
     def run(case, poison, where):
         if poison is not None:  # NUL is rare in generated text: put it in one value for sure
             poisoned(case, poison, where)
         before = row_counts(app)
         response = case.call()
         statuses.add(response.status_code)
-        assert response.status_code < 500, (case.body, case.query, case.path_parameters,
-                                            response.text[:300])
+        assert response.status_code < 500, (
+            case.body,
+            case.query,
+            case.path_parameters,
+            response.text[:300],
+        )
         if response.status_code >= 400:
             assert row_counts(app) == before, (case.body, response.status_code)
 

@@ -28,9 +28,13 @@ dev = load_dev()
 
 
 def server_env(tmp_path) -> dict:
-    return {**os.environ, "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3",
-            "FEEDBACK_SECRET_KEY": "serve-test", "FEEDBACK_OUTBOX_THREAD": "false",
-            "FEEDBACK_EXPORTS_DIR": str(tmp_path / "exports")}
+    return {
+        **os.environ,
+        "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3",
+        "FEEDBACK_SECRET_KEY": "serve-test",
+        "FEEDBACK_OUTBOX_THREAD": "false",
+        "FEEDBACK_EXPORTS_DIR": str(tmp_path / "exports"),
+    }
 
 
 def get(url: str, timeout: float) -> tuple[int, float]:
@@ -40,8 +44,9 @@ def get(url: str, timeout: float) -> tuple[int, float]:
         return reply.status, time.monotonic() - started
 
 
-def requests_behind_idle_connections(idle: list, port: int, base: str, how_many: int,
-                                     timeout: float) -> list[float]:
+def requests_behind_idle_connections(
+    idle: list, port: int, base: str, how_many: int, timeout: float
+) -> list[float]:
     """Open ``how_many`` more idle connections, then time 6 requests on new connections."""
     for _ in range(how_many):
         idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
@@ -59,8 +64,14 @@ def requests_behind_idle_connections(idle: list, port: int, base: str, how_many:
 
 def test_idle_connections_never_keep_a_request_waiting(tmp_path):
     env = server_env(tmp_path)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "feedback", "init-db"], cwd=ROOT,
-                   env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "feedback", "init-db"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     listener = dev.open_listener("127.0.0.1", 0)
     base = dev.url_of(listener)
     port = listener.getsockname()[1]
@@ -71,8 +82,9 @@ def test_idle_connections_never_keep_a_request_waiting(tmp_path):
     log_path = tmp_path / "gunicorn.log"
     idle: list[socket.socket] = []
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
-                                   pass_fds=(listener.fileno(),))
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=log, pass_fds=(listener.fileno(),)
+        )
     listener.close()
     try:
         deadline = time.monotonic() + 60
@@ -92,8 +104,9 @@ def test_idle_connections_never_keep_a_request_waiting(tmp_path):
         # Far more than a browser opens: more than all the threads. Gunicorn's gthread worker
         # gives an idle new connection 5 s before parking it in its poller, so a request may wait
         # a few seconds, but never indefinitely.
-        took = requests_behind_idle_connections(idle, port, base, dev.WORKERS * dev.THREADS + 4,
-                                                timeout=25)
+        took = requests_behind_idle_connections(
+            idle, port, base, dev.WORKERS * dev.THREADS + 4, timeout=25
+        )
         assert max(took) < 20, took
     finally:
         for connection in idle:
@@ -112,9 +125,14 @@ def test_a_busy_port_gets_a_clear_message_and_no_traceback(tmp_path):
         busy.listen(1)
         port = busy.getsockname()[1]
         started = time.monotonic()
-        done = subprocess.run([sys.executable, str(ROOT / "dev.py"), "serve", "--port", str(port)],
-                              cwd=ROOT, env=server_env(tmp_path), capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "dev.py"), "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=server_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         took = time.monotonic() - started
     assert done.returncode != 0
     assert f"port {port} on 127.0.0.1 is already in use" in done.stderr
@@ -130,32 +148,43 @@ def test_a_busy_port_given_with_bind_is_named_too(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        done = subprocess.run([sys.executable, str(ROOT / "dev.py"), "serve", "--bind",
-                               f"127.0.0.1:{port}"], cwd=ROOT, env=server_env(tmp_path),
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "dev.py"), "serve", "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=server_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode != 0 and f"port {port} on 127.0.0.1" in done.stderr
     assert "5000" not in done.stderr + done.stdout and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("args,expected", [
-    ([], ("127.0.0.1", 5000, [])),
-    (["--port", "5050"], ("127.0.0.1", 5050, [])),
-    (["--port=5050"], ("127.0.0.1", 5050, [])),
-    (["--bind", "0.0.0.0:8080"], ("0.0.0.0", 8080, [])),
-    (["--bind=0.0.0.0"], ("0.0.0.0", 5000, [])),
-    (["-b", "[::1]:8081", "--log-level", "debug"], ("::1", 8081, ["--log-level", "debug"])),
-    (["--bind", "0.0.0.0:8080", "--port", "9000"], ("0.0.0.0", 9000, [])),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        ([], ("127.0.0.1", 5000, [])),
+        (["--port", "5050"], ("127.0.0.1", 5050, [])),
+        (["--port=5050"], ("127.0.0.1", 5050, [])),
+        (["--bind", "0.0.0.0:8080"], ("0.0.0.0", 8080, [])),
+        (["--bind=0.0.0.0"], ("0.0.0.0", 5000, [])),
+        (["-b", "[::1]:8081", "--log-level", "debug"], ("::1", 8081, ["--log-level", "debug"])),
+        (["--bind", "0.0.0.0:8080", "--port", "9000"], ("0.0.0.0", 9000, [])),
+    ],
+)
 def test_serve_arguments(args, expected):
     assert dev.parse_serve_args(args) == expected
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--port", "http"], "'http' is not a port number"),
-    (["--port", "70000"], "'70000' is not a port number"),
-    (["--bind"], "--bind needs a value"),
-    (["--bind", ":8080"], "no host"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--port", "http"], "'http' is not a port number"),
+        (["--port", "70000"], "'70000' is not a port number"),
+        (["--bind"], "--bind needs a value"),
+        (["--bind", ":8080"], "no host"),
+    ],
+)
 def test_bad_serve_arguments_are_named(args, message):
     with pytest.raises(dev.ServeError, match=message):
         dev.parse_serve_args(args)

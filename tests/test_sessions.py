@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import http.client
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlparse
 
 import pytest
+from support import PASSWORD, LiveServer, csrf_from, login, post_form
 
 from feedback import accounts
 from feedback.db import database
 from feedback.models import User
-from support import PASSWORD, LiveServer, csrf_from, login, post_form
 
 REMEMBER = "remember_token"
 SESSION = "session"
@@ -28,16 +28,25 @@ PROTECTED = "/manage/"  # the dashboard
 
 def remembered_login(client, username: str, password: str = PASSWORD):
     page = client.get("/login")
-    reply = client.post("/login", data={"username": username, "password": password,
-                                        "remember": "y",
-                                        "csrf_token": csrf_from(page.get_data(as_text=True))})
+    reply = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "remember": "y",
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
     assert reply.status_code == 302, reply.get_data(as_text=True)
     return reply
 
 
 def cookies_of(client) -> dict[str, str]:
-    return {name: client.get_cookie(name).value for name in (SESSION, REMEMBER)
-            if client.get_cookie(name) is not None}
+    return {
+        name: client.get_cookie(name).value
+        for name in (SESSION, REMEMBER)
+        if client.get_cookie(name) is not None
+    }
 
 
 def opens(app, cookies: dict[str, str]) -> bool:
@@ -58,11 +67,20 @@ def logout(client):
 def admin_edits(app, user_id: int, **changes):
     admin = app.test_client()
     assert login(admin, "admin").status_code == 302
-    data = {"display_name": "Manager", "role": "manager", "team": "", "locale": "",
-            "active": "y", "new_password": ""}
+    data = {
+        "display_name": "Manager",
+        "role": "manager",
+        "team": "",
+        "locale": "",
+        "active": "y",
+        "new_password": "",
+    }
     data.update(changes)
-    reply = post_form(admin, f"/admin/users/{user_id}",
-                      {key: value for key, value in data.items() if value is not None})
+    reply = post_form(
+        admin,
+        f"/admin/users/{user_id}",
+        {key: value for key, value in data.items() if value is not None},
+    )
     assert reply.status_code == 302, reply.get_data(as_text=True)
 
 
@@ -88,8 +106,12 @@ def by_second_login_elsewhere_then_logout(app, client, users):
     logout(elsewhere)
 
 
-EVENTS = [by_logout, by_admin_password_change, by_deactivation,
-          by_second_login_elsewhere_then_logout]
+EVENTS = [
+    by_logout,
+    by_admin_password_change,
+    by_deactivation,
+    by_second_login_elsewhere_then_logout,
+]
 EVENT_IDS = [event.__name__ for event in EVENTS]
 
 
@@ -179,9 +201,18 @@ def test_own_password_change_keeps_this_session_and_ends_the_others(app, users):
     there = app.test_client()
     remembered_login(there, "admin")
     old = cookies_of(there)
-    reply = post_form(here, f"/admin/users/{users['admin'].id}",
-                      {"display_name": "admin", "role": "admin", "team": "", "locale": "",
-                       "active": "y", "new_password": "my own new password"})
+    reply = post_form(
+        here,
+        f"/admin/users/{users['admin'].id}",
+        {
+            "display_name": "admin",
+            "role": "admin",
+            "team": "",
+            "locale": "",
+            "active": "y",
+            "new_password": "my own new password",
+        },
+    )
     assert reply.status_code == 302
     assert here.get("/admin/users").status_code == 200  # still logged in here
     assert opens(app, {REMEMBER: here.get_cookie(REMEMBER).value})  # a new remember cookie
@@ -216,11 +247,12 @@ def remember_header(reply) -> str:
 
 def assert_expires_in(cookie: str, days: int) -> None:
     expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
-    left = expires - datetime.now(timezone.utc)
+    left = expires - datetime.now(UTC)
     assert timedelta(days=days, minutes=-2) < left <= timedelta(days=days), cookie
 
 
 # --- over real HTTP -----------------------------------------------------------------------------
+
 
 class HttpBrowser:
     """A minimal browser over a real socket: keeps cookies, follows no redirects."""
@@ -232,8 +264,7 @@ class HttpBrowser:
     def request(self, method: str, path: str, form: dict | None = None, timeout: float = 30):
         from urllib.parse import urlencode
 
-        conn = http.client.HTTPConnection(self.address.hostname, self.address.port,
-                                          timeout=timeout)
+        conn = http.client.HTTPConnection(self.address.hostname, self.address.port, timeout=timeout)
         headers = {}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -255,8 +286,16 @@ class HttpBrowser:
 
     def login(self, username: str, password: str = PASSWORD):
         _status, page = self.request("GET", "/login")
-        status, _ = self.request("POST", "/login", {"username": username, "password": password,
-                                                   "remember": "y", "csrf_token": csrf_from(page)})
+        status, _ = self.request(
+            "POST",
+            "/login",
+            {
+                "username": username,
+                "password": password,
+                "remember": "y",
+                "csrf_token": csrf_from(page),
+            },
+        )
         assert status == 302
 
     def logout(self):
@@ -298,6 +337,7 @@ def test_old_cookies_open_nothing_over_http(app, users, event):
 
 # --- across the worker processes of a real gunicorn ----------------------------------------------
 
+
 @pytest.fixture
 def gunicorn(app, users, database_url, tmp_path):
     """The site served by gunicorn with 2 worker processes on the test's database."""
@@ -307,15 +347,22 @@ def gunicorn(app, users, database_url, tmp_path):
     import time
     from pathlib import Path
 
-    env = {**os.environ, "FEEDBACK_DATABASE_URL": database_url, "FEEDBACK_SECRET_KEY": "s3",
-           "FEEDBACK_EXPORTS_DIR": str(tmp_path / "exports"),
-           "FEEDBACK_LOGIN_RATE_LIMIT": "1000 per minute"}
+    env = {
+        **os.environ,
+        "FEEDBACK_DATABASE_URL": database_url,
+        "FEEDBACK_SECRET_KEY": "s3",
+        "FEEDBACK_EXPORTS_DIR": str(tmp_path / "exports"),
+        "FEEDBACK_LOGIN_RATE_LIMIT": "1000 per minute",
+    }
     gunicorn_bin = Path(sys.executable).parent / "gunicorn"
     log = tmp_path / "gunicorn.log"
     with log.open("w") as sink:
-        process = subprocess.Popen([str(gunicorn_bin), "--workers", "2", "--bind", "127.0.0.1:0",
-                                    "feedback:create_app()"], env=env, stderr=sink,
-                                   cwd=Path(__file__).resolve().parent.parent)
+        process = subprocess.Popen(
+            [str(gunicorn_bin), "--workers", "2", "--bind", "127.0.0.1:0", "feedback:create_app()"],
+            env=env,
+            stderr=sink,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
     try:
         deadline = time.monotonic() + 120
         url = None
@@ -328,8 +375,10 @@ def gunicorn(app, users, database_url, tmp_path):
         # the workers load the app after booting: wait until they answer
         while time.monotonic() < deadline:
             try:
-                if all(HttpBrowser(url).request("GET", "/login", timeout=60)[0] == 200
-                       for _ in range(4)):
+                if all(
+                    HttpBrowser(url).request("GET", "/login", timeout=60)[0] == 200
+                    for _ in range(4)
+                ):
                     break
             except OSError:
                 time.sleep(0.5)

@@ -13,7 +13,9 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 @pytest.mark.parametrize("setting", settings.SETTINGS, ids=lambda s: s.name)
 def test_readme_lists_every_setting(setting):
-    assert f"`FEEDBACK_{setting.name}`" in README, f"README.md does not list FEEDBACK_{setting.name}"
+    assert f"`FEEDBACK_{setting.name}`" in README, (
+        f"README.md does not list FEEDBACK_{setting.name}"
+    )
     assert setting.help
 
 
@@ -23,31 +25,49 @@ def test_names_are_unique():
 
 
 def test_environment_overrides_defaults():
-    config = settings.from_environment({"FEEDBACK_INVITATION_DAYS": "7",
-                                        "FEEDBACK_SECURE_COOKIES": "yes"})
+    config = settings.from_environment(
+        {"FEEDBACK_INVITATION_DAYS": "7", "FEEDBACK_SECURE_COOKIES": "yes"}
+    )
     assert config["INVITATION_DAYS"] == 7 and config["SECURE_COOKIES"] is True
     assert config["THROTTLE_DAYS"] == 30 and config["TIMEZONE"] == "Asia/Shanghai"
 
 
-@pytest.mark.parametrize("name,value", [("INVITATION_DAYS", "0"), ("INVITATION_DAYS", "two"),
-                                        ("SECURE_COOKIES", "maybe")])
+@pytest.mark.parametrize(
+    "name,value",
+    [("INVITATION_DAYS", "0"), ("INVITATION_DAYS", "two"), ("SECURE_COOKIES", "maybe")],
+)
 def test_bad_values_name_the_variable(name, value):
     with pytest.raises(settings.SettingError, match=f"FEEDBACK_{name}"):
         settings.from_environment({f"FEEDBACK_{name}": value})
 
 
-@pytest.mark.parametrize("name,value", [("MIN_SAMPLE", "many"), ("WORKING_HOURS", "18:00-09:00"),
-                                        ("DATABASE_URL", "mysql://db/feedback")])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("MIN_SAMPLE", "many"),
+        ("WORKING_HOURS", "18:00-09:00"),
+        ("DATABASE_URL", "mysql://db/feedback"),
+    ],
+)
 def test_a_bad_setting_stops_the_command_with_a_message_not_a_traceback(tmp_path, name, value):
     import os
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
-           f"FEEDBACK_{name}": value}
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "feedback", "init-db"],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
+        f"FEEDBACK_{name}": value,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "feedback", "init-db"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert f"FEEDBACK_{name}" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout

@@ -25,8 +25,15 @@ soak = load_soak()
 
 
 def test_soak_small_loses_nothing_while_workers_and_the_server_die(database_url, tmp_path):
-    figures = soak.run(database_url, clients=6, seconds=8, kill_every=2, server_kill_at=4,
-                       workers=4, folder=tmp_path)
+    figures = soak.run(
+        database_url,
+        clients=6,
+        seconds=8,
+        kill_every=2,
+        server_kill_at=4,
+        workers=4,
+        folder=tmp_path,
+    )
     print(figures)
     assert figures["server_kills"] == 1 and figures["worker_kills"] >= 1
     assert figures["acknowledged"] > 0 and figures["stored"] >= figures["acknowledged"]

@@ -10,8 +10,9 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from feedback import stats
 
 
-@pytest.mark.parametrize("x,n", [(0, 1), (1, 1), (0, 10), (7, 10), (10, 10), (45, 50),
-                                 (812, 1000), (3, 31)])
+@pytest.mark.parametrize(
+    "x,n", [(0, 1), (1, 1), (0, 10), (7, 10), (10, 10), (45, 50), (812, 1000), (3, 31)]
+)
 def test_wilson_matches_statsmodels(x, n):
     low, high = stats.wilson_interval(x, n)
     ref_low, ref_high = proportion_confint(x, n, alpha=0.05, method="wilson")
@@ -70,8 +71,9 @@ def test_servqual_gap():
 
 def test_proportion_difference_matches_statsmodels_newcombe():
     diff = stats.proportion_difference(40, 100, 60, 100)
-    low, high = confint_proportions_2indep(60, 100, 40, 100, method="newcomb",
-                                           compare="diff", alpha=0.05)
+    low, high = confint_proportions_2indep(
+        60, 100, 40, 100, method="newcomb", compare="diff", alpha=0.05
+    )
     assert diff.value == pytest.approx(20)
     assert diff.low == pytest.approx(100 * low, abs=1e-9)
     assert diff.high == pytest.approx(100 * high, abs=1e-9)
@@ -86,8 +88,7 @@ def test_nps_difference_combines_adjusted_wald_variances():
     c2, v2 = stats.nps_adjusted(60, 10, 100)
     diff = stats.nps_difference(first, second)
     assert diff.value == pytest.approx(100 * (c2 - c1))
-    assert diff.high - diff.value == pytest.approx(100 * 1.959964 * math.sqrt(v1 + v2),
-                                                   abs=1e-4)
+    assert diff.high - diff.value == pytest.approx(100 * 1.959964 * math.sqrt(v1 + v2), abs=1e-4)
     assert diff.verdict == "better"
 
 

@@ -9,19 +9,23 @@ import re
 from datetime import timedelta
 
 import pytest
+from support import csrf_from, login, post_form
 
 from feedback import suggestions
 from feedback.db import database, utcnow
 from feedback.models import Suggestion, SuggestionEvent, Team
 
-from support import csrf_from, login, post_form
-
 CODE = re.compile(r'id="tracking-code">([A-Z0-9-]+)<')
 
 
 def give(client, url="/suggest/", **fields):
-    data = {"category": "1", "title": "排队太久", "body": "电话等了二十分钟才接通。",
-            "identity": "anonymous", **fields}
+    data = {
+        "category": "1",
+        "title": "排队太久",
+        "body": "电话等了二十分钟才接通。",
+        "identity": "anonymous",
+        **fields,
+    }
     return post_form(client, url, data)
 
 
@@ -41,6 +45,7 @@ def stored(app, **where):
 
 # --- giving -----------------------------------------------------------------------------------
 
+
 def test_a_customer_gives_an_anonymous_suggestion_and_gets_a_code(app, client):
     page = client.get("/suggest/")
     assert page.status_code == 200
@@ -53,19 +58,29 @@ def test_a_customer_gives_an_anonymous_suggestion_and_gets_a_code(app, client):
     assert re.fullmatch(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}", code)
     [row] = stored(app)
     assert (row.box, row.anonymous, row.status, row.name, row.email, row.user_id) == (
-        "customer", True, "new", None, None, None)
+        "customer",
+        True,
+        "new",
+        None,
+        None,
+        None,
+    )
     assert row.tracking_hash == suggestions.code_hash(code) and code not in row.tracking_hash
     assert f"/suggest/track/{code}" in reply.get_data(as_text=True)
 
 
 def test_option_labels_are_in_each_request_s_language(app, client, manager):
     """Options declared once, on the form class, are translated when a page shows them."""
-    for lang, anonymous, newest in (("zh_CN", "匿名", "最新在前"), ("en", "Anonymous",
-                                    "Newest first"), ("zh_CN", "匿名", "最新在前")):
+    for lang, anonymous, newest in (
+        ("zh_CN", "匿名", "最新在前"),
+        ("en", "Anonymous", "Newest first"),
+        ("zh_CN", "匿名", "最新在前"),
+    ):
         form = client.get(f"/suggest/?lang={lang}").get_data(as_text=True)
         assert f"> {anonymous}</label>" in form
         triage = manager.get(f"/manage/suggestions/?lang={lang}").get_data(as_text=True)
         assert f'<option selected value="newest">{newest}</option>' in triage
+
 
 def test_named_suggestion_keeps_name_and_email(app, client):
     reply = give(client, identity="named", name="王芳", email="wang@example.cn")
@@ -77,25 +92,31 @@ def test_named_suggestion_keeps_name_and_email(app, client):
 def test_anonymous_wins_over_a_typed_name(app, client):
     reply = give(client, name="王芳", email="wang@example.cn")
     assert reply.status_code == 200
-    assert "were not kept" in reply.get_data(as_text=True) or "没有保存" in reply.get_data(as_text=True)
+    assert "were not kept" in reply.get_data(as_text=True) or "没有保存" in reply.get_data(
+        as_text=True
+    )
     [row] = stored(app)
     assert (row.name, row.email) == (None, None)
 
 
-@pytest.mark.parametrize("fields, field, words", [
-    ({"title": ""}, "title", "short title"),
-    ({"body": ""}, "body", "Write your suggestion"),
-    ({"title": "x" * 121}, "title", "120"),
-    ({"body": "x" * 4001}, "body", "4000"),
-    ({"category": "0"}, "category", "Choose a category"),
-    ({"category": "999"}, "category", "Not a valid choice"),
-    ({"identity": ""}, "identity", "anonymous"),
-    ({"identity": "named", "name": ""}, "name", "Give your name"),
-    ({"identity": "named", "name": "王", "email": "not-an-email"}, "email", "not an email"),
-    ({"website": "http://spam.example"}, "website", "Leave this field empty"),
-])
-def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(app, client, fields, field,
-                                                                   words):
+@pytest.mark.parametrize(
+    "fields, field, words",
+    [
+        ({"title": ""}, "title", "short title"),
+        ({"body": ""}, "body", "Write your suggestion"),
+        ({"title": "x" * 121}, "title", "120"),
+        ({"body": "x" * 4001}, "body", "4000"),
+        ({"category": "0"}, "category", "Choose a category"),
+        ({"category": "999"}, "category", "Not a valid choice"),
+        ({"identity": ""}, "identity", "anonymous"),
+        ({"identity": "named", "name": ""}, "name", "Give your name"),
+        ({"identity": "named", "name": "王", "email": "not-an-email"}, "email", "not an email"),
+        ({"website": "http://spam.example"}, "website", "Leave this field empty"),
+    ],
+)
+def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(
+    app, client, fields, field, words
+):
     client.get("/suggest/?lang=en")  # the messages in English
     reply = give(client, **fields)
     assert reply.status_code == 422
@@ -122,40 +143,65 @@ def test_the_staff_box_needs_a_login_and_may_be_anonymous(app, client, users):
 
 # --- anonymity --------------------------------------------------------------------------------
 
+
 def test_nothing_identifying_is_stored_or_logged_for_an_anonymous_suggestion(app, users, caplog):
     """Distinctive values in every header and identity field; then search every table and the
     log for each of them."""
     marks = {
-        "ip": "203.0.113.77", "forwarded": "198.51.100.99", "agent": "MarkAgent/7.7.7-zz91",
-        "referer": "https://referer.example/mark-ref-5512", "cookie": "markcookie8841",
-        "name": "Markname Zz", "email": "mark.email.4471@example.test",
+        "ip": "203.0.113.77",
+        "forwarded": "198.51.100.99",
+        "agent": "MarkAgent/7.7.7-zz91",
+        "referer": "https://referer.example/mark-ref-5512",
+        "cookie": "markcookie8841",
+        "name": "Markname Zz",
+        "email": "mark.email.4471@example.test",
     }
     from feedback import accounts
+
     with app.app_context(), database.connection_context():
-        staff = accounts.create_user("markuser3319", "password123", "staff",
-                                     display_name="Markdisplay Qq")
+        staff = accounts.create_user(
+            "markuser3319", "password123", "staff", display_name="Markdisplay Qq"
+        )
     client = app.test_client()
     client.environ_base.update({"REMOTE_ADDR": marks["ip"]})
     login(client, "markuser3319")  # the staff box, logged in: the account must not be linked
     client.set_cookie("tracker", marks["cookie"])
-    headers = {"User-Agent": marks["agent"], "X-Forwarded-For": marks["forwarded"],
-               "Referer": marks["referer"], "X-Real-IP": marks["forwarded"]}
+    headers = {
+        "User-Agent": marks["agent"],
+        "X-Forwarded-For": marks["forwarded"],
+        "Referer": marks["referer"],
+        "X-Real-IP": marks["forwarded"],
+    }
     page = client.get("/suggest/staff", headers=headers)
     caplog.set_level(logging.DEBUG)
-    reply = client.post("/suggest/staff", headers=headers, data={
-        "csrf_token": csrf_from(page.get_data(as_text=True)), "category": "1",
-        "title": "匿名建议", "body": "请改进排班。", "identity": "anonymous",
-        "name": marks["name"], "email": marks["email"]})
+    reply = client.post(
+        "/suggest/staff",
+        headers=headers,
+        data={
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+            "category": "1",
+            "title": "匿名建议",
+            "body": "请改进排班。",
+            "identity": "anonymous",
+            "name": marks["name"],
+            "email": marks["email"],
+        },
+    )
     assert reply.status_code == 200
     code = code_of(reply)
     # follow it and comment, still anonymous
-    client.post(f"/suggest/track/{code}/comment", headers=headers, data={
-        "csrf_token": csrf_from(client.get(f"/suggest/track/{code}").get_data(as_text=True)),
-        "comment": "补充一点"})
+    client.post(
+        f"/suggest/track/{code}/comment",
+        headers=headers,
+        data={
+            "csrf_token": csrf_from(client.get(f"/suggest/track/{code}").get_data(as_text=True)),
+            "comment": "补充一点",
+        },
+    )
     session_cookie = client.get_cookie("session").value
-    needles = [marks[k] for k in ("ip", "forwarded", "agent", "referer", "cookie", "name",
-                                  "email")] + ["mark-ref-5512", session_cookie[:40], code,
-                                               code.replace("-", "")]
+    needles = [
+        marks[k] for k in ("ip", "forwarded", "agent", "referer", "cookie", "name", "email")
+    ] + ["mark-ref-5512", session_cookie[:40], code, code.replace("-", "")]
     with app.app_context(), database.connection_context():
         [row] = Suggestion.select()
         assert (row.user_id, row.name, row.email) == (None, None, None)
@@ -170,7 +216,8 @@ def test_nothing_identifying_is_stored_or_logged_for_an_anonymous_suggestion(app
         assert needle not in text, f"{needle!r} was stored"
     # the account's name appears in its own row only, never beside the suggestion
     assert [line for line in dump if "Markdisplay" in line or "markuser3319" in line] == [
-        line for line in dump if line.startswith("app_user:") and "markuser3319" in line]
+        line for line in dump if line.startswith("app_user:") and "markuser3319" in line
+    ]
     log = "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records)
     for needle in needles + [staff.username, "Markdisplay"]:
         assert needle not in log, f"{needle!r} was logged"
@@ -178,11 +225,19 @@ def test_nothing_identifying_is_stored_or_logged_for_an_anonymous_suggestion(app
 
 # --- tracking ---------------------------------------------------------------------------------
 
+
 def test_the_status_page_shows_replies_but_never_internal_notes(app, client, users, manager):
     code = code_of(give(client))
     [row] = stored(app)
-    reply = post_form(manager, f"/manage/suggestions/{row.id}", {
-        "status": "planned", "public_text": "下个月增加人手。", "internal_note": "预算待批 secret-7"})
+    reply = post_form(
+        manager,
+        f"/manage/suggestions/{row.id}",
+        {
+            "status": "planned",
+            "public_text": "下个月增加人手。",
+            "internal_note": "预算待批 secret-7",
+        },
+    )
     assert reply.status_code == 303
     for url in (f"/suggest/track/{code}", f"/suggest/track/{code.lower().replace('-', ' ')}"):
         page = client.get(url)
@@ -199,16 +254,22 @@ def test_a_submitter_can_comment_with_the_code(app, client):
     code = code_of(give(client))
     page = client.get(f"/suggest/track/{code}")
     token = csrf_from(page.get_data(as_text=True))
-    empty = client.post(f"/suggest/track/{code}/comment", data={"csrf_token": token,
-                                                                 "comment": "  "})
+    empty = client.post(
+        f"/suggest/track/{code}/comment", data={"csrf_token": token, "comment": "  "}
+    )
     assert empty.status_code == 422 and 'id="comment-error"' in empty.get_data(as_text=True)
-    done = client.post(f"/suggest/track/{code}/comment", data={"csrf_token": token,
-                                                                "comment": "周末也一样。"})
+    done = client.post(
+        f"/suggest/track/{code}/comment", data={"csrf_token": token, "comment": "周末也一样。"}
+    )
     assert done.status_code == 303
     assert "周末也一样。" in client.get(f"/suggest/track/{code}").get_data(as_text=True)
     with app.app_context(), database.connection_context():
         [event] = SuggestionEvent.select()
-        assert (event.by_submitter, event.author_id, event.public_text) == (True, None, "周末也一样。")
+        assert (event.by_submitter, event.author_id, event.public_text) == (
+            True,
+            None,
+            "周末也一样。",
+        )
 
 
 def _without(html: str, code: str) -> str:
@@ -261,12 +322,13 @@ def test_posting_is_rate_limited_per_address(make_app):
 def test_codes_are_unguessable():
     codes = {suggestions.new_code() for _ in range(2000)}
     assert len(codes) == 2000
-    assert len(suggestions.CODE_ALPHABET) ** suggestions.CODE_LENGTH > 10 ** 17
+    assert len(suggestions.CODE_ALPHABET) ** suggestions.CODE_LENGTH > 10**17
     assert not set("01ILO") & set(suggestions.CODE_ALPHABET)
     assert suggestions.normalise_code(" k7qm-2xhd 9pwa ") == "K7QM2XHD9PWA"
 
 
 # --- answering --------------------------------------------------------------------------------
+
 
 def test_triage_roles(app, client, users):
     give(client)
@@ -275,8 +337,11 @@ def test_triage_roles(app, client, users):
     assert anonymous.get("/manage/suggestions/").status_code == 302
     staff = app.test_client()
     login(staff, "staff")
-    for url in ("/manage/suggestions/", f"/manage/suggestions/{row.id}",
-                "/manage/suggestions/export.csv"):
+    for url in (
+        "/manage/suggestions/",
+        f"/manage/suggestions/{row.id}",
+        "/manage/suggestions/export.csv",
+    ):
         assert staff.get(url).status_code == 403
     lead = app.test_client()
     login(lead, "lead")
@@ -299,13 +364,19 @@ def test_triage_roles(app, client, users):
 def test_declining_needs_a_public_reply(app, client, users, manager):
     give(client)
     [row] = stored(app)
-    reply = post_form(manager, f"/manage/suggestions/{row.id}?lang=en",
-                      {"status": "declined", "internal_note": "no"})
+    reply = post_form(
+        manager,
+        f"/manage/suggestions/{row.id}?lang=en",
+        {"status": "declined", "internal_note": "no"},
+    )
     assert reply.status_code == 422
     assert re.search(r'id="public_text-error">[^<]*public reply', reply.get_data(as_text=True))
     assert stored(app)[0].status == "new"
-    reply = post_form(manager, f"/manage/suggestions/{row.id}",
-                      {"status": "declined", "public_text": "这超出我们的范围。"})
+    reply = post_form(
+        manager,
+        f"/manage/suggestions/{row.id}",
+        {"status": "declined", "public_text": "这超出我们的范围。"},
+    )
     assert reply.status_code == 303
     assert stored(app)[0].status == "declined"
 
@@ -314,23 +385,42 @@ def test_duplicates_follow_the_suggestion_they_repeat(app, client, users, manage
     first_code = code_of(give(client, title="第一条"))
     second_code = code_of(give(client, title="第二条"))
     first, second = stored(app)
-    for bad, words in [({}, "number"), ({"merged_into": str(second.id)}, "itself"),
-                       ({"merged_into": "9999"}, "no suggestion")]:
-        reply = post_form(manager, f"/manage/suggestions/{second.id}?lang=en",
-                          {"status": "duplicate", **bad})
+    for bad, words in [
+        ({}, "number"),
+        ({"merged_into": str(second.id)}, "itself"),
+        ({"merged_into": "9999"}, "no suggestion"),
+    ]:
+        reply = post_form(
+            manager, f"/manage/suggestions/{second.id}?lang=en", {"status": "duplicate", **bad}
+        )
         assert reply.status_code == 422, bad
         assert words in reply.get_data(as_text=True)
-    assert post_form(manager, f"/manage/suggestions/{second.id}",
-                     {"status": "duplicate", "merged_into": str(first.id),
-                      "public_text": "已有同样的建议。"}).status_code == 303
-    post_form(manager, f"/manage/suggestions/{first.id}",
-              {"status": "progress", "public_text": "正在改进排班。"})
+    assert (
+        post_form(
+            manager,
+            f"/manage/suggestions/{second.id}",
+            {
+                "status": "duplicate",
+                "merged_into": str(first.id),
+                "public_text": "已有同样的建议。",
+            },
+        ).status_code
+        == 303
+    )
+    post_form(
+        manager,
+        f"/manage/suggestions/{first.id}",
+        {"status": "progress", "public_text": "正在改进排班。"},
+    )
     html = client.get(f"/suggest/track/{second_code}?lang=zh_CN").get_data(as_text=True)
     assert "正在改进排班。" in html and "第一条" in html
     assert re.search(r'id="current-status">[^<]*<', html).group(0).endswith("进行中<")
     # a loop is refused: the first cannot now repeat the second
-    reply = post_form(manager, f"/manage/suggestions/{first.id}",
-                      {"status": "duplicate", "merged_into": str(second.id)})
+    reply = post_form(
+        manager,
+        f"/manage/suggestions/{first.id}",
+        {"status": "duplicate", "merged_into": str(second.id)},
+    )
     assert reply.status_code == 422
     assert first_code != second_code
 
@@ -349,17 +439,22 @@ def test_a_named_submitter_gets_the_reply_by_email_through_the_outbox(make_app, 
     manager = app.test_client()
     login(manager, "manager")
     smtp_server.fail_next = 1  # the first delivery fails; the change is kept all the same
-    reply = post_form(manager, f"/manage/suggestions/{named.id}",
-                      {"status": "planned", "public_text": "下月上线。", "internal_note": "内部"},
-                      follow_redirects=True)
+    reply = post_form(
+        manager,
+        f"/manage/suggestions/{named.id}",
+        {"status": "planned", "public_text": "下月上线。", "internal_note": "内部"},
+        follow_redirects=True,
+    )
     assert "by email" in reply.get_data(as_text=True) or "邮件" in reply.get_data(as_text=True)
-    post_form(manager, f"/manage/suggestions/{anonymous.id}",
-              {"status": "planned", "public_text": "好的。"})
+    post_form(
+        manager,
+        f"/manage/suggestions/{anonymous.id}",
+        {"status": "planned", "public_text": "好的。"},
+    )
     assert smtp_server.messages == []  # nothing is sent inside the manager's request
     with app.app_context(), database.connection_context():
         [row] = Outbox.select()
-        assert (row.kind, row.target, row.event) == ("email", "wang@example.cn",
-                                                     "suggestion.reply")
+        assert (row.kind, row.target, row.event) == ("email", "wang@example.cn", "suggestion.reply")
         assert outbox.deliver_due(app.config).failed == 1
         later = lambda: utcnow() + timedelta(minutes=5)  # noqa: E731  (after the backoff)
         assert outbox.deliver_due(app.config, now=later).delivered == 1
@@ -377,8 +472,7 @@ def test_without_smtp_nothing_is_queued(app, client, manager):
 
     give(client, identity="named", name="王芳", email="wang@example.cn")
     [row] = stored(app)
-    post_form(manager, f"/manage/suggestions/{row.id}", {"status": "planned",
-                                                         "public_text": "好"})
+    post_form(manager, f"/manage/suggestions/{row.id}", {"status": "planned", "public_text": "好"})
     with app.app_context(), database.connection_context():
         assert Outbox.select().count() == 0
 
@@ -390,14 +484,16 @@ def test_overdue_suggestions_are_marked(app, client, manager):
     with app.app_context(), database.connection_context():
         past = utcnow() - timedelta(days=20)
         Suggestion.update(created_at=past, reply_due_at=past + timedelta(days=7)).where(
-            Suggestion.id == old.id).execute()
+            Suggestion.id == old.id
+        ).execute()
     html = manager.get("/manage/suggestions/").get_data(as_text=True)
     assert html.count('class="is-overdue"') == 1
     overdue = manager.get("/manage/suggestions/?status=overdue").get_data(as_text=True)
     assert "旧的" in overdue and "新的" not in overdue
     # a public reply ends it
-    post_form(manager, f"/manage/suggestions/{old.id}", {"status": "review",
-                                                         "public_text": "在看了"})
+    post_form(
+        manager, f"/manage/suggestions/{old.id}", {"status": "review", "public_text": "在看了"}
+    )
     assert 'class="is-overdue"' not in manager.get("/manage/suggestions/").get_data(as_text=True)
     [old] = stored(app, id=old.id)
     assert old.first_reply_at is not None and old.first_reply_days > 0
@@ -424,8 +520,9 @@ def test_a_long_suggestion_list_comes_in_pages(app, manager):
         made = [_new(app, title=f"第{i:02d}条").id for i in range(55)]
     seen = []
     for number in (1, 2):
-        html = manager.get(f"/manage/suggestions/?order=oldest&page={number}&lang=en"
-                           ).get_data(as_text=True)
+        html = manager.get(f"/manage/suggestions/?order=oldest&page={number}&lang=en").get_data(
+            as_text=True
+        )
         seen += [int(i) for i in re.findall(r'href="/manage/suggestions/(\d+)"', html)]
         assert ("Next page" in html) == (number == 1)
         assert ("Previous page" in html) == (number == 2)
@@ -438,16 +535,20 @@ def test_you_said_we_did_lists_public_done_suggestions(app, client, manager):
     give(client, title="增加周末值班")
     give(client, title="私下处理的")
     shown, hidden = stored(app)
-    post_form(manager, f"/manage/suggestions/{shown.id}",
-              {"status": "done", "public_text": "周末已有值班。", "public": "y"})
-    post_form(manager, f"/manage/suggestions/{hidden.id}",
-              {"status": "done", "public_text": "已处理。"})
+    post_form(
+        manager,
+        f"/manage/suggestions/{shown.id}",
+        {"status": "done", "public_text": "周末已有值班。", "public": "y"},
+    )
+    post_form(
+        manager, f"/manage/suggestions/{hidden.id}", {"status": "done", "public_text": "已处理。"}
+    )
     html = client.get("/suggest/done").get_data(as_text=True)
     assert "增加周末值班" in html and "周末已有值班。" in html and "私下处理的" not in html
 
 
 def test_csv_export_is_safe_and_anonymous(app, client, manager):
-    give(client, title="=HYPERLINK(\"http://evil\")", body="+1 -2 @x")
+    give(client, title='=HYPERLINK("http://evil")', body="+1 -2 @x")
     give(client, identity="named", name="王芳", email="wang@example.cn", title="普通")
     reply = manager.get("/manage/suggestions/export.csv")
     assert reply.status_code == 200 and reply.mimetype == "text/csv"
@@ -467,10 +568,12 @@ def test_working_day_goal_sets_the_due_time(make_app):
     give(client)
     [row] = stored(app)
     from feedback.workdays import WorkingTime
+
     assert row.reply_due_at == WorkingTime.from_config(app.config).add(row.created_at, 2)
 
 
 # --- admin: categories and posters ------------------------------------------------------------
+
 
 def test_admin_edits_categories_and_the_form_follows(app, client, users):
     admin = app.test_client()
@@ -479,15 +582,27 @@ def test_admin_edits_categories_and_the_form_follows(app, client, users):
     assert page.status_code == 200 and "服务质量" in page.get_data(as_text=True)
     bad = post_form(admin, "/admin/suggestion-box/categories/new", {"name_zh": "", "name_en": "x"})
     assert bad.status_code == 422 and 'id="name_zh-error"' in bad.get_data(as_text=True)
-    assert post_form(admin, "/admin/suggestion-box/categories/new",
-                     {"name_zh": "停车", "name_en": "Parking", "position": "3",
-                      "active": "y"}).status_code == 302
+    assert (
+        post_form(
+            admin,
+            "/admin/suggestion-box/categories/new",
+            {"name_zh": "停车", "name_en": "Parking", "position": "3", "active": "y"},
+        ).status_code
+        == 302
+    )
     assert "停车" in client.get("/suggest/").get_data(as_text=True)
     with app.app_context(), database.connection_context():
         from feedback.models import SuggestionCategory
+
         parking = SuggestionCategory.get(SuggestionCategory.name_en == "Parking")
-    assert post_form(admin, f"/admin/suggestion-box/categories/{parking.id}",
-                     {"name_zh": "停车", "name_en": "Parking", "position": "3"}).status_code == 302
+    assert (
+        post_form(
+            admin,
+            f"/admin/suggestion-box/categories/{parking.id}",
+            {"name_zh": "停车", "name_en": "Parking", "position": "3"},
+        ).status_code
+        == 302
+    )
     assert "停车" not in client.get("/suggest/").get_data(as_text=True)
     # a hidden category cannot be chosen, even by a hand-made request
     reply = give(client, category=str(parking.id))
@@ -495,8 +610,11 @@ def test_admin_edits_categories_and_the_form_follows(app, client, users):
     for role in ("manager", "lead", "staff"):
         other = app.test_client()
         login(other, role)
-        for url in ("/admin/suggestion-box", "/admin/suggestion-box/categories/new",
-                    "/admin/suggestion-box/poster-customer.png"):
+        for url in (
+            "/admin/suggestion-box",
+            "/admin/suggestion-box/categories/new",
+            "/admin/suggestion-box/poster-customer.png",
+        ):
             assert other.get(url).status_code == 403
 
 
@@ -518,10 +636,20 @@ def test_posters_hold_a_qr_code_of_the_box_address(app, users):
 
 # --- figures ----------------------------------------------------------------------------------
 
+
 def _new(app, title="建议", category_id=1, team_id=None):
-    suggestion, _code = suggestions.submit(suggestions.NewSuggestion(
-        box="customer", category_id=category_id, title=title, body="正文", anonymous=True,
-        locale="zh_CN", team_id=team_id), app.config)
+    suggestion, _code = suggestions.submit(
+        suggestions.NewSuggestion(
+            box="customer",
+            category_id=category_id,
+            title=title,
+            body="正文",
+            anonymous=True,
+            locale="zh_CN",
+            team_id=team_id,
+        ),
+        app.config,
+    )
     return suggestion
 
 
@@ -536,12 +664,17 @@ def test_figures_against_a_hand_worked_case(app, db, users):
     due_past = now - timedelta(days=1)
     late, in_time, overdue, waiting, duplicate = made
     Suggestion.update(reply_due_at=due_past).where(
-        Suggestion.id.in_([late.id, overdue.id])).execute()
+        Suggestion.id.in_([late.id, overdue.id])
+    ).execute()
     for suggestion, status in ((late, "review"), (in_time, "done")):
         suggestion = Suggestion.get_by_id(suggestion.id)
         suggestions.change(suggestion, manager, suggestions.Change(status, "回复"), app.config)
-    suggestions.change(Suggestion.get_by_id(duplicate.id), manager,
-                       suggestions.Change("duplicate", merged_into_id=waiting.id), app.config)
+    suggestions.change(
+        Suggestion.get_by_id(duplicate.id),
+        manager,
+        suggestions.Change("duplicate", merged_into_id=waiting.id),
+        app.config,
+    )
     figures = suggestions.figures(suggestions.Triage())
     assert figures["received"] == 4
     assert figures["answered"]["n"] == 4 and figures["answered"]["value"] == 50.0
@@ -572,8 +705,10 @@ def test_the_dashboard_shows_the_suggestion_box_and_its_charts(app, client, mana
         assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
     table = manager.get("/manage/charts/suggestions-by-category.csv?period=30d&lang=en")
     rows = list(csv_module.reader(io.StringIO(table.get_data().decode("utf-8-sig"))))
-    assert sorted((r[1], r[2]) for r in rows[1:]) == [("Product quality", "1"),
-                                                       ("Service quality", "2")]
+    assert sorted((r[1], r[2]) for r in rows[1:]) == [
+        ("Product quality", "1"),
+        ("Service quality", "2"),
+    ]
     give(client, category="2")  # the cached chart follows the data
     table = manager.get("/manage/charts/suggestions-by-category.csv?period=30d&lang=en")
     rows = list(csv_module.reader(io.StringIO(table.get_data().decode("utf-8-sig"))))
@@ -583,21 +718,24 @@ def test_the_dashboard_shows_the_suggestion_box_and_its_charts(app, client, mana
 def test_the_meeting_pack_has_the_suggestion_pages_when_there_are_suggestions(app, client):
     from datetime import date
 
+    from test_meeting_pack import page_count
+
     from feedback import meeting_pack
     from feedback.models import Survey
     from feedback.reports import Slice
     from feedback.surveys import current_version, definition_of
-    from test_meeting_pack import page_count
 
     def pack():
         with app.app_context(), database.connection_context():
             survey = Survey.get(Survey.slug == "post-case")
-            s = Slice(survey.id, date.today() - timedelta(days=30),
-                      date.today() + timedelta(days=1))
+            s = Slice(
+                survey.id, date.today() - timedelta(days=30), date.today() + timedelta(days=1)
+            )
             definition = definition_of(current_version("post-case"))
             names = meeting_pack.pack_charts(s, definition)
-            return names, meeting_pack.build_pack(s, "post-case", definition, "zh_CN", 30,
-                                                  "Asia/Shanghai")
+            return names, meeting_pack.build_pack(
+                s, "post-case", definition, "zh_CN", 30, "Asia/Shanghai"
+            )
 
     names, pdf = pack()
     assert not set(names) & {"suggestions-by-category", "suggestion-handling"}
@@ -646,5 +784,6 @@ def test_workers_starting_together_on_a_new_site_all_get_the_default_categories(
         thread.join(30)
     assert errors == []
     with app.app_context(), database.connection_context():
-        assert sorted(c.slug for c in SuggestionCategory.select()) == \
-            sorted(slug for slug, _zh, _en in DEFAULT_CATEGORIES)
+        assert sorted(c.slug for c in SuggestionCategory.select()) == sorted(
+            slug for slug, _zh, _en in DEFAULT_CATEGORIES
+        )

@@ -6,10 +6,10 @@ import re
 import threading
 
 import pytest
+from support import csrf_from, new_case, survey_path
 
 from feedback.db import database
 from feedback.models import Answer, Invitation, Response
-from support import csrf_from, new_case, survey_path
 
 GOOD = {"resolved": "yes", "csat": "4", "nps": "9", "ces": "6", "comment": "很好 fine"}
 
@@ -42,12 +42,20 @@ def test_answer_is_stored_once_with_every_answer(app, client, api_headers):
         assert (response.csat, response.nps, response.ces) == (4, 9, 6)
         assert response.channel == "phone" and response.agent == "李娜"
         stored = {a.question_id: (a.value_int, a.value_text) for a in response.answers}
-        assert stored == {"resolved": (None, "yes"), "csat": (4, None), "nps": (9, None),
-                          "ces": (6, None), "comment": (None, "很好 fine")}
+        assert stored == {
+            "resolved": (None, "yes"),
+            "csat": (4, None),
+            "nps": (9, None),
+            "ces": (6, None),
+            "comment": (None, "很好 fine"),
+        }
         assert Invitation.get().status == "answered"
     again = submit(client, path, html, {**GOOD, "csat": "1"})
-    assert again.status_code == 200 and "already been answered" in again.get_data(as_text=True) \
+    assert (
+        again.status_code == 200
+        and "already been answered" in again.get_data(as_text=True)
         or "已" in again.get_data(as_text=True)
+    )
     assert counts(app) == (1, 5)
     assert client.get(path).status_code == 200  # the page says "already answered"
 
@@ -65,40 +73,61 @@ def test_missing_and_bad_answers_are_named_and_kept(app, client, api_headers):
 
 def test_show_if_question_is_ignored_when_its_condition_fails(app, client, api_headers):
     path, html = open_survey(client, api_headers)
-    submit(client, path, html, {**GOOD, "csat": "5", "what_went_wrong": ["speed"],
-                                "unresolved_detail": "ignored"})
+    submit(
+        client,
+        path,
+        html,
+        {**GOOD, "csat": "5", "what_went_wrong": ["speed"], "unresolved_detail": "ignored"},
+    )
     with app.app_context(), database.connection_context():
-        assert not Answer.select().where(Answer.question_id.in_(
-            ["what_went_wrong", "unresolved_detail"])).exists()
+        assert (
+            not Answer.select()
+            .where(Answer.question_id.in_(["what_went_wrong", "unresolved_detail"]))
+            .exists()
+        )
 
 
 def test_show_if_question_is_stored_when_its_condition_holds(app, client, api_headers):
     path, html = open_survey(client, api_headers)
-    submit(client, path, html, {**GOOD, "resolved": "no", "csat": "2",
-                                "what_went_wrong": ["speed", "attitude"],
-                                "unresolved_detail": "refund missing"})
+    submit(
+        client,
+        path,
+        html,
+        {
+            **GOOD,
+            "resolved": "no",
+            "csat": "2",
+            "what_went_wrong": ["speed", "attitude"],
+            "unresolved_detail": "refund missing",
+        },
+    )
     with app.app_context(), database.connection_context():
-        chosen = sorted(a.value_text for a in Answer.select().where(
-            Answer.question_id == "what_went_wrong"))
+        chosen = sorted(
+            a.value_text for a in Answer.select().where(Answer.question_id == "what_went_wrong")
+        )
         assert chosen == ["attitude", "speed"]
 
 
 def test_one_click_answer_from_email_is_preselected(client, api_headers):
     reply = new_case(client, api_headers)
     html = client.get(survey_path(reply) + "?csat=5&nps=42").get_data(as_text=True)
-    checked = re.findall(r'<input [^>]*checked[^>]*>', html)
+    checked = re.findall(r"<input [^>]*checked[^>]*>", html)
     assert len(checked) == 1, checked  # nps=42 is out of range and ignored
     assert 'name="csat"' in checked[0] and 'value="5"' in checked[0]
 
 
-@pytest.mark.parametrize("locale,accept,expected", [
-    ("zh-CN", "en", "您的问题解决了吗"),
-    ("en", "zh-CN", "Was your problem resolved"),
-    (None, "en-GB,en;q=0.9", "Was your problem resolved"),
-    (None, "fr", "您的问题解决了吗"),  # the site default
-])
-def test_language_follows_case_then_browser_then_default(client, api_headers, locale, accept,
-                                                         expected):
+@pytest.mark.parametrize(
+    "locale,accept,expected",
+    [
+        ("zh-CN", "en", "您的问题解决了吗"),
+        ("en", "zh-CN", "Was your problem resolved"),
+        (None, "en-GB,en;q=0.9", "Was your problem resolved"),
+        (None, "fr", "您的问题解决了吗"),  # the site default
+    ],
+)
+def test_language_follows_case_then_browser_then_default(
+    client, api_headers, locale, accept, expected
+):
     customer = {"id": "c-lang", "locale": locale} if locale else {"id": "c-lang"}
     reply = new_case(client, api_headers, customer=customer)
     html = client.get(survey_path(reply), headers={"Accept-Language": accept})
@@ -111,8 +140,9 @@ def test_language_switch_overrides(client, api_headers):
     assert "Was your problem resolved" in html
 
 
-@pytest.mark.parametrize("path,status", [("/s/unknown-token-123456", 404), ("/s/bad!", 404),
-                                         ("/s/x", 404)])
+@pytest.mark.parametrize(
+    "path,status", [("/s/unknown-token-123456", 404), ("/s/bad!", 404), ("/s/x", 404)]
+)
 def test_unknown_or_malformed_link(client, path, status):
     assert client.get(path).status_code == status
 

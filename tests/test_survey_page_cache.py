@@ -12,12 +12,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import csrf_from, login, new_case, survey_path
 
 from feedback.db import database
 from feedback.models import Response
 from feedback.web.survey import CSRF_STAND_IN, TOKEN_STAND_IN
 from feedback.web.survey_forms import survey_csrf_token
-from support import csrf_from, login, new_case, survey_path
 
 SURVEYS = Path(__file__).resolve().parent.parent / "surveys"
 GOOD = {"resolved": "yes", "csat": "4", "nps": "9", "ces": "6"}
@@ -25,8 +25,9 @@ GOOD = {"resolved": "yes", "csat": "4", "nps": "9", "ces": "6"}
 
 def invitation(client, api_headers, n: int, **customer) -> tuple[str, str]:
     """A new pending invitation of customer ``n``: its path and its token."""
-    reply = new_case(client, api_headers, case_id=f"CACHE-{n}",
-                     customer={"id": f"cache-{n}", **customer})
+    reply = new_case(
+        client, api_headers, case_id=f"CACHE-{n}", customer={"id": f"cache-{n}", **customer}
+    )
     path = survey_path(reply)
     return path, path.rsplit("/", 1)[1]
 
@@ -44,14 +45,18 @@ def anonymous(app, path: str, **headers):
     return app.test_client().get(path, headers=headers)
 
 
-@pytest.mark.parametrize("query,headers", [
-    ("", {}),
-    ("?csat=5", {}),
-    ("?csat=5&nps=42&what_went_wrong=speed&what_went_wrong=attitude&x=%3Cb%3E%22", {}),
-    ("", {"Accept-Language": "en"}),
-])
-def test_cached_page_is_the_full_render_with_its_own_tokens(app, client, api_headers, query,
-                                                           headers):
+@pytest.mark.parametrize(
+    "query,headers",
+    [
+        ("", {}),
+        ("?csat=5", {}),
+        ("?csat=5&nps=42&what_went_wrong=speed&what_went_wrong=attitude&x=%3Cb%3E%22", {}),
+        ("", {"Accept-Language": "en"}),
+    ],
+)
+def test_cached_page_is_the_full_render_with_its_own_tokens(
+    app, client, api_headers, query, headers
+):
     first_path, first_token = invitation(client, api_headers, 1)
     second_path, second_token = invitation(client, api_headers, 2)
     filled = anonymous(app, first_path + query, **headers)  # renders and keeps the page
@@ -75,19 +80,23 @@ def test_cached_page_is_the_full_render_with_its_own_tokens(app, client, api_hea
     csrf = survey_csrf_token(app.config["SECRET_KEY"], second_token)
     assert csrf_from(html) == csrf
     assert f'action="/s/{second_token}"' in html
-    assert first_token not in html and survey_csrf_token(app.config["SECRET_KEY"], first_token) not in html
+    assert (
+        first_token not in html
+        and survey_csrf_token(app.config["SECRET_KEY"], first_token) not in html
+    )
     assert TOKEN_STAND_IN not in html and CSRF_STAND_IN not in html
     assert html.count(second_token) == 1
 
 
-def test_cached_page_follows_prefill_and_keeps_the_query_in_language_links(app, client,
-                                                                           api_headers):
+def test_cached_page_follows_prefill_and_keeps_the_query_in_language_links(
+    app, client, api_headers
+):
     path, _token = invitation(client, api_headers, 1)
     other, _ = invitation(client, api_headers, 2)
     plain = anonymous(app, path).get_data(as_text=True)
-    assert not re.findall(r'<input [^>]*checked[^>]*>', plain)
+    assert not re.findall(r"<input [^>]*checked[^>]*>", plain)
     prefilled = anonymous(app, other + "?csat=5").get_data(as_text=True)
-    checked = re.findall(r'<input [^>]*checked[^>]*>', prefilled)
+    checked = re.findall(r"<input [^>]*checked[^>]*>", prefilled)
     assert len(checked) == 1 and 'name="csat"' in checked[0] and 'value="5"' in checked[0]
     assert 'href="?csat=5&amp;lang=en"' in prefilled
     assert 'href="?lang=en"' in anonymous(app, other).get_data(as_text=True)
@@ -105,7 +114,8 @@ def test_cached_page_follows_the_language(app, client, api_headers):
     assert "Was your problem resolved" in en and '<html lang="en">' in en
     assert "Was your problem resolved" in by_browser.get_data(as_text=True)
     assert "您的问题解决了吗" in anonymous(app, browser, **{"Accept-Language": "fr"}).get_data(
-        as_text=True)  # the site default
+        as_text=True
+    )  # the site default
     assert {key[1] for key in cached(app)} == {"zh_CN", "en"}
     # An explicit switch takes the full path (it is kept in the session).
     switched = anonymous(app, chinese + "?lang=en")
@@ -123,16 +133,19 @@ def test_cached_page_follows_the_survey_version(make_app, api_headers_for, tmp_p
     version_before = re.search(r'name="version" type="hidden" value="(\d+)"', before).group(1)
 
     post_case = folder / "post-case.yaml"
-    post_case.write_text(post_case.read_text(encoding="utf-8").replace(
-        "How did we do?", "How was our service?"), encoding="utf-8")
+    post_case.write_text(
+        post_case.read_text(encoding="utf-8").replace("How did we do?", "How was our service?"),
+        encoding="utf-8",
+    )
     assert app.test_cli_runner().invoke(args=["surveys", "sync"]).exit_code == 0
     after = anonymous(app, path).get_data(as_text=True)
     assert "How was our service?" in after and "How did we do?" not in after
     version_after = re.search(r'name="version" type="hidden" value="(\d+)"', after).group(1)
     assert version_after != version_before
     assert after.encode() == full_render(app, path).get_data()
-    reply = app.test_client().post(path, data={**GOOD, "csrf_token": csrf_from(after),
-                                               "version": version_after})
+    reply = app.test_client().post(
+        path, data={**GOOD, "csrf_token": csrf_from(after), "version": version_after}
+    )
     assert reply.status_code == 302
 
 
@@ -165,25 +178,31 @@ def test_closed_links_are_not_cached(app, client, api_headers):
     assert anonymous(app, "/s/bad!").status_code == 404
 
 
-@pytest.mark.parametrize("customer,headers,expected", [
-    ({"locale": "en"}, {"Accept-Language": "zh-CN"}, "en"),
-    ({}, {"Accept-Language": "en-GB,en;q=0.9"}, "en"),
-    ({}, {"Accept-Language": "fr"}, "zh_CN"),  # the site default
-])
+@pytest.mark.parametrize(
+    "customer,headers,expected",
+    [
+        ({"locale": "en"}, {"Accept-Language": "zh-CN"}, "en"),
+        ({}, {"Accept-Language": "en-GB,en;q=0.9"}, "en"),
+        ({}, {"Accept-Language": "fr"}, "zh_CN"),  # the site default
+    ],
+)
 def test_a_submission_without_cookies_keeps_the_language_it_was_shown_in(
-        app, client, api_headers, customer, headers, expected):
+    app, client, api_headers, customer, headers, expected
+):
     path, _ = invitation(client, api_headers, 1, **customer)
     page = anonymous(app, path, **headers).get_data(as_text=True)
-    reply = app.test_client().post(path, data={**GOOD, "csrf_token": csrf_from(page)},
-                                   headers=headers)
+    reply = app.test_client().post(
+        path, data={**GOOD, "csrf_token": csrf_from(page)}, headers=headers
+    )
     assert reply.status_code == 302 and "Set-Cookie" not in reply.headers
     with app.app_context(), database.connection_context():
         assert Response.get().locale == expected
     # A bad answer is named in that language too.
     other, _ = invitation(client, api_headers, 2, **customer)
     page = anonymous(app, other, **headers).get_data(as_text=True)
-    bad = app.test_client().post(other, data={**GOOD, "csat": "9",
-                                              "csrf_token": csrf_from(page)}, headers=headers)
+    bad = app.test_client().post(
+        other, data={**GOOD, "csat": "9", "csrf_token": csrf_from(page)}, headers=headers
+    )
     assert bad.status_code == 422
     message = "Choose a number from 1 to 5" if expected == "en" else "请选择 1 到 5 之间的数字"
     assert message in bad.get_data(as_text=True)
@@ -192,6 +211,7 @@ def test_a_submission_without_cookies_keeps_the_language_it_was_shown_in(
 def test_the_survey_view_loads_the_same_invitation_and_case_as_peewee(app, client, api_headers):
     from feedback.models import Case, Invitation
     from feedback.web.survey import _load
+
     _path, token = invitation(client, api_headers, 1, locale="en", email="a@example.com")
     with app.test_request_context(), database.connection_context():
         loaded, case, current_id = _load(token)

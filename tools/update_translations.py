@@ -25,8 +25,10 @@ POT = ROOT / "instance" / "messages.pot"
 def untranslated() -> list[str]:
     with PO.open("rb") as handle:
         catalog = read_po(handle)
+
     def missing(string) -> bool:  # a plural entry's string is a tuple, one per form
         return not all(string) if isinstance(string, tuple) else not string
+
     return [str(m.id) for m in catalog if m.id and (missing(m.string) or m.fuzzy)]
 
 
@@ -50,7 +52,9 @@ def fill(path: Path) -> None:
         message.string = tuple(string) if isinstance(string, list) else string
         message.flags.discard("fuzzy")
     with PO.open("wb") as handle:
-        write_po(handle, catalog, width=76, sort_output=True, omit_header=False, ignore_obsolete=True)
+        write_po(
+            handle, catalog, width=76, sort_output=True, omit_header=False, ignore_obsolete=True
+        )
     for msgid in unknown:
         print(f"not in the catalogue (extract first?): {msgid!r}")
 
@@ -59,13 +63,34 @@ def main() -> int:
     if "--check" not in sys.argv:
         POT.parent.mkdir(exist_ok=True)
         pybabel = [sys.executable, "-m", "babel.messages.frontend"]
-        subprocess.run([*pybabel, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
-                        "-k", "N_", "-k", "lazy_gettext", "--no-location", "--sort-output", "-o", str(POT),
-                        str(ROOT)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *pybabel,
+                "extract",
+                "-F",
+                str(ROOT / "babel.cfg"),
+                "-k",
+                "_l",
+                "-k",
+                "N_",
+                "-k",
+                "lazy_gettext",
+                "--no-location",
+                "--sort-output",
+                "-o",
+                str(POT),
+                str(ROOT),
+            ],
+            check=True,
+            capture_output=True,
+        )
         action = "update" if PO.exists() else "init"
         extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if action == "update" else []
-        subprocess.run([*pybabel, action, "-i", str(POT), "-d", str(PO.parents[2]), "-l",
-                        "zh", *extra], check=True, capture_output=True)
+        subprocess.run(
+            [*pybabel, action, "-i", str(POT), "-d", str(PO.parents[2]), "-l", "zh", *extra],
+            check=True,
+            capture_output=True,
+        )
     if "--fill" in sys.argv:
         fill(Path(sys.argv[sys.argv.index("--fill") + 1]))
     missing = untranslated()

@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringField,
-                     TextAreaField, ValidationError)
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import ACTION_METRICS, CHANNELS, Survey, Team, User
@@ -14,8 +21,12 @@ from ..names import channel_name
 from .forms_common import choices
 from .labels import METRICS
 
-STATE_LABELS = {"planned": _l("Planned"), "in_progress": _l("In progress"), "done": _l("Done"),
-                "evaluated": _l("Evaluated")}
+STATE_LABELS = {
+    "planned": _l("Planned"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "evaluated": _l("Evaluated"),
+}
 
 
 def _strip(value):
@@ -45,17 +56,27 @@ class LocalDateField(DateField):
             raise ValueError(_("Please enter a date like 2026-11-01.")) from None
         if self.data is not None and not FIRST_YEAR <= self.data.year <= LAST_YEAR:
             self.data = None
-            raise ValueError(_("Please enter a date between %(first)d and %(last)d.",
-                               first=FIRST_YEAR, last=LAST_YEAR))
+            raise ValueError(
+                _(
+                    "Please enter a date between %(first)d and %(last)d.",
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                )
+            )
 
 
 def survey_choices() -> list[tuple[str, str]]:
-    return [(str(s.id), s.slug) for s in Survey.select(Survey.id, Survey.slug)
-            .where(Survey.current_version_id.is_null(False)).order_by(Survey.slug)]
+    return [
+        (str(s.id), s.slug)
+        for s in Survey.select(Survey.id, Survey.slug)
+        .where(Survey.current_version_id.is_null(False))
+        .order_by(Survey.slug)
+    ]
 
 
-def team_choices(allowed: tuple[int, ...] | None, keep: int | None = None,
-                 keep_all: bool = False) -> list[tuple[str, str]]:
+def team_choices(
+    allowed: tuple[int, ...] | None, keep: int | None = None, keep_all: bool = False
+) -> list[tuple[str, str]]:
     """Every team for managers; for a lead, the teams they lead (and no "all teams"), plus what
     an action they own and edit already has: its team ``keep``, or all teams (``keep_all``)."""
     query = Team.select(Team.id, Team.name).order_by(Team.name)
@@ -67,40 +88,70 @@ def team_choices(allowed: tuple[int, ...] | None, keep: int | None = None,
 
 
 def owner_choices() -> list[tuple[str, str]]:
-    people = (User.select().where(User.active == True,  # noqa: E712
-                                  User.role.in_(("admin", "manager", "lead")))
-              .order_by(User.display_name, User.username))
+    people = (
+        User.select()
+        .where(
+            User.active == True,  # noqa: E712
+            User.role.in_(("admin", "manager", "lead")),
+        )
+        .order_by(User.display_name, User.username)
+    )
     return [(str(u.id), f"{u.display_name} ({u.username})") for u in people]
 
 
 class ActionForm(FlaskForm):
-    title = StringField(_l("Title"), filters=[_strip], validators=[
-        DataRequired(message=_l("Please enter a title.")),
-        Length(max=200, message=_l("At most %(n)d characters.", n=200))])
+    title = StringField(
+        _l("Title"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Please enter a title.")),
+            Length(max=200, message=_l("At most %(n)d characters.", n=200)),
+        ],
+    )
     metric = ChoiceField(_l("Metric to improve"))
     survey = ChoiceField(_l("Survey"))
     channel = ChoiceField(_l("Channel"))
     team = ChoiceField(_l("Team"))
-    agent = StringField(_l("Agent"), filters=[_strip], validators=[
-        Optional(), Length(max=100, message=_l("At most %(n)d characters.", n=100))])
-    category = StringField(_l("Category"), filters=[_strip], validators=[
-        Optional(), Length(max=100, message=_l("At most %(n)d characters.", n=100))])
-    description = TextAreaField(_l("What will be done, and why"), filters=[_strip], validators=[
-        Optional(), Length(max=5000, message=_l("At most %(n)d characters.", n=5000))],
-        render_kw={"rows": 5})
+    agent = StringField(
+        _l("Agent"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=100, message=_l("At most %(n)d characters.", n=100))],
+    )
+    category = StringField(
+        _l("Category"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=100, message=_l("At most %(n)d characters.", n=100))],
+    )
+    description = TextAreaField(
+        _l("What will be done, and why"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=5000, message=_l("At most %(n)d characters.", n=5000))],
+        render_kw={"rows": 5},
+    )
     owner = ChoiceField(_l("Owner"))
-    start_date = LocalDateField(_l("Start date"), validators=[
-        InputRequired(message=_l("Please enter a date like 2026-11-01."))])
-    due_date = LocalDateField(_l("Due date"), validators=[
-        InputRequired(message=_l("Please enter a date like 2026-11-01."))])
+    start_date = LocalDateField(
+        _l("Start date"),
+        validators=[InputRequired(message=_l("Please enter a date like 2026-11-01."))],
+    )
+    due_date = LocalDateField(
+        _l("Due date"),
+        validators=[InputRequired(message=_l("Please enter a date like 2026-11-01."))],
+    )
 
-    def __init__(self, *args, allowed_teams: tuple[int, ...] | None = None,
-                 keep_team: int | None = None, keep_all_teams: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        allowed_teams: tuple[int, ...] | None = None,
+        keep_team: int | None = None,
+        keep_all_teams: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.metric.choices = choices((m, str(METRICS[m])) for m in ACTION_METRICS)
         self.survey.choices = choices(survey_choices())
-        self.channel.choices = choices([("", _("All channels"))] + [
-            (c, channel_name(c, _current_locale())) for c in CHANNELS])
+        self.channel.choices = choices(
+            [("", _("All channels"))] + [(c, channel_name(c, _current_locale())) for c in CHANNELS]
+        )
         self.team.choices = choices(team_choices(allowed_teams, keep_team, keep_all_teams))
         self.owner.choices = choices(owner_choices())
 
@@ -110,37 +161,55 @@ class ActionForm(FlaskForm):
 
     def fields(self) -> dict:
         """The chosen values as actions.create_action wants them."""
-        return {"title": self.title.data, "description": self.description.data or "",
-                "metric": self.metric.data, "survey": int(self.survey.data),
-                "channel": self.channel.data or None,
-                "team": int(self.team.data) if self.team.data else None,
-                "agent": self.agent.data or None, "category": self.category.data or None,
-                "owner": int(self.owner.data), "start_date": self.start_date.data,
-                "due_date": self.due_date.data}
+        return {
+            "title": self.title.data,
+            "description": self.description.data or "",
+            "metric": self.metric.data,
+            "survey": int(self.survey.data),
+            "channel": self.channel.data or None,
+            "team": int(self.team.data) if self.team.data else None,
+            "agent": self.agent.data or None,
+            "category": self.category.data or None,
+            "owner": int(self.owner.data),
+            "start_date": self.start_date.data,
+            "due_date": self.due_date.data,
+        }
 
 
 def _current_locale() -> str:
     from ..i18n import current_locale
+
     return current_locale()
 
 
 class MilestoneForm(FlaskForm):
-    title = StringField(_l("Milestone title"), filters=[_strip], validators=[
-        DataRequired(message=_l("Please enter a title.")),
-        Length(max=200, message=_l("At most %(n)d characters.", n=200))])
-    due_date = LocalDateField(_l("Due date"), validators=[
-        InputRequired(message=_l("Please enter a date like 2026-11-01."))])
+    title = StringField(
+        _l("Milestone title"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Please enter a title.")),
+            Length(max=200, message=_l("At most %(n)d characters.", n=200)),
+        ],
+    )
+    due_date = LocalDateField(
+        _l("Due date"),
+        validators=[InputRequired(message=_l("Please enter a date like 2026-11-01."))],
+    )
 
 
 class StateForm(FlaskForm):
     to_state = ChoiceField(_l("New state"))
     done_on = LocalDateField(_l("Done on (for “done”)"), validators=[Optional()])
-    note = TextAreaField(_l("Note"), filters=[_strip], validators=[
-        Optional(), Length(max=2000, message=_l("At most %(n)d characters.", n=2000))],
-        render_kw={"rows": 3})
+    note = TextAreaField(
+        _l("Note"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=2000, message=_l("At most %(n)d characters.", n=2000))],
+        render_kw={"rows": 3},
+    )
 
-    move_suggestions = BooleanField(_l("Also mark its linked open suggestions done, with the "
-                                       "note as their public reply"))
+    move_suggestions = BooleanField(
+        _l("Also mark its linked open suggestions done, with the note as their public reply")
+    )
 
     def __init__(self, *args, next_states: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,8 +218,15 @@ class StateForm(FlaskForm):
 
 class LinkForm(FlaskForm):
     """Link a suggestion or a follow-up, by its number, to an action."""
-    kind = ChoiceField(_l("What"), choices=choices([("suggestion", _l("Suggestion")),
-                                                   ("follow_up", _l("Follow-up"))]))
-    number = IntegerField(_l("Its number"), validators=[
-        DataRequired(_l("Give the number (#) shown in its list.")),
-        NumberRange(min=1, max=2**31 - 1, message=_l("Give the number (#) shown in its list."))])
+
+    kind = ChoiceField(
+        _l("What"),
+        choices=choices([("suggestion", _l("Suggestion")), ("follow_up", _l("Follow-up"))]),
+    )
+    number = IntegerField(
+        _l("Its number"),
+        validators=[
+            DataRequired(_l("Give the number (#) shown in its list.")),
+            NumberRange(min=1, max=2**31 - 1, message=_l("Give the number (#) shown in its list.")),
+        ],
+    )

@@ -11,19 +11,34 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import access, actions, chart_data, charts
+from .. import access, actions, chart_data, charts, suggestions
 from ..i18n import current_locale
 from ..models import ACTION_STATES, ActionMilestone, ImprovementAction, Survey, Team
-from .. import suggestions
-from .action_forms import (STATE_LABELS, ActionForm, LinkForm, MilestoneForm, StateForm,
-                           owner_choices, team_choices)
+from .action_forms import (
+    STATE_LABELS,
+    ActionForm,
+    LinkForm,
+    MilestoneForm,
+    StateForm,
+    owner_choices,
+    team_choices,
+)
 from .auth import roles_required
 from .filters import today as local_today
 from .manage import allowed_team_ids
@@ -39,8 +54,9 @@ ERRORS = {  # actions.ActionError codes, as people read them
     "done_on missing": _l("Please enter the day the action was done."),
     "done before start": _l("The action cannot be done before its start date."),
     "done in the future": _l("The day the action was done cannot be in the future."),
-    "window not over": _l("The after window is not over yet: evaluate the action once it "
-                          "has ended."),
+    "window not over": _l(
+        "The after window is not over yet: evaluate the action once it has ended."
+    ),
 }
 
 
@@ -90,19 +106,28 @@ def index():
     owner_id, team_id = _int_arg("owner", errors), _int_arg("team", errors)
     overdue = request.args.get("overdue") == "1"
     today = _today()
-    listed = actions.list_actions(current_user, today, state=state, owner_id=owner_id,
-                                  team_id=team_id, overdue=overdue)
+    listed = actions.list_actions(
+        current_user, today, state=state, owner_id=owner_id, team_id=team_id, overdue=overdue
+    )
     teams = [(value, label) for value, label in team_choices(allowed_team_ids()) if value]
     return render_template(
-        "manage/actions.html", listed=listed, errors=errors, args=request.args, today=today,
-        states=ACTION_STATES, owners=owner_choices(), teams=teams), 400 if errors else 200
+        "manage/actions.html",
+        listed=listed,
+        errors=errors,
+        args=request.args,
+        today=today,
+        states=ACTION_STATES,
+        owners=owner_choices(),
+        teams=teams,
+    ), 400 if errors else 200
 
 
 def _prefill() -> dict:
     """The plan's fields as the dashboard's filters give them (?survey=&team=&channel=...)."""
     args, data = request.args, {}
-    survey = Survey.get_or_none(Survey.slug == (args.get("survey") or
-                                               current_app.config["DEFAULT_SURVEY"]))
+    survey = Survey.get_or_none(
+        Survey.slug == (args.get("survey") or current_app.config["DEFAULT_SURVEY"])
+    )
     if survey is not None:
         data["survey"] = str(survey.id)
     team = Team.get_or_none(Team.name == args.get("team")) if args.get("team") else None
@@ -112,8 +137,7 @@ def _prefill() -> dict:
         if args.get(name):
             data[name] = args[name]
     today = _today()
-    data.update(owner=str(current_user.id), start_date=today,
-                due_date=today + timedelta(days=28))
+    data.update(owner=str(current_user.id), start_date=today, due_date=today + timedelta(days=28))
     return data
 
 
@@ -121,8 +145,9 @@ def _prefill() -> dict:
 @roles_required(*ROLES)
 def new():
     """Plan an action; from the dashboard, its slice comes filled in."""
-    form = ActionForm(data=None if request.method == "POST" else _prefill(),
-                      allowed_teams=allowed_team_ids())
+    form = ActionForm(
+        data=None if request.method == "POST" else _prefill(), allowed_teams=allowed_team_ids()
+    )
     if form.validate_on_submit():
         try:
             action = actions.create_action(form.fields(), current_user)
@@ -141,15 +166,25 @@ def edit(action_id: int):
     action = _action_or_404(action_id)
     data = None
     if request.method == "GET":
-        data = {"title": action.title, "description": action.description,
-                "metric": action.metric, "survey": str(action.survey_id),
-                "channel": action.channel or "",
-                "team": str(action.team_id) if action.team_id else "",
-                "agent": action.agent or "", "category": action.category or "",
-                "owner": str(action.owner_id), "start_date": action.start_date,
-                "due_date": action.due_date}
-    form = ActionForm(data=data, allowed_teams=allowed_team_ids(), keep_team=action.team_id,
-                      keep_all_teams=action.team_id is None)
+        data = {
+            "title": action.title,
+            "description": action.description,
+            "metric": action.metric,
+            "survey": str(action.survey_id),
+            "channel": action.channel or "",
+            "team": str(action.team_id) if action.team_id else "",
+            "agent": action.agent or "",
+            "category": action.category or "",
+            "owner": str(action.owner_id),
+            "start_date": action.start_date,
+            "due_date": action.due_date,
+        }
+    form = ActionForm(
+        data=data,
+        allowed_teams=allowed_team_ids(),
+        keep_team=action.team_id,
+        keep_all_teams=action.team_id is None,
+    )
     if form.validate_on_submit():
         try:
             actions.update_action(action, form.fields(), current_user)
@@ -167,26 +202,33 @@ def _check(action: ImprovementAction, today: date) -> dict | None:
     if action.state == "evaluated":
         return actions.stored_evaluation(action)
     config = current_app.config
-    return actions.before_after(action, config["ACTION_WINDOW_WEEKS"], config["MIN_SAMPLE"],
-                                today)
+    return actions.before_after(action, config["ACTION_WINDOW_WEEKS"], config["MIN_SAMPLE"], today)
 
 
-def _detail(action: ImprovementAction, milestone_form=None, state_form=None, status=200,
-            link_form=None):
+def _detail(
+    action: ImprovementAction, milestone_form=None, state_form=None, status=200, link_form=None
+):
     today = _today()
     check = _check(action, today)
     next_states = actions.TRANSITIONS[action.state]
     return render_template(
-        "manage/action.html", action=action, today=today, check=check,
+        "manage/action.html",
+        action=action,
+        today=today,
+        check=check,
         chart=check is not None and check["started"] and check["metric"] in charts.METRICS,
-        overdue=actions.is_overdue(action, today), milestones=actions.milestones(action),
-        milestone_overdue=actions.milestone_overdue, history=actions.history(action),
+        overdue=actions.is_overdue(action, today),
+        milestones=actions.milestones(action),
+        milestone_overdue=actions.milestone_overdue,
+        history=actions.history(action),
         milestone_form=milestone_form or MilestoneForm(formdata=None),
-        state_form=state_form or StateForm(formdata=None, next_states=next_states,
-                                           data={"done_on": today}),
-        next_states=next_states, link_form=link_form or LinkForm(formdata=None),
+        state_form=state_form
+        or StateForm(formdata=None, next_states=next_states, data={"done_on": today}),
+        next_states=next_states,
+        link_form=link_form or LinkForm(formdata=None),
         linked_suggestions=actions.linked_suggestions(action),
-        linked_follow_ups=actions.linked_follow_ups(action)), status
+        linked_follow_ups=actions.linked_follow_ups(action),
+    ), status
 
 
 @bp.route("/<int:action_id>")
@@ -223,9 +265,13 @@ def add_milestone(action_id: int):
 @roles_required(*ROLES)
 def milestone_done(action_id: int, milestone_id: int):
     action = _action_or_404(action_id)
-    milestone = (ActionMilestone.get_or_none(ActionMilestone.id == milestone_id,
-                                             ActionMilestone.action == action)
-                 if milestone_id <= MAX_ID else None)
+    milestone = (
+        ActionMilestone.get_or_none(
+            ActionMilestone.id == milestone_id, ActionMilestone.action == action
+        )
+        if milestone_id <= MAX_ID
+        else None
+    )
     if milestone is None:
         abort(404)
     actions.mark_milestone_done(milestone, current_user)
@@ -245,11 +291,19 @@ def change_state(action_id: int):
     to_state = form.to_state.data
     evaluation = None
     if to_state == "evaluated":
-        evaluation = actions.before_after(action, config["ACTION_WINDOW_WEEKS"],
-                                          config["MIN_SAMPLE"], today)
+        evaluation = actions.before_after(
+            action, config["ACTION_WINDOW_WEEKS"], config["MIN_SAMPLE"], today
+        )
     try:
-        actions.change_state(action, to_state, form.note.data or "", current_user, today,
-                             done_on=form.done_on.data or today, evaluation=evaluation)
+        actions.change_state(
+            action,
+            to_state,
+            form.note.data or "",
+            current_user,
+            today,
+            done_on=form.done_on.data or today,
+            evaluation=evaluation,
+        )
     except actions.ActionError as exc:
         getattr(form, exc.field).errors.append(str(ERRORS[str(exc)]))
         return _detail(action, state_form=form, status=422)
@@ -269,11 +323,22 @@ def _move_suggestions_along(action: ImprovementAction, note: str | None) -> None
         if suggestion.status in suggestions.CLOSED_STATES:
             continue
         with force_locale(suggestion.locale):  # the reply is read by the submitter
-            reply = note or str(_("This was addressed by an improvement action that is now "
-                                  "done: %(title)s.", title=action.title))
-        event = change_and_tell(suggestion, suggestions.Change(
-            "done", reply, owner_id=suggestion.owner_id, team_id=suggestion.team_id,
-            public=suggestion.public))
+            reply = note or str(
+                _(
+                    "This was addressed by an improvement action that is now done: %(title)s.",
+                    title=action.title,
+                )
+            )
+        event = change_and_tell(
+            suggestion,
+            suggestions.Change(
+                "done",
+                reply,
+                owner_id=suggestion.owner_id,
+                team_id=suggestion.team_id,
+                public=suggestion.public,
+            ),
+        )
         moved += event is not None
     flash(_("Linked suggestions marked done: %(n)d.", n=moved))
 

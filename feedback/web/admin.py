@@ -9,8 +9,16 @@ from __future__ import annotations
 from collections import defaultdict
 from secrets import token_hex
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect,
-                   render_template, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
@@ -18,16 +26,32 @@ from peewee import JOIN, IntegrityError, fn
 from .. import accounts, audit, charts, posters
 from ..db import database
 from ..i18n import current_locale
-from ..models import (ApiToken, Suggestion, SuggestionCategory, Survey, SurveyVersion, Team,
-                      TeamLead, User)
+from ..models import (
+    ApiToken,
+    Suggestion,
+    SuggestionCategory,
+    Survey,
+    SurveyVersion,
+    Team,
+    TeamLead,
+    User,
+)
 from ..surveys import definition_of, listing
-from .admin_forms import (ROLE_LABELS, RevokeForm, TeamForm, TokenForm, UserCreateForm,
-                          UserEditForm, team_from_choice)
+from .admin_forms import (
+    ROLE_LABELS,
+    RevokeForm,
+    TeamForm,
+    TokenForm,
+    UserCreateForm,
+    UserEditForm,
+    team_from_choice,
+)
 from .auth import keep_own_session, roles_required
 from .suggest_forms import CategoryForm
 from .survey_forms import form_class
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
 
 @bp.context_processor
 def _admin_globals():
@@ -36,8 +60,15 @@ def _admin_globals():
 
 # Columns of a user that an audit entry of a change compares (never the password's hash: a new
 # password is an entry of its own, without it).
-_AUDITED_USER_FIELDS = ("display_name", "role", "team_id", "locale", "email", "active",
-                        "callbacks_all_teams")
+_AUDITED_USER_FIELDS = (
+    "display_name",
+    "role",
+    "team_id",
+    "locale",
+    "email",
+    "active",
+    "callbacks_all_teams",
+)
 
 
 def _user_state(user: User) -> dict:
@@ -78,6 +109,7 @@ def index():
 
 # --- surveys ----------------------------------------------------------------------------------
 
+
 @bp.route("/surveys")
 @roles_required("admin")
 def surveys():
@@ -88,17 +120,29 @@ def surveys():
 @roles_required("admin")
 def preview(slug: str, number: int):
     """A version as a customer would see it; the form posts nowhere."""
-    version = (SurveyVersion.select().join(Survey)
-               .where(Survey.slug == slug, SurveyVersion.version == number).first())
+    version = (
+        SurveyVersion.select()
+        .join(Survey)
+        .where(Survey.slug == slug, SurveyVersion.version == number)
+        .first()
+    )
     if version is None:
         abort(404)
     definition = definition_of(version)
     form = form_class(definition, current_locale())(formdata=None)
-    return render_template("survey/form.html", form=form, definition=definition,
-                           version=version, token=None, locale=current_locale(), preview=True)
+    return render_template(
+        "survey/form.html",
+        form=form,
+        definition=definition,
+        version=version,
+        token=None,
+        locale=current_locale(),
+        preview=True,
+    )
 
 
 # --- users ------------------------------------------------------------------------------------
+
 
 def _teams_led_by_user() -> dict[int, list[Team]]:
     led: dict[int, list[Team]] = defaultdict(list)
@@ -110,8 +154,11 @@ def _teams_led_by_user() -> dict[int, list[Team]]:
 @bp.route("/users")
 @roles_required("admin")
 def users():
-    rows = (User.select(User, Team).join(Team, JOIN.LEFT_OUTER, on=(User.team == Team.id))
-            .order_by(User.username))
+    rows = (
+        User.select(User, Team)
+        .join(Team, JOIN.LEFT_OUTER, on=(User.team == Team.id))
+        .order_by(User.username)
+    )
     return render_template("admin/users.html", users=list(rows), led=_teams_led_by_user())
 
 
@@ -122,17 +169,26 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
-                form.username.data, form.password.data, form.role.data,
+                form.username.data,
+                form.password.data,
+                form.role.data,
                 display_name=form.display_name.data or None,
-                team=team_from_choice(form.team.data), locale=form.locale.data or None,
-                email=form.email.data or None)
+                team=team_from_choice(form.team.data),
+                locale=form.locale.data or None,
+                email=form.email.data or None,
+            )
         except accounts.AccountError as exc:
             _field_error(form, exc)
         except IntegrityError:  # the same username sent twice at once
             form.username.errors.append(_("This username is taken."))
         else:
-            audit.record("user.create", f"user {user.username}", role=user.role,
-                         team=user.team_id, email=user.email)
+            audit.record(
+                "user.create",
+                f"user {user.username}",
+                role=user.role,
+                team=user.team_id,
+                email=user.email,
+            )
             flash(_("User %(name)s was created.", name=user.username))
             return redirect(url_for("admin.users"))
     if form.errors:
@@ -182,18 +238,27 @@ def edit_user(user_id: int):
 
 # --- teams ------------------------------------------------------------------------------------
 
+
 @bp.route("/teams")
 @roles_required("admin")
 def teams():
-    members = dict(User.select(User.team, fn.COUNT(User.id))
-                   .where(User.team.is_null(False), User.active == True)  # noqa: E712
-                   .group_by(User.team).tuples())
+    members = dict(
+        User.select(User.team, fn.COUNT(User.id))
+        .where(User.team.is_null(False), User.active == True)  # noqa: E712
+        .group_by(User.team)
+        .tuples()
+    )
     leads: dict[int, list[User]] = defaultdict(list)
-    for row in (TeamLead.select(TeamLead, User).join(User)
-                .order_by(User.display_name, User.username)):
+    for row in (
+        TeamLead.select(TeamLead, User).join(User).order_by(User.display_name, User.username)
+    ):
         leads[row.team_id].append(row.user)
-    return render_template("admin/teams.html", teams=list(Team.select().order_by(Team.name)),
-                           members=members, leads=leads)
+    return render_template(
+        "admin/teams.html",
+        teams=list(Team.select().order_by(Team.name)),
+        members=members,
+        leads=leads,
+    )
 
 
 @bp.route("/teams/new", methods=["GET", "POST"])
@@ -205,8 +270,11 @@ def new_team():
             with database.atomic():
                 team = Team.create(name=form.name.data)
                 accounts.set_team_leads(team, form.chosen_leads())
-                audit.record("team.create", f"team {team.name}",
-                             leads=[u.username for u in form.chosen_leads()])
+                audit.record(
+                    "team.create",
+                    f"team {team.name}",
+                    leads=[u.username for u in form.chosen_leads()],
+                )
         except IntegrityError:  # the same name sent twice at once
             form.name.errors.append(_("There is already a team with this name."))
         else:
@@ -226,15 +294,23 @@ def edit_team(team_id: int):
     form = TeamForm(team=team)
     if form.validate_on_submit():
         old_name = team.name
-        old_leads = sorted(u.username for u in User.select(User.username).join(
-            TeamLead, on=(TeamLead.user == User.id)).where(TeamLead.team == team))
+        old_leads = sorted(
+            u.username
+            for u in User.select(User.username)
+            .join(TeamLead, on=(TeamLead.user == User.id))
+            .where(TeamLead.team == team)
+        )
         try:
             with database.atomic():
                 team.name = form.name.data
                 team.save()
                 accounts.set_team_leads(team, form.chosen_leads())
-                audit.record("team.change", f"team {team.name}", name=[old_name, team.name],
-                             leads=[old_leads, sorted(u.username for u in form.chosen_leads())])
+                audit.record(
+                    "team.change",
+                    f"team {team.name}",
+                    name=[old_name, team.name],
+                    leads=[old_leads, sorted(u.username for u in form.chosen_leads())],
+                )
         except IntegrityError:
             team.name = old_name
             form.name.errors.append(_("There is already a team with this name."))
@@ -247,6 +323,7 @@ def edit_team(team_id: int):
 
 
 # --- API tokens -------------------------------------------------------------------------------
+
 
 @bp.route("/tokens")
 @roles_required("admin")
@@ -268,8 +345,11 @@ def new_token():
             audit.record("token.create", f"API token {form.name.data}")
             # Shown in the answer to this POST and nowhere else: not in the session (a signed,
             # not encrypted, cookie), not behind a redirect, not kept by any cache.
-            response = make_response(render_template(
-                "admin/token_created.html", new={"name": form.name.data, "token": token}))
+            response = make_response(
+                render_template(
+                    "admin/token_created.html", new={"name": form.name.data, "token": token}
+                )
+            )
             response.headers["Cache-Control"] = "no-store"
             return response
     if form.errors:
@@ -288,8 +368,12 @@ def revoke_token(token_id: int):
     if form.validate_on_submit():
         if accounts.revoke_token(token.id):
             audit.record("token.revoke", f"API token {token.name}", token_id=token.id)
-            flash(_("API token %(name)s was revoked. Requests with it are now refused.",
-                    name=token.name))
+            flash(
+                _(
+                    "API token %(name)s was revoked. Requests with it are now refused.",
+                    name=token.name,
+                )
+            )
         else:
             flash(_("API token %(name)s was already revoked.", name=token.name))
         return redirect(url_for("admin.tokens"))
@@ -298,16 +382,25 @@ def revoke_token(token_id: int):
 
 # --- the suggestion box: categories and posters -----------------------------------------------
 
+
 @bp.route("/suggestion-box")
 @roles_required("admin")
 def suggestion_box():
-    used = dict(Suggestion.select(Suggestion.category, fn.COUNT(Suggestion.id))
-                .group_by(Suggestion.category).tuples())
-    rows = SuggestionCategory.select().order_by(SuggestionCategory.position,
-                                                SuggestionCategory.id)
-    return render_template("admin/suggestion_box.html", categories=list(rows), used=used,
-                           boxes={"customer": url_for("suggest.customer_box", _external=True),
-                                  "staff": url_for("suggest.staff_box", _external=True)})
+    used = dict(
+        Suggestion.select(Suggestion.category, fn.COUNT(Suggestion.id))
+        .group_by(Suggestion.category)
+        .tuples()
+    )
+    rows = SuggestionCategory.select().order_by(SuggestionCategory.position, SuggestionCategory.id)
+    return render_template(
+        "admin/suggestion_box.html",
+        categories=list(rows),
+        used=used,
+        boxes={
+            "customer": url_for("suggest.customer_box", _external=True),
+            "staff": url_for("suggest.staff_box", _external=True),
+        },
+    )
 
 
 @bp.route("/suggestion-box/categories/new", methods=["GET", "POST"])
@@ -323,15 +416,19 @@ def edit_category(category_id: int | None = None):
             abort(404)
     form = CategoryForm(obj=category)
     if form.validate_on_submit():
-        values = {"name_zh": form.name_zh.data, "name_en": form.name_en.data,
-                  "position": form.position.data or 0, "active": form.active.data}
+        values = {
+            "name_zh": form.name_zh.data,
+            "name_en": form.name_en.data,
+            "position": form.position.data or 0,
+            "active": form.active.data,
+        }
         if category is None:
             category = SuggestionCategory.create(slug=f"c-{token_hex(4)}", **values)
         else:
             SuggestionCategory.update(**values).where(
-                SuggestionCategory.id == category.id).execute()
-        audit.record("category.save", f"category {category.id} {form.name_en.data}",
-                     **values)
+                SuggestionCategory.id == category.id
+            ).execute()
+        audit.record("category.save", f"category {category.id} {form.name_en.data}", **values)
         flash(_("The category was saved."))
         return redirect(url_for("admin.suggestion_box"))
     if form.errors:
@@ -351,5 +448,10 @@ def poster(box: str, fmt: str):
     endpoint = "suggest.customer_box" if box == "customer" else "suggest.staff_box"
     url = current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint)
     body = charts.render(posters.poster(url, box), fmt, posters.A4_PNG)
-    return current_app.response_class(body, mimetype=POSTER_TYPES[fmt], headers={
-        "Content-Disposition": f'attachment; filename="suggestion-box-{box}-poster.{fmt}"'})
+    return current_app.response_class(
+        body,
+        mimetype=POSTER_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="suggestion-box-{box}-poster.{fmt}"'
+        },
+    )

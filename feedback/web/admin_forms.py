@@ -10,8 +10,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from peewee import fn
-from wtforms import (BooleanField, PasswordField, SelectField, SelectMultipleField, StringField,
-                     ValidationError)
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from .. import accounts
@@ -37,8 +43,7 @@ def role_choices() -> list[tuple[str, str]]:
 
 
 def team_choices() -> list[tuple[str, str]]:
-    return [("", _("No team"))] + [(str(t.id), t.name)
-                                    for t in Team.select().order_by(Team.name)]
+    return [("", _("No team"))] + [(str(t.id), t.name) for t in Team.select().order_by(Team.name)]
 
 
 def locale_choices() -> list[tuple[str, str]]:
@@ -60,10 +65,16 @@ class _UserFields(FlaskForm):
     role = SelectField(_l("Role"))
     team = SelectField(_l("Team"))
     locale = SelectField(_l("Language"))
-    email = StringField(_l("Email address"), filters=[_strip], validators=[
-        Optional(), Length(max=254, message=_l("At most %(n)d characters.", n=254)),
-        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("An address like name@example.com."))],
-        render_kw={"autocomplete": "off", "type": "email"})
+    email = StringField(
+        _l("Email address"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("At most %(n)d characters.", n=254)),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("An address like name@example.com.")),
+        ],
+        render_kw={"autocomplete": "off", "type": "email"},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -74,14 +85,19 @@ class _UserFields(FlaskForm):
 
 class UserCreateForm(_UserFields):
     username = StringField(
-        _l("Username"), filters=[_strip],
+        _l("Username"),
+        filters=[_strip],
         validators=[DataRequired(message=_l("Please enter a username."))],
-        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
-    display_name = StringField(_l("Display name"), filters=[_strip],
-                               validators=[Optional(), Length(max=100)])
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    display_name = StringField(
+        _l("Display name"), filters=[_strip], validators=[Optional(), Length(max=100)]
+    )
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(message=_l("Please enter a password."))],
-        render_kw={"autocomplete": "new-password"})
+        _l("Password"),
+        validators=[DataRequired(message=_l("Please enter a password."))],
+        render_kw={"autocomplete": "new-password"},
+    )
 
     def validate_username(self, field):
         if not accounts.USERNAME.match(field.data or ""):
@@ -96,19 +112,25 @@ class UserCreateForm(_UserFields):
 
 class UserEditForm(_UserFields):
     display_name = StringField(
-        _l("Display name"), filters=[_strip],
-        validators=[DataRequired(message=_l("Please enter a display name.")), Length(max=100)])
+        _l("Display name"),
+        filters=[_strip],
+        validators=[DataRequired(message=_l("Please enter a display name.")), Length(max=100)],
+    )
     active = BooleanField(_l("Active (can log in)"))
     callbacks_all_teams = BooleanField(_l("Call-backs for all teams"))
     new_password = PasswordField(_l("New password"), render_kw={"autocomplete": "new-password"})
 
     def __init__(self, *args, user: User, acting_user, **kwargs):
         if kwargs.get("data") is None:
-            kwargs["data"] = {"display_name": user.display_name, "role": user.role,
-                              "team": str(user.team_id) if user.team_id else "",
-                              "locale": user.locale or "", "active": user.active,
-                              "email": user.email or "",
-                              "callbacks_all_teams": user.callbacks_all_teams}
+            kwargs["data"] = {
+                "display_name": user.display_name,
+                "role": user.role,
+                "team": str(user.team_id) if user.team_id else "",
+                "locale": user.locale or "",
+                "active": user.active,
+                "email": user.email or "",
+                "callbacks_all_teams": user.callbacks_all_teams,
+            }
         super().__init__(*args, **kwargs)
         self.user = user
         self.acting_user = acting_user
@@ -119,13 +141,15 @@ class UserEditForm(_UserFields):
 
     def validate_role(self, field):
         if self.editing_self and field.data != "admin":
-            raise ValidationError(_("You cannot take the admin role away from yourself. "
-                                    "Ask another admin to do it."))
+            raise ValidationError(
+                _("You cannot take the admin role away from yourself. Ask another admin to do it.")
+            )
 
     def validate_active(self, field):
         if self.editing_self and not field.data:
-            raise ValidationError(_("You cannot deactivate your own account. "
-                                    "Ask another admin to do it."))
+            raise ValidationError(
+                _("You cannot deactivate your own account. Ask another admin to do it.")
+            )
 
     def validate_new_password(self, field):
         if field.data:
@@ -134,9 +158,13 @@ class UserEditForm(_UserFields):
 
 class TeamForm(FlaskForm):
     name = StringField(
-        _l("Team name"), filters=[_strip],
-        validators=[DataRequired(message=_l("Please enter a name.")),
-                    Length(max=100, message=_l("At most %(n)d characters.", n=100))])
+        _l("Team name"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Please enter a name.")),
+            Length(max=100, message=_l("At most %(n)d characters.", n=100)),
+        ],
+    )
     leads = SelectMultipleField(_l("Team leads"), coerce=int, render_kw={"size": 8})
 
     def __init__(self, *args, team: Team | None = None, **kwargs):
@@ -170,9 +198,13 @@ def _user_label(user: User) -> str:
 
 class TokenForm(FlaskForm):
     name = StringField(
-        _l("Name"), filters=[_strip],
-        validators=[DataRequired(message=_l("Please enter a name.")),
-                    Length(max=100, message=_l("At most %(n)d characters.", n=100))])
+        _l("Name"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Please enter a name.")),
+            Length(max=100, message=_l("At most %(n)d characters.", n=100)),
+        ],
+    )
 
 
 class RevokeForm(FlaskForm):

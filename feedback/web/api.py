@@ -37,6 +37,7 @@ def token_required(view):
         if not _check_token():
             raise AppError(401, "a valid API token is required: Authorization: Bearer <token>")
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -45,13 +46,13 @@ REPORT_ROLES = ("admin", "manager", "lead")
 
 def token_or_report_login(view):
     """A valid API token, or a logged-in admin, manager or team lead (leads: their teams)."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         g.allowed_team_ids = None
         if request.headers.get("Authorization"):
             if not _check_token():
-                raise AppError(401, "a valid API token is required: Authorization: Bearer "
-                                    "<token>")
+                raise AppError(401, "a valid API token is required: Authorization: Bearer <token>")
         elif not current_user.is_authenticated:
             raise AppError(401, "log in as a manager, or send Authorization: Bearer <token>")
         elif current_user.role not in REPORT_ROLES:
@@ -59,6 +60,7 @@ def token_or_report_login(view):
         elif current_user.role == "lead":
             g.allowed_team_ids = tuple(current_user.led_team_ids())
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -67,8 +69,7 @@ def token_or_report_login(view):
 def post_case():
     body = request.get_json(silent=True)
     if body is None:
-        raise AppError(400, "the body must be a JSON object",
-                       {"body": ["must be a JSON object"]})
+        raise AppError(400, "the body must be a JSON object", {"body": ["must be a JSON object"]})
     config = current_app.config
     try:
         case_in = parse_case(body, config["DEFAULT_SURVEY"], config["TIMEZONE"])
@@ -79,7 +80,8 @@ def post_case():
         raise AppError(404, f"no survey '{case_in.survey}'", {"survey": ["unknown survey"]})
     registration = register_case(case_in, version.survey, InvitationPolicy.from_config(config))
     return jsonify(describe(registration, config["BASE_URL"])), (
-        201 if registration.created else 200)
+        201 if registration.created else 200
+    )
 
 
 @bp.route("/surveys/<slug>")
@@ -92,13 +94,24 @@ def get_survey(slug: str):
     definition = definition_of(version)
     questions = []
     for q in definition.questions:
-        questions.append({
-            "id": q.id, "type": q.type, "required": q.required,
-            "min": q.min, "max": q.max,
-            "choices": [{"value": c.value, "label": c.label.to_dict()} for c in q.choices],
-        })
-    return jsonify({"slug": definition.slug, "version": version.version,
-                    "title": definition.title.to_dict(), "questions": questions})
+        questions.append(
+            {
+                "id": q.id,
+                "type": q.type,
+                "required": q.required,
+                "min": q.min,
+                "max": q.max,
+                "choices": [{"value": c.value, "label": c.label.to_dict()} for c in q.choices],
+            }
+        )
+    return jsonify(
+        {
+            "slug": definition.slug,
+            "version": version.version,
+            "title": definition.title.to_dict(),
+            "questions": questions,
+        }
+    )
 
 
 @bp.route("/metrics")
@@ -106,14 +119,22 @@ def get_survey(slug: str):
 def get_metrics():
     config = current_app.config
     try:
-        filters = parse_filters(request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"],
-                                g.allowed_team_ids)
+        filters = parse_filters(
+            request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"], g.allowed_team_ids
+        )
     except FilterError as exc:
         raise AppError(exc.status, "some parameters are not valid", exc.errors) from None
     figures = reports.metrics(filters.slice, filters.group_by)
-    return jsonify({"survey": filters.survey, "from": filters.start.isoformat(),
-                    "to": filters.end.isoformat(), "group_by": filters.group_by,
-                    "min_sample": config["MIN_SAMPLE"], **figures})
+    return jsonify(
+        {
+            "survey": filters.survey,
+            "from": filters.start.isoformat(),
+            "to": filters.end.isoformat(),
+            "group_by": filters.group_by,
+            "min_sample": config["MIN_SAMPLE"],
+            **figures,
+        }
+    )
 
 
 @bp.route("/openapi.json")

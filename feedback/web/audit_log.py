@@ -22,15 +22,22 @@ PAGE_SIZE = 50
 
 # What each action is called on the page (the CSV keeps the names themselves).
 ACTION_LABELS = {
-    "user.create": _l("User created"), "user.change": _l("User changed"),
-    "user.password": _l("Password changed"), "user.deactivate": _l("User deactivated"),
-    "user.activate": _l("User activated"), "user.login_failed": _l("Failed login"),
-    "team.create": _l("Team created"), "team.change": _l("Team changed"),
-    "token.create": _l("API token created"), "token.revoke": _l("API token revoked"),
+    "user.create": _l("User created"),
+    "user.change": _l("User changed"),
+    "user.password": _l("Password changed"),
+    "user.deactivate": _l("User deactivated"),
+    "user.activate": _l("User activated"),
+    "user.login_failed": _l("Failed login"),
+    "team.create": _l("Team created"),
+    "team.change": _l("Team changed"),
+    "token.create": _l("API token created"),
+    "token.revoke": _l("API token revoked"),
     "survey.change": _l("Survey file loaded or refused"),
     "category.save": _l("Suggestion category saved"),
-    "export.raw": _l("Raw data downloaded"), "callback.view": _l("Contact details viewed"),
-    "customer.export": _l("Customer data exported"), "customer.erase": _l("Customer erased"),
+    "export.raw": _l("Raw data downloaded"),
+    "callback.view": _l("Contact details viewed"),
+    "customer.export": _l("Customer data exported"),
+    "customer.erase": _l("Customer erased"),
     "retention.purge": _l("Old contact details removed"),
 }
 
@@ -50,8 +57,9 @@ class AuditFilterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.action.choices = choices([("", _l("Any action"))] + [
-            (a, ACTION_LABELS.get(a, a)) for a in audit.ACTIONS])
+        self.action.choices = choices(
+            [("", _l("Any action"))] + [(a, ACTION_LABELS.get(a, a)) for a in audit.ACTIONS]
+        )
 
 
 def _filter_from_args() -> tuple[AuditFilterForm, audit.Filter, dict]:
@@ -68,10 +76,17 @@ def _filter_from_args() -> tuple[AuditFilterForm, audit.Filter, dict]:
     for name, message in errors.items():
         getattr(form, name).errors = [message]
     errors = {getattr(form, name).name: message for name, message in errors.items()}
-    return form, audit.Filter(action=form.action.data or None,
-                              actor=(form.actor.data or "").strip() or None,
-                              target=(form.target.data or "").strip() or None,
-                              start=start, end=end), errors
+    return (
+        form,
+        audit.Filter(
+            action=form.action.data or None,
+            actor=(form.actor.data or "").strip() or None,
+            target=(form.target.data or "").strip() or None,
+            start=start,
+            end=end,
+        ),
+        errors,
+    )
 
 
 @bp.route("/")
@@ -79,11 +94,19 @@ def _filter_from_args() -> tuple[AuditFilterForm, audit.Filter, dict]:
 def index():
     form, chosen, errors = _filter_from_args()
     page = page_number()
-    rows = audit.entries(chosen, current_app.config["TIMEZONE"], limit=PAGE_SIZE + 1,
-                         offset=(page - 1) * PAGE_SIZE)
-    return render_template("admin/audit.html", form=form, rows=rows[:PAGE_SIZE], page=page,
-                           more=len(rows) > PAGE_SIZE, args=request.args,
-                           actors=audit.actors(), labels=ACTION_LABELS), 400 if errors else 200
+    rows = audit.entries(
+        chosen, current_app.config["TIMEZONE"], limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+    )
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        rows=rows[:PAGE_SIZE],
+        page=page,
+        more=len(rows) > PAGE_SIZE,
+        args=request.args,
+        actors=audit.actors(),
+        labels=ACTION_LABELS,
+    ), 400 if errors else 200
 
 
 @bp.route("/audit.csv")
@@ -93,9 +116,16 @@ def export_csv():
     _form, chosen, errors = _filter_from_args()
     if errors:
         raise AppError(400, "; ".join(f"{field}: {text}" for field, text in errors.items()))
-    rows = ([exports.safe_cell(v) for v in row]
-            for row in audit.csv_rows(chosen, current_app.config["TIMEZONE"]))
+    rows = (
+        [exports.safe_cell(v) for v in row]
+        for row in audit.csv_rows(chosen, current_app.config["TIMEZONE"])
+    )
     name = f"audit-log-{date.today().isoformat()}.csv"
-    return Response(exports.csv_stream(rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        exports.csv_stream(rows),
+        mimetype="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -13,8 +13,7 @@ exist. Each view of a case's contact details is written to the audit log.
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -52,8 +51,9 @@ def _choices(case: Case) -> list[dict]:
     choices = []
     if own.slug != CALLBACK_SURVEY and own.current_version_id is not None:
         status = invitation.status if invitation else None
-        choices.append({"slug": own.slug, "own": True,
-                        "open": status == "pending", "status": status})
+        choices.append(
+            {"slug": own.slug, "own": True, "open": status == "pending", "status": status}
+        )
     callback = Survey.get_or_none(Survey.slug == CALLBACK_SURVEY)
     if callback is not None and callback.current_version_id is not None:
         choices.append({"slug": CALLBACK_SURVEY, "own": False, "open": True, "status": None})
@@ -90,8 +90,12 @@ def record(case_id: int, slug: str):
     if choice is None:
         abort(404)
     if not choice["open"]:
-        flash(_("This case's survey has already been answered or withdrawn; record the "
-                "call-back on the call-back survey."))
+        flash(
+            _(
+                "This case's survey has already been answered or withdrawn; record the "
+                "call-back on the call-back survey."
+            )
+        )
         return redirect(url_for(".case", case_id=case_id))
     version = current_version(slug)
     definition = definition_of(version)
@@ -102,27 +106,49 @@ def record(case_id: int, slug: str):
         # (a signed token differs each second, so it cannot be compared with a new one)
         form = form_cls(expected_csrf=request.form.get("csrf_token"))
     else:
-        form = form_cls(formdata=None, data={"csrf_token": generate_csrf(),
-                                             "version": version.id})
+        form = form_cls(formdata=None, data={"csrf_token": generate_csrf(), "version": version.id})
     if request.method == "POST":
         if form.validate():
-            invitation = (Invitation.get_or_none(Invitation.case == found.id)
-                          if choice["own"] else None)
+            invitation = (
+                Invitation.get_or_none(Invitation.case == found.id) if choice["own"] else None
+            )
             try:
                 response_id = responses.submit(
-                    invitation, found, version, definition, form.answers, locale=locale,
-                    tz=current_app.config["TIMEZONE"], source="callback",
-                    entered_by=current_user, follow_up_policy=follow_up_policy())
+                    invitation,
+                    found,
+                    version,
+                    definition,
+                    form.answers,
+                    locale=locale,
+                    tz=current_app.config["TIMEZONE"],
+                    source="callback",
+                    entered_by=current_user,
+                    follow_up_policy=follow_up_policy(),
+                )
             except responses.NotOpen:
-                flash(_("This case's survey has already been answered or withdrawn; record "
-                        "the call-back on the call-back survey."))
+                flash(
+                    _(
+                        "This case's survey has already been answered or withdrawn; record "
+                        "the call-back on the call-back survey."
+                    )
+                )
                 return redirect(url_for(".case", case_id=case_id))
             opened = FollowUp.get_or_none(FollowUp.response == response_id)
-            flash(_("The call-back has been recorded.") if opened is None else
-                  _("The call-back has been recorded; the answers opened a follow-up."))
+            flash(
+                _("The call-back has been recorded.")
+                if opened is None
+                else _("The call-back has been recorded; the answers opened a follow-up.")
+            )
             return redirect(url_for(".case", case_id=case_id))
         status = 422
     else:
         status = 200
-    return render_template("callbacks/form.html", case=found, form=form, definition=definition,
-                           version=version, locale=locale, slug=slug), status
+    return render_template(
+        "callbacks/form.html",
+        case=found,
+        form=form,
+        definition=definition,
+        version=version,
+        locale=locale,
+        slug=slug,
+    ), status

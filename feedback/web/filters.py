@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import access
-from ..periods import LAST_DAY
 from ..models import CHANNELS, RESPONSE_SOURCES, Survey, Team
+from ..periods import LAST_DAY
 from ..reports import GROUP_BY, Slice
 
 PRESETS = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
@@ -17,6 +17,7 @@ PRESETS = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
 @dataclass(frozen=True)
 class Filters:
     """What was asked, as given (for links and forms), and the Slice it selects."""
+
     survey: str
     start: date
     end: date
@@ -30,10 +31,17 @@ class Filters:
 
     def query(self, **changes) -> dict:
         """The query-string parameters that select these filters (with some changed)."""
-        params = {"survey": self.survey, "from": self.start.isoformat(),
-                  "to": self.end.isoformat(), "group_by": self.group_by,
-                  "channel": self.channel, "team": self.team, "agent": self.agent,
-                  "category": self.category, "source": self.source}
+        params = {
+            "survey": self.survey,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "group_by": self.group_by,
+            "channel": self.channel,
+            "team": self.team,
+            "agent": self.agent,
+            "category": self.category,
+            "source": self.source,
+        }
         params.update(changes)
         return {k: v for k, v in params.items() if v not in (None, "")}
 
@@ -51,8 +59,9 @@ def today(tz: str) -> date:
     return datetime.now(ZoneInfo(tz)).date()
 
 
-def parse_filters(args, default_survey: str, tz: str,
-                  allowed_team_ids: tuple[int, ...] | None = None) -> Filters:
+def parse_filters(
+    args, default_survey: str, tz: str, allowed_team_ids: tuple[int, ...] | None = None
+) -> Filters:
     """Read survey, from, to (or preset), group_by and the slice filters; FilterError names
     every bad one. ``allowed_team_ids`` limits a team lead to their teams."""
     errors: dict[str, list[str]] = {}
@@ -93,11 +102,27 @@ def parse_filters(args, default_survey: str, tz: str,
     agent = args.get("agent") or None
     category = args.get("category") or None
     return Filters(
-        survey=slug, start=start, end=end, group_by=group_by, channel=channel, team=team_name,
-        agent=agent, category=category, source=source,
-        slice=Slice(survey_id=survey.id, start=start, end=end, channel=channel, team_id=team_id,
-                    agent=agent, category=category, source=source,
-                    allowed_team_ids=allowed_team_ids))
+        survey=slug,
+        start=start,
+        end=end,
+        group_by=group_by,
+        channel=channel,
+        team=team_name,
+        agent=agent,
+        category=category,
+        source=source,
+        slice=Slice(
+            survey_id=survey.id,
+            start=start,
+            end=end,
+            channel=channel,
+            team_id=team_id,
+            agent=agent,
+            category=category,
+            source=source,
+            allowed_team_ids=allowed_team_ids,
+        ),
+    )
 
 
 def _days_before(day: date, days: int) -> date:

@@ -10,17 +10,23 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from ..follow_ups import NOTE_MAX
 from .forms_common import choices
 
-OUTCOME_LABELS = {"recovered": _l("Recovered: the customer is now satisfied"),
-                  "not_recovered": _l("Not recovered"),
-                  "unreachable": _l("Unreachable"),
-                  "declined": _l("Customer declined")}
+OUTCOME_LABELS = {
+    "recovered": _l("Recovered: the customer is now satisfied"),
+    "not_recovered": _l("Not recovered"),
+    "unreachable": _l("Unreachable"),
+    "declined": _l("Customer declined"),
+}
 
 
 def _note(label):
-    return TextAreaField(label, validators=[
-        DataRequired(message=_l("Please write what happened.")),
-        Length(max=NOTE_MAX, message=_l("Please keep it to %(max)d characters or fewer."))],
-        render_kw={"rows": 3, "maxlength": NOTE_MAX})
+    return TextAreaField(
+        label,
+        validators=[
+            DataRequired(message=_l("Please write what happened.")),
+            Length(max=NOTE_MAX, message=_l("Please keep it to %(max)d characters or fewer.")),
+        ],
+        render_kw={"rows": 3, "maxlength": NOTE_MAX},
+    )
 
 
 class ContactForm(FlaskForm):
@@ -28,12 +34,15 @@ class ContactForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    outcome = RadioField(_l("Outcome"),
-                         choices=choices(OUTCOME_LABELS.items()),
-                         validate_choice=False,
-                         validators=[DataRequired(message=_l("Please choose an outcome.")),
-                                     AnyOf(list(OUTCOME_LABELS),
-                                           message=_l("Please choose an outcome."))])
+    outcome = RadioField(
+        _l("Outcome"),
+        choices=choices(OUTCOME_LABELS.items()),
+        validate_choice=False,
+        validators=[
+            DataRequired(message=_l("Please choose an outcome.")),
+            AnyOf(list(OUTCOME_LABELS), message=_l("Please choose an outcome.")),
+        ],
+    )
     close_note = _note(_l("Note"))
 
 

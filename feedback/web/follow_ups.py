@@ -27,8 +27,13 @@ from .paging import page_number
 bp = Blueprint("follow_ups", __name__, url_prefix="/manage/follow-ups")
 PAGE_SIZE = 50
 
-STATE_LABELS = {"active": _l("Not closed"), "open": _l("Open"), "contacted": _l("Contacted"),
-                "closed": _l("Closed"), "all": _l("All")}
+STATE_LABELS = {
+    "active": _l("Not closed"),
+    "open": _l("Open"),
+    "contacted": _l("Contacted"),
+    "closed": _l("Closed"),
+    "all": _l("All"),
+}
 
 
 @bp.app_template_global("outcome_label")
@@ -68,37 +73,56 @@ def queue():
     teams = allowed_team_ids()
     chosen, errors = _queue_filters(teams)
     page = page_number()
-    rows = [] if errors else follow_ups.queue(teams, **chosen, limit=PAGE_SIZE + 1,
-                                              offset=(page - 1) * PAGE_SIZE)
+    rows = (
+        []
+        if errors
+        else follow_ups.queue(teams, **chosen, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    )
     counts = {"total": 0, "overdue": 0} if errors else follow_ups.queue_counts(teams, **chosen)
     choices = {
-        "teams": [t.name for t in Team.select(Team.name).where(
-            Team.id.in_(list(teams) or [-1]) if teams is not None else True).order_by(Team.name)],
-        "surveys": [s.slug for s in Survey.select(Survey.slug)
-                    .where(Survey.current_version_id.is_null(False)).order_by(Survey.slug)],
+        "teams": [
+            t.name
+            for t in Team.select(Team.name)
+            .where(Team.id.in_(list(teams) or [-1]) if teams is not None else True)
+            .order_by(Team.name)
+        ],
+        "surveys": [
+            s.slug
+            for s in Survey.select(Survey.slug)
+            .where(Survey.current_version_id.is_null(False))
+            .order_by(Survey.slug)
+        ],
         "states": STATE_LABELS,
     }
     now = utcnow()
-    return render_template("follow_ups/queue.html", rows=rows[:PAGE_SIZE], now=now,
-                           errors=errors, args=request.args, choices=choices, counts=counts,
-                           page=page, more=len(rows) > PAGE_SIZE, page_size=PAGE_SIZE,
-                           overdue={r.id for r in rows if follow_ups.is_overdue(r, now)}
-                           ), 400 if errors else 200
+    return render_template(
+        "follow_ups/queue.html",
+        rows=rows[:PAGE_SIZE],
+        now=now,
+        errors=errors,
+        args=request.args,
+        choices=choices,
+        counts=counts,
+        page=page,
+        more=len(rows) > PAGE_SIZE,
+        page_size=PAGE_SIZE,
+        overdue={r.id for r in rows if follow_ups.is_overdue(r, now)},
+    ), 400 if errors else 200
 
 
 def _visible(follow_up_id: int) -> FollowUp:
     """The follow-up, if this user may see it; 404 otherwise (a lead learns nothing of others)."""
     if not access.valid_id(follow_up_id):
         abort(404)
-    found = follow_ups.queue(allowed_team_ids(), state="all", limit=1,
-                             follow_up_id=follow_up_id)
+    found = follow_ups.queue(allowed_team_ids(), state="all", limit=1, follow_up_id=follow_up_id)
     if not found:
         abort(404)
     return found[0]
 
 
-def readable_answers(definition: SurveyDefinition, answers: dict, locale: str
-                     ) -> list[tuple[str, str]]:
+def readable_answers(
+    definition: SurveyDefinition, answers: dict, locale: str
+) -> list[tuple[str, str]]:
     """Each answered question's text and the answer as a person reads it, in survey order."""
     shown = []
     for question in definition.questions:
@@ -111,12 +135,17 @@ def readable_answers(definition: SurveyDefinition, answers: dict, locale: str
         elif question.type in ("choice", "yesno"):
             text = labels.get(value, value)
         elif question.type == "servqual":
-            text = _("expected %(e)d, experienced %(p)d (of %(min)d–%(max)d)",
-                     e=value["expectation"], p=value["perception"], min=question.min,
-                     max=question.max)
+            text = _(
+                "expected %(e)d, experienced %(p)d (of %(min)d–%(max)d)",
+                e=value["expectation"],
+                p=value["perception"],
+                min=question.min,
+                max=question.max,
+            )
         elif question.is_scale:
-            text = _("%(value)d (of %(min)d–%(max)d)", value=value, min=question.min,
-                     max=question.max)
+            text = _(
+                "%(value)d (of %(min)d–%(max)d)", value=value, min=question.min, max=question.max
+            )
         else:
             text = str(value)
         shown.append((question.text.get(locale), text))
@@ -130,13 +159,21 @@ def _detail(follow_up: FollowUp, contact=None, close=None, reopen=None, status: 
     locale = current_locale()
     entered_by = response.entered_by.display_name if response.entered_by_id else None
     return render_template(
-        "follow_ups/detail.html", follow_up=follow_up, case=follow_up.case, response=response,
-        entered_by=entered_by, survey_title=definition.title.get(locale),
+        "follow_ups/detail.html",
+        follow_up=follow_up,
+        case=follow_up.case,
+        response=response,
+        entered_by=entered_by,
+        survey_title=definition.title.get(locale),
         answers=readable_answers(definition, stored_answers(definition, response.id), locale),
-        events=follow_ups.events(follow_up.id), outcomes=OUTCOME_LABELS, states=STATE_LABELS,
+        events=follow_ups.events(follow_up.id),
+        outcomes=OUTCOME_LABELS,
+        states=STATE_LABELS,
         overdue=follow_ups.is_overdue(follow_up),
-        contact=contact or ContactForm(formdata=None), close=close or CloseForm(formdata=None),
-        reopen=reopen or ReopenForm(formdata=None)), status
+        contact=contact or ContactForm(formdata=None),
+        close=close or CloseForm(formdata=None),
+        reopen=reopen or ReopenForm(formdata=None),
+    ), status
 
 
 @bp.route("/<int:follow_up_id>")
@@ -162,19 +199,35 @@ def _act(follow_up_id: int, form_class, form_key: str, change):
 @bp.route("/<int:follow_up_id>/contact", methods=["POST"])
 @roles_required(*REPORT_ROLES)
 def contact(follow_up_id: int):
-    return _act(follow_up_id, ContactForm, "contact", lambda f, form: follow_ups.record_contact(
-        f.id, current_user, form.contact_note.data.strip()))
+    return _act(
+        follow_up_id,
+        ContactForm,
+        "contact",
+        lambda f, form: follow_ups.record_contact(
+            f.id, current_user, form.contact_note.data.strip()
+        ),
+    )
 
 
 @bp.route("/<int:follow_up_id>/close", methods=["POST"])
 @roles_required(*REPORT_ROLES)
 def close(follow_up_id: int):
-    return _act(follow_up_id, CloseForm, "close", lambda f, form: follow_ups.close(
-        f.id, current_user, form.outcome.data, form.close_note.data.strip()))
+    return _act(
+        follow_up_id,
+        CloseForm,
+        "close",
+        lambda f, form: follow_ups.close(
+            f.id, current_user, form.outcome.data, form.close_note.data.strip()
+        ),
+    )
 
 
 @bp.route("/<int:follow_up_id>/reopen", methods=["POST"])
 @roles_required(*REPORT_ROLES)
 def reopen(follow_up_id: int):
-    return _act(follow_up_id, ReopenForm, "reopen", lambda f, form: follow_ups.reopen(
-        f.id, current_user, form.reopen_note.data.strip()))
+    return _act(
+        follow_up_id,
+        ReopenForm,
+        "reopen",
+        lambda f, form: follow_ups.reopen(f.id, current_user, form.reopen_note.data.strip()),
+    )

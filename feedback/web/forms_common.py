@@ -20,10 +20,12 @@ def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def date_range(start_text: str | None, end_text: str | None,
-               errors: dict[str, str]) -> tuple[date | None, date | None]:
+def date_range(
+    start_text: str | None, end_text: str | None, errors: dict[str, str]
+) -> tuple[date | None, date | None]:
     """A filter's from/to dates (YYYY-MM-DD, each optional). A bad one is None and its message
     goes into ``errors`` under ``start`` or ``end``, to be shown beside that field."""
+
     def read(text: str | None, name: str) -> date | None:
         if not text:
             return None

@@ -7,30 +7,58 @@ from flask_babel import lazy_gettext as _l
 from ..i18n import current_locale
 from ..names import channel_name
 
-METRICS = {"csat": _l("CSAT"), "nps": _l("NPS"), "ces": _l("CES (effort)"),
-           "response_rate": _l("Response rate"), "responses": _l("Answers")}
-GROUPS = {"channel": _l("channel"), "team": _l("team"), "agent": _l("agent"),
-          "category": _l("category"), "week": _l("week"), "month": _l("month"),
-          "day": _l("day")}
-DIMENSIONS = {"reliability": _l("Reliability"), "responsiveness": _l("Responsiveness"),
-              "assurance": _l("Assurance"), "empathy": _l("Empathy"),
-              "tangibles": _l("Tangibles")}
-CHARTS = {"csat-trend": _l("CSAT over time"), "nps-trend": _l("NPS over time"),
-          "csat-control": _l("Weekly CSAT control chart (p-chart, 3-sigma limits)"),
-          "nps-composition": _l("Promoters, passives and detractors"),
-          "csat-by-channel": _l("CSAT by channel"), "csat-by-team": _l("CSAT by team"),
-          "csat-by-category": _l("CSAT by category"),
-          "agent-funnel": _l("Agents' CSAT: funnel plot (95% and 99.8% limits)"),
-          "servqual-gaps": _l("SERVQUAL gaps by dimension"),
-          "suggestions-by-category": _l("Suggestions by category and month"),
-          "suggestion-handling": _l("How suggestions were answered"),
-          "follow-up-recovery": _l("Follow-ups: recovery rate by team")}
-BANDS = {"all": _l("All"), "detractors": _l("Detractors (0–6)"),
-         "passives": _l("Passives (7–8)"), "promoters": _l("Promoters (9–10)")}
+METRICS = {
+    "csat": _l("CSAT"),
+    "nps": _l("NPS"),
+    "ces": _l("CES (effort)"),
+    "response_rate": _l("Response rate"),
+    "responses": _l("Answers"),
+}
+GROUPS = {
+    "channel": _l("channel"),
+    "team": _l("team"),
+    "agent": _l("agent"),
+    "category": _l("category"),
+    "week": _l("week"),
+    "month": _l("month"),
+    "day": _l("day"),
+}
+DIMENSIONS = {
+    "reliability": _l("Reliability"),
+    "responsiveness": _l("Responsiveness"),
+    "assurance": _l("Assurance"),
+    "empathy": _l("Empathy"),
+    "tangibles": _l("Tangibles"),
+}
+CHARTS = {
+    "csat-trend": _l("CSAT over time"),
+    "nps-trend": _l("NPS over time"),
+    "csat-control": _l("Weekly CSAT control chart (p-chart, 3-sigma limits)"),
+    "nps-composition": _l("Promoters, passives and detractors"),
+    "csat-by-channel": _l("CSAT by channel"),
+    "csat-by-team": _l("CSAT by team"),
+    "csat-by-category": _l("CSAT by category"),
+    "agent-funnel": _l("Agents' CSAT: funnel plot (95% and 99.8% limits)"),
+    "servqual-gaps": _l("SERVQUAL gaps by dimension"),
+    "suggestions-by-category": _l("Suggestions by category and month"),
+    "suggestion-handling": _l("How suggestions were answered"),
+    "follow-up-recovery": _l("Follow-ups: recovery rate by team"),
+}
+BANDS = {
+    "all": _l("All"),
+    "detractors": _l("Detractors (0–6)"),
+    "passives": _l("Passives (7–8)"),
+    "promoters": _l("Promoters (9–10)"),
+}
 SUGGESTION_STATUSES = {
-    "new": _l("New"), "review": _l("Under review"), "planned": _l("Planned"),
-    "progress": _l("In progress"), "done": _l("Done"), "declined": _l("Declined"),
-    "duplicate": _l("Duplicate")}
+    "new": _l("New"),
+    "review": _l("Under review"),
+    "planned": _l("Planned"),
+    "progress": _l("In progress"),
+    "done": _l("Done"),
+    "declined": _l("Declined"),
+    "duplicate": _l("Duplicate"),
+}
 BOXES = {"customer": _l("Customer box"), "staff": _l("Staff box")}
 
 
@@ -38,8 +66,14 @@ def _lookup(table):
     return lambda key: str(table.get(key, key if key is not None else "–"))
 
 
-GLOBALS = {"metric_label": _lookup(METRICS), "group_label": _lookup(GROUPS),
-           "channel_label": lambda key: channel_name(key, current_locale()),
-           "dimension_label": _lookup(DIMENSIONS),
-           "band_label": _lookup(BANDS), "chart_label": _lookup(CHARTS),
-           "status_labels": SUGGESTION_STATUSES, "box_labels": BOXES, "box_label": _lookup(BOXES)}
+GLOBALS = {
+    "metric_label": _lookup(METRICS),
+    "group_label": _lookup(GROUPS),
+    "channel_label": lambda key: channel_name(key, current_locale()),
+    "dimension_label": _lookup(DIMENSIONS),
+    "band_label": _lookup(BANDS),
+    "chart_label": _lookup(CHARTS),
+    "status_labels": SUGGESTION_STATUSES,
+    "box_labels": BOXES,
+    "box_label": _lookup(BOXES),
+}

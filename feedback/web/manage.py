@@ -6,12 +6,29 @@ from collections import OrderedDict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, Response, abort, current_app, render_template, request,
-                   stream_with_context)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_login import current_user
 
-from .. import (access, audit, chart_data, charts, dashboard, exports, follow_up_figures,
-               meeting_pack, reports, suggestions)
+from .. import (
+    access,
+    audit,
+    chart_data,
+    charts,
+    dashboard,
+    exports,
+    follow_up_figures,
+    meeting_pack,
+    reports,
+    suggestions,
+)
 from ..errors import AppError
 from ..i18n import current_locale
 from ..models import CHANNELS, RESPONSE_SOURCES, Survey, SurveyVersion, Team
@@ -31,8 +48,9 @@ def allowed_team_ids() -> tuple[int, ...] | None:
 def current_filters():
     """The filters of this request; FilterError names the bad ones."""
     config = current_app.config
-    return parse_filters(request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"],
-                         allowed_team_ids())
+    return parse_filters(
+        request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"], allowed_team_ids()
+    )
 
 
 def filters_or_400():
@@ -52,18 +70,26 @@ def index():
         filters, errors = None, exc.errors
     teams = allowed_team_ids()
     choices = {
-        "surveys": [s.slug for s in Survey.select(Survey.slug)
-                    .where(Survey.current_version_id.is_null(False)).order_by(Survey.slug)],
+        "surveys": [
+            s.slug
+            for s in Survey.select(Survey.slug)
+            .where(Survey.current_version_id.is_null(False))
+            .order_by(Survey.slug)
+        ],
         "channels": CHANNELS,
-        "teams": [t.name for t in Team.select(Team.name).where(
-            Team.id.in_(teams) if teams is not None else True)
-            .order_by(Team.name)],
+        "teams": [
+            t.name
+            for t in Team.select(Team.name)
+            .where(Team.id.in_(teams) if teams is not None else True)
+            .order_by(Team.name)
+        ],
         "presets": PRESETS,
         "sources": RESPONSE_SOURCES,
     }
     if filters is None:
-        return render_template("manage/dashboard.html", filters=None, errors=errors,
-                               choices=choices, args=request.args), 400
+        return render_template(
+            "manage/dashboard.html", filters=None, errors=errors, choices=choices, args=request.args
+        ), 400
     min_sample = current_app.config["MIN_SAMPLE"]
     version = current_version(filters.survey)
     definition = definition_of(version)
@@ -83,24 +109,41 @@ def index():
     period = chart_data.trend_period(s)
     follow_up_periods = (period, follow_up_figures.table(s, period) if follow_up_rows else [])
     return render_template(
-        "manage/dashboard.html", filters=filters, errors={}, choices=choices, args=request.args,
-        tiles=tiles, breakdowns=breakdowns, ranked=ranked,
-        too_few=too_few, gaps=dashboard.servqual_gaps(s, definition),
-        comments=comments, band=band, bands=reports.COMMENT_BANDS,
-        team_names=reports.team_names({c["team"] for c in comments}), min_sample=min_sample,
-        definition=definition, locale=current_locale(),
+        "manage/dashboard.html",
+        filters=filters,
+        errors={},
+        choices=choices,
+        args=request.args,
+        tiles=tiles,
+        breakdowns=breakdowns,
+        ranked=ranked,
+        too_few=too_few,
+        gaps=dashboard.servqual_gaps(s, definition),
+        comments=comments,
+        band=band,
+        bands=reports.COMMENT_BANDS,
+        team_names=reports.team_names({c["team"] for c in comments}),
+        min_sample=min_sample,
+        definition=definition,
+        locale=current_locale(),
         chart_names=[n for n in chart_data.CHARTS if n not in chart_data.SUGGESTION_CHARTS],
         suggestion_charts=chart_data.SUGGESTION_CHARTS,
         suggestion_figures=suggestions.figures(chart_data.suggestion_triage(s)),
         reply_days=current_app.config["SUGGESTION_REPLY_DAYS"],
-        follow_up_rows=follow_up_rows, follow_up_periods=follow_up_periods,
-        source_counts=tables.sources)
+        follow_up_rows=follow_up_rows,
+        follow_up_periods=follow_up_periods,
+        source_counts=tables.sources,
+    )
 
 
 def _definitions(slug: str) -> list:
     """Every version of a survey, newest first (an export has a column for every question)."""
-    versions = (SurveyVersion.select().join(Survey).where(Survey.slug == slug)
-                .order_by(SurveyVersion.version.desc()))
+    versions = (
+        SurveyVersion.select()
+        .join(Survey)
+        .where(Survey.slug == slug)
+        .order_by(SurveyVersion.version.desc())
+    )
     return [definition_of(v) for v in versions]
 
 
@@ -112,21 +155,31 @@ def export_responses(fmt: str):
         abort(404)
     filters = filters_or_400()
     audit.record("export.raw", f"responses.{fmt}", filters=request.args.to_dict())
-    rows = exports.response_rows(filters.slice, _definitions(filters.survey),
-                                 current_app.config["TIMEZONE"])
+    rows = exports.response_rows(
+        filters.slice, _definitions(filters.survey), current_app.config["TIMEZONE"]
+    )
     name = exports.export_name("responses", filters.slice, filters.survey, fmt)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
-        return Response(stream_with_context(exports.csv_stream(rows)), headers=headers,
-                        mimetype="text/csv; charset=utf-8")
-    return Response(exports.file_chunks(exports.xlsx_file(rows)), headers=headers,
-                    mimetype="application/vnd.openxmlformats-officedocument."
-                             "spreadsheetml.sheet")
+        return Response(
+            stream_with_context(exports.csv_stream(rows)),
+            headers=headers,
+            mimetype="text/csv; charset=utf-8",
+        )
+    return Response(
+        exports.file_chunks(exports.xlsx_file(rows)),
+        headers=headers,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 CHART_CACHE_SIZE = 128
-CHART_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf",
-               "csv": "text/csv; charset=utf-8"}
+CHART_TYPES = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+}
 
 
 @bp.route("/charts/<name>.<fmt>")
@@ -142,16 +195,23 @@ def chart(name: str, fmt: str):
     filters = filters_or_400()
     locale = current_locale()
     min_sample = current_app.config["MIN_SAMPLE"]
-    stamp = (suggestions.data_stamp() if name in chart_data.SUGGESTION_CHARTS
-             else reports.data_stamp(filters.slice.survey_id))
+    stamp = (
+        suggestions.data_stamp()
+        if name in chart_data.SUGGESTION_CHARTS
+        else reports.data_stamp(filters.slice.survey_id)
+    )
     key = (name, fmt, size, locale, min_sample, filters.slice, stamp)
     cache = current_app.extensions.setdefault("feedback.charts", OrderedDict())
     body = cache.get(key)
     if body is None:
-        data = chart_data.build(name, filters.slice, definition_of(
-            current_version(filters.survey)), locale, min_sample)
-        body = (exports.table_csv(data.header, data.rows) if fmt == "csv"
-                else charts.render(data.figure, fmt, size))
+        data = chart_data.build(
+            name, filters.slice, definition_of(current_version(filters.survey)), locale, min_sample
+        )
+        body = (
+            exports.table_csv(data.header, data.rows)
+            if fmt == "csv"
+            else charts.render(data.figure, fmt, size)
+        )
         cache[key] = body
         if len(cache) > CHART_CACHE_SIZE:
             cache.popitem(last=False)
@@ -159,8 +219,11 @@ def chart(name: str, fmt: str):
         cache.move_to_end(key)
     download = exports.export_name(name, filters.slice, filters.survey, fmt)
     disposition = "attachment" if request.args.get("download") else "inline"
-    return Response(body, mimetype=CHART_TYPES[fmt],
-                    headers={"Content-Disposition": f'{disposition}; filename="{download}"'})
+    return Response(
+        body,
+        mimetype=CHART_TYPES[fmt],
+        headers={"Content-Disposition": f'{disposition}; filename="{download}"'},
+    )
 
 
 @bp.route("/meeting-pack.pdf")
@@ -170,10 +233,18 @@ def meeting_pack_pdf():
     filters = filters_or_400()
     config = current_app.config
     made = datetime.now(ZoneInfo(config["TIMEZONE"]))  # on the cover and in the file's name
-    body = meeting_pack.build_pack(filters.slice, filters.survey,
-                                   definition_of(current_version(filters.survey)),
-                                   current_locale(), config["MIN_SAMPLE"], config["TIMEZONE"],
-                                   made=made)
+    body = meeting_pack.build_pack(
+        filters.slice,
+        filters.survey,
+        definition_of(current_version(filters.survey)),
+        current_locale(),
+        config["MIN_SAMPLE"],
+        config["TIMEZONE"],
+        made=made,
+    )
     name = exports.export_name("meeting-pack", filters.slice, filters.survey, "pdf", now=made)
-    return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

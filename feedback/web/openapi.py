@@ -9,14 +9,21 @@ from __future__ import annotations
 from ..models import CHANNELS, RESPONSE_SOURCES
 from ..reports import GROUP_BY
 
-_TEXT = {"type": "object", "required": ["zh-CN", "en"],
-         "properties": {"zh-CN": {"type": "string"}, "en": {"type": "string"}}}
+_TEXT = {
+    "type": "object",
+    "required": ["zh-CN", "en"],
+    "properties": {"zh-CN": {"type": "string"}, "en": {"type": "string"}},
+}
 _ERROR = {
-    "type": "object", "required": ["error"],
+    "type": "object",
+    "required": ["error"],
     "properties": {
         "error": {"type": "string"},
-        "errors": {"type": "object", "description": "Each bad field with its messages.",
-                   "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "errors": {
+            "type": "object",
+            "description": "Each bad field with its messages.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
     },
 }
 
@@ -33,117 +40,193 @@ def _text(max_length: int, number: bool = False) -> dict:
 
 _NUMBER = {"type": "number", "nullable": True}
 _ESTIMATE = {
-    "type": "object", "nullable": True, "required": ["value", "low", "high", "n"],
+    "type": "object",
+    "nullable": True,
+    "required": ["value", "low", "high", "n"],
     "description": "A figure with its 95% interval (low and high are null when n is too small "
-                   "for one) and the number of answers it rests on.",
-    "properties": {"value": {"type": "number"}, "low": _NUMBER, "high": _NUMBER,
-                   "n": {"type": "integer"}},
+    "for one) and the number of answers it rests on.",
+    "properties": {
+        "value": {"type": "number"},
+        "low": _NUMBER,
+        "high": _NUMBER,
+        "n": {"type": "integer"},
+    },
 }
 _FIGURES = {
-    "type": "object", "required": ["responses", "csat", "nps", "ces", "response_rate"],
+    "type": "object",
+    "required": ["responses", "csat", "nps", "ces", "response_rate"],
     "properties": {
         "responses": {"type": "integer"},
         "csat": {"$ref": "#/components/schemas/Estimate"},
-        "nps": {"nullable": True, "allOf": [{"$ref": "#/components/schemas/Estimate"}, {
-            "type": "object", "required": ["promoters", "passives", "detractors"],
-            "properties": {"promoters": {"type": "integer"}, "passives": {"type": "integer"},
-                           "detractors": {"type": "integer"}}}]},
-        "ces": {"nullable": True, "allOf": [{"$ref": "#/components/schemas/Estimate"}, {
-            "type": "object", "properties": {"low_effort": _NUMBER}}]},
+        "nps": {
+            "nullable": True,
+            "allOf": [
+                {"$ref": "#/components/schemas/Estimate"},
+                {
+                    "type": "object",
+                    "required": ["promoters", "passives", "detractors"],
+                    "properties": {
+                        "promoters": {"type": "integer"},
+                        "passives": {"type": "integer"},
+                        "detractors": {"type": "integer"},
+                    },
+                },
+            ],
+        },
+        "ces": {
+            "nullable": True,
+            "allOf": [
+                {"$ref": "#/components/schemas/Estimate"},
+                {"type": "object", "properties": {"low_effort": _NUMBER}},
+            ],
+        },
         "response_rate": {
-            "type": "object", "nullable": True, "required": ["value", "invited", "answered"],
-            "properties": {"value": {"type": "number"}, "invited": {"type": "integer"},
-                           "answered": {"type": "integer"}}},
+            "type": "object",
+            "nullable": True,
+            "required": ["value", "invited", "answered"],
+            "properties": {
+                "value": {"type": "number"},
+                "invited": {"type": "integer"},
+                "answered": {"type": "integer"},
+            },
+        },
     },
 }
 
 
-_DATE_OR_EMPTY = {"oneOf": [{"type": "string", "format": "date"},
-                            {"type": "string", "maxLength": 0}]}
+_DATE_OR_EMPTY = {
+    "oneOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]
+}
 
 
 def _query(name: str, schema: dict, description: str) -> dict:
     """An optional query parameter; an empty value counts as left out (as forms send it)."""
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": (description + " Empty: left out.").strip()}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": (description + " Empty: left out.").strip(),
+    }
 
 
 def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def openapi_document(base_url: str) -> dict:
     """The API description, with the site's own address as its server."""
-    case_reply = {"description": "", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/CaseReply"}}}}
+    case_reply = {
+        "description": "",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseReply"}}},
+    }
     return {
         "openapi": "3.0.3",
-        "info": {"title": "feedback API", "version": "1",
-                 "description": "Resolved cases in, survey definitions out. Every call needs "
-                                "Authorization: Bearer <token> (flask --app feedback "
-                                "create-token NAME)."},
+        "info": {
+            "title": "feedback API",
+            "version": "1",
+            "description": "Resolved cases in, survey definitions out. Every call needs "
+            "Authorization: Bearer <token> (flask --app feedback "
+            "create-token NAME).",
+        },
         "servers": [{"url": base_url.rstrip("/")}],
         "security": [{"bearer": []}],
         "paths": {
-            "/api/v1/cases": {"post": {
-                "summary": "Tell feedback that a case was resolved; get its survey invitation.",
-                "description": "The same case_id again returns the same invitation (200), never "
-                               "a second one. A customer surveyed within the throttle window "
-                               "gets suppressed: true and a reason. reopened: true cancels a "
-                               "pending invitation; resolving the case again restores it.",
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Case"}}}},
-                "responses": {
-                    "201": {**case_reply, "description": "A new case was stored."},
-                    "200": {**case_reply, "description": "The case was known already."},
-                    "400": _error("Bad fields, each named in errors."),
-                    "401": _error("Missing or wrong token."),
-                    "404": _error("Unknown survey."),
-                },
-            }},
-            "/api/v1/surveys/{slug}": {"get": {
-                "summary": "The version of a survey now in use.",
-                "parameters": [{"name": "slug", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {
-                    "200": {"description": "", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/Survey"}}}},
-                    "401": _error("Missing or wrong token."),
-                    "404": _error("Unknown survey."),
-                },
-            }},
-            "/api/v1/metrics": {"get": {
-                "summary": "CSAT, NPS, CES and response rate for a period and slice.",
-                "description": "Periods count by the day a response was submitted, in the "
-                               "site's time zone; from and to are inclusive (default: the last "
-                               "28 days), from must not come after to, and neither may come "
-                               "after 9998-12-31. Each figure has its 95% interval and the number of "
-                               "answers it rests on; a figure without answers is null. Also "
-                               "open to a logged-in manager or admin; a team lead sees only "
-                               "their teams.",
-                "parameters": [
-                    _query("survey", {"type": "string"}, "Survey slug (default: the site's)."),
-                    _query("from", _DATE_OR_EMPTY, "First day."),
-                    _query("to", _DATE_OR_EMPTY, "Last day."),
-                    _query("group_by", {"type": "string", "enum": ["", *GROUP_BY]},
-                           "Figures per group as well as overall."),
-                    _query("channel", {"type": "string", "enum": ["", *CHANNELS]}, ""),
-                    _query("team", {"type": "string"}, "Team name."),
-                    _query("agent", {"type": "string"}, ""),
-                    _query("category", {"type": "string"}, ""),
-                    _query("source", {"type": "string", "enum": ["", *RESPONSE_SOURCES]},
-                           "link: customers' own answers; callback: recorded on call-backs."),
-                ],
-                "responses": {
-                    "200": {"description": "", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/Metrics"}}}},
-                    "400": _error("Bad parameters, each named in errors."),
-                    "401": _error("Missing or wrong token."),
-                    "403": _error("Logged in without a role that sees reports."),
-                    "404": _error("Unknown survey or team."),
-                },
-            }},
+            "/api/v1/cases": {
+                "post": {
+                    "summary": "Tell feedback that a case was resolved; get its survey invitation.",
+                    "description": "The same case_id again returns the same invitation (200), never "
+                    "a second one. A customer surveyed within the throttle window "
+                    "gets suppressed: true and a reason. reopened: true cancels a "
+                    "pending invitation; resolving the case again restores it.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Case"}}
+                        },
+                    },
+                    "responses": {
+                        "201": {**case_reply, "description": "A new case was stored."},
+                        "200": {**case_reply, "description": "The case was known already."},
+                        "400": _error("Bad fields, each named in errors."),
+                        "401": _error("Missing or wrong token."),
+                        "404": _error("Unknown survey."),
+                    },
+                }
+            },
+            "/api/v1/surveys/{slug}": {
+                "get": {
+                    "summary": "The version of a survey now in use.",
+                    "parameters": [
+                        {
+                            "name": "slug",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Survey"}
+                                }
+                            },
+                        },
+                        "401": _error("Missing or wrong token."),
+                        "404": _error("Unknown survey."),
+                    },
+                }
+            },
+            "/api/v1/metrics": {
+                "get": {
+                    "summary": "CSAT, NPS, CES and response rate for a period and slice.",
+                    "description": "Periods count by the day a response was submitted, in the "
+                    "site's time zone; from and to are inclusive (default: the last "
+                    "28 days), from must not come after to, and neither may come "
+                    "after 9998-12-31. Each figure has its 95% interval and the number of "
+                    "answers it rests on; a figure without answers is null. Also "
+                    "open to a logged-in manager or admin; a team lead sees only "
+                    "their teams.",
+                    "parameters": [
+                        _query("survey", {"type": "string"}, "Survey slug (default: the site's)."),
+                        _query("from", _DATE_OR_EMPTY, "First day."),
+                        _query("to", _DATE_OR_EMPTY, "Last day."),
+                        _query(
+                            "group_by",
+                            {"type": "string", "enum": ["", *GROUP_BY]},
+                            "Figures per group as well as overall.",
+                        ),
+                        _query("channel", {"type": "string", "enum": ["", *CHANNELS]}, ""),
+                        _query("team", {"type": "string"}, "Team name."),
+                        _query("agent", {"type": "string"}, ""),
+                        _query("category", {"type": "string"}, ""),
+                        _query(
+                            "source",
+                            {"type": "string", "enum": ["", *RESPONSE_SOURCES]},
+                            "link: customers' own answers; callback: recorded on call-backs.",
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Metrics"}
+                                }
+                            },
+                        },
+                        "400": _error("Bad parameters, each named in errors."),
+                        "401": _error("Missing or wrong token."),
+                        "403": _error("Logged in without a role that sees reports."),
+                        "404": _error("Unknown survey or team."),
+                    },
+                }
+            },
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -153,8 +236,15 @@ def openapi_document(base_url: str) -> dict:
                 "Figures": _FIGURES,
                 "Metrics": {
                     "type": "object",
-                    "required": ["survey", "from", "to", "group_by", "min_sample", "overall",
-                                 "groups"],
+                    "required": [
+                        "survey",
+                        "from",
+                        "to",
+                        "group_by",
+                        "min_sample",
+                        "overall",
+                        "groups",
+                    ],
                     "properties": {
                         "survey": {"type": "string"},
                         "from": {"type": "string", "format": "date"},
@@ -162,84 +252,133 @@ def openapi_document(base_url: str) -> dict:
                         "group_by": {"type": "string", "nullable": True},
                         "min_sample": {"type": "integer"},
                         "overall": {"$ref": "#/components/schemas/Figures"},
-                        "groups": {"type": "array", "items": {"allOf": [
-                            {"$ref": "#/components/schemas/Figures"},
-                            {"type": "object", "required": ["key"], "properties": {
-                                "key": {"type": "string", "nullable": True}}}]}},
+                        "groups": {
+                            "type": "array",
+                            "items": {
+                                "allOf": [
+                                    {"$ref": "#/components/schemas/Figures"},
+                                    {
+                                        "type": "object",
+                                        "required": ["key"],
+                                        "properties": {"key": {"type": "string", "nullable": True}},
+                                    },
+                                ]
+                            },
+                        },
                     },
                 },
                 "Case": {
-                    "type": "object", "required": ["case_id", "resolved_at", "channel"],
+                    "type": "object",
+                    "required": ["case_id", "resolved_at", "channel"],
                     "description": "Texts are trimmed of surrounding blanks (a blank optional "
-                                   "one counts as left out); none may contain a NUL character.",
+                    "one counts as left out); none may contain a NUL character.",
                     "properties": {
-                        "case_id": {"description": "Not blank; a whole number is taken as "
-                                                   "its digits.",
-                                    "oneOf": [{"type": "string", "minLength": 1,
-                                               "maxLength": 100, "pattern": _NOT_BLANK},
-                                              {"type": "integer"}]},
-                        "survey": {**_text(64), "description":
-                                   "Survey slug; the site's default survey when left out."},
-                        "resolved_at": {"type": "string", "format": "date-time", "description":
-                                        "ISO 8601; without an offset, the site's time zone. "
-                                        "From 0001-01-01 UTC to a day from now."},
+                        "case_id": {
+                            "description": "Not blank; a whole number is taken as its digits.",
+                            "oneOf": [
+                                {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": 100,
+                                    "pattern": _NOT_BLANK,
+                                },
+                                {"type": "integer"},
+                            ],
+                        },
+                        "survey": {
+                            **_text(64),
+                            "description": "Survey slug; the site's default survey when left out.",
+                        },
+                        "resolved_at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "ISO 8601; without an offset, the site's time zone. "
+                            "From 0001-01-01 UTC to a day from now.",
+                        },
                         "channel": {"type": "string", "enum": list(CHANNELS)},
                         "agent": _text(100),
                         "team": _text(100),
                         "category": _text(100),
                         "reopened": {"type": "boolean", "nullable": True, "default": False},
-                        "customer": {"type": "object", "nullable": True, "properties": {
-                            "id": _text(200, number=True),
-                            "name": _text(200),
-                            "email": {**_text(254), "description": "Blank counts as left out.",
-                                      "anyOf": [{"format": "email"}, {"pattern": "^\\s*$"}]},
-                            "phone": _text(50, number=True),
-                            "locale": {**_text(35), "example": "zh-CN", "description":
-                                       "zh-CN or en (any variant); others are ignored."},
-                        }},
+                        "customer": {
+                            "type": "object",
+                            "nullable": True,
+                            "properties": {
+                                "id": _text(200, number=True),
+                                "name": _text(200),
+                                "email": {
+                                    **_text(254),
+                                    "description": "Blank counts as left out.",
+                                    "anyOf": [{"format": "email"}, {"pattern": "^\\s*$"}],
+                                },
+                                "phone": _text(50, number=True),
+                                "locale": {
+                                    **_text(35),
+                                    "example": "zh-CN",
+                                    "description": "zh-CN or en (any variant); others are ignored.",
+                                },
+                            },
+                        },
                     },
                 },
                 "CaseReply": {
-                    "type": "object", "required": ["case_id", "invitation", "suppressed"],
+                    "type": "object",
+                    "required": ["case_id", "invitation", "suppressed"],
                     "properties": {
                         "case_id": {"type": "string"},
-                        "invitation": {"nullable": True, "allOf": [
-                            {"$ref": "#/components/schemas/Invitation"}]},
+                        "invitation": {
+                            "nullable": True,
+                            "allOf": [{"$ref": "#/components/schemas/Invitation"}],
+                        },
                         "suppressed": {"type": "boolean"},
                         "reason": {"type": "string"},
                     },
                 },
                 "Invitation": {
-                    "type": "object", "required": ["token", "url", "expires_at", "status"],
+                    "type": "object",
+                    "required": ["token", "url", "expires_at", "status"],
                     "properties": {
                         "token": {"type": "string"},
                         "url": {"type": "string", "format": "uri"},
                         "expires_at": {"type": "string", "format": "date-time"},
-                        "status": {"type": "string",
-                                   "enum": ["pending", "answered", "expired", "cancelled"]},
+                        "status": {
+                            "type": "string",
+                            "enum": ["pending", "answered", "expired", "cancelled"],
+                        },
                     },
                 },
                 "Survey": {
-                    "type": "object", "required": ["slug", "version", "title", "questions"],
+                    "type": "object",
+                    "required": ["slug", "version", "title", "questions"],
                     "properties": {
                         "slug": {"type": "string"},
                         "version": {"type": "integer"},
                         "title": _TEXT,
-                        "questions": {"type": "array", "items": {
-                            "type": "object",
-                            "required": ["id", "type", "required", "min", "max", "choices"],
-                            "properties": {
-                                "id": {"type": "string"},
-                                "type": {"type": "string"},
-                                "required": {"type": "boolean"},
-                                "min": {"type": "integer", "nullable": True},
-                                "max": {"type": "integer", "nullable": True},
-                                "choices": {"type": "array", "items": {
-                                    "type": "object", "required": ["value", "label"],
-                                    "properties": {"value": {"type": "string"},
-                                                   "label": _TEXT}}},
+                        "questions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["id", "type", "required", "min", "max", "choices"],
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "type": {"type": "string"},
+                                    "required": {"type": "boolean"},
+                                    "min": {"type": "integer", "nullable": True},
+                                    "max": {"type": "integer", "nullable": True},
+                                    "choices": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["value", "label"],
+                                            "properties": {
+                                                "value": {"type": "string"},
+                                                "label": _TEXT,
+                                            },
+                                        },
+                                    },
+                                },
                             },
-                        }},
+                        },
                     },
                 },
             },

@@ -9,8 +9,7 @@ nothing. The rate limits are counted in memory only (shared memory or a Redis; s
 
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -47,21 +46,33 @@ def _give(box: str):
     if form.validate_on_submit():
         anonymous = form.identity.data == "anonymous"
         new = suggestions.NewSuggestion(
-            box=box, category_id=form.category.data, title=form.title.data, body=form.body.data,
-            anonymous=anonymous, locale=current_locale(),
+            box=box,
+            category_id=form.category.data,
+            title=form.title.data,
+            body=form.body.data,
+            anonymous=anonymous,
+            locale=current_locale(),
             name=None if anonymous else form.name.data,
             email=None if anonymous else (form.email.data or None),
             user_id=current_user.id if staff and not anonymous else None,
-            team_id=int(form.team.data) if staff and form.team.data else None)
+            team_id=int(form.team.data) if staff and form.team.data else None,
+        )
         try:
             suggestion, code = suggestions.submit(new, current_app.config)
         except suggestions.SuggestionError as exc:
             getattr(form, exc.field, form.body).errors.append(_(exc.message))
         else:
-            return _private(make_response(render_template(
-                "suggest/thanks.html", suggestion=suggestion, code=code,
-                dropped_identity=anonymous and bool(form.name.data or form.email.data),
-                link=url_for("suggest.status", code=code, _external=True))))
+            return _private(
+                make_response(
+                    render_template(
+                        "suggest/thanks.html",
+                        suggestion=suggestion,
+                        code=code,
+                        dropped_identity=anonymous and bool(form.name.data or form.email.data),
+                        link=url_for("suggest.status", code=code, _external=True),
+                    )
+                )
+            )
     elif request.method == "GET" and staff and not form.name.data:
         form.name.data = current_user.display_name
     status = 422 if form.errors else 200
@@ -89,12 +100,21 @@ def _status_page(suggestion: Suggestion | None, code: str, comment_form=None):
     following = suggestions.followed(suggestion)
     history = suggestions.public_history(suggestion)
     merged_history = suggestions.public_history(following) if following.id != suggestion.id else []
-    return _private(make_response(render_template(
-        "suggest/status.html", suggestion=suggestion, following=following, history=history,
-        merged_history=merged_history, code=code,
-        comment_form=comment_form or CommentForm(formdata=None),
-        category=SuggestionCategory.get_by_id(suggestion.category_id)),
-        422 if comment_form is not None and comment_form.errors else 200))
+    return _private(
+        make_response(
+            render_template(
+                "suggest/status.html",
+                suggestion=suggestion,
+                following=following,
+                history=history,
+                merged_history=merged_history,
+                code=code,
+                comment_form=comment_form or CommentForm(formdata=None),
+                category=SuggestionCategory.get_by_id(suggestion.category_id),
+            ),
+            422 if comment_form is not None and comment_form.errors else 200,
+        )
+    )
 
 
 @bp.route("/track", methods=["GET", "POST"])
@@ -103,8 +123,9 @@ def track():
     form = CodeForm()
     if form.validate_on_submit():
         return _status_page(suggestions.find_by_code(form.code.data), form.code.data)
-    return _private(make_response(render_template("suggest/track.html", form=form),
-                                  422 if form.errors else 200))
+    return _private(
+        make_response(render_template("suggest/track.html", form=form), 422 if form.errors else 200)
+    )
 
 
 @bp.route("/track/<code>")
@@ -131,16 +152,23 @@ def comment(code: str):
 @bp.route("/done")
 def you_said_we_did():
     """Done suggestions a manager chose to show, newest first, with the last public reply."""
-    done = list(Suggestion.select(Suggestion, SuggestionCategory).join(SuggestionCategory)
-                .where((Suggestion.status == "done") & (Suggestion.public == True))  # noqa: E712
-                .order_by(Suggestion.done_at.desc()).limit(100))
+    done = list(
+        Suggestion.select(Suggestion, SuggestionCategory)
+        .join(SuggestionCategory)
+        .where((Suggestion.status == "done") & (Suggestion.public == True))  # noqa: E712
+        .order_by(Suggestion.done_at.desc())
+        .limit(100)
+    )
     replies: dict[int, str] = {}
     if done:
-        for event in (SuggestionEvent.select(SuggestionEvent.suggestion,
-                                             SuggestionEvent.public_text)
-                      .where(SuggestionEvent.suggestion.in_([s.id for s in done])
-                             & SuggestionEvent.public_text.is_null(False)
-                             & (SuggestionEvent.by_submitter == False))  # noqa: E712
-                      .order_by(SuggestionEvent.id)):
+        for event in (
+            SuggestionEvent.select(SuggestionEvent.suggestion, SuggestionEvent.public_text)
+            .where(
+                SuggestionEvent.suggestion.in_([s.id for s in done])
+                & SuggestionEvent.public_text.is_null(False)
+                & (SuggestionEvent.by_submitter == False)
+            )  # noqa: E712
+            .order_by(SuggestionEvent.id)
+        ):
             replies[event.suggestion_id] = event.public_text  # the last one wins
     return render_template("suggest/done.html", done=done, replies=replies)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, IntegerField, RadioField, SelectField, StringField,
-                     TextAreaField, ValidationError)
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..cases import EMAIL
-from ..input_checks import MAX_ID
 from ..i18n import current_locale
+from ..input_checks import MAX_ID
 from ..models import Team, User
 from ..suggestions import BODY_MAX, COMMENT_MAX, NAME_MAX, TITLE_MAX, categories
 from .forms_common import choices
@@ -28,37 +35,55 @@ def category_choices(active_only: bool = True) -> list[tuple[int, str]]:
 
 
 class SuggestionForm(FlaskForm):
-    category = SelectField(_l("What is it about?"), coerce=int,
-                           validators=[DataRequired(_l("Choose a category."))])
-    title = StringField(_l("Title"), filters=[_strip],
-                        validators=[DataRequired(_l("Give your suggestion a short title.")),
-                                    Length(max=TITLE_MAX)])
-    body = TextAreaField(_l("Your suggestion"), filters=[_strip],
-                         validators=[DataRequired(_l("Write your suggestion.")),
-                                     Length(max=BODY_MAX)],
-                         render_kw={"rows": 6})
+    category = SelectField(
+        _l("What is it about?"), coerce=int, validators=[DataRequired(_l("Choose a category."))]
+    )
+    title = StringField(
+        _l("Title"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Give your suggestion a short title.")), Length(max=TITLE_MAX)],
+    )
+    body = TextAreaField(
+        _l("Your suggestion"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Write your suggestion.")), Length(max=BODY_MAX)],
+        render_kw={"rows": 6},
+    )
     identity = RadioField(
         _l("Anonymous or with your name?"),
         choices=choices([("anonymous", _l("Anonymous")), ("named", _l("With my name"))]),
-        validators=[DataRequired(_l("Choose whether to stay anonymous."))])
-    name = StringField(_l("Your name"), filters=[_strip], validators=[Length(max=NAME_MAX)],
-                       render_kw={"autocomplete": "name"})
-    email = StringField(_l("Email for replies (optional)"), filters=[_strip],
-                        validators=[Optional(),
-                                    Regexp(EMAIL, message=_l("This is not an email address.")),
-                                    Length(max=254)],
-                        render_kw={"autocomplete": "email", "inputmode": "email"})
+        validators=[DataRequired(_l("Choose whether to stay anonymous."))],
+    )
+    name = StringField(
+        _l("Your name"),
+        filters=[_strip],
+        validators=[Length(max=NAME_MAX)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = StringField(
+        _l("Email for replies (optional)"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Regexp(EMAIL, message=_l("This is not an email address.")),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
     team = SelectField(_l("Which team does it concern? (optional)"), default="")
     # A field people never see: bots fill every field they find.
-    website = StringField(_l("Leave this field empty"),
-                          render_kw={"autocomplete": "off", "tabindex": "-1"})
+    website = StringField(
+        _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
+    )
 
     def __init__(self, *args, staff: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.category.choices = choices([(0, _l("Choose…"))] + category_choices())
         if staff:
-            self.team.choices = choices([("", _l("No team in particular"))] + [
-                (str(t.id), t.name) for t in Team.select().order_by(Team.name)])
+            self.team.choices = choices(
+                [("", _l("No team in particular"))]
+                + [(str(t.id), t.name) for t in Team.select().order_by(Team.name)]
+            )
         else:
             del self.team
 
@@ -73,53 +98,80 @@ class SuggestionForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("Tracking code"), filters=[_strip],
-                       validators=[DataRequired(_l("Enter your tracking code.")),
-                                   Length(max=64)],
-                       render_kw={"autocomplete": "off", "autocapitalize": "characters",
-                                  "spellcheck": "false"})
+    code = StringField(
+        _l("Tracking code"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Enter your tracking code.")), Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
 
 
 class CommentForm(FlaskForm):
-    comment = TextAreaField(_l("Add a comment"), filters=[_strip],
-                            validators=[DataRequired(_l("Write your comment.")),
-                                        Length(max=COMMENT_MAX)],
-                            render_kw={"rows": 4})
+    comment = TextAreaField(
+        _l("Add a comment"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Write your comment.")), Length(max=COMMENT_MAX)],
+        render_kw={"rows": 4},
+    )
 
 
 class ChangeForm(FlaskForm):
     """A staff member answers: status, public reply, internal note, owner, team, publishing."""
+
     status = SelectField(_l("Status"), choices=choices(STATUS_LABELS.items()))
-    public_text = TextAreaField(_l("Public reply (the submitter sees it)"), filters=[_strip],
-                                validators=[Length(max=COMMENT_MAX)], render_kw={"rows": 4})
-    internal_note = TextAreaField(_l("Internal note (never shown to the submitter)"),
-                                  filters=[_strip], validators=[Length(max=COMMENT_MAX)],
-                                  render_kw={"rows": 3})
-    merged_into = IntegerField(_l("Repeats suggestion number (for a duplicate)"),
-                               validators=[Optional(), NumberRange(
-                                   min=1, max=MAX_ID,  # beyond: no such row, and SQLite overflows
-                                   message=_l("There is no suggestion with that number."))])
+    public_text = TextAreaField(
+        _l("Public reply (the submitter sees it)"),
+        filters=[_strip],
+        validators=[Length(max=COMMENT_MAX)],
+        render_kw={"rows": 4},
+    )
+    internal_note = TextAreaField(
+        _l("Internal note (never shown to the submitter)"),
+        filters=[_strip],
+        validators=[Length(max=COMMENT_MAX)],
+        render_kw={"rows": 3},
+    )
+    merged_into = IntegerField(
+        _l("Repeats suggestion number (for a duplicate)"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=MAX_ID,  # beyond: no such row, and SQLite overflows
+                message=_l("There is no suggestion with that number."),
+            ),
+        ],
+    )
     owner = SelectField(_l("Owner"), default="")
     team = SelectField(_l("Team"), default="")
     public = BooleanField(_l("Show on the public “You said, we did” page once done"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.owner.choices = choices([("", _l("Nobody yet"))] + [
-            (str(u.id), u.display_name) for u in User.select().where(
-                (User.active == True) & (User.role != "staff"))  # noqa: E712
-            .order_by(User.display_name)])
-        self.team.choices = choices([("", _l("No team"))] + [
-            (str(t.id), t.name) for t in Team.select().order_by(Team.name)])
+        self.owner.choices = choices(
+            [("", _l("Nobody yet"))]
+            + [
+                (str(u.id), u.display_name)
+                for u in User.select()
+                .where((User.active == True) & (User.role != "staff"))  # noqa: E712
+                .order_by(User.display_name)
+            ]
+        )
+        self.team.choices = choices(
+            [("", _l("No team"))] + [(str(t.id), t.name) for t in Team.select().order_by(Team.name)]
+        )
 
 
 class CategoryForm(FlaskForm):
-    name_zh = StringField(_l("Name in Chinese"), filters=[_strip],
-                          validators=[DataRequired(), Length(max=100)])
-    name_en = StringField(_l("Name in English"), filters=[_strip],
-                          validators=[DataRequired(), Length(max=100)])
-    position = IntegerField(_l("Position in the list"), default=10,
-                            validators=[Optional(), NumberRange(min=0, max=999)])
+    name_zh = StringField(
+        _l("Name in Chinese"), filters=[_strip], validators=[DataRequired(), Length(max=100)]
+    )
+    name_en = StringField(
+        _l("Name in English"), filters=[_strip], validators=[DataRequired(), Length(max=100)]
+    )
+    position = IntegerField(
+        _l("Position in the list"), default=10, validators=[Optional(), NumberRange(min=0, max=999)]
+    )
     active = BooleanField(_l("Offered on the form"), default=True)
 
 
@@ -134,15 +186,24 @@ class TriageFilterForm(FlaskForm):
     category = SelectField(_l("Category"), default="")
     start = StringField(_l("From"), render_kw={"type": "date"})
     end = StringField(_l("To"), render_kw={"type": "date"})
-    order = SelectField(_l("Order"), choices=choices([("newest", _l("Newest first")),
-                                                      ("oldest", _l("Oldest first"))]),
-                        default="newest")
+    order = SelectField(
+        _l("Order"),
+        choices=choices([("newest", _l("Newest first")), ("oldest", _l("Oldest first"))]),
+        default="newest",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.box.choices = choices([("", _l("Both boxes")), *BOX_LABELS.items()])
-        self.status.choices = choices([("", _l("Any status")), ("open", _l("Open")),
-                                       ("overdue", _l("Overdue")), *STATUS_LABELS.items()])
-        self.category.choices = choices([("", _l("Any category"))] + [
-            (str(i), n) for i, n in category_choices(active_only=False)])
-
+        self.status.choices = choices(
+            [
+                ("", _l("Any status")),
+                ("open", _l("Open")),
+                ("overdue", _l("Overdue")),
+                *STATUS_LABELS.items(),
+            ]
+        )
+        self.category.choices = choices(
+            [("", _l("Any category"))]
+            + [(str(i), n) for i, n in category_choices(active_only=False)]
+        )

@@ -11,9 +11,9 @@ from .. import follow_ups, responses
 from ..cases import TOKEN
 from ..db import Prepared, utcnow
 from ..extensions import limiter
-from ..models import Case, Invitation, Response, Survey, SurveyVersion
 from ..i18n import anonymous_locale, current_locale
 from ..input_checks import is_id
+from ..models import Case, Invitation, Response, Survey, SurveyVersion
 from ..surveys import definition_of
 from .survey_forms import checked_submission, form_class, prefill, survey_csrf_token
 
@@ -31,16 +31,24 @@ def _not_rate_limited() -> bool:
 
 _INVITATION_FIELDS = Invitation._meta.sorted_fields
 _CASE_FIELDS = Case._meta.sorted_fields
-_BY_TOKEN = Prepared(lambda token: (
-    Invitation.select(*_INVITATION_FIELDS, *_CASE_FIELDS, Survey.current_version_id)
-    .join(Case).join(Survey, on=(Case.survey == Survey.id))
-    .where(Invitation.token == token).limit(1)), arity=1)
+_BY_TOKEN = Prepared(
+    lambda token: (
+        Invitation.select(*_INVITATION_FIELDS, *_CASE_FIELDS, Survey.current_version_id)
+        .join(Case)
+        .join(Survey, on=(Case.survey == Survey.id))
+        .where(Invitation.token == token)
+        .limit(1)
+    ),
+    arity=1,
+)
 
 
 def _instance(model, fields, values):
     """A model instance from its columns' raw values, as Peewee's cursor wrappers make one."""
-    instance = model(__no_default__=True,
-                     **{f.name: f.python_value(v) for f, v in zip(fields, values)})
+    instance = model(
+        __no_default__=True,
+        **{f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)},
+    )
     instance._dirty.clear()
     return instance
 
@@ -58,7 +66,7 @@ def _load(token: str) -> tuple[Invitation, Case, int]:
         abort(404)
     split = len(_INVITATION_FIELDS)
     invitation = _instance(Invitation, _INVITATION_FIELDS, row[:split])
-    case = _instance(Case, _CASE_FIELDS, row[split:split + len(_CASE_FIELDS)])
+    case = _instance(Case, _CASE_FIELDS, row[split : split + len(_CASE_FIELDS)])
     invitation.case = case
     invitation._dirty.clear()
     # The case's customer locale comes before the browser's (an explicit switch before both).
@@ -89,8 +97,9 @@ def follow_up_policy() -> follow_ups.Policy:
     """The follow-up settings of this app, read once."""
     policy = current_app.extensions.get("feedback.follow_up_policy")
     if policy is None:
-        policy = current_app.extensions["feedback.follow_up_policy"] = \
+        policy = current_app.extensions["feedback.follow_up_policy"] = (
             follow_ups.Policy.from_config(current_app.config)
+        )
     return policy
 
 
@@ -103,8 +112,11 @@ def _closed(status: str, definition=None):
 @bp.route("/<token>", methods=["GET", "POST"])
 def answer(token: str):
     invitation, case, current_id = _load(token)
-    version = _version(case.survey_id, current_id,
-                       request.form.get("version") if request.method == "POST" else None)
+    version = _version(
+        case.survey_id,
+        current_id,
+        request.form.get("version") if request.method == "POST" else None,
+    )
     definition = definition_of(version)
     status = invitation.current_status()
     if status != "pending":
@@ -116,9 +128,16 @@ def answer(token: str):
         answers = checked_submission(definition, request.form, csrf)
         if answers is not None:
             try:
-                responses.submit(invitation, case, version, definition, answers,
-                                 locale=locale, tz=current_app.config["TIMEZONE"],
-                                 follow_up_policy=follow_up_policy())
+                responses.submit(
+                    invitation,
+                    case,
+                    version,
+                    definition,
+                    answers,
+                    locale=locale,
+                    tz=current_app.config["TIMEZONE"],
+                    follow_up_policy=follow_up_policy(),
+                )
             except responses.NotOpen as exc:
                 return _closed(exc.status, definition)
             return redirect(url_for("survey.thanks", token=token))
@@ -126,19 +145,36 @@ def answer(token: str):
         form = form_class(definition, locale)(expected_csrf=csrf)
         form.validate()
         form.version.data = str(version.id)  # the version these answers are checked against
-        return render_template("survey/form.html", form=form, definition=definition,
-                               version=version, token=token, locale=locale), 422
+        return render_template(
+            "survey/form.html",
+            form=form,
+            definition=definition,
+            version=version,
+            token=token,
+            locale=locale,
+        ), 422
     return render_form_page(definition, version, token, locale, csrf)
 
 
 PAGE_CACHE_SIZE = 256
 
 # A page view needs only these columns, read as a plain row: far cheaper than models.
-_PAGE_ROW = Prepared(lambda token: (
-    Invitation.select(Invitation.status, Invitation.expires_at, Case.customer_locale,
-                      Case.survey, Survey.current_version_id)
-    .join(Case).join(Survey, on=(Case.survey == Survey.id))
-    .where(Invitation.token == token).limit(1)), arity=1)
+_PAGE_ROW = Prepared(
+    lambda token: (
+        Invitation.select(
+            Invitation.status,
+            Invitation.expires_at,
+            Case.customer_locale,
+            Case.survey,
+            Survey.current_version_id,
+        )
+        .join(Case)
+        .join(Survey, on=(Case.survey == Survey.id))
+        .where(Invitation.token == token)
+        .limit(1)
+    ),
+    arity=1,
+)
 
 # Stand-ins for the invitation token and the CSRF token in a cached page: random for each
 # process, made only of characters that neither HTML-escaping nor URL-quoting changes, as are
@@ -166,8 +202,7 @@ def serve_cached_page():
     cached page view skips that work too. Anything else (other pages, a POST, a request with a
     cookie, an invitation not pending, an unknown link) goes on to the view as usual.
     """
-    if (request.endpoint == "survey.answer" and request.method == "GET"
-            and page_cacheable()):
+    if request.endpoint == "survey.answer" and request.method == "GET" and page_cacheable():
         return _cached_page(request.view_args["token"])
     return None
 
@@ -193,25 +228,30 @@ def _cached_page(token: str):
     page = cache.get(key)
     if page is None:
         definition = definition_of(version)
-        page = render_form_page(definition, version, TOKEN_STAND_IN, locale,
-                                CSRF_STAND_IN).encode()
+        page = render_form_page(definition, version, TOKEN_STAND_IN, locale, CSRF_STAND_IN).encode()
         if len(cache) >= PAGE_CACHE_SIZE:
             cache.clear()
         cache[key] = page
     csrf = survey_csrf_token(current_app.config["SECRET_KEY"], token)
     body = page.replace(TOKEN_STAND_IN.encode(), token.encode()).replace(
-        CSRF_STAND_IN.encode(), csrf.encode())
+        CSRF_STAND_IN.encode(), csrf.encode()
+    )
     return current_app.response_class(body, mimetype="text/html")
 
 
-def render_form_page(definition, version: SurveyVersion, token: str, locale: str,
-                     csrf: str) -> str:
+def render_form_page(definition, version: SurveyVersion, token: str, locale: str, csrf: str) -> str:
     """The unanswered form of one invitation, as the full path renders it."""
     answers = prefill(definition, request.args)
-    return render_template("survey/form.html", form=None, definition=definition,
-                           version=version, token=token, locale=locale, survey_csrf=csrf,
-                           questions_html=_questions_html(form_class(definition, locale),
-                                                          definition, locale, answers))
+    return render_template(
+        "survey/form.html",
+        form=None,
+        definition=definition,
+        version=version,
+        token=token,
+        locale=locale,
+        survey_csrf=csrf,
+        questions_html=_questions_html(form_class(definition, locale), definition, locale, answers),
+    )
 
 
 FRAGMENT_CACHE_SIZE = 256
@@ -223,16 +263,22 @@ def _questions_html(form_cls, definition, locale: str, answers: dict) -> Markup:
     Rendering some fifty inputs through WTForms is most of a page view's time; the fragment
     holds no token, session or personal data, so it is shared by every invitation.
     """
-    key = (definition.checksum, locale,
-           tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in answers.items())))
+    key = (
+        definition.checksum,
+        locale,
+        tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in answers.items())),
+    )
     cache = current_app.extensions.setdefault("feedback.question_fragments", {})
     html = cache.get(key)
     if html is None:
         if len(cache) >= FRAGMENT_CACHE_SIZE:
             cache.clear()
         form = form_cls(formdata=None, data=answers)
-        html = Markup(render_template("survey/_questions.html", form=form,
-                                      definition=definition, locale=locale))
+        html = Markup(
+            render_template(
+                "survey/_questions.html", form=form, definition=definition, locale=locale
+            )
+        )
         cache[key] = html
     return html
 

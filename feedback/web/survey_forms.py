@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -19,9 +20,14 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..definitions import (
+    SERVQUAL_PART_LABELS,
+    SERVQUAL_PARTS,
+    AnswerError,
+    Question,
+    SurveyDefinition,
+)
 from ..input_checks import is_id
-from ..definitions import (SERVQUAL_PART_LABELS, SERVQUAL_PARTS, AnswerError, Question,
-                           SurveyDefinition)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -41,8 +47,9 @@ def survey_csrf_token(secret_key: str, invitation_token: str) -> str:
     A forged request from another site cannot know it without knowing the invitation token, and
     whoever knows that can answer the survey anyway; so the survey needs no session cookie.
     """
-    return hmac.new(secret_key.encode(), b"survey-form:" + invitation_token.encode(),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret_key.encode(), b"survey-form:" + invitation_token.encode(), hashlib.sha256
+    ).hexdigest()
 
 
 class SurveyFormBase(FlaskForm):
@@ -66,10 +73,13 @@ class SurveyFormBase(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if not (csrf_matches(self.csrf_token.data, self.expected_csrf)
-                and version_well_formed(self.version.data)):
-            self.csrf_token.errors = [_("The form was out of date. Your answers are kept: "
-                                        "please send it again.")]
+        if not (
+            csrf_matches(self.csrf_token.data, self.expected_csrf)
+            and version_well_formed(self.version.data)
+        ):
+            self.csrf_token.errors = [
+                _("The form was out of date. Your answers are kept: please send it again.")
+            ]
             valid = False
         self.csrf_token.data = self.expected_csrf  # a page shown again carries the right one
         self.answers, self.question_errors = check_answers(self.definition, self.raw_answer)
@@ -91,9 +101,9 @@ def version_well_formed(sent: str | None) -> bool:
     return sent in (None, "") or is_id(sent)
 
 
-def check_answers(definition: SurveyDefinition,
-                  raw_answer: Callable[[Question], Any]) -> tuple[dict[str, Any],
-                                                                  dict[str, list[str]]]:
+def check_answers(
+    definition: SurveyDefinition, raw_answer: Callable[[Question], Any]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The answers to keep and the errors by question id, from each question's raw input.
 
     Every answer is coerced by its question; a question whose ``show_if`` fails is ignored
@@ -108,8 +118,9 @@ def check_answers(definition: SurveyDefinition,
             errors[question.id] = [_invalid_message(question)]
     kept = definition.visible_answers(coerced)
     for question in definition.questions:
-        shown = (question.show_if is None
-                 or question.show_if.holds(kept.get(question.show_if.question)))
+        shown = question.show_if is None or question.show_if.holds(
+            kept.get(question.show_if.question)
+        )
         if not shown:
             errors.pop(question.id, None)
         elif question.required and question.id not in kept and question.id not in errors:
@@ -123,25 +134,30 @@ def raw_formdata_answer(formdata) -> Callable[[Question], Any]:
     (A radio, text or hidden field takes the first value sent for its name, or None; a
     checkbox list takes every value sent.)
     """
+
     def raw_answer(question: Question) -> Any:
         if question.type == "servqual":
             return {part: formdata.get(f"{question.id}-{part}") for part in SERVQUAL_PARTS}
         if question.type == "multi":
             return formdata.getlist(question.id)
         return formdata.get(question.id)
+
     return raw_answer
 
 
-def checked_submission(definition: SurveyDefinition, formdata,
-                       expected_csrf: str) -> dict[str, Any] | None:
+def checked_submission(
+    definition: SurveyDefinition, formdata, expected_csrf: str
+) -> dict[str, Any] | None:
     """The answers of a posted survey form when it is valid, else None.
 
     The same checks as ``SurveyFormBase.validate`` without building the form's fifty-odd
     WTForms fields, which cost a fifth of a submission (bench/profile_survey.py); the form is
     built only to show the errors of an invalid one.
     """
-    if not (csrf_matches(formdata.get("csrf_token"), expected_csrf)
-            and version_well_formed(formdata.get("version"))):
+    if not (
+        csrf_matches(formdata.get("csrf_token"), expected_csrf)
+        and version_well_formed(formdata.get("version"))
+    ):
         return None
     answers, errors = check_answers(definition, raw_formdata_answer(formdata))
     return None if errors else answers
@@ -149,8 +165,9 @@ def checked_submission(definition: SurveyDefinition, formdata,
 
 def _invalid_message(question: Question) -> str:
     if question.type == "servqual":
-        return _("Give both scores, each from %(min)d to %(max)d.", min=question.min,
-                 max=question.max)
+        return _(
+            "Give both scores, each from %(min)d to %(max)d.", min=question.min, max=question.max
+        )
     if question.is_scale:
         return _("Choose a number from %(min)d to %(max)d.", min=question.min, max=question.max)
     if question.type in ("text", "textarea"):
@@ -175,16 +192,20 @@ def form_class(definition: SurveyDefinition, locale: str) -> type[SurveyFormBase
         if q.type == "servqual":
             for part in SERVQUAL_PARTS:
                 fields[f"{q.id}-{part}"] = RadioField(
-                    SERVQUAL_PART_LABELS[part].get(locale), choices=_scale_choices(q),
-                    validate_choice=False)
+                    SERVQUAL_PART_LABELS[part].get(locale),
+                    choices=_scale_choices(q),
+                    validate_choice=False,
+                )
         elif q.is_scale:
             fields[q.id] = RadioField(label, choices=_scale_choices(q), validate_choice=False)
         elif q.type in ("choice", "yesno"):
-            fields[q.id] = RadioField(label, choices=_labelled_choices(q, locale),
-                                      validate_choice=False)
+            fields[q.id] = RadioField(
+                label, choices=_labelled_choices(q, locale), validate_choice=False
+            )
         elif q.type == "multi":
-            fields[q.id] = MultiCheckboxField(label, choices=_labelled_choices(q, locale),
-                                              validate_choice=False)
+            fields[q.id] = MultiCheckboxField(
+                label, choices=_labelled_choices(q, locale), validate_choice=False
+            )
         elif q.type == "text":
             fields[q.id] = StringField(label, render_kw={"maxlength": q.max_length})
         else:
@@ -219,7 +240,12 @@ def prefill(definition: SurveyDefinition, args) -> dict[str, Any]:
 
 
 _OPERATOR_WORDS = {
-    "==": "", "!=": "≠ ", "<": "< ", "<=": "≤ ", ">": "> ", ">=": "≥ ",
+    "==": "",
+    "!=": "≠ ",
+    "<": "< ",
+    "<=": "≤ ",
+    ">": "> ",
+    ">=": "≥ ",
 }
 
 
@@ -236,9 +262,15 @@ def condition_hint(definition: SurveyDefinition, question: Question, locale: str
 
     if condition.op in ("in", "not in"):
         values = ", ".join(shown(v) for v in condition.value)
-        text = (_("one of %(values)s", values=values) if condition.op == "in"
-                else _("none of %(values)s", values=values))
+        text = (
+            _("one of %(values)s", values=values)
+            if condition.op == "in"
+            else _("none of %(values)s", values=values)
+        )
     else:
         text = _OPERATOR_WORDS[condition.op] + shown(condition.value)
-    return _("Answer this only if your answer to “%(question)s” is %(condition)s.",
-             question=target.text.get(locale), condition=text)
+    return _(
+        "Answer this only if your answer to “%(question)s” is %(condition)s.",
+        question=target.text.get(locale),
+        condition=text,
+    )

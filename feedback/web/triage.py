@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,9 +27,9 @@ from ..errors import AppError
 from ..models import Suggestion, SuggestionCategory, Team, User
 from .auth import roles_required
 from .forms_common import date_range
+from .labels import SUGGESTION_STATUSES as STATUS_LABELS
 from .manage import REPORT_ROLES, allowed_team_ids
 from .paging import page_number
-from .labels import SUGGESTION_STATUSES as STATUS_LABELS
 from .suggest_forms import ChangeForm, TriageFilterForm
 
 bp = Blueprint("triage", __name__, url_prefix="/manage/suggestions")
@@ -38,10 +47,14 @@ def _triage_from_args() -> tuple[TriageFilterForm, suggestions.Triage, dict]:
     for name, message in errors.items():
         getattr(form, name).errors = [message]
     triage = suggestions.Triage(
-        box=form.box.data or None, status=form.status.data or None,
+        box=form.box.data or None,
+        status=form.status.data or None,
         category_id=int(form.category.data) if form.category.data else None,
-        start=start, end=end, oldest_first=form.order.data == "oldest",
-        allowed_team_ids=allowed_team_ids())
+        start=start,
+        end=end,
+        oldest_first=form.order.data == "oldest",
+        allowed_team_ids=allowed_team_ids(),
+    )
     return form, triage, errors
 
 
@@ -53,31 +66,49 @@ def index():
     rows = suggestions.triage_list(triage, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     counts = suggestions.status_counts(triage)
     return render_template(
-        "manage/suggestions.html", form=form, rows=rows[:PAGE_SIZE], counts=counts, page=page,
-        more=len(rows) > PAGE_SIZE, args=request.args, overdue=suggestions.is_overdue,
-        team_names={t.id: t.name for t in Team.select()}), 400 if errors else 200
+        "manage/suggestions.html",
+        form=form,
+        rows=rows[:PAGE_SIZE],
+        counts=counts,
+        page=page,
+        more=len(rows) > PAGE_SIZE,
+        args=request.args,
+        overdue=suggestions.is_overdue,
+        team_names={t.id: t.name for t in Team.select()},
+    ), 400 if errors else 200
 
 
 def _visible(suggestion_id: int) -> Suggestion:
     """The suggestion, if this user may see it; 404 otherwise, as for no suggestion (a lead
     learns nothing of other teams' suggestions, not even that the number exists)."""
-    suggestion = (Suggestion.get_or_none(Suggestion.id == suggestion_id)
-                  if access.valid_id(suggestion_id) else None)
+    suggestion = (
+        Suggestion.get_or_none(Suggestion.id == suggestion_id)
+        if access.valid_id(suggestion_id)
+        else None
+    )
     if suggestion is None or not access.may_see(allowed_team_ids(), suggestion.team_id):
         abort(404)
     return suggestion
 
 
-def reply_email(suggestion: Suggestion, status: str, public_text: str | None
-                ) -> tuple[str, str]:
+def reply_email(suggestion: Suggestion, status: str, public_text: str | None) -> tuple[str, str]:
     """The subject and body that tell a named submitter of a change, in their language."""
     link = url_for("suggest.track", _external=True)
     with force_locale(suggestion.locale):
-        subject = _("Your suggestion “%(title)s”: %(status)s", title=suggestion.title,
-                    status=STATUS_LABELS[status])
-        lines = [_("Hello %(name)s,", name=suggestion.name or ""), "",
-                 _("Your suggestion “%(title)s” is now: %(status)s.", title=suggestion.title,
-                   status=STATUS_LABELS[status])]
+        subject = _(
+            "Your suggestion “%(title)s”: %(status)s",
+            title=suggestion.title,
+            status=STATUS_LABELS[status],
+        )
+        lines = [
+            _("Hello %(name)s,", name=suggestion.name or ""),
+            "",
+            _(
+                "Your suggestion “%(title)s” is now: %(status)s.",
+                title=suggestion.title,
+                status=STATUS_LABELS[status],
+            ),
+        ]
         if public_text:
             lines += ["", _("Our reply:"), public_text]
         lines += ["", _("Follow it with your tracking code at %(link)s", link=link)]
@@ -87,8 +118,14 @@ def reply_email(suggestion: Suggestion, status: str, public_text: str | None
 def change_and_tell(suggestion: Suggestion, change: suggestions.Change):
     """Apply a change as the current user; queue the email to a named submitter; say so."""
     email = reply_email(suggestion, change.status, (change.public_text or "").strip() or None)
-    event = suggestions.change(suggestion, current_user, change, current_app.config,
-                               email=email, visible_team_ids=allowed_team_ids())
+    event = suggestions.change(
+        suggestion,
+        current_user,
+        change,
+        current_app.config,
+        email=email,
+        visible_team_ids=allowed_team_ids(),
+    )
     if event is not None and suggestions.notifies(suggestion, event, current_app.config):
         flash(_("The submitter will get the reply by email."))
     return event
@@ -98,20 +135,30 @@ def change_and_tell(suggestion: Suggestion, change: suggestions.Change):
 @roles_required(*REPORT_ROLES)
 def detail(suggestion_id: int):
     suggestion = _visible(suggestion_id)
-    form = ChangeForm(data=None if request.method == "POST" else {
-        "status": suggestion.status, "owner": str(suggestion.owner_id or ""),
-        "team": str(suggestion.team_id or ""), "public": suggestion.public,
-        "merged_into": suggestion.merged_into_id})
+    form = ChangeForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "status": suggestion.status,
+            "owner": str(suggestion.owner_id or ""),
+            "team": str(suggestion.team_id or ""),
+            "public": suggestion.public,
+            "merged_into": suggestion.merged_into_id,
+        }
+    )
     if current_user.role == "lead":  # a lead keeps the suggestion within their teams
         led = set(allowed_team_ids() or ())
         form.team.choices = [c for c in form.team.choices if c.value and int(c.value) in led]
     if form.validate_on_submit():
         change = suggestions.Change(
-            status=form.status.data, public_text=form.public_text.data,
+            status=form.status.data,
+            public_text=form.public_text.data,
             internal_note=form.internal_note.data,
             owner_id=int(form.owner.data) if form.owner.data else None,
             team_id=int(form.team.data) if form.team.data else None,
-            public=form.public.data, merged_into_id=form.merged_into.data)
+            public=form.public.data,
+            merged_into_id=form.merged_into.data,
+        )
         try:
             event = change_and_tell(suggestion, change)
         except suggestions.SuggestionError as exc:
@@ -121,15 +168,19 @@ def detail(suggestion_id: int):
             return redirect(url_for("triage.detail", suggestion_id=suggestion.id), 303)
     following = suggestions.followed(suggestion)  # shown only when this user may see it
     return render_template(
-        "manage/suggestion.html", suggestion=suggestion, form=form,
+        "manage/suggestion.html",
+        suggestion=suggestion,
+        form=form,
         history=suggestions.full_history(suggestion),
         category=SuggestionCategory.get_by_id(suggestion.category_id),
-        following=following if access.may_see(allowed_team_ids(), following.team_id)
+        following=following
+        if access.may_see(allowed_team_ids(), following.team_id)
         else suggestion,
         submitter=User.get_or_none(User.id == suggestion.user_id) if suggestion.user_id else None,
         team=Team.get_or_none(Team.id == suggestion.team_id) if suggestion.team_id else None,
         overdue=suggestions.is_overdue(suggestion),
-        linked_actions=actions.actions_for_suggestion(suggestion.id)), 422 if form.errors else 200
+        linked_actions=actions.actions_for_suggestion(suggestion.id),
+    ), 422 if form.errors else 200
 
 
 @bp.route("/export.csv")
@@ -142,5 +193,8 @@ def export_csv():
     audit.record("export.raw", "suggestions.csv", filters=request.args.to_dict())
     rows = exports.suggestion_rows(triage, current_app.config["TIMEZONE"])
     name = f"suggestions-{date.today().isoformat()}.csv"
-    return Response(exports.csv_stream(rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        exports.csv_stream(rows),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
