@@ -6,9 +6,10 @@ import os
 import secrets
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
 from flask import current_app, g, request, session
 from flask_login import current_user
 
@@ -93,3 +94,64 @@ def current_locale() -> str:
         or normalize_locale(str(get_locale()))
         or current_app.config["DEFAULT_LOCALE"]
     )
+
+
+class Language:
+    """One language's words and formats, for code that runs outside a request: charts, the
+    meeting pack, exports, mail, CLI messages. They take a ``Language`` (``language("en")``) and
+    stay free of Flask; the words come from the same gettext catalogue as the pages.
+
+    Messages use gettext's ``%(name)s`` placeholders, as Flask-Babel's ``_()`` does, so one
+    message reads the same whether a page or a chart shows it.
+    """
+
+    def __init__(self, code: str):
+        if code not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {code!r}")
+        self.code = code
+        self.locale = _LOCALES[code]
+        compile_catalogues()
+        self._translations = Translations.load(str(TRANSLATIONS), [code], "messages")
+
+    def __repr__(self) -> str:
+        return f"Language({self.code!r})"
+
+    def gettext(self, message: str, **variables) -> str:
+        text = self._translations.gettext(message)
+        return text % variables if variables else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **variables) -> str:
+        """The form for ``n``; ``%(num)s`` in the message is ``n`` (as in Flask-Babel)."""
+        text = self._translations.ngettext(singular, plural, n)
+        return text % {"num": n, **variables}
+
+    def date(self, value, format: str = "medium") -> str:
+        """A date in this language: "medium" (2026年12月4日, Dec 4, 2026) or a CLDR skeleton
+        through ``skeleton()``."""
+        return dates.format_date(value, format, locale=self.locale)
+
+    def skeleton(self, value, skeleton: str) -> str:
+        """A date by CLDR skeleton: "MMMd" (12月4日, Dec 4), "yMMM" (2026年12月, Dec 2026)."""
+        return dates.format_skeleton(skeleton, value, locale=self.locale)
+
+    def interval(self, start, end, skeleton: str = "yMMMd") -> str:
+        """A range of dates: 2026年11月1日至30日, Nov 1 – 30, 2026."""
+        return dates.format_interval(start, end, skeleton, locale=self.locale)
+
+    def number(self, value, format: str | None = None) -> str:
+        return numbers.format_decimal(value, format, locale=self.locale)
+
+    def percent(self, value: float, format: str | None = None) -> str:
+        """``value`` in percent points (61.2 → 61.2%; 61,2 % in locales that write it so)."""
+        return numbers.format_percent(value / 100, format or "#,##0.0%", locale=self.locale)
+
+
+_LANGUAGES: dict[str, Language] = {}
+
+
+def language(code: str) -> Language:
+    """The ``Language`` of a code of LANGUAGES (made once per process: two of them)."""
+    found = _LANGUAGES.get(code)
+    if found is None:
+        found = _LANGUAGES[code] = Language(code)
+    return found
