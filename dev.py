@@ -3,11 +3,14 @@
 
     python3 dev.py serve   # virtual env, packages, database with demo data, site on :5000
     python3 dev.py test    # virtual env, packages, the whole test suite (extra args go to pytest)
+    python3 dev.py lint    # virtual env, packages, ruff check and ruff format --check (as CI)
 
     python3 dev.py serve --port 5050            # another port
     python3 dev.py serve --bind 0.0.0.0:8080    # another address (HOST, HOST:PORT, [::1]:PORT)
 
-The virtual environment lives in .venv and is reinstalled only when the requirements change.
+The virtual environment lives in .venv and is reinstalled only when the lock file changes. It
+installs requirements-dev.lock: every package the site and the tests use, pinned with its hashes,
+so a fresh machine gets exactly what CI tested (see README, "Pinned packages").
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+LOCK = ROOT / "requirements-dev.lock"
 DEMO_USERS = (("admin", "admin"), ("manager", "manager"), ("lead", "lead"), ("staff", "staff"))
 DEMO_PASSWORD = "demo-pass"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5000
@@ -39,8 +43,7 @@ def say(message: str) -> None:
 def ensure_environment() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036  (run by whatever python3 a person has)
         sys.exit(f"feedback needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    requirements = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in requirements)).hexdigest()
+    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
     stamp = VENV / ".installed"
     if stamp.exists() and stamp.read_text() == digest and PYTHON.exists():
         return
@@ -56,8 +59,9 @@ def ensure_environment() -> None:
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "--require-hashes",
             "-r",
-            str(ROOT / "requirements-dev.txt"),
+            str(LOCK),
         ],
         check=True,
     )
@@ -205,9 +209,21 @@ def test(args: list[str]) -> int:
     return subprocess.run(command, cwd=ROOT).returncode
 
 
+def lint() -> int:
+    """ruff as CI runs it: the checks, then whether every file is formatted."""
+    ruff = str(BIN / "ruff")
+    say("ruff check; ruff format --check")
+    checked = subprocess.run([ruff, "check", "."], cwd=ROOT).returncode
+    formatted = subprocess.run([ruff, "format", "--check", "."], cwd=ROOT).returncode
+    return checked or formatted
+
+
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test", "lint"):
         sys.exit(__doc__)
+    if sys.argv[1] == "lint":
+        ensure_environment()
+        sys.exit(lint())
     if sys.argv[1] == "serve":
         try:  # before the (possibly long) setting-up: a busy port is said at once
             host, port, rest = parse_serve_args(sys.argv[2:])
