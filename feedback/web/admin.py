@@ -96,9 +96,9 @@ def _audit_user_edit(user: User, before: dict, new_password: bool) -> None:
         audit.record("user.change", target, changes=changes)
 
 
-def _invalid(template: str, **context):
-    """A form page shown again with its errors."""
-    return render_template(template, **context), 422
+def _form_page(template: str, form, **context):
+    """A form's page: 422 when it is shown again with its errors."""
+    return render_template(template, form=form, **context), 422 if form.errors else 200
 
 
 @bp.route("/")
@@ -191,9 +191,7 @@ def new_user():
             )
             flash(_("User %(name)s was created.", name=user.username))
             return redirect(url_for("admin.users"))
-    if form.errors:
-        return _invalid("admin/user_form.html", form=form, user=None)
-    return render_template("admin/user_form.html", form=form, user=None)
+    return _form_page("admin/user_form.html", form, user=None)
 
 
 def _field_error(form, exc: accounts.AccountError) -> None:
@@ -231,9 +229,7 @@ def edit_user(user_id: int):
                 keep_own_session(user)
             flash(_("The changes to %(name)s were saved.", name=user.username))
             return redirect(url_for("admin.users"))
-    if form.errors:
-        return _invalid("admin/user_form.html", form=form, user=user)
-    return render_template("admin/user_form.html", form=form, user=user)
+    return _form_page("admin/user_form.html", form, user=user)
 
 
 # --- teams ------------------------------------------------------------------------------------
@@ -264,25 +260,7 @@ def teams():
 @bp.route("/teams/new", methods=["GET", "POST"])
 @roles_required("admin")
 def new_team():
-    form = TeamForm()
-    if form.validate_on_submit():
-        try:
-            with database.atomic():
-                team = Team.create(name=form.name.data)
-                accounts.set_team_leads(team, form.chosen_leads())
-                audit.record(
-                    "team.create",
-                    f"team {team.name}",
-                    leads=[u.username for u in form.chosen_leads()],
-                )
-        except IntegrityError:  # the same name sent twice at once
-            form.name.errors.append(_("There is already a team with this name."))
-        else:
-            flash(_("Team %(name)s was created.", name=team.name))
-            return redirect(url_for("admin.teams"))
-    if form.errors:
-        return _invalid("admin/team_form.html", form=form, team=None)
-    return render_template("admin/team_form.html", form=form, team=None)
+    return _team_page(None)
 
 
 @bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
@@ -291,35 +269,46 @@ def edit_team(team_id: int):
     team = Team.get_or_none(Team.id == team_id)
     if team is None:
         abort(404)
+    return _team_page(team)
+
+
+def _team_page(team: Team | None):
+    """A new team (``team`` None) or a change to one: its name and its leads, audited."""
     form = TeamForm(team=team)
     if form.validate_on_submit():
-        old_name = team.name
-        old_leads = sorted(
-            u.username
-            for u in User.select(User.username)
-            .join(TeamLead, on=(TeamLead.user == User.id))
-            .where(TeamLead.team == team)
-        )
+        leads = sorted(u.username for u in form.chosen_leads())
+        before = None if team is None else (team.name, _lead_names(team))
         try:
             with database.atomic():
-                team.name = form.name.data
-                team.save()
-                accounts.set_team_leads(team, form.chosen_leads())
-                audit.record(
-                    "team.change",
-                    f"team {team.name}",
-                    name=[old_name, team.name],
-                    leads=[old_leads, sorted(u.username for u in form.chosen_leads())],
-                )
-        except IntegrityError:
-            team.name = old_name
+                saved = team or Team()
+                saved.name = form.name.data
+                saved.save()
+                accounts.set_team_leads(saved, form.chosen_leads())
+                if before is None:
+                    audit.record("team.create", f"team {saved.name}", leads=leads)
+                else:
+                    changes = {"name": [before[0], saved.name], "leads": [before[1], leads]}
+                    audit.record("team.change", f"team {saved.name}", **changes)
+        except IntegrityError:  # the same name twice (also when sent twice at once)
+            if team is not None:
+                team.name = before[0]
             form.name.errors.append(_("There is already a team with this name."))
         else:
-            flash(_("The changes to team %(name)s were saved.", name=team.name))
+            if before is None:
+                flash(_("Team %(name)s was created.", name=saved.name))
+            else:
+                flash(_("The changes to team %(name)s were saved.", name=saved.name))
             return redirect(url_for("admin.teams"))
-    if form.errors:
-        return _invalid("admin/team_form.html", form=form, team=team)
-    return render_template("admin/team_form.html", form=form, team=team)
+    return _form_page("admin/team_form.html", form, team=team)
+
+
+def _lead_names(team: Team) -> list[str]:
+    return sorted(
+        u.username
+        for u in User.select(User.username)
+        .join(TeamLead, on=(TeamLead.user == User.id))
+        .where(TeamLead.team == team)
+    )
 
 
 # --- API tokens -------------------------------------------------------------------------------
@@ -352,9 +341,7 @@ def new_token():
             )
             response.headers["Cache-Control"] = "no-store"
             return response
-    if form.errors:
-        return _invalid("admin/token_form.html", form=form)
-    return render_template("admin/token_form.html", form=form)
+    return _form_page("admin/token_form.html", form)
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
@@ -431,9 +418,7 @@ def edit_category(category_id: int | None = None):
         audit.record("category.save", f"category {category.id} {form.name_en.data}", **values)
         flash(_("The category was saved."))
         return redirect(url_for("admin.suggestion_box"))
-    if form.errors:
-        return _invalid("admin/category_form.html", form=form, category=category)
-    return render_template("admin/category_form.html", form=form, category=category)
+    return _form_page("admin/category_form.html", form, category=category)
 
 
 POSTER_TYPES = {"png": "image/png", "pdf": "application/pdf"}
