@@ -18,24 +18,27 @@ charts' house style (Noto Sans CJK SC, embedded in the PDF as ``charts`` embeds 
 
 from __future__ import annotations
 
-import functools
 import io
 import json
-import re
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from matplotlib import font_manager
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.ft2font import FT2Font, LoadFlags
-from matplotlib.lines import Line2D
 
-from . import actions, chart_data, charts, dashboard, follow_up_figures, reports, stats, suggestions
+from . import (
+    actions,
+    chart_data,
+    charts,
+    dashboard,
+    follow_up_figures,
+    reports,
+    stats,
+    suggestions,
+    typeset,
+)
 from .definitions import SurveyDefinition
 from .periods import periods
 from .reports import Slice
@@ -425,122 +428,15 @@ def cover(
     )
 
 
-# --- measuring and wrapping text ----------------------------------------------------------------
+# --- the page ----------------------------------------------------------------------------------
 
-PT_PER_INCH = 72
 PAGE_INCHES = charts.FIGURE_INCHES
-PAGE_WIDTH = PAGE_INCHES[0] * PT_PER_INCH  # points
-PAGE_HEIGHT = PAGE_INCHES[1] * PT_PER_INCH
-FAMILIES = [charts.FONT_FAMILY, "DejaVu Sans"]
-MISSING = "□"  # drawn for a character that neither font has (a recent emoji, say)
-_MEASURE_LOCK = threading.Lock()
-
-
-@functools.cache
-def _font_files(bold: bool) -> tuple[str, ...]:
-    """The files matplotlib draws the house style's text from: Noto, then DejaVu Sans."""
-    weight = "bold" if bold else "normal"
-    return tuple(
-        font_manager.findfont(
-            FontProperties(family=family, weight=weight), fallback_to_default=False
-        )
-        for family in FAMILIES
-    )
-
-
-@functools.cache
-def _fonts(bold: bool) -> tuple[FT2Font, ...]:
-    # Our own FT2Font objects: matplotlib's cached ones are resized by every renderer.
-    fonts = tuple(FT2Font(path) for path in _font_files(bold))
-    for font in fonts:
-        font.set_size(100, 72)  # 100 pixels to the em: advances come out in hundredths of em
-    return fonts
-
-
-@functools.lru_cache(maxsize=65536)
-def _advance(char: str, bold: bool) -> float | None:
-    """The advance width of a character in ems, from the first font that has it; None if none."""
-    with _MEASURE_LOCK:
-        for font in _fonts(bold):
-            if font.get_char_index(ord(char)):
-                glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
-                return glyph.linearHoriAdvance / 65536 / 100
-    return None
-
-
-def clean(text: str) -> str:
-    """Text as the pack draws it: plain line breaks, no control characters, and a visible box
-    for a character that no font has."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    return "".join(
-        char
-        if char == "\n" or (char.isprintable() and _advance(char, False) is not None)
-        else (" " if not char.isprintable() else MISSING)
-        for char in text
-    )
-
-
-def text_width(text: str, size: float, bold: bool = False) -> float:
-    """The width of one line of text in points at ``size`` points (no kerning: a hair wide)."""
-    return size * sum(_advance(char, bold) or _advance(MISSING, bold) for char in text)
-
-
-_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+\s*|\s+")
-# No line starts with a closing mark (it hangs at the end of the line before) ...
-NO_LINE_START = set("，。、；：？！）》」』】〕〉…,.;:?!)]}%’”·")
-# ... and none ends with an opening one (it moves down with what it opens).
-NO_LINE_END = set("（《「『【〔〈([{‘“")
-
-
-def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
-    """Lines of at most ``width`` points at ``size`` points: between words in Latin text, between
-    any two characters in Chinese, never before a closing mark (it hangs at the line's end) or
-    after an opening one. Each line break in the text starts a new line; empty lines go.
-
-    Keeps 2% in hand: a bitmap renderer rounds each glyph's advance to whole pixels."""
-    width *= 0.98
-    lines: list[str] = []
-    for paragraph in clean(text).split("\n"):
-        line = ""
-        for token in _TOKEN.findall(paragraph):
-            if (
-                line.strip()
-                and text_width((line + token).rstrip(), size, bold) > width
-                and token[0] not in NO_LINE_START
-            ):
-                carry = ""
-                while line and line[-1] in NO_LINE_END:
-                    carry, line = line[-1] + carry, line[:-1]
-                if line.strip():
-                    lines.append(line.rstrip())
-                    line = carry
-                else:  # nothing but opening marks: they stay, whatever the width
-                    line += carry
-                if not line:
-                    token = token.lstrip()
-            if text_width((line + token).rstrip(), size, bold) > width:
-                # a word longer than a line: cut it where it reaches the end of the line
-                for char in token:
-                    if (
-                        line.strip()
-                        and text_width(line + char, size, bold) > width
-                        and char not in NO_LINE_START
-                    ):
-                        lines.append(line.rstrip())
-                        line = ""
-                    if line or not char.isspace():
-                        line += char
-                continue
-            line += token
-        if line.strip():
-            lines.append(line.rstrip())
-    return lines
-
+PAGE_WIDTH = PAGE_INCHES[0] * typeset.PT_PER_INCH  # points
+PAGE_HEIGHT = PAGE_INCHES[1] * typeset.PT_PER_INCH
 
 # --- the cover page -----------------------------------------------------------------------------
 
-MARGIN = 0.45 * PT_PER_INCH  # left and right, points
+MARGIN = 0.45 * typeset.PT_PER_INCH  # left and right, points
 TITLE_SIZE = 24  # the charts' figure.titlesize
 VERDICT_COLOURS = {
     "better": charts.BLUISH_GREEN,
@@ -551,48 +447,7 @@ VERDICT_COLOURS = {
 }
 
 
-class _Page:
-    """A 16:9 page in the house style, written on in points from the top-left corner."""
-
-    def __init__(self):
-        self.figure = Figure(figsize=PAGE_INCHES)
-
-    def text(self, x: float, y: float, text: str, size: float, **kwargs):
-        """Text whose top-left (or as ``ha``/``va`` say) corner is x, y points from top-left."""
-        kwargs.setdefault("va", "top")
-        kwargs.setdefault("color", "#222222")
-        # Noto first, DejaVu Sans for the glyphs it lacks: a list of families makes matplotlib
-        # fall back glyph by glyph (the house style's generic "sans-serif" resolves to Noto only)
-        kwargs.setdefault("fontfamily", FAMILIES)
-        return self.figure.text(x / PAGE_WIDTH, 1 - y / PAGE_HEIGHT, text, fontsize=size, **kwargs)
-
-    def rule(
-        self, x0: float, x1: float, y: float, colour: str = charts.LIGHT_GREY, width: float = 1.0
-    ) -> None:
-        self.figure.add_artist(
-            Line2D(
-                [x0 / PAGE_WIDTH, x1 / PAGE_WIDTH],
-                [1 - y / PAGE_HEIGHT] * 2,
-                color=colour,
-                linewidth=width,
-                transform=self.figure.transFigure,
-            )
-        )
-
-    def vrule(self, x: float, y0: float, y1: float, colour: str, width: float) -> None:
-        self.figure.add_artist(
-            Line2D(
-                [x / PAGE_WIDTH] * 2,
-                [1 - y0 / PAGE_HEIGHT, 1 - y1 / PAGE_HEIGHT],
-                color=colour,
-                linewidth=width,
-                solid_capstyle="butt",
-                transform=self.figure.transFigure,
-            )
-        )
-
-
-def _title(page: _Page, title: str, corner: str = "") -> float:
+def _title(page: typeset.Page, title: str, corner: str = "") -> float:
     """The page's title at top-left as the charts place theirs, the corner text at top-right;
     returns where the title ends (points from the top)."""
     page.text(MARGIN * 0.4, 12, title, TITLE_SIZE, fontweight="bold")
@@ -614,30 +469,20 @@ def cover_figure(cover_: Cover, corner: str = "") -> Figure:
 FACT_LINES = 3  # a longer fact (a lead's many teams) ends in "…"
 
 
-def _at_most(lines: list[str], count: int, width: float, size: float) -> list[str]:
-    """The first ``count`` lines, the last one cut to end in "…" if there were more."""
-    if len(lines) <= count:
-        return lines or [""]
-    last = lines[count - 1]
-    while last and text_width(last + " …", size) > width:
-        last = last[:-1]
-    return [*lines[: count - 1], last.rstrip("，,、 ") + " …"]
-
-
 def _draw_cover(cover_: Cover, corner: str, scale: float) -> tuple[Figure, float, float]:
     """The cover with everything under the title at ``scale``; where that part starts and ends,
     in points from the top."""
     with charts.house_style():
-        page = _Page()
+        page = typeset.Page(PAGE_INCHES)
         top = y = _title(page, cover_.title, corner) + 8
         left, right = MARGIN, PAGE_WIDTH - MARGIN
         # the facts: a column of labels, then the text, wrapped
         size = 14 * scale
-        label_width = max(text_width(label, size, True) for label, _ in cover_.facts) + 14
+        label_width = max(typeset.text_width(label, size, True) for label, _ in cover_.facts) + 14
         for label, text in cover_.facts:
             page.text(left, y, label, size, fontweight="bold", color=charts.TEXT_GREY)
             width = right - left - label_width
-            for line in _at_most(wrap(text, width, size), FACT_LINES, width, size):
+            for line in typeset.at_most(typeset.wrap(text, width, size), FACT_LINES, width, size):
                 page.text(left + label_width, y, line, size)
                 y += size * 1.4
             y += 2 * scale
@@ -649,7 +494,7 @@ def _draw_cover(cover_: Cover, corner: str, scale: float) -> tuple[Figure, float
         )
         y += heading * 1.55
         for definition in cover_.definitions:
-            for line in wrap(definition, right - left, size):
+            for line in typeset.wrap(definition, right - left, size):
                 page.text(left, y, line, size, color=charts.TEXT_GREY)
                 y += size * 1.38
             y += 2 * scale
@@ -657,24 +502,24 @@ def _draw_cover(cover_: Cover, corner: str, scale: float) -> tuple[Figure, float
 
 
 def _table(
-    page: _Page, cover_: Cover, left: float, right: float, y: float, scale: float = 1.0
+    page: typeset.Page, cover_: Cover, left: float, right: float, y: float, scale: float = 1.0
 ) -> float:
     """The headline figures as a table, columns as wide as their widest cell (all smaller if
     they would not fit across). Returns where the table ends."""
-    head, body, gap = 13.0 * scale, 16.0 * scale, 18.0
-    widths = [
-        max(
-            text_width(cover_.header[i], head, True),
-            *(text_width(row.cells[i], body, i in (0, 1)) for row in cover_.headlines),
-        )
-        for i in range(len(cover_.header))
-    ]
-    across = min(1.0, (right - left - gap * (len(widths) - 1)) / sum(widths))
+    head, body = 13.0 * scale, 16.0 * scale
+    xs, across = typeset.table_columns(
+        [
+            [typeset.Cell(text, head, True) for text in cover_.header],
+            *(
+                [typeset.Cell(text, body, i in (0, 1)) for i, text in enumerate(row.cells)]
+                for row in cover_.headlines
+            ),
+        ],
+        left,
+        right,
+        gap=18.0,
+    )
     head, body = head * across, body * across
-    xs, x = [], left
-    for width in widths:
-        xs.append(x)
-        x += width * across + gap
     for column, text in enumerate(cover_.header):
         page.text(xs[column], y, text, head, fontweight="bold", color=charts.TEXT_GREY)
     y += head * 1.5 + 4
@@ -765,16 +610,6 @@ def detractor_comments(
     return entries, more
 
 
-@dataclass(frozen=True)
-class Line:
-    """A line of a comments page: kind ("meta", "question", "text" or "rule"), text, and its
-    top, in points below the top of the column."""
-
-    kind: str
-    text: str
-    top: float
-
-
 COLUMNS = 2
 COLUMN_GAP = 30.0
 COLUMN_WIDTH = (PAGE_WIDTH - 2 * MARGIN - (COLUMNS - 1) * COLUMN_GAP) / COLUMNS
@@ -784,99 +619,42 @@ SIZES = {"meta": 12.0, "question": 12.0, "text": 15.0}
 LEADING = {"meta": 12.0 * 1.5, "question": 12.0 * 1.4, "text": 15.0 * 1.38}
 ENTRY_GAP = 14.0  # between two comments, with a rule in the middle
 TEXT_INDENT = 8.0  # the comment's text, right of its vermillion bar
-MIN_LINES = 2  # text lines a comment keeps together at the foot of a column
+COMMENT_COLUMNS = typeset.Columns(
+    LEADING, COLUMN_HEIGHT, ENTRY_GAP, COLUMNS, head="meta", body="text", keep=2
+)
 
 
 def comment_lines(comment: Comment, locale: str, continued: bool = False) -> list[tuple[str, str]]:
     """(kind, text) for each line of a comment, wrapped to the column."""
     parts = [*comment.meta, f"({_words(locale)['continued']})"] if continued else comment.meta
-    lines = [("meta", line) for line in _joined(parts, COLUMN_WIDTH, SIZES["meta"])]
+    lines = [("meta", line) for line in typeset.joined(parts, COLUMN_WIDTH, SIZES["meta"])]
     for question, text in comment.texts:
         if question:
             lines += [
-                ("question", line) for line in wrap(question, COLUMN_WIDTH, SIZES["question"])
+                ("question", line)
+                for line in typeset.wrap(question, COLUMN_WIDTH, SIZES["question"])
             ]
-        lines += [("text", line) for line in wrap(text, COLUMN_WIDTH - TEXT_INDENT, SIZES["text"])]
+        lines += [
+            ("text", line) for line in typeset.wrap(text, COLUMN_WIDTH - TEXT_INDENT, SIZES["text"])
+        ]
     return lines
 
 
-def _joined(parts: Sequence[str], width: float, size: float) -> list[str]:
-    """The parts joined by " · " into lines of at most ``width``, breaking between parts (and
-    inside a part only when it is too long by itself)."""
-    lines: list[str] = []
-    for part in parts:
-        if lines and text_width(f"{lines[-1]} · {part}", size) <= width:
-            lines[-1] = f"{lines[-1]} · {part}"
-        else:
-            lines += wrap(part, width, size) or [""]
-    return lines
-
-
-def layout_comments(comments: Sequence[Comment], locale: str) -> list[list[list[Line]]]:
+def layout_comments(comments: Sequence[Comment], locale: str) -> list[list[list[typeset.Line]]]:
     """Pages of columns of lines (pure). A comment moves whole to the next column when it fits
     there; one longer than a column is split, and goes on under its meta line marked
-    "continued", with at least MIN_LINES lines of it on each side."""
-    columns: list[list[Line]] = [[]]
-    used = 0.0
+    "continued", with at least two lines of it on each side."""
 
-    def new_column():
-        nonlocal used
-        columns.append([])
-        used = 0.0
+    def continued(index: int) -> list[tuple[str, str]]:
+        lines = comment_lines(comments[index], locale, continued=True)
+        return [line for line in lines if line[0] == "meta"]
 
-    def fitting(lines: list[tuple[str, str]], room: float) -> int:
-        count = 0
-        for kind, _text in lines:
-            room -= LEADING[kind]
-            if room < 0:
-                break
-            count += 1
-        return count
-
-    for comment in comments:
-        lines = comment_lines(comment, locale)
-        height = sum(LEADING[kind] for kind, _ in lines)
-        if (
-            columns[-1]
-            and used + ENTRY_GAP + height > COLUMN_HEIGHT
-            and (
-                height <= COLUMN_HEIGHT
-                or COLUMN_HEIGHT - used - ENTRY_GAP < LEADING["meta"] + MIN_LINES * LEADING["text"]
-            )
-        ):
-            new_column()  # whole in the next column, or too little room here to start it
-        while True:
-            gap = ENTRY_GAP if columns[-1] else 0.0
-            count = fitting(lines, COLUMN_HEIGHT - used - gap)
-            if count < len(lines):
-                count = min(count, len(lines) - MIN_LINES)  # no lone line at the top
-                head = sum(1 for kind, _ in lines if kind == "meta")
-                if count < head + MIN_LINES:
-                    if columns[-1]:
-                        new_column()
-                        continue
-                    count = max(count, 1)  # a fresh column always takes something
-            if gap:
-                columns[-1].append(Line("rule", "", used + gap / 2))
-                used += gap
-            for kind, text in lines[:count]:
-                columns[-1].append(Line(kind, text, used))
-                used += LEADING[kind]
-            if count >= len(lines):
-                break
-            lines = [
-                line for line in comment_lines(comment, locale, continued=True) if line[0] == "meta"
-            ] + lines[count:]
-            new_column()
-    if not columns[-1]:
-        columns.pop()
-    if not columns:
-        return [[[]]]  # one page, to say that there are no comments
-    return [columns[i : i + COLUMNS] for i in range(0, len(columns), COLUMNS)]
+    blocks = [comment_lines(comment, locale) for comment in comments]
+    return typeset.flow(blocks, COMMENT_COLUMNS, continued)
 
 
 def comments_figure(
-    page_columns: Sequence[Sequence[Line]],
+    page_columns: Sequence[Sequence[typeset.Line]],
     title: str,
     subtitle: str,
     corner: str = "",
@@ -884,7 +662,7 @@ def comments_figure(
 ) -> Figure:
     """One page of detractor comments, in columns, under the section's title."""
     with charts.house_style():
-        page = _Page()
+        page = typeset.Page(PAGE_INCHES)
         top = _title(page, title, corner)
         page.text(MARGIN * 0.4, top + 2, subtitle, 15, color=charts.TEXT_GREY)
         if empty:
@@ -910,25 +688,11 @@ def comments_figure(
                 else:
                     page.text(left + TEXT_INDENT, y, line.text, SIZES["text"])
             # a vermillion bar beside the text of each comment: these are detractors
-            for start, end in _text_runs(column):
+            for start, end in typeset.runs(column, "text", LEADING["text"]):
                 page.vrule(
                     left + 1.5, COLUMN_TOP + start + 2, COLUMN_TOP + end - 3, charts.VERMILLION, 2.5
                 )
     return page.figure
-
-
-def _text_runs(column: Sequence[Line]) -> list[tuple[float, float]]:
-    """(top, bottom) of each run of consecutive text lines, in points."""
-    runs: list[tuple[float, float]] = []
-    for line in column:
-        if line.kind != "text":
-            continue
-        bottom = line.top + LEADING["text"]
-        if runs and abs(runs[-1][1] - line.top) < 0.01:
-            runs[-1] = (runs[-1][0], bottom)
-        else:
-            runs.append((line.top, bottom))
-    return runs
 
 
 # --- the pack -----------------------------------------------------------------------------------
@@ -964,13 +728,10 @@ def _corner(title: str, candidates: Sequence[str]) -> str:
         PAGE_WIDTH
         - MARGIN * 0.4
         - PAGE_WIDTH * 0.012
-        - text_width(title, TITLE_SIZE, True) * 1.03
+        - typeset.text_width(title, TITLE_SIZE, True) * 1.03
         - 30
     )
-    for text in candidates:
-        if text_width(text, CORNER_SIZE) <= room:
-            return text
-    return candidates[-1]
+    return typeset.first_fitting(candidates, room, CORNER_SIZE)
 
 
 def _mark_chart(figure: Figure, candidates: Sequence[str]) -> None:
@@ -1250,7 +1011,7 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
     head, body = 12.5, 12.5
     for page_number, first in enumerate(range(0, len(section.rows), ACTION_ROWS_PER_PAGE)):
         with charts.house_style():
-            page = _Page()
+            page = typeset.Page(PAGE_INCHES)
             y = _title(page, section.title, corners[page_number])
             page.text(MARGIN * 0.4, y + 2, section.subtitle, 15, color=charts.TEXT_GREY)
             y += 36
@@ -1258,7 +1019,9 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
                 page.text(
                     x,
                     y,
-                    _at_most(wrap(text, width - 8, head, True), 1, width - 8, head)[0],
+                    typeset.at_most(typeset.wrap(text, width - 8, head, True), 1, width - 8, head)[
+                        0
+                    ],
                     head,
                     fontweight="bold",
                     color=charts.TEXT_GREY,
@@ -1273,7 +1036,7 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
                 strict=True,
             ):
                 cells = [
-                    _at_most(wrap(text, width - 8, body), 2, width - 8, body)
+                    typeset.at_most(typeset.wrap(text, width - 8, body), 2, width - 8, body)
                     for text, width in zip(row, widths, strict=True)
                 ]
                 colours = {4: ACTION_KIND_COLOURS[kind], 5: ACTION_VERDICT_COLOURS[verdict]}

@@ -11,7 +11,7 @@ import pytest
 from support import login
 from test_reports import START, expected, scored  # noqa: F401  (the data set)
 
-from feedback import charts, dashboard, meeting_pack, reports
+from feedback import charts, dashboard, meeting_pack, reports, typeset
 from feedback.models import Answer, Response, Survey
 from feedback.surveys import current_version, definition_of
 
@@ -228,27 +228,6 @@ def test_the_cover_in_chinese_names_the_filters(db, scored):  # noqa: F811
 # --- text on the page ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "等了很久才有人处理，体验很差。" * 12,
-        "I called three times about the same broken router and explained it all again. " * 6,
-        "混合 mixed 文本，with English words 和中文（括号）“引号”。" * 8,
-        "https://example.com/" + "a" * 300,
-    ],
-)
-def test_wrapped_lines_fit_the_column(text):
-    width = meeting_pack.COLUMN_WIDTH
-    lines = meeting_pack.wrap(text, width, 15)
-    assert len(lines) > 1
-    for line in lines:
-        # a closing mark may hang past the end, never start a line
-        assert meeting_pack.text_width(line.rstrip("，。）”"), 15) <= width
-        assert line[0] not in meeting_pack.NO_LINE_START
-        assert line[-1] not in meeting_pack.NO_LINE_END
-    assert "".join(lines).replace(" ", "") == text.replace(" ", "").strip()
-
-
 def test_a_long_comment_goes_on_in_the_next_column():
     short = meeting_pack.Comment(("2026-10-31 21:44", "CSAT 1", "NPS 2"), (("", "短。"),))
     long = meeting_pack.Comment(
@@ -270,7 +249,7 @@ def test_a_long_comment_goes_on_in_the_next_column():
         bottom = max(line.top + line_height(line) for line in column)
         assert bottom <= meeting_pack.COLUMN_HEIGHT + 0.01
     assert sum(line.kind == "text" for column in columns for line in column) == 2 + len(
-        meeting_pack.wrap(
+        typeset.wrap(
             "这是一条很长的意见。" * 300, meeting_pack.COLUMN_WIDTH - meeting_pack.TEXT_INDENT, 15
         )
     )
@@ -282,11 +261,6 @@ def line_height(line) -> float:
 
 def test_no_comments_still_get_a_page():
     assert meeting_pack.layout_comments([], "en") == [[[]]]
-
-
-def test_a_character_no_font_has_is_shown_as_a_box():
-    # a flamingo is in neither Noto Sans CJK nor DejaVu Sans; a stray control character goes
-    assert meeting_pack.clean("ok\U0001f9a9\tfine\x07\r\n") == f"ok{meeting_pack.MISSING} fine \n"
 
 
 # --- the page at /manage/meeting-pack.pdf --------------------------------------------------------
@@ -375,8 +349,8 @@ def test_the_command_writes_to_the_exports_dir_by_default(app, scored):  # noqa:
 
 def test_two_packs_in_the_same_minute_keep_both_files(
     app,
-    scored,
-    tmp_path,  # noqa: F811
+    scored,  # noqa: F811
+    tmp_path,
     monkeypatch,
 ):
     monkeypatch.setattr(
