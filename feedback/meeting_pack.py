@@ -397,7 +397,7 @@ def _draw_cover(cover_: Cover, corner: str, scale: float) -> tuple[Figure, float
         for label, text in cover_.facts:
             page.text(left, y, label, size, fontweight="bold", color=charts.TEXT_GREY)
             width = right - left - label_width
-            for line in typeset.at_most(typeset.wrap(text, width, size), FACT_LINES, width, size):
+            for line in typeset.at_most(text, FACT_LINES, width, size):
                 page.text(left + label_width, y, line, size)
                 y += size * 1.4
             y += 2 * scale
@@ -904,9 +904,7 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
                 page.text(
                     x,
                     y,
-                    typeset.at_most(typeset.wrap(text, width - 8, head, True), 1, width - 8, head)[
-                        0
-                    ],
+                    typeset.at_most(text, 1, width - 8, head, bold=True)[0],
                     head,
                     fontweight="bold",
                     color=charts.TEXT_GREY,
@@ -921,7 +919,7 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
                 strict=True,
             ):
                 cells = [
-                    typeset.at_most(typeset.wrap(text, width - 8, body), 2, width - 8, body)
+                    typeset.at_most(text, 2, width - 8, body)
                     for text, width in zip(row, widths, strict=True)
                 ]
                 colours = {4: ACTION_KIND_COLOURS[kind], 5: ACTION_VERDICT_COLOURS[verdict]}

@@ -156,12 +156,14 @@ def joined(parts: Sequence[str], width: float, size: float, separator: str = " �
     return lines
 
 
-def at_most(lines: list[str], count: int, width: float, size: float) -> list[str]:
-    """The first ``count`` lines, the last one cut to end in "…" if there were more."""
+def at_most(text: str, count: int, width: float, size: float, bold: bool = False) -> list[str]:
+    """The text wrapped into at most ``count`` lines, the last one cut to end in "…" if there
+    were more; one empty line for no text."""
+    lines = wrap(text, width, size, bold)
     if len(lines) <= count:
         return lines or [""]
     last = lines[count - 1]
-    while last and text_width(last + " …", size) > width:
+    while last and text_width(last + " …", size, bold) > width:
         last = last[:-1]
     return [*lines[: count - 1], last.rstrip("，,、 ") + " …"]
 

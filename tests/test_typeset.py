@@ -89,13 +89,16 @@ def test_parts_join_on_one_line_while_they_fit():
 
 
 def test_at_most_cuts_the_last_line_with_an_ellipsis():
-    lines = typeset.wrap("团队甲，团队乙，团队丙，" * 20, 150, 14)
+    text = "团队甲，团队乙，团队丙，" * 20
+    lines = typeset.wrap(text, 150, 14)
     assert len(lines) > 3
-    kept = typeset.at_most(lines, 3, 150, 14)
+    kept = typeset.at_most(text, 3, 150, 14)
     assert kept[:2] == lines[:2] and kept[2].endswith(" …")
     assert typeset.text_width(kept[2], 14) <= 150
-    assert typeset.at_most(lines[:2], 3, 150, 14) == lines[:2]
-    assert typeset.at_most([], 3, 150, 14) == [""]
+    assert typeset.at_most("团队甲，团队乙", 3, 150, 14) == ["团队甲，团队乙"]
+    assert typeset.at_most("", 3, 150, 14) == [""]
+    bold = typeset.at_most("Where it stands, and what comes next", 1, 80, 12, bold=True)
+    assert bold[0].endswith(" …") and typeset.text_width(bold[0], 12, True) <= 80
 
 
 # --- tables -------------------------------------------------------------------------------------
