@@ -326,6 +326,7 @@ def export_meeting_pack(start, end, survey, channel, team, agent, category, loca
     from zoneinfo import ZoneInfo
 
     from . import exports, meeting_pack
+    from .i18n import language
     from .surveys import definition_of
     from .web.filters import FilterError, parse_filters
 
@@ -374,7 +375,7 @@ def export_meeting_pack(start, end, survey, channel, team, agent, category, loca
             filters.slice,
             filters.survey,
             definition,
-            locale,
+            language(locale),
             config["MIN_SAMPLE"],
             config["TIMEZONE"],
             progress=lambda label: bar.update(1, label),

@@ -12,175 +12,87 @@ each evaluated one.
 
 Every page is a bare matplotlib ``Figure`` (never pyplot) of the charts' 16:9 size, in the
 charts' house style (Noto Sans CJK SC, embedded in the PDF as ``charts`` embeds it), written with
-``PdfPages``. Knows nothing of Flask: the view and the ``export meeting-pack`` command both call
-``build_pack``.
+``PdfPages``; how text is set on the pages is ``typeset``'s business. Knows nothing of Flask:
+every word comes from the gettext catalogue through the ``i18n.Language`` the caller passes
+(dates, ranges and numbers through its Babel formats), and the view and the
+``export meeting-pack`` command both call ``build_pack``.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import json
-import re
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from matplotlib import font_manager
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.ft2font import FT2Font, LoadFlags
-from matplotlib.lines import Line2D
 
-from . import actions, chart_data, charts, dashboard, follow_up_figures, reports, stats, suggestions
+from . import (
+    actions,
+    chart_data,
+    charts,
+    dashboard,
+    follow_up_figures,
+    reports,
+    stats,
+    suggestions,
+    typeset,
+)
 from .definitions import SurveyDefinition
 from .periods import periods
 from .reports import Slice
+from .suggestions import N_
+
+if TYPE_CHECKING:
+    from .i18n import Language
 
 COMMENT_LIMIT = 500  # detractor comments in one pack; the newest are kept
 
-# --- words, in both languages -------------------------------------------------------------------
+# --- words: every one from the gettext catalogue, through the Language the caller passes ---------
 
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Service feedback meeting pack",
-        "survey": "Survey",
-        "survey_text": "{title} ({slug})",
-        "period": "Period",
-        "period_text": "{period} ({days}), compared with the {days} before ({previous})",
-        "days": "1 day|{n} days",
-        "filters": "Filters",
-        "no_filters": "none: every channel, team, agent and category",
-        "channel": "channel",
-        "team": "team",
-        "agent": "agent",
-        "category": "category",
-        "source": "source",
-        "teams": "teams",
-        "made": "Made",
-        "made_text": "{when} ({tz})",
-        "headline": "Headline figures",
-        "col_figure": "Figure",
-        "col_value": "Value",
-        "col_interval": "95% interval",
-        "col_n": "Answers (n)",
-        "col_change": "Change [95% interval]",
-        "col_verdict": "Real change?",
-        "csat": "CSAT",
-        "nps": "NPS",
-        "ces": "CES (effort)",
-        "response_rate": "Response rate",
-        "responses": "Answers",
-        "better": "yes: better",
-        "worse": "yes: worse",
-        "no clear change": "no: within the noise",
-        "no_comparison": "no comparison: too little data",
-        "too_few": "too few answers",
-        "count_change": "{change} (before: {n})",
-        "rate_n": "{answered} of {invited} invited",
-        "definitions": "How these figures are worked out",
-        "def_csat": "CSAT: the share of answers of 4 or 5 on the 1–5 satisfaction question; 95% "
-        "Wilson interval.",
-        "def_nps": "NPS: promoters (9–10) minus detractors (0–6), as a share of all answers, from "
-        "‒100 to 100; 95% adjusted Wald interval.",
-        "def_ces": "CES: the mean of the 1–7 effort question, with a 95% normal interval; 5–7 "
-        "counts as low effort.",
-        "def_rate": "Response rate: answered invitations out of those sent (not suppressed or "
-        "withdrawn) in the period; 95% Wilson interval.",
-        "def_change": "Change: this period minus the one before, in percentage points for CSAT "
-        "and the response rate. It is a real change only when its 95% interval "
-        "excludes zero. A figure on fewer than {min_sample} answers is greyed.",
-        "comments_title": "What detractors said (NPS 0–6)",
-        "comments_subtitle": "{count}, newest first",
-        "comments_count": "1 comment|{n} comments",
-        "comments_limited": "{count}, newest first (only the newest {limit} are in this pack)",
-        "no_comments": "No comments from detractors in this period.",
-        "continued": "continued",
-        "page": "page {page} of {pages}",
-        "phone": "Phone",
-        "chat": "Online chat",
-        "email": "Email",
-        "social": "Social media",
-        "onsite": "On site",
-        "link": "survey link",
-        "callback": "callback",
-    },
-    "zh_CN": {
-        "title": "服务反馈会议资料",
-        "survey": "问卷",
-        "survey_text": "{title}（{slug}）",
-        "period": "期间",
-        "period_text": "{period}（{days}），与之前 {days}（{previous}）比较",
-        "days": "{n} 天",
-        "filters": "筛选",
-        "no_filters": "无：全部渠道、团队、客服和类别",
-        "channel": "渠道",
-        "team": "团队",
-        "agent": "客服",
-        "category": "类别",
-        "source": "来源",
-        "teams": "团队",
-        "made": "生成时间",
-        "made_text": "{when}（{tz}）",
-        "headline": "核心指标",
-        "col_figure": "指标",
-        "col_value": "数值",
-        "col_interval": "95% 区间",
-        "col_n": "回答数（n）",
-        "col_change": "变化 [95% 区间]",
-        "col_verdict": "真实的变化？",
-        "csat": "满意度 CSAT",
-        "nps": "净推荐值 NPS",
-        "ces": "费力度 CES",
-        "response_rate": "回复率",
-        "responses": "回答数",
-        "better": "是：变好",
-        "worse": "是：变差",
-        "no clear change": "否：在随机波动范围内",
-        "no_comparison": "无法比较：数据太少",
-        "too_few": "回答太少",
-        "count_change": "{change}（之前：{n}）",
-        "rate_n": "已邀请 {invited}，回答 {answered}",
-        "definitions": "这些数字是如何计算的",
-        "def_csat": "CSAT：1–5 分满意度问题中回答 4 或 5 分的比例；95% Wilson 区间。",
-        "def_nps": "NPS：推荐者（9–10 分）减去贬损者（0–6 分）占全部回答的比例，范围 ‒100 到 100；"
-        "95% 调整 Wald 区间。",
-        "def_ces": "CES：1–7 分费力度问题的平均分，附 95% 正态区间；5–7 分算作省力。",
-        "def_rate": "回复率：期间内已发出（未被抑制或撤回）的邀请中已回答的比例；95% Wilson 区间。",
-        "def_change": "变化：本期减去上一期，CSAT 和回复率以百分点计。只有当变化的 95% 区间不包含零时，"
-        "才算真正的变化。基于少于 {min_sample} 个回答的数字显示为灰色。",
-        "comments_title": "贬损者（NPS 0–6 分）的意见",
-        "comments_subtitle": "{count}，最新的在前",
-        "comments_count": "{n} 条意见",
-        "comments_limited": "{count}，最新的在前（本资料只收录最新的 {limit} 条）",
-        "no_comments": "本期间没有贬损者的意见。",
-        "continued": "续",
-        "page": "第 {page} 页，共 {pages} 页",
-        "phone": "电话",
-        "chat": "在线客服",
-        "email": "邮件",
-        "social": "社交媒体",
-        "onsite": "上门/现场",
-        "link": "问卷链接",
-        "callback": "回访",
-    },
+
+# Messages marked for the catalogue (N_) and translated where they are shown.
+METRIC_NAMES = {
+    "csat": N_("CSAT"),
+    "nps": N_("NPS"),
+    "ces": N_("CES (effort)"),
+    "response_rate": N_("Response rate"),
+    "responses": N_("Answers"),
+}
+CHANNEL_NAMES = {  # channels, and the sources of an answer
+    "phone": N_("Phone"),
+    "chat": N_("Online chat"),
+    "email": N_("Email"),
+    "social": N_("Social media"),
+    "onsite": N_("On site"),
+    "link": N_("survey link"),
+    "callback": N_("callback"),
+}
+VERDICTS = {  # the cover's "real change?" column
+    "better": N_("yes: better"),
+    "worse": N_("yes: worse"),
+    "no clear change": N_("no: within the noise"),
+    "no_comparison": N_("no comparison: too little data"),
+}
+ACTION_WORDS = {  # an action's kind, and the verdict of an evaluated one
+    "overdue": N_("overdue"),
+    "due": N_("due in the period"),
+    "done": N_("done"),
+    "evaluated": N_("evaluated"),
+    "improved": N_("improved"),
+    "worse": N_("worse"),
+    "no clear change": N_("no clear change"),
+    "too few": N_("too few answers"),
 }
 
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-
-def _words(locale: str) -> dict[str, str]:
-    if locale not in STRINGS:
-        raise ValueError(f"locale must be one of {', '.join(STRINGS)}, not {locale!r}")
-    return STRINGS[locale]
-
-
-def _how_many(words: dict[str, str], key: str, n: int) -> str:
-    one, _, many = words[key].partition("|")
-    return (one if n == 1 or not many else many).format(n=f"{n:,}")
+def channel_name(code: str | None, lang: Language) -> str:
+    """A channel's or source's name; the code itself when it has none, "–" when there is none."""
+    return lang.gettext(CHANNEL_NAMES[code]) if code in CHANNEL_NAMES else code or "–"
 
 
 def _number(value: float, decimals: int = 1, sign: bool = False) -> str:
@@ -189,26 +101,6 @@ def _number(value: float, decimals: int = 1, sign: bool = False) -> str:
     if float(text) == 0:
         text = f"{0:.{decimals}f}"
     return text.replace("-", charts.MINUS)
-
-
-def _day(day: date, locale: str, year: bool = True) -> str:
-    if locale == "zh_CN":
-        return f"{day.year}年{day.month}月{day.day}日" if year else f"{day.month}月{day.day}日"
-    text = f"{day.day} {_MONTHS_EN[day.month - 1]}"
-    return f"{text} {day.year}" if year else text
-
-
-def period_text(start: date, end: date, locale: str) -> str:
-    """1 Sep – 31 Oct 2026, 2026年9月1日 – 10月31日; the year once when both share it."""
-    if start == end:
-        return _day(start, locale)
-    if start.year == end.year:
-        if start.month == end.month and locale == "en":
-            return f"{start.day}–{_day(end, locale)}"
-        if locale == "zh_CN":
-            return f"{_day(start, locale)} – {_day(end, locale, year=False)}"
-        return f"{_day(start, locale, year=False)} – {_day(end, locale)}"
-    return f"{_day(start, locale)} – {_day(end, locale)}"
 
 
 # --- the cover's text ---------------------------------------------------------------------------
@@ -236,20 +128,20 @@ class Headline:
 DECIMALS = {"csat": 1, "nps": 1, "ces": 2, "response_rate": 1}
 
 
-def headlines(tiles: Sequence[dashboard.Tile], locale: str) -> list[Headline]:
+def headlines(tiles: Sequence[dashboard.Tile], lang: Language) -> list[Headline]:
     """The dashboard's tiles as the rows of the cover's table (pure)."""
-    words = _words(locale)
     rows = []
     for tile in tiles:
         metric = tile.metric
         if metric == "responses":
             now, before = tile.current["value"], tile.previous["value"]
-            change = words["count_change"].format(
-                change=_number(now - before, 0, sign=True), n=f"{before:,}"
+            change = lang.gettext(
+                "%(change)s (before: %(count)s)",
+                change=_number(now - before, 0, sign=True),
+                count=lang.number(before),
             )
-            rows.append(
-                Headline(metric, words[metric], f"{now:,}", "–", "–", change, "–", "", False)
-            )
+            name = lang.gettext(METRIC_NAMES[metric])
+            rows.append(Headline(metric, name, lang.number(now), "–", "–", change, "–", "", False))
             continue
         figure = tile.current
         decimals = DECIMALS[metric]
@@ -259,8 +151,10 @@ def headlines(tiles: Sequence[dashboard.Tile], locale: str) -> list[Headline]:
             low, high = stats.wilson_interval(figure["answered"], figure["invited"])
             value = f"{_number(figure['value'], decimals)}%"
             interval = f"[{_number(100 * low, decimals)}, {_number(100 * high, decimals)}]"
-            n = words["rate_n"].format(
-                answered=f"{figure['answered']:,}", invited=f"{figure['invited']:,}"
+            n = lang.gettext(
+                "%(answered)s of %(invited)s invited",
+                answered=lang.number(figure["answered"]),
+                invited=lang.number(figure["invited"]),
             )
         else:
             value = _number(figure["value"], decimals) + ("%" if metric == "csat" else "")
@@ -269,9 +163,9 @@ def headlines(tiles: Sequence[dashboard.Tile], locale: str) -> list[Headline]:
                 if figure["low"] is None
                 else f"[{_number(figure['low'], decimals)}, {_number(figure['high'], decimals)}]"
             )
-            n = f"{figure['n']:,}"
+            n = lang.number(figure["n"])
         if figure is not None and tile.too_few:
-            n = f"{n} · {words['too_few']}"
+            n = f"{n} · {lang.gettext('too few answers')}"
         change = tile.change
         if change is None:
             change_text, verdict_key = "–", "no_comparison"
@@ -285,12 +179,12 @@ def headlines(tiles: Sequence[dashboard.Tile], locale: str) -> list[Headline]:
         rows.append(
             Headline(
                 metric,
-                words[metric],
+                lang.gettext(METRIC_NAMES[metric]),
                 value,
                 interval,
                 n,
                 change_text,
-                words[verdict_key],
+                lang.gettext(VERDICTS[verdict_key]),
                 verdict_key,
                 tile.too_few,
             )
@@ -321,24 +215,25 @@ class Cover:
         ]
 
 
-def filter_text(s: Slice, locale: str, team_names: dict[int, str]) -> str:
+def filter_text(s: Slice, lang: Language, team_names: dict[int, str]) -> str:
     """The slice's filters in words, or "none" (pure; team_names maps ids to names)."""
-    words = _words(locale)
     parts = []
     if s.channel:
-        parts.append(f"{words['channel']} {words.get(s.channel, s.channel)}")
+        parts.append(lang.gettext("channel %(name)s", name=channel_name(s.channel, lang)))
     if s.team_id is not None:
-        parts.append(f"{words['team']} {team_names.get(s.team_id, s.team_id)}")
+        parts.append(lang.gettext("team %(name)s", name=team_names.get(s.team_id, s.team_id)))
     elif s.allowed_team_ids is not None:
         names = sorted(team_names.get(i, str(i)) for i in s.allowed_team_ids)
-        parts.append(f"{words['teams']} {', '.join(names) or '–'}")
+        parts.append(lang.gettext("teams %(names)s", names=", ".join(names) or "–"))
     if s.agent:
-        parts.append(f"{words['agent']} {s.agent}")
+        parts.append(lang.gettext("agent %(name)s", name=s.agent))
     if s.category:
-        parts.append(f"{words['category']} {s.category}")
+        parts.append(lang.gettext("category %(name)s", name=s.category))
     if s.source:
-        parts.append(f"{words['source']} {words.get(s.source, s.source)}")
-    return " · ".join(parts) if parts else words["no_filters"]
+        parts.append(lang.gettext("source %(name)s", name=channel_name(s.source, lang)))
+    if not parts:
+        return lang.gettext("none: every channel, team, agent and category")
+    return " · ".join(parts)
 
 
 def _filtered(s: Slice) -> bool:
@@ -352,7 +247,7 @@ def _filtered(s: Slice) -> bool:
 def cover_text(
     s: Slice,
     survey: str,
-    locale: str,
+    lang: Language,
     min_sample: int,
     tz: str,
     tiles: Sequence[dashboard.Tile],
@@ -360,41 +255,64 @@ def cover_text(
     made: datetime,
 ) -> Cover:
     """The cover's text from the tiles and the slice (pure). ``made`` is an aware datetime."""
-    words = _words(locale)
     days = (s.end - s.start).days + 1
     previous = s.previous()
-    period = words["period_text"].format(
-        period=period_text(s.start, s.end, locale),
-        days=_how_many(words, "days", days),
-        previous=period_text(previous.start, previous.end, locale),
+    period = lang.gettext(
+        "%(period)s (%(days)s), compared with the %(days)s before (%(previous)s)",
+        period=lang.interval(s.start, s.end),
+        days=lang.ngettext("%(num)s day", "%(num)s days", days),
+        previous=lang.interval(previous.start, previous.end),
     )
     when = made.astimezone(ZoneInfo(tz))
     facts = (
-        (words["survey"], survey),
-        (words["period"], period),
-        (words["filters"], filter_text(s, locale, team_names)),
+        (lang.gettext("Survey"), survey),
+        (lang.gettext("Period"), period),
+        (lang.gettext("Filters"), filter_text(s, lang, team_names)),
         (
-            words["made"],
-            words["made_text"].format(when=f"{_day(when.date(), locale)} {when:%H:%M}", tz=tz),
+            lang.gettext("Made"),
+            lang.gettext(
+                "%(when)s (%(zone)s)", when=f"{lang.date(when.date())} {when:%H:%M}", zone=tz
+            ),
         ),
     )
-    header = tuple(
-        words[key]
-        for key in ("col_figure", "col_value", "col_interval", "col_n", "col_change", "col_verdict")
+    header = (
+        lang.gettext("Figure"),
+        lang.gettext("Value"),
+        lang.gettext("95% interval"),
+        lang.gettext("Answers (n)"),
+        lang.gettext("Change [95% interval]"),
+        lang.gettext("Real change?"),
     )
     definitions = (
-        words["def_csat"],
-        words["def_nps"],
-        words["def_ces"],
-        words["def_rate"],
-        words["def_change"].format(min_sample=min_sample),
+        lang.gettext(
+            "CSAT: the share of answers of 4 or 5 on the 1–5 satisfaction question; 95% Wilson "
+            "interval."
+        ),
+        lang.gettext(
+            "NPS: promoters (9–10) minus detractors (0–6), as a share of all answers, from ‒100 "
+            "to 100; 95% adjusted Wald interval."
+        ),
+        lang.gettext(
+            "CES: the mean of the 1–7 effort question, with a 95% normal interval; 5–7 counts as "
+            "low effort."
+        ),
+        lang.gettext(
+            "Response rate: answered invitations out of those sent (not suppressed or withdrawn) "
+            "in the period; 95% Wilson interval."
+        ),
+        lang.gettext(
+            "Change: this period minus the one before, in percentage points for CSAT and the "
+            "response rate. It is a real change only when its 95%% interval excludes zero. A "
+            "figure on fewer than %(min_sample)s answers is greyed.",
+            min_sample=min_sample,
+        ),
     )
     return Cover(
-        words["title"],
+        lang.gettext("Service feedback meeting pack"),
         facts,
         header,
-        tuple(headlines(tiles, locale)),
-        words["definitions"],
+        tuple(headlines(tiles, lang)),
+        lang.gettext("How these figures are worked out"),
         definitions,
     )
 
@@ -403,20 +321,20 @@ def cover(
     s: Slice,
     survey_slug: str,
     definition: SurveyDefinition,
-    locale: str,
+    lang: Language,
     min_sample: int,
     tz: str,
     made: datetime | None = None,
 ) -> Cover:
     """The cover's text for a slice: the dashboard's tiles (four queries) and the team names."""
     team_ids = {s.team_id, *(s.allowed_team_ids or ())}
-    survey = _words(locale)["survey_text"].format(
-        title=definition.title.get(locale), slug=survey_slug
+    survey = lang.gettext(
+        "%(title)s (%(slug)s)", title=definition.title.get(lang.code), slug=survey_slug
     )
     return cover_text(
         s,
         survey,
-        locale,
+        lang,
         min_sample,
         tz,
         dashboard.tiles(s, min_sample),
@@ -425,122 +343,15 @@ def cover(
     )
 
 
-# --- measuring and wrapping text ----------------------------------------------------------------
+# --- the page ----------------------------------------------------------------------------------
 
-PT_PER_INCH = 72
 PAGE_INCHES = charts.FIGURE_INCHES
-PAGE_WIDTH = PAGE_INCHES[0] * PT_PER_INCH  # points
-PAGE_HEIGHT = PAGE_INCHES[1] * PT_PER_INCH
-FAMILIES = [charts.FONT_FAMILY, "DejaVu Sans"]
-MISSING = "□"  # drawn for a character that neither font has (a recent emoji, say)
-_MEASURE_LOCK = threading.Lock()
-
-
-@functools.cache
-def _font_files(bold: bool) -> tuple[str, ...]:
-    """The files matplotlib draws the house style's text from: Noto, then DejaVu Sans."""
-    weight = "bold" if bold else "normal"
-    return tuple(
-        font_manager.findfont(
-            FontProperties(family=family, weight=weight), fallback_to_default=False
-        )
-        for family in FAMILIES
-    )
-
-
-@functools.cache
-def _fonts(bold: bool) -> tuple[FT2Font, ...]:
-    # Our own FT2Font objects: matplotlib's cached ones are resized by every renderer.
-    fonts = tuple(FT2Font(path) for path in _font_files(bold))
-    for font in fonts:
-        font.set_size(100, 72)  # 100 pixels to the em: advances come out in hundredths of em
-    return fonts
-
-
-@functools.lru_cache(maxsize=65536)
-def _advance(char: str, bold: bool) -> float | None:
-    """The advance width of a character in ems, from the first font that has it; None if none."""
-    with _MEASURE_LOCK:
-        for font in _fonts(bold):
-            if font.get_char_index(ord(char)):
-                glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
-                return glyph.linearHoriAdvance / 65536 / 100
-    return None
-
-
-def clean(text: str) -> str:
-    """Text as the pack draws it: plain line breaks, no control characters, and a visible box
-    for a character that no font has."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    return "".join(
-        char
-        if char == "\n" or (char.isprintable() and _advance(char, False) is not None)
-        else (" " if not char.isprintable() else MISSING)
-        for char in text
-    )
-
-
-def text_width(text: str, size: float, bold: bool = False) -> float:
-    """The width of one line of text in points at ``size`` points (no kerning: a hair wide)."""
-    return size * sum(_advance(char, bold) or _advance(MISSING, bold) for char in text)
-
-
-_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+\s*|\s+")
-# No line starts with a closing mark (it hangs at the end of the line before) ...
-NO_LINE_START = set("，。、；：？！）》」』】〕〉…,.;:?!)]}%’”·")
-# ... and none ends with an opening one (it moves down with what it opens).
-NO_LINE_END = set("（《「『【〔〈([{‘“")
-
-
-def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
-    """Lines of at most ``width`` points at ``size`` points: between words in Latin text, between
-    any two characters in Chinese, never before a closing mark (it hangs at the line's end) or
-    after an opening one. Each line break in the text starts a new line; empty lines go.
-
-    Keeps 2% in hand: a bitmap renderer rounds each glyph's advance to whole pixels."""
-    width *= 0.98
-    lines: list[str] = []
-    for paragraph in clean(text).split("\n"):
-        line = ""
-        for token in _TOKEN.findall(paragraph):
-            if (
-                line.strip()
-                and text_width((line + token).rstrip(), size, bold) > width
-                and token[0] not in NO_LINE_START
-            ):
-                carry = ""
-                while line and line[-1] in NO_LINE_END:
-                    carry, line = line[-1] + carry, line[:-1]
-                if line.strip():
-                    lines.append(line.rstrip())
-                    line = carry
-                else:  # nothing but opening marks: they stay, whatever the width
-                    line += carry
-                if not line:
-                    token = token.lstrip()
-            if text_width((line + token).rstrip(), size, bold) > width:
-                # a word longer than a line: cut it where it reaches the end of the line
-                for char in token:
-                    if (
-                        line.strip()
-                        and text_width(line + char, size, bold) > width
-                        and char not in NO_LINE_START
-                    ):
-                        lines.append(line.rstrip())
-                        line = ""
-                    if line or not char.isspace():
-                        line += char
-                continue
-            line += token
-        if line.strip():
-            lines.append(line.rstrip())
-    return lines
-
+PAGE_WIDTH = PAGE_INCHES[0] * typeset.PT_PER_INCH  # points
+PAGE_HEIGHT = PAGE_INCHES[1] * typeset.PT_PER_INCH
 
 # --- the cover page -----------------------------------------------------------------------------
 
-MARGIN = 0.45 * PT_PER_INCH  # left and right, points
+MARGIN = 0.45 * typeset.PT_PER_INCH  # left and right, points
 TITLE_SIZE = 24  # the charts' figure.titlesize
 VERDICT_COLOURS = {
     "better": charts.BLUISH_GREEN,
@@ -551,48 +362,7 @@ VERDICT_COLOURS = {
 }
 
 
-class _Page:
-    """A 16:9 page in the house style, written on in points from the top-left corner."""
-
-    def __init__(self):
-        self.figure = Figure(figsize=PAGE_INCHES)
-
-    def text(self, x: float, y: float, text: str, size: float, **kwargs):
-        """Text whose top-left (or as ``ha``/``va`` say) corner is x, y points from top-left."""
-        kwargs.setdefault("va", "top")
-        kwargs.setdefault("color", "#222222")
-        # Noto first, DejaVu Sans for the glyphs it lacks: a list of families makes matplotlib
-        # fall back glyph by glyph (the house style's generic "sans-serif" resolves to Noto only)
-        kwargs.setdefault("fontfamily", FAMILIES)
-        return self.figure.text(x / PAGE_WIDTH, 1 - y / PAGE_HEIGHT, text, fontsize=size, **kwargs)
-
-    def rule(
-        self, x0: float, x1: float, y: float, colour: str = charts.LIGHT_GREY, width: float = 1.0
-    ) -> None:
-        self.figure.add_artist(
-            Line2D(
-                [x0 / PAGE_WIDTH, x1 / PAGE_WIDTH],
-                [1 - y / PAGE_HEIGHT] * 2,
-                color=colour,
-                linewidth=width,
-                transform=self.figure.transFigure,
-            )
-        )
-
-    def vrule(self, x: float, y0: float, y1: float, colour: str, width: float) -> None:
-        self.figure.add_artist(
-            Line2D(
-                [x / PAGE_WIDTH] * 2,
-                [1 - y0 / PAGE_HEIGHT, 1 - y1 / PAGE_HEIGHT],
-                color=colour,
-                linewidth=width,
-                solid_capstyle="butt",
-                transform=self.figure.transFigure,
-            )
-        )
-
-
-def _title(page: _Page, title: str, corner: str = "") -> float:
+def _title(page: typeset.Page, title: str, corner: str = "") -> float:
     """The page's title at top-left as the charts place theirs, the corner text at top-right;
     returns where the title ends (points from the top)."""
     page.text(MARGIN * 0.4, 12, title, TITLE_SIZE, fontweight="bold")
@@ -614,30 +384,20 @@ def cover_figure(cover_: Cover, corner: str = "") -> Figure:
 FACT_LINES = 3  # a longer fact (a lead's many teams) ends in "…"
 
 
-def _at_most(lines: list[str], count: int, width: float, size: float) -> list[str]:
-    """The first ``count`` lines, the last one cut to end in "…" if there were more."""
-    if len(lines) <= count:
-        return lines or [""]
-    last = lines[count - 1]
-    while last and text_width(last + " …", size) > width:
-        last = last[:-1]
-    return [*lines[: count - 1], last.rstrip("，,、 ") + " …"]
-
-
 def _draw_cover(cover_: Cover, corner: str, scale: float) -> tuple[Figure, float, float]:
     """The cover with everything under the title at ``scale``; where that part starts and ends,
     in points from the top."""
     with charts.house_style():
-        page = _Page()
+        page = typeset.Page(PAGE_INCHES)
         top = y = _title(page, cover_.title, corner) + 8
         left, right = MARGIN, PAGE_WIDTH - MARGIN
         # the facts: a column of labels, then the text, wrapped
         size = 14 * scale
-        label_width = max(text_width(label, size, True) for label, _ in cover_.facts) + 14
+        label_width = max(typeset.text_width(label, size, True) for label, _ in cover_.facts) + 14
         for label, text in cover_.facts:
             page.text(left, y, label, size, fontweight="bold", color=charts.TEXT_GREY)
             width = right - left - label_width
-            for line in _at_most(wrap(text, width, size), FACT_LINES, width, size):
+            for line in typeset.at_most(text, FACT_LINES, width, size):
                 page.text(left + label_width, y, line, size)
                 y += size * 1.4
             y += 2 * scale
@@ -649,7 +409,7 @@ def _draw_cover(cover_: Cover, corner: str, scale: float) -> tuple[Figure, float
         )
         y += heading * 1.55
         for definition in cover_.definitions:
-            for line in wrap(definition, right - left, size):
+            for line in typeset.wrap(definition, right - left, size):
                 page.text(left, y, line, size, color=charts.TEXT_GREY)
                 y += size * 1.38
             y += 2 * scale
@@ -657,24 +417,24 @@ def _draw_cover(cover_: Cover, corner: str, scale: float) -> tuple[Figure, float
 
 
 def _table(
-    page: _Page, cover_: Cover, left: float, right: float, y: float, scale: float = 1.0
+    page: typeset.Page, cover_: Cover, left: float, right: float, y: float, scale: float = 1.0
 ) -> float:
     """The headline figures as a table, columns as wide as their widest cell (all smaller if
     they would not fit across). Returns where the table ends."""
-    head, body, gap = 13.0 * scale, 16.0 * scale, 18.0
-    widths = [
-        max(
-            text_width(cover_.header[i], head, True),
-            *(text_width(row.cells[i], body, i in (0, 1)) for row in cover_.headlines),
-        )
-        for i in range(len(cover_.header))
-    ]
-    across = min(1.0, (right - left - gap * (len(widths) - 1)) / sum(widths))
+    head, body = 13.0 * scale, 16.0 * scale
+    xs, across = typeset.table_columns(
+        [
+            [typeset.Cell(text, head, True) for text in cover_.header],
+            *(
+                [typeset.Cell(text, body, i in (0, 1)) for i, text in enumerate(row.cells)]
+                for row in cover_.headlines
+            ),
+        ],
+        left,
+        right,
+        gap=18.0,
+    )
     head, body = head * across, body * across
-    xs, x = [], left
-    for width in widths:
-        xs.append(x)
-        x += width * across + gap
     for column, text in enumerate(cover_.header):
         page.text(xs[column], y, text, head, fontweight="bold", color=charts.TEXT_GREY)
     y += head * 1.5 + 4
@@ -709,30 +469,29 @@ class Comment:
     texts: tuple[tuple[str, str], ...]  # (the question, or "" when the survey has only one; text)
 
 
-def comment_meta(row: dict, locale: str, tz: str, team_names: dict[int, str]) -> tuple[str, ...]:
+def comment_meta(row: dict, lang: Language, tz: str, team_names: dict[int, str]) -> tuple[str, ...]:
     """When (in the site's time zone), the scores, channel, team and agent of a comment."""
-    words = _words(locale)
     when = row["submitted_at"].replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
     parts = [
         f"{when:%Y-%m-%d %H:%M}",
         f"CSAT {'–' if row['csat'] is None else row['csat']}",
         f"NPS {'–' if row['nps'] is None else row['nps']}",
-        words.get(row["channel"], row["channel"] or "–"),
+        channel_name(row["channel"], lang),
     ]
     if row.get("team") is not None:
-        parts.append(f"{words['team']} {team_names.get(row['team'], row['team'])}")
+        parts.append(lang.gettext("team %(name)s", name=team_names.get(row["team"], row["team"])))
     if row.get("agent"):
-        parts.append(f"{words['agent']} {row['agent']}")
+        parts.append(lang.gettext("agent %(name)s", name=row["agent"]))
     return tuple(parts)
 
 
 def detractor_comments(
-    s: Slice, definition: SurveyDefinition, locale: str, tz: str, limit: int = COMMENT_LIMIT
+    s: Slice, definition: SurveyDefinition, lang: Language, tz: str, limit: int = COMMENT_LIMIT
 ) -> tuple[list[Comment], bool]:
     """The period's detractor comments, newest first, one entry per response; and whether
     there were more than ``limit`` (two queries)."""
     questions = {
-        q.id: q.text.get(locale)
+        q.id: q.text.get(lang.code)
         for q in definition.questions
         if q.id in dashboard.comment_question_ids(definition)
     }
@@ -756,23 +515,11 @@ def detractor_comments(
         if key == last_key and row["question_id"] not in answered:
             entries[-1] = Comment(entries[-1].meta, (*entries[-1].texts, (question, row["text"])))
         else:
-            entries.append(
-                Comment(comment_meta(row, locale, tz, names), ((question, row["text"]),))
-            )
+            entries.append(Comment(comment_meta(row, lang, tz, names), ((question, row["text"]),)))
             answered = set()
         last_key = key
         answered.add(row["question_id"])
     return entries, more
-
-
-@dataclass(frozen=True)
-class Line:
-    """A line of a comments page: kind ("meta", "question", "text" or "rule"), text, and its
-    top, in points below the top of the column."""
-
-    kind: str
-    text: str
-    top: float
 
 
 COLUMNS = 2
@@ -784,99 +531,44 @@ SIZES = {"meta": 12.0, "question": 12.0, "text": 15.0}
 LEADING = {"meta": 12.0 * 1.5, "question": 12.0 * 1.4, "text": 15.0 * 1.38}
 ENTRY_GAP = 14.0  # between two comments, with a rule in the middle
 TEXT_INDENT = 8.0  # the comment's text, right of its vermillion bar
-MIN_LINES = 2  # text lines a comment keeps together at the foot of a column
+COMMENT_COLUMNS = typeset.Columns(
+    LEADING, COLUMN_HEIGHT, ENTRY_GAP, COLUMNS, head="meta", body="text", keep=2
+)
 
 
-def comment_lines(comment: Comment, locale: str, continued: bool = False) -> list[tuple[str, str]]:
+def comment_lines(
+    comment: Comment, lang: Language, continued: bool = False
+) -> list[tuple[str, str]]:
     """(kind, text) for each line of a comment, wrapped to the column."""
-    parts = [*comment.meta, f"({_words(locale)['continued']})"] if continued else comment.meta
-    lines = [("meta", line) for line in _joined(parts, COLUMN_WIDTH, SIZES["meta"])]
+    parts = [*comment.meta, lang.gettext("(continued)")] if continued else comment.meta
+    lines = [("meta", line) for line in typeset.joined(parts, COLUMN_WIDTH, SIZES["meta"])]
     for question, text in comment.texts:
         if question:
             lines += [
-                ("question", line) for line in wrap(question, COLUMN_WIDTH, SIZES["question"])
+                ("question", line)
+                for line in typeset.wrap(question, COLUMN_WIDTH, SIZES["question"])
             ]
-        lines += [("text", line) for line in wrap(text, COLUMN_WIDTH - TEXT_INDENT, SIZES["text"])]
+        lines += [
+            ("text", line) for line in typeset.wrap(text, COLUMN_WIDTH - TEXT_INDENT, SIZES["text"])
+        ]
     return lines
 
 
-def _joined(parts: Sequence[str], width: float, size: float) -> list[str]:
-    """The parts joined by " · " into lines of at most ``width``, breaking between parts (and
-    inside a part only when it is too long by itself)."""
-    lines: list[str] = []
-    for part in parts:
-        if lines and text_width(f"{lines[-1]} · {part}", size) <= width:
-            lines[-1] = f"{lines[-1]} · {part}"
-        else:
-            lines += wrap(part, width, size) or [""]
-    return lines
-
-
-def layout_comments(comments: Sequence[Comment], locale: str) -> list[list[list[Line]]]:
+def layout_comments(comments: Sequence[Comment], lang: Language) -> list[list[list[typeset.Line]]]:
     """Pages of columns of lines (pure). A comment moves whole to the next column when it fits
     there; one longer than a column is split, and goes on under its meta line marked
-    "continued", with at least MIN_LINES lines of it on each side."""
-    columns: list[list[Line]] = [[]]
-    used = 0.0
+    "continued", with at least two lines of it on each side."""
 
-    def new_column():
-        nonlocal used
-        columns.append([])
-        used = 0.0
+    def continued(index: int) -> list[tuple[str, str]]:
+        lines = comment_lines(comments[index], lang, continued=True)
+        return [line for line in lines if line[0] == "meta"]
 
-    def fitting(lines: list[tuple[str, str]], room: float) -> int:
-        count = 0
-        for kind, _text in lines:
-            room -= LEADING[kind]
-            if room < 0:
-                break
-            count += 1
-        return count
-
-    for comment in comments:
-        lines = comment_lines(comment, locale)
-        height = sum(LEADING[kind] for kind, _ in lines)
-        if (
-            columns[-1]
-            and used + ENTRY_GAP + height > COLUMN_HEIGHT
-            and (
-                height <= COLUMN_HEIGHT
-                or COLUMN_HEIGHT - used - ENTRY_GAP < LEADING["meta"] + MIN_LINES * LEADING["text"]
-            )
-        ):
-            new_column()  # whole in the next column, or too little room here to start it
-        while True:
-            gap = ENTRY_GAP if columns[-1] else 0.0
-            count = fitting(lines, COLUMN_HEIGHT - used - gap)
-            if count < len(lines):
-                count = min(count, len(lines) - MIN_LINES)  # no lone line at the top
-                head = sum(1 for kind, _ in lines if kind == "meta")
-                if count < head + MIN_LINES:
-                    if columns[-1]:
-                        new_column()
-                        continue
-                    count = max(count, 1)  # a fresh column always takes something
-            if gap:
-                columns[-1].append(Line("rule", "", used + gap / 2))
-                used += gap
-            for kind, text in lines[:count]:
-                columns[-1].append(Line(kind, text, used))
-                used += LEADING[kind]
-            if count >= len(lines):
-                break
-            lines = [
-                line for line in comment_lines(comment, locale, continued=True) if line[0] == "meta"
-            ] + lines[count:]
-            new_column()
-    if not columns[-1]:
-        columns.pop()
-    if not columns:
-        return [[[]]]  # one page, to say that there are no comments
-    return [columns[i : i + COLUMNS] for i in range(0, len(columns), COLUMNS)]
+    blocks = [comment_lines(comment, lang) for comment in comments]
+    return typeset.flow(blocks, COMMENT_COLUMNS, continued)
 
 
 def comments_figure(
-    page_columns: Sequence[Sequence[Line]],
+    page_columns: Sequence[Sequence[typeset.Line]],
     title: str,
     subtitle: str,
     corner: str = "",
@@ -884,7 +576,7 @@ def comments_figure(
 ) -> Figure:
     """One page of detractor comments, in columns, under the section's title."""
     with charts.house_style():
-        page = _Page()
+        page = typeset.Page(PAGE_INCHES)
         top = _title(page, title, corner)
         page.text(MARGIN * 0.4, top + 2, subtitle, 15, color=charts.TEXT_GREY)
         if empty:
@@ -910,25 +602,11 @@ def comments_figure(
                 else:
                     page.text(left + TEXT_INDENT, y, line.text, SIZES["text"])
             # a vermillion bar beside the text of each comment: these are detractors
-            for start, end in _text_runs(column):
+            for start, end in typeset.runs(column, "text", LEADING["text"]):
                 page.vrule(
                     left + 1.5, COLUMN_TOP + start + 2, COLUMN_TOP + end - 3, charts.VERMILLION, 2.5
                 )
     return page.figure
-
-
-def _text_runs(column: Sequence[Line]) -> list[tuple[float, float]]:
-    """(top, bottom) of each run of consecutive text lines, in points."""
-    runs: list[tuple[float, float]] = []
-    for line in column:
-        if line.kind != "text":
-            continue
-        bottom = line.top + LEADING["text"]
-        if runs and abs(runs[-1][1] - line.top) < 0.01:
-            runs[-1] = (runs[-1][0], bottom)
-        else:
-            runs.append((line.top, bottom))
-    return runs
 
 
 # --- the pack -----------------------------------------------------------------------------------
@@ -964,13 +642,10 @@ def _corner(title: str, candidates: Sequence[str]) -> str:
         PAGE_WIDTH
         - MARGIN * 0.4
         - PAGE_WIDTH * 0.012
-        - text_width(title, TITLE_SIZE, True) * 1.03
+        - typeset.text_width(title, TITLE_SIZE, True) * 1.03
         - 30
     )
-    for text in candidates:
-        if text_width(text, CORNER_SIZE) <= room:
-            return text
-    return candidates[-1]
+    return typeset.first_fitting(candidates, room, CORNER_SIZE)
 
 
 def _mark_chart(figure: Figure, candidates: Sequence[str]) -> None:
@@ -991,50 +666,53 @@ def pages(
     s: Slice,
     survey_slug: str,
     definition: SurveyDefinition,
-    locale: str,
+    lang: Language,
     min_sample: int,
     tz: str,
     made: datetime | None = None,
 ) -> Iterator[tuple[Figure, str | None]]:
     """The pack's pages in order, each with the step of ``steps`` it completes (or None)."""
-    words = _words(locale)
     names = pack_charts(s, definition)
-    comments, more = detractor_comments(s, definition, locale, tz)
-    comment_pages = layout_comments(comments, locale)
+    comments, more = detractor_comments(s, definition, lang, tz)
+    comment_pages = layout_comments(comments, lang)
     listed = actions.in_period(s, tz)
-    section = actions_section(listed, locale, tz)
-    action_charts = evaluated_charts(listed, locale)
+    section = actions_section(listed, lang, tz)
+    action_charts = evaluated_charts(listed, lang)
     total = 1 + len(names) + len(comment_pages) + action_pages(section) + len(action_charts)
-    front = cover(s, survey_slug, definition, locale, min_sample, tz, made)
-    filters = dict(front.facts).get(words["filters"])
-    period = period_text(s.start, s.end, locale)
+    front = cover(s, survey_slug, definition, lang, min_sample, tz, made)
+    filters = dict(front.facts).get(lang.gettext("Filters"))
+    period = lang.interval(s.start, s.end)
 
     def corner(number: int) -> list[str]:
-        page = words["page"].format(page=number, pages=total)
+        page = lang.gettext("page %(page)s of %(pages)s", page=number, pages=total)
         longest = [f"{survey_slug} · {period} · {filters} · {page}"] if _filtered(s) else []
         return [*longest, f"{survey_slug} · {period} · {page}", page]
 
     yield cover_figure(front, _corner(front.title, corner(1))), "cover"
     for number, name in enumerate(names, start=2):
-        figure = chart_data.build(name, s, definition, locale, min_sample).figure
+        figure = chart_data.build(name, s, definition, lang.code, min_sample).figure
         _mark_chart(figure, corner(number))
         yield figure, name
-    count = _how_many(words, "comments_count", len(comments))
-    subtitle = (
-        words["comments_limited"].format(count=count, limit=COMMENT_LIMIT)
-        if more
-        else words["comments_subtitle"].format(count=count)
-        if comments
-        else count
-    )
+    count = lang.ngettext("%(num)s comment", "%(num)s comments", len(comments))
+    if more:
+        subtitle = lang.gettext(
+            "%(count)s, newest first (only the newest %(limit)s are in this pack)",
+            count=count,
+            limit=COMMENT_LIMIT,
+        )
+    elif comments:
+        subtitle = lang.gettext("%(count)s, newest first", count=count)
+    else:
+        subtitle = count
+    title = lang.gettext("What detractors said (NPS 0–6)")
     first = 2 + len(names)
     for number, columns in enumerate(comment_pages, start=first):
         figure = comments_figure(
             columns,
-            words["comments_title"],
+            title,
             subtitle,
-            _corner(words["comments_title"], corner(number)),
-            empty="" if comments else words["no_comments"],
+            _corner(title, corner(number)),
+            empty="" if comments else lang.gettext("No comments from detractors in this period."),
         )
         yield figure, ("comments" if number == first + len(comment_pages) - 1 else None)
     if section.rows:
@@ -1057,7 +735,7 @@ def build_pack(
     s: Slice,
     survey_slug: str,
     definition: SurveyDefinition,
-    locale: str,
+    lang: Language,
     min_sample: int,
     tz: str,
     progress: Callable[[str], None] | None = None,
@@ -1069,13 +747,16 @@ def build_pack(
     ``progress`` is called with each label of ``steps(s, definition, tz)``, once each, as that
     part is done. ``made`` (aware; default now) is the time the cover gives.
     """
-    words = _words(locale)
     report = progress or (lambda _label: None)
     buffer = io.BytesIO()
-    title = f"{words['title']}: {survey_slug}, {period_text(s.start, s.end, locale)}"
+    title = lang.gettext(
+        "Service feedback meeting pack: %(survey)s, %(period)s",
+        survey=survey_slug,
+        period=lang.interval(s.start, s.end),
+    )
     pdf = PdfPages(buffer, metadata={"Title": title, "Creator": "feedback"})
     try:
-        for figure, step in pages(s, survey_slug, definition, locale, min_sample, tz, made):
+        for figure, step in pages(s, survey_slug, definition, lang, min_sample, tz, made):
             # PDF settings (the font type) are read while drawing and while closing, so both
             # happen in the house style; the lock is let go between pages
             with charts.house_style():
@@ -1093,48 +774,6 @@ def build_pack(
 # A table of the actions the meeting should hear about (actions.in_period): overdue, due, done
 # and evaluated with their verdicts. Only in packs whose period has any.
 
-ACTION_WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "actions_title": "Improvement actions",
-        "col_action": "Action",
-        "col_problem": "Problem",
-        "col_owner": "Owner",
-        "col_due": "Due",
-        "col_state": "Where it stands",
-        "col_result": "Before → after",
-        "overdue": "overdue",
-        "due": "due in the period",
-        "done": "done {day}",
-        "evaluated": "evaluated {day}",
-        "all_teams": "all teams",
-        "improved": "improved",
-        "worse": "worse",
-        "no clear change": "no clear change",
-        "too few": "too few answers",
-        "awaiting": "not evaluated yet",
-        "kind_count": "{n} {kind}",
-    },
-    "zh_CN": {
-        "actions_title": "改进行动",
-        "col_action": "行动",
-        "col_problem": "问题",
-        "col_owner": "负责人",
-        "col_due": "截止",
-        "col_state": "进展",
-        "col_result": "之前 → 之后",
-        "overdue": "逾期",
-        "due": "本期到期",
-        "done": "{day} 完成",
-        "evaluated": "{day} 评估",
-        "all_teams": "全部团队",
-        "improved": "改善",
-        "worse": "变差",
-        "no clear change": "无明显变化",
-        "too few": "回答太少",
-        "awaiting": "尚未评估",
-        "kind_count": "{kind} {n} 项",
-    },
-}
 ACTION_ROWS_PER_PAGE = 10
 ACTION_COLUMNS = (0.24, 0.19, 0.09, 0.13, 0.13, 0.22)  # shares of the width between margins
 ACTION_KIND_COLOURS = {
@@ -1172,48 +811,49 @@ class ActionsSection:
         ]
 
 
-def _figure_text(metric: str, figure: dict | None) -> str:
+def _figure_text(metric: str, figure: dict | None, lang: Language) -> str:
     if figure is None:
         return "–"
     decimals = DECIMALS[metric]
     unit = "%" if metric in ("csat", "response_rate") else ""
-    return f"{_number(figure['value'], decimals)}{unit} (n={figure['n']:,})"
+    return f"{_number(figure['value'], decimals)}{unit} (n={lang.number(figure['n'])})"
 
 
-def actions_section(items: Sequence, locale: str, tz: str) -> ActionsSection:
+def actions_section(items: Sequence, lang: Language, tz: str) -> ActionsSection:
     """The rows of the actions table from ``actions.in_period`` (pure)."""
-    words, action_words = _words(locale), ACTION_WORDS[locale]
     rows, kinds, verdicts = [], [], []
     for item in items:
         action = item.action
-        problem = [words[action.metric], item.team or action_words["all_teams"]]
+        problem = [
+            lang.gettext(METRIC_NAMES[action.metric]),
+            item.team or lang.gettext("all teams"),
+        ]
         if action.channel:
-            problem.append(words.get(action.channel, action.channel))
+            problem.append(channel_name(action.channel, lang))
         if item.kind == "done":
-            state = action_words["done"].format(day=_day(action.done_on, locale, year=False))
+            state = lang.gettext("done %(day)s", day=lang.skeleton(action.done_on, "MMMd"))
         elif item.kind == "evaluated":
-            state = action_words["evaluated"].format(
-                day=_day(periods(action.evaluated_at, tz).day, locale, year=False)
-            )
+            day = periods(action.evaluated_at, tz).day
+            state = lang.gettext("evaluated %(day)s", day=lang.skeleton(day, "MMMd"))
         else:
-            state = action_words[item.kind]
+            state = lang.gettext(ACTION_WORDS[item.kind])
         result, verdict = "–", None
         if item.kind == "done":
-            result = action_words["awaiting"]
+            result = lang.gettext("not evaluated yet")
         elif item.kind == "evaluated" and action.evaluation:
             check = json.loads(action.evaluation)
             verdict = check["verdict"]
             result = (
-                f"{_figure_text(action.metric, check['before']['figure'])} → "
-                f"{_figure_text(action.metric, check['after']['figure'])}: "
-                f"{action_words[check['verdict']]}"
+                f"{_figure_text(action.metric, check['before']['figure'], lang)} → "
+                f"{_figure_text(action.metric, check['after']['figure'], lang)}: "
+                f"{lang.gettext(ACTION_WORDS[verdict])}"
             )
         rows.append(
             (
                 action.title,
                 " · ".join(problem),
                 item.owner,
-                _day(action.due_date, locale),
+                lang.date(action.due_date),
                 state,
                 result,
             )
@@ -1221,18 +861,24 @@ def actions_section(items: Sequence, locale: str, tz: str) -> ActionsSection:
         kinds.append(item.kind)
         verdicts.append(verdict)
     counts = [
-        action_words["kind_count"].format(
-            n=sum(k == kind for k in kinds), kind=action_words[kind].format(day="").strip()
+        lang.gettext(
+            "%(count)s %(kind)s",
+            count=sum(k == kind for k in kinds),
+            kind=lang.gettext(ACTION_WORDS[kind]),
         )
         for kind in ("overdue", "due", "done", "evaluated")
         if kind in kinds
     ]
-    header = tuple(
-        action_words[key]
-        for key in ("col_action", "col_problem", "col_owner", "col_due", "col_state", "col_result")
+    header = (
+        lang.gettext("Action"),
+        lang.gettext("Problem"),
+        lang.gettext("Owner"),
+        lang.gettext("Due"),
+        lang.gettext("Where it stands"),
+        lang.gettext("Before → after"),
     )
     return ActionsSection(
-        action_words["actions_title"],
+        lang.gettext("Improvement actions"),
         " · ".join(counts),
         header,
         tuple(rows),
@@ -1250,7 +896,7 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
     head, body = 12.5, 12.5
     for page_number, first in enumerate(range(0, len(section.rows), ACTION_ROWS_PER_PAGE)):
         with charts.house_style():
-            page = _Page()
+            page = typeset.Page(PAGE_INCHES)
             y = _title(page, section.title, corners[page_number])
             page.text(MARGIN * 0.4, y + 2, section.subtitle, 15, color=charts.TEXT_GREY)
             y += 36
@@ -1258,7 +904,7 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
                 page.text(
                     x,
                     y,
-                    _at_most(wrap(text, width - 8, head, True), 1, width - 8, head)[0],
+                    typeset.at_most(text, 1, width - 8, head, bold=True)[0],
                     head,
                     fontweight="bold",
                     color=charts.TEXT_GREY,
@@ -1273,7 +919,7 @@ def actions_figures(section: ActionsSection, corners: Sequence[str]) -> list[Fig
                 strict=True,
             ):
                 cells = [
-                    _at_most(wrap(text, width - 8, body), 2, width - 8, body)
+                    typeset.at_most(text, 2, width - 8, body)
                     for text, width in zip(row, widths, strict=True)
                 ]
                 colours = {4: ACTION_KIND_COLOURS[kind], 5: ACTION_VERDICT_COLOURS[verdict]}
@@ -1308,7 +954,7 @@ def action_pages(section: ActionsSection) -> int:
 ACTION_CHARTS = 6  # before/after charts of evaluated actions in one pack, at most
 
 
-def evaluated_charts(listed: Sequence, locale: str) -> list[Figure]:
+def evaluated_charts(listed: Sequence, lang: Language) -> list[Figure]:
     """A before/after chart for each evaluated action in the list (the first ACTION_CHARTS
     with a chart: the response rate has none)."""
     figures = []
@@ -1316,7 +962,7 @@ def evaluated_charts(listed: Sequence, locale: str) -> list[Figure]:
         if item.kind != "evaluated" or not item.action.evaluation:
             continue
         figure = chart_data.before_after(
-            json.loads(item.action.evaluation), item.action.title, locale
+            json.loads(item.action.evaluation), item.action.title, lang.code
         )
         if figure is not None:
             figures.append(figure)

@@ -22,6 +22,7 @@ from support import csrf_from, login
 from feedback import actions, chart_data, responses, stats
 from feedback.cases import CaseInput, InvitationPolicy, register_case
 from feedback.db import database
+from feedback.i18n import language
 from feedback.models import ImprovementAction, Survey, Team, User
 from feedback.surveys import current_version, definition_of
 
@@ -434,15 +435,15 @@ def test_the_meeting_pack_draws_evaluated_actions(db, users):
     )
     listed = actions.in_period(s, "Asia/Shanghai")
     assert [(item.kind, item.action.title) for item in listed] == [("evaluated", "Better csat")]
-    row = meeting_pack.actions_section(listed, "en", "Asia/Shanghai").lines()[3]
-    assert row.endswith("| evaluated 1 Oct | 50.0% (n=60) → 85.0% (n=60): improved")
-    assert len(meeting_pack.evaluated_charts(listed, "en")) == 1
+    row = meeting_pack.actions_section(listed, language("en"), "Asia/Shanghai").lines()[3]
+    assert row.endswith("| evaluated Oct 1 | 50.0% (n=60) → 85.0% (n=60): improved")
+    assert len(meeting_pack.evaluated_charts(listed, language("en"))) == 1
     steps = []
     pdf = meeting_pack.build_pack(
         s,
         "post-case",
         definition_of(current_version("post-case")),
-        "en",
+        language("en"),
         MIN_SAMPLE,
         "Asia/Shanghai",
         progress=steps.append,

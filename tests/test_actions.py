@@ -12,6 +12,7 @@ from support import csrf_from, login, post_form
 
 from feedback import actions
 from feedback.db import database
+from feedback.i18n import language
 from feedback.models import (
     ActionEvent,
     ActionMilestone,
@@ -658,9 +659,9 @@ def test_the_pack_lists_the_periods_actions(app, users, manager):
         billing = Team.get(Team.name == "Billing")
         s = Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31), team_id=billing.id)
         found = actions.in_period(s, TZ)
-        section = meeting_pack.actions_section(found, "en", TZ)
+        section = meeting_pack.actions_section(found, language("en"), TZ)
         everyone = actions.in_period(Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31)), TZ)
-        chinese = meeting_pack.actions_section(found, "zh_CN", TZ)
+        chinese = meeting_pack.actions_section(found, language("zh_CN"), TZ)
     assert [(item.kind, item.action.title) for item in found] == [
         ("overdue", "Overdue one"),
         ("due", "Due one"),
@@ -672,13 +673,13 @@ def test_the_pack_lists_the_periods_actions(app, users, manager):
     assert lines[0] == "Improvement actions"
     assert lines[1] == "1 overdue · 1 due in the period · 1 done · 1 evaluated"
     assert lines[2] == ("Action | Problem | Owner | Due | Where it stands | Before → after")
-    assert lines[3] == "Overdue one | CSAT · Billing | manager | 20 Aug 2026 | overdue | –"
+    assert lines[3] == "Overdue one | CSAT · Billing | manager | Aug 20, 2026 | overdue | –"
     assert lines[5] == (
-        "Done one | CSAT · Billing | manager | 30 Sep 2026 | done 5 Oct | not evaluated yet"
+        "Done one | CSAT · Billing | manager | Sep 30, 2026 | done Oct 5 | not evaluated yet"
     )
     assert lines[6] == (
-        "Evaluated one | NPS · Billing | manager | 1 Apr 2026 | evaluated "
-        "10 Oct | – → –: too few answers"
+        "Evaluated one | NPS · Billing | manager | Apr 1, 2026 | evaluated "
+        "Oct 10 | – → –: too few answers"
     )
     assert chinese.lines()[0] == "改进行动" and "逾期" in chinese.lines()[3]
 
@@ -696,7 +697,7 @@ def test_the_pack_gets_an_actions_page(app, users, manager):
         definition = definition_of(current_version("post-case"))
         steps = []
         pdf = meeting_pack.build_pack(
-            s, "post-case", definition, "zh_CN", 30, TZ, progress=steps.append
+            s, "post-case", definition, language("zh_CN"), 30, TZ, progress=steps.append
         )
         assert steps == meeting_pack.steps(s, definition, TZ)
         quiet = meeting_pack.Slice(survey.id, date(2025, 1, 1), date(2025, 1, 31))
@@ -851,7 +852,7 @@ def test_a_long_list_of_actions_takes_more_pages():
         )
         for i in range(meeting_pack.ACTION_ROWS_PER_PAGE + 1)
     ]
-    section = meeting_pack.actions_section(items, "en", TZ)
+    section = meeting_pack.actions_section(items, language("en"), TZ)
     assert section.subtitle == f"{len(items)} due in the period"
     assert meeting_pack.action_pages(section) == 2
     assert len(meeting_pack.actions_figures(section, ["page 1", "page 2"])) == 2

@@ -721,6 +721,7 @@ def test_the_meeting_pack_has_the_suggestion_pages_when_there_are_suggestions(ap
     from test_meeting_pack import page_count
 
     from feedback import meeting_pack
+    from feedback.i18n import language
     from feedback.models import Survey
     from feedback.reports import Slice
     from feedback.surveys import current_version, definition_of
@@ -734,7 +735,7 @@ def test_the_meeting_pack_has_the_suggestion_pages_when_there_are_suggestions(ap
             definition = definition_of(current_version("post-case"))
             names = meeting_pack.pack_charts(s, definition)
             return names, meeting_pack.build_pack(
-                s, "post-case", definition, "zh_CN", 30, "Asia/Shanghai"
+                s, "post-case", definition, language("zh_CN"), 30, "Asia/Shanghai"
             )
 
     names, pdf = pack()

@@ -30,7 +30,7 @@ from .. import (
     suggestions,
 )
 from ..errors import AppError
-from ..i18n import current_locale
+from ..i18n import current_locale, language
 from ..models import CHANNELS, RESPONSE_SOURCES, Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from .auth import roles_required
@@ -237,7 +237,7 @@ def meeting_pack_pdf():
         filters.slice,
         filters.survey,
         definition_of(current_version(filters.survey)),
-        current_locale(),
+        language(current_locale()),
         config["MIN_SAMPLE"],
         config["TIMEZONE"],
         made=made,
