@@ -10,11 +10,6 @@ import peewee as pw
 
 from .db import database, utcnow
 
-ROLES = ("admin", "manager", "lead", "staff")
-CHANNELS = ("phone", "chat", "email", "social", "onsite")
-INVITATION_STATES = ("pending", "answered", "expired", "cancelled")
-RESPONSE_SOURCES = ("link", "callback")
-
 
 class BaseModel(pw.Model):
     class Meta:
@@ -199,9 +194,6 @@ class Answer(BaseModel):
 
 # --- the suggestion box -------------------------------------------------------------------------
 
-SUGGESTION_BOXES = ("customer", "staff")
-SUGGESTION_STATES = ("new", "review", "planned", "progress", "done", "declined", "duplicate")
-
 
 class SuggestionCategory(BaseModel):
     slug = pw.CharField(max_length=40, unique=True)
@@ -283,10 +275,6 @@ ALL_MODELS = (
 
 # --- improvement actions --------------------------------------------------------------------
 
-ACTION_METRICS = ("csat", "nps", "ces", "response_rate")
-ACTION_STATES = ("planned", "in_progress", "done", "evaluated")
-MILESTONE_STATES = ("open", "done")
-
 
 class ImprovementAction(BaseModel):
     """A planned change aimed at one metric of one slice, with an owner and dates."""
@@ -349,10 +337,6 @@ class ActionEvent(BaseModel):
 
 
 ALL_MODELS += (ImprovementAction, ActionMilestone, ActionEvent)
-
-
-FOLLOW_UP_STATES = ("open", "contacted", "closed")
-FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")
 
 
 class FollowUp(BaseModel):

@@ -20,8 +20,9 @@ from flask_wtf.csrf import generate_csrf
 
 from .. import access, audit, responses
 from ..i18n import current_locale
-from ..models import ROLES, Case, FollowUp, Invitation, Survey
+from ..models import Case, FollowUp, Invitation, Survey
 from ..surveys import current_version, definition_of
+from ..vocabulary import ROLES
 from .auth import roles_required
 from .survey import follow_up_policy
 from .survey_forms import form_class

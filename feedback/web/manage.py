@@ -31,13 +31,13 @@ from .. import (
 )
 from ..errors import AppError
 from ..i18n import current_locale
-from ..models import CHANNELS, RESPONSE_SOURCES, Survey, SurveyVersion, Team
+from ..models import Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
+from ..vocabulary import CHANNELS, REPORT_ROLES, RESPONSE_SOURCES
 from .auth import roles_required
 from .filters import PRESETS, FilterError, parse_filters
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
-REPORT_ROLES = ("admin", "manager", "lead")
 
 
 def allowed_team_ids() -> tuple[int, ...] | None:
