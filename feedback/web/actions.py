@@ -40,9 +40,8 @@ from .action_forms import (
     owner_choices,
     team_choices,
 )
-from .auth import roles_required
+from .common import allowed_team_ids, change_and_tell, roles_required
 from .filters import today as local_today
-from .manage import allowed_team_ids
 
 bp = Blueprint("actions", __name__, url_prefix="/manage/actions")
 MAX_ID = access.MAX_ID
@@ -316,8 +315,6 @@ def change_state(action_id: int):
 def _move_suggestions_along(action: ImprovementAction, note: str | None) -> None:
     """The action is done: its linked suggestions still open become done, the note (or a
     standard sentence) their public reply; named submitters with an email are told."""
-    from .triage import change_and_tell
-
     moved = 0
     for suggestion in actions.linked_suggestions(action):
         if suggestion.status in SUGGESTION_CLOSED_STATES:

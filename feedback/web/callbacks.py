@@ -23,8 +23,7 @@ from ..i18n import current_locale
 from ..models import Case, FollowUp, Invitation, Survey
 from ..surveys import current_version, definition_of
 from ..vocabulary import ROLES
-from .auth import roles_required
-from .survey import follow_up_policy
+from .common import follow_up_policy, roles_required
 from .survey_forms import form_class
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callback")

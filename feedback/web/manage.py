@@ -15,10 +15,8 @@ from flask import (
     request,
     stream_with_context,
 )
-from flask_login import current_user
 
 from .. import (
-    access,
     audit,
     chart_data,
     charts,
@@ -34,15 +32,10 @@ from ..i18n import current_locale
 from ..models import Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from ..vocabulary import CHANNELS, REPORT_ROLES, RESPONSE_SOURCES
-from .auth import roles_required
+from .common import allowed_team_ids, roles_required
 from .filters import PRESETS, FilterError, parse_filters
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
-
-
-def allowed_team_ids() -> tuple[int, ...] | None:
-    """None for managers and admins; a team lead's own teams; none for anyone else."""
-    return access.report_team_ids(current_user)
 
 
 def current_filters():
