@@ -51,6 +51,34 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(root / "static"),
         instance_path=str(root / "instance"),
     )
+    _configure(app, config)
+    app.session_interface = SessionInterface()
+    input_checks.init_app(app)  # before any route: its <int:> converter; the JSON provider
+    _trust_proxies(app)
+    _use_database(app)
+    app.before_request(input_checks.check_request)  # NUL and the like: a 400 before any view
+    from .web.survey import serve_cached_page
+
+    app.before_request(serve_cached_page)  # after the connection, before the rate limiter
+    _add_security_headers(app)
+    _init_languages(app)
+    _init_extensions(app)
+    _add_template_helpers(app)
+    _register_blueprints(app)
+    from . import cli
+
+    cli.init_app(app)
+    from .surveys import sync_at_start
+
+    sync_at_start(app)
+    if app.config["OUTBOX_THREAD"]:
+        _deliver_in_background(app)
+    return app
+
+
+def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
+    """Settings from the environment, ``config`` on top, then what Flask and its extensions
+    need from them."""
     try:
         app.config.update(settings.from_environment())
     except settings.SettingError as exc:  # a person's mistake: say which, without a traceback
@@ -76,11 +104,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_ENABLED=app.config.get("RATELIMIT_ENABLED", True),
     )
 
-    app.session_interface = SessionInterface()
-    input_checks.init_app(app)  # before any route: its <int:> converter; the JSON provider
-    if proxies := app.config["TRUSTED_PROXIES"]:  # only then: else anyone could forge them
+
+def _trust_proxies(app: Flask) -> None:
+    """Read the client's address and scheme from X-Forwarded-* only when proxies are declared:
+    else anyone could forge them."""
+    if proxies := app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+
+def _use_database(app: Flask) -> None:
+    """Open the pool; each request takes a connection before its first hook and gives it back
+    at the end."""
     try:
         db = open_database(app.config["DATABASE_URL"])
     except (DatabaseURLError, OSError) as exc:  # OSError: the SQLite file's folder
@@ -95,21 +129,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         db = UnusableDatabase(message)
     database.initialize(db)
     app.extensions["feedback.db"] = db
+    app.before_request(_connect)
+    app.teardown_request(_release)
 
-    @app.before_request
-    def _connect():
-        database.connect(reuse_if_open=True)
 
-    app.before_request(input_checks.check_request)  # NUL and the like: a 400 before any view
-    from .web.survey import serve_cached_page
+def _connect() -> None:
+    database.connect(reuse_if_open=True)
 
-    app.before_request(serve_cached_page)  # after the connection, before the rate limiter
 
-    @app.teardown_request
-    def _release(_exc):
-        if not database.is_closed():
-            database.close()  # back to the pool: the connection stays open
+def _release(_exc) -> None:
+    if not database.is_closed():
+        database.close()  # back to the pool: the connection stays open
 
+
+def _add_security_headers(app: Flask) -> None:
+    """The site's security headers on every answer (a view may set its own), and no-store on
+    every private one."""
     site_headers = SECURITY_HEADERS + [
         ("strict-transport-security", "Strict-Transport-Security", f"max-age={seconds}")
         for seconds in [hsts_seconds(app.config)]
@@ -122,78 +157,95 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         headers = response.headers
         present = {key.lower() for key in headers.keys()}  # one pass, not one per header
         for lowered, name, value in site_headers:
-            if lowered not in present:  # a view may set its own
+            if lowered not in present:
                 headers.add(name, value)
         if _private(response, remember_cookie):
             headers["Cache-Control"] = "no-store"
         return response
 
+
+def _init_languages(app: Flask) -> None:
+    """The catalogues compiled from their .po files, and Flask-Babel choosing each request's
+    language."""
     compile_catalogues()
     babel.init_app(app, locale_selector=select_locale)
+
+
+def _init_extensions(app: Flask) -> None:
+    """CSRF, rate limits, logins and the error pages."""
     csrf.init_app(app)
     ratelimits.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     errors.init_app(app)
 
-    @app.context_processor
-    def _globals():
-        return {"languages": LANGUAGES, "current_locale": current_locale()}
 
-    @app.template_filter("merge_query")
-    def merge_query(args: dict, **changes) -> str:
-        return urlencode({**args, **changes})
-
-    @app.template_filter("localtime")
-    def localtime(value, date_only: bool = False) -> str:
-        """A stored (naive UTC) time in the site's time zone: 2026-11-25 14:03."""
-        if value is None:
-            return ""
-        from flask_babel import format_datetime, to_user_timezone
-
-        if date_only:
-            return to_user_timezone(value).date().isoformat()
-        return format_datetime(value, "yyyy-MM-dd HH:mm")
-
+def _add_template_helpers(app: Flask) -> None:
+    """What every template may use: the languages, filters, and the names of things."""
     from .web.labels import GLOBALS as LABELS
     from .web.survey_forms import condition_hint
 
+    app.context_processor(_language_globals)
+    app.add_template_filter(merge_query)
+    app.add_template_filter(localtime)
     app.jinja_env.globals["condition_hint"] = condition_hint
     app.jinja_env.globals.update(LABELS)
 
-    from .web import admin, api, auth, callbacks, manage, suggest, survey, triage
-    from .web import follow_ups as follow_ups_web
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(suggest.bp)
-    app.register_blueprint(triage.bp)
-    app.register_blueprint(manage.bp)
-    app.register_blueprint(survey.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(admin.bp)
-    from .web import actions as action_pages
+def _language_globals() -> dict:
+    return {"languages": LANGUAGES, "current_locale": current_locale()}
 
-    app.register_blueprint(action_pages.bp)
-    app.register_blueprint(follow_ups_web.bp)
-    app.register_blueprint(callbacks.bp)
-    from .web import audit_log
 
-    app.register_blueprint(audit_log.bp)
+def merge_query(args: dict, **changes) -> str:
+    """The query string of ``args`` with ``changes`` made (a template filter)."""
+    return urlencode({**args, **changes})
+
+
+def localtime(value, date_only: bool = False) -> str:
+    """A stored (naive UTC) time in the site's time zone: 2026-11-25 14:03."""
+    if value is None:
+        return ""
+    from flask_babel import format_datetime, to_user_timezone
+
+    if date_only:
+        return to_user_timezone(value).date().isoformat()
+    return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Every page and the API (imported here: importing the package loads no view)."""
+    from .web import (
+        actions,
+        admin,
+        api,
+        audit_log,
+        auth,
+        callbacks,
+        follow_ups,
+        manage,
+        suggest,
+        survey,
+        triage,
+    )
+
+    for module in (
+        auth,
+        suggest,
+        triage,
+        manage,
+        survey,
+        api,
+        admin,
+        actions,
+        follow_ups,
+        callbacks,
+        audit_log,
+    ):
+        app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies
     # The survey form checks its own CSRF token (an HMAC of the invitation token, so customers
     # need no session), and a bad one shows the form again with the answers kept.
     csrf.exempt(survey.bp)
-
-    from . import cli
-
-    cli.init_app(app)
-
-    from .surveys import sync_at_start
-
-    sync_at_start(app)
-    if app.config["OUTBOX_THREAD"]:
-        _deliver_in_background(app)
-    return app
 
 
 def hsts_seconds(config: Mapping[str, Any]) -> int:

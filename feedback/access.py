@@ -12,9 +12,9 @@ from __future__ import annotations
 # be asked about one beyond 64 bits: its driver raises OverflowError, which was a 500.)
 from .input_checks import MAX_ID
 from .models import User
+from .vocabulary import ALL_TEAM_ROLES
 
 # Roles that see every team's reports, follow-ups, suggestions, actions and call-backs.
-ALL_TEAM_ROLES = ("admin", "manager")
 
 
 def valid_id(value: int | None) -> bool:

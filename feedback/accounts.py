@@ -11,7 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import database, utcnow
 from .input_checks import MAX_ID
-from .models import ROLES, ApiToken, Team, TeamLead, User
+from .models import ApiToken, Team, TeamLead, User
+from .vocabulary import ROLES
 
 USERNAME = re.compile(r"^[a-zA-Z0-9_.-]{2,64}$")
 MIN_PASSWORD = 8

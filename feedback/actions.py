@@ -33,6 +33,7 @@ from .models import (
     Team,
     User,
 )
+from .vocabulary import ACTION_OPEN_STATES, ALL_TEAM_ROLES
 
 TRANSITIONS = {
     "planned": ("in_progress",),
@@ -40,7 +41,6 @@ TRANSITIONS = {
     "done": ("evaluated", "in_progress"),
     "evaluated": (),
 }
-OPEN_STATES = ("planned", "in_progress")  # an action in these states can be overdue
 EDIT_FIELDS = (
     "title",
     "description",
@@ -71,7 +71,7 @@ def visible_to(user: User) -> pw.Expression | None:
     """The condition on ImprovementAction for the actions ``user`` may see and change (None:
     no limit): managers and admins every one; a team lead those of the teams they lead and
     those they own; anyone else none."""
-    if user.role in ("admin", "manager"):
+    if user.role in ALL_TEAM_ROLES:
         return None
     if user.role == "lead":
         teams = user.led_team_ids()
@@ -81,7 +81,7 @@ def visible_to(user: User) -> pw.Expression | None:
 
 
 def may_change(user: User, action: ImprovementAction) -> bool:
-    if user.role in ("admin", "manager"):
+    if user.role in ALL_TEAM_ROLES:
         return True
     if user.role == "lead":
         return action.owner_id == user.id or action.team_id in user.led_team_ids()
@@ -214,7 +214,7 @@ def mark_milestone_done(milestone: ActionMilestone, by: User, now=None) -> None:
 
 def is_overdue(action: ImprovementAction, today: date) -> bool:
     """Its due date has passed and it is not done yet."""
-    return action.state in OPEN_STATES and action.due_date < today
+    return action.state in ACTION_OPEN_STATES and action.due_date < today
 
 
 def milestone_overdue(milestone: ActionMilestone, today: date) -> bool:
@@ -247,7 +247,7 @@ def list_actions(
         conditions.append(ImprovementAction.team == team_id)
     if overdue:
         conditions.append(
-            ImprovementAction.state.in_(OPEN_STATES) & (ImprovementAction.due_date < today)
+            ImprovementAction.state.in_(ACTION_OPEN_STATES) & (ImprovementAction.due_date < today)
         )
     Owner = User.alias()
     query = (

@@ -13,8 +13,9 @@ import peewee
 
 from .db import database, is_postgres, utcnow
 from .i18n import normalize_locale
-from .models import CHANNELS, Case, Invitation, Survey, Team
+from .models import Case, Invitation, Survey, Team
 from .periods import periods
+from .vocabulary import CHANNELS
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

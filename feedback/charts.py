@@ -37,13 +37,12 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from feedback.stats import Z95, Z998, funnel_limits, nps, p_chart_limits
+from feedback.vocabulary import LOCALES, SERVQUAL_DIMENSIONS
 
 # --- the house style ----------------------------------------------------------------------------
 
 FONT_FAMILY = "Noto Sans CJK SC"
-LOCALES = ("zh_CN", "en")
 METRICS = ("csat", "nps", "ces")
-SERVQUAL_DIMENSIONS = ("reliability", "responsiveness", "assurance", "empathy", "tangibles")
 
 # Okabe & Ito (2008), "Color Universal Design".
 BLACK = "#000000"

@@ -15,8 +15,9 @@ from flask.cli import AppGroup, with_appcontext
 from . import accounts, audit, case_csv, definitions
 from .cases import InvalidInput, InvitationPolicy, parse_case, register_case
 from .db import LATEST_SCHEMA, database, migrate, schema_version
-from .models import ROLES, Team
+from .models import Team
 from .surveys import current_version, sync
+from .vocabulary import LOCALES, ROLES
 
 
 def init_app(app: Flask) -> None:
@@ -311,7 +312,7 @@ export_group = AppGroup("export", help="Write reports to files (under the EXPORT
 @click.option("--category", help="Only this category.")
 @click.option(
     "--locale",
-    type=click.Choice(("zh_CN", "en")),
+    type=click.Choice(LOCALES),
     help="The pack's language (default: the DEFAULT_LOCALE setting).",
 )
 @click.option(

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import reports, stats
-from .definitions import SERVQUAL_DIMENSIONS, SurveyDefinition
+from .definitions import SurveyDefinition
 from .reports import Slice
+from .vocabulary import SERVQUAL_DIMENSIONS
 
 TILE_METRICS = ("csat", "nps", "ces", "response_rate", "responses")
 

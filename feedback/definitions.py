@@ -19,24 +19,9 @@ import yaml
 
 from . import survey_yaml
 from .survey_yaml import MAX_FILE_BYTES
+from .vocabulary import LOCALES, QUESTION_TYPES, SCALE_TYPES, SERVQUAL_DIMENSIONS
 
-LOCALES = ("zh_CN", "en")
-YAML_LOCALES = {"zh-CN": "zh_CN", "en": "en"}  # how the files spell them
-
-QUESTION_TYPES = (
-    "csat",
-    "nps",
-    "ces",
-    "rating",
-    "choice",
-    "multi",
-    "yesno",
-    "text",
-    "textarea",
-    "servqual",
-)
-SCALE_TYPES = ("csat", "nps", "ces", "rating")
-SERVQUAL_DIMENSIONS = ("reliability", "responsiveness", "assurance", "empathy", "tangibles")
+YAML_LOCALES = {code.replace("_", "-"): code for code in LOCALES}  # how the files spell them
 OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "not in", "in")
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

@@ -34,6 +34,7 @@ from .db import database, utcnow
 from .models import Case, FollowUp, Team, TeamLead, User
 from .responses import NotOpen, submit
 from .surveys import current_version, definition_of, sync
+from .vocabulary import CHANNELS
 
 DEMO_PASSWORD = "demo-pass"
 DAYS = 182  # six months, ending today
@@ -89,13 +90,12 @@ AGENTS = {
     ],
 }
 
-CHANNEL_WEIGHTS = {  # by team: phone, chat, email, social, onsite
+CHANNEL_WEIGHTS = {  # by team, in the order of CHANNELS: phone, chat, email, social, onsite
     "账务组": (0.45, 0.20, 0.25, 0.07, 0.03),
     "技术支持": (0.40, 0.25, 0.15, 0.05, 0.15),
     "售后服务": (0.35, 0.10, 0.08, 0.07, 0.40),
     "在线客服": (0.10, 0.62, 0.08, 0.20, 0.00),
 }
-CHANNELS = ("phone", "chat", "email", "social", "onsite")
 CHANNEL_EFFECT = {"phone": 0.05, "chat": 0.1, "email": -0.15, "social": -0.3, "onsite": 0.2}
 # A customer answers more often after a visit or a chat than after an email thread.
 RESPONSE_RATE = {"phone": 0.30, "chat": 0.36, "email": 0.26, "social": 0.22, "onsite": 0.38}

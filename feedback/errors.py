@@ -31,8 +31,7 @@ def _reply(status: int, message: str, errors=None):
         if errors:
             body["errors"] = errors
         return jsonify(body), status
-    template = f"errors/{status}.html" if status in (400, 403, 404, 410, 429) else "errors/500.html"
-    return render_template(template, status=status, message=message), status
+    return render_template("errors/error.html", status=status, message=message), status
 
 
 def init_app(app: Flask) -> None:

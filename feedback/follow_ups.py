@@ -19,9 +19,10 @@ from peewee import JOIN, fn
 
 from . import outbox
 from .db import database, utcnow
-from .models import FOLLOW_UP_OUTCOMES, Case, FollowUp, FollowUpEvent, Survey, Team, TeamLead, User
+from .models import Case, FollowUp, FollowUpEvent, Survey, Team, TeamLead, User
 from .periods import Periods
 from .reports import count_if
+from .vocabulary import FOLLOW_UP_OUTCOMES, FOLLOW_UP_STATES
 from .workdays import WorkingTime
 
 NOTE_MAX = 2000
@@ -263,7 +264,7 @@ def reopen(follow_up_id: int, user: User, note: str, now: datetime | None = None
 
 # --- reading ----------------------------------------------------------------------------------
 
-QUEUE_STATES = ("active", "open", "contacted", "closed", "all")
+QUEUE_STATES = ("active", *FOLLOW_UP_STATES, "all")  # the queue's tabs; active: not closed
 
 
 def _queue_conditions(

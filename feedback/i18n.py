@@ -13,7 +13,10 @@ from babel.support import Translations
 from flask import current_app, g, request, session
 from flask_login import current_user
 
-LANGUAGES = {"zh_CN": "中文", "en": "English"}
+from .vocabulary import LOCALES
+
+# each language named in itself, for the language switch
+LANGUAGES = {code: Locale.parse(code).language_name for code in LOCALES}
 _LOCALES = {code: Locale.parse(code) for code in LANGUAGES}  # parsed once, not per request
 TRANSLATIONS = Path(__file__).parent / "translations"
 

@@ -10,24 +10,18 @@ import peewee as pw
 
 from .db import database, utcnow
 
-ROLES = ("admin", "manager", "lead", "staff")
-CHANNELS = ("phone", "chat", "email", "social", "onsite")
-INVITATION_STATES = ("pending", "answered", "expired", "cancelled")
-RESPONSE_SOURCES = ("link", "callback")
-
 
 class BaseModel(pw.Model):
     class Meta:
         database = database
+        # Tables are named after their class in snake_case (TeamLead: team_lead) and a foreign
+        # key's column is its field's name with _id: only names that differ are written out.
         legacy_table_names = False
 
 
 class Team(BaseModel):
     name = pw.CharField(max_length=100, unique=True)
     created_at = pw.DateTimeField(default=utcnow)
-
-    class Meta:
-        table_name = "team"
 
     @classmethod
     def by_name(cls, name: str) -> Team:
@@ -41,7 +35,7 @@ class User(BaseModel):
     display_name = pw.CharField(max_length=100)
     password_hash = pw.CharField(max_length=255)
     role = pw.CharField(max_length=16)
-    team = pw.ForeignKeyField(Team, null=True, backref="members", column_name="team_id")
+    team = pw.ForeignKeyField(Team, null=True, backref="members")
     active = pw.BooleanField(default=True)
     locale = pw.CharField(max_length=8, null=True)
     created_at = pw.DateTimeField(default=utcnow)
@@ -72,11 +66,10 @@ class User(BaseModel):
 
 
 class TeamLead(BaseModel):
-    team = pw.ForeignKeyField(Team, backref="leads", column_name="team_id", on_delete="CASCADE")
-    user = pw.ForeignKeyField(User, backref="leading", column_name="user_id", on_delete="CASCADE")
+    team = pw.ForeignKeyField(Team, backref="leads", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="leading", on_delete="CASCADE")
 
     class Meta:
-        table_name = "team_lead"
         primary_key = pw.CompositeKey("team", "user")
 
 
@@ -87,9 +80,6 @@ class ApiToken(BaseModel):
     last_used_at = pw.DateTimeField(null=True)
     revoked_at = pw.DateTimeField(null=True)
 
-    class Meta:
-        table_name = "api_token"
-
 
 class Survey(BaseModel):
     slug = pw.CharField(max_length=64, unique=True)
@@ -99,28 +89,24 @@ class Survey(BaseModel):
     error_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
 
-    class Meta:
-        table_name = "survey"
-
 
 class SurveyVersion(BaseModel):
-    survey = pw.ForeignKeyField(Survey, backref="versions", column_name="survey_id")
+    survey = pw.ForeignKeyField(Survey, backref="versions")
     version = pw.IntegerField()
     checksum = pw.CharField(max_length=64)
     definition = pw.TextField()
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        table_name = "survey_version"
         indexes = ((("survey", "version"), True),)
 
 
 class Case(BaseModel):
     case_ref = pw.CharField(max_length=100, unique=True)
-    survey = pw.ForeignKeyField(Survey, column_name="survey_id")
+    survey = pw.ForeignKeyField(Survey)
     channel = pw.CharField(max_length=16)
     agent = pw.CharField(max_length=100, null=True)
-    team = pw.ForeignKeyField(Team, null=True, column_name="team_id")
+    team = pw.ForeignKeyField(Team, null=True)
     category = pw.CharField(max_length=100, null=True)
     resolved_at = pw.DateTimeField()
     reopened = pw.BooleanField(default=False)
@@ -138,7 +124,7 @@ class Case(BaseModel):
 
 
 class Invitation(BaseModel):
-    case = pw.ForeignKeyField(Case, unique=True, backref="invitations", column_name="case_id")
+    case = pw.ForeignKeyField(Case, unique=True, backref="invitations")
     token = pw.CharField(max_length=64, unique=True)
     status = pw.CharField(max_length=16, default="pending")
     created_at = pw.DateTimeField(default=utcnow)
@@ -149,9 +135,6 @@ class Invitation(BaseModel):
     week = pw.DateField()
     month = pw.DateField()
 
-    class Meta:
-        table_name = "invitation"
-
     def current_status(self, now=None) -> str:
         """pending, answered, expired or cancelled, as of now."""
         if self.status == "pending" and self.expires_at <= (now or utcnow()):
@@ -160,12 +143,12 @@ class Invitation(BaseModel):
 
 
 class Response(BaseModel):
-    invitation = pw.ForeignKeyField(Invitation, null=True, unique=True, column_name="invitation_id")
-    case = pw.ForeignKeyField(Case, backref="responses", column_name="case_id")
-    survey = pw.ForeignKeyField(Survey, column_name="survey_id")
-    survey_version = pw.ForeignKeyField(SurveyVersion, column_name="survey_version_id")
+    invitation = pw.ForeignKeyField(Invitation, null=True, unique=True)
+    case = pw.ForeignKeyField(Case, backref="responses")
+    survey = pw.ForeignKeyField(Survey)
+    survey_version = pw.ForeignKeyField(SurveyVersion)
     source = pw.CharField(max_length=16, default="link")
-    entered_by = pw.ForeignKeyField(User, null=True, column_name="entered_by_id")
+    entered_by = pw.ForeignKeyField(User, null=True)
     locale = pw.CharField(max_length=8)
     submitted_at = pw.DateTimeField()
     # Stored period and slice columns, so that reports group without computing or joining.
@@ -173,34 +156,23 @@ class Response(BaseModel):
     week = pw.DateField()
     month = pw.DateField()
     channel = pw.CharField(max_length=16)
-    team = pw.ForeignKeyField(Team, null=True, column_name="team_id")
+    team = pw.ForeignKeyField(Team, null=True)
     agent = pw.CharField(max_length=100, null=True)
     category = pw.CharField(max_length=100, null=True)
     csat = pw.SmallIntegerField(null=True)
     nps = pw.SmallIntegerField(null=True)
     ces = pw.SmallIntegerField(null=True)
 
-    class Meta:
-        table_name = "response"
-
 
 class Answer(BaseModel):
-    response = pw.ForeignKeyField(
-        Response, backref="answers", column_name="response_id", on_delete="CASCADE"
-    )
+    response = pw.ForeignKeyField(Response, backref="answers", on_delete="CASCADE")
     question_id = pw.CharField(max_length=64)
     value_int = pw.IntegerField(null=True)
     value_text = pw.TextField(null=True)
     expectation = pw.IntegerField(null=True)
 
-    class Meta:
-        table_name = "answer"
-
 
 # --- the suggestion box -------------------------------------------------------------------------
-
-SUGGESTION_BOXES = ("customer", "staff")
-SUGGESTION_STATES = ("new", "review", "planned", "progress", "done", "declined", "duplicate")
 
 
 class SuggestionCategory(BaseModel):
@@ -210,29 +182,26 @@ class SuggestionCategory(BaseModel):
     position = pw.IntegerField(default=0)
     active = pw.BooleanField(default=True)
 
-    class Meta:
-        table_name = "suggestion_category"
-
     def name(self, locale: str) -> str:
         return self.name_zh if locale.startswith("zh") else self.name_en
 
 
 class Suggestion(BaseModel):
     box = pw.CharField(max_length=16)
-    category = pw.ForeignKeyField(SuggestionCategory, column_name="category_id")
+    category = pw.ForeignKeyField(SuggestionCategory)
     title = pw.CharField(max_length=120)
     body = pw.TextField()
     anonymous = pw.BooleanField()
     # Only for a named submitter; NULL when anonymous.
     name = pw.CharField(max_length=100, null=True)
     email = pw.CharField(max_length=254, null=True)
-    user = pw.ForeignKeyField(User, null=True, column_name="user_id")
+    user = pw.ForeignKeyField(User, null=True)
     locale = pw.CharField(max_length=8)
     tracking_hash = pw.CharField(max_length=64, unique=True)
     status = pw.CharField(max_length=16, default="new")
-    team = pw.ForeignKeyField(Team, null=True, column_name="team_id")
-    owner = pw.ForeignKeyField(User, null=True, column_name="owner_id")
-    merged_into = pw.ForeignKeyField("self", null=True, column_name="merged_into_id")
+    team = pw.ForeignKeyField(Team, null=True)
+    owner = pw.ForeignKeyField(User, null=True)
+    merged_into = pw.ForeignKeyField("self", null=True)
     public = pw.BooleanField(default=False)
     created_at = pw.DateTimeField(default=utcnow)
     reply_due_at = pw.DateTimeField()
@@ -244,15 +213,10 @@ class Suggestion(BaseModel):
     day = pw.DateField()
     month = pw.DateField()
 
-    class Meta:
-        table_name = "suggestion"
-
 
 class SuggestionEvent(BaseModel):
-    suggestion = pw.ForeignKeyField(
-        Suggestion, backref="events", column_name="suggestion_id", on_delete="CASCADE"
-    )
-    author = pw.ForeignKeyField(User, null=True, column_name="author_id")
+    suggestion = pw.ForeignKeyField(Suggestion, backref="events", on_delete="CASCADE")
+    author = pw.ForeignKeyField(User, null=True)
     by_submitter = pw.BooleanField(default=False)
     from_status = pw.CharField(max_length=16, null=True)
     to_status = pw.CharField(max_length=16, null=True)
@@ -260,32 +224,8 @@ class SuggestionEvent(BaseModel):
     internal_note = pw.TextField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
 
-    class Meta:
-        table_name = "suggestion_event"
-
-
-ALL_MODELS = (
-    Team,
-    User,
-    TeamLead,
-    ApiToken,
-    Survey,
-    SurveyVersion,
-    Case,
-    Invitation,
-    Response,
-    Answer,
-    SuggestionCategory,
-    Suggestion,
-    SuggestionEvent,
-)
-
 
 # --- improvement actions --------------------------------------------------------------------
-
-ACTION_METRICS = ("csat", "nps", "ces", "response_rate")
-ACTION_STATES = ("planned", "in_progress", "done", "evaluated")
-MILESTONE_STATES = ("open", "done")
 
 
 class ImprovementAction(BaseModel):
@@ -294,12 +234,12 @@ class ImprovementAction(BaseModel):
     title = pw.CharField(max_length=200)
     description = pw.TextField(default="")
     metric = pw.CharField(max_length=16)
-    survey = pw.ForeignKeyField(Survey, column_name="survey_id")
+    survey = pw.ForeignKeyField(Survey)
     channel = pw.CharField(max_length=16, null=True)
-    team = pw.ForeignKeyField(Team, null=True, column_name="team_id")
+    team = pw.ForeignKeyField(Team, null=True)
     agent = pw.CharField(max_length=100, null=True)
     category = pw.CharField(max_length=100, null=True)
-    owner = pw.ForeignKeyField(User, column_name="owner_id")
+    owner = pw.ForeignKeyField(User)
     start_date = pw.DateField()
     due_date = pw.DateField()
     state = pw.CharField(max_length=16, default="planned")
@@ -308,60 +248,40 @@ class ImprovementAction(BaseModel):
     evaluated_at = pw.DateTimeField(null=True)
     verdict = pw.CharField(max_length=16, null=True)  # stored when evaluated
     evaluation = pw.TextField(null=True)  # JSON of the before/after figures, when evaluated
-    created_by = pw.ForeignKeyField(User, column_name="created_by_id")
+    created_by = pw.ForeignKeyField(User)
     created_at = pw.DateTimeField(default=utcnow)
-    updated_by = pw.ForeignKeyField(User, column_name="updated_by_id")
+    updated_by = pw.ForeignKeyField(User)
     updated_at = pw.DateTimeField(default=utcnow)
-
-    class Meta:
-        table_name = "improvement_action"
 
 
 class ActionMilestone(BaseModel):
-    action = pw.ForeignKeyField(
-        ImprovementAction, backref="milestones", column_name="action_id", on_delete="CASCADE"
-    )
+    action = pw.ForeignKeyField(ImprovementAction, backref="milestones", on_delete="CASCADE")
     title = pw.CharField(max_length=200)
     due_date = pw.DateField()
     state = pw.CharField(max_length=8, default="open")
     done_at = pw.DateTimeField(null=True)
-    done_by = pw.ForeignKeyField(User, null=True, column_name="done_by_id")
+    done_by = pw.ForeignKeyField(User, null=True)
     created_at = pw.DateTimeField(default=utcnow)
-
-    class Meta:
-        table_name = "action_milestone"
 
 
 class ActionEvent(BaseModel):
     """One state change of an action: who, when, from, to, and why."""
 
-    action = pw.ForeignKeyField(
-        ImprovementAction, backref="events", column_name="action_id", on_delete="CASCADE"
-    )
-    user = pw.ForeignKeyField(User, column_name="user_id")
+    action = pw.ForeignKeyField(ImprovementAction, backref="events", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User)
     at = pw.DateTimeField(default=utcnow)
     from_state = pw.CharField(max_length=16, null=True)
     to_state = pw.CharField(max_length=16)
     note = pw.TextField(default="")
 
-    class Meta:
-        table_name = "action_event"
-
-
-ALL_MODELS += (ImprovementAction, ActionMilestone, ActionEvent)
-
-
-FOLLOW_UP_STATES = ("open", "contacted", "closed")
-FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")
-
 
 class FollowUp(BaseModel):
     """A response that met its survey's follow-up rule: someone calls the customer back."""
 
-    response = pw.ForeignKeyField(Response, unique=True, column_name="response_id")
-    case = pw.ForeignKeyField(Case, column_name="case_id")
-    survey = pw.ForeignKeyField(Survey, column_name="survey_id")
-    team = pw.ForeignKeyField(Team, null=True, column_name="team_id")
+    response = pw.ForeignKeyField(Response, unique=True)
+    case = pw.ForeignKeyField(Case)
+    survey = pw.ForeignKeyField(Survey)
+    team = pw.ForeignKeyField(Team, null=True)
     reasons = pw.CharField(max_length=500)  # the rules met, as written, "; "-separated
     state = pw.CharField(max_length=16, default="open")
     outcome = pw.CharField(max_length=24, null=True)
@@ -374,25 +294,17 @@ class FollowUp(BaseModel):
     week = pw.DateField()
     month = pw.DateField()
 
-    class Meta:
-        table_name = "follow_up"
-
 
 class FollowUpEvent(BaseModel):
     """One change of a follow-up: who, when, from which state to which, outcome, note."""
 
-    follow_up = pw.ForeignKeyField(
-        FollowUp, backref="events", column_name="follow_up_id", on_delete="CASCADE"
-    )
-    user = pw.ForeignKeyField(User, null=True, column_name="user_id")
+    follow_up = pw.ForeignKeyField(FollowUp, backref="events", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, null=True)
     at = pw.DateTimeField()
     from_state = pw.CharField(max_length=16, null=True)
     to_state = pw.CharField(max_length=16)
     outcome = pw.CharField(max_length=24, null=True)
     note = pw.TextField(default="")
-
-    class Meta:
-        table_name = "follow_up_event"
 
 
 class Outbox(BaseModel):
@@ -409,36 +321,25 @@ class Outbox(BaseModel):
     last_error = pw.TextField(null=True)
     delivered_at = pw.DateTimeField(null=True)
 
-    class Meta:
-        table_name = "outbox"
-
-
-ALL_MODELS += (FollowUp, FollowUpEvent, Outbox)
-
 
 class ActionSuggestion(BaseModel):
     """A suggestion that led to an improvement action (or that the action answers)."""
 
-    action = pw.ForeignKeyField(ImprovementAction, column_name="action_id", on_delete="CASCADE")
-    suggestion = pw.ForeignKeyField(Suggestion, column_name="suggestion_id", on_delete="CASCADE")
+    action = pw.ForeignKeyField(ImprovementAction, on_delete="CASCADE")
+    suggestion = pw.ForeignKeyField(Suggestion, on_delete="CASCADE")
 
     class Meta:
-        table_name = "action_suggestion"
         primary_key = pw.CompositeKey("action", "suggestion")
 
 
 class ActionFollowUp(BaseModel):
     """A follow-up whose customer's problem led to an improvement action."""
 
-    action = pw.ForeignKeyField(ImprovementAction, column_name="action_id", on_delete="CASCADE")
-    follow_up = pw.ForeignKeyField(FollowUp, column_name="follow_up_id", on_delete="CASCADE")
+    action = pw.ForeignKeyField(ImprovementAction, on_delete="CASCADE")
+    follow_up = pw.ForeignKeyField(FollowUp, on_delete="CASCADE")
 
     class Meta:
-        table_name = "action_follow_up"
         primary_key = pw.CompositeKey("action", "follow_up")
-
-
-ALL_MODELS += (ActionSuggestion, ActionFollowUp)
 
 
 class AuditEntry(BaseModel):
@@ -456,4 +357,28 @@ class AuditEntry(BaseModel):
         table_name = "audit_log"
 
 
-ALL_MODELS += (AuditEntry,)
+# Every model once, each after the models it references.
+ALL_MODELS = (
+    Team,
+    User,
+    TeamLead,
+    ApiToken,
+    Survey,
+    SurveyVersion,
+    Case,
+    Invitation,
+    Response,
+    Answer,
+    SuggestionCategory,
+    Suggestion,
+    SuggestionEvent,
+    ImprovementAction,
+    ActionMilestone,
+    ActionEvent,
+    FollowUp,
+    FollowUpEvent,
+    Outbox,
+    ActionSuggestion,
+    ActionFollowUp,
+    AuditEntry,
+)

@@ -26,8 +26,6 @@ from peewee import fn
 from . import access, mail, outbox, stats
 from .db import database, utcnow
 from .models import (
-    SUGGESTION_BOXES,
-    SUGGESTION_STATES,
     Suggestion,
     SuggestionCategory,
     SuggestionEvent,
@@ -35,6 +33,12 @@ from .models import (
     User,
 )
 from .periods import periods
+from .vocabulary import (
+    SUGGESTION_BOXES,
+    SUGGESTION_CLOSED_STATES,
+    SUGGESTION_OPEN_STATES,
+    SUGGESTION_STATES,
+)
 from .workdays import WorkingTime
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -43,9 +47,6 @@ TITLE_MAX = 120
 BODY_MAX = 4000
 COMMENT_MAX = 2000
 NAME_MAX = 100
-# Statuses in which the submitter still waits for something to happen.
-OPEN_STATES = ("new", "review", "planned", "progress")
-CLOSED_STATES = ("done", "declined", "duplicate")
 
 DEFAULT_CATEGORIES = (
     ("service", "服务质量", "Service quality"),
@@ -404,7 +405,7 @@ def is_overdue(suggestion: Suggestion, now: datetime | None = None) -> bool:
     """No public reply yet, and the response-time goal has passed."""
     return (
         suggestion.first_reply_at is None
-        and suggestion.status not in CLOSED_STATES
+        and suggestion.status not in SUGGESTION_CLOSED_STATES
         and suggestion.reply_due_at < (now or utcnow())
     )
 
@@ -446,14 +447,14 @@ def _base_conditions(t: Triage) -> list:
 def _overdue(now: datetime | None = None):
     return (
         (Suggestion.first_reply_at.is_null())
-        & (Suggestion.status.in_(OPEN_STATES))
+        & (Suggestion.status.in_(SUGGESTION_OPEN_STATES))
         & (Suggestion.reply_due_at < (now or utcnow()))
     )
 
 
 def _status_conditions(t: Triage, now: datetime | None = None) -> list:
     if t.status == "open":
-        return [Suggestion.status.in_(OPEN_STATES)]
+        return [Suggestion.status.in_(SUGGESTION_OPEN_STATES)]
     if t.status == "overdue":
         return [_overdue(now)]
     return [Suggestion.status == t.status] if t.status else []
@@ -496,7 +497,7 @@ def status_counts(t: Triage, now: datetime | None = None) -> dict[str, int]:
     ):
         counts[row["status"]] = row["n"]
         overdue_count += int(row["late"] or 0)
-    counts["open"] = sum(counts[s] for s in OPEN_STATES)
+    counts["open"] = sum(counts[s] for s in SUGGESTION_OPEN_STATES)
     counts["overdue"] = overdue_count
     counts["all"] = sum(counts[s] for s in SUGGESTION_STATES)
     return counts

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from feedback import definitions
+from feedback import definitions, vocabulary
 from feedback.definitions import AnswerError, DefinitionError, parse
 
 SURVEYS = Path(__file__).resolve().parent.parent / "surveys"
@@ -60,7 +60,7 @@ def test_shipped_surveys_are_valid():
     types = {q.type for q in good["post-case"].questions}
     assert {"yesno", "csat", "nps", "ces", "rating", "textarea"} <= types
     dims = {q.dimension for q in good["servqual"].questions if q.type == "servqual"}
-    assert dims == set(definitions.SERVQUAL_DIMENSIONS)
+    assert dims == set(vocabulary.SERVQUAL_DIMENSIONS)
 
 
 def test_every_question_type_can_be_defined():

@@ -11,7 +11,8 @@ import peewee
 from feedback import accounts
 from feedback.db import database, utcnow
 from feedback.demo import AGENTS, DEMO_PASSWORD, DEMO_USERS, TEAMS, fill, plan_cases
-from feedback.models import CHANNELS, Answer, Case, Invitation, Response, Survey, Team, User
+from feedback.models import Answer, Case, Invitation, Response, Survey, Team, User
+from feedback.vocabulary import CHANNELS
 
 TEAM_NAMES = {t[0] for t in TEAMS}
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -16,8 +16,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..models import ACTION_METRICS, CHANNELS, Survey, Team, User
+from ..models import Survey, Team, User
 from ..names import channel_name
+from ..vocabulary import ACTION_METRICS, CHANNELS, REPORT_ROLES
 from .forms_common import choices
 from .labels import METRICS
 
@@ -92,7 +93,7 @@ def owner_choices() -> list[tuple[str, str]]:
         User.select()
         .where(
             User.active == True,  # noqa: E712
-            User.role.in_(("admin", "manager", "lead")),
+            User.role.in_(REPORT_ROLES),
         )
         .order_by(User.display_name, User.username)
     )

@@ -29,7 +29,8 @@ from flask_login import current_user
 
 from .. import access, actions, chart_data, charts, suggestions
 from ..i18n import current_locale
-from ..models import ACTION_STATES, ActionMilestone, ImprovementAction, Survey, Team
+from ..models import ActionMilestone, ImprovementAction, Survey, Team
+from ..vocabulary import ACTION_STATES, REPORT_ROLES, SUGGESTION_CLOSED_STATES
 from .action_forms import (
     STATE_LABELS,
     ActionForm,
@@ -39,12 +40,10 @@ from .action_forms import (
     owner_choices,
     team_choices,
 )
-from .auth import roles_required
+from .common import allowed_team_ids, change_and_tell, roles_required
 from .filters import today as local_today
-from .manage import allowed_team_ids
 
 bp = Blueprint("actions", __name__, url_prefix="/manage/actions")
-ROLES = ("admin", "manager", "lead")
 MAX_ID = access.MAX_ID
 
 ERRORS = {  # actions.ActionError codes, as people read them
@@ -95,7 +94,7 @@ def _int_arg(name: str, errors: dict) -> int | None:
 
 
 @bp.route("/")
-@roles_required(*ROLES)
+@roles_required(*REPORT_ROLES)
 def index():
     """The actions this person may see, soonest due first, with filters."""
     errors: dict[str, list[str]] = {}
@@ -142,7 +141,7 @@ def _prefill() -> dict:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*ROLES)
+@roles_required(*REPORT_ROLES)
 def new():
     """Plan an action; from the dashboard, its slice comes filled in."""
     form = ActionForm(
@@ -161,7 +160,7 @@ def new():
 
 
 @bp.route("/<int:action_id>/edit", methods=["GET", "POST"])
-@roles_required(*ROLES)
+@roles_required(*REPORT_ROLES)
 def edit(action_id: int):
     action = _action_or_404(action_id)
     data = None
@@ -232,14 +231,14 @@ def _detail(
 
 
 @bp.route("/<int:action_id>")
-@roles_required(*ROLES)
+@roles_required(*REPORT_ROLES)
 def detail(action_id: int):
     """The plan, its milestones, its history and, once done, the before/after check."""
     return _detail(_action_or_404(action_id))
 
 
 @bp.route("/<int:action_id>/before-after.png")
-@roles_required(*ROLES)
+@roles_required(*REPORT_ROLES)
 def chart(action_id: int):
     """The before/after check as a chart (PNG, 800x450); 404 while there is none."""
     action = _action_or_404(action_id)
@@ -250,7 +249,7 @@ def chart(action_id: int):
 
 
 @bp.route("/<int:action_id>/milestones", methods=["POST"])
-@roles_required(*ROLES)
+@roles_required(*REPORT_ROLES)
 def add_milestone(action_id: int):
     action = _action_or_404(action_id)
     form = MilestoneForm()
@@ -262,7 +261,7 @@ def add_milestone(action_id: int):
 
 
 @bp.route("/<int:action_id>/milestones/<int:milestone_id>/done", methods=["POST"])
-@roles_required(*ROLES)
+@roles_required(*REPORT_ROLES)
 def milestone_done(action_id: int, milestone_id: int):
     action = _action_or_404(action_id)
     milestone = (
@@ -280,7 +279,7 @@ def milestone_done(action_id: int, milestone_id: int):
 
 
 @bp.route("/<int:action_id>/state", methods=["POST"])
-@roles_required(*ROLES)
+@roles_required(*REPORT_ROLES)
 def change_state(action_id: int):
     """Move the action along with a note; evaluating stores the before/after check."""
     action = _action_or_404(action_id)
@@ -316,11 +315,9 @@ def change_state(action_id: int):
 def _move_suggestions_along(action: ImprovementAction, note: str | None) -> None:
     """The action is done: its linked suggestions still open become done, the note (or a
     standard sentence) their public reply; named submitters with an email are told."""
-    from .triage import change_and_tell
-
     moved = 0
     for suggestion in actions.linked_suggestions(action):
-        if suggestion.status in suggestions.CLOSED_STATES:
+        if suggestion.status in SUGGESTION_CLOSED_STATES:
             continue
         with force_locale(suggestion.locale):  # the reply is read by the submitter
             reply = note or str(
@@ -344,7 +341,7 @@ def _move_suggestions_along(action: ImprovementAction, note: str | None) -> None
 
 
 @bp.route("/<int:action_id>/links", methods=["POST"])
-@roles_required(*ROLES)
+@roles_required(*REPORT_ROLES)
 def add_link(action_id: int):
     """Link a suggestion or a follow-up, by its number, to the action."""
     action = _action_or_404(action_id)
@@ -359,7 +356,7 @@ def add_link(action_id: int):
 
 
 @bp.route("/<int:action_id>/links/<kind>/<int:target_id>/remove", methods=["POST"])
-@roles_required(*ROLES)
+@roles_required(*REPORT_ROLES)
 def remove_link(action_id: int, kind: str, target_id: int):
     action = _action_or_404(action_id)
     if kind not in actions.LINK_KINDS:

@@ -46,7 +46,7 @@ from .admin_forms import (
     UserEditForm,
     team_from_choice,
 )
-from .auth import keep_own_session, roles_required
+from .common import keep_own_session, roles_required
 from .suggest_forms import CategoryForm
 from .survey_forms import form_class
 

@@ -22,7 +22,8 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from .. import accounts
 from ..i18n import LANGUAGES
-from ..models import ROLES, Team, TeamLead, User
+from ..models import Team, TeamLead, User
+from ..vocabulary import ROLES
 from .forms_common import choices
 
 ROLE_LABELS = {

@@ -14,6 +14,7 @@ from ..definitions import SLUG
 from ..errors import AppError
 from ..models import ApiToken
 from ..surveys import current_version, definition_of
+from ..vocabulary import REPORT_ROLES
 from .filters import FilterError, parse_filters
 from .openapi import openapi_document
 
@@ -39,9 +40,6 @@ def token_required(view):
         return view(*args, **kwargs)
 
     return wrapped
-
-
-REPORT_ROLES = ("admin", "manager", "lead")
 
 
 def token_or_report_login(view):

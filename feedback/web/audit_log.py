@@ -13,7 +13,7 @@ from wtforms import SelectField, StringField
 
 from .. import audit, exports
 from ..errors import AppError
-from .auth import roles_required
+from .common import roles_required
 from .forms_common import choices, date_range
 from .paging import page_number
 

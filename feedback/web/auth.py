@@ -1,13 +1,11 @@
-"""Logging in and out, and the role checks every staff route uses."""
+"""Logging in and out (the role check every staff route uses is ``common.roles_required``)."""
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlparse
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -18,14 +16,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import accounts
 from ..extensions import limiter, login_manager
-from ..models import User
+from .common import start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -46,38 +44,6 @@ def load_user(key: str):
         if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
             session["_remember"] = "clear"  # Flask-Login deletes the cookie on the way out
     return user
-
-
-def start_session(user: User, remember: bool) -> None:
-    """Log ``user`` in with a new session key (a new remember-me cookie value every time)."""
-    login_user(user, remember=remember)
-    # Flask-Login keeps User.get_id() here and signs it into the remember-me cookie when the
-    # response goes out; the session key replaces it before that happens.
-    session["_user_id"] = accounts.session_key(user)
-
-
-def keep_own_session(user: User) -> None:
-    """After the logged-in user ended their own sessions (a new password of their own): this
-    browser stays logged in with a key of the new version, the others are out."""
-    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-    start_session(user, remember=remembered)
-
-
-def roles_required(*roles: str):
-    """Only logged-in users with one of these roles get through; others get 403."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        wrapped.roles = roles
-        return wrapped
-
-    return decorator
 
 
 class LoginForm(FlaskForm):

@@ -20,10 +20,10 @@ from flask_wtf.csrf import generate_csrf
 
 from .. import access, audit, responses
 from ..i18n import current_locale
-from ..models import ROLES, Case, FollowUp, Invitation, Survey
+from ..models import Case, FollowUp, Invitation, Survey
 from ..surveys import current_version, definition_of
-from .auth import roles_required
-from .survey import follow_up_policy
+from ..vocabulary import ROLES
+from .common import follow_up_policy, roles_required
 from .survey_forms import form_class
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callback")

@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import access
-from ..models import CHANNELS, RESPONSE_SOURCES, Survey, Team
+from ..models import Survey, Team
 from ..periods import LAST_DAY
 from ..reports import GROUP_BY, Slice
+from ..vocabulary import CHANNELS, RESPONSE_SOURCES
 
 PRESETS = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
 

@@ -19,9 +19,9 @@ from ..i18n import current_locale
 from ..models import FollowUp, Response, Survey, SurveyVersion, Team
 from ..responses import stored_answers
 from ..surveys import definition_of
-from .auth import roles_required
+from ..vocabulary import REPORT_ROLES
+from .common import allowed_team_ids, roles_required
 from .follow_up_forms import OUTCOME_LABELS, CloseForm, ContactForm, ReopenForm
-from .manage import REPORT_ROLES, allowed_team_ids
 from .paging import page_number
 
 bp = Blueprint("follow_ups", __name__, url_prefix="/manage/follow-ups")

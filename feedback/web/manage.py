@@ -15,10 +15,8 @@ from flask import (
     request,
     stream_with_context,
 )
-from flask_login import current_user
 
 from .. import (
-    access,
     audit,
     chart_data,
     charts,
@@ -31,18 +29,13 @@ from .. import (
 )
 from ..errors import AppError
 from ..i18n import current_locale, language
-from ..models import CHANNELS, RESPONSE_SOURCES, Survey, SurveyVersion, Team
+from ..models import Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
-from .auth import roles_required
+from ..vocabulary import CHANNELS, REPORT_ROLES, RESPONSE_SOURCES
+from .common import allowed_team_ids, roles_required
 from .filters import PRESETS, FilterError, parse_filters
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
-REPORT_ROLES = ("admin", "manager", "lead")
-
-
-def allowed_team_ids() -> tuple[int, ...] | None:
-    """None for managers and admins; a team lead's own teams; none for anyone else."""
-    return access.report_team_ids(current_user)
 
 
 def current_filters():

@@ -6,8 +6,8 @@ strays from this document fails a test.
 
 from __future__ import annotations
 
-from ..models import CHANNELS, RESPONSE_SOURCES
 from ..reports import GROUP_BY
+from ..vocabulary import CHANNELS, INVITATION_STATES, RESPONSE_SOURCES
 
 _TEXT = {
     "type": "object",
@@ -343,7 +343,7 @@ def openapi_document(base_url: str) -> dict:
                         "expires_at": {"type": "string", "format": "date-time"},
                         "status": {
                             "type": "string",
-                            "enum": ["pending", "answered", "expired", "cancelled"],
+                            "enum": list(INVITATION_STATES),
                         },
                     },
                 },

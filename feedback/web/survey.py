@@ -7,7 +7,7 @@ import secrets
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from .. import follow_ups, responses
+from .. import responses
 from ..cases import TOKEN
 from ..db import Prepared, utcnow
 from ..extensions import limiter
@@ -15,6 +15,7 @@ from ..i18n import anonymous_locale, current_locale
 from ..input_checks import is_id
 from ..models import Case, Invitation, Response, Survey, SurveyVersion
 from ..surveys import definition_of
+from .common import follow_up_policy
 from .survey_forms import checked_submission, form_class, prefill, survey_csrf_token
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
@@ -91,16 +92,6 @@ def _version(survey_id: int, current_id: int, shown_id: str | None) -> SurveyVer
         if version is not None and version.survey_id == survey_id:
             return version
     abort(404)
-
-
-def follow_up_policy() -> follow_ups.Policy:
-    """The follow-up settings of this app, read once."""
-    policy = current_app.extensions.get("feedback.follow_up_policy")
-    if policy is None:
-        policy = current_app.extensions["feedback.follow_up_policy"] = (
-            follow_ups.Policy.from_config(current_app.config)
-        )
-    return policy
 
 
 def _closed(status: str, definition=None):

@@ -18,17 +18,15 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access, actions, audit, exports, suggestions
 from ..errors import AppError
 from ..models import Suggestion, SuggestionCategory, Team, User
-from .auth import roles_required
+from ..vocabulary import REPORT_ROLES
+from .common import allowed_team_ids, change_and_tell, roles_required
 from .forms_common import date_range
-from .labels import SUGGESTION_STATUSES as STATUS_LABELS
-from .manage import REPORT_ROLES, allowed_team_ids
 from .paging import page_number
 from .suggest_forms import ChangeForm, TriageFilterForm
 
@@ -89,46 +87,6 @@ def _visible(suggestion_id: int) -> Suggestion:
     if suggestion is None or not access.may_see(allowed_team_ids(), suggestion.team_id):
         abort(404)
     return suggestion
-
-
-def reply_email(suggestion: Suggestion, status: str, public_text: str | None) -> tuple[str, str]:
-    """The subject and body that tell a named submitter of a change, in their language."""
-    link = url_for("suggest.track", _external=True)
-    with force_locale(suggestion.locale):
-        subject = _(
-            "Your suggestion “%(title)s”: %(status)s",
-            title=suggestion.title,
-            status=STATUS_LABELS[status],
-        )
-        lines = [
-            _("Hello %(name)s,", name=suggestion.name or ""),
-            "",
-            _(
-                "Your suggestion “%(title)s” is now: %(status)s.",
-                title=suggestion.title,
-                status=STATUS_LABELS[status],
-            ),
-        ]
-        if public_text:
-            lines += ["", _("Our reply:"), public_text]
-        lines += ["", _("Follow it with your tracking code at %(link)s", link=link)]
-        return str(subject), "\n".join(str(line) for line in lines)
-
-
-def change_and_tell(suggestion: Suggestion, change: suggestions.Change):
-    """Apply a change as the current user; queue the email to a named submitter; say so."""
-    email = reply_email(suggestion, change.status, (change.public_text or "").strip() or None)
-    event = suggestions.change(
-        suggestion,
-        current_user,
-        change,
-        current_app.config,
-        email=email,
-        visible_team_ids=allowed_team_ids(),
-    )
-    if event is not None and suggestions.notifies(suggestion, event, current_app.config):
-        flash(_("The submitter will get the reply by email."))
-    return event
 
 
 @bp.route("/<int:suggestion_id>", methods=["GET", "POST"])

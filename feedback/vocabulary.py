@@ -1,0 +1,57 @@
+"""The domain's vocabulary: every fixed set of keys, declared once and imported everywhere.
+
+These are the keys as stored in the database, written in survey files and sent through the API.
+How people read them (names in Chinese and English) lives with the translations, never here.
+Order matters where a page, chart or form lists them: it is the order shown.
+"""
+
+from __future__ import annotations
+
+# The languages we speak, as Babel codes; the first is the site's default.
+LOCALES = ("zh_CN", "en")
+
+# Staff roles, most powerful first.
+ROLES = ("admin", "manager", "lead", "staff")
+ALL_TEAM_ROLES = ("admin", "manager")  # see every team's cases, actions and suggestions
+REPORT_ROLES = ("admin", "manager", "lead")  # may read the dashboard, charts and actions
+
+# How a case reached the helpdesk.
+CHANNELS = ("phone", "chat", "email", "social", "onsite")
+# How a response came in: the customer's link, or staff entering a phone call-back.
+RESPONSE_SOURCES = ("link", "callback")
+
+# Survey questions: the types a survey file may use, those answered on a numeric scale, and the
+# SERVQUAL dimensions a servqual question belongs to (in the order charts and the dashboard show).
+QUESTION_TYPES = (
+    "csat",
+    "nps",
+    "ces",
+    "rating",
+    "choice",
+    "multi",
+    "yesno",
+    "text",
+    "textarea",
+    "servqual",
+)
+SCALE_TYPES = ("csat", "nps", "ces", "rating")
+SERVQUAL_DIMENSIONS = ("reliability", "responsiveness", "assurance", "empathy", "tangibles")
+
+# An invitation's life; "expired" is also worked out from expires_at (Invitation.current_status).
+INVITATION_STATES = ("pending", "answered", "expired", "cancelled")
+
+# The suggestion box.
+SUGGESTION_BOXES = ("customer", "staff")
+SUGGESTION_OPEN_STATES = ("new", "review", "planned", "progress")  # the submitter still waits
+SUGGESTION_CLOSED_STATES = ("done", "declined", "duplicate")
+SUGGESTION_STATES = SUGGESTION_OPEN_STATES + SUGGESTION_CLOSED_STATES
+
+# Improvement actions: the metric one aims at, its states and its milestones' states.
+ACTION_METRICS = ("csat", "nps", "ces", "response_rate")
+ACTION_STATES = ("planned", "in_progress", "done", "evaluated")
+ACTION_OPEN_STATES = ("planned", "in_progress")  # an action in these states can be overdue
+MILESTONE_STATES = ("open", "done")
+
+# Follow-ups of unhappy customers: their states and how a closed one ended.
+FOLLOW_UP_STATES = ("open", "contacted", "closed")
+FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")

@@ -1,0 +1,105 @@
+"""What several blueprints need: the role check, sessions, the teams a user may see, the
+follow-up policy and answering a suggestion.
+
+Blueprints import from here and never from one another (``tests/test_blueprints.py``).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, flash, request, session, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+
+from .. import access, accounts, follow_ups, suggestions
+from ..models import Suggestion, User
+from .labels import SUGGESTION_STATUSES
+
+
+def roles_required(*roles: str):
+    """Only logged-in users with one of these roles get through; others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.roles = roles
+        return wrapped
+
+    return decorator
+
+
+def start_session(user: User, remember: bool) -> None:
+    """Log ``user`` in with a new session key (a new remember-me cookie value every time)."""
+    login_user(user, remember=remember)
+    # Flask-Login keeps User.get_id() here and signs it into the remember-me cookie when the
+    # response goes out; the session key replaces it before that happens.
+    session["_user_id"] = accounts.session_key(user)
+
+
+def keep_own_session(user: User) -> None:
+    """After the logged-in user ended their own sessions (a new password of their own): this
+    browser stays logged in with a key of the new version, the others are out."""
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    start_session(user, remember=remembered)
+
+
+def allowed_team_ids() -> tuple[int, ...] | None:
+    """None for managers and admins; a team lead's own teams; none for anyone else."""
+    return access.report_team_ids(current_user)
+
+
+def follow_up_policy() -> follow_ups.Policy:
+    """The follow-up settings of this app, read once."""
+    policy = current_app.extensions.get("feedback.follow_up_policy")
+    if policy is None:
+        policy = current_app.extensions["feedback.follow_up_policy"] = (
+            follow_ups.Policy.from_config(current_app.config)
+        )
+    return policy
+
+
+def reply_email(suggestion: Suggestion, status: str, public_text: str | None) -> tuple[str, str]:
+    """The subject and body that tell a named submitter of a change, in their language."""
+    link = url_for("suggest.track", _external=True)
+    with force_locale(suggestion.locale):
+        subject = _(
+            "Your suggestion “%(title)s”: %(status)s",
+            title=suggestion.title,
+            status=SUGGESTION_STATUSES[status],
+        )
+        lines = [
+            _("Hello %(name)s,", name=suggestion.name or ""),
+            "",
+            _(
+                "Your suggestion “%(title)s” is now: %(status)s.",
+                title=suggestion.title,
+                status=SUGGESTION_STATUSES[status],
+            ),
+        ]
+        if public_text:
+            lines += ["", _("Our reply:"), public_text]
+        lines += ["", _("Follow it with your tracking code at %(link)s", link=link)]
+        return str(subject), "\n".join(str(line) for line in lines)
+
+
+def change_and_tell(suggestion: Suggestion, change: suggestions.Change):
+    """Apply a change as the current user; queue the email to a named submitter; say so."""
+    email = reply_email(suggestion, change.status, (change.public_text or "").strip() or None)
+    event = suggestions.change(
+        suggestion,
+        current_user,
+        change,
+        current_app.config,
+        email=email,
+        visible_team_ids=allowed_team_ids(),
+    )
+    if event is not None and suggestions.notifies(suggestion, event, current_app.config):
+        flash(_("The submitter will get the reply by email."))
+    return event
