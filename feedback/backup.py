@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import sqlite3
+import struct
 import subprocess
 import sys
 import time
@@ -241,13 +242,18 @@ def normalize(field: pw.Field, value):
         return value.isoformat(sep=" ", timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float):
-        return f"{value:.6g}"  # PostgreSQL's REAL is single precision
-    if isinstance(value, Decimal):
-        return f"{float(value):.6g}"
+    if isinstance(value, (float, Decimal)):
+        # PostgreSQL's REAL is single precision: both sides rounded to it first, so a value near
+        # a rounding boundary of the 6 digits cannot come out differently on the two databases
+        return f"{_single(float(value)):.6g}"
     if isinstance(value, (bytes, memoryview)):
         return bytes(value).hex()
     return value
+
+
+def _single(value: float) -> float:
+    """The nearest single-precision (REAL) value."""
+    return struct.unpack("f", struct.pack("f", value))[0]
 
 
 _PLAIN = (pw.IntegerField, pw.CharField, pw.TextField, pw.AutoField, pw.ForeignKeyField)
