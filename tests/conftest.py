@@ -13,12 +13,15 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import pytest
-from browser import browser_fixture, phone_fixture  # noqa: F401  (one chromium a session)
 from support import PASSWORD, LiveServer, SmtpServer, login
 
 from feedback import accounts, create_app
 from feedback.db import LATEST_SCHEMA, database, migrate, open_database
 from feedback.models import Team
+
+# Fixtures from these modules serve every test module: one chromium a session (browser, phone),
+# and the data sets several modules share (scored, two_teams).
+pytest_plugins = ["browser", "data_sets"]
 
 # Hashing strength is not what these tests measure: a cheap method keeps thousands of logins fast.
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-from support import csrf_from, login
-from test_actions import client_for, make_action
-from test_follow_ups import two_teams  # noqa: F401  (a detractor in Billing, one in Support)
+from support import client_for, csrf_from, login, make_action
 
 from feedback import suggestions
 from feedback.db import database
@@ -38,7 +36,7 @@ def _post(client, url, data, page):
     return client.post(url, data={**data, "csrf_token": token})
 
 
-def test_link_show_and_unlink(app, users, two_teams):  # noqa: F811
+def test_link_show_and_unlink(app, users, two_teams):
     mine = make_action(app)
     suggestion_id, _code = _suggestion(app, team="Billing")
     manager = client_for(app, "manager")
@@ -88,7 +86,7 @@ def test_link_show_and_unlink(app, users, two_teams):  # noqa: F811
     )
 
 
-def test_a_lead_links_only_their_teams_items_and_staff_none(app, users, two_teams):  # noqa: F811
+def test_a_lead_links_only_their_teams_items_and_staff_none(app, users, two_teams):
     mine = make_action(app)  # Billing: the lead's team
     billing_id, _ = _suggestion(app, "账单", team="Billing")
     other_id, _ = _suggestion(app, "别的组", team="Support")

@@ -408,7 +408,7 @@ def test_the_chart_shows_both_windows(db, users):
 
 
 def test_the_meeting_pack_draws_evaluated_actions(db, users):
-    from test_meeting_pack import ALL_BUT_SERVQUAL, page_count
+    from support import ALL_BUT_SERVQUAL, page_count
 
     from feedback import meeting_pack
     from feedback.reports import Slice

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 
 import pytest
-from browser import DESKTOP, PHONE, new_context
+from browser import PHONE, new_context
 from playwright.sync_api import Page, expect
 from support import new_case, survey_path
 
@@ -28,13 +28,6 @@ COND_HINT = "仅当您对“总体而言，您对这次服务满意吗？”的�
 @pytest.fixture
 def phone_without_js(browser):
     context = new_context(browser, **PHONE, java_script_enabled=False)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def desktop(browser):
-    context = new_context(browser, **DESKTOP)
     yield context
     context.close()
 

@@ -7,17 +7,13 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from support import csrf_from, login, new_case, survey_path
+from support import DETRACTOR, HAPPY, UNRESOLVED, answer, csrf_from, login, new_case
 
 from feedback import definitions, follow_ups, responses
 from feedback.db import database
 from feedback.definitions import DefinitionError, parse
 from feedback.models import FollowUp, FollowUpEvent, Invitation, Response, Team
 from feedback.workdays import WorkingTime
-
-DETRACTOR = {"resolved": "yes", "csat": "4", "nps": "3", "comment": "meh"}
-UNRESOLVED = {"resolved": "no", "csat": "4", "nps": "8"}
-HAPPY = {"resolved": "yes", "csat": "5", "nps": "10"}
 
 BASE = {
     "slug": "demo",
@@ -89,13 +85,6 @@ def test_bad_rules_are_named_with_file_and_question(rules, fragment):
 # --- opened with the response ------------------------------------------------------------------
 
 
-def answer(client, api_headers, data, **case):
-    reply = new_case(client, api_headers, **case)
-    path = survey_path(reply)
-    page = client.get(path).get_data(as_text=True)
-    return client.post(path, data={**data, "csrf_token": csrf_from(page)})
-
-
 @pytest.mark.parametrize(
     "data,reasons", [(DETRACTOR, "nps <= 6"), (UNRESOLVED, "resolved == no"), (HAPPY, None)]
 )
@@ -159,23 +148,6 @@ def test_follow_up_and_response_are_stored_together_or_not_at_all(
 
 
 # --- the queue and the page ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def two_teams(app, client, api_headers, users):
-    """A detractor in Billing (the lead's team) and one in Support; returns their ids."""
-    answer(client, api_headers, DETRACTOR, case_id="C-B1")
-    answer(
-        client,
-        api_headers,
-        UNRESOLVED,
-        case_id="C-S1",
-        team="Support",
-        customer={"id": "other", "locale": "en"},
-    )
-    with app.app_context(), database.connection_context():
-        ids = {f.case.case_ref: f.id for f in FollowUp.select()}
-    return ids
 
 
 def logged_in(app, role):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from support import csrf_from, post_form
-from test_suggestions import code_of, give
+from support import code_of, csrf_from, give, post_form
 
 from feedback.db import database
 from feedback.models import Suggestion, SuggestionEvent

@@ -9,30 +9,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from support import csrf_from, login, post_form
+from support import code_of, csrf_from, give, login, post_form
 
 from feedback import suggestions
 from feedback.db import database, utcnow
 from feedback.models import Suggestion, SuggestionEvent, Team
-
-CODE = re.compile(r'id="tracking-code">([A-Z0-9-]+)<')
-
-
-def give(client, url="/suggest/", **fields):
-    data = {
-        "category": "1",
-        "title": "排队太久",
-        "body": "电话等了二十分钟才接通。",
-        "identity": "anonymous",
-        **fields,
-    }
-    return post_form(client, url, data)
-
-
-def code_of(reply) -> str:
-    match = CODE.search(reply.get_data(as_text=True))
-    assert match, reply.get_data(as_text=True)[:2000]
-    return match.group(1)
 
 
 def stored(app, **where):
@@ -718,7 +699,7 @@ def test_the_dashboard_shows_the_suggestion_box_and_its_charts(app, client, mana
 def test_the_meeting_pack_has_the_suggestion_pages_when_there_are_suggestions(app, client):
     from datetime import date
 
-    from test_meeting_pack import page_count
+    from support import page_count
 
     from feedback import meeting_pack
     from feedback.models import Survey
