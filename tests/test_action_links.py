@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import re
 
-from support import client_for, csrf_from, login, make_action
+from support import client_for, csrf_from, in_app, login, make_action
 
 from feedback import suggestions
-from feedback.db import database
 from feedback.models import ActionFollowUp, ActionSuggestion, Suggestion, Team
 
 
 def _suggestion(app, title="周末排队", team=None, email=None):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         suggestion, code = suggestions.submit(
             suggestions.NewSuggestion(
                 box="customer",
@@ -75,7 +74,7 @@ def test_link_show_and_unlink(app, users, two_teams):
         _post(manager, f"{page}/links/suggestion/{suggestion_id}/remove", {}, page).status_code
         == 302
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ActionSuggestion.select().count() == 0 and ActionFollowUp.select().count() == 1
     assert (
         manager.post(
@@ -121,7 +120,7 @@ def test_a_lead_links_only_their_teams_items_and_staff_none(app, users, two_team
         ).status_code
         == 403
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert [r.suggestion_id for r in ActionSuggestion.select()] == [billing_id]
 
 
@@ -133,7 +132,7 @@ def test_done_moves_linked_open_suggestions_along(app, users, make_app):
     page = f"/manage/actions/{mine}"
     for number in (open_id, declined_id):
         _post(manager, f"{page}/links", {"kind": "suggestion", "number": number}, page)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         suggestions.change(
             Suggestion.get_by_id(declined_id),
             users["manager"],
@@ -155,7 +154,7 @@ def test_done_moves_linked_open_suggestions_along(app, users, make_app):
         page,
     )
     assert reply.status_code == 302
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Suggestion.get_by_id(open_id).status == "done"
         assert Suggestion.get_by_id(declined_id).status == "declined"  # closed ones stay
     status = app.test_client().get(f"/suggest/track/{code}").get_data(as_text=True)

@@ -8,10 +8,9 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from support import client_for, csrf_from, make_action, post_form
+from support import client_for, csrf_from, in_app, make_action, post_form
 
 from feedback import actions
-from feedback.db import database
 from feedback.models import (
     ActionEvent,
     ActionMilestone,
@@ -38,7 +37,7 @@ def english_manager(app, users):
 
 def plan_fields(app, **changes) -> dict:
     """A valid form for a new action on team Billing, owned by the manager."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         survey = Survey.get(Survey.slug == "post-case")
         billing = Team.get(Team.name == "Billing")
         manager = User.get(User.username == "manager")
@@ -60,7 +59,7 @@ def plan_fields(app, **changes) -> dict:
 
 
 def action(app, action_id: int) -> ImprovementAction:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return ImprovementAction.get_by_id(action_id)
 
 
@@ -74,7 +73,7 @@ def test_every_route_checks_the_role(app, users, role):
     """Every page and every POST, for anonymous, staff, a lead (of the action's team), a
     manager and an admin."""
     mine = make_action(app)  # team Billing, which the lead leads
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         milestone = actions.add_milestone(
             ImprovementAction.get_by_id(mine), "Step", date(2026, 9, 20)
         )
@@ -94,7 +93,7 @@ def test_every_route_checks_the_role(app, users, role):
     assert chart.status_code == (404 if expected == 200 else expected)
     # a valid CSRF token of this client's session, so that only the role check can refuse
     token = csrf_from(client.get("/login" if role is None else "/").get_data(as_text=True))
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback import suggestions
 
         suggestion, _code = suggestions.submit(
@@ -123,7 +122,7 @@ def test_every_route_checks_the_role(app, users, role):
         assert reply.status_code == (302 if role not in (None, "staff") else expected), path
         if role is None:
             assert "/login" in reply.headers["Location"]
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         written = (
             ActionMilestone.select().count(),
             ImprovementAction.select().count(),
@@ -139,7 +138,7 @@ def test_every_route_checks_the_role(app, users, role):
 
 
 def test_a_lead_sees_and_changes_only_their_teams_and_their_own(app, users):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         Team.by_name("技术支持")
     billing = make_action(app, title="Billing one")
     other = make_action(app, team="技术支持", title="Support one")
@@ -167,7 +166,7 @@ def test_a_lead_sees_and_changes_only_their_teams_and_their_own(app, users):
 
 
 def test_a_lead_plans_only_for_their_teams(app, users):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         support = Team.by_name("技术支持")
     lead = client_for(app, "lead")
     form = lead.get("/manage/actions/new").get_data(as_text=True)
@@ -207,7 +206,7 @@ def test_the_dashboard_links_to_a_plan_for_its_slice(app, users, english_manager
     href = link.group(1).replace("&amp;", "&")
     assert "team=Billing" in href and "channel=phone" in href and "survey=post-case" in href
     form = english_manager.get(href).get_data(as_text=True)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         billing = Team.get(Team.name == "Billing").id
     assert re.search(rf'<option selected value="{billing}">Billing</option>', form)
     assert re.search(r'<option selected value="phone">', form)
@@ -221,7 +220,7 @@ def test_planning_an_action(app, users, english_manager):
     detail = english_manager.get(reply.headers["Location"]).get_data(as_text=True)
     assert "回访话术培训" in detail and "The action is planned." in detail
     assert "Once the action is done" in detail  # no check before it is done
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         saved = ImprovementAction.get()
         assert (saved.metric, saved.channel, saved.team.name, saved.state) == (
             "csat",
@@ -271,14 +270,14 @@ def test_bad_input_is_named_beside_its_field_and_nothing_is_lost(
     assert "Train the billing team to explain invoices on the phone." in page  # kept
     if field != "title":
         assert 'value="回访话术培训"' in page
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ImprovementAction.select().count() == 0
 
 
 def test_a_form_without_its_csrf_token_is_refused(app, users, english_manager):
     reply = english_manager.post("/manage/actions/new", data=plan_fields(app))
     assert reply.status_code in (400, 422)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ImprovementAction.select().count() == 0
 
 
@@ -309,7 +308,7 @@ def test_editing_an_action(app, users, english_manager):
 
 def test_the_start_cannot_move_past_the_done_day(app, users, english_manager):
     mine = make_action(app)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         a = ImprovementAction.get_by_id(mine)
         by = User.get(User.username == "manager")
         actions.change_state(a, "in_progress", "", by, today())
@@ -331,7 +330,7 @@ def test_the_list_filters_and_marks_overdue(app, users, english_manager):
     past, future = today() - timedelta(days=3), today() + timedelta(days=30)
     late = make_action(app, title="Late one", start_date=past - timedelta(days=20), due_date=past)
     make_action(app, title="On time one", start_date=today(), due_date=future, owner="lead")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         a = ImprovementAction.get_by_id(late)
         actions.add_milestone(a, "First step", past - timedelta(days=1))
         actions.add_milestone(a, "Second step", past)
@@ -371,7 +370,7 @@ def test_bad_list_filters_are_named(app, users, english_manager, query, field):
 def test_a_done_action_is_not_overdue(app, users):
     past = today() - timedelta(days=3)
     mine = make_action(app, start_date=past - timedelta(days=10), due_date=past)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         a = ImprovementAction.get_by_id(mine)
         assert actions.is_overdue(a, today())
         by = User.get(User.username == "manager")
@@ -395,7 +394,7 @@ def test_adding_and_finishing_milestones(app, users, english_manager):
     page = english_manager.get(url).get_data(as_text=True)
     assert "Script written" in page
     assert '<li class="overdue">' in page and "overdue</strong>" in page  # 2026-09-10 passed
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         milestone = ActionMilestone.get()
     reply = english_manager.post(
         f"{url}/milestones/{milestone.id}/done", data={"csrf_token": csrf_from(page)}
@@ -403,14 +402,14 @@ def test_adding_and_finishing_milestones(app, users, english_manager):
     assert reply.status_code == 302
     page = english_manager.get(url).get_data(as_text=True)
     assert "The milestone is done." in page and "overdue" not in page.split("<h2")[2]
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         milestone = ActionMilestone.get()
         assert milestone.state == "done" and milestone.done_by.username == "manager"
         done_at = milestone.done_at
     english_manager.post(
         f"{url}/milestones/{milestone.id}/done", data={"csrf_token": csrf_from(page)}
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ActionMilestone.get().done_at == done_at  # a second click changes nothing
 
 
@@ -430,7 +429,7 @@ def test_a_bad_milestone_is_named_and_kept(app, users, english_manager, data, fi
     body = reply.get_data(as_text=True)
     assert reply.status_code == 422 and f'id="{field}-error"' in body
     assert f'value="{data["title"]}"' in body if data["title"] else True
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ActionMilestone.select().count() == 0
 
 
@@ -458,7 +457,7 @@ def test_states_go_forward_with_notes(app, users, english_manager):
     assert saved.done_at is not None
     page = english_manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
     assert "Kick-off held" in page and "All trained" in page
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         events = [
             (e.from_state, e.to_state, e.note)
             for e in ActionEvent.select().order_by(ActionEvent.id)
@@ -559,7 +558,7 @@ def test_a_deactivated_owner_stays_on_the_action(app, users):
     """An owner who is deactivated later still shows on the action, and the form offers only
     active people to own new ones."""
     mine = make_action(app, owner="lead")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         User.update(active=False).where(User.username == "lead").execute()
     manager = client_for(app, "manager")
     assert "lead" in manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
@@ -606,7 +605,7 @@ def pack_actions(app, manager_client):
             due_date=date(2026, 10, 1),
         ),
     }
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         by = User.get(User.username == "manager")
         done = ImprovementAction.get_by_id(ids["done"])
         actions.change_state(done, "in_progress", "", by, date(2026, 10, 5))
@@ -632,7 +631,7 @@ def test_the_pack_lists_the_periods_actions(app, users, english_manager):
     from feedback.reports import Slice
 
     pack_actions(app, english_manager)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         survey = Survey.get(Survey.slug == "post-case")
         billing = Team.get(Team.name == "Billing")
         s = Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31), team_id=billing.id)
@@ -669,7 +668,7 @@ def test_the_pack_gets_an_actions_page(app, users, english_manager):
     from feedback.surveys import current_version, definition_of
 
     pack_actions(app, english_manager)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         survey = Survey.get(Survey.slug == "post-case")
         s = meeting_pack.Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31))
         definition = definition_of(current_version("post-case"))
@@ -694,7 +693,7 @@ def test_a_date_outside_the_years_is_named(app, users, english_manager):
 
 def test_two_moves_from_the_same_state_only_one_wins(app, users):
     mine = make_action(app)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         by = User.get(User.username == "manager")
         first, second = (ImprovementAction.get_by_id(mine) for _ in range(2))
         actions.change_state(first, "in_progress", "mine", by, today())
@@ -715,7 +714,7 @@ def test_the_list_runs_a_fixed_number_of_queries(app, users, english_manager):
     from support import counted_queries
 
     def queries() -> int:
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             with counted_queries() as executed:
                 listed = actions.list_actions(User.get(User.username == "manager"), today())
                 for item in listed:  # what the page reads of each
@@ -730,7 +729,7 @@ def test_the_list_runs_a_fixed_number_of_queries(app, users, english_manager):
     few = queries()
     for i in range(5):
         a = make_action(app, title=f"More {i}", team=None if i % 2 else "Billing")
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             actions.add_milestone(ImprovementAction.get_by_id(a), "Late", date(2026, 1, 1))
     assert queries() == few
     page = english_manager.get("/manage/actions/").get_data(as_text=True)
@@ -759,7 +758,7 @@ def test_the_role_test_covers_every_action_route(app):
 
 
 def test_a_lead_editing_their_own_action_keeps_its_slice(app, users):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         support = Team.by_name("技术支持")
     every = make_action(app, team=None, owner="lead", title="Every team, lead's")
     other = make_action(app, team="技术支持", owner="lead", title="Support, lead's")
@@ -782,7 +781,7 @@ def test_who_sees_what_without_filters(app, users):
     """A manager with no filter sees all; a lead who leads no team sees only what they own."""
     make_action(app, title="Billing one")
     make_action(app, team=None, owner="lead", title="Owned")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         manager_ = User.get(User.username == "manager")
         assert len(actions.list_actions(manager_, today())) == 2
         lead = User.get(User.username == "lead")
@@ -806,7 +805,7 @@ def test_nul_characters_are_refused_by_name_and_nothing_is_stored(app, users, en
     )
     assert reply.status_code == 400
     assert "title" in reply.get_data(as_text=True)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ImprovementAction.select().count() == 0
 
 

@@ -14,9 +14,8 @@ from collections import defaultdict
 import pytest
 from browser import PHONE, new_context
 from playwright.sync_api import Page, expect
-from support import new_case, survey_path
+from support import in_app, new_case, survey_path
 
-from feedback.db import database
 from feedback.models import Answer, Response
 
 pytestmark = pytest.mark.browser
@@ -75,7 +74,7 @@ def rendering_fonts(page: Page, selector: str) -> list[str]:
 
 def stored(app) -> tuple[Response, dict]:
     """The one stored response and its answers by question (multi answers as sorted lists)."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         response = Response.get()
         answers: dict = defaultdict(list)
         for row in Answer.select().where(Answer.response == response).order_by(Answer.id):

@@ -16,10 +16,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from data_sets import START
 from playwright.sync_api import Page, expect
-from support import PASSWORD
+from support import PASSWORD, in_app
 
 from feedback import actions
-from feedback.db import database
 from feedback.models import ImprovementAction
 
 pytestmark = pytest.mark.browser
@@ -89,7 +88,7 @@ def test_manager_plans_an_action_from_the_dashboard_and_checks_it(
 
     # the before/after figures, as the check works them out
     action_id = int(urlparse(page.url).path.rsplit("/", 1)[1])
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         check = actions.before_after(
             ImprovementAction.get_by_id(action_id), WEEKS, MIN_SAMPLE, date(2026, 11, 1)
         )

@@ -8,10 +8,9 @@ import re
 
 import pytest
 from data_sets import START, expected
-from support import counted_queries, login
+from support import counted_queries, in_app, login
 
 from feedback import dashboard, reports
-from feedback.db import database
 from feedback.names import channel_name
 
 PERIOD = f"from={START}&to=2026-10-31"
@@ -59,7 +58,7 @@ def test_too_few_answers_are_greyed_and_left_out_of_the_ranking(manager, scored)
 
 
 def test_agents_are_ordered_by_the_lower_bound(app, scored):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.models import Survey
 
         survey = Survey.get(Survey.slug == "post-case")
@@ -77,7 +76,7 @@ def test_a_team_lead_sees_only_their_team(app, users, scored):
 
 
 def test_comments_detractors_first_and_filtered(app, manager, scored):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.models import Answer, Response
 
         response = Response.select().where(Response.nps <= 6).first()
@@ -100,7 +99,7 @@ def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):
         return len(executed)
 
     before = count_queries(f"/manage/?{PERIOD}")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.models import Response, Team
 
         for i in range(27):
@@ -166,7 +165,7 @@ def test_charts_are_cached_until_the_data_changes(app, manager, scored, monkeypa
     assert manager.get(url).get_data() == first and len(calls) == 1
     manager.get(url + "&channel=chat")
     assert len(calls) == 2  # another filter, another chart
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.cases import CaseInput, InvitationPolicy, register_case
         from feedback.models import Survey
 

@@ -8,9 +8,8 @@ import io
 import pytest
 from data_sets import START
 from openpyxl import load_workbook
-from support import counted_queries, login
+from support import counted_queries, in_app, login
 
-from feedback.db import database
 from feedback.exports import safe_cell
 
 PERIOD = f"from={START}&to=2026-10-31"
@@ -35,7 +34,7 @@ def test_safe_cell(value, shown):
 
 
 def add_dangerous_comment(app):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.models import Answer, Response
 
         first = Response.select().order_by(Response.id).first()
