@@ -9,7 +9,8 @@ a fontconfig file that keeps the system's configuration and adds the Noto Sans C
 the ``mpl_font`` package (a requirement of the site) ships.
 
 conftest.py registers these fixtures for every test module, so one chromium serves the session:
-``browser`` (one per test session) and ``phone`` (a fresh 360 px phone context per test).
+``browser`` (one per test session), and per test a fresh ``phone`` (360 px) or ``desktop``
+(1280 px) context.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ PHONE = {
     "has_touch": True,
     "locale": "zh-CN",
 }
-DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 TIMEOUT_MS = 10_000
 
 
@@ -137,5 +138,13 @@ def new_context(browser, **options):
 def phone_fixture(browser):
     """A fresh phone-sized context, in Chinese, with touch."""
     context = new_context(browser, **PHONE)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    """A fresh desktop-sized context (1280x900), in Chinese."""
+    context = new_context(browser, **DESKTOP)
     yield context
     context.close()

@@ -13,12 +13,15 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import pytest
-from browser import browser_fixture, phone_fixture  # noqa: F401  (one chromium a session)
-from support import PASSWORD, LiveServer, SmtpServer, login
+from support import PASSWORD, LiveServer, SmtpServer, in_app, login
 
 from feedback import accounts, create_app
 from feedback.db import LATEST_SCHEMA, database, migrate, open_database
 from feedback.models import Team
+
+# Fixtures from these modules serve every test module: one chromium a session (browser, phone),
+# and the data sets several modules share (scored, two_teams).
+pytest_plugins = ["browser", "data_sets"]
 
 # Hashing strength is not what these tests measure: a cheap method keeps thousands of logins fast.
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
@@ -180,7 +183,7 @@ def db(app):
 
 @pytest.fixture
 def api_token(app):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return accounts.create_token("test helpdesk")
 
 
@@ -192,7 +195,7 @@ def api_headers(api_token):
 @pytest.fixture
 def users(app):
     """One user of each role (password: PASSWORD); the lead leads team Billing."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         billing = Team.by_name("Billing")
         made = {
             role: accounts.create_user(role, PASSWORD, role, team=billing)
@@ -228,7 +231,7 @@ def api_headers_for():
     """For an app built with make_app(...): a test client and API headers with a new token."""
 
     def make(app):
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             token = accounts.create_token("test helpdesk")
         return app.test_client(), {"Authorization": f"Bearer {token}"}
 

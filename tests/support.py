@@ -1,4 +1,9 @@
-"""Helpers for tests: forms with CSRF, logging in, cases through the API, a live server."""
+"""Helpers for tests: the app's context with a connection, forms with CSRF, logging in, cases
+and answers through the API, a live server, an SMTP server.
+
+Fixtures live in conftest.py and the plugins it registers (browser.py, data_sets.py); test
+modules import plain helpers and constants from here, never from one another.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,26 @@ import re
 import socket
 import threading
 from contextlib import contextmanager
+from datetime import date
 from urllib.parse import urlparse
 
 from werkzeug.serving import make_server
 
+from feedback.db import database
+
 PASSWORD = "password123"
+
+
+@contextmanager
+def in_app(app):
+    """The block runs inside the app's context with a database connection open, closed after.
+
+    Like a request, it holds the connection only for the block: a test client request ends by
+    closing the connection (the app's teardown), so do not make one inside the block.
+    """
+    with app.app_context(), database.connection_context():
+        yield
+
 
 CSRF = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"')
 
@@ -31,6 +51,15 @@ def login(client, username: str, password: str = PASSWORD):
             "csrf_token": csrf_from(page.get_data(as_text=True)),
         },
     )
+
+
+def client_for(app, role: str | None):
+    """A client logged in with that role (None: anonymous), reading the pages in English."""
+    client = app.test_client()
+    if role:
+        login(client, role)
+    client.get("/?lang=en" if role else "/login?lang=en")
+    return client
 
 
 def post_form(client, url: str, data: dict, **kwargs):
@@ -64,6 +93,86 @@ def survey_path(reply: dict) -> str:
     return urlparse(reply["invitation"]["url"]).path
 
 
+# Answers to the post-case survey: one opening a follow-up by its NPS, one by "not resolved".
+DETRACTOR = {"resolved": "yes", "csat": "4", "nps": "3", "comment": "meh"}
+UNRESOLVED = {"resolved": "no", "csat": "4", "nps": "8"}
+HAPPY = {"resolved": "yes", "csat": "5", "nps": "10"}
+
+
+def answer(client, api_headers, data, **case):
+    """A new case through the API, its survey answered with ``data``; the reply to the answer."""
+    path = survey_path(new_case(client, api_headers, **case))
+    page = client.get(path).get_data(as_text=True)
+    return client.post(path, data={**data, "csrf_token": csrf_from(page)})
+
+
+def make_action(app, team: str | None = "Billing", owner: str = "manager", **changes) -> int:
+    """An improvement action written through the domain function; returns its id."""
+    from feedback import actions
+    from feedback.models import Survey, Team, User
+
+    with in_app(app):
+        by = User.get(User.username == "manager")
+        fields = {
+            "title": "Shorter hold times",
+            "description": "",
+            "metric": "csat",
+            "survey": Survey.get(Survey.slug == "post-case").id,
+            "channel": None,
+            "team": Team.by_name(team).id if team else None,
+            "agent": None,
+            "category": None,
+            "owner": User.get(User.username == owner).id,
+            "start_date": date(2026, 9, 1),
+            "due_date": date(2026, 10, 15),
+        }
+        fields.update(changes)
+        return actions.create_action(fields, by).id
+
+
+SUGGESTION_CODE = re.compile(r'id="tracking-code">([A-Z0-9-]+)<')
+
+
+def give(client, url="/suggest/", **fields):
+    """Give a suggestion through the form (anonymous unless ``fields`` say otherwise)."""
+    data = {
+        "category": "1",
+        "title": "排队太久",
+        "body": "电话等了二十分钟才接通。",
+        "identity": "anonymous",
+        **fields,
+    }
+    return post_form(client, url, data)
+
+
+def code_of(reply) -> str:
+    """The tracking code on the page that thanks for a suggestion."""
+    match = SUGGESTION_CODE.search(reply.get_data(as_text=True))
+    assert match, reply.get_data(as_text=True)[:2000]
+    return match.group(1)
+
+
+# The meeting pack's charts, all but the SERVQUAL ones (which need that survey's questions).
+ALL_BUT_SERVQUAL = [
+    "csat-trend",
+    "nps-trend",
+    "csat-control",
+    "nps-composition",
+    "csat-by-channel",
+    "csat-by-team",
+    "csat-by-category",
+    "agent-funnel",
+]
+
+
+def page_count(pdf: bytes) -> int:
+    """The /Count of the PDF's page tree, checked against the page objects."""
+    tree = re.findall(rb"/Type /Pages\s*/Kids \[[^\]]*\]\s*/Count (\d+)", pdf)
+    assert len(tree) == 1, "one page tree"
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == int(tree[0])
+    return int(tree[0])
+
+
 class LiveServer:
     """The app served over real HTTP on a free loopback port, in a thread."""
 
@@ -84,8 +193,6 @@ class LiveServer:
 @contextmanager
 def counted_queries():
     """Every SQL statement run inside the block, in a list (to assert query counts)."""
-    from feedback.db import database
-
     executed: list[str] = []
     db = database.obj
     original = db.execute_sql

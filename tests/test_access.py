@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 from matplotlib.figure import Figure
-from support import PASSWORD, csrf_from, login, new_case, post_form
+from support import PASSWORD, csrf_from, in_app, login, new_case, post_form
 from werkzeug.routing import IntegerConverter
 
 from feedback import accounts, actions, meeting_pack, posters, suggestions
-from feedback.db import database
 from feedback.models import (
     ApiToken,
     AuditEntry,
@@ -46,7 +45,7 @@ def client_of(app, role: str | None):
 
 
 def _suggestion(app, title: str, team: str | None) -> int:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         team_id = Team.by_name(team).id if team else None
         category = SuggestionCategory.select().order_by(SuggestionCategory.id).first()
         made, _code = suggestions.submit(
@@ -70,7 +69,7 @@ def _suggestion(app, title: str, team: str | None) -> int:
 def test_a_lead_cannot_reach_another_teams_suggestion_through_a_duplicate(app, users):
     own = _suggestion(app, "我们组的建议", "Billing")
     theirs = _suggestion(app, "别的组的秘密建议", "Support")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         billing = str(Team.by_name("Billing").id)
     lead = client_of(app, "lead")
     unknown = post_form(
@@ -91,7 +90,7 @@ def test_a_lead_cannot_reach_another_teams_suggestion_through_a_duplicate(app, u
         as_text=True
     )
     assert "别的组的秘密建议" not in text
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Suggestion.get_by_id(own).status == "new"
         assert Suggestion.get_by_id(own).merged_into_id is None
     # a manager sees every team: the merge is allowed
@@ -114,7 +113,7 @@ def test_another_teams_objects_are_404_for_a_lead_like_unknown_ones(app, users):
     lead = client_of(app, "lead")
     assert lead.get(f"/manage/suggestions/{theirs}").status_code == 404
     assert lead.get("/manage/suggestions/99999").status_code == 404
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         survey = Survey.get(Survey.slug == "post-case")
         action = actions.create_action(
             {
@@ -134,7 +133,7 @@ def test_another_teams_objects_are_404_for_a_lead_like_unknown_ones(app, users):
 
 
 def test_a_lead_filtering_by_another_team_gets_the_unknown_team_answer(app, users):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         Team.by_name("Support")
     lead = client_of(app, "lead")
     for url in (
@@ -170,7 +169,7 @@ def two_cases(app, client, api_headers, users):
         team="Support",
         customer={"id": "s1", "name": "李秘密", "phone": "+86 139 0000 0002"},
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         support = Team.by_name("Support")
         accounts.create_user("other_staff", PASSWORD, "staff", team=support)
         accounts.create_user("other_lead", PASSWORD, "lead", team=None)
@@ -218,13 +217,13 @@ def test_call_backs_are_for_ones_own_teams(app, two_cases, role, billing, suppor
             f"/callback/case/{case_id}/callback", data={**CALLBACK_UNHAPPY, "csrf_token": token}
         )
         assert reply.status_code == 404
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert FollowUp.select().count() == 0
 
 
 def test_an_admin_grants_call_backs_for_all_teams(app, two_cases):
     admin = client_of(app, "admin")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         staff = User.get(User.username == "staff")
     desk = client_of(app, "staff")
     assert desk.get(f"/callback/case/{two_cases['S-1']}").status_code == 404
@@ -240,7 +239,7 @@ def test_an_admin_grants_call_backs_for_all_teams(app, two_cases):
         "callbacks_all_teams": "y",
     }
     assert post_form(admin, f"/admin/users/{staff.id}", form).status_code == 302
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert User.get_by_id(staff.id).callbacks_all_teams is True
     assert _sees(desk, two_cases["S-1"], "S-1") == SEES
     assert "李秘密" in desk.get(f"/callback/case/{two_cases['S-1']}").get_data(as_text=True)
@@ -255,7 +254,7 @@ def test_each_view_of_a_customers_contact_details_is_audited(app, two_cases):
     client.get(f"/callback/case/{two_cases['B-1']}")
     client.get(f"/callback/case/{two_cases['B-1']}")
     client.get(f"/callback/case/{two_cases['S-1']}")  # refused: nothing seen, nothing audited
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         entries = list(
             AuditEntry.select().where(AuditEntry.action == "callback.view").order_by(AuditEntry.id)
         )
@@ -324,7 +323,7 @@ def make_world(app, client, api_headers, users) -> dict:
         team="Support",
         customer={"id": "s1", "name": "李", "phone": "139 0000 0002"},
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         cases = {c.case_ref: c.id for c in Case.select()}
     manager = client_of(app, "manager")
     for ref in ("B-1", "S-1"):  # an unhappy call-back opens a follow-up in each team
@@ -336,7 +335,7 @@ def make_world(app, client, api_headers, users) -> dict:
         )
     billing_suggestion = _suggestion(app, "账单组的建议", "Billing")
     support_suggestion = _suggestion(app, "支持组的建议", "Support")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         follow_ups = {f.case.case_ref: f.id for f in FollowUp.select()}
         survey = Survey.get(Survey.slug == "post-case")
         plans = {}

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import re
 
-from support import csrf_from, login
-from test_actions import client_for, make_action
-from test_follow_ups import two_teams  # noqa: F401  (a detractor in Billing, one in Support)
+from support import client_for, csrf_from, in_app, login, make_action
 
 from feedback import suggestions
-from feedback.db import database
 from feedback.models import ActionFollowUp, ActionSuggestion, Suggestion, Team
 
 
 def _suggestion(app, title="周末排队", team=None, email=None):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         suggestion, code = suggestions.submit(
             suggestions.NewSuggestion(
                 box="customer",
@@ -38,7 +35,7 @@ def _post(client, url, data, page):
     return client.post(url, data={**data, "csrf_token": token})
 
 
-def test_link_show_and_unlink(app, users, two_teams):  # noqa: F811
+def test_link_show_and_unlink(app, users, two_teams):
     mine = make_action(app)
     suggestion_id, _code = _suggestion(app, team="Billing")
     manager = client_for(app, "manager")
@@ -77,7 +74,7 @@ def test_link_show_and_unlink(app, users, two_teams):  # noqa: F811
         _post(manager, f"{page}/links/suggestion/{suggestion_id}/remove", {}, page).status_code
         == 302
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ActionSuggestion.select().count() == 0 and ActionFollowUp.select().count() == 1
     assert (
         manager.post(
@@ -88,7 +85,7 @@ def test_link_show_and_unlink(app, users, two_teams):  # noqa: F811
     )
 
 
-def test_a_lead_links_only_their_teams_items_and_staff_none(app, users, two_teams):  # noqa: F811
+def test_a_lead_links_only_their_teams_items_and_staff_none(app, users, two_teams):
     mine = make_action(app)  # Billing: the lead's team
     billing_id, _ = _suggestion(app, "账单", team="Billing")
     other_id, _ = _suggestion(app, "别的组", team="Support")
@@ -123,7 +120,7 @@ def test_a_lead_links_only_their_teams_items_and_staff_none(app, users, two_team
         ).status_code
         == 403
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert [r.suggestion_id for r in ActionSuggestion.select()] == [billing_id]
 
 
@@ -135,7 +132,7 @@ def test_done_moves_linked_open_suggestions_along(app, users, make_app):
     page = f"/manage/actions/{mine}"
     for number in (open_id, declined_id):
         _post(manager, f"{page}/links", {"kind": "suggestion", "number": number}, page)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         suggestions.change(
             Suggestion.get_by_id(declined_id),
             users["manager"],
@@ -157,7 +154,7 @@ def test_done_moves_linked_open_suggestions_along(app, users, make_app):
         page,
     )
     assert reply.status_code == 302
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Suggestion.get_by_id(open_id).status == "done"
         assert Suggestion.get_by_id(declined_id).status == "declined"  # closed ones stay
     status = app.test_client().get(f"/suggest/track/{code}").get_data(as_text=True)

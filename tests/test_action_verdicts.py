@@ -17,11 +17,10 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
-from support import csrf_from, login
+from support import csrf_from, in_app, login
 
 from feedback import actions, chart_data, responses, stats
 from feedback.cases import CaseInput, InvitationPolicy, register_case
-from feedback.db import database
 from feedback.i18n import language
 from feedback.models import ImprovementAction, Survey, Team, User
 from feedback.surveys import current_version, definition_of
@@ -359,7 +358,7 @@ def test_nps_change_by_the_formula():
 
 
 def test_the_page_shows_both_windows_and_the_verdict(app, users):
-    with app.app_context(), database.connection_context():  # let go before the requests
+    with in_app(app):  # let go before the requests
         csat_scores(BEFORE_DAY, 30, 60)
         csat_scores(AFTER_DAY, 51, 60)
         action_id = make_done_action("csat").id
@@ -380,7 +379,7 @@ def test_the_page_shows_both_windows_and_the_verdict(app, users):
         data={"csrf_token": csrf_from(page), "to_state": "evaluated", "note": "Worked"},
     )
     assert reply.status_code == 302
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         saved = ImprovementAction.get_by_id(action_id)
     assert saved.verdict == "improved" and actions.stored_evaluation(saved)["difference"][
         "low"
@@ -409,7 +408,7 @@ def test_the_chart_shows_both_windows(db, users):
 
 
 def test_the_meeting_pack_draws_evaluated_actions(db, users):
-    from test_meeting_pack import ALL_BUT_SERVQUAL, page_count
+    from support import ALL_BUT_SERVQUAL, page_count
 
     from feedback import meeting_pack
     from feedback.reports import Slice
@@ -454,7 +453,7 @@ def test_the_meeting_pack_draws_evaluated_actions(db, users):
 
 
 def test_the_page_greys_a_window_with_too_few_answers(app, users):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         csat_scores(BEFORE_DAY, 5, 29)
         csat_scores(AFTER_DAY, 51, 60)
         action_id = make_done_action("csat").id

@@ -8,10 +8,9 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from support import csrf_from, login, post_form
+from support import client_for, csrf_from, in_app, make_action, post_form
 
 from feedback import actions
-from feedback.db import database
 from feedback.i18n import language
 from feedback.models import (
     ActionEvent,
@@ -31,23 +30,15 @@ def today() -> date:
     return local_today(TZ)
 
 
-def client_for(app, role: str | None):
-    """A client logged in with that role (None: anonymous), reading the pages in English."""
-    client = app.test_client()
-    if role:
-        login(client, role)
-    client.get("/?lang=en" if role else "/login?lang=en")
-    return client
-
-
 @pytest.fixture
-def manager(app, users):
+def english_manager(app, users):
+    """A client logged in as the manager, reading the pages in English."""
     return client_for(app, "manager")
 
 
 def plan_fields(app, **changes) -> dict:
     """A valid form for a new action on team Billing, owned by the manager."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         survey = Survey.get(Survey.slug == "post-case")
         billing = Team.get(Team.name == "Billing")
         manager = User.get(User.username == "manager")
@@ -68,29 +59,8 @@ def plan_fields(app, **changes) -> dict:
     return fields
 
 
-def make_action(app, team: str | None = "Billing", owner: str = "manager", **changes) -> int:
-    """An action written through the domain function; returns its id."""
-    with app.app_context(), database.connection_context():
-        by = User.get(User.username == "manager")
-        fields = {
-            "title": "Shorter hold times",
-            "description": "",
-            "metric": "csat",
-            "survey": Survey.get(Survey.slug == "post-case").id,
-            "channel": None,
-            "team": Team.by_name(team).id if team else None,
-            "agent": None,
-            "category": None,
-            "owner": User.get(User.username == owner).id,
-            "start_date": date(2026, 9, 1),
-            "due_date": date(2026, 10, 15),
-        }
-        fields.update(changes)
-        return actions.create_action(fields, by).id
-
-
 def action(app, action_id: int) -> ImprovementAction:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return ImprovementAction.get_by_id(action_id)
 
 
@@ -104,7 +74,7 @@ def test_every_route_checks_the_role(app, users, role):
     """Every page and every POST, for anonymous, staff, a lead (of the action's team), a
     manager and an admin."""
     mine = make_action(app)  # team Billing, which the lead leads
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         milestone = actions.add_milestone(
             ImprovementAction.get_by_id(mine), "Step", date(2026, 9, 20)
         )
@@ -124,7 +94,7 @@ def test_every_route_checks_the_role(app, users, role):
     assert chart.status_code == (404 if expected == 200 else expected)
     # a valid CSRF token of this client's session, so that only the role check can refuse
     token = csrf_from(client.get("/login" if role is None else "/").get_data(as_text=True))
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback import suggestions
 
         suggestion, _code = suggestions.submit(
@@ -153,7 +123,7 @@ def test_every_route_checks_the_role(app, users, role):
         assert reply.status_code == (302 if role not in (None, "staff") else expected), path
         if role is None:
             assert "/login" in reply.headers["Location"]
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         written = (
             ActionMilestone.select().count(),
             ImprovementAction.select().count(),
@@ -169,7 +139,7 @@ def test_every_route_checks_the_role(app, users, role):
 
 
 def test_a_lead_sees_and_changes_only_their_teams_and_their_own(app, users):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         Team.by_name("技术支持")
     billing = make_action(app, title="Billing one")
     other = make_action(app, team="技术支持", title="Support one")
@@ -197,7 +167,7 @@ def test_a_lead_sees_and_changes_only_their_teams_and_their_own(app, users):
 
 
 def test_a_lead_plans_only_for_their_teams(app, users):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         support = Team.by_name("技术支持")
     lead = client_for(app, "lead")
     form = lead.get("/manage/actions/new").get_data(as_text=True)
@@ -210,14 +180,14 @@ def test_a_lead_plans_only_for_their_teams(app, users):
     assert post_form(lead, "/manage/actions/new", plan_fields(app)).status_code == 302
 
 
-def test_unknown_action_or_milestone_is_404(app, users, manager):
-    assert manager.get("/manage/actions/999").status_code == 404
-    assert manager.get("/manage/actions/99999999999").status_code == 404
+def test_unknown_action_or_milestone_is_404(app, users, english_manager):
+    assert english_manager.get("/manage/actions/999").status_code == 404
+    assert english_manager.get("/manage/actions/99999999999").status_code == 404
     mine = make_action(app)
-    page = manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
+    page = english_manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
     for milestone in (999, 99999999999):
         assert (
-            manager.post(
+            english_manager.post(
                 f"/manage/actions/{mine}/milestones/{milestone}/done",
                 data={"csrf_token": csrf_from(page)},
             ).status_code
@@ -228,16 +198,16 @@ def test_unknown_action_or_milestone_is_404(app, users, manager):
 # --- planning -----------------------------------------------------------------------------------
 
 
-def test_the_dashboard_links_to_a_plan_for_its_slice(app, users, manager):
-    page = manager.get(
+def test_the_dashboard_links_to_a_plan_for_its_slice(app, users, english_manager):
+    page = english_manager.get(
         "/manage/?survey=post-case&team=Billing&channel=phone&from=2026-09-01&to=2026-10-31"
     ).get_data(as_text=True)
     link = re.search(r'<a href="(/manage/actions/new\?[^"]+)">', page)
     assert link, "no link to plan an action"
     href = link.group(1).replace("&amp;", "&")
     assert "team=Billing" in href and "channel=phone" in href and "survey=post-case" in href
-    form = manager.get(href).get_data(as_text=True)
-    with app.app_context(), database.connection_context():
+    form = english_manager.get(href).get_data(as_text=True)
+    with in_app(app):
         billing = Team.get(Team.name == "Billing").id
     assert re.search(rf'<option selected value="{billing}">Billing</option>', form)
     assert re.search(r'<option selected value="phone">', form)
@@ -245,13 +215,13 @@ def test_the_dashboard_links_to_a_plan_for_its_slice(app, users, manager):
     assert re.search(r'<option selected value="\d+">post-case</option>', form)
 
 
-def test_planning_an_action(app, users, manager):
-    reply = post_form(manager, "/manage/actions/new", plan_fields(app))
+def test_planning_an_action(app, users, english_manager):
+    reply = post_form(english_manager, "/manage/actions/new", plan_fields(app))
     assert reply.status_code == 302
-    detail = manager.get(reply.headers["Location"]).get_data(as_text=True)
+    detail = english_manager.get(reply.headers["Location"]).get_data(as_text=True)
     assert "回访话术培训" in detail and "The action is planned." in detail
     assert "Once the action is done" in detail  # no check before it is done
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         saved = ImprovementAction.get()
         assert (saved.metric, saved.channel, saved.team.name, saved.state) == (
             "csat",
@@ -289,10 +259,10 @@ def test_planning_an_action(app, users, manager):
     ],
 )
 def test_bad_input_is_named_beside_its_field_and_nothing_is_lost(
-    app, users, manager, changes, field
+    app, users, english_manager, changes, field
 ):
     fields = plan_fields(app, **changes)
-    reply = post_form(manager, "/manage/actions/new", fields)
+    reply = post_form(english_manager, "/manage/actions/new", fields)
     page = reply.get_data(as_text=True)
     assert reply.status_code == 422
     assert f'id="{field}-error"' in page
@@ -301,30 +271,30 @@ def test_bad_input_is_named_beside_its_field_and_nothing_is_lost(
     assert "Train the billing team to explain invoices on the phone." in page  # kept
     if field != "title":
         assert 'value="回访话术培训"' in page
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ImprovementAction.select().count() == 0
 
 
-def test_a_form_without_its_csrf_token_is_refused(app, users, manager):
-    reply = manager.post("/manage/actions/new", data=plan_fields(app))
+def test_a_form_without_its_csrf_token_is_refused(app, users, english_manager):
+    reply = english_manager.post("/manage/actions/new", data=plan_fields(app))
     assert reply.status_code in (400, 422)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ImprovementAction.select().count() == 0
 
 
-def test_the_form_speaks_chinese(app, users, manager):
-    manager.get("/manage/actions/?lang=zh_CN")
-    reply = post_form(manager, "/manage/actions/new", plan_fields(app, title=""))
+def test_the_form_speaks_chinese(app, users, english_manager):
+    english_manager.get("/manage/actions/?lang=zh_CN")
+    reply = post_form(english_manager, "/manage/actions/new", plan_fields(app, title=""))
     page = reply.get_data(as_text=True)
     assert "请输入标题。" in page and "改进行动" in page
 
 
-def test_editing_an_action(app, users, manager):
+def test_editing_an_action(app, users, english_manager):
     mine = make_action(app)
-    form = manager.get(f"/manage/actions/{mine}/edit").get_data(as_text=True)
+    form = english_manager.get(f"/manage/actions/{mine}/edit").get_data(as_text=True)
     assert 'value="Shorter hold times"' in form
     reply = post_form(
-        manager,
+        english_manager,
         f"/manage/actions/{mine}/edit",
         plan_fields(app, title="Shorter hold times, phase 2", metric="nps"),
     )
@@ -332,20 +302,20 @@ def test_editing_an_action(app, users, manager):
     saved = action(app, mine)
     assert saved.title == "Shorter hold times, phase 2" and saved.metric == "nps"
     reply = post_form(
-        manager, f"/manage/actions/{mine}/edit", plan_fields(app, due_date="2026-01-01")
+        english_manager, f"/manage/actions/{mine}/edit", plan_fields(app, due_date="2026-01-01")
     )
     assert reply.status_code == 422 and 'id="due_date-error"' in reply.get_data(as_text=True)
 
 
-def test_the_start_cannot_move_past_the_done_day(app, users, manager):
+def test_the_start_cannot_move_past_the_done_day(app, users, english_manager):
     mine = make_action(app)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         a = ImprovementAction.get_by_id(mine)
         by = User.get(User.username == "manager")
         actions.change_state(a, "in_progress", "", by, today())
         actions.change_state(a, "done", "", by, today(), done_on=date(2026, 9, 20))
     reply = post_form(
-        manager,
+        english_manager,
         f"/manage/actions/{mine}/edit",
         plan_fields(app, start_date="2026-09-25", due_date="2026-10-30"),
     )
@@ -357,28 +327,28 @@ def test_the_start_cannot_move_past_the_done_day(app, users, manager):
 # --- the list ----------------------------------------------------------------------------------
 
 
-def test_the_list_filters_and_marks_overdue(app, users, manager):
+def test_the_list_filters_and_marks_overdue(app, users, english_manager):
     past, future = today() - timedelta(days=3), today() + timedelta(days=30)
     late = make_action(app, title="Late one", start_date=past - timedelta(days=20), due_date=past)
     make_action(app, title="On time one", start_date=today(), due_date=future, owner="lead")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         a = ImprovementAction.get_by_id(late)
         actions.add_milestone(a, "First step", past - timedelta(days=1))
         actions.add_milestone(a, "Second step", past)
         actions.add_milestone(a, "Third step", future)
         lead_id = User.get(User.username == "lead").id
         billing = Team.get(Team.name == "Billing").id
-    page = manager.get("/manage/actions/").get_data(as_text=True)
+    page = english_manager.get("/manage/actions/").get_data(as_text=True)
     rows = re.findall(r'<tr class="(overdue)?">\s*<th scope="row"><a [^>]+>([^<]+)</a>', page)
     assert rows == [("overdue", "Late one"), ("", "On time one")]  # soonest due first
     assert "Milestones overdue: 2" in page
-    only_late = manager.get("/manage/actions/?overdue=1").get_data(as_text=True)
+    only_late = english_manager.get("/manage/actions/?overdue=1").get_data(as_text=True)
     assert "Late one" in only_late and "On time one" not in only_late
-    by_owner = manager.get(f"/manage/actions/?owner={lead_id}").get_data(as_text=True)
+    by_owner = english_manager.get(f"/manage/actions/?owner={lead_id}").get_data(as_text=True)
     assert "On time one" in by_owner and "Late one" not in by_owner
-    by_state = manager.get("/manage/actions/?state=done").get_data(as_text=True)
+    by_state = english_manager.get("/manage/actions/?state=done").get_data(as_text=True)
     assert "No actions match." in by_state
-    by_team = manager.get(f"/manage/actions/?team={billing}&state=planned")
+    by_team = english_manager.get(f"/manage/actions/?team={billing}&state=planned")
     assert by_team.status_code == 200 and "Late one" in by_team.get_data(as_text=True)
 
 
@@ -392,8 +362,8 @@ def test_the_list_filters_and_marks_overdue(app, users, manager):
         ("team=-1", "team"),
     ],
 )
-def test_bad_list_filters_are_named(app, users, manager, query, field):
-    reply = manager.get(f"/manage/actions/?{query}")
+def test_bad_list_filters_are_named(app, users, english_manager, query, field):
+    reply = english_manager.get(f"/manage/actions/?{query}")
     assert reply.status_code == 400
     assert f'id="a-{field}-error"' in reply.get_data(as_text=True)
 
@@ -401,7 +371,7 @@ def test_bad_list_filters_are_named(app, users, manager, query, field):
 def test_a_done_action_is_not_overdue(app, users):
     past = today() - timedelta(days=3)
     mine = make_action(app, start_date=past - timedelta(days=10), due_date=past)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         a = ImprovementAction.get_by_id(mine)
         assert actions.is_overdue(a, today())
         by = User.get(User.username == "manager")
@@ -413,32 +383,34 @@ def test_a_done_action_is_not_overdue(app, users):
 # --- milestones ----------------------------------------------------------------------------------
 
 
-def test_adding_and_finishing_milestones(app, users, manager):
+def test_adding_and_finishing_milestones(app, users, english_manager):
     mine = make_action(app, due_date=today() + timedelta(days=30))
     url = f"/manage/actions/{mine}"
-    page = manager.get(url).get_data(as_text=True)
-    reply = manager.post(
+    page = english_manager.get(url).get_data(as_text=True)
+    reply = english_manager.post(
         f"{url}/milestones",
         data={"csrf_token": csrf_from(page), "title": "Script written", "due_date": "2026-09-10"},
     )
     assert reply.status_code == 302
-    page = manager.get(url).get_data(as_text=True)
+    page = english_manager.get(url).get_data(as_text=True)
     assert "Script written" in page
     assert '<li class="overdue">' in page and "overdue</strong>" in page  # 2026-09-10 passed
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         milestone = ActionMilestone.get()
-    reply = manager.post(
+    reply = english_manager.post(
         f"{url}/milestones/{milestone.id}/done", data={"csrf_token": csrf_from(page)}
     )
     assert reply.status_code == 302
-    page = manager.get(url).get_data(as_text=True)
+    page = english_manager.get(url).get_data(as_text=True)
     assert "The milestone is done." in page and "overdue" not in page.split("<h2")[2]
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         milestone = ActionMilestone.get()
         assert milestone.state == "done" and milestone.done_by.username == "manager"
         done_at = milestone.done_at
-    manager.post(f"{url}/milestones/{milestone.id}/done", data={"csrf_token": csrf_from(page)})
-    with app.app_context(), database.connection_context():
+    english_manager.post(
+        f"{url}/milestones/{milestone.id}/done", data={"csrf_token": csrf_from(page)}
+    )
+    with in_app(app):
         assert ActionMilestone.get().done_at == done_at  # a second click changes nothing
 
 
@@ -449,16 +421,16 @@ def test_adding_and_finishing_milestones(app, users, manager):
         ({"title": "Step", "due_date": "soon"}, "due_date"),
     ],
 )
-def test_a_bad_milestone_is_named_and_kept(app, users, manager, data, field):
+def test_a_bad_milestone_is_named_and_kept(app, users, english_manager, data, field):
     mine = make_action(app)
-    page = manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
-    reply = manager.post(
+    page = english_manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
+    reply = english_manager.post(
         f"/manage/actions/{mine}/milestones", data={**data, "csrf_token": csrf_from(page)}
     )
     body = reply.get_data(as_text=True)
     assert reply.status_code == 422 and f'id="{field}-error"' in body
     assert f'value="{data["title"]}"' in body if data["title"] else True
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ActionMilestone.select().count() == 0
 
 
@@ -473,17 +445,20 @@ def change(manager, action_id: int, **data):
     )
 
 
-def test_states_go_forward_with_notes(app, users, manager):
+def test_states_go_forward_with_notes(app, users, english_manager):
     mine = make_action(app)
-    assert change(manager, mine, to_state="in_progress", note="Kick-off held").status_code == 302
-    reply = change(manager, mine, to_state="done", done_on="2026-10-01", note="All trained")
+    assert (
+        change(english_manager, mine, to_state="in_progress", note="Kick-off held").status_code
+        == 302
+    )
+    reply = change(english_manager, mine, to_state="done", done_on="2026-10-01", note="All trained")
     assert reply.status_code == 302
     saved = action(app, mine)
     assert saved.state == "done" and saved.done_on == date(2026, 10, 1)
     assert saved.done_at is not None
-    page = manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
+    page = english_manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
     assert "Kick-off held" in page and "All trained" in page
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         events = [
             (e.from_state, e.to_state, e.note)
             for e in ActionEvent.select().order_by(ActionEvent.id)
@@ -493,7 +468,10 @@ def test_states_go_forward_with_notes(app, users, manager):
         ("planned", "in_progress", "Kick-off held"),
         ("in_progress", "done", "All trained"),
     ]
-    assert change(manager, mine, to_state="in_progress", note="Not finished").status_code == 302
+    assert (
+        change(english_manager, mine, to_state="in_progress", note="Not finished").status_code
+        == 302
+    )
     reopened = action(app, mine)
     assert reopened.state == "in_progress" and reopened.done_on is None
 
@@ -530,39 +508,39 @@ def test_states_go_forward_with_notes(app, users, manager):
         (["in_progress"], {"to_state": "done", "note": "x" * 2001}, "note", "At most 2000"),
     ],
 )
-def test_bad_state_changes_are_named(app, users, manager, setup, data, field, message):
+def test_bad_state_changes_are_named(app, users, english_manager, setup, data, field, message):
     mine = make_action(app)
     for state in setup:
-        assert change(manager, mine, to_state=state).status_code == 302
-    reply = change(manager, mine, **data)
+        assert change(english_manager, mine, to_state=state).status_code == 302
+    reply = change(english_manager, mine, **data)
     page = reply.get_data(as_text=True)
     assert reply.status_code == 422
     assert f'id="{field}-error"' in page and message in page
     assert action(app, mine).state == (setup[-1] if setup else "planned")
 
 
-def test_done_today_has_no_after_reading_yet(app, users, manager):
+def test_done_today_has_no_after_reading_yet(app, users, english_manager):
     mine = make_action(
         app, start_date=today() - timedelta(days=5), due_date=today() + timedelta(days=5)
     )
-    change(manager, mine, to_state="in_progress")
-    assert change(manager, mine, to_state="done").status_code == 302  # done_on: today
+    change(english_manager, mine, to_state="in_progress")
+    assert change(english_manager, mine, to_state="done").status_code == 302  # done_on: today
     assert action(app, mine).done_on == today()
-    page = manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
+    page = english_manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
     assert "The after window has not started yet" in page
     assert f"Starts on {today() + timedelta(days=1)}." in page
-    reply = change(manager, mine, to_state="evaluated")
+    reply = change(english_manager, mine, to_state="evaluated")
     assert reply.status_code == 422 and "The after window is not over yet" in (
         reply.get_data(as_text=True)
     )
     assert action(app, mine).state == "done"
 
 
-def test_evaluating_stores_the_verdict_and_figures(app, users, manager):
+def test_evaluating_stores_the_verdict_and_figures(app, users, english_manager):
     mine = make_action(app, start_date=date(2026, 3, 1), due_date=date(2026, 4, 1))
-    change(manager, mine, to_state="in_progress")
-    assert change(manager, mine, to_state="done", done_on="2026-04-01").status_code == 302
-    assert change(manager, mine, to_state="evaluated", note="Checked").status_code == 302
+    change(english_manager, mine, to_state="in_progress")
+    assert change(english_manager, mine, to_state="done", done_on="2026-04-01").status_code == 302
+    assert change(english_manager, mine, to_state="evaluated", note="Checked").status_code == 302
     saved = action(app, mine)
     stored = json.loads(saved.evaluation)
     assert saved.state == "evaluated" and saved.verdict == "too few"
@@ -570,18 +548,18 @@ def test_evaluating_stores_the_verdict_and_figures(app, users, manager):
     assert stored["before"] == {"start": "2026-01-04", "end": "2026-02-28", "figure": None, "n": 0}
     assert stored["after"]["start"] == "2026-04-02" and stored["after"]["end"] == "2026-05-27"
     assert stored["provisional"] is False and stored["verdict"] == "too few"
-    page = manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
+    page = english_manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
     assert "As recorded when the action was evaluated." in page
     assert "too few answers to judge: fewer than 30 in a window." in page
     assert "This action is evaluated" in page
-    assert change(manager, mine, to_state="in_progress").status_code == 422
+    assert change(english_manager, mine, to_state="in_progress").status_code == 422
 
 
 def test_a_deactivated_owner_stays_on_the_action(app, users):
     """An owner who is deactivated later still shows on the action, and the form offers only
     active people to own new ones."""
     mine = make_action(app, owner="lead")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         User.update(active=False).where(User.username == "lead").execute()
     manager = client_for(app, "manager")
     assert "lead" in manager.get(f"/manage/actions/{mine}").get_data(as_text=True)
@@ -628,7 +606,7 @@ def pack_actions(app, manager_client):
             due_date=date(2026, 10, 1),
         ),
     }
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         by = User.get(User.username == "manager")
         done = ImprovementAction.get_by_id(ids["done"])
         actions.change_state(done, "in_progress", "", by, date(2026, 10, 5))
@@ -649,12 +627,12 @@ def pack_actions(app, manager_client):
     return ids
 
 
-def test_the_pack_lists_the_periods_actions(app, users, manager):
+def test_the_pack_lists_the_periods_actions(app, users, english_manager):
     from feedback import meeting_pack
     from feedback.reports import Slice
 
-    pack_actions(app, manager)
-    with app.app_context(), database.connection_context():
+    pack_actions(app, english_manager)
+    with in_app(app):
         survey = Survey.get(Survey.slug == "post-case")
         billing = Team.get(Team.name == "Billing")
         s = Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31), team_id=billing.id)
@@ -684,14 +662,14 @@ def test_the_pack_lists_the_periods_actions(app, users, manager):
     assert chinese.lines()[0] == "改进行动" and "逾期" in chinese.lines()[3]
 
 
-def test_the_pack_gets_an_actions_page(app, users, manager):
-    from test_meeting_pack import ALL_BUT_SERVQUAL, page_count
+def test_the_pack_gets_an_actions_page(app, users, english_manager):
+    from support import ALL_BUT_SERVQUAL, page_count
 
     from feedback import meeting_pack
     from feedback.surveys import current_version, definition_of
 
-    pack_actions(app, manager)
-    with app.app_context(), database.connection_context():
+    pack_actions(app, english_manager)
+    with in_app(app):
         survey = Survey.get(Survey.slug == "post-case")
         s = meeting_pack.Slice(survey.id, date(2026, 9, 1), date(2026, 10, 31))
         definition = definition_of(current_version("post-case"))
@@ -706,15 +684,17 @@ def test_the_pack_gets_an_actions_page(app, users, manager):
     assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1
 
 
-def test_a_date_outside_the_years_is_named(app, users, manager):
-    reply = post_form(manager, "/manage/actions/new", plan_fields(app, start_date="1900-01-01"))
+def test_a_date_outside_the_years_is_named(app, users, english_manager):
+    reply = post_form(
+        english_manager, "/manage/actions/new", plan_fields(app, start_date="1900-01-01")
+    )
     assert reply.status_code == 422
     assert "Please enter a date between 2000 and 2099." in reply.get_data(as_text=True)
 
 
 def test_two_moves_from_the_same_state_only_one_wins(app, users):
     mine = make_action(app)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         by = User.get(User.username == "manager")
         first, second = (ImprovementAction.get_by_id(mine) for _ in range(2))
         actions.change_state(first, "in_progress", "mine", by, today())
@@ -730,12 +710,12 @@ def test_two_moves_from_the_same_state_only_one_wins(app, users):
         assert (saved.title, saved.state) == ("Renamed", "in_progress")
 
 
-def test_the_list_runs_a_fixed_number_of_queries(app, users, manager):
+def test_the_list_runs_a_fixed_number_of_queries(app, users, english_manager):
     """No query per action: owners, teams and late milestones come with the list."""
     from support import counted_queries
 
     def queries() -> int:
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             with counted_queries() as executed:
                 listed = actions.list_actions(User.get(User.username == "manager"), today())
                 for item in listed:  # what the page reads of each
@@ -750,10 +730,10 @@ def test_the_list_runs_a_fixed_number_of_queries(app, users, manager):
     few = queries()
     for i in range(5):
         a = make_action(app, title=f"More {i}", team=None if i % 2 else "Billing")
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             actions.add_milestone(ImprovementAction.get_by_id(a), "Late", date(2026, 1, 1))
     assert queries() == few
-    page = manager.get("/manage/actions/").get_data(as_text=True)
+    page = english_manager.get("/manage/actions/").get_data(as_text=True)
     assert page.count("Milestones overdue: 1") == 5
 
 
@@ -779,7 +759,7 @@ def test_the_role_test_covers_every_action_route(app):
 
 
 def test_a_lead_editing_their_own_action_keeps_its_slice(app, users):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         support = Team.by_name("技术支持")
     every = make_action(app, team=None, owner="lead", title="Every team, lead's")
     other = make_action(app, team="技术支持", owner="lead", title="Support, lead's")
@@ -802,7 +782,7 @@ def test_who_sees_what_without_filters(app, users):
     """A manager with no filter sees all; a lead who leads no team sees only what they own."""
     make_action(app, title="Billing one")
     make_action(app, team=None, owner="lead", title="Owned")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         manager_ = User.get(User.username == "manager")
         assert len(actions.list_actions(manager_, today())) == 2
         lead = User.get(User.username == "lead")
@@ -818,13 +798,15 @@ def test_who_sees_what_without_filters(app, users):
         assert actions.list_actions(staff, today()) == []
 
 
-def test_nul_characters_are_refused_by_name_and_nothing_is_stored(app, users, manager):
+def test_nul_characters_are_refused_by_name_and_nothing_is_stored(app, users, english_manager):
     reply = post_form(
-        manager, "/manage/actions/new", plan_fields(app, title="Hold\x00 times", description="ab")
+        english_manager,
+        "/manage/actions/new",
+        plan_fields(app, title="Hold\x00 times", description="ab"),
     )
     assert reply.status_code == 400
     assert "title" in reply.get_data(as_text=True)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ImprovementAction.select().count() == 0
 
 

@@ -7,10 +7,9 @@ import re
 
 import pytest
 from peewee import JOIN
-from support import PASSWORD, csrf_from, login, post_form
+from support import PASSWORD, csrf_from, in_app, login, post_form
 
 from feedback import accounts
-from feedback.db import database
 from feedback.models import ApiToken, SuggestionCategory, Team, TeamLead, User
 
 # Any CSRF token on a page, whatever the order of the input's attributes (the logout form in
@@ -90,7 +89,7 @@ NEW_USER = {
 @pytest.fixture
 def ids(app, users, api_token):
     """The ids the route templates name: a staff user, team Billing, the fixture's token."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return {
             "staff": users["staff"].id,
             "admin": users["admin"].id,
@@ -130,7 +129,7 @@ def error_beside(reply, field: str) -> str:
 
 def snapshot(app):
     """Everything the admin pages can change."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return (
             sorted(
                 User.select(
@@ -160,7 +159,7 @@ def snapshot(app):
 
 
 def get_user(app, username: str) -> User | None:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return (
             User.select(User, Team)
             .join(Team, JOIN.LEFT_OUTER, on=(User.team == Team.id))
@@ -170,7 +169,7 @@ def get_user(app, username: str) -> User | None:
 
 
 def leads_of(app, team_name: str) -> set[str]:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return {
             row.user.username
             for row in TeamLead.select(TeamLead, User)
@@ -318,7 +317,7 @@ def test_create_user_stores_a_hashed_password(app, client, ids):
     )
     assert user.password_hash != NEW_USER["password"]
     assert NEW_USER["password"] not in user.password_hash
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert accounts.authenticate("wang.fang", NEW_USER["password"]).id == user.id
         assert accounts.authenticate("wang.fang", "wrong password") is None
     other = app.test_client()
@@ -411,7 +410,7 @@ def test_edit_user_changes_everything_asked(app, client, ids):
         True,
     )
     assert user.password_hash != "brand new pass"
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert accounts.authenticate("staff", "brand new pass") is not None
         assert accounts.authenticate("staff", PASSWORD) is None
 
@@ -487,7 +486,7 @@ def test_admin_cannot_demote_or_deactivate_themself(app, client, ids, changes, f
 
 
 def test_admin_can_change_own_details_and_demote_another_admin(app, client, ids):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         accounts.create_user("second", PASSWORD, "admin")
     as_admin(client)
     reply = post_form(
@@ -516,7 +515,7 @@ def test_team_create_rename_and_duplicates(app, client, ids):
     assert reply.status_code == 302 and reply.headers["Location"] == "/admin/teams"
     listing = page_text(client.get("/admin/teams"))
     assert "Team 售后服务 was created." in listing and ">售后服务</a>" in listing
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         team_id = Team.get(Team.name == "售后服务").id
 
     for url, name in (
@@ -534,7 +533,7 @@ def test_team_create_rename_and_duplicates(app, client, ids):
 
     reply = post_form(client, f"/admin/teams/{team_id}", {"name": "After-sales"})
     assert reply.status_code == 302
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Team.get_by_id(team_id).name == "After-sales"
         assert Team.select().count() == 2
     # keeping its own name is no clash, nor is a change of case of its own name
@@ -591,7 +590,7 @@ def test_team_leads_are_set_and_shown(app, client, ids):
     users = page_text(client.get("/admin/users"))
     lead_row = next(r for r in re.findall(r"<tr>(.*?)</tr>", users, re.S) if ">lead</a>" in r)
     assert "Billing, Returns" in lead_row
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert len(User.get_by_id(ids["lead"]).led_team_ids()) == 2
 
     # and none at all
@@ -630,7 +629,7 @@ def test_new_token_is_shown_once_and_works(app, client, ids):
     with client.session_transaction() as session:
         assert token not in repr(dict(session))
 
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         stored = ApiToken.get(ApiToken.name == "Helpdesk production")
         assert stored.token_hash != token and token not in repr(stored.__data__)
         assert stored.last_used_at is None and stored.revoked_at is None
@@ -640,7 +639,7 @@ def test_new_token_is_shown_once_and_works(app, client, ids):
 
     api = client.get("/api/v1/surveys/post-case", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 200 and api.get_json()["slug"] == "post-case"
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ApiToken.get_by_id(stored.id).last_used_at is not None
 
 
@@ -669,7 +668,7 @@ def test_revoked_token_is_refused(app, client, ids, api_headers):
     reply = post_form(client, f"/admin/tokens/{ids['token']}/revoke", {})
     assert reply.status_code == 302 and reply.headers["Location"] == "/admin/tokens"
     assert "was revoked" in page_text(client.get("/admin/tokens"))
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ApiToken.get_by_id(ids["token"]).revoked_at is not None
     refused = client.get("/api/v1/surveys/post-case", headers=api_headers)
     assert refused.status_code == 401

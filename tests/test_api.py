@@ -7,11 +7,11 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import CASE, new_case, survey_path
+from support import CASE, in_app, new_case, survey_path
 
 from feedback import accounts
 from feedback.cases import TOKEN
-from feedback.db import database, utcnow
+from feedback.db import utcnow
 from feedback.models import ApiToken, Case, Invitation, Team
 
 
@@ -23,7 +23,7 @@ def post(client, headers, body=None, **changes):
 
 
 def counts(app) -> dict:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return {
             "cases": Case.select().count(),
             "invitations": Invitation.select().count(),
@@ -35,17 +35,17 @@ NOTHING = {"cases": 0, "invitations": 0, "teams": 0}
 
 
 def stored_case(app, case_ref: str) -> Case:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return Case.get(Case.case_ref == case_ref)
 
 
 def stored_invitation(app, case_ref: str) -> Invitation | None:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return Invitation.select().join(Case).where(Case.case_ref == case_ref).first()
 
 
 def set_invitation(app, case_ref: str, **fields) -> None:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         case = Case.get(Case.case_ref == case_ref)
         Invitation.update(**fields).where(Invitation.case == case).execute()
 
@@ -82,7 +82,7 @@ def test_new_case_gets_one_invitation(app, client, api_headers):
     assert case.customer_ref == "cust-1" and case.customer_email == "wang@example.cn"
     assert case.customer_locale == "zh_CN" and case.reopened is False
     assert case.suppressed_reason is None
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Team.get_by_id(case.team_id).name == "Billing"
         assert Invitation.get().token == invitation["token"]
     assert client.get(survey_path(body)).status_code == 200
@@ -110,7 +110,7 @@ def test_every_field_is_stored_as_given(app, client, api_headers):
     assert reply.status_code == 201, reply.get_json()
     assert reply.get_json()["case_id"] == "HD-7"  # surrounding blanks are trimmed
     case = stored_case(app, "HD-7")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert case.survey.slug == "servqual"
         assert case.team.name == "账务组"
     assert (case.channel, case.agent, case.category) == ("onsite", "王伟", "退款")
@@ -159,7 +159,7 @@ def test_ids_may_be_numbers_and_null_means_left_out(app, client, api_headers):
 
 def test_survey_defaults_to_the_setting(make_app):
     app = make_app(DEFAULT_SURVEY="callback")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         headers = {"Authorization": f"Bearer {accounts.create_token('hd')}"}
     client = app.test_client()
     assert post(client, headers).status_code == 201
@@ -169,7 +169,7 @@ def test_survey_defaults_to_the_setting(make_app):
         ).status_code
         == 201
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Case.get(Case.case_ref == "C-1001").survey.slug == "callback"
         assert Case.get(Case.case_ref == "C-2").survey.slug == "post-case"
 
@@ -177,13 +177,13 @@ def test_survey_defaults_to_the_setting(make_app):
 def test_team_is_created_once_and_reused(app, client, api_headers):
     new_case(client, api_headers, case_id="A", team="账务组", customer={"id": "a"})
     new_case(client, api_headers, case_id="B", team="账务组", customer={"id": "b"})
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert [t.name for t in Team.select()] == ["账务组"]
 
 
 def test_token_use_is_recorded(app, client, api_headers, api_token):
     new_case(client, api_headers)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ApiToken.get().last_used_at is not None
 
 
@@ -305,7 +305,7 @@ def test_other_customers_and_anonymous_cases_are_not_throttled(app, client, api_
 @pytest.mark.parametrize("days", [30, 7])
 def test_throttle_window_boundary(make_app, days):
     app = make_app() if days == 30 else make_app(THROTTLE_DAYS=days)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         headers = {"Authorization": f"Bearer {accounts.create_token('hd')}"}
     client = app.test_client()
     new_case(client, headers, case_id="C-1")
@@ -423,7 +423,7 @@ def test_resolved_at_is_stored_in_utc(app, client, api_headers, given, stored):
 
 def test_time_without_offset_follows_the_timezone_setting(make_app):
     app = make_app(TIMEZONE="Europe/Berlin")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         headers = {"Authorization": f"Bearer {accounts.create_token('hd')}"}
     new_case(app.test_client(), headers, resolved_at="2026-07-01T10:00:00")
     assert stored_case(app, "C-1001").resolved_at == datetime(2026, 7, 1, 8, 0)  # CEST
@@ -574,7 +574,7 @@ def test_bad_token_is_refused_before_the_body_is_read(app, client):
 
 def test_revoked_token_is_401(app, client, api_token, api_headers):
     assert post(client, api_headers).status_code == 201
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert accounts.revoke_token(ApiToken.get().id)
     reply = post(client, api_headers, case_id="C-2", customer={"id": "other"})
     assert reply.status_code == 401

@@ -10,17 +10,16 @@ import re
 from datetime import datetime
 
 import pytest
-from support import PASSWORD, login, new_case, post_form
+from support import PASSWORD, in_app, login, new_case, post_form
 
 from feedback import audit
-from feedback.db import database
 from feedback.models import ApiToken, AuditEntry, Team
 
 ADDRESS = "203.0.113.9"
 
 
 def entries(app, action=None) -> list[AuditEntry]:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         query = AuditEntry.select().order_by(AuditEntry.id)
         if action:
             query = query.where(AuditEntry.action == action)
@@ -136,7 +135,7 @@ def test_teams_and_leads_are_audited(app, admin, users):
     created = only(app, "team.create")
     assert_by_admin(created, users)
     assert created.target == "team Returns" and json.loads(created.detail)["leads"] == ["lead"]
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         team_id = Team.get(Team.name == "Returns").id
     assert post_form(admin, f"/admin/teams/{team_id}", {"name": "Returns desk"}).status_code == 302
     changed = only(app, "team.change")
@@ -152,7 +151,7 @@ def test_api_tokens_are_audited_without_the_token(app, admin, users):
     created = only(app, "token.create")
     assert_by_admin(created, users)
     assert created.target == "API token helpdesk"
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         token = ApiToken.get(ApiToken.name == "helpdesk")
     assert token.token_hash not in created.detail
     assert shown and shown.group(1).strip() not in created.detail
@@ -237,7 +236,7 @@ def test_raw_data_downloads_are_audited_with_their_filters(app, admin, users, ap
 @pytest.fixture
 def logged(app, users):
     """A few entries at known times (UTC), by different actors (and only those)."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         AuditEntry.delete().execute()  # the surveys loaded at start-up
         rows = [
             ("2026-11-01 02:00:00", "admin", "user.create", "user wang"),
@@ -295,7 +294,7 @@ def test_bad_filters_are_named_beside_their_field(app, admin, logged):
 
 def test_the_page_is_paged(app, admin, users):
     admin.get("/?lang=en")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         for number in range(55):
             audit.record("export.raw", f"file {number}", actor="cli")
     first = admin.get("/admin/audit/?action=export.raw")
@@ -306,7 +305,7 @@ def test_the_page_is_paged(app, admin, users):
 
 
 def test_the_csv_is_the_filtered_list_and_formula_safe(app, admin, logged):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         audit.record("category.save", '=HYPERLINK("http://x")', actor="cli")
     reply = admin.get("/admin/audit/audit.csv?actor=admin")
     assert reply.status_code == 200 and reply.mimetype == "text/csv"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from support import PASSWORD, csrf_from, login
+from support import PASSWORD, csrf_from, in_app, login
 from werkzeug.routing import IntegerConverter
 
-from feedback.db import database
 from feedback.models import User
 
 PUBLIC_ENDPOINTS = {
@@ -91,7 +90,7 @@ def test_wrong_password_is_said_beside_the_field(client, users):
 
 
 def test_inactive_user_cannot_log_in(app, client, users):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         User.update(active=False).where(User.username == "staff").execute()
     assert 'id="password-error"' in login(client, "staff").get_data(as_text=True)
 
@@ -116,7 +115,7 @@ def test_login_without_csrf_is_refused(client, users):
 
 
 def test_passwords_are_hashed(app, users):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         stored = User.get(User.username == "admin").password_hash
     assert PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
 

@@ -23,7 +23,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg2
 import pytest
 from conftest import POSTGRES_URL, reset_postgres
-from support import PASSWORD, csrf_from, login, new_case, survey_path
+from support import PASSWORD, csrf_from, in_app, login, new_case, survey_path
 
 from feedback import accounts, backup, create_app, reports
 from feedback.cases import CaseInput, InvitationPolicy, register_case
@@ -169,7 +169,7 @@ DAY = date.today() - timedelta(days=3)
 def test_sqlite_backup_taken_while_writing_restores_to_a_consistent_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
     app = build_app(url, tmp_path)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         token = accounts.create_token("backup test")
         accounts.create_user("manager", PASSWORD, "manager")
         version = current_version("post-case")
@@ -182,7 +182,7 @@ def test_sqlite_backup_taken_while_writing_restores_to_a_consistent_database(tmp
 
     def writer():
         try:
-            with app.app_context(), database.connection_context():
+            with in_app(app):
                 i = 200
                 while not stop.is_set():
                     committed.append(answer_one(i, version, definition, DAY))
@@ -306,7 +306,7 @@ def test_pg_dump_restores_into_a_fresh_database_with_the_same_figures(
     if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
         pytest.skip("pg_dump and pg_restore are not on the PATH (apt install postgresql-client)")
     app = build_app(fresh_postgres, tmp_path)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         token = accounts.create_token("backup test")
         version = current_version("post-case")
         definition = definition_of(version)
@@ -349,7 +349,7 @@ def test_pg_dump_restores_into_a_fresh_database_with_the_same_figures(
             },
         )
         assert posted.status_code == 302, posted.get_data(as_text=True)[:500]
-        with restored.app_context(), database.connection_context():
+        with in_app(restored):
             assert Response.select().count() == 61
     finally:
         close(restored)
@@ -417,7 +417,7 @@ def test_copy_db_moves_a_sqlite_site_to_postgresql(fresh_postgres, tmp_path):
 
     source_url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
     source = build_app(source_url, tmp_path)
-    with source.app_context(), database.connection_context():
+    with in_app(source):
         fill(cases=500, seed=3, config=source.config)
         token = accounts.create_token("copy test")
         # a suggestion marked a duplicate of a later one: a row that references a later row
@@ -487,7 +487,7 @@ def test_copy_db_moves_a_sqlite_site_to_postgresql(fresh_postgres, tmp_path):
             assert page.status_code == 200
             pages.append(re.sub(r'value="[^"]*"', "", page.get_data(as_text=True)))
         assert pages[0] == pages[1]
-        with target.app_context(), database.connection_context():
+        with in_app(target):
             assert Suggestion.get_by_id(first.id).merged_into_id == last.id
 
         # ... and takes a new case and a new answer: its sequences are past the copied ids
@@ -510,7 +510,7 @@ def test_copy_db_moves_a_sqlite_site_to_postgresql(fresh_postgres, tmp_path):
             },
         )
         assert posted.status_code == 302, posted.get_data(as_text=True)[:500]
-        with target.app_context(), database.connection_context():
+        with in_app(target):
             assert Response.select().count() == source_responses + 1
     finally:
         close(source)
@@ -527,7 +527,7 @@ def test_copy_db_moves_a_sqlite_site_to_postgresql(fresh_postgres, tmp_path):
 def test_copy_db_finds_a_target_that_differs(fresh_postgres, tmp_path):
     source_url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
     source = build_app(source_url, tmp_path)
-    with source.app_context(), database.connection_context():
+    with in_app(source):
         version = current_version("post-case")
         definition = definition_of(version)
         for i in range(5):
@@ -548,7 +548,7 @@ def test_copy_db_finds_a_target_that_differs(fresh_postgres, tmp_path):
 def test_copy_db_names_a_value_postgresql_cannot_store(fresh_postgres, tmp_path):
     source_url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
     source = build_app(source_url, tmp_path)
-    with source.app_context(), database.connection_context():
+    with in_app(source):
         version = current_version("post-case")
         answer_one(0, version, definition_of(version), DAY)
         database.execute_sql("UPDATE service_case SET agent = 'a' || char(0) || 'b'")

@@ -12,11 +12,10 @@ import re
 from collections import defaultdict
 
 import pytest
-from browser import DESKTOP, PHONE, new_context
+from browser import PHONE, new_context
 from playwright.sync_api import Page, expect
-from support import new_case, survey_path
+from support import in_app, new_case, survey_path
 
-from feedback.db import database
 from feedback.models import Answer, Response
 
 pytestmark = pytest.mark.browser
@@ -28,13 +27,6 @@ COND_HINT = "仅当您对“总体而言，您对这次服务满意吗？”的�
 @pytest.fixture
 def phone_without_js(browser):
     context = new_context(browser, **PHONE, java_script_enabled=False)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def desktop(browser):
-    context = new_context(browser, **DESKTOP)
     yield context
     context.close()
 
@@ -82,7 +74,7 @@ def rendering_fonts(page: Page, selector: str) -> list[str]:
 
 def stored(app) -> tuple[Response, dict]:
     """The one stored response and its answers by question (multi answers as sorted lists)."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         response = Response.get()
         answers: dict = defaultdict(list)
         for row in Answer.select().where(Answer.response == response).order_by(Answer.id):

@@ -14,13 +14,11 @@ from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser import new_context
+from data_sets import START
 from playwright.sync_api import Page, expect
-from support import PASSWORD
-from test_reports import START, scored  # noqa: F401  (the data set)
+from support import PASSWORD, in_app
 
 from feedback import actions
-from feedback.db import database
 from feedback.models import ImprovementAction
 
 pytestmark = pytest.mark.browser
@@ -32,13 +30,6 @@ WEEKS, MIN_SAMPLE = 2, 5
 @pytest.fixture
 def app(make_app):
     return make_app(ACTION_WINDOW_WEEKS=WEEKS, MIN_SAMPLE=MIN_SAMPLE)
-
-
-@pytest.fixture
-def desktop(browser):
-    context = new_context(browser, viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    yield context
-    context.close()
 
 
 def log_in(page: Page, live_server, path: str) -> None:
@@ -55,7 +46,7 @@ def figure_text(metric: str, figure: dict) -> str:
 
 def test_manager_plans_an_action_from_the_dashboard_and_checks_it(
     app, users, scored, live_server, desktop, tmp_path
-):  # noqa: F811
+):
     page = desktop.new_page()
     log_in(page, live_server, DASHBOARD)
     page.get_by_role("link", name="为此范围开始一项改进行动").click()
@@ -97,7 +88,7 @@ def test_manager_plans_an_action_from_the_dashboard_and_checks_it(
 
     # the before/after figures, as the check works them out
     action_id = int(urlparse(page.url).path.rsplit("/", 1)[1])
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         check = actions.before_after(
             ImprovementAction.get_by_id(action_id), WEEKS, MIN_SAMPLE, date(2026, 11, 1)
         )
@@ -126,7 +117,7 @@ def test_the_action_pages_fit_a_phone(
     users,
     scored,
     live_server,
-    phone,  # noqa: F811
+    phone,
     tmp_path,
 ):
     page = phone.new_page()

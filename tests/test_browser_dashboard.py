@@ -13,10 +13,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser import PHONE, new_context
+from data_sets import START
 from playwright.sync_api import BrowserContext, Page, expect
 from support import PASSWORD
-from test_reports import START, scored  # noqa: F401  (the data set)
 
 pytestmark = pytest.mark.browser
 
@@ -25,22 +24,6 @@ DASHBOARD = f"/manage/?{PERIOD}"
 TEAM = "技术支持"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MEETING_PACK = 'a[href*="meeting-pack.pdf"]'
-
-
-@pytest.fixture
-def desktop(browser):
-    """A fresh desktop-sized context, in Chinese."""
-    context = new_context(browser, viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def phone(browser):
-    """A fresh phone-sized context (360x740), in Chinese, with touch."""
-    context = new_context(browser, **PHONE)
-    yield context
-    context.close()
 
 
 def open_dashboard(context: BrowserContext, live_server, path: str = DASHBOARD) -> Page:

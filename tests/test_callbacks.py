@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from support import csrf_from, login, new_case
+from support import csrf_from, in_app, login, new_case
 
-from feedback.db import database
 from feedback.models import Case, FollowUp, Invitation, Response
 
 CALLBACK_UNHAPPY = {
@@ -28,7 +27,7 @@ def case_id(app, client, api_headers, users):
         case_id="HD-77",
         customer={"id": "c-77", "locale": "zh-CN", "phone": "+86 10 1234 5678"},
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return Case.get(Case.case_ref == "HD-77").id
 
 
@@ -68,7 +67,7 @@ def test_every_route_needs_a_login(app, case_id, role, status):
             f"/callback/case/{case_id}/callback", data={**CALLBACK_HAPPY, "csrf_token": token}
         )
         assert reply.status_code == 302 and "/login" in reply.headers["Location"]
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             assert Response.select().count() == 0
 
 
@@ -92,7 +91,7 @@ def test_callback_survey_records_source_staff_and_opens_a_follow_up(app, case_id
     # the message is in the language of the request that saved it (here Chinese, the default)
     assert "这些回答触发了一条跟进" in client.get(reply.headers["Location"]).get_data(as_text=True)
     assert record(client, case_id, "callback", CALLBACK_HAPPY).status_code == 302  # again: fine
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         first, second = Response.select().order_by(Response.id)
         assert first.source == "callback" and first.entered_by_id == users["staff"].id
         assert first.invitation_id is None and (first.csat, first.nps) == (2, 5)
@@ -108,7 +107,7 @@ def test_callback_survey_records_source_staff_and_opens_a_follow_up(app, case_id
 def test_own_survey_obeys_the_one_response_rule(app, client, api_headers, case_id):
     staff = staff_client(app)
     assert record(staff, case_id, "post-case", OWN_HAPPY).status_code == 302
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         response = Response.get()
         assert response.source == "callback" and response.invitation_id is not None
         invitation = Invitation.get()
@@ -120,7 +119,7 @@ def test_own_survey_obeys_the_one_response_rule(app, client, api_headers, case_i
     # a second call-back on the case's own survey is refused, and sent to the call-back survey
     again = staff.get(f"/callback/case/{case_id}/post-case")
     assert again.status_code == 302 and again.headers["Location"].endswith(f"/case/{case_id}")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Response.select().count() == 1
 
 
@@ -128,7 +127,7 @@ def test_a_customer_answer_between_opening_and_saving_wins(app, client, api_head
     staff = staff_client(app)
     url = f"/callback/case/{case_id}/post-case"
     form_page = staff.get(url).get_data(as_text=True)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         token = Invitation.get().token
     customer_page = client.get(f"/s/{token}").get_data(as_text=True)
     assert (
@@ -140,16 +139,16 @@ def test_a_customer_answer_between_opening_and_saving_wins(app, client, api_head
     late = staff.post(url, data={**OWN_HAPPY, "csrf_token": csrf_from(form_page)})
     assert late.status_code == 302
     assert "已经有人回答或已撤回" in staff.get(late.headers["Location"]).get_data(as_text=True)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert [r.source for r in Response.select()] == ["link"]
 
 
 def test_own_survey_can_be_recorded_after_the_link_expired(app, case_id):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         Invitation.update(expires_at=Invitation.created_at).execute()
     reply = record(staff_client(app), case_id, "post-case", OWN_HAPPY)
     assert reply.status_code == 302, reply.get_data(as_text=True)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Response.get().source == "callback"
 
 
@@ -169,7 +168,7 @@ def test_bad_answers_are_named_and_kept(app, case_id, data, errors):
     for question in errors:
         assert f'id="q-{question}-error"' in page
     assert "keep this note" in page
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Response.select().count() == 0
 
 
@@ -183,7 +182,7 @@ def test_not_reached_needs_no_more_answers_and_opens_no_follow_up(app, case_id):
         ).status_code
         == 302
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         response = Response.get()
         assert response.csat is None  # csat was not asked: reached == no
         assert FollowUp.select().count() == 0
@@ -193,5 +192,5 @@ def test_a_form_without_csrf_token_stores_nothing(app, case_id):
     client = staff_client(app)
     reply = client.post(f"/callback/case/{case_id}/callback", data=CALLBACK_HAPPY)
     assert reply.status_code == 400
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Response.select().count() == 0

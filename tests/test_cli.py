@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from support import csrf_from, new_case, survey_path
+from support import csrf_from, in_app, new_case, survey_path
 
 from feedback import accounts
 from feedback.db import LATEST_SCHEMA, database
@@ -49,17 +49,17 @@ def write_csv(
 
 
 def counts(app) -> tuple[int, int]:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return Case.select().count(), Invitation.select().count()
 
 
 def cases(app) -> dict[str, Case]:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return {c.case_ref: c for c in Case.select()}
 
 
 def headers_for(app) -> dict:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return {"Authorization": f"Bearer {accounts.create_token('helpdesk')}"}
 
 
@@ -90,7 +90,7 @@ def test_import_cases_with_chinese_text_and_a_bom(app, tmp_path):
     assert one.resolved_at == datetime(2026, 11, 20, 2, 0)  # no offset: Asia/Shanghai
     assert stored["HD-2"].resolved_at == datetime(2026, 11, 20, 9, 0)
     assert stored["HD-3"].customer_name == '赵 "小" 六'
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert sorted(t.name for t in Team.select()) == ["售后, 上海", "账务组"]
         assert Case.get(Case.case_ref == "HD-2").survey.slug == "servqual"
         assert Case.get(Case.case_ref == "HD-1").survey.slug == "post-case"
@@ -99,7 +99,7 @@ def test_import_cases_with_chinese_text_and_a_bom(app, tmp_path):
 
 def test_imported_invitation_opens_the_survey(app, tmp_path):
     run(app, "import-cases", str(write_csv(tmp_path / "cases.csv", GOOD_ROWS[0])))
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         token = Invitation.get().token
     page = app.test_client().get(f"/s/{token}")
     assert page.status_code == 200 and "服务满意度调查" in page.get_data(as_text=True)
@@ -108,12 +108,12 @@ def test_imported_invitation_opens_the_survey(app, tmp_path):
 def test_importing_the_same_file_again_changes_nothing(app, tmp_path):
     path = write_csv(tmp_path / "cases.csv", *GOOD_ROWS)
     assert run(app, "import-cases", str(path)).exit_code == 0
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         tokens = sorted(i.token for i in Invitation.select())
     again = run(app, "import-cases", str(path))
     assert again.exit_code == 0, again.output
     assert "Imported 0 new case(s); 3 known already" in again.output
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert sorted(i.token for i in Invitation.select()) == tokens
 
 
@@ -142,7 +142,7 @@ def test_a_bad_row_is_named_by_line_and_field_and_nothing_is_imported(app, tmp_p
     assert "line 2," not in out and "line 8," not in out
     assert "6 problem(s) in 4 row(s); nothing imported" in out and "--skip-bad" in out
     assert counts(app) == (0, 0)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Team.select().count() == 0
 
 
@@ -174,7 +174,7 @@ def test_duplicate_case_id_within_the_file_gets_one_invitation(app, tmp_path):
     assert counts(app) == (2, 2)
     stored = cases(app)
     assert stored["HD-1"].channel == "phone"  # the first row counts; the second is the same case
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         # a later row may reopen the case, as the same case sent again through the API would
         status = {i.case.case_ref: i.status for i in Invitation.select(Invitation, Case).join(Case)}
     assert status == {"HD-1": "pending", "HD-2": "cancelled"}
@@ -275,7 +275,7 @@ def test_create_token_prints_it_last_and_keeps_only_its_hash(app):
     token = result.output.strip().splitlines()[-1]
     assert token.startswith("fbk_") and len(token) > 40
     assert result.stdout.strip() == token  # the explanation went to stderr
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         stored = ApiToken.get()
         assert stored.name == "helpdesk"
         assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
@@ -292,7 +292,7 @@ def test_create_token_refuses_a_bad_name(app, name):
     result = run(app, "create-token", name)
     assert result.exit_code == 2
     assert "name: 1 to 100 characters" in result.output
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert ApiToken.select().count() == 0
 
 
@@ -315,7 +315,7 @@ def test_create_user_with_every_option(app):
     )
     assert result.exit_code == 0, result.output
     assert "Created admin 'alice'." in result.output
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         user = User.get(User.username == "alice")
         assert (user.role, user.display_name, user.team.name) == ("admin", "王丽", "账务组")
         assert "s3cret-pass" not in user.password_hash
@@ -325,7 +325,7 @@ def test_create_user_with_every_option(app):
 def test_create_user_asks_for_the_password_twice(app):
     result = run(app, "create-user", "bob", input="long-password\nlong-password\n")
     assert result.exit_code == 0, result.output
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         user = User.get(User.username == "bob")
         assert user.role == "staff" and user.team is None and user.display_name == "bob"
         assert accounts.authenticate("bob", "long-password") is not None
@@ -345,7 +345,7 @@ def test_create_user_refuses_bad_input(app, args, message):
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert User.select().count() == 0
 
 
@@ -354,7 +354,7 @@ def test_create_user_refuses_a_taken_username(app):
     result = run(app, "create-user", "dave", "--password", "other-password")
     assert result.exit_code == 2
     assert "username: this username is taken" in result.output
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert User.select().count() == 1
 
 
@@ -362,7 +362,7 @@ def test_create_user_with_mismatched_passwords_creates_nobody(app):
     result = run(app, "create-user", "erin", input="long-password\nother-password\n")
     assert result.exit_code != 0
     assert "do not match" in result.output
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert User.select().count() == 0
 
 
@@ -371,7 +371,7 @@ def test_create_user_with_mismatched_passwords_creates_nobody(app):
 
 def snapshot(app) -> dict:
     tables = ["schema_migration"] + [m._meta.table_name for m in ALL_MODELS]
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return {t: database.execute_sql(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
 
 
@@ -524,7 +524,7 @@ def test_sync_makes_a_new_version_and_refuses_a_bad_file(make_app, surveys_dir):
     assert served["version"] == 2 and served["title"]["en"] == "How did we do today?"
 
     # the old response still points at version 1 and reads as it was answered
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         response = Response.get()
         old = SurveyVersion.get_by_id(response.survey_version_id)
         assert old.version == 1
@@ -545,7 +545,7 @@ def test_sync_makes_a_new_version_and_refuses_a_bad_file(make_app, surveys_dir):
     page = client.get(survey_path(second) + "?lang=en").get_data(as_text=True)
     assert "How fast we answered" in page
     answer(client, second, {**ANSWERS, "comment": "第二版"})
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         versions = {
             r.case.case_ref: SurveyVersion.get_by_id(r.survey_version_id).version
             for r in Response.select(Response, Case).join(Case)
@@ -559,7 +559,7 @@ def test_sync_makes_a_new_version_and_refuses_a_bad_file(make_app, surveys_dir):
     assert "post-case: refused; version 2 stays in use" in broken.output
     assert "post-case.yaml: question 'nps': 'type' must be one of" in broken.output
     assert api_version(client, headers)["version"] == 2
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         survey = Survey.get(Survey.slug == "post-case")
         assert "question 'nps'" in survey.error
         assert current_version("post-case").version == 2
@@ -575,7 +575,7 @@ def test_sync_makes_a_new_version_and_refuses_a_bad_file(make_app, surveys_dir):
     mended = run(app, "surveys", "sync")
     assert mended.exit_code == 0, mended.output
     assert "post-case: unchanged, version 2" in mended.output
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Survey.get(Survey.slug == "post-case").error is None
 
 
@@ -593,5 +593,5 @@ def test_sync_refuses_a_new_bad_file_without_a_version(make_app, surveys_dir):
 def test_sync_at_start_loads_the_folder(make_app, surveys_dir):
     edit(surveys_dir / "post-case.yaml", "en: How did we do?", "en: Tell us")
     app = make_app(SURVEYS_DIR=str(surveys_dir))
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert definition_of(current_version("post-case")).title.en == "Tell us"

@@ -7,11 +7,10 @@ import io
 import re
 
 import pytest
-from support import counted_queries, login
-from test_reports import START, expected, scored  # noqa: F401  (the data set)
+from data_sets import START, expected
+from support import ALL_BUT_SERVQUAL, counted_queries, in_app, login
 
 from feedback import dashboard, reports
-from feedback.db import database
 from feedback.names import channel_name
 
 PERIOD = f"from={START}&to=2026-10-31"
@@ -27,7 +26,7 @@ def test_who_sees_the_dashboard(app, users, role, status):
     assert client.get("/manage/").status_code == status
 
 
-def test_tiles_show_the_same_figures_as_the_api(manager, scored, api_headers):  # noqa: F811
+def test_tiles_show_the_same_figures_as_the_api(manager, scored, api_headers):
     page = manager.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
     api = manager.get(f"/api/v1/metrics?{PERIOD}").get_json()["overall"]
     want = expected(scored)
@@ -38,7 +37,7 @@ def test_tiles_show_the_same_figures_as_the_api(manager, scored, api_headers):  
     assert "How these figures are worked out" in page
 
 
-def test_filters_live_in_the_url_and_narrow_the_figures(manager, scored):  # noqa: F811
+def test_filters_live_in_the_url_and_narrow_the_figures(manager, scored):
     page = manager.get(f"/manage/?{PERIOD}&channel=chat&lang=en").get_data(as_text=True)
     chat = expected([r for r in scored if r["channel"] == "chat"])
     assert re.search(r'<option value="chat" selected>', page)
@@ -52,14 +51,14 @@ def test_bad_filters_are_named_beside_their_field(manager):
     assert 'id="f-from-error"' in page and 'aria-invalid="true"' in page
 
 
-def test_too_few_answers_are_greyed_and_left_out_of_the_ranking(manager, scored):  # noqa: F811
+def test_too_few_answers_are_greyed_and_left_out_of_the_ranking(manager, scored):
     page = manager.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
     # 120 answers over 5 agents: about 24 each, under the minimum sample of 30
     assert "too few answers" in page and "Too few answers to rank:" in page
 
 
-def test_agents_are_ordered_by_the_lower_bound(app, scored):  # noqa: F811
-    with app.app_context(), database.connection_context():
+def test_agents_are_ordered_by_the_lower_bound(app, scored):
+    with in_app(app):
         from feedback.models import Survey
 
         survey = Survey.get(Survey.slug == "post-case")
@@ -69,15 +68,15 @@ def test_agents_are_ordered_by_the_lower_bound(app, scored):  # noqa: F811
     assert lows == sorted(lows, reverse=True) and ranked and not too_few
 
 
-def test_a_team_lead_sees_only_their_team(app, users, scored):  # noqa: F811
+def test_a_team_lead_sees_only_their_team(app, users, scored):
     client = app.test_client()
     login(client, "lead")
     page = client.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
     assert "技术支持" not in page  # the lead leads Billing only
 
 
-def test_comments_detractors_first_and_filtered(app, manager, scored):  # noqa: F811
-    with app.app_context(), database.connection_context():
+def test_comments_detractors_first_and_filtered(app, manager, scored):
+    with in_app(app):
         from feedback.models import Answer, Response
 
         response = Response.select().where(Response.nps <= 6).first()
@@ -91,7 +90,7 @@ def test_comments_detractors_first_and_filtered(app, manager, scored):  # noqa: 
     assert "very good" in only and "太慢了" not in only
 
 
-def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):  # noqa: F811
+def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):
     """No N+1: the same number of queries for 3 teams as for 30."""
 
     def count_queries(url):
@@ -100,7 +99,7 @@ def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):  # noqa
         return len(executed)
 
     before = count_queries(f"/manage/?{PERIOD}")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.models import Response, Team
 
         for i in range(27):
@@ -115,21 +114,11 @@ def test_dashboard_runs_a_fixed_number_of_queries(app, manager, scored):  # noqa
     assert before <= 16, before
 
 
-CHART_NAMES = [
-    "csat-trend",
-    "nps-trend",
-    "csat-control",
-    "nps-composition",
-    "csat-by-channel",
-    "csat-by-team",
-    "csat-by-category",
-    "agent-funnel",
-    "servqual-gaps",
-]
+CHART_NAMES = [*ALL_BUT_SERVQUAL, "servqual-gaps"]
 
 
 @pytest.mark.parametrize("name", CHART_NAMES)
-def test_every_chart_downloads_in_every_format(manager, scored, name):  # noqa: F811
+def test_every_chart_downloads_in_every_format(manager, scored, name):
     png = manager.get(f"/manage/charts/{name}.png?{PERIOD}&size=small")
     assert png.status_code == 200 and png.get_data()[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(png.get_data()[16:20], "big")
@@ -142,7 +131,7 @@ def test_every_chart_downloads_in_every_format(manager, scored, name):  # noqa: 
     assert table.get_data().startswith(b"\xef\xbb\xbf")
 
 
-def test_chart_table_matches_the_reports(manager, scored):  # noqa: F811
+def test_chart_table_matches_the_reports(manager, scored):
     text = (
         manager.get(f"/manage/charts/csat-by-channel.csv?{PERIOD}").get_data().decode("utf-8-sig")
     )
@@ -155,7 +144,7 @@ def test_chart_table_matches_the_reports(manager, scored):  # noqa: F811
         )
 
 
-def test_charts_are_cached_until_the_data_changes(app, manager, scored, monkeypatch):  # noqa: F811
+def test_charts_are_cached_until_the_data_changes(app, manager, scored, monkeypatch):
     from feedback import chart_data
 
     calls = []
@@ -166,7 +155,7 @@ def test_charts_are_cached_until_the_data_changes(app, manager, scored, monkeypa
     assert manager.get(url).get_data() == first and len(calls) == 1
     manager.get(url + "&channel=chat")
     assert len(calls) == 2  # another filter, another chart
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.cases import CaseInput, InvitationPolicy, register_case
         from feedback.models import Survey
 

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 
 import peewee
+from support import in_app
 
 from feedback import accounts
 from feedback.db import database, utcnow
@@ -174,7 +175,7 @@ def test_demo_command(app):
         with app.app_context():
             if not database.is_closed():
                 database.close()
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Case.select().count() == 200
         assert Response.select().count() > 0
 

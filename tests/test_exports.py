@@ -6,11 +6,10 @@ import csv
 import io
 
 import pytest
+from data_sets import START
 from openpyxl import load_workbook
-from support import counted_queries, login
-from test_reports import START, scored  # noqa: F401  (the data set)
+from support import counted_queries, in_app, login
 
-from feedback.db import database
 from feedback.exports import safe_cell
 
 PERIOD = f"from={START}&to=2026-10-31"
@@ -35,7 +34,7 @@ def test_safe_cell(value, shown):
 
 
 def add_dangerous_comment(app):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.models import Answer, Response
 
         first = Response.select().order_by(Response.id).first()
@@ -43,7 +42,7 @@ def add_dangerous_comment(app):
         return first.id
 
 
-def test_csv_round_trip(app, manager, scored):  # noqa: F811
+def test_csv_round_trip(app, manager, scored):
     rid = add_dangerous_comment(app)
     reply = manager.get(f"/manage/export/responses.csv?{PERIOD}")
     assert reply.status_code == 200
@@ -63,7 +62,7 @@ def test_csv_round_trip(app, manager, scored):  # noqa: F811
     assert {r["team"] for r in rows} == {"账务组", "技术支持", "售后服务"}
 
 
-def test_xlsx_round_trip(app, manager, scored):  # noqa: F811
+def test_xlsx_round_trip(app, manager, scored):
     add_dangerous_comment(app)
     reply = manager.get(f"/manage/export/responses.xlsx?{PERIOD}&channel=chat")
     assert reply.status_code == 200 and reply.get_data()[:2] == b"PK"
@@ -80,7 +79,7 @@ def test_xlsx_round_trip(app, manager, scored):  # noqa: F811
         assert comment is None or not str(comment).startswith("=")
 
 
-def test_export_needs_a_report_role(app, users, scored):  # noqa: F811
+def test_export_needs_a_report_role(app, users, scored):
     client = app.test_client()
     assert client.get("/manage/export/responses.csv").status_code == 302
     login(client, "staff")
@@ -92,7 +91,7 @@ def test_export_bad_filter_and_format(manager):
     assert manager.get("/manage/export/responses.pdf").status_code == 404
 
 
-def test_export_streams_in_batches(app, manager, scored, monkeypatch):  # noqa: F811
+def test_export_streams_in_batches(app, manager, scored, monkeypatch):
     """Rows come in batches by id, one answers query per batch, not one per row."""
     import feedback.exports as exports
 

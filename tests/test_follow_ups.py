@@ -7,17 +7,12 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from support import csrf_from, login, new_case, survey_path
+from support import DETRACTOR, HAPPY, UNRESOLVED, answer, csrf_from, in_app, login, new_case
 
 from feedback import definitions, follow_ups, responses
-from feedback.db import database
 from feedback.definitions import DefinitionError, parse
 from feedback.models import FollowUp, FollowUpEvent, Invitation, Response, Team
 from feedback.workdays import WorkingTime
-
-DETRACTOR = {"resolved": "yes", "csat": "4", "nps": "3", "comment": "meh"}
-UNRESOLVED = {"resolved": "no", "csat": "4", "nps": "8"}
-HAPPY = {"resolved": "yes", "csat": "5", "nps": "10"}
 
 BASE = {
     "slug": "demo",
@@ -89,19 +84,12 @@ def test_bad_rules_are_named_with_file_and_question(rules, fragment):
 # --- opened with the response ------------------------------------------------------------------
 
 
-def answer(client, api_headers, data, **case):
-    reply = new_case(client, api_headers, **case)
-    path = survey_path(reply)
-    page = client.get(path).get_data(as_text=True)
-    return client.post(path, data={**data, "csrf_token": csrf_from(page)})
-
-
 @pytest.mark.parametrize(
     "data,reasons", [(DETRACTOR, "nps <= 6"), (UNRESOLVED, "resolved == no"), (HAPPY, None)]
 )
 def test_a_response_meeting_a_rule_opens_a_follow_up(app, client, api_headers, data, reasons):
     assert answer(client, api_headers, data).status_code == 302
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         response = Response.get()
         found = list(FollowUp.select())
         if reasons is None:
@@ -121,7 +109,7 @@ def test_due_time_follows_the_setting(make_app, api_headers_for):
     app = make_app(FOLLOW_UP_DAYS=5)
     client, headers = api_headers_for(app)
     answer(client, headers, DETRACTOR)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         follow_up = FollowUp.get()
         assert follow_up.due_at == WorkingTime.from_config(app.config).add(follow_up.created_at, 5)
 
@@ -145,37 +133,20 @@ def test_follow_up_and_response_are_stored_together_or_not_at_all(
 
     monkeypatch.setattr(follow_ups, "open_follow_up", broken)
     assert answer(client, api_headers, DETRACTOR).status_code == 500  # the error page
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Response.select().count() == 0 and FollowUp.select().count() == 0
         assert Invitation.get().status == "pending"  # the customer can still answer
     monkeypatch.undo()
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         invitation = Invitation.get()
         path = f"/s/{invitation.token}"
     page = client.get(path).get_data(as_text=True)
     assert client.post(path, data={**DETRACTOR, "csrf_token": csrf_from(page)}).status_code == 302
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Response.select().count() == 1 and FollowUp.select().count() == 1
 
 
 # --- the queue and the page ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def two_teams(app, client, api_headers, users):
-    """A detractor in Billing (the lead's team) and one in Support; returns their ids."""
-    answer(client, api_headers, DETRACTOR, case_id="C-B1")
-    answer(
-        client,
-        api_headers,
-        UNRESOLVED,
-        case_id="C-S1",
-        team="Support",
-        customer={"id": "other", "locale": "en"},
-    )
-    with app.app_context(), database.connection_context():
-        ids = {f.case.case_ref: f.id for f in FollowUp.select()}
-    return ids
 
 
 def logged_in(app, role):
@@ -200,7 +171,7 @@ def test_every_route_checks_the_role(app, two_teams, role, status):
     for action in ("contact", "close", "reopen"):
         reply = client.post(f"/manage/follow-ups/{follow_up}/{action}", data={"csrf_token": token})
         assert reply.status_code == (302 if role is None else 403 if status == 403 else 422), action
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert FollowUpEvent.select().count() == 2  # one "opened" each, nothing more
 
 
@@ -226,7 +197,7 @@ def test_a_lead_sees_only_the_teams_they_lead(app, two_teams):
 
 def test_queue_filters_and_order(app, two_teams):
     manager = logged_in(app, "manager")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         FollowUp.update(due_at=datetime(2020, 1, 1)).where(
             FollowUp.id == two_teams["C-S1"]
         ).execute()
@@ -247,7 +218,7 @@ def test_queue_filters_and_order(app, two_teams):
 
 def test_a_long_queue_comes_in_pages_with_its_counts(app, two_teams):
     """120 follow-ups: pages of 50 in due order, none lost or repeated, filters kept."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         first = FollowUp.get_by_id(two_teams["C-B1"])
         source = Response.get_by_id(first.response_id)
         base = datetime(2030, 1, 1)
@@ -328,7 +299,7 @@ def test_contact_close_and_reopen_record_who_when_and_a_note(app, two_teams, use
     assert (
         post(manager, f"{base}/reopen", {"reopen_note": "Customer called again"}).status_code == 302
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         follow_up = FollowUp.get_by_id(two_teams["C-B1"])
         assert follow_up.state == "open" and follow_up.outcome is None
         assert follow_up.closed_at is None and follow_up.first_contact_at is not None
@@ -384,7 +355,7 @@ def test_bad_input_is_named_beside_its_field_and_kept(app, two_teams, action, da
     assert f'id="{field}-error"' in text and f'aria-describedby="{field}-error"' in text
     if data.get("close_note") == "kept text":
         assert "kept text" in text
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert FollowUpEvent.select().count() == (3 if action == "reopen" else 2)
 
 
@@ -394,7 +365,7 @@ def test_a_form_without_its_csrf_token_changes_nothing(app, two_teams):
         f"/manage/follow-ups/{two_teams['C-B1']}/contact", data={"contact_note": "forged"}
     )
     assert reply.status_code in (400, 422)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert FollowUpEvent.select().count() == 2
 
 
@@ -415,7 +386,7 @@ def _opened(app, client, api_headers, case_id, team, now=T0, source="link", user
     new_case(
         client, api_headers, case_id=case_id, team=team, customer={"id": case_id, "locale": "en"}
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.models import Case
 
         case = Case.get(Case.case_ref == case_id)
@@ -450,7 +421,7 @@ def worked(app, client, api_headers, users):
             ("S1", "Support"),
         )
     }
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         follow_ups.record_contact(ids["B1"], lead, "called", now=T0 + timedelta(hours=1))
         follow_ups.close(ids["B1"], lead, "recovered", "fine now", now=T0 + timedelta(hours=2))
         follow_ups.close(
@@ -593,7 +564,7 @@ def test_admin_sets_a_leads_email_address(app, users):
         },
     )
     assert created.status_code == 302
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert User.get_by_id(users["lead"].id).email == "lead@example.cn"
         assert User.get(User.username == "newlead").email == "new@example.cn"
 
@@ -640,7 +611,7 @@ def test_two_people_closing_at_once_make_one_change(app, two_teams, users):
     results = []
 
     def close(user, outcome):
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             barrier.wait()
             try:
                 follow_ups.close(follow_up_id, user, outcome, f"{user.username} closed it")
@@ -657,7 +628,7 @@ def test_two_people_closing_at_once_make_one_change(app, two_teams, users):
     for thread in threads:
         thread.join(30)
     assert sorted(results)[-1] == "refused" and len(results) == 2
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         follow_up = FollowUp.get_by_id(follow_up_id)
         closes = FollowUpEvent.select().where(
             FollowUpEvent.follow_up == follow_up_id, FollowUpEvent.to_state == "closed"

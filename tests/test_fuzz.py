@@ -33,7 +33,7 @@ from urllib.parse import quote_from_bytes
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import PASSWORD, csrf_from, login, new_case, post_form, survey_path
+from support import PASSWORD, csrf_from, in_app, login, new_case, post_form, survey_path
 
 from feedback import actions
 from feedback.db import database
@@ -182,7 +182,7 @@ def seed(app, users, client, api_headers) -> dict:
         client, "/suggest/", {"category": "1", "title": "t", "body": "b", "identity": "anonymous"}
     )
     code = re.search(r'id="tracking-code">([A-Z0-9-]+)<', reply.get_data(as_text=True)).group(1)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         target = User.create(
             username="target", display_name="Target", role="staff", password_hash="x", active=True
         )
@@ -229,7 +229,7 @@ def seed(app, users, client, api_headers) -> dict:
 def fingerprint(app) -> str:
     """A hash of every row of every table (volatile columns left out)."""
     digest = hashlib.sha256()
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         for table in sorted(database.get_tables()):
             cursor = database.execute_sql(f'SELECT * FROM "{table}"')
             names = [c[0] for c in cursor.description]

@@ -10,11 +10,10 @@ import itertools
 import re
 
 import pytest
-from support import csrf_from, login, new_case, post_form, survey_path
+from support import csrf_from, in_app, login, new_case, post_form, survey_path
 from werkzeug.routing import IntegerConverter
 
 from feedback.chart_data import CHARTS
-from feedback.db import database
 from feedback.models import Invitation
 
 DETRACTOR = {"resolved": "yes", "csat": "4", "nps": "3", "comment": "meh"}
@@ -51,7 +50,7 @@ def data(app, client, api_headers, users):
     )
     manager = app.test_client()
     login(manager, "manager")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.models import Survey, Team
 
         survey = Survey.get(Survey.slug == "post-case").id
@@ -70,7 +69,7 @@ def data(app, client, api_headers, users):
         "due_date": "2026-10-15",
     }
     assert post_form(manager, "/manage/actions/new", fields).status_code == 302
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         token = Invitation.get(Invitation.id == 2).token
     assert survey_path(second).endswith(token)
     return {"token": token, "code": CODE.search(given.get_data(as_text=True)).group(1)}

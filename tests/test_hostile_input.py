@@ -12,7 +12,7 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from support import csrf_from, login, new_case, post_form, survey_path
+from support import csrf_from, in_app, login, new_case, post_form, survey_path
 
 from feedback.db import database
 from feedback.models import Suggestion
@@ -30,7 +30,7 @@ def english(client):
 
 def table_counts(app) -> dict[str, int]:
     """The number of rows of every table: what a refused request must leave unchanged."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return {
             table: database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
             for table in database.get_tables()
@@ -352,7 +352,7 @@ def test_a_huge_duplicate_number_is_a_message_beside_the_field(app, users):
     client = english(app.test_client())
     tracking_code(client)
     login(client, "manager")
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         suggestion_id = Suggestion.select().first().id
     before = table_counts(app)
     for number in (HUGE, "9223372036854775808", "2147483648"):

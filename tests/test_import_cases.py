@@ -5,9 +5,9 @@ span lines reported at their first line. Through the CLI runner, on SQLite and P
 from __future__ import annotations
 
 import pytest
+from support import in_app
 
 from feedback import case_csv
-from feedback.db import database
 from feedback.models import Case, Invitation
 
 HEADER = (
@@ -25,12 +25,12 @@ def run(app, *args):
 
 
 def stored(app) -> dict[str, Case]:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return {c.case_ref: c for c in Case.select()}
 
 
 def counts(app) -> tuple[int, int]:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return Case.select().count(), Invitation.select().count()
 
 
@@ -75,7 +75,7 @@ def test_excel_files_in_each_encoding_are_imported(app, tmp_path, kind):
     cases = stored(app)
     assert cases["HD-1"].customer_name == "王小明" and cases["HD-1"].agent == "李娜"
     assert cases["HD-2"].customer_name == "刘䶮"  # 䶮 is in GB18030, not in GBK
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Case.get(Case.case_ref == "HD-2").team.name == "售后, 上海"
     assert counts(app) == (2, 2)
 

@@ -3,6 +3,7 @@
 import smtplib
 
 import pytest
+from support import in_app
 
 from feedback import mail
 
@@ -92,7 +93,7 @@ def test_the_outbox_records_an_untrusted_certificate_and_retries(app, tls_server
 
     start = utcnow()
     config = {**app.config, **tls_server.config}
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         with database.atomic():
             outbox.enqueue(
                 "email",

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from support import login
-from test_reports import START, expected, scored  # noqa: F401  (the data set)
+from data_sets import START, expected
+from support import ALL_BUT_SERVQUAL, login, page_count
 
 from feedback import charts, dashboard, meeting_pack, reports, typeset
 from feedback.i18n import language
@@ -21,24 +21,6 @@ PERIOD = f"from={START}&to={END}"
 MADE = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai
 EN = language("en")
 NAME = re.compile(r"feedback-meeting-pack-post-case-2026-09-01-to-2026-10-31-\d{8}-\d{4}\.pdf")
-ALL_BUT_SERVQUAL = [
-    "csat-trend",
-    "nps-trend",
-    "csat-control",
-    "nps-composition",
-    "csat-by-channel",
-    "csat-by-team",
-    "csat-by-category",
-    "agent-funnel",
-]
-
-
-def page_count(pdf: bytes) -> int:
-    """The /Count of the PDF's page tree, checked against the page objects."""
-    tree = re.findall(rb"/Type /Pages\s*/Kids \[[^\]]*\]\s*/Count (\d+)", pdf)
-    assert len(tree) == 1, "one page tree"
-    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == int(tree[0])
-    return int(tree[0])
 
 
 def the_slice(start: date = START, end: date = END, **filters) -> reports.Slice:
@@ -74,7 +56,7 @@ def add_detractor_comments(
 # --- the PDF ------------------------------------------------------------------------------------
 
 
-def test_the_pack_is_a_pdf_with_a_page_per_part(db, scored):  # noqa: F811
+def test_the_pack_is_a_pdf_with_a_page_per_part(db, scored):
     steps = []
     pdf = build(the_slice(), progress=steps.append)
     assert pdf.startswith(b"%PDF-")
@@ -88,7 +70,7 @@ def test_the_pack_is_a_pdf_with_a_page_per_part(db, scored):  # noqa: F811
     assert boxes == {b"0 0 921.6 518.4"}
 
 
-def test_the_pack_embeds_the_cjk_font(db, scored):  # noqa: F811
+def test_the_pack_embeds_the_cjk_font(db, scored):
     pdf = build(the_slice(), locale="zh_CN")
     assert re.search(rb"/BaseFont /[A-Z]{6}\+NotoSansCJKsc-", pdf), "Noto not embedded"
     if charts.PDF_FONTTYPE == 3:
@@ -97,7 +79,7 @@ def test_the_pack_embeds_the_cjk_font(db, scored):  # noqa: F811
     assert b"DejaVu" not in pdf  # no glyph fell back to another font
 
 
-def test_more_detractor_comments_make_more_pages(db, scored):  # noqa: F811
+def test_more_detractor_comments_make_more_pages(db, scored):
     s = the_slice()
     add_detractor_comments(3)
     few = page_count(build(s))
@@ -115,7 +97,7 @@ def test_more_detractor_comments_make_more_pages(db, scored):  # noqa: F811
     assert many == 1 + len(ALL_BUT_SERVQUAL) + len(meeting_pack.layout_comments(comments, EN))
 
 
-def test_comments_are_the_detractors_newest_first(db, scored):  # noqa: F811
+def test_comments_are_the_detractors_newest_first(db, scored):
     add_detractor_comments(5)
     happy = Response.select().where(Response.nps >= 9).first()
     Answer.create(response=happy, question_id="comment", value_text="very good")
@@ -129,7 +111,7 @@ def test_comments_are_the_detractors_newest_first(db, scored):  # noqa: F811
     assert all(re.search(r"· NPS [0-6]( ·|$)", " · ".join(c.meta)) for c in comments)
 
 
-def test_comments_keep_to_the_filters(db, scored):  # noqa: F811
+def test_comments_keep_to_the_filters(db, scored):
     add_detractor_comments(4, channel="chat")
     add_detractor_comments(4, channel="phone")
     comments, _more = meeting_pack.detractor_comments(
@@ -138,7 +120,7 @@ def test_comments_keep_to_the_filters(db, scored):  # noqa: F811
     assert len(comments) == 4 and all("Online chat" in c.meta for c in comments)
 
 
-def test_the_comments_limit_is_said(db, scored):  # noqa: F811
+def test_the_comments_limit_is_said(db, scored):
     add_detractor_comments(5)
     comments, more = meeting_pack.detractor_comments(
         the_slice(), definition(), EN, "Asia/Shanghai", limit=3
@@ -154,7 +136,7 @@ def _signed(value: float) -> str:
     return ("0.0" if float(text) == 0 else text).replace("-", charts.MINUS)
 
 
-def test_the_cover_gives_the_headline_figures(db, scored):  # noqa: F811
+def test_the_cover_gives_the_headline_figures(db, scored):
     want = expected(scored)
     cover = meeting_pack.cover(
         the_slice(), "post-case", definition(), EN, 30, "Asia/Shanghai", MADE
@@ -182,7 +164,7 @@ def test_the_cover_gives_the_headline_figures(db, scored):  # noqa: F811
     assert any(line.startswith("CSAT: the share of answers of 4 or 5") for line in cover.lines())
 
 
-def test_the_cover_says_whether_a_change_is_real(db, scored):  # noqa: F811
+def test_the_cover_says_whether_a_change_is_real(db, scored):
     # four weeks against the four weeks before, both within the data set
     s = the_slice(date(2026, 9, 29), date(2026, 10, 26))
     tiles = {tile.metric: tile for tile in dashboard.tiles(s, 30)}
@@ -214,7 +196,7 @@ def test_the_cover_says_whether_a_change_is_real(db, scored):  # noqa: F811
             assert row.n.endswith("too few answers")
 
 
-def test_the_cover_in_chinese_names_the_filters(db, scored):  # noqa: F811
+def test_the_cover_in_chinese_names_the_filters(db, scored):
     from feedback.models import Team
 
     team = Team.get(Team.name == "账务组")
@@ -281,7 +263,7 @@ def test_the_pack_needs_a_report_role(app, users, role, status, monkeypatch):
     assert client.get(f"/manage/meeting-pack.pdf?{PERIOD}").status_code == status
 
 
-def test_the_pack_downloads_as_an_attachment(manager, scored):  # noqa: F811
+def test_the_pack_downloads_as_an_attachment(manager, scored):
     reply = manager.get(f"/manage/meeting-pack.pdf?{PERIOD}&lang=en")
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
     disposition = reply.headers["Content-Disposition"]
@@ -290,7 +272,7 @@ def test_the_pack_downloads_as_an_attachment(manager, scored):  # noqa: F811
     assert page_count(reply.get_data()) == 1 + len(ALL_BUT_SERVQUAL) + 1
 
 
-def test_the_pack_honours_the_filters(app, users, manager, scored, monkeypatch):  # noqa: F811
+def test_the_pack_honours_the_filters(app, users, manager, scored, monkeypatch):
     calls = []
     monkeypatch.setattr(
         meeting_pack, "build_pack", lambda *args, **kwargs: calls.append((args, kwargs)) or b"%PDF-"
@@ -317,7 +299,7 @@ def test_the_pack_honours_the_filters(app, users, manager, scored, monkeypatch):
     assert manager.get("/manage/meeting-pack.pdf?from=2026-13-01").status_code == 400
 
 
-def test_the_dashboard_links_to_the_pack(manager, scored):  # noqa: F811
+def test_the_dashboard_links_to_the_pack(manager, scored):
     page = manager.get(f"/manage/?{PERIOD}&channel=chat&lang=en").get_data(as_text=True)
     link = re.search(r'href="(/manage/meeting-pack\.pdf\?[^"]+)"', page)
     assert link and "channel=chat" in link.group(1) and "from=2026-09-01" in link.group(1)
@@ -331,7 +313,7 @@ def run(app, *args):
     return app.test_cli_runner().invoke(args=["export", "meeting-pack", *args])
 
 
-def test_the_command_writes_the_pack_under_out(app, scored, tmp_path):  # noqa: F811
+def test_the_command_writes_the_pack_under_out(app, scored, tmp_path):
     out = tmp_path / "packs"
     result = run(app, "--from", str(START), "--to", str(END), "--locale", "en", "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -342,7 +324,7 @@ def test_the_command_writes_the_pack_under_out(app, scored, tmp_path):  # noqa: 
     assert list(out.iterdir()) == [path]  # no partial file left behind
 
 
-def test_the_command_writes_to_the_exports_dir_by_default(app, scored):  # noqa: F811
+def test_the_command_writes_to_the_exports_dir_by_default(app, scored):
     result = run(
         app, "--from", str(START), "--to", str(END), "--channel", "chat", "--team", "账务组"
     )
@@ -353,7 +335,7 @@ def test_the_command_writes_to_the_exports_dir_by_default(app, scored):  # noqa:
 
 def test_two_packs_in_the_same_minute_keep_both_files(
     app,
-    scored,  # noqa: F811
+    scored,
     tmp_path,
     monkeypatch,
 ):
@@ -373,7 +355,7 @@ def test_two_packs_in_the_same_minute_keep_both_files(
     assert sorted(out.iterdir()) == sorted(paths)  # and no partial file left behind
 
 
-def test_the_command_passes_its_filters(app, scored, tmp_path, monkeypatch):  # noqa: F811
+def test_the_command_passes_its_filters(app, scored, tmp_path, monkeypatch):
     calls = []
 
     def spy(s, survey, definition, locale, min_sample, tz, progress=None, made=None):
@@ -432,7 +414,7 @@ def test_the_command_names_a_bad_option(app, tmp_path, args, named):
     assert not (tmp_path / "packs").exists()
 
 
-def test_the_command_names_an_out_it_cannot_use(app, scored, tmp_path):  # noqa: F811
+def test_the_command_names_an_out_it_cannot_use(app, scored, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     result = run(app, "--from", str(START), "--to", str(END), "--out", str(blocker / "sub"))
@@ -440,7 +422,7 @@ def test_the_command_names_an_out_it_cannot_use(app, scored, tmp_path):  # noqa:
     assert "Traceback" not in result.output
 
 
-def test_a_cover_with_long_filters_stays_on_its_page(db, scored):  # noqa: F811
+def test_a_cover_with_long_filters_stays_on_its_page(db, scored):
     from feedback.models import Team
 
     teams = [Team.create(name=f"Team number {i} of the northern region") for i in range(20)]

@@ -11,10 +11,10 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from support import csrf_from, new_case, survey_path
+from support import csrf_from, in_app, new_case, survey_path
 
 from feedback import outbox
-from feedback.db import database, utcnow
+from feedback.db import utcnow
 from feedback.models import FollowUp, Outbox, Response
 
 DETRACTOR = {"resolved": "no", "csat": "1", "nps": "2", "comment": "nobody called back"}
@@ -94,7 +94,7 @@ def test_outbox_delivers_exactly_once_after_failures(make_app, api_headers_for):
         answer(client, headers, DETRACTOR)
         answer(client, headers, HAPPY, case_id="C-1002")  # no follow-up, no notification
         clock = Clock()
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             row = Outbox.get()
             assert Outbox.select().count() == 1 and row.kind == "webhook"
             assert row.target == receiver.url and row.attempts == 0
@@ -136,7 +136,7 @@ def test_a_failure_is_recorded_and_given_up_after_the_last_attempt(make_app, api
         client, headers = api_headers_for(app)
         answer(client, headers, DETRACTOR)
         clock = Clock()
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             assert outbox.deliver_due(app.config, clock) == outbox.Outcome(failed=1)
             row = Outbox.get()
             assert row.last_error == "HTTP 500"
@@ -159,7 +159,7 @@ def test_two_deliverers_at_once_send_each_row_once(make_app, api_headers_for):
         outcomes = []
 
         def deliver():
-            with app.app_context(), database.connection_context():
+            with in_app(app):
                 outcomes.append(outbox.deliver_due(app.config))
 
         threads = [threading.Thread(target=deliver) for _ in range(2)]
@@ -183,7 +183,7 @@ def test_a_receiver_that_never_answers_does_not_slow_a_submission(make_app, api_
         client, headers = api_headers_for(app)
         took = answer(client, headers, DETRACTOR)
         assert took < 1.0
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             assert Response.select().count() == 1 and FollowUp.select().count() == 1
             deadline = time.monotonic() + 15
             while Outbox.get().attempts == 0 and time.monotonic() < deadline:
@@ -201,7 +201,7 @@ def test_a_receiver_that_never_answers_does_not_slow_a_submission(make_app, api_
 
 def test_no_webhook_setting_writes_no_notification(app, client, api_headers):
     answer(client, api_headers, DETRACTOR)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert FollowUp.select().count() == 1 and Outbox.select().count() == 0
 
 
@@ -231,7 +231,7 @@ def test_email_to_the_team_leads_is_sent_once_after_failures(
 
     app = make_app(FOLLOW_UP_EMAIL=True, **smtp_server.config)
     client, headers = api_headers_for(app)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         billing = Team.by_name("Billing")
         lead = accounts.create_user(
             "lead", "password123", "lead", team=billing, email="lead@example.cn"
@@ -243,7 +243,7 @@ def test_email_to_the_team_leads_is_sent_once_after_failures(
     answer(client, headers, DETRACTOR)
     answer(client, headers, DETRACTOR, case_id="C-1002")
     clock = Clock()
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert [(r.kind, r.target) for r in Outbox.select().order_by(Outbox.id)] == [
             ("email", "lead@example.cn")
         ] * 2
@@ -270,7 +270,7 @@ def test_email_is_off_without_an_smtp_server(make_app, api_headers_for):
 
     app = make_app(FOLLOW_UP_EMAIL=True, SMTP_HOST="")
     client, headers = api_headers_for(app)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         billing = Team.by_name("Billing")
         accounts.set_team_leads(
             billing,
@@ -281,7 +281,7 @@ def test_email_is_off_without_an_smtp_server(make_app, api_headers_for):
             ],
         )
     answer(client, headers, DETRACTOR)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert FollowUp.select().count() == 1 and Outbox.select().count() == 0
 
 
@@ -342,7 +342,7 @@ def test_webhooks_are_signed_with_the_receivers_secret(make_app, api_headers_for
         app = make_app(WEBHOOK_URL=receiver.url, WEBHOOK_SECRET=secret)
         client, headers = api_headers_for(app)
         answer(client, headers, DETRACTOR)
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             assert outbox.deliver_due(app.config, Clock()) == outbox.Outcome(delivered=1)
             stored = Outbox.get().payload.encode("utf-8")
     [(header, body, verified)] = receiver.seen
@@ -356,7 +356,7 @@ def test_a_receiver_with_another_secret_refuses_and_the_outbox_retries(make_app,
         client, headers = api_headers_for(app)
         answer(client, headers, DETRACTOR)
         clock = Clock()
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             assert outbox.deliver_due(app.config, clock) == outbox.Outcome(failed=1)
             assert Outbox.get().last_error == "HTTP 401"
             clock.at += timedelta(seconds=30)
@@ -370,7 +370,7 @@ def test_without_a_secret_no_signature_is_sent(make_app, api_headers_for):
         app = make_app(WEBHOOK_URL=receiver.url, WEBHOOK_SECRET="")
         client, headers = api_headers_for(app)
         answer(client, headers, DETRACTOR)
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             outbox.deliver_due(app.config, Clock())
     [(header, _body, _verified)] = receiver.seen
     assert header is None

@@ -10,10 +10,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from support import csrf_from, login, new_case, survey_path
+from support import csrf_from, in_app, login, new_case, survey_path
 
 from feedback import outbox, privacy, suggestions
-from feedback.db import database, utcnow
+from feedback.db import utcnow
 from feedback.models import (
     Answer,
     AuditEntry,
@@ -59,7 +59,7 @@ def site(make_app, api_headers_for, users):
     app = make_app(WEBHOOK_URL="http://hook.test/in", THROTTLE_DAYS=1)
     client, headers = api_headers_for(app)
     answer(client, headers, HAPPY, case_id="W-OLD", resolved_at=days_ago(60), customer=WANG)
-    with app.app_context(), database.connection_context():  # sent then, so not throttled now
+    with in_app(app):  # sent then, so not throttled now
         Invitation.update(created_at=utcnow() - timedelta(days=60)).execute()
     answer(client, headers, DETRACTOR, case_id="W-NEW", resolved_at=days_ago(3), customer=WANG)
     answer(
@@ -71,7 +71,7 @@ def site(make_app, api_headers_for, users):
         customer=LI,
         channel="chat",
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         category = suggestions.categories()[0]
         named, _code = suggestions.submit(
             suggestions.NewSuggestion(
@@ -167,7 +167,7 @@ def test_erase_removes_contact_details_and_keeps_every_figure(site):
     assert result.exit_code == 0, result.output
     assert "2 case(s), 1 named suggestion(s), 1 outbox row(s)" in result.output
     assert figures(app, client, headers, manager) == before
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         cases = {c.case_ref: c for c in Case.select()}
         for ref in ("W-OLD", "W-NEW"):
             c = cases[ref]
@@ -209,7 +209,7 @@ def test_retention_apply_removes_old_contact_details_only(site):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("2 case(s) resolved more than 30 days ago")
     assert figures(app, client, headers, manager) == before
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         cases = {c.case_ref: c for c in Case.select()}
         for ref in ("W-OLD", "L-OLD"):
             assert (
@@ -226,7 +226,7 @@ def test_retention_apply_removes_old_contact_details_only(site):
 
 def test_an_open_follow_up_keeps_its_phone_until_it_is_closed(site):
     app, _client, _headers = site
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         config = {**app.config, "CONTACT_RETENTION_DAYS": 1}
         later = utcnow() + timedelta(days=10)
         assert privacy.apply_retention(config, now=later) == 2  # W-NEW waits for its call
@@ -239,7 +239,7 @@ def test_an_open_follow_up_keeps_its_phone_until_it_is_closed(site):
 def test_the_deliverer_applies_retention_once_a_day(site):
     app, _client, _headers = site
     now = [1000.0]
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         daily = privacy.DailyRetention(
             {**app.config, "CONTACT_RETENTION_DAYS": 30}, monotonic=lambda: now[0]
         )
@@ -263,7 +263,7 @@ def test_the_deliverer_thread_applies_retention(site):
         {**app.config, "CONTACT_RETENTION_DAYS": 30}, poll_seconds=0.05
     )
     try:
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             deadline = time.monotonic() + 20
             while Case.get(Case.case_ref == "L-OLD").customer_phone is not None:
                 assert time.monotonic() < deadline, "the thread never applied retention"
@@ -278,7 +278,7 @@ def test_erase_finds_the_details_inside_any_outbox_row(site):
     """A suggestion's address as its sender typed it, a phone inside an email's text, a name
     with a quote (escaped in the JSON): each row is found and removed; someone else's stays."""
     app, _client, _headers = site
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         Case.update(customer_name='王"芳').where(Case.customer_ref == "cust-1").execute()
         Suggestion.update(email="Wang.Fang@Example.CN").execute()
         now = utcnow()

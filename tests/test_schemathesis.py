@@ -26,6 +26,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from support import in_app
 
 from feedback.cases import parse_timestamp
 from feedback.db import database, utcnow
@@ -186,7 +187,7 @@ def test_generated_cases_leave_consistent_rows(app, api_schema):
 
     run()
     assert statuses & {200, 201}, statuses  # some generated cases were stored
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         for case in Case.select():
             invitations = Invitation.select().where(Invitation.case == case).count()
             assert invitations <= 1, case.case_ref
@@ -208,7 +209,7 @@ HOSTILE = settings(
 
 
 def row_counts(app) -> dict[str, int]:
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return {
             table: database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
             for table in database.get_tables()

@@ -15,10 +15,9 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlparse
 
 import pytest
-from support import PASSWORD, LiveServer, csrf_from, login, post_form
+from support import PASSWORD, LiveServer, csrf_from, in_app, login, post_form
 
 from feedback import accounts
-from feedback.db import database
 from feedback.models import User
 
 REMEMBER = "remember_token"
@@ -222,7 +221,7 @@ def test_own_password_change_keeps_this_session_and_ends_the_others(app, users):
 
 def test_session_version_rises_with_each_ending(app, users):
     def version():
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             return User.get_by_id(users["manager"].id).session_version
 
     start = version()

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from support import csrf_from, post_form
-from test_suggestions import code_of, give
+from support import code_of, csrf_from, give, in_app, post_form
 
-from feedback.db import database
 from feedback.models import Suggestion, SuggestionEvent
 
 
 def stored_times(app, anonymous: bool) -> list[datetime]:
     """Every time stored for the sender's doing: the suggestion's columns and the events the
     submitter wrote (a staff member's reply is the staff's time)."""
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         times = []
         for row in Suggestion.select().where(Suggestion.anonymous == anonymous):
             times += [value for value in row.__data__.values() if isinstance(value, datetime)]
@@ -57,6 +55,6 @@ def test_no_stored_time_of_an_anonymous_suggestion_has_minutes_or_seconds(app, c
     assert len(times) >= 2 * 3 + 1  # created, due, updated of each; the comment
     for moment in times:
         assert (moment.minute, moment.second, moment.microsecond) == (0, 0, 0), moment
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         for row in Suggestion.select():  # the local day still follows the stored time
             assert isinstance(row.day, date)

@@ -9,34 +9,15 @@ import re
 from datetime import timedelta
 
 import pytest
-from support import csrf_from, login, post_form
+from support import code_of, csrf_from, give, in_app, login, post_form
 
 from feedback import suggestions
 from feedback.db import database, utcnow
 from feedback.models import Suggestion, SuggestionEvent, Team
 
-CODE = re.compile(r'id="tracking-code">([A-Z0-9-]+)<')
-
-
-def give(client, url="/suggest/", **fields):
-    data = {
-        "category": "1",
-        "title": "排队太久",
-        "body": "电话等了二十分钟才接通。",
-        "identity": "anonymous",
-        **fields,
-    }
-    return post_form(client, url, data)
-
-
-def code_of(reply) -> str:
-    match = CODE.search(reply.get_data(as_text=True))
-    assert match, reply.get_data(as_text=True)[:2000]
-    return match.group(1)
-
 
 def stored(app, **where):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         query = Suggestion.select().order_by(Suggestion.id)
         for key, value in where.items():
             query = query.where(getattr(Suggestion, key) == value)
@@ -158,7 +139,7 @@ def test_nothing_identifying_is_stored_or_logged_for_an_anonymous_suggestion(app
     }
     from feedback import accounts
 
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         staff = accounts.create_user(
             "markuser3319", "password123", "staff", display_name="Markdisplay Qq"
         )
@@ -202,7 +183,7 @@ def test_nothing_identifying_is_stored_or_logged_for_an_anonymous_suggestion(app
     needles = [
         marks[k] for k in ("ip", "forwarded", "agent", "referer", "cookie", "name", "email")
     ] + ["mark-ref-5512", session_cookie[:40], code, code.replace("-", "")]
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         [row] = Suggestion.select()
         assert (row.user_id, row.name, row.email) == (None, None, None)
         dump = []
@@ -263,7 +244,7 @@ def test_a_submitter_can_comment_with_the_code(app, client):
     )
     assert done.status_code == 303
     assert "周末也一样。" in client.get(f"/suggest/track/{code}").get_data(as_text=True)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         [event] = SuggestionEvent.select()
         assert (event.by_submitter, event.author_id, event.public_text) == (
             True,
@@ -348,7 +329,7 @@ def test_triage_roles(app, client, users):
     # not their team's: answered as a suggestion that does not exist (docs/access.md)
     assert lead.get(f"/manage/suggestions/{row.id}").status_code == 404
     assert row.title not in lead.get("/manage/suggestions/").get_data(as_text=True)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         Suggestion.update(team=users["lead"].team_id).execute()
     assert lead.get(f"/manage/suggestions/{row.id}").status_code == 200
     assert row.title in lead.get("/manage/suggestions/").get_data(as_text=True)
@@ -431,7 +412,7 @@ def test_a_named_submitter_gets_the_reply_by_email_through_the_outbox(make_app, 
 
     app = make_app(**smtp_server.config, OUTBOX_RETRY_SECONDS=1)
     client = app.test_client()
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         accounts.create_user("manager", "password123", "manager")
     give(client, identity="named", name="王芳", email="wang@example.cn")
     give(client, title="匿名的")  # anonymous: never emailed
@@ -452,7 +433,7 @@ def test_a_named_submitter_gets_the_reply_by_email_through_the_outbox(make_app, 
         {"status": "planned", "public_text": "好的。"},
     )
     assert smtp_server.messages == []  # nothing is sent inside the manager's request
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         [row] = Outbox.select()
         assert (row.kind, row.target, row.event) == ("email", "wang@example.cn", "suggestion.reply")
         assert outbox.deliver_due(app.config).failed == 1
@@ -473,7 +454,7 @@ def test_without_smtp_nothing_is_queued(app, client, manager):
     give(client, identity="named", name="王芳", email="wang@example.cn")
     [row] = stored(app)
     post_form(manager, f"/manage/suggestions/{row.id}", {"status": "planned", "public_text": "好"})
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Outbox.select().count() == 0
 
 
@@ -481,7 +462,7 @@ def test_overdue_suggestions_are_marked(app, client, manager):
     give(client, title="旧的")
     give(client, title="新的")
     old, new = stored(app)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         past = utcnow() - timedelta(days=20)
         Suggestion.update(created_at=past, reply_due_at=past + timedelta(days=7)).where(
             Suggestion.id == old.id
@@ -507,7 +488,7 @@ def test_triage_filters_counts_and_order(app, client, manager):
     html = manager.get("/manage/suggestions/?category=2").get_data(as_text=True)
     assert html.index("丙") < html.index("乙")
     counts = suggestions.status_counts
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert counts(suggestions.Triage())["new"] == 3
         assert counts(suggestions.Triage(category_id=2))["open"] == 2
     bad = manager.get("/manage/suggestions/?start=yesterday&status=nonsense")
@@ -516,7 +497,7 @@ def test_triage_filters_counts_and_order(app, client, manager):
 
 
 def test_a_long_suggestion_list_comes_in_pages(app, manager):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         made = [_new(app, title=f"第{i:02d}条").id for i in range(55)]
     seen = []
     for number in (1, 2):
@@ -591,7 +572,7 @@ def test_admin_edits_categories_and_the_form_follows(app, client, users):
         == 302
     )
     assert "停车" in client.get("/suggest/").get_data(as_text=True)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         from feedback.models import SuggestionCategory
 
         parking = SuggestionCategory.get(SuggestionCategory.name_en == "Parking")
@@ -718,7 +699,7 @@ def test_the_dashboard_shows_the_suggestion_box_and_its_charts(app, client, mana
 def test_the_meeting_pack_has_the_suggestion_pages_when_there_are_suggestions(app, client):
     from datetime import date
 
-    from test_meeting_pack import page_count
+    from support import page_count
 
     from feedback import meeting_pack
     from feedback.i18n import language
@@ -727,7 +708,7 @@ def test_the_meeting_pack_has_the_suggestion_pages_when_there_are_suggestions(ap
     from feedback.surveys import current_version, definition_of
 
     def pack():
-        with app.app_context(), database.connection_context():
+        with in_app(app):
             survey = Survey.get(Survey.slug == "post-case")
             s = Slice(
                 survey.id, date.today() - timedelta(days=30), date.today() + timedelta(days=1)
@@ -766,13 +747,13 @@ def test_workers_starting_together_on_a_new_site_all_get_the_default_categories(
     from feedback.models import SuggestionCategory
     from feedback.suggestions import DEFAULT_CATEGORIES, ensure_default_categories
 
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         SuggestionCategory.delete().execute()
     barrier, errors = threading.Barrier(4), []
 
     def boot():
         try:
-            with app.app_context(), database.connection_context():
+            with in_app(app):
                 barrier.wait()
                 ensure_default_categories()
         except Exception as exc:  # noqa: BLE001  (the test reports every failure)
@@ -784,7 +765,7 @@ def test_workers_starting_together_on_a_new_site_all_get_the_default_categories(
     for thread in threads:
         thread.join(30)
     assert errors == []
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert sorted(c.slug for c in SuggestionCategory.select()) == sorted(
             slug for slug, _zh, _en in DEFAULT_CATEGORIES
         )

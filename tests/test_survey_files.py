@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from support import login
+from support import in_app, login
 
 from feedback import definitions
-from feedback.db import database
 from feedback.definitions import DefinitionError
 from feedback.models import Survey
 from feedback.surveys import current_version, definition_of
@@ -286,7 +285,7 @@ def test_the_site_starts_with_a_bad_file_and_keeps_its_last_good_version(
     started = time.monotonic()
     app = make_app(SURVEYS_DIR=str(folder))  # a restart with the bad file in place
     assert time.monotonic() - started < 10
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         version = current_version("post-case")
         assert version.version == 1
         assert definition_of(version).question("nps").type == "nps"

@@ -6,9 +6,8 @@ import re
 import threading
 
 import pytest
-from support import csrf_from, new_case, survey_path
+from support import csrf_from, in_app, new_case, survey_path
 
-from feedback.db import database
 from feedback.models import Answer, Invitation, Response
 
 GOOD = {"resolved": "yes", "csat": "4", "nps": "9", "ces": "6", "comment": "很好 fine"}
@@ -27,7 +26,7 @@ def submit(client, path, html, data):
 
 
 def counts(app):
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         return Response.select().count(), Answer.select().count()
 
 
@@ -37,7 +36,7 @@ def test_answer_is_stored_once_with_every_answer(app, client, api_headers):
     assert reply.status_code == 302 and reply.headers["Location"].endswith("/thanks")
     thanks = client.get(reply.headers["Location"]).get_data(as_text=True)
     assert "感谢您的反馈" in thanks
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         response = Response.get()
         assert (response.csat, response.nps, response.ces) == (4, 9, 6)
         assert response.channel == "phone" and response.agent == "李娜"
@@ -79,7 +78,7 @@ def test_show_if_question_is_ignored_when_its_condition_fails(app, client, api_h
         html,
         {**GOOD, "csat": "5", "what_went_wrong": ["speed"], "unresolved_detail": "ignored"},
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert (
             not Answer.select()
             .where(Answer.question_id.in_(["what_went_wrong", "unresolved_detail"]))
@@ -101,7 +100,7 @@ def test_show_if_question_is_stored_when_its_condition_holds(app, client, api_he
             "unresolved_detail": "refund missing",
         },
     )
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         chosen = sorted(
             a.value_text for a in Answer.select().where(Answer.question_id == "what_went_wrong")
         )
@@ -150,7 +149,7 @@ def test_unknown_or_malformed_link(client, path, status):
 def test_expired_and_cancelled_links_get_410(app, client, api_headers):
     reply = new_case(client, api_headers)
     path = survey_path(reply)
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         Invitation.update(expires_at=Invitation.created_at).execute()
     page = client.get(path, headers={"Accept-Language": "en"})  # the case says zh-CN
     assert page.status_code == 410 and "此问卷链接已过期" in page.get_data(as_text=True)

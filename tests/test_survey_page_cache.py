@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import csrf_from, login, new_case, survey_path
+from support import csrf_from, in_app, login, new_case, survey_path
 
 from feedback.db import database
 from feedback.models import Response
@@ -195,7 +195,7 @@ def test_a_submission_without_cookies_keeps_the_language_it_was_shown_in(
         path, data={**GOOD, "csrf_token": csrf_from(page)}, headers=headers
     )
     assert reply.status_code == 302 and "Set-Cookie" not in reply.headers
-    with app.app_context(), database.connection_context():
+    with in_app(app):
         assert Response.get().locale == expected
     # A bad answer is named in that language too.
     other, _ = invitation(client, api_headers, 2, **customer)
