@@ -12,6 +12,7 @@ from test_reports import START, expected, scored  # noqa: F401  (the data set)
 
 from feedback import dashboard, reports
 from feedback.db import database
+from feedback.i18n import language
 from feedback.names import channel_name
 
 PERIOD = f"from={START}&to=2026-10-31"
@@ -150,7 +151,7 @@ def test_chart_table_matches_the_reports(manager, scored):  # noqa: F811
     assert rows[0] == ["channel", "csat", "low_95", "high_95", "answers"]
     answers = {r[0]: int(r[4]) for r in rows[1:]}
     for channel in ("phone", "chat", "email"):  # named as the page's language names them
-        assert answers[channel_name(channel, "zh_CN")] == sum(
+        assert answers[channel_name(channel, language("zh_CN"))] == sum(
             1 for r in scored if r["answered"] and r["channel"] == channel
         )
 

@@ -12,6 +12,7 @@ from support import csrf_from, login, new_case, survey_path
 from feedback import definitions, follow_ups, responses
 from feedback.db import database
 from feedback.definitions import DefinitionError, parse
+from feedback.i18n import language
 from feedback.models import FollowUp, FollowUpEvent, Invitation, Response, Team
 from feedback.workdays import WorkingTime
 
@@ -617,18 +618,19 @@ def test_demo_data_has_follow_ups_worked_by_the_leads(app, db):
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_recovery_chart_draws_groups_and_an_empty_period(locale):
+    lang = language(locale)
     from feedback import charts
 
     groups = [
         charts.RecoveryFigure("Billing", 50.0, 9.5, 90.5, 2),
         charts.RecoveryFigure("技术支持", 100.0, 20.7, 100.0, 1),
     ]
-    figure = charts.follow_up_chart(groups, locale, min_sample=30, summary="4 opened")
+    figure = charts.follow_up_chart(groups, lang, min_sample=30, summary="4 opened")
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert labels == ["Billing", "技术支持"]
     assert "4 opened" in figure.axes[0].get_title(loc="left")
     assert charts.render(figure, "png", "small").startswith(b"\x89PNG")
-    empty = charts.follow_up_chart([], locale)
+    empty = charts.follow_up_chart([], lang)
     assert charts.render(empty, "svg").startswith(b"<?xml")
 
 

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import ACTION_METRICS, CHANNELS, Survey, Team, User
-from ..names import channel_name
+from ..names import CHANNELS as CHANNEL_NAMES
 from .forms_common import choices
 from .labels import METRICS
 
@@ -150,7 +150,7 @@ class ActionForm(FlaskForm):
         self.metric.choices = choices((m, str(METRICS[m])) for m in ACTION_METRICS)
         self.survey.choices = choices(survey_choices())
         self.channel.choices = choices(
-            [("", _("All channels"))] + [(c, channel_name(c, _current_locale())) for c in CHANNELS]
+            [("", _("All channels"))] + [(c, _(CHANNEL_NAMES[c])) for c in CHANNELS]
         )
         self.team.choices = choices(team_choices(allowed_teams, keep_team, keep_all_teams))
         self.owner.choices = choices(owner_choices())
@@ -174,12 +174,6 @@ class ActionForm(FlaskForm):
             "start_date": self.start_date.data,
             "due_date": self.due_date.data,
         }
-
-
-def _current_locale() -> str:
-    from ..i18n import current_locale
-
-    return current_locale()
 
 
 class MilestoneForm(FlaskForm):

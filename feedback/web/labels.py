@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..i18n import current_locale
+from ..i18n import current_locale, language
 from ..names import channel_name
 
 METRICS = {
@@ -69,7 +69,7 @@ def _lookup(table):
 GLOBALS = {
     "metric_label": _lookup(METRICS),
     "group_label": _lookup(GROUPS),
-    "channel_label": lambda key: channel_name(key, current_locale()),
+    "channel_label": lambda key: channel_name(key, language(current_locale())),
     "dimension_label": _lookup(DIMENSIONS),
     "band_label": _lookup(BANDS),
     "chart_label": _lookup(CHARTS),

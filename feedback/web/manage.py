@@ -30,7 +30,7 @@ from .. import (
     suggestions,
 )
 from ..errors import AppError
-from ..i18n import current_locale
+from ..i18n import current_locale, language
 from ..models import CHANNELS, RESPONSE_SOURCES, Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from .auth import roles_required
@@ -205,7 +205,11 @@ def chart(name: str, fmt: str):
     body = cache.get(key)
     if body is None:
         data = chart_data.build(
-            name, filters.slice, definition_of(current_version(filters.survey)), locale, min_sample
+            name,
+            filters.slice,
+            definition_of(current_version(filters.survey)),
+            language(locale),
+            min_sample,
         )
         body = (
             exports.table_csv(data.header, data.rows)
