@@ -31,6 +31,23 @@ BREAKDOWN_TITLES = {
 }
 
 
+def name_of(names: dict[str, str], key: str | None, lang: Language) -> str:
+    """The name of a key of one of these tables in ``lang``; an unknown key as it is."""
+    return lang.gettext(names[key]) if key in names else (key or "–")
+
+
 def channel_name(key: str | None, lang: Language) -> str:
     """A channel as people call it; an unknown key as it is."""
-    return lang.gettext(CHANNELS[key]) if key in CHANNELS else (key or "–")
+    return name_of(CHANNELS, key, lang)
+
+
+SUGGESTION_STATUSES = {
+    "new": N_("New"),
+    "review": N_("Under review"),
+    "planned": N_("Planned"),
+    "progress": N_("In progress"),
+    "done": N_("Done"),
+    "declined": N_("Declined"),
+    "duplicate": N_("Duplicate"),
+}
+BOXES = {"customer": N_("Customer box"), "staff": N_("Staff box")}

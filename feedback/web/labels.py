@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from .. import names
 from ..i18n import current_locale, language
 from ..names import channel_name
 
@@ -50,16 +51,8 @@ BANDS = {
     "passives": _l("Passives (7–8)"),
     "promoters": _l("Promoters (9–10)"),
 }
-SUGGESTION_STATUSES = {
-    "new": _l("New"),
-    "review": _l("Under review"),
-    "planned": _l("Planned"),
-    "progress": _l("In progress"),
-    "done": _l("Done"),
-    "declined": _l("Declined"),
-    "duplicate": _l("Duplicate"),
-}
-BOXES = {"customer": _l("Customer box"), "staff": _l("Staff box")}
+SUGGESTION_STATUSES = {key: _l(message) for key, message in names.SUGGESTION_STATUSES.items()}
+BOXES = {key: _l(message) for key, message in names.BOXES.items()}
 
 
 def _lookup(table):

@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from .. import access, actions, audit, exports, suggestions
 from ..errors import AppError
+from ..i18n import current_locale, language
 from ..models import Suggestion, SuggestionCategory, Team, User
 from .auth import roles_required
 from .forms_common import date_range
@@ -191,7 +192,9 @@ def export_csv():
     if errors:
         raise AppError(400, "; ".join(f"{field}: {text}" for field, text in errors.items()))
     audit.record("export.raw", "suggestions.csv", filters=request.args.to_dict())
-    rows = exports.suggestion_rows(triage, current_app.config["TIMEZONE"])
+    rows = exports.suggestion_rows(
+        triage, current_app.config["TIMEZONE"], language(current_locale())
+    )
     name = f"suggestions-{date.today().isoformat()}.csv"
     return Response(
         exports.csv_stream(rows),
