@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,7 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..models import ACTION_METRICS, CHANNELS, Survey, Team, User
 from ..names import CHANNELS as CHANNEL_NAMES
-from .forms_common import choices
+from .forms_common import Form, choices
 from .labels import METRICS
 
 STATE_LABELS = {
@@ -99,7 +98,7 @@ def owner_choices() -> list[tuple[str, str]]:
     return [(str(u.id), f"{u.display_name} ({u.username})") for u in people]
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     title = StringField(
         _l("Title"),
         filters=[_strip],
@@ -176,7 +175,7 @@ class ActionForm(FlaskForm):
         }
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(Form):
     title = StringField(
         _l("Milestone title"),
         filters=[_strip],
@@ -191,7 +190,7 @@ class MilestoneForm(FlaskForm):
     )
 
 
-class StateForm(FlaskForm):
+class StateForm(Form):
     to_state = ChoiceField(_l("New state"))
     done_on = LocalDateField(_l("Done on (for “done”)"), validators=[Optional()])
     note = TextAreaField(
@@ -210,7 +209,7 @@ class StateForm(FlaskForm):
         self.to_state.choices = choices((s, str(STATE_LABELS[s])) for s in next_states)
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     """Link a suggestion or a follow-up, by its number, to an action."""
 
     kind = ChoiceField(
