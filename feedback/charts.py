@@ -165,21 +165,35 @@ def _styled(chart: Callable[..., Figure]) -> Callable[..., Figure]:
 # extraction where it is looked up later by key.
 
 
-METRIC_NAMES = {"csat": N_("CSAT"), "nps": N_("NPS"), "ces": N_("CES")}
-AXIS_TITLES = {
-    "csat": N_("CSAT, % satisfied (4–5)"),
-    "nps": N_("NPS (\u2012100 to +100)"),
-    "ces": N_("customer effort, mean (1–7)"),
-}
-TREND_TITLES = {
-    "csat": N_("Customer satisfaction (CSAT) over time"),
-    "nps": N_("Net Promoter Score (NPS) over time"),
-    "ces": N_("Customer effort (CES) over time"),
-}
-BREAKDOWN_TITLES = {
-    "csat": N_("CSAT by group"),
-    "nps": N_("NPS by group"),
-    "ces": N_("Customer effort (CES) by group"),
+@dataclass(frozen=True)
+class MetricWords:
+    """A metric's words on the charts (gettext messages)."""
+
+    name: str
+    axis: str
+    trend_title: str
+    breakdown_title: str
+
+
+METRIC_WORDS = {
+    "csat": MetricWords(
+        N_("CSAT"),
+        N_("CSAT, % satisfied (4–5)"),
+        N_("Customer satisfaction (CSAT) over time"),
+        N_("CSAT by group"),
+    ),
+    "nps": MetricWords(
+        N_("NPS"),
+        N_("NPS (\u2012100 to +100)"),
+        N_("Net Promoter Score (NPS) over time"),
+        N_("NPS by group"),
+    ),
+    "ces": MetricWords(
+        N_("CES"),
+        N_("customer effort, mean (1–7)"),
+        N_("Customer effort (CES) over time"),
+        N_("Customer effort (CES) by group"),
+    ),
 }
 BANDS = {
     "promoters": N_("promoters (9–10)"),
@@ -520,7 +534,7 @@ def trend_chart(
 ) -> Figure:
     """CSAT, NPS or CES per period: line and markers, 95% interval shaded, small periods grey."""
     _check_metric(metric)
-    title = title or lang.gettext(TREND_TITLES[metric])
+    title = title or lang.gettext(METRIC_WORDS[metric].trend_title)
     points = sorted((point for point in points if point.n > 0), key=lambda point: point.start)
     if not points:
         return _no_data(title, lang)
@@ -558,7 +572,7 @@ def trend_chart(
         color=BLUE,
         marker="o",
         markersize=10,
-        label=lang.gettext(METRIC_NAMES[metric]),
+        label=lang.gettext(METRIC_WORDS[metric].name),
         zorder=3,
     )
     handles = [line, band]
@@ -579,7 +593,7 @@ def trend_chart(
     low, high = _scale_limits(metric, list(np.fmin(lows, values)), list(np.fmax(highs, values)))
     axes.set_ylim(low, high)
     _value_axis(axes.yaxis, metric, low, high)
-    axes.set_ylabel(lang.gettext(AXIS_TITLES[metric]))
+    axes.set_ylabel(lang.gettext(METRIC_WORDS[metric].axis))
     if metric == "nps" and low < 0 < high:
         axes.axhline(0, color="#444444", linewidth=1.2, zorder=1)
     _date_axis(axes, [point.start for point in points], lang)
@@ -888,7 +902,7 @@ def breakdown_chart(
 ) -> Figure:
     """One row per group: the figure as a dot with its 95% interval, n beside the group's name."""
     _check_metric(metric)
-    title = title or lang.gettext(BREAKDOWN_TITLES[metric])
+    title = title or lang.gettext(METRIC_WORDS[metric].breakdown_title)
     groups = [group for group in groups if group.n > 0]
     if not groups:
         return _no_data(title, lang)
@@ -921,7 +935,7 @@ def breakdown_chart(
     low, high = _scale_limits(metric, lows, highs)
     axes.set_xlim(low, high)
     _value_axis(axes.xaxis, metric, low, high)
-    axes.set_xlabel(lang.gettext(AXIS_TITLES[metric]))
+    axes.set_xlabel(lang.gettext(METRIC_WORDS[metric].axis))
     if metric == "nps" and low < 0 < high:
         axes.axvline(0, color="#444444", linewidth=1.2, zorder=1)
     return figure
