@@ -23,8 +23,23 @@ TREND_WEEKS_UP_TO_DAYS = 120  # a longer period is drawn by month
 @dataclass(frozen=True)
 class ChartData:
     figure: Figure
-    header: tuple[str, ...]
+    header: tuple[str, ...]  # in the chart's language
     rows: list[tuple]
+
+
+N_ = names.N_
+# the chart tables' column heads (gettext messages)
+PERIOD_START, ANSWERS, LOW, HIGH = (
+    N_("Period start"),
+    N_("Answers"),
+    N_("Low (95%)"),
+    N_("High (95%)"),
+)
+GROUP_HEADS = {"channel": N_("Channel"), "team": N_("Team"), "category": N_("Category")}
+
+
+def _header(lang: Language, *messages: str) -> tuple[str, ...]:
+    return tuple(lang.gettext(message) for message in messages)
 
 
 def _period(s: Slice) -> str:
@@ -47,7 +62,7 @@ def _trend(metric: str):
         ]
         return ChartData(
             charts.trend_chart(points, metric, lang, min_sample),
-            ("period_start", metric, "low_95", "high_95", "answers"),
+            _header(lang, PERIOD_START, charts.METRIC_WORDS[metric].name, LOW, HIGH, ANSWERS),
             [(p.start.isoformat(), p.value, p.low, p.high, p.n) for p in points],
         )
 
@@ -78,13 +93,22 @@ def control(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
             p.share,
             p.lower,
             p.upper,
-            "special cause" if p.special else "",
+            lang.gettext("special cause") if p.special else "",
         )
         for p in (chart.points if chart else ())
     ]
     return ChartData(
         charts.control_chart(weeks, lang),
-        ("week_start", "satisfied", "answers", "share", "lower_limit", "upper_limit", "signal"),
+        _header(
+            lang,
+            N_("Week start"),
+            N_("Satisfied"),
+            ANSWERS,
+            N_("Share"),
+            N_("Lower limit"),
+            N_("Upper limit"),
+            N_("Signal"),
+        ),
         rows,
     )
 
@@ -100,7 +124,7 @@ def composition(s: Slice, definition, lang: Language, min_sample: int) -> ChartD
     ]
     return ChartData(
         charts.nps_composition(periods, lang, min_sample),
-        ("period_start", "promoters", "passives", "detractors"),
+        _header(lang, PERIOD_START, N_("Promoters"), N_("Passives"), N_("Detractors")),
         [
             (row["key"].isoformat(), row["promoters"], row["passives"], row["detractors"])
             for row in rows
@@ -134,7 +158,7 @@ def _breakdown(group: str):
         title = lang.gettext(names.BREAKDOWN_TITLES[group])
         return ChartData(
             charts.breakdown_chart(figures, "csat", lang, min_sample, title),
-            (group, "csat", "low_95", "high_95", "answers"),
+            _header(lang, GROUP_HEADS[group], N_("CSAT"), LOW, HIGH, ANSWERS),
             [(f.label, f.value, f.low, f.high, f.n) for f in figures],
         )
 
@@ -151,7 +175,7 @@ def funnel(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
     target = 100 * sum(u.satisfied for u in units) / total if total else 0.0
     return ChartData(
         charts.funnel_plot(units, target, lang, min_sample),
-        ("agent", "satisfied", "answers", "csat"),
+        _header(lang, N_("Agent"), N_("Satisfied"), ANSWERS, N_("CSAT")),
         [(u.name, u.satisfied, u.n, 100 * u.satisfied / u.n) for u in units],
     )
 
@@ -163,8 +187,8 @@ def servqual(s: Slice, definition: SurveyDefinition, lang: Language, min_sample:
     ]
     return ChartData(
         charts.servqual_chart(gaps, lang, min_sample),
-        ("dimension", "gap", "low_95", "high_95", "answers"),
-        [(g.dimension, g.value, g.low, g.high, g.n) for g in gaps],
+        _header(lang, N_("Dimension"), N_("Gap"), LOW, HIGH, ANSWERS),
+        [(_dimension(lang, g.dimension), g.value, g.low, g.high, g.n) for g in gaps],
     )
 
 
@@ -193,7 +217,7 @@ def suggestion_counts(s: Slice, definition, lang: Language, min_sample: int) -> 
     counts = [[table.get((m, c), 0) for m in months] for c in used]
     return ChartData(
         charts.suggestion_counts(months, [names.get(c, str(c)) for c in used], counts, lang),
-        ("month", "category", "suggestions"),
+        _header(lang, N_("Month"), N_("Category"), N_("Suggestions")),
         [
             (row["month"].isoformat(), names.get(row["category_id"], row["category_id"]), row["n"])
             for row in rows
@@ -216,11 +240,11 @@ def suggestion_handling(s: Slice, definition, lang: Language, min_sample: int) -
         charts.suggestion_handling(
             shares, figures["reply_days_median"], figures["received"], lang, min_sample
         ),
-        ("figure", "share", "low_95", "high_95", "suggestions"),
-        [(f.label, f.value, f.low, f.high, f.n) for f in shares]
+        _header(lang, N_("Figure"), N_("Share"), LOW, HIGH, N_("Suggestions")),
+        [(lang.gettext(charts.HANDLING_ROWS[f.label]), f.value, f.low, f.high, f.n) for f in shares]
         + [
             (
-                "median_working_days_to_first_reply",
+                lang.gettext("median working days to the first reply"),
                 figures["reply_days_median"],
                 None,
                 None,
@@ -247,16 +271,17 @@ def follow_up_recovery(s: Slice, definition, lang: Language, min_sample: int) ->
     summary = follow_up_figures.summary_text(total, lang) if total else None
     return ChartData(
         charts.follow_up_chart(figures, lang, min_sample, summary),
-        (
-            "team",
-            "opened",
-            "contacted_on_time_pct",
-            "median_hours_to_contact",
-            "closed",
-            "recovered",
-            "recovery_pct",
-            "low_95",
-            "high_95",
+        _header(
+            lang,
+            N_("Team"),
+            N_("Opened"),
+            N_("Contacted on time (%)"),
+            N_("Median hours to contact"),
+            N_("Closed"),
+            N_("Recovered"),
+            N_("Recovery (%)"),
+            LOW,
+            HIGH,
         ),
         [
             (
@@ -314,9 +339,9 @@ def before_after(check: dict, title: str, lang: Language | str) -> Figure | None
     lang = _language(lang)
     before, after = check["before"], check["after"]
     after_words = (
-        names.N_("after, so far: %(dates)s (provisional)")
+        N_("after, so far: %(dates)s (provisional)")
         if check["provisional"]
-        else names.N_("after: %(dates)s")
+        else N_("after: %(dates)s")
     )
     rows = [
         (
@@ -357,3 +382,7 @@ def _window(lang: Language, start, end) -> str:
 
 def _as_date(value) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _dimension(lang: Language, key: str) -> str:
+    return lang.gettext(charts.DIMENSION_NAMES[key]) if key in charts.DIMENSION_NAMES else key

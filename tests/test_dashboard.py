@@ -143,12 +143,19 @@ def test_every_chart_downloads_in_every_format(manager, scored, name):  # noqa: 
     assert table.get_data().startswith(b"\xef\xbb\xbf")
 
 
+def test_chart_table_headers_in_english(manager, scored):  # noqa: F811
+    text = manager.get(f"/manage/charts/csat-by-channel.csv?{PERIOD}&lang=en").get_data()
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+    assert rows[0] == ["Channel", "CSAT", "Low (95%)", "High (95%)", "Answers"]
+    assert {row[0] for row in rows[1:]} == {"Phone", "Online chat", "Email"}
+
+
 def test_chart_table_matches_the_reports(manager, scored):  # noqa: F811
     text = (
         manager.get(f"/manage/charts/csat-by-channel.csv?{PERIOD}").get_data().decode("utf-8-sig")
     )
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["channel", "csat", "low_95", "high_95", "answers"]
+    assert rows[0] == ["渠道", "CSAT（满意度）", "下限（95%）", "上限（95%）", "回答数"]
     answers = {r[0]: int(r[4]) for r in rows[1:]}
     for channel in ("phone", "chat", "email"):  # named as the page's language names them
         assert answers[channel_name(channel, language("zh_CN"))] == sum(
