@@ -558,7 +558,11 @@ def test_csv_export_is_safe_and_anonymous(app, client, manager):
     assert rows[0]["Title"].startswith("'=") and rows[0]["Suggestion"].startswith("'+")
     assert (rows[0]["Name"], rows[0]["Email address"], rows[0]["Anonymous"]) == ("", "", "yes")
     assert (rows[1]["Name"], rows[1]["Email address"]) == ("王芳", "wang@example.cn")
-    assert (rows[1]["Box"], rows[1]["Status"], rows[1]["Anonymous"]) == ("Customer box", "New", "no")
+    assert (rows[1]["Box"], rows[1]["Status"], rows[1]["Anonymous"]) == (
+        "Customer box",
+        "New",
+        "no",
+    )
     zh_box = language("zh_CN").gettext("Customer box")
     chinese = (
         manager.get("/manage/suggestions/export.csv?lang=zh_CN").get_data().decode("utf-8-sig")
