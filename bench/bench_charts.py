@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from feedback import charts, stats  # noqa: E402
+from feedback.i18n import LANGUAGES, language  # noqa: E402
 
 
 def sample_inputs() -> dict[str, tuple]:
@@ -110,7 +111,7 @@ def _ms(seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9, help="timed rounds per chart (default 9)")
-    parser.add_argument("--locale", default="zh_CN", choices=charts.LOCALES)
+    parser.add_argument("--locale", default="zh_CN", choices=LANGUAGES)
     parser.add_argument("--out", type=Path, help="also write each chart in both languages here")
     args = parser.parse_args()
 
@@ -118,8 +119,8 @@ def main() -> None:
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         for name, (chart, arguments) in inputs.items():
-            for locale in charts.LOCALES:
-                figure = chart(*arguments, locale)
+            for locale in LANGUAGES:
+                figure = chart(*arguments, language(locale))
                 for fmt in charts.FORMATS:
                     (args.out / f"{name}.{locale}.{fmt}").write_bytes(charts.render(figure, fmt))
         count = len(inputs) * len(charts.LOCALES) * len(charts.FORMATS)
@@ -127,7 +128,7 @@ def main() -> None:
 
     # one untimed round first: font loading and matplotlib's caches fill on first use
     for chart, arguments in inputs.values():
-        charts.render(chart(*arguments, args.locale), "png")
+        charts.render(chart(*arguments, language(args.locale)), "png")
 
     print(f"median ms over {args.rounds} rounds, locale {args.locale}, PNG 1280x720")
     print(f"{'chart':<17}{'build':>8}{'png':>8}{'svg':>8}{'pdf':>8}{'build+png':>11}")
@@ -137,7 +138,7 @@ def main() -> None:
         }
         for _ in range(args.rounds):
             started = time.perf_counter()
-            figure = chart(*arguments, args.locale)
+            figure = chart(*arguments, language(args.locale))
             built = time.perf_counter()
             charts.render(figure, "png")
             rendered = time.perf_counter()
@@ -145,7 +146,7 @@ def main() -> None:
             timings["png"].append(rendered - built)
             timings["total"].append(rendered - started)
             for fmt in ("svg", "pdf"):
-                figure = chart(*arguments, args.locale)
+                figure = chart(*arguments, language(args.locale))
                 started = time.perf_counter()
                 charts.render(figure, fmt)
                 timings[fmt].append(time.perf_counter() - started)

@@ -38,6 +38,7 @@ import peewee as pw
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .cli import operator_language
 from .db import LATEST_SCHEMA, database, is_postgres, migrate, open_database, schema_version
 
 BACKUP_PAGES_PER_STEP = 1024  # 4 MiB a step with 4 KiB pages; between steps the GIL is free
@@ -160,6 +161,7 @@ def backup_command(dest: Path, pages_per_step: int):
     SQLite: an online backup, checked with PRAGMA integrity_check. PostgreSQL: pg_dump in its
     custom format (restore with pg_restore), or the command to run when pg_dump is missing."""
     url = current_app.config["DATABASE_URL"]
+    lang = operator_language()
     if is_postgres():
         target = backup_target(dest, ".dump")
         command, env = pg_dump_command(url, target)
@@ -167,34 +169,46 @@ def backup_command(dest: Path, pages_per_step: int):
         if env:
             printable = "PGPASSWORD=... " + printable
         if shutil.which("pg_dump") is None:
-            click.echo(
-                "pg_dump is not on the PATH (Debian/Ubuntu: apt install postgresql-client). Run:",
-                err=True,
+            message = lang.gettext(
+                "pg_dump is not on the PATH (Debian/Ubuntu: apt install postgresql-client). Run:"
             )
+            click.echo(message, err=True)
             click.echo(printable)
             sys.exit(2)
         if target.exists():
-            raise click.ClickException(f"{target}: exists already; give a new name or a folder")
-        click.echo(f"Running: {printable}", err=True)
+            raise click.ClickException(
+                lang.gettext(
+                    "%(target)s: exists already; give a new name or a folder", target=target
+                )
+            )
+        click.echo(lang.gettext("Running: %(command)s", command=printable), err=True)
         done = subprocess.run(command, env={**os.environ, **env})
         if done.returncode:
             target.unlink(missing_ok=True)
-            raise click.ClickException(f"pg_dump failed (exit status {done.returncode})")
+            raise click.ClickException(
+                lang.gettext("pg_dump failed (exit status %(status)s)", status=done.returncode)
+            )
         click.echo(str(target))
         return
     source = sqlite_path(url)
     if not source.exists():
-        raise click.ClickException(f"{source}: no such database file")
+        raise click.ClickException(lang.gettext("%(source)s: no such database file", source=source))
     target = backup_target(dest, ".sqlite3")
     if not target.parent.is_dir():
-        raise click.ClickException(f"{target.parent}: no such folder")
+        raise click.ClickException(lang.gettext("%(folder)s: no such folder", folder=target.parent))
     shown = {"percent": -1}
 
     def progress(done, total):
         percent = 100 * done // max(total, 1)
         if percent >= shown["percent"] + 10 or done == total:
             shown["percent"] = percent
-            click.echo(f"  {percent:3d}% ({done:,} of {total:,} pages)", err=True)
+            message = lang.gettext(
+                "  %(percent)s%% (%(done)s of %(total)s pages)",
+                percent=f"{percent:3d}",
+                done=lang.number(done),
+                total=lang.number(total),
+            )
+            click.echo(message, err=True)
 
     try:
         result = backup_sqlite(source, target, pages_per_step, progress)
@@ -202,11 +216,16 @@ def backup_command(dest: Path, pages_per_step: int):
         raise click.ClickException(str(exc)) from None
     except sqlite3.Error as exc:
         raise click.ClickException(f"{source} -> {target}: {exc}") from None
-    click.echo(
-        f"Backed up {result.pages:,} pages in {result.steps} steps, "
-        f"{result.seconds} s; integrity_check: {result.integrity}.",
-        err=True,
+    message = lang.gettext(
+        "Backed up %(pages)s in %(steps)s, %(seconds)s s; integrity_check: %(integrity)s.",
+        pages=lang.ngettext(
+            "%(num)s page", "%(num)s pages", result.pages, num=lang.number(result.pages)
+        ),
+        steps=lang.ngettext("%(num)s step", "%(num)s steps", result.steps),
+        seconds=result.seconds,
+        integrity=result.integrity,
     )
+    click.echo(message, err=True)
     click.echo(str(result.path))
 
 
@@ -526,11 +545,16 @@ def copy_db_command(to_url: str, batch: int):
 
     Stop the site (or its writes) first: what is written after the copy began stays behind."""
     database.connect(reuse_if_open=True)
+    lang = operator_language()
     source = database.obj
     if schema_version(source) != LATEST_SCHEMA:
         raise click.ClickException(
-            f"the source database is at schema {schema_version(source)}, not {LATEST_SCHEMA}: "
-            "run 'flask --app feedback init-db' on it first"
+            lang.gettext(
+                "the source database is at schema %(version)s, not %(latest)s: run "
+                "'flask --app feedback init-db' on it first",
+                version=schema_version(source),
+                latest=LATEST_SCHEMA,
+            )
         )
     try:
         target = open_target(to_url)
@@ -538,15 +562,19 @@ def copy_db_command(to_url: str, batch: int):
     except CopyRefused as exc:
         raise click.UsageError(str(exc)) from None
     except pw.OperationalError as exc:
-        raise click.ClickException(f"--to: cannot connect: {str(exc).strip()}") from None
+        raise click.ClickException(
+            lang.gettext("--to: cannot connect: %(reason)s", reason=str(exc).strip())
+        ) from None
     try:
         models = check_copy(source, target)
         applied = migrate(target)
         if applied:
-            click.echo(
-                f"Target migrated to schema {LATEST_SCHEMA} ({len(applied)} migration(s)).",
-                err=True,
+            message = lang.gettext(
+                "Target migrated to schema %(latest)s (%(migrations)s).",
+                latest=LATEST_SCHEMA,
+                migrations=lang.ngettext("%(num)s migration", "%(num)s migrations", len(applied)),
             )
+            click.echo(message, err=True)
 
         def progress(table, total):
             return click.progressbar(
@@ -554,24 +582,38 @@ def copy_db_command(to_url: str, batch: int):
             )
 
         result = copy_tables(source, target, models, batch, progress)
-        click.echo(f"Copied in {result.seconds} s; ANALYZE ...", err=True)
+        click.echo(
+            lang.gettext("Copied in %(seconds)s s; ANALYZE ...", seconds=result.seconds), err=True
+        )
         target.execute_sql("ANALYZE")
         verify(result, target, models)
     except CopyRefused as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         target.close_all()
-    click.echo(
-        f"{'table':<22}{'source rows':>12}{'target rows':>12}  "
-        f"{'source sha256':<17}{'target sha256':<17}"
+    table, source_rows, target_rows = (
+        lang.gettext("table"),
+        lang.gettext("source rows"),
+        lang.gettext("target rows"),
     )
+    source_sum, target_sum = lang.gettext("source sha256"), lang.gettext("target sha256")
+    same, different = lang.gettext("same"), lang.gettext("DIFFERENT")
+    click.echo(f"{table:<22}{source_rows:>12}{target_rows:>12}  {source_sum:<17}{target_sum:<17}")
     for t in result.tables:
         click.echo(
             f"{t.table:<22}{t.source_rows:>12,}{t.target_rows:>12,}  "
             f"{t.source_checksum[:16]:<17}{t.target_checksum[:16]:<17}"
-            f"{'same' if t.same else 'DIFFERENT'}"
+            f"{same if t.same else different}"
         )
     if not result.same:
         differ = [t.table for t in result.tables if not t.same]
-        raise click.ClickException(f"the copy differs from the source in: {', '.join(differ)}")
-    click.echo(f"All {len(result.tables)} tables copied; counts and checksums equal.")
+        raise click.ClickException(
+            lang.gettext(
+                "the copy differs from the source in: %(tables)s", tables=", ".join(differ)
+            )
+        )
+    click.echo(
+        lang.gettext(
+            "All %(count)s tables copied; counts and checksums equal.", count=len(result.tables)
+        )
+    )

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from . import charts, dashboard, follow_up_figures, names, reports, suggestions
 from .definitions import SurveyDefinition
+from .i18n import Language
 from .reports import Slice
 
 TREND_WEEKS_UP_TO_DAYS = 120  # a longer period is drawn by month
@@ -22,8 +23,23 @@ TREND_WEEKS_UP_TO_DAYS = 120  # a longer period is drawn by month
 @dataclass(frozen=True)
 class ChartData:
     figure: Figure
-    header: tuple[str, ...]
+    header: tuple[str, ...]  # in the chart's language
     rows: list[tuple]
+
+
+N_ = names.N_
+# the chart tables' column heads (gettext messages)
+PERIOD_START, ANSWERS, LOW, HIGH = (
+    N_("Period start"),
+    N_("Answers"),
+    N_("Low (95%)"),
+    N_("High (95%)"),
+)
+GROUP_HEADS = {"channel": N_("Channel"), "team": N_("Team"), "category": N_("Category")}
+
+
+def _header(lang: Language, *messages: str) -> tuple[str, ...]:
+    return tuple(lang.gettext(message) for message in messages)
 
 
 def _period(s: Slice) -> str:
@@ -31,7 +47,7 @@ def _period(s: Slice) -> str:
 
 
 def _trend(metric: str):
-    def build(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+    def build(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
         groups = reports.metrics(s, _period(s))["groups"]
         points = [
             charts.PeriodPoint(
@@ -45,8 +61,8 @@ def _trend(metric: str):
             if g[metric]
         ]
         return ChartData(
-            charts.trend_chart(points, metric, locale, min_sample),
-            ("period_start", metric, "low_95", "high_95", "answers"),
+            charts.trend_chart(points, metric, lang, min_sample),
+            _header(lang, PERIOD_START, charts.METRIC_WORDS[metric].name, LOW, HIGH, ANSWERS),
             [(p.start.isoformat(), p.value, p.low, p.high, p.n) for p in points],
         )
 
@@ -62,7 +78,7 @@ def _day(key: str) -> date:
     return date.fromisoformat(key)
 
 
-def control(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+def control(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
     weeks = [
         charts.WeekCount(row["key"], row["csat_satisfied"], row["csat_n"])
         for row in reports.score_counts(s, "week")
@@ -77,29 +93,38 @@ def control(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
             p.share,
             p.lower,
             p.upper,
-            "special cause" if p.special else "",
+            lang.gettext("special cause") if p.special else "",
         )
         for p in (chart.points if chart else ())
     ]
     return ChartData(
-        charts.control_chart(weeks, locale),
-        ("week_start", "satisfied", "answers", "share", "lower_limit", "upper_limit", "signal"),
+        charts.control_chart(weeks, lang),
+        _header(
+            lang,
+            N_("Week start"),
+            N_("Satisfied"),
+            ANSWERS,
+            N_("Share"),
+            N_("Lower limit"),
+            N_("Upper limit"),
+            N_("Signal"),
+        ),
         rows,
     )
 
 
-def composition(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+def composition(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
     period = _period(s)
     rows = [row for row in reports.score_counts(s, period) if row["nps_n"]]
     periods = [
         charts.NpsCounts(
-            _label(row["key"], period, locale), row["promoters"], row["passives"], row["detractors"]
+            _label(row["key"], period, lang), row["promoters"], row["passives"], row["detractors"]
         )
         for row in rows
     ]
     return ChartData(
-        charts.nps_composition(periods, locale, min_sample),
-        ("period_start", "promoters", "passives", "detractors"),
+        charts.nps_composition(periods, lang, min_sample),
+        _header(lang, PERIOD_START, N_("Promoters"), N_("Passives"), N_("Detractors")),
         [
             (row["key"].isoformat(), row["promoters"], row["passives"], row["detractors"])
             for row in rows
@@ -107,17 +132,16 @@ def composition(s: Slice, definition, locale: str, min_sample: int) -> ChartData
     )
 
 
-def _label(day, period: str, locale: str) -> str:
-    if period == "month":
-        return f"{day.year}年{day.month}月" if locale == "zh_CN" else day.strftime("%b %Y")
-    return f"{day.month}/{day.day}" if locale == "zh_CN" else day.strftime("%d %b")
+def _label(day: date, period: str, lang: Language) -> str:
+    """A period under its bar: 2026年3月, Mar 2026 for a month; 3/2, 3/2 for a week's first day."""
+    return lang.skeleton(day, "yMMM" if period == "month" else "Md")
 
 
 def _breakdown(group: str):
-    def build(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+    def build(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
         groups = [g for g in reports.metrics(s, group)["groups"] if g["csat"]]
         label = (
-            (lambda key: names.channel_name(key, locale))
+            (lambda key: names.channel_name(key, lang))
             if group == "channel"
             else (lambda key: key or "–")
         )
@@ -131,17 +155,17 @@ def _breakdown(group: str):
             )
             for g in groups
         ]
-        title = names.BREAKDOWN_TITLES[group].get(locale)
+        title = lang.gettext(names.BREAKDOWN_TITLES[group])
         return ChartData(
-            charts.breakdown_chart(figures, "csat", locale, min_sample, title),
-            (group, "csat", "low_95", "high_95", "answers"),
+            charts.breakdown_chart(figures, "csat", lang, min_sample, title),
+            _header(lang, GROUP_HEADS[group], N_("CSAT"), LOW, HIGH, ANSWERS),
             [(f.label, f.value, f.low, f.high, f.n) for f in figures],
         )
 
     return build
 
 
-def funnel(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+def funnel(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
     units = [
         charts.AgentShare(row["key"], row["csat_satisfied"], row["csat_n"])
         for row in reports.score_counts(s, "agent")
@@ -150,21 +174,21 @@ def funnel(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
     total = sum(u.n for u in units)
     target = 100 * sum(u.satisfied for u in units) / total if total else 0.0
     return ChartData(
-        charts.funnel_plot(units, target, locale, min_sample),
-        ("agent", "satisfied", "answers", "csat"),
+        charts.funnel_plot(units, target, lang, min_sample),
+        _header(lang, N_("Agent"), N_("Satisfied"), ANSWERS, N_("CSAT")),
         [(u.name, u.satisfied, u.n, 100 * u.satisfied / u.n) for u in units],
     )
 
 
-def servqual(s: Slice, definition: SurveyDefinition, locale: str, min_sample: int) -> ChartData:
+def servqual(s: Slice, definition: SurveyDefinition, lang: Language, min_sample: int) -> ChartData:
     gaps = [
         charts.ServqualGap(d, e.value, e.low, e.high, e.n)
         for d, e in dashboard.servqual_gaps(s, definition)
     ]
     return ChartData(
-        charts.servqual_chart(gaps, locale, min_sample),
-        ("dimension", "gap", "low_95", "high_95", "answers"),
-        [(g.dimension, g.value, g.low, g.high, g.n) for g in gaps],
+        charts.servqual_chart(gaps, lang, min_sample),
+        _header(lang, N_("Dimension"), N_("Gap"), LOW, HIGH, ANSWERS),
+        [(_dimension(lang, g.dimension), g.value, g.low, g.high, g.n) for g in gaps],
     )
 
 
@@ -183,17 +207,17 @@ def _months(start: date, end: date) -> list[date]:
     return months
 
 
-def suggestion_counts(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+def suggestion_counts(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
     rows = suggestions.by_category_and_month(suggestion_triage(s))
-    names = {c.id: c.name(locale) for c in suggestions.categories(active_only=False)}
+    names = {c.id: c.name(lang.code) for c in suggestions.categories(active_only=False)}
     months = _months(s.start, s.end) if (s.end - s.start).days < 3700 else []
     order = {category_id: place for place, category_id in enumerate(names)}
     used = sorted({row["category_id"] for row in rows}, key=lambda i: order.get(i, len(order)))
     table = {(row["month"], row["category_id"]): row["n"] for row in rows}
     counts = [[table.get((m, c), 0) for m in months] for c in used]
     return ChartData(
-        charts.suggestion_counts(months, [names.get(c, str(c)) for c in used], counts, locale),
-        ("month", "category", "suggestions"),
+        charts.suggestion_counts(months, [names.get(c, str(c)) for c in used], counts, lang),
+        _header(lang, N_("Month"), N_("Category"), N_("Suggestions")),
         [
             (row["month"].isoformat(), names.get(row["category_id"], row["category_id"]), row["n"])
             for row in rows
@@ -201,7 +225,7 @@ def suggestion_counts(s: Slice, definition, locale: str, min_sample: int) -> Cha
     )
 
 
-def suggestion_handling(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+def suggestion_handling(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
     figures = suggestions.figures(suggestion_triage(s))
     shares = [
         charts.GroupFigure(key, f["value"], f["low"], f["high"], f["n"])
@@ -214,13 +238,13 @@ def suggestion_handling(s: Slice, definition, locale: str, min_sample: int) -> C
     ]
     return ChartData(
         charts.suggestion_handling(
-            shares, figures["reply_days_median"], figures["received"], locale, min_sample
+            shares, figures["reply_days_median"], figures["received"], lang, min_sample
         ),
-        ("figure", "share", "low_95", "high_95", "suggestions"),
-        [(f.label, f.value, f.low, f.high, f.n) for f in shares]
+        _header(lang, N_("Figure"), N_("Share"), LOW, HIGH, N_("Suggestions")),
+        [(lang.gettext(charts.HANDLING_ROWS[f.label]), f.value, f.low, f.high, f.n) for f in shares]
         + [
             (
-                "median_working_days_to_first_reply",
+                lang.gettext("median working days to the first reply"),
                 figures["reply_days_median"],
                 None,
                 None,
@@ -233,7 +257,7 @@ def suggestion_handling(s: Slice, definition, locale: str, min_sample: int) -> C
 SUGGESTION_CHARTS = ("suggestions-by-category", "suggestion-handling")
 
 
-def follow_up_recovery(s: Slice, definition, locale: str, min_sample: int) -> ChartData:
+def follow_up_recovery(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
     table = follow_up_figures.table(s, "team")
     rows = [r for r in table if r.key is not None]
     total = table[-1] if table else None
@@ -244,19 +268,20 @@ def follow_up_recovery(s: Slice, definition, locale: str, min_sample: int) -> Ch
         for r in rows
         if r.recovery
     ]
-    summary = follow_up_figures.summary_text(total, locale) if total else None
+    summary = follow_up_figures.summary_text(total, lang) if total else None
     return ChartData(
-        charts.follow_up_chart(figures, locale, min_sample, summary),
-        (
-            "team",
-            "opened",
-            "contacted_on_time_pct",
-            "median_hours_to_contact",
-            "closed",
-            "recovered",
-            "recovery_pct",
-            "low_95",
-            "high_95",
+        charts.follow_up_chart(figures, lang, min_sample, summary),
+        _header(
+            lang,
+            N_("Team"),
+            N_("Opened"),
+            N_("Contacted on time (%)"),
+            N_("Median hours to contact"),
+            N_("Closed"),
+            N_("Recovered"),
+            N_("Recovery (%)"),
+            LOW,
+            HIGH,
         ),
         [
             (
@@ -292,44 +317,34 @@ CHARTS: dict[str, Callable[..., ChartData]] = {
 
 
 def build(
-    name: str, s: Slice, definition: SurveyDefinition, locale: str, min_sample: int
+    name: str, s: Slice, definition: SurveyDefinition, lang: Language, min_sample: int
 ) -> ChartData:
-    """One chart of the dashboard with the table behind it."""
-    return CHARTS[name](s, definition, locale, min_sample)
+    """One chart of the dashboard with the table behind it, in ``lang``."""
+    return CHARTS[name](s, definition, lang, min_sample)
 
 
 # --- an improvement action's before/after check (not one of the dashboard's charts) ----------
 
-BEFORE_AFTER_WORDS = {
-    "en": {
-        "title": "{title}: before and after",
-        "before": "before: {start} – {end}",
-        "after": "after: {start} – {end}",
-        "so_far": "after, so far: {start} – {end} (provisional)",
-    },
-    "zh_CN": {
-        "title": "{title}：之前与之后",
-        "before": "之前：{start} – {end}",
-        "after": "之后：{start} – {end}",
-        "so_far": "之后（至今）：{start} – {end}（临时）",
-    },
-}
 
-
-def before_after(check: dict, title: str, locale: str) -> Figure | None:
+def before_after(check: dict, title: str, lang: Language) -> Figure | None:
     """The two windows of ``actions.before_after`` as two rows with their 95% intervals; None
     for the response rate (the charts have no scale for it), before the after window has begun,
     or when neither window has an answer."""
     if check is None or not check["started"] or check["metric"] not in charts.METRICS:
         return None
-    words = BEFORE_AFTER_WORDS[locale]
     before, after = check["before"], check["after"]
+    after_words = (
+        N_("after, so far: %(dates)s (provisional)")
+        if check["provisional"]
+        else N_("after: %(dates)s")
+    )
     rows = [
-        (words["before"].format(start=before["start"], end=before["end"]), before),
         (
-            words["so_far" if check["provisional"] else "after"].format(
-                start=after["start"], end=after["measured_to"]
-            ),
+            lang.gettext("before: %(dates)s", dates=_window(lang, before["start"], before["end"])),
+            before,
+        ),
+        (
+            lang.gettext(after_words, dates=_window(lang, after["start"], after["measured_to"])),
             after,
         ),
     ]
@@ -349,7 +364,20 @@ def before_after(check: dict, title: str, locale: str) -> Figure | None:
     return charts.breakdown_chart(
         groups,
         check["metric"],
-        locale,
+        lang,
         check["min_sample"],
-        title=words["title"].format(title=title),
+        title=lang.gettext("%(title)s: before and after", title=title),
     )
+
+
+def _window(lang: Language, start, end) -> str:
+    """A before/after window as Babel's interval: Mar 2 – 29, 2026; 2026年3月2日至29日."""
+    return lang.interval(_as_date(start), _as_date(end))
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _dimension(lang: Language, key: str) -> str:
+    return lang.gettext(charts.DIMENSION_NAMES[key]) if key in charts.DIMENSION_NAMES else key

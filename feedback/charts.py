@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
@@ -36,8 +37,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
+from feedback.names import N_
 from feedback.stats import Z95, Z998, funnel_limits, nps, p_chart_limits
-from feedback.vocabulary import LOCALES, SERVQUAL_DIMENSIONS
+from feedback.vocabulary import SERVQUAL_DIMENSIONS
+
+if TYPE_CHECKING:
+    from feedback.i18n import Language
 
 # --- the house style ----------------------------------------------------------------------------
 
@@ -154,169 +159,84 @@ def _styled(chart: Callable[..., Figure]) -> Callable[..., Figure]:
     return wrapper
 
 
-# --- words, in both languages -------------------------------------------------------------------
+# --- words -------------------------------------------------------------------------------------
+# Every word comes from the gettext catalogue through the ``Language`` a chart is given
+# (``feedback.i18n.language("en")``); dates and numbers are Babel's. ``N_`` marks a message for
+# extraction where it is looked up later by key.
 
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "no_data": "No data",
-        "too_few": "too few answers",
-        "too_few_legend": "too few answers (n < {min_sample})",
-        "answers": "{n} answer|{n} answers",
-        "weeks": "{n} week|{n} weeks",
-        "agent_count": "{n} agent|{n} agents",
-        "n": "n = {n}",
-        "interval": "95% interval",
-        "csat": "CSAT",
-        "nps": "NPS",
-        "ces": "CES",
-        "axis_csat": "CSAT, % satisfied (4–5)",
-        "axis_nps": "NPS (\u2012100 to +100)",
-        "axis_ces": "customer effort, mean (1–7)",
-        "trend_title_csat": "Customer satisfaction (CSAT) over time",
-        "trend_title_nps": "Net Promoter Score (NPS) over time",
-        "trend_title_ces": "Customer effort (CES) over time",
-        "trend_subtitle": "{answers} · shaded: 95% interval",
-        "control_title": "Weekly CSAT: control chart (p-chart)",
-        "control_subtitle": "{answers} in {weeks} · limits: average ± 3 sigma for each week's n",
-        "weekly_share": "weekly CSAT",
-        "centre": "average {value}",
-        "limits": "3-sigma limits",
-        "special": "special causes: {weeks}",
-        "no_special": "no special causes",
-        "more": "+{count} more",
-        "share_axis": "CSAT, % satisfied",
-        "composition_title": "Promoters, passives and detractors",
-        "composition_subtitle": "{answers} · above the bars: NPS = % promoters – % detractors",
-        "promoters": "promoters (9–10)",
-        "passives": "passives (7–8)",
-        "detractors": "detractors (0–6)",
-        "answers_share": "% of answers",
-        "breakdown_title_csat": "CSAT by group",
-        "breakdown_title_nps": "NPS by group",
-        "breakdown_title_ces": "Customer effort (CES) by group",
-        "breakdown_subtitle": "{answers} · lines: 95% interval",
-        "funnel_title": "CSAT by agent against number of answers",
-        "funnel_subtitle": "{answers} from {agents} · funnel: where chance alone would put them",
-        "funnel_x": "answers",
-        "agents": "agents",
-        "target": "overall {value}",
-        "limits95": "95% limits",
-        "limits998": "99.8% limits",
-        "outside998": "outside 99.8% limits",
-        "servqual_title": "SERVQUAL gaps: perception – expectation",
-        "servqual_subtitle": "{answers} · below zero: expectations not met · lines: 95% interval",
-        "gap_axis": "gap, scale points",
-        "reliability": "Reliability",
-        "responsiveness": "Responsiveness",
-        "assurance": "Assurance",
-        "empathy": "Empathy",
-        "tangibles": "Tangibles",
-        "row_label": "{label} (n = {n})",
-        "suggestions_title": "Suggestions by category and month",
-        "suggestions_subtitle": "{count} in the period",
-        "suggestion_count": "{n} suggestion|{n} suggestions",
-        "suggestions_axis": "suggestions",
-        "handling_title": "How suggestions were answered",
-        "handling_subtitle": "{count} · median {days} working days to the first public reply · "
-        "lines: 95% interval",
-        "handling_subtitle_no_reply": "{count} · no public reply yet · lines: 95% interval",
-        "answered": "answered",
-        "within_goal": "first reply within the goal",
-        "done_share": "done",
-        "share_of_suggestions": "% of suggestions",
-        "too_few_suggestions": "too few suggestions",
-    },
-    "zh_CN": {
-        "no_data": "暂无数据",
-        "too_few": "回答太少",
-        "too_few_legend": "回答太少（n < {min_sample}）",
-        "answers": "{n} 份回答",
-        "weeks": "{n} 周",
-        "agent_count": "{n} 位客服",
-        "n": "n = {n}",
-        "interval": "95% 区间",
-        "csat": "满意度",
-        "nps": "净推荐值",
-        "ces": "费力度",
-        "axis_csat": "满意度 CSAT（4–5 分占比，%）",
-        "axis_nps": "净推荐值 NPS（\u2012100 至 +100）",
-        "axis_ces": "客户费力度 CES（平均分，1–7）",
-        "trend_title_csat": "客户满意度（CSAT）趋势",
-        "trend_title_nps": "净推荐值（NPS）趋势",
-        "trend_title_ces": "客户费力度（CES）趋势",
-        "trend_subtitle": "共 {answers} · 阴影：95% 区间",
-        "control_title": "每周满意度控制图（p 图）",
-        "control_subtitle": "{weeks}共 {answers} · 控制限：平均值 ± 3 倍标准差（随每周回答数而变）",
-        "weekly_share": "每周满意度",
-        "centre": "平均 {value}",
-        "limits": "3 倍标准差控制限",
-        "special": "特殊原因：{weeks}",
-        "no_special": "无特殊原因",
-        "more": "另 {count} 周",
-        "share_axis": "满意度（满意占比，%）",
-        "composition_title": "推荐者、被动者与贬损者",
-        "composition_subtitle": "共 {answers} · 柱顶数字：NPS = 推荐者 % – 贬损者 %",
-        "promoters": "推荐者（9–10 分）",
-        "passives": "被动者（7–8 分）",
-        "detractors": "贬损者（0–6 分）",
-        "answers_share": "回答占比（%）",
-        "breakdown_title_csat": "各组满意度（CSAT）",
-        "breakdown_title_nps": "各组净推荐值（NPS）",
-        "breakdown_title_ces": "各组客户费力度（CES）",
-        "breakdown_subtitle": "共 {answers} · 横线：95% 区间",
-        "funnel_title": "各客服满意度与回答数（漏斗图）",
-        "funnel_subtitle": "{agents}共 {answers} · 漏斗：仅凭偶然波动可能落入的范围",
-        "funnel_x": "回答数",
-        "agents": "客服",
-        "target": "总体 {value}",
-        "limits95": "95% 控制限",
-        "limits998": "99.8% 控制限",
-        "outside998": "超出 99.8% 控制限",
-        "servqual_title": "SERVQUAL 差距：感知 – 期望",
-        "servqual_subtitle": "共 {answers} · 小于零：未达期望 · 横线：95% 区间",
-        "gap_axis": "差距（量表分）",
-        "reliability": "可靠性",
-        "responsiveness": "响应性",
-        "assurance": "保证性",
-        "empathy": "关怀性",
-        "tangibles": "有形性",
-        "row_label": "{label}（n = {n}）",
-        "suggestions_title": "各月各类建议数",
-        "suggestions_subtitle": "本期共 {count}",
-        "suggestion_count": "{n} 条建议",
-        "suggestions_axis": "建议数",
-        "handling_title": "建议答复情况",
-        "handling_subtitle": "共 {count} · 首次公开答复用时中位数 {days} 个工作日 · 横线：95% 区间",
-        "handling_subtitle_no_reply": "共 {count} · 尚无公开答复 · 横线：95% 区间",
-        "answered": "已答复",
-        "within_goal": "按时首次答复",
-        "done_share": "已完成",
-        "share_of_suggestions": "占建议的百分比（%）",
-        "too_few_suggestions": "建议太少",
-    },
+
+@dataclass(frozen=True)
+class MetricWords:
+    """A metric's words on the charts (gettext messages)."""
+
+    name: str
+    axis: str
+    trend_title: str
+    breakdown_title: str
+
+
+METRIC_WORDS = {
+    "csat": MetricWords(
+        N_("CSAT"),
+        N_("CSAT, % satisfied (4–5)"),
+        N_("Customer satisfaction (CSAT) over time"),
+        N_("CSAT by group"),
+    ),
+    "nps": MetricWords(
+        N_("NPS"),
+        N_("NPS (\u2012100 to +100)"),
+        N_("Net Promoter Score (NPS) over time"),
+        N_("NPS by group"),
+    ),
+    "ces": MetricWords(
+        N_("CES"),
+        N_("customer effort, mean (1–7)"),
+        N_("Customer effort (CES) over time"),
+        N_("Customer effort (CES) by group"),
+    ),
+}
+BANDS = {
+    "promoters": N_("promoters (9–10)"),
+    "passives": N_("passives (7–8)"),
+    "detractors": N_("detractors (0–6)"),
+}
+DIMENSION_NAMES = {
+    "reliability": N_("Reliability"),
+    "responsiveness": N_("Responsiveness"),
+    "assurance": N_("Assurance"),
+    "empathy": N_("Empathy"),
+    "tangibles": N_("Tangibles"),
+}
+HANDLING_ROWS = {
+    "answered": N_("answered"),
+    "within_goal": N_("first reply within the goal"),
+    "done_share": N_("done"),
 }
 
 # Noto Sans CJK draws U+2212 MINUS SIGN a full em wide, twice a digit; the figure dash is a digit
 # wide, as a minus should be.
 MINUS = "\u2012"
 
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+def _count(lang: Language, n: int) -> str:
+    return lang.number(n)
 
 
-def _words(locale: str) -> dict[str, str]:
-    if locale not in STRINGS:
-        raise ValueError(f"locale must be one of {', '.join(LOCALES)}, not {locale!r}")
-    return STRINGS[locale]
+def _answers(lang: Language, n: int) -> str:
+    """ "1 answer", "1,234 answers", "1,234 份回答"."""
+    return lang.ngettext("%(num)s answer", "%(num)s answers", n, num=_count(lang, n))
 
 
-def _count(n: int) -> str:
-    return f"{n:,}"
+def _suggestions(lang: Language, n: int) -> str:
+    return lang.ngettext("%(num)s suggestion", "%(num)s suggestions", n, num=_count(lang, n))
 
 
-def _how_many(words: dict[str, str], key: str, n: int) -> str:
-    """ "1 answer", "1,234 answers", "1,234 份回答": the phrase for n, singular when n is 1."""
-    one, _, many = words[key].partition("|")
-    return (one if n == 1 or not many else many).format(n=_count(n))
+def _too_few_legend(lang: Language, min_sample: int) -> str:
+    return lang.gettext("too few answers (n < %(min_sample)s)", min_sample=min_sample)
+
+
+def _row_label(lang: Language, label: str, n: int) -> str:
+    return lang.gettext("%(label)s (n = %(n)s)", label=label, n=_count(lang, n))
 
 
 def _signed(value: float, decimals: int = 0) -> str:
@@ -335,12 +255,10 @@ def _format_value(metric: str, value: float) -> str:
     return f"{value:.1f}"
 
 
-def _date_label(day: date, locale: str, *, monthly: bool = False, year: bool = True) -> str:
-    if locale == "zh_CN":
-        text = f"{day.month}月" if monthly else f"{day.month}月{day.day}日"
-        return f"{day.year}年{text}" if year else text
-    text = _MONTHS_EN[day.month - 1] if monthly else f"{day.day} {_MONTHS_EN[day.month - 1]}"
-    return f"{text} {day.year}" if year else text
+def _date_label(day: date, lang: Language, *, monthly: bool = False, year: bool = True) -> str:
+    """Babel's date in the language: 2026年3月2日, Mar 2, 2026; without the year 3月2日, Mar 2."""
+    skeleton = ("MMM" if monthly else "MMMd") if not year else ("yMMM" if monthly else "yMMMd")
+    return lang.skeleton(day, skeleton)
 
 
 # --- the arguments ------------------------------------------------------------------------------
@@ -489,13 +407,13 @@ def _figure(title: str, subtitle: str | None = None) -> tuple[Figure, Axes]:
     return figure, axes
 
 
-def _no_data(title: str, words: dict[str, str]) -> Figure:
+def _no_data(title: str, lang: Language) -> Figure:
     figure, axes = _figure(title)
     axes.set_axis_off()
     axes.text(
         0.5,
         0.5,
-        words["no_data"],
+        lang.gettext("No data"),
         ha="center",
         va="center",
         fontsize=36,
@@ -528,7 +446,7 @@ def _legend_below(figure: Figure, handles: list) -> None:
     )
 
 
-def _too_few_handle(words: dict[str, str], min_sample: int) -> Line2D:
+def _too_few_handle(lang: Language, min_sample: int) -> Line2D:
     return Line2D(
         [],
         [],
@@ -538,7 +456,7 @@ def _too_few_handle(words: dict[str, str], min_sample: int) -> Line2D:
         markerfacecolor="white",
         markeredgecolor=GREY,
         markeredgewidth=2,
-        label=words["too_few_legend"].format(min_sample=min_sample),
+        label=_too_few_legend(lang, min_sample),
     )
 
 
@@ -578,7 +496,7 @@ def _check_metric(metric: str, allowed: Sequence[str] = METRICS) -> None:
         raise ValueError(f"metric must be one of {', '.join(allowed)}, not {metric!r}")
 
 
-def _date_axis(axes: Axes, days: Sequence[date], locale: str) -> None:
+def _date_axis(axes: Axes, days: Sequence[date], lang: Language) -> None:
     """Ticks at period starts, as many as fit; the year under the first and wherever it changes."""
     numbers = [day.toordinal() for day in days]
     if len(days) > 1:
@@ -586,18 +504,16 @@ def _date_axis(axes: Axes, days: Sequence[date], locale: str) -> None:
     else:
         monthly = days[0].day == 1
     half = 15.0 if monthly else 3.5
-    longest = max(
-        _text_width(_date_label(day, locale, monthly=monthly, year=False)) for day in days
-    )
+    longest = max(_text_width(_date_label(day, lang, monthly=monthly, year=False)) for day in days)
     fit = max(2, min(12, int(95 / (longest + 3))))  # ~95 digit widths across the axis
     every = max(1, math.ceil(len(days) / fit))
     shown = list(range(0, len(days), every))
     labels, last_year = [], None
     for index in shown:
         day = days[index]
-        label = _date_label(day, locale, monthly=monthly, year=False)
+        label = _date_label(day, lang, monthly=monthly, year=False)
         if day.year != last_year:  # the year under the first label and where it changes
-            label += f"\n{day.year}年" if locale == "zh_CN" else f"\n{day.year}"
+            label += "\n" + lang.skeleton(day, "y")
         labels.append(label)
         last_year = day.year
     axes.set_xticks([numbers[index] for index in shown], labels)
@@ -612,20 +528,20 @@ def _date_axis(axes: Axes, days: Sequence[date], locale: str) -> None:
 def trend_chart(
     points: Sequence[PeriodPoint],
     metric: str,
-    locale: str,
+    lang: Language,
     min_sample: int = 30,
     title: str | None = None,
 ) -> Figure:
     """CSAT, NPS or CES per period: line and markers, 95% interval shaded, small periods grey."""
     _check_metric(metric)
-    words = _words(locale)
-    title = title or words[f"trend_title_{metric}"]
+    title = title or lang.gettext(METRIC_WORDS[metric].trend_title)
     points = sorted((point for point in points if point.n > 0), key=lambda point: point.start)
     if not points:
-        return _no_data(title, words)
+        return _no_data(title, lang)
     total = sum(point.n for point in points)
     figure, axes = _figure(
-        title, words["trend_subtitle"].format(answers=_how_many(words, "answers", total))
+        title,
+        lang.gettext("%(answers)s · shaded: 95%% interval", answers=_answers(lang, total)),
     )
 
     x = np.array([point.start.toordinal() for point in points], dtype=float)
@@ -635,7 +551,7 @@ def trend_chart(
     small = np.array([point.n < min_sample for point in points])
 
     band = axes.fill_between(
-        x, lows, highs, color=SKY_BLUE, alpha=0.3, linewidth=0, label=words["interval"]
+        x, lows, highs, color=SKY_BLUE, alpha=0.3, linewidth=0, label=lang.gettext("95% interval")
     )
     if len(points) == 1 and not np.isnan(lows[0]):
         # a band needs two points; one period gets its interval as a whisker instead, drawn
@@ -651,7 +567,13 @@ def trend_chart(
             capsize=0,
         )
     (line,) = axes.plot(
-        x, values, color=BLUE, marker="o", markersize=10, label=words[metric], zorder=3
+        x,
+        values,
+        color=BLUE,
+        marker="o",
+        markersize=10,
+        label=lang.gettext(METRIC_WORDS[metric].name),
+        zorder=3,
     )
     handles = [line, band]
     if small.any():
@@ -666,21 +588,21 @@ def trend_chart(
             markeredgewidth=2.2,
             zorder=4,
         )
-        handles.append(_too_few_handle(words, min_sample))
+        handles.append(_too_few_handle(lang, min_sample))
 
     low, high = _scale_limits(metric, list(np.fmin(lows, values)), list(np.fmax(highs, values)))
     axes.set_ylim(low, high)
     _value_axis(axes.yaxis, metric, low, high)
-    axes.set_ylabel(words[f"axis_{metric}"])
+    axes.set_ylabel(lang.gettext(METRIC_WORDS[metric].axis))
     if metric == "nps" and low < 0 < high:
         axes.axhline(0, color="#444444", linewidth=1.2, zorder=1)
-    _date_axis(axes, [point.start for point in points], locale)
+    _date_axis(axes, [point.start for point in points], lang)
 
     if len(points) <= 16:
         # n under each point, on a band at the foot of the plot
         for position, point, is_small in zip(x, points, small, strict=True):
             axes.annotate(
-                _count(point.n),
+                _count(lang, point.n),
                 (position, 0),
                 xycoords=("data", "axes fraction"),
                 xytext=(0, 6),
@@ -707,19 +629,20 @@ def trend_chart(
 
 
 @_styled
-def control_chart(weeks: Sequence[WeekCount], locale: str) -> Figure:
+def control_chart(weeks: Sequence[WeekCount], lang: Language) -> Figure:
     """p-chart of weekly CSAT: centre line, 3-sigma limits stepping with n, special causes."""
-    words = _words(locale)
-    title = words["control_title"]
+    title = lang.gettext("Weekly CSAT: control chart (p-chart)")
     chart = p_chart(weeks)
     if chart is None:
-        return _no_data(title, words)
+        return _no_data(title, lang)
     points = chart.points
     total = sum(point.week.n for point in points)
     figure, axes = _figure(
         title,
-        words["control_subtitle"].format(
-            answers=_how_many(words, "answers", total), weeks=_how_many(words, "weeks", len(points))
+        lang.gettext(
+            "%(answers)s in %(weeks)s · limits: average ± 3 sigma for each week's n",
+            answers=_answers(lang, total),
+            weeks=lang.ngettext("%(num)s week", "%(num)s weeks", len(points)),
         ),
     )
     x = np.array([point.week.start.toordinal() for point in points], dtype=float)
@@ -735,7 +658,7 @@ def control_chart(weeks: Sequence[WeekCount], locale: str) -> Figure:
     centre = 100 * chart.centre
     axes.axhline(centre, color=BLACK, linestyle="--", linewidth=1.8, zorder=2)
     (line,) = axes.plot(
-        x, shares, color=BLUE, marker="o", markersize=9, zorder=3, label=words["weekly_share"]
+        x, shares, color=BLUE, marker="o", markersize=9, zorder=3, label=lang.gettext("weekly CSAT")
     )
     special = np.array([point.special for point in points])
     handles = [
@@ -746,9 +669,9 @@ def control_chart(weeks: Sequence[WeekCount], locale: str) -> Figure:
             color=BLACK,
             linestyle="--",
             linewidth=1.8,
-            label=words["centre"].format(value=f"{centre:.1f}%"),
+            label=lang.gettext("average %(value)s", value=f"{centre:.1f}%"),
         ),
-        Line2D([], [], color=TEXT_GREY, linewidth=1.8, label=words["limits"]),
+        Line2D([], [], color=TEXT_GREY, linewidth=1.8, label=lang.gettext("3-sigma limits")),
     ]
     if special.any():
         axes.plot(
@@ -762,10 +685,10 @@ def control_chart(weeks: Sequence[WeekCount], locale: str) -> Figure:
             markeredgewidth=1.2,
             zorder=4,
         )
-        flagged = [_date_label(point.week.start, locale) for point in points if point.special]
-        listed = "; ".join(flagged[:4]) if locale == "en" else "、".join(flagged[:4])
+        flagged = [_date_label(point.week.start, lang) for point in points if point.special]
+        listed = lang.gettext("; ").join(flagged[:4])
         if len(flagged) > 4:
-            listed += " " + words["more"].format(count=len(flagged) - 4)
+            listed += " " + lang.gettext("+%(count)s more", count=len(flagged) - 4)
         handles.append(
             Line2D(
                 [],
@@ -775,11 +698,11 @@ def control_chart(weeks: Sequence[WeekCount], locale: str) -> Figure:
                 markersize=12,
                 color=VERMILLION,
                 markeredgecolor=BLACK,
-                label=words["special"].format(weeks=listed),
+                label=lang.gettext("special causes: %(weeks)s", weeks=listed),
             )
         )
     else:
-        handles.append(Line2D([], [], linestyle="none", label=words["no_special"]))
+        handles.append(Line2D([], [], linestyle="none", label=lang.gettext("no special causes")))
 
     low = min(lowers.min(), shares.min())
     high = max(uppers.max(), shares.max())
@@ -795,22 +718,25 @@ def control_chart(weeks: Sequence[WeekCount], locale: str) -> Figure:
         )
     )
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
-    axes.set_ylabel(words["share_axis"])
-    _date_axis(axes, [point.week.start for point in points], locale)
+    axes.set_ylabel(lang.gettext("CSAT, % satisfied"))
+    _date_axis(axes, [point.week.start for point in points], lang)
     _legend_below(figure, handles)
     return figure
 
 
 @_styled
-def nps_composition(periods: Sequence[NpsCounts], locale: str, min_sample: int = 30) -> Figure:
+def nps_composition(periods: Sequence[NpsCounts], lang: Language, min_sample: int = 30) -> Figure:
     """100% stacked bars of promoters, passives and detractors per period, NPS above each bar."""
-    words = _words(locale)
-    title = words["composition_title"]
+    title = lang.gettext("Promoters, passives and detractors")
     if not any(period.n > 0 for period in periods):
-        return _no_data(title, words)
+        return _no_data(title, lang)
     total = sum(period.n for period in periods)
     figure, axes = _figure(
-        title, words["composition_subtitle"].format(answers=_how_many(words, "answers", total))
+        title,
+        lang.gettext(
+            "%(answers)s · above the bars: NPS = %% promoters – %% detractors",
+            answers=_answers(lang, total),
+        ),
     )
     positions = np.arange(len(periods))
     width = 0.62 if len(periods) > 1 else 0.35
@@ -857,7 +783,7 @@ def nps_composition(periods: Sequence[NpsCounts], locale: str, min_sample: int =
             # faded bar and grey number; the legend says why, and a roomy chart says it here too
             colour = GREY
             if roomy:
-                note = f"{note}\n{words['too_few']}"
+                note = note + "\n" + lang.gettext("too few answers")
         axes.text(
             positions[index],
             101.5,
@@ -869,7 +795,9 @@ def nps_composition(periods: Sequence[NpsCounts], locale: str, min_sample: int =
             fontweight="bold",
             color=colour,
         )
-    axes.set_xticks(positions, [f"{period.label}\nn = {_count(period.n)}" for period in periods])
+    axes.set_xticks(
+        positions, [f"{period.label}\nn = {_count(lang, period.n)}" for period in periods]
+    )
     axes.tick_params(axis="x", length=0)
     axes.set_xlim(-0.6, len(periods) - 0.4)
     # room above 100% for the NPS line (two lines when the period has too few answers)
@@ -877,16 +805,14 @@ def nps_composition(periods: Sequence[NpsCounts], locale: str, min_sample: int =
     axes.set_ylim(0, 118 if two_lines else 110)
     axes.yaxis.set_major_locator(FixedLocator([0, 25, 50, 75, 100]))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
-    axes.set_ylabel(words["answers_share"])
+    axes.set_ylabel(lang.gettext("% of answers"))
     axes.grid(axis="x", visible=False)
     axes.spines["left"].set_visible(False)
-    handles = [Patch(color=colour, label=words[key]) for key, colour in reversed(segments)]
+    handles = [
+        Patch(color=colour, label=lang.gettext(BANDS[key])) for key, colour in reversed(segments)
+    ]
     if any(0 < period.n < min_sample for period in periods):
-        handles.append(
-            Patch(
-                color=GREY, alpha=0.3, label=words["too_few_legend"].format(min_sample=min_sample)
-            )
-        )
+        handles.append(Patch(color=GREY, alpha=0.3, label=_too_few_legend(lang, min_sample)))
     _legend_below(figure, handles)
     return figure
 
@@ -970,29 +896,30 @@ def _row_chart(
 def breakdown_chart(
     groups: Sequence[GroupFigure],
     metric: str,
-    locale: str,
+    lang: Language,
     min_sample: int = 30,
     title: str | None = None,
 ) -> Figure:
     """One row per group: the figure as a dot with its 95% interval, n beside the group's name."""
     _check_metric(metric)
-    words = _words(locale)
-    title = title or words[f"breakdown_title_{metric}"]
+    title = title or lang.gettext(METRIC_WORDS[metric].breakdown_title)
     groups = [group for group in groups if group.n > 0]
     if not groups:
-        return _no_data(title, words)
+        return _no_data(title, lang)
     total = sum(group.n for group in groups)
     figure, axes = _figure(
-        title, words["breakdown_subtitle"].format(answers=_how_many(words, "answers", total))
+        title,
+        lang.gettext("%(answers)s · lines: 95%% interval", answers=_answers(lang, total)),
     )
     small = [group.n < min_sample for group in groups]
     texts = [
-        _format_value(metric, group.value) + (f"  {words['too_few']}" if is_small else "")
+        _format_value(metric, group.value)
+        + ("  " + lang.gettext("too few answers") if is_small else "")
         for group, is_small in zip(groups, small, strict=True)
     ]
     _row_chart(
         axes,
-        [words["row_label"].format(label=group.label, n=_count(group.n)) for group in groups],
+        [_row_label(lang, group.label, group.n) for group in groups],
         [group.value for group in groups],
         [group.low for group in groups],
         [group.high for group in groups],
@@ -1008,7 +935,7 @@ def breakdown_chart(
     low, high = _scale_limits(metric, lows, highs)
     axes.set_xlim(low, high)
     _value_axis(axes.xaxis, metric, low, high)
-    axes.set_xlabel(words[f"axis_{metric}"])
+    axes.set_xlabel(lang.gettext(METRIC_WORDS[metric].axis))
     if metric == "nps" and low < 0 < high:
         axes.axvline(0, color="#444444", linewidth=1.2, zorder=1)
     return figure
@@ -1016,17 +943,19 @@ def breakdown_chart(
 
 @_styled
 def suggestion_counts(
-    months: Sequence[date], categories: Sequence[str], counts: Sequence[Sequence[int]], locale: str
+    months: Sequence[date],
+    categories: Sequence[str],
+    counts: Sequence[Sequence[int]],
+    lang: Language,
 ) -> Figure:
     """Stacked bars: suggestions per month, one colour per category (counts[category][month])."""
-    words = _words(locale)
-    title = words["suggestions_title"]
+    title = lang.gettext("Suggestions by category and month")
     total = sum(sum(row) for row in counts)
     if not months or total == 0:
-        return _no_data(title, words)
+        return _no_data(title, lang)
     figure, axes = _figure(
         title,
-        words["suggestions_subtitle"].format(count=_how_many(words, "suggestion_count", total)),
+        lang.gettext("%(count)s in the period", count=_suggestions(lang, total)),
     )
     positions = np.arange(len(months))
     bottoms = np.zeros(len(months))
@@ -1050,11 +979,11 @@ def suggestion_counts(
                 fontsize=14,
                 fontweight="bold",
             )
-    axes.set_xticks(positions, [_date_label(m, locale, monthly=True) for m in months])
+    axes.set_xticks(positions, [_date_label(m, lang, monthly=True) for m in months])
     axes.tick_params(axis="x", length=0)
     axes.set_ylim(0, max(bottoms) * 1.15)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_ylabel(words["suggestions_axis"])
+    axes.set_ylabel(lang.gettext("suggestions"))
     axes.grid(axis="x", visible=False)
     _legend_below(figure, handles)
     return figure
@@ -1065,35 +994,36 @@ def suggestion_handling(
     shares: Sequence[GroupFigure],
     median_days: float | None,
     received: int,
-    locale: str,
+    lang: Language,
     min_sample: int = 30,
 ) -> Figure:
     """Rows of shares with their 95% intervals: answered, within the goal, done (labels given
     as ``GroupFigure.label`` keys: "answered", "within_goal", "done_share")."""
-    words = _words(locale)
-    title = words["handling_title"]
+    title = lang.gettext("How suggestions were answered")
     shares = [share for share in shares if share.n > 0]
     if not shares:
-        return _no_data(title, words)
-    count = _how_many(words, "suggestion_count", received)
+        return _no_data(title, lang)
+    count = _suggestions(lang, received)
     subtitle = (
-        words["handling_subtitle"].format(count=count, days=f"{median_days:.1f}")
+        lang.gettext(
+            "%(count)s · median %(days)s working days to the first public reply · "
+            "lines: 95%% interval",
+            count=count,
+            days=lang.number(median_days, "0.0"),
+        )
         if median_days is not None
-        else words["handling_subtitle_no_reply"].format(count=count)
+        else lang.gettext("%(count)s · no public reply yet · lines: 95%% interval", count=count)
     )
     figure, axes = _figure(title, subtitle)
     small = [share.n < min_sample for share in shares]
     texts = [
         _format_value("csat", share.value)
-        + (f"  {words['too_few_suggestions']}" if is_small else "")
+        + ("  " + lang.gettext("too few suggestions") if is_small else "")
         for share, is_small in zip(shares, small, strict=True)
     ]
     _row_chart(
         axes,
-        [
-            words["row_label"].format(label=words[share.label], n=_count(share.n))
-            for share in shares
-        ],
+        [_row_label(lang, lang.gettext(HANDLING_ROWS[share.label]), share.n) for share in shares],
         [share.value for share in shares],
         [share.low for share in shares],
         [share.high for share in shares],
@@ -1104,26 +1034,26 @@ def suggestion_handling(
     )
     axes.set_xlim(0, 100)
     _value_axis(axes.xaxis, "csat", 0, 100)
-    axes.set_xlabel(words["share_of_suggestions"])
+    axes.set_xlabel(lang.gettext("% of suggestions"))
     return figure
 
 
 @_styled
 def funnel_plot(
-    units: Sequence[AgentShare], target: float, locale: str, min_sample: int = 30
+    units: Sequence[AgentShare], target: float, lang: Language, min_sample: int = 30
 ) -> Figure:
     """Agents' CSAT against their answers, inside 95% and 99.8% funnels around the target (%)."""
-    words = _words(locale)
-    title = words["funnel_title"]
+    title = lang.gettext("CSAT by agent against number of answers")
     units = [unit for unit in units if unit.n > 0]
     if not units:
-        return _no_data(title, words)
+        return _no_data(title, lang)
     total = sum(unit.n for unit in units)
     figure, axes = _figure(
         title,
-        words["funnel_subtitle"].format(
-            answers=_how_many(words, "answers", total),
-            agents=_how_many(words, "agent_count", len(units)),
+        lang.gettext(
+            "%(answers)s from %(agents)s · funnel: where chance alone would put them",
+            answers=_answers(lang, total),
+            agents=lang.ngettext("%(num)s agent", "%(num)s agents", len(units)),
         ),
     )
     p0 = min(max(target / 100, 0.0), 1.0)
@@ -1194,21 +1124,29 @@ def funnel_plot(
     )
     axes.yaxis.set_major_locator(FixedLocator(list(range(int(y_low), 101, 10))))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
-    axes.set_xlabel(words["funnel_x"])
-    axes.set_ylabel(words["share_axis"])
+    axes.set_xlabel(lang.gettext("answers"))
+    axes.set_ylabel(lang.gettext("CSAT, % satisfied"))
     handles = [
         Line2D(
-            [], [], linestyle="none", marker="o", markersize=11, color=BLUE, label=words["agents"]
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=11,
+            color=BLUE,
+            label=lang.gettext("agents"),
         ),
         Line2D(
             [],
             [],
             color=BLACK,
             linewidth=1.5,
-            label=words["target"].format(value=f"{100 * p0:.1f}%"),
+            label=lang.gettext("overall %(value)s", value=f"{100 * p0:.1f}%"),
         ),
-        Line2D([], [], color=TEXT_GREY, linestyle="--", linewidth=1.8, label=words["limits95"]),
-        Line2D([], [], color=TEXT_GREY, linewidth=1.8, label=words["limits998"]),
+        Line2D(
+            [], [], color=TEXT_GREY, linestyle="--", linewidth=1.8, label=lang.gettext("95% limits")
+        ),
+        Line2D([], [], color=TEXT_GREY, linewidth=1.8, label=lang.gettext("99.8% limits")),
     ]
     if outside.any():
         handles.append(
@@ -1220,11 +1158,11 @@ def funnel_plot(
                 markersize=12,
                 color=VERMILLION,
                 markeredgecolor=BLACK,
-                label=words["outside998"],
+                label=lang.gettext("outside 99.8% limits"),
             )
         )
     if small.any():
-        handles.append(_too_few_handle(words, min_sample))
+        handles.append(_too_few_handle(lang, min_sample))
     _legend_below(figure, handles)
     return figure
 
@@ -1267,29 +1205,34 @@ def _label_outliers(
 
 
 @_styled
-def servqual_chart(dimensions: Sequence[ServqualGap], locale: str, min_sample: int = 30) -> Figure:
+def servqual_chart(
+    dimensions: Sequence[ServqualGap], lang: Language, min_sample: int = 30
+) -> Figure:
     """SERVQUAL gap (perception - expectation) per dimension: bars from zero, 95% whiskers."""
-    words = _words(locale)
-    title = words["servqual_title"]
+    title = lang.gettext("SERVQUAL gaps: perception – expectation")
     unknown = [gap.dimension for gap in dimensions if gap.dimension not in SERVQUAL_DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown SERVQUAL dimension(s): {', '.join(map(str, unknown))}")
     order = {key: index for index, key in enumerate(SERVQUAL_DIMENSIONS)}
     gaps = sorted((gap for gap in dimensions if gap.n > 0), key=lambda gap: order[gap.dimension])
     if not gaps:
-        return _no_data(title, words)
+        return _no_data(title, lang)
     total = max(gap.n for gap in gaps)  # each respondent rates every dimension
     figure, axes = _figure(
-        title, words["servqual_subtitle"].format(answers=_how_many(words, "answers", total))
+        title,
+        lang.gettext(
+            "%(answers)s · below zero: expectations not met · lines: 95%% interval",
+            answers=_answers(lang, total),
+        ),
     )
     small = [gap.n < min_sample for gap in gaps]
     texts = [
-        _signed(gap.value, 2) + (f"  {words['too_few']}" if is_small else "")
+        _signed(gap.value, 2) + ("  " + lang.gettext("too few answers") if is_small else "")
         for gap, is_small in zip(gaps, small, strict=True)
     ]
     _row_chart(
         axes,
-        [words["row_label"].format(label=words[gap.dimension], n=_count(gap.n)) for gap in gaps],
+        [_row_label(lang, lang.gettext(DIMENSION_NAMES[gap.dimension]), gap.n) for gap in gaps],
         [gap.value for gap in gaps],
         [gap.low for gap in gaps],
         [gap.high for gap in gaps],
@@ -1315,7 +1258,7 @@ def servqual_chart(dimensions: Sequence[ServqualGap], locale: str, min_sample: i
         FuncFormatter(lambda value, _: _signed(value, 1 if step < 1 else 0))
     )
     axes.axvline(0, color=BLACK, linewidth=1.6, zorder=3)
-    axes.set_xlabel(words["gap_axis"])
+    axes.set_xlabel(lang.gettext("gap, scale points"))
     return figure
 
 
@@ -1363,23 +1306,6 @@ def _pixels(size: str | tuple[int, int] | None) -> tuple[int, int]:
 
 # --- follow-ups ---------------------------------------------------------------------------------
 
-FOLLOW_UP_WORDS = {
-    "en": {
-        "title": "Follow-ups: recovery rate by team",
-        "subtitle": "{closed} closed · lines: 95% interval",
-        "axis": "recovered, % of closed follow-ups",
-        "value": "{value}% of {n}",
-        "no_data": "No data",
-    },
-    "zh_CN": {
-        "title": "跟进：各团队挽回率",
-        "subtitle": "共 {closed} 条已关闭 · 线段：95% 区间",
-        "axis": "已挽回占已关闭跟进的 %",
-        "value": "{value}%（{n} 条）",
-        "no_data": "暂无数据",
-    },
-}
-
 
 @dataclass(frozen=True)
 class RecoveryFigure:
@@ -1392,20 +1318,24 @@ class RecoveryFigure:
 
 @_styled
 def follow_up_chart(
-    groups: Sequence[RecoveryFigure], locale: str, min_sample: int = 30, summary: str | None = None
+    groups: Sequence[RecoveryFigure],
+    lang: Language,
+    min_sample: int = 30,
+    summary: str | None = None,
 ) -> Figure:
     """One row per team: the share of closed follow-ups recovered, with its 95% interval.
 
     ``summary`` (the period's headline follow-up figures, as text) goes under the title."""
-    words = FOLLOW_UP_WORDS["en" if locale == "en" else "zh_CN"]
+    title = lang.gettext("Follow-ups: recovery rate by team")
     groups = [group for group in groups if group.n > 0]
     if not groups:
-        figure = _no_data(words["title"], words)
+        figure = _no_data(title, lang)
         if summary:
             figure.axes[0].set_title(summary, loc="left", pad=14)
         return figure
-    subtitle = words["subtitle"].format(closed=sum(group.n for group in groups))
-    figure, axes = _figure(words["title"], f"{summary}\n{subtitle}" if summary else subtitle)
+    closed = sum(group.n for group in groups)
+    subtitle = lang.gettext("%(closed)s closed · lines: 95%% interval", closed=_count(lang, closed))
+    figure, axes = _figure(title, f"{summary}\n{subtitle}" if summary else subtitle)
     small = [group.n < min_sample for group in groups]
     _row_chart(
         axes,
@@ -1414,10 +1344,15 @@ def follow_up_chart(
         [group.low for group in groups],
         [group.high for group in groups],
         small,
-        [words["value"].format(value=f"{group.value:.0f}", n=group.n) for group in groups],
+        [
+            lang.gettext(
+                "%(value)s%% of %(n)s", value=f"{group.value:.0f}", n=_count(lang, group.n)
+            )
+            for group in groups
+        ],
         bars=False,
         colours=[BLUE] * len(groups),
     )
     axes.set_xlim(0, 100)
-    axes.set_xlabel(words["axis"])
+    axes.set_xlabel(lang.gettext("recovered, % of closed follow-ups"))
     return figure

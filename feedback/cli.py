@@ -15,6 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 from . import accounts, audit, case_csv, definitions
 from .cases import InvalidInput, InvitationPolicy, parse_case, register_case
 from .db import LATEST_SCHEMA, database, migrate, schema_version
+from .i18n import Language, language, normalize_locale
 from .models import Team
 from .surveys import current_version, sync
 from .vocabulary import LOCALES, ROLES
@@ -34,13 +35,26 @@ def init_app(app: Flask) -> None:
     privacy_cli.init_app(app)
 
 
+def operator_language() -> Language:
+    """The language of the person at the terminal, read from the environment as gettext reads
+    it (LANGUAGE, LC_ALL, LC_MESSAGES, LANG): Chinese when the first one set names Chinese,
+    else English."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return language(normalize_locale(value.split(":")[0].split(".")[0]) or "en")
+    return language("en")
+
+
 def _db():
     try:
         database.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:  # no server there, or no such file
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise click.ClickException(
-            f"cannot open the database at FEEDBACK_DATABASE_URL: {reason}"
+            operator_language().gettext(
+                "cannot open the database at FEEDBACK_DATABASE_URL: %(reason)s", reason=reason
+            )
         ) from None
     return database
 
@@ -63,14 +77,30 @@ class UnusableDatabase(peewee.Database):
 def init_db():
     """Create the database, or upgrade an existing one in place (keeping every row)."""
     db = _db()
+    lang = operator_language()
     before = schema_version(db)
-    applied = migrate(db, progress=lambda n, d: click.echo(f"  applied migration {n}: {d}"))
-    if applied:
-        click.echo(f"Database schema upgraded from version {before} to {LATEST_SCHEMA}.")
+
+    def progress(number, description):
+        message = lang.gettext(
+            "  applied migration %(number)s: %(description)s",
+            number=number,
+            description=description,
+        )
+        click.echo(message)
+
+    if migrate(db, progress=progress):
+        message = lang.gettext(
+            "Database schema upgraded from version %(before)s to %(latest)s.",
+            before=before,
+            latest=LATEST_SCHEMA,
+        )
     else:
-        click.echo(f"Database schema is up to date (version {LATEST_SCHEMA}).")
+        message = lang.gettext(
+            "Database schema is up to date (version %(latest)s).", latest=LATEST_SCHEMA
+        )
+    click.echo(message)
     for outcome in sync(current_app.config["SURVEYS_DIR"]):
-        click.echo(f"  survey {outcome.describe()}")
+        click.echo(lang.gettext("  survey %(outcome)s", outcome=outcome.describe()))
 
 
 @click.command("create-user")
@@ -100,7 +130,10 @@ def create_user(username, role, display_name, team, password):
     except accounts.AccountError as exc:
         raise click.UsageError(f"{exc.field}: {exc.message}") from None
     audit.record("user.create", f"user {user.username}", role=user.role, team=user.team_id)
-    click.echo(f"Created {user.role} '{user.username}'.")
+    message = operator_language().gettext(
+        "Created %(role)s '%(username)s'.", role=user.role, username=user.username
+    )
+    click.echo(message)
 
 
 @click.command("create-token")
@@ -114,7 +147,10 @@ def create_token(name):
     except accounts.AccountError as exc:
         raise click.UsageError(f"{exc.field}: {exc.message}") from None
     audit.record("token.create", f"API token {name.strip()}")
-    click.echo(f"API token '{name}' created. Keep it now; it cannot be shown again:", err=True)
+    message = operator_language().gettext(
+        "API token '%(name)s' created. Keep it now; it cannot be shown again:", name=name
+    )
+    click.echo(message, err=True)
     click.echo(token)
 
 
@@ -132,14 +168,18 @@ def surveys_check(directory):
     """Validate every survey file; each error names the file, the question and the problem."""
     directory = directory or Path(current_app.config["SURVEYS_DIR"])
     good, problems = definitions.load_directory(directory)
+    lang = operator_language()
     for slug in sorted(good):
-        click.echo(f"ok    {slug} ({len(good[slug].questions)} questions)")
+        count = len(good[slug].questions)
+        questions = lang.ngettext("%(num)s question", "%(num)s questions", count)
+        click.echo(lang.gettext("ok    %(slug)s (%(questions)s)", slug=slug, questions=questions))
     for problem in problems:
-        click.echo(f"error {problem}", err=True)
+        click.echo(lang.gettext("error %(problem)s", problem=problem), err=True)
     if problems:
         sys.exit(1)
     if not good:
-        click.echo(f"no survey files (*.yaml) in {directory}", err=True)
+        message = lang.gettext("no survey files (*.yaml) in %(folder)s", folder=directory)
+        click.echo(message, err=True)
         sys.exit(1)
 
 
@@ -210,8 +250,10 @@ def import_cases(file: Path, skip_bad: bool):
         text, encoding = case_csv.decode(file.read_bytes())
     except case_csv.FileError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
+    lang = operator_language()
     if encoding != "UTF-8":
-        click.echo(f"{file}: read as {encoding} text", err=True)
+        message = lang.gettext("%(file)s: read as %(encoding)s text", file=file, encoding=encoding)
+        click.echo(message, err=True)
     delimiter = case_csv.delimiter_of(text)
     try:
         records = list(case_csv.records(text, delimiter))
@@ -221,8 +263,14 @@ def import_cases(file: Path, skip_bad: bool):
     missing = [c for c in ("case_id", "resolved_at", "channel") if c not in header]
     if missing:
         raise click.ClickException(
-            f"{file}, line {records[0][0] if records else 1}: missing "
-            f"column(s) {', '.join(missing)}"
+            lang.ngettext(
+                "%(file)s, line %(line)s: missing column %(columns)s",
+                "%(file)s, line %(line)s: missing columns %(columns)s",
+                len(missing),
+                file=file,
+                line=records[0][0] if records else 1,
+                columns=", ".join(missing),
+            )
         )
     parsed, problems, bad_rows, versions = [], [], 0, {}
     for line, values in records[1:]:  # each record at the line it starts on
@@ -241,21 +289,30 @@ def import_cases(file: Path, skip_bad: bool):
         click.echo(problem, err=True)
     if problems and not skip_bad:
         raise click.ClickException(
-            f"{len(problems)} problem(s) in {bad_rows} row(s); nothing "
-            "imported. Fix the file, or give --skip-bad to import the "
-            "good rows."
+            lang.gettext(
+                "%(problems)s in %(rows)s; nothing imported. Fix the file, or give --skip-bad "
+                "to import the good rows.",
+                problems=lang.ngettext("%(num)s problem", "%(num)s problems", len(problems)),
+                rows=lang.ngettext("%(num)s row", "%(num)s rows", bad_rows),
+            )
         )
     counts = {"new": 0, "known": 0, "suppressed": 0}
     policy = InvitationPolicy.from_config(config)
-    with click.progressbar(parsed, label="Importing cases", file=sys.stderr) as bar:
+    label = lang.gettext("Importing cases")
+    with click.progressbar(parsed, label=label, file=sys.stderr) as bar:
         for case_in in bar:
             registration = register_case(case_in, versions[case_in.survey].survey, policy)
             counts["new" if registration.created else "known"] += 1
             counts["suppressed"] += registration.created and registration.suppressed
     click.echo(
-        f"Imported {counts['new']} new case(s); {counts['known']} known already; "
-        f"{counts['suppressed']} new case(s) without an invitation (throttled or "
-        f"reopened); {bad_rows} bad row(s) skipped."
+        lang.gettext(
+            "Imported %(new)s; %(known)s known already; %(suppressed)s without an invitation "
+            "(throttled or reopened); %(bad)s skipped.",
+            new=lang.ngettext("%(num)s new case", "%(num)s new cases", counts["new"]),
+            known=counts["known"],
+            suppressed=lang.ngettext("%(num)s new case", "%(num)s new cases", counts["suppressed"]),
+            bad=lang.ngettext("%(num)s bad row", "%(num)s bad rows", bad_rows),
+        )
     )
 
 
@@ -368,7 +425,7 @@ def export_meeting_pack(start, end, survey, channel, team, agent, category, loca
     made = datetime.now(ZoneInfo(config["TIMEZONE"]))  # on the cover and in the file's name
     with click.progressbar(
         length=len(labels),
-        label="Building the meeting pack",
+        label=operator_language().gettext("Building the meeting pack"),
         file=sys.stderr,
         item_show_func=lambda label: label,
     ) as bar:
@@ -428,7 +485,7 @@ def outbox_deliver(loop):
 
     config = current_app.config
     if loop:
-        click.echo("Delivering the outbox; Ctrl+C stops.")
+        click.echo(operator_language().gettext("Delivering the outbox; Ctrl+C stops."))
         try:
             outbox.run_loop(config, threading.Event())
         except KeyboardInterrupt:
@@ -436,6 +493,10 @@ def outbox_deliver(loop):
         return
     _db()
     done = outbox.deliver_due(config)
-    click.echo(
-        f"delivered {done.delivered}, failed {done.failed} (to retry), given up {done.given_up}"
+    message = operator_language().gettext(
+        "delivered %(delivered)s, failed %(failed)s (to retry), given up %(given_up)s",
+        delivered=done.delivered,
+        failed=done.failed,
+        given_up=done.given_up,
     )
+    click.echo(message)

@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 
 from . import survey_yaml
+from .i18n import language
+from .names import N_
 from .survey_yaml import MAX_FILE_BYTES
 from .vocabulary import LOCALES, QUESTION_TYPES, SCALE_TYPES, SERVQUAL_DIMENSIONS
 
@@ -44,30 +46,32 @@ class Text:
         return {"zh-CN": self.zh_CN, "en": self.en}
 
 
-def _t(zh: str, en: str) -> Text:
-    return Text(zh_CN=zh, en=en)
+def _named(message: str) -> Text:
+    """An interface word (a default scale anchor, a dimension's name) as a Text, both languages
+    from the gettext catalogue: one place for a translator, whatever shows the word."""
+    return Text(zh_CN=language("zh_CN").gettext(message), en=language("en").gettext(message))
 
 
 # Defaults for each scale type: range and end labels.
 SCALE_DEFAULTS = {
-    "csat": (1, 5, _t("非常不满意", "Very dissatisfied"), _t("非常满意", "Very satisfied")),
-    "nps": (0, 10, _t("完全不可能", "Not at all likely"), _t("极有可能", "Extremely likely")),
-    "ces": (1, 7, _t("非常不同意", "Strongly disagree"), _t("非常同意", "Strongly agree")),
-    "servqual": (1, 7, _t("非常不同意", "Strongly disagree"), _t("非常同意", "Strongly agree")),
+    "csat": (1, 5, _named(N_("Very dissatisfied")), _named(N_("Very satisfied"))),
+    "nps": (0, 10, _named(N_("Not at all likely")), _named(N_("Extremely likely"))),
+    "ces": (1, 7, _named(N_("Strongly disagree")), _named(N_("Strongly agree"))),
+    "servqual": (1, 7, _named(N_("Strongly disagree")), _named(N_("Strongly agree"))),
 }
 YESNO_CHOICES = None  # filled below, after Choice is defined
 TEXT_LIMITS = {"text": (200, 1000), "textarea": (2000, 10000)}  # default, largest allowed
 SERVQUAL_PARTS = ("expectation", "perception")
 SERVQUAL_PART_LABELS = {
-    "expectation": _t("您对优秀服务的期望", "What you expect of excellent service"),
-    "perception": _t("您这次实际的感受", "What you experienced this time"),
+    "expectation": _named(N_("What you expect of excellent service")),
+    "perception": _named(N_("What you experienced this time")),
 }
 DIMENSION_LABELS = {
-    "reliability": _t("可靠性", "Reliability"),
-    "responsiveness": _t("响应性", "Responsiveness"),
-    "assurance": _t("保证性", "Assurance"),
-    "empathy": _t("关怀性", "Empathy"),
-    "tangibles": _t("有形性", "Tangibles"),
+    "reliability": _named(N_("Reliability")),
+    "responsiveness": _named(N_("Responsiveness")),
+    "assurance": _named(N_("Assurance")),
+    "empathy": _named(N_("Empathy")),
+    "tangibles": _named(N_("Tangibles")),
 }
 
 
@@ -77,7 +81,7 @@ class Choice:
     label: Text
 
 
-YESNO_CHOICES = (Choice("yes", _t("是", "Yes")), Choice("no", _t("否", "No")))
+YESNO_CHOICES = (Choice("yes", _named(N_("Yes"))), Choice("no", _named(N_("No"))))
 
 
 class AnswerError(ValueError):

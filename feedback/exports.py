@@ -18,27 +18,40 @@ from zoneinfo import ZoneInfo
 from peewee import Tuple
 
 from .definitions import SurveyDefinition
+from .i18n import Language
 from .models import Answer, Case, Response, SurveyVersion, Team
+from .names import BOXES, N_, SUGGESTION_STATUSES, name_of
 from .reports import Slice, _response_conditions
 from .suggestions import Triage, export_query
+from .suggestions import categories as suggestion_categories
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The control characters an XLSX cell cannot hold (XML 1.0 forbids them): all below U+0020 but
 # tab, line feed and carriage return. openpyxl refuses a text with one (IllegalCharacterError).
 XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 BATCH = 2000
+# (key, header): the headers are gettext messages, written in the reader's language
 CASE_COLUMNS = (
-    "response_id",
-    "submitted_at",
-    "case_id",
-    "channel",
-    "team",
-    "agent",
-    "category",
-    "source",
-    "locale",
-    "survey_version",
+    ("response_id", N_("Response")),
+    ("submitted_at", N_("Submitted at")),
+    ("case_id", N_("Case")),
+    ("channel", N_("Channel")),
+    ("team", N_("Team")),
+    ("agent", N_("Agent")),
+    ("category", N_("Category")),
+    ("source", N_("Source")),
+    ("locale", N_("Language")),
+    ("survey_version", N_("Survey version")),
 )
+
+
+def headers(columns, lang: Language) -> list[str]:
+    """The header row of (key, message) columns in ``lang``."""
+    return [lang.gettext(message) for _key, message in columns]
+
+
+def yes_no(value: bool, lang: Language) -> str:
+    return lang.gettext("yes") if value else lang.gettext("no")
 
 
 def safe_cell(value):
@@ -75,10 +88,13 @@ def question_columns(definitions: Iterable[SurveyDefinition]) -> list[tuple[str,
     return columns
 
 
-def response_rows(s: Slice, definitions: list[SurveyDefinition], tz: str) -> Iterator[list]:
-    """The header, then one list of cells per response of the slice, oldest first."""
+def response_rows(
+    s: Slice, definitions: list[SurveyDefinition], tz: str, lang: Language
+) -> Iterator[list]:
+    """The header (in ``lang``; question columns by their ids), then one list of cells per
+    response of the slice, oldest first."""
     columns = question_columns(definitions)
-    yield [*CASE_COLUMNS, *(name for name, _q, _p in columns)]
+    yield [*headers(CASE_COLUMNS, lang), *(name for name, _q, _p in columns)]
     zone = ZoneInfo(tz)
     teams = dict(Team.select(Team.id, Team.name).tuples())
     versions = dict(SurveyVersion.select(SurveyVersion.id, SurveyVersion.version).tuples())
@@ -225,29 +241,30 @@ def export_name(
 
 
 SUGGESTION_COLUMNS = (
-    "number",
-    "box",
-    "category",
-    "title",
-    "suggestion",
-    "status",
-    "anonymous",
-    "name",
-    "email",
-    "team",
-    "owner",
-    "received",
-    "reply_due",
-    "first_reply",
-    "working_days_to_first_reply",
-    "done",
-    "merged_into",
-    "public",
+    ("number", N_("Number")),
+    ("box", N_("Box")),
+    ("category", N_("Category")),
+    ("title", N_("Title")),
+    ("suggestion", N_("Suggestion")),
+    ("status", N_("Status")),
+    ("anonymous", N_("Anonymous")),
+    ("name", N_("Name")),
+    ("email", N_("Email address")),
+    ("team", N_("Team")),
+    ("owner", N_("Owner")),
+    ("received", N_("Received")),
+    ("reply_due", N_("Reply due")),
+    ("first_reply", N_("First reply")),
+    ("working_days_to_first_reply", N_("Working days to the first reply")),
+    ("done", N_("Done")),
+    ("merged_into", N_("Merged into")),
+    ("public", N_("Public")),
 )
 
 
-def suggestion_rows(triage: Triage, tz: str) -> Iterator[list]:
-    """The suggestions a triage list selects, oldest first, as formula-safe rows after a header.
+def suggestion_rows(triage: Triage, tz: str, lang: Language) -> Iterator[list]:
+    """The suggestions a triage list selects, oldest first, as formula-safe rows after a header;
+    headers, boxes, statuses and yes/no in ``lang``.
 
     An anonymous suggestion's name and email columns are empty: nothing identifying is stored
     for it, so there is nothing to export."""
@@ -263,18 +280,19 @@ def suggestion_rows(triage: Triage, tz: str) -> Iterator[list]:
             .isoformat(sep=" ", timespec="minutes")
         )
 
-    yield list(SUGGESTION_COLUMNS)
+    categories = {c.slug: c.name(lang.code) for c in suggestion_categories(active_only=False)}
+    yield headers(SUGGESTION_COLUMNS, lang)
     for row in export_query(triage):
         yield [
             safe_cell(v)
             for v in (
                 row["id"],
-                row["box"],
-                row["category"],
+                name_of(BOXES, row["box"], lang),
+                categories.get(row["category"], row["category"]),
                 row["title"],
                 row["body"],
-                row["status"],
-                "yes" if row["anonymous"] else "no",
+                name_of(SUGGESTION_STATUSES, row["status"], lang),
+                yes_no(row["anonymous"], lang),
                 row["name"],
                 row["email"],
                 row["team"],
@@ -285,6 +303,6 @@ def suggestion_rows(triage: Triage, tz: str) -> Iterator[list]:
                 None if row["first_reply_days"] is None else round(row["first_reply_days"], 2),
                 local(row["done_at"]),
                 row["merged_into_id"],
-                "yes" if row["public"] else "no",
+                yes_no(row["public"], lang),
             )
         ]

@@ -26,6 +26,7 @@ from peewee import fn
 
 from . import stats
 from .db import database, is_postgres, utcnow
+from .i18n import Language
 from .models import FollowUp, Response
 from .reports import Slice, _response_conditions, count_if, team_names
 
@@ -168,19 +169,19 @@ def _row(label, row: dict, median: float | None) -> FollowUpRow:
     )
 
 
-def summary_text(row: FollowUpRow, locale: str) -> str:
+def summary_text(row: FollowUpRow, lang: Language) -> str:
     """The headline follow-up figures of a period in a line, for the chart and the pack."""
 
     def pct(estimate):
-        return "–" if estimate is None else f"{estimate.value:.0f}%"
+        return "–" if estimate is None else lang.percent(estimate.value, "#,##0%")
 
-    hours = "–" if row.median_hours is None else f"{row.median_hours:.1f}"
-    if locale == "en":
-        return (
-            f"{row.opened} opened · contacted on time {pct(row.on_time)} · median time to "
-            f"first contact {hours} h · recovered {pct(row.recovery)} of {row.closed} closed"
-        )
-    return (
-        f"新开 {row.opened} 条 · 按时联系 {pct(row.on_time)} · 首次联系中位时间 {hours} 小时 · "
-        f"已关闭 {row.closed} 条中挽回 {pct(row.recovery)}"
+    hours = "–" if row.median_hours is None else lang.number(row.median_hours, "0.0")
+    return lang.gettext(
+        "%(opened)s opened · contacted on time %(on_time)s · median time to first contact "
+        "%(hours)s h · recovered %(recovered)s of %(closed)s closed",
+        opened=lang.number(row.opened),
+        on_time=pct(row.on_time),
+        hours=hours,
+        recovered=pct(row.recovery),
+        closed=lang.number(row.closed),
     )

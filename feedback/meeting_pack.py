@@ -690,7 +690,7 @@ def pages(
 
     yield cover_figure(front, _corner(front.title, corner(1))), "cover"
     for number, name in enumerate(names, start=2):
-        figure = chart_data.build(name, s, definition, lang.code, min_sample).figure
+        figure = chart_data.build(name, s, definition, lang, min_sample).figure
         _mark_chart(figure, corner(number))
         yield figure, name
     count = lang.ngettext("%(num)s comment", "%(num)s comments", len(comments))
@@ -962,7 +962,7 @@ def evaluated_charts(listed: Sequence, lang: Language) -> list[Figure]:
         if item.kind != "evaluated" or not item.action.evaluation:
             continue
         figure = chart_data.before_after(
-            json.loads(item.action.evaluation), item.action.title, lang.code
+            json.loads(item.action.evaluation), item.action.title, lang
         )
         if figure is not None:
             figures.append(figure)

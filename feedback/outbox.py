@@ -30,7 +30,9 @@ from typing import Any
 
 from . import mail
 from .db import database, utcnow
+from .i18n import language
 from .models import Outbox
+from .names import N_
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +92,26 @@ def send_webhook(url: str, row_id: int, body: str, timeout: float, secret: str =
 
 
 def email_text(payload: dict) -> tuple[str, str]:
-    """Subject and body of the email to a team's leads about a new follow-up (bilingual)."""
+    """Subject and body of the email to a team's leads about a new follow-up: each line in
+    Chinese, then English (the leads may read either), from the catalogue."""
     case, follow_up = payload["case"], payload["follow_up"]
-    subject = f"跟进 / Follow-up: {case['case_id']}"
+    zh, en = language("zh_CN"), language("en")
+
+    def both(message: str) -> str:
+        return f"{zh.gettext(message)} / {en.gettext(message)}"
+
+    title, needs, case_word = (
+        both(N_("Follow-up")),
+        both(N_("A customer needs a call-back.")),
+        both(N_("Case")),
+    )
+    why, due = both(N_("Why")), both(N_("Due (UTC)"))
+    subject = f"{title}: {case['case_id']}"
     body = (
-        f"需要回访客户 / A customer needs a call-back.\n\n"
-        f"案件 / Case: {case['case_id']} ({case['channel']}, {case.get('team') or '-'})\n"
-        f"原因 / Why: {'; '.join(follow_up['reasons'])}\n"
-        f"截止 / Due (UTC): {follow_up['due_at']}\n\n{follow_up['url']}\n"
+        f"{needs}\n\n"
+        f"{case_word}: {case['case_id']} ({case['channel']}, {case.get('team') or '-'})\n"
+        f"{why}: {'; '.join(follow_up['reasons'])}\n"
+        f"{due}: {follow_up['due_at']}\n\n{follow_up['url']}\n"
     )
     return subject, body
 

@@ -9,28 +9,29 @@ import segno
 from matplotlib.figure import Figure
 
 from . import charts
+from .i18n import language
+from .names import N_
 
 A4_INCHES = (8.27, 11.69)
 A4_PNG = (2480, 3508)  # 300 dpi
 
+# A poster speaks both languages at once: each message in Chinese above English, from the catalogue.
 WORDS = {
     "customer": (
-        "客户建议箱",
-        "Suggestion box",
-        "扫码提出建议或投诉，可以匿名",
-        "Scan to make a suggestion or complaint — anonymously if you wish",
+        N_("Suggestion box"),
+        N_("Scan to make a suggestion or complaint — anonymously if you wish"),
     ),
     "staff": (
-        "员工建议箱",
-        "Staff suggestion box",
-        "扫码提出想法和意见，可以匿名",
-        "Scan to share an idea or a complaint — anonymously if you wish",
+        N_("Staff suggestion box"),
+        N_("Scan to share an idea or a complaint — anonymously if you wish"),
     ),
 }
-PROMISE = (
-    "每条建议都会得到答复，凭查询码随时查看进度。",
-    "Every suggestion gets an answer; follow it with your tracking code.",
-)
+PROMISE = N_("Every suggestion gets an answer; follow it with your tracking code.")
+
+
+def _both(message: str) -> tuple[str, str]:
+    """(Chinese, English) of a message."""
+    return language("zh_CN").gettext(message), language("en").gettext(message)
 
 
 def qr_matrix(url: str) -> np.ndarray:
@@ -43,7 +44,9 @@ def poster(url: str, box: str = "customer") -> Figure:
     """An A4 portrait poster for the box at ``url``."""
     if box not in WORDS:
         raise ValueError(f"box must be one of {', '.join(WORDS)}")
-    title_zh, title_en, line_zh, line_en = WORDS[box]
+    title, line = WORDS[box]
+    (title_zh, title_en), (line_zh, line_en) = _both(title), _both(line)
+    promise_zh, promise_en = _both(PROMISE)
     with charts.house_style():
         figure = Figure(figsize=A4_INCHES)
         figure.patch.set_facecolor("white")
@@ -66,8 +69,8 @@ def poster(url: str, box: str = "customer") -> Figure:
         axes.imshow(1 - qr_matrix(url), cmap="gray", interpolation="nearest", vmin=0, vmax=1)
         axes.set_axis_off()
         figure.text(0.5, 0.19, url, ha="center", va="center", fontsize=14, family="monospace")
-        figure.text(0.5, 0.11, PROMISE[0], ha="center", va="center", fontsize=16)
+        figure.text(0.5, 0.11, promise_zh, ha="center", va="center", fontsize=16)
         figure.text(
-            0.5, 0.08, PROMISE[1], ha="center", va="center", fontsize=12, color=charts.TEXT_GREY
+            0.5, 0.08, promise_en, ha="center", va="center", fontsize=12, color=charts.TEXT_GREY
         )
     return figure

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from . import privacy
+from .cli import operator_language
 from .db import database
 
 customer_group = AppGroup("customer", help="What is held about one customer: export or erase.")
@@ -25,7 +26,10 @@ def init_app(app: Flask) -> None:
 
 def _nothing(key: str) -> click.ClickException:
     return click.ClickException(
-        f"no customer with the id or email {key!r}: no case and no named suggestion holds it"
+        operator_language().gettext(
+            "no customer with the id or email %(key)s: no case and no named suggestion holds it",
+            key=repr(key),
+        )
     )
 
 
@@ -52,10 +56,18 @@ def customer_erase(key, reason):
     done = privacy.erase(key, reason=reason or None)
     if done is None:
         raise _nothing(key)
+    lang = operator_language()
     click.echo(
-        f"Erased: {done.cases} case(s), {done.suggestions} named suggestion(s), "
-        f"{done.outbox} outbox row(s) removed, {done.texts} text(s) with a contact "
-        "detail in them rewritten. Their answers stay, without a name."
+        lang.gettext(
+            "Erased: %(cases)s, %(suggestions)s, %(outbox)s removed, %(texts)s with a contact "
+            "detail in them rewritten. Their answers stay, without a name.",
+            cases=lang.ngettext("%(num)s case", "%(num)s cases", done.cases),
+            suggestions=lang.ngettext(
+                "%(num)s named suggestion", "%(num)s named suggestions", done.suggestions
+            ),
+            outbox=lang.ngettext("%(num)s outbox row", "%(num)s outbox rows", done.outbox),
+            texts=lang.ngettext("%(num)s text", "%(num)s texts", done.texts),
+        )
     )
 
 
@@ -65,8 +77,17 @@ def retention_apply():
     (answers stay); prints how many cases. For cron; the outbox deliverer also does it daily."""
     database.connect(reuse_if_open=True)
     days = current_app.config["CONTACT_RETENTION_DAYS"]
+    lang = operator_language()
     if not days:
-        click.echo("CONTACT_RETENTION_DAYS is 0: contact details are kept; nothing removed.")
+        click.echo(
+            lang.gettext("CONTACT_RETENTION_DAYS is 0: contact details are kept; nothing removed.")
+        )
         return
     purged = privacy.apply_retention(current_app.config, always_audit=True)
-    click.echo(f"{purged} case(s) resolved more than {days} days ago lost their contact details.")
+    message = lang.ngettext(
+        "%(num)s case resolved more than %(days)s days ago lost its contact details.",
+        "%(num)s cases resolved more than %(days)s days ago lost their contact details.",
+        purged,
+        days=days,
+    )
+    click.echo(message)

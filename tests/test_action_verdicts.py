@@ -395,16 +395,24 @@ def test_the_chart_shows_both_windows(db, users):
     csat_scores(BEFORE_DAY, 30, 60)
     csat_scores(AFTER_DAY, 51, 60)
     check = check_of("csat")
-    figure = chart_data.before_after(check, "Shorter hold times", "en")
+    figure = chart_data.before_after(check, "Shorter hold times", language("en"))
     axes = figure.axes[0]
     labels = [tick.get_text() for tick in axes.get_yticklabels()]
-    assert labels == [
-        "before: 2026-09-01 – 2026-09-07 (n = 60)",
-        "after: 2026-09-21 – 2026-09-27 (n = 60)",
+    assert labels == [  # Babel's date intervals, thin spaces around the dash
+        "before: Sep 1\u2009–\u20097, 2026 (n = 60)",
+        "after: Sep 21\u2009–\u200927, 2026 (n = 60)",
     ]
     assert figure.get_suptitle() == "Shorter hold times: before and after"
-    assert chart_data.before_after({**check, "metric": "response_rate"}, "x", "en") is None
-    assert chart_data.before_after(check_of("csat", today=DONE), "x", "en") is None
+    chinese = chart_data.before_after(check, "缩短等待", language("zh_CN"))
+    assert [tick.get_text() for tick in chinese.axes[0].get_yticklabels()] == [
+        "之前：2026年9月1日至7日（n = 60）",
+        "之后：2026年9月21日至27日（n = 60）",
+    ]
+    assert chinese.get_suptitle() == "缩短等待：之前与之后"
+    assert (
+        chart_data.before_after({**check, "metric": "response_rate"}, "x", language("en")) is None
+    )
+    assert chart_data.before_after(check_of("csat", today=DONE), "x", language("en")) is None
 
 
 def test_the_meeting_pack_draws_evaluated_actions(db, users):

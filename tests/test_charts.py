@@ -23,9 +23,12 @@ from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.text import Text
 
 from feedback import charts, stats
+from feedback.i18n import language
 
 PACKAGE = Path(charts.__file__).resolve().parent
 MONDAY = date(2025, 3, 3)
+ZH, EN = language("zh_CN"), language("en")
+LANGUAGES = (ZH, EN)
 
 
 def _csat_point(start: date, satisfied: int, n: int) -> charts.PeriodPoint:
@@ -89,47 +92,45 @@ SERVQUAL = [
 
 CHARTS = {
     "trend_csat": {
-        "typical": lambda locale: charts.trend_chart(_months(), "csat", locale),
-        "empty": lambda locale: charts.trend_chart([], "csat", locale),
-        "single": lambda locale: charts.trend_chart([_csat_point(MONDAY, 40, 50)], "csat", locale),
+        "typical": lambda lang: charts.trend_chart(_months(), "csat", lang),
+        "empty": lambda lang: charts.trend_chart([], "csat", lang),
+        "single": lambda lang: charts.trend_chart([_csat_point(MONDAY, 40, 50)], "csat", lang),
     },
     "trend_nps": {
-        "typical": lambda locale: charts.trend_chart(
+        "typical": lambda lang: charts.trend_chart(
             [
                 charts.PeriodPoint(MONDAY + timedelta(weeks=week), value, value - 15, value + 15, n)
                 for week, (value, n) in enumerate([(-12.5, 40), (3.0, 25), (18.0, 60)])
             ],
             "nps",
-            locale,
+            lang,
             title="NPS 趋势 / trend",
         ),
-        "empty": lambda locale: charts.trend_chart([], "nps", locale),
-        "single": lambda locale: charts.trend_chart(
-            [charts.PeriodPoint(MONDAY, -100.0, None, None, 1)], "nps", locale
+        "empty": lambda lang: charts.trend_chart([], "nps", lang),
+        "single": lambda lang: charts.trend_chart(
+            [charts.PeriodPoint(MONDAY, -100.0, None, None, 1)], "nps", lang
         ),
     },
     "control": {
-        "typical": lambda locale: charts.control_chart(CONTROL_WEEKS, locale),
-        "empty": lambda locale: charts.control_chart([], locale),
-        "single": lambda locale: charts.control_chart([charts.WeekCount(MONDAY, 7, 9)], locale),
+        "typical": lambda lang: charts.control_chart(CONTROL_WEEKS, lang),
+        "empty": lambda lang: charts.control_chart([], lang),
+        "single": lambda lang: charts.control_chart([charts.WeekCount(MONDAY, 7, 9)], lang),
     },
     "composition": {
-        "typical": lambda locale: charts.nps_composition(
+        "typical": lambda lang: charts.nps_composition(
             [
                 charts.NpsCounts("2025-01", 60, 30, 10),
                 charts.NpsCounts("2025-02", 5, 10, 10),
                 charts.NpsCounts("2025-03", 0, 0, 0),
                 charts.NpsCounts("2025-04", 40, 35, 45),
             ],
-            locale,
+            lang,
         ),
-        "empty": lambda locale: charts.nps_composition([], locale),
-        "single": lambda locale: charts.nps_composition(
-            [charts.NpsCounts("2025-03", 0, 0, 1)], locale
-        ),
+        "empty": lambda lang: charts.nps_composition([], lang),
+        "single": lambda lang: charts.nps_composition([charts.NpsCounts("2025-03", 0, 0, 1)], lang),
     },
     "breakdown_csat": {
-        "typical": lambda locale: charts.breakdown_chart(
+        "typical": lambda lang: charts.breakdown_chart(
             [
                 charts.GroupFigure(label, *_interval(satisfied, n))
                 for label, satisfied, n in [
@@ -139,70 +140,66 @@ CHARTS = {
                 ]
             ],
             "csat",
-            locale,
+            lang,
         ),
-        "empty": lambda locale: charts.breakdown_chart([], "csat", locale),
-        "single": lambda locale: charts.breakdown_chart(
-            [charts.GroupFigure("A", *_interval(0, 1))], "csat", locale
+        "empty": lambda lang: charts.breakdown_chart([], "csat", lang),
+        "single": lambda lang: charts.breakdown_chart(
+            [charts.GroupFigure("A", *_interval(0, 1))], "csat", lang
         ),
     },
     "breakdown_nps": {
-        "typical": lambda locale: charts.breakdown_chart(
+        "typical": lambda lang: charts.breakdown_chart(
             [
                 _nps_group("North", 50, 30, 20),
                 _nps_group("南区", 10, 20, 40),
                 _nps_group("West", 3, 1, 1),
             ],
             "nps",
-            locale,
+            lang,
         ),
-        "empty": lambda locale: charts.breakdown_chart([], "nps", locale),
-        "single": lambda locale: charts.breakdown_chart(
-            [_nps_group("Only", 1, 0, 0)], "nps", locale
-        ),
+        "empty": lambda lang: charts.breakdown_chart([], "nps", lang),
+        "single": lambda lang: charts.breakdown_chart([_nps_group("Only", 1, 0, 0)], "nps", lang),
     },
     "breakdown_ces": {
-        "typical": lambda locale: charts.breakdown_chart(
+        "typical": lambda lang: charts.breakdown_chart(
             [
                 charts.GroupFigure("Phone 电话", 5.6, 5.3, 5.9, 80),
                 charts.GroupFigure("Chat", 6.2, 5.9, 6.5, 12),
             ],
             "ces",
-            locale,
+            lang,
         ),
-        "empty": lambda locale: charts.breakdown_chart([], "ces", locale),
-        "single": lambda locale: charts.breakdown_chart(
-            [charts.GroupFigure("One", 7.0, None, None, 1)], "ces", locale
+        "empty": lambda lang: charts.breakdown_chart([], "ces", lang),
+        "single": lambda lang: charts.breakdown_chart(
+            [charts.GroupFigure("One", 7.0, None, None, 1)], "ces", lang
         ),
     },
     "funnel": {
-        "typical": lambda locale: charts.funnel_plot(FUNNEL_AGENTS, 80.0, locale),
-        "empty": lambda locale: charts.funnel_plot([], 80.0, locale),
-        "single": lambda locale: charts.funnel_plot(
-            [charts.AgentShare("Solo", 1, 1)], 100.0, locale
-        ),
+        "typical": lambda lang: charts.funnel_plot(FUNNEL_AGENTS, 80.0, lang),
+        "empty": lambda lang: charts.funnel_plot([], 80.0, lang),
+        "single": lambda lang: charts.funnel_plot([charts.AgentShare("Solo", 1, 1)], 100.0, lang),
     },
     "servqual": {
-        "typical": lambda locale: charts.servqual_chart(SERVQUAL, locale),
-        "empty": lambda locale: charts.servqual_chart([], locale),
-        "single": lambda locale: charts.servqual_chart(
-            [charts.ServqualGap("empathy", 0.0, None, None, 1)], locale
+        "typical": lambda lang: charts.servqual_chart(SERVQUAL, lang),
+        "empty": lambda lang: charts.servqual_chart([], lang),
+        "single": lambda lang: charts.servqual_chart(
+            [charts.ServqualGap("empathy", 0.0, None, None, 1)], lang
         ),
     },
     "suggestion_counts": {
-        "typical": lambda locale: charts.suggestion_counts(
+        "typical": lambda lang: charts.suggestion_counts(
             [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)],
             ["Service quality", "Billing", "Other"],
             [[3, 5, 2], [0, 1, 4], [2, 0, 0]],
-            locale,
+            lang,
         ),
-        "empty": lambda locale: charts.suggestion_counts([], [], [], locale),
-        "single": lambda locale: charts.suggestion_counts(
-            [date(2026, 11, 1)], ["Other"], [[1]], locale
+        "empty": lambda lang: charts.suggestion_counts([], [], [], lang),
+        "single": lambda lang: charts.suggestion_counts(
+            [date(2026, 11, 1)], ["Other"], [[1]], lang
         ),
     },
     "suggestion_handling": {
-        "typical": lambda locale: charts.suggestion_handling(
+        "typical": lambda lang: charts.suggestion_handling(
             [
                 charts.GroupFigure("answered", 80.0, 70.0, 88.0, 60),
                 charts.GroupFigure("within_goal", 65.0, 52.0, 76.0, 55),
@@ -210,11 +207,11 @@ CHARTS = {
             ],
             2.4,
             60,
-            locale,
+            lang,
         ),
-        "empty": lambda locale: charts.suggestion_handling([], None, 0, locale),
-        "single": lambda locale: charts.suggestion_handling(
-            [charts.GroupFigure("answered", 0.0, 0.0, 79.3, 1)], None, 1, locale
+        "empty": lambda lang: charts.suggestion_handling([], None, 0, lang),
+        "single": lambda lang: charts.suggestion_handling(
+            [charts.GroupFigure("answered", 0.0, 0.0, 79.3, 1)], None, 1, lang
         ),
     },
 }
@@ -240,14 +237,14 @@ def _texts(figure: Figure) -> list[str]:
 # --- drawing and rendering ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("locale", charts.LOCALES)
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
 @pytest.mark.parametrize(("chart", "case"), CASES)
-def test_every_chart_renders_in_every_format_without_a_warning(chart, case, locale):
+def test_every_chart_renders_in_every_format_without_a_warning(chart, case, lang):
     with warnings.catch_warnings():
         # "Glyph ... missing from font(s)" (a Chinese character drawn with a Latin font) and any
         # layout or date-axis warning fail the test
         warnings.simplefilter("error")
-        figure = CHARTS[chart][case](locale)
+        figure = CHARTS[chart][case](lang)
         assert isinstance(figure, Figure)
         png = charts.render(figure, "png")
         svg = charts.render(figure, "svg")
@@ -264,24 +261,24 @@ def test_every_chart_renders_in_every_format_without_a_warning(chart, case, loca
     assert b"DejaVu" not in pdf
 
 
-@pytest.mark.parametrize("locale", charts.LOCALES)
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
 @pytest.mark.parametrize("chart", list(CHARTS))
-def test_empty_input_draws_a_no_data_figure(chart, locale):
-    figure = CHARTS[chart]["empty"](locale)
+def test_empty_input_draws_a_no_data_figure(chart, lang):
+    figure = CHARTS[chart]["empty"](lang)
     charts.render(figure, "png", "small")
-    assert charts.STRINGS[locale]["no_data"] in _texts(figure)
+    assert lang.gettext("No data") in _texts(figure)
 
 
-@pytest.mark.parametrize("locale", charts.LOCALES)
-def test_inputs_without_answers_count_as_empty(locale):
-    no_data = charts.STRINGS[locale]["no_data"]
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
+def test_inputs_without_answers_count_as_empty(lang):
+    no_data = lang.gettext("No data")
     figures = [
-        charts.trend_chart([charts.PeriodPoint(MONDAY, 0.0, None, None, 0)], "csat", locale),
-        charts.control_chart([charts.WeekCount(MONDAY, 0, 0)], locale),
-        charts.nps_composition([charts.NpsCounts("W1", 0, 0, 0)], locale),
-        charts.breakdown_chart([charts.GroupFigure("A", 0.0, None, None, 0)], "nps", locale),
-        charts.funnel_plot([charts.AgentShare("A", 0, 0)], 80.0, locale),
-        charts.servqual_chart([charts.ServqualGap("tangibles", 0.0, None, None, 0)], locale),
+        charts.trend_chart([charts.PeriodPoint(MONDAY, 0.0, None, None, 0)], "csat", lang),
+        charts.control_chart([charts.WeekCount(MONDAY, 0, 0)], lang),
+        charts.nps_composition([charts.NpsCounts("W1", 0, 0, 0)], lang),
+        charts.breakdown_chart([charts.GroupFigure("A", 0.0, None, None, 0)], "nps", lang),
+        charts.funnel_plot([charts.AgentShare("A", 0, 0)], 80.0, lang),
+        charts.servqual_chart([charts.ServqualGap("tangibles", 0.0, None, None, 0)], lang),
     ]
     for figure in figures:
         assert no_data in _texts(figure)
@@ -296,7 +293,7 @@ ENGLISH_ONLY = re.compile(
 
 @pytest.mark.parametrize(("chart", "case"), CASES)
 def test_chinese_figures_carry_no_english_words(chart, case):
-    figure = CHARTS[chart][case]("zh_CN")
+    figure = CHARTS[chart][case](ZH)
     charts.render(figure, "png", "small")
     texts = _texts(figure)
     assert texts
@@ -306,7 +303,7 @@ def test_chinese_figures_carry_no_english_words(chart, case):
 
 @pytest.mark.parametrize(("chart", "case"), CASES)
 def test_english_figures_carry_no_chinese_of_their_own(chart, case):
-    figure = CHARTS[chart][case]("en")
+    figure = CHARTS[chart][case](EN)
     charts.render(figure, "png", "small")
     # Chinese may only come from the data (group and agent names, the given title)
     data_names = ("一线客服", "夜班", "南区", "电话", "陈静", "NPS 趋势")
@@ -318,16 +315,74 @@ def test_english_figures_carry_no_chinese_of_their_own(chart, case):
     assert not leaks
 
 
-def test_both_languages_have_the_same_strings():
-    assert set(charts.STRINGS["zh_CN"]) == set(charts.STRINGS["en"])
-    assert set(charts.STRINGS) == set(charts.LOCALES)
-    assert [charts.STRINGS["zh_CN"][key] for key in charts.SERVQUAL_DIMENSIONS] == [
+def test_dimension_names_come_from_the_catalogue():
+    assert [ZH.gettext(charts.DIMENSION_NAMES[key]) for key in charts.SERVQUAL_DIMENSIONS] == [
         "可靠性",
         "响应性",
         "保证性",
         "关怀性",
         "有形性",
     ]
+    assert [EN.gettext(charts.DIMENSION_NAMES[key]) for key in charts.SERVQUAL_DIMENSIONS] == [
+        "Reliability",
+        "Responsiveness",
+        "Assurance",
+        "Empathy",
+        "Tangibles",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "n", "words"),
+    [
+        (EN, 1, "1 answer"),
+        (EN, 2, "2 answers"),
+        (EN, 1234, "1,234 answers"),
+        (ZH, 1, "1 份回答"),
+        (ZH, 2, "2 份回答"),
+    ],
+    ids=str,
+)
+def test_answer_counts_take_the_plural_of_their_language(lang, n, words):
+    assert charts._answers(lang, n) == words
+    figure = charts.trend_chart([_csat_point(MONDAY, n, n)], "csat", lang)
+    charts.render(figure, "png", "small")
+    subtitle = next(text for text in _texts(figure) if words in text)
+    assert words + " ·" in subtitle
+
+
+def test_one_week_and_one_agent_in_english_are_singular():
+    figure = charts.control_chart([charts.WeekCount(MONDAY, 7, 9)], EN)
+    assert "9 answers in 1 week ·" in figure.axes[0].get_title(loc="left")
+    figure = charts.funnel_plot([charts.AgentShare("Ann", 30, 40)], 80.0, EN)
+    assert figure.axes[0].get_title(loc="left").startswith("40 answers from 1 agent ·")
+    figure = charts.funnel_plot(FUNNEL_AGENTS, 80.0, EN)
+    assert figure.axes[0].get_title(loc="left").startswith("1,120 answers from 6 agents ·")
+
+
+@pytest.mark.parametrize(
+    ("lang", "monthly", "year", "label"),
+    [
+        (EN, False, True, "Mar 3, 2025"),
+        (EN, False, False, "Mar 3"),
+        (EN, True, True, "Mar 2025"),
+        (EN, True, False, "Mar"),
+        (ZH, False, True, "2025年3月3日"),
+        (ZH, False, False, "3月3日"),
+        (ZH, True, True, "2025年3月"),
+        (ZH, True, False, "3月"),
+    ],
+    ids=str,
+)
+def test_dates_are_babels_in_both_languages(lang, monthly, year, label):
+    assert charts._date_label(MONDAY, lang, monthly=monthly, year=year) == label
+
+
+def test_the_control_charts_special_weeks_are_dated_in_the_language():
+    english = charts.control_chart(CONTROL_WEEKS, EN)
+    chinese = charts.control_chart(CONTROL_WEEKS, ZH)
+    assert "special causes: Mar 17, 2025; Mar 31, 2025" in _texts(english)
+    assert "特殊原因：2025年3月17日、2025年3月31日" in _texts(chinese)
 
 
 def test_a_chinese_character_in_a_latin_font_does_warn():
@@ -372,7 +427,7 @@ def test_the_house_style_resolves_to_noto_sans_cjk():
     ],
 )
 def test_png_has_the_requested_pixel_size(size, pixels):
-    figure = charts.control_chart(CONTROL_WEEKS, "zh_CN")
+    figure = charts.control_chart(CONTROL_WEEKS, ZH)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert _png_size(charts.render(figure, "png", size)) == pixels
@@ -380,7 +435,7 @@ def test_png_has_the_requested_pixel_size(size, pixels):
 
 
 def test_pdf_embeds_the_font_as_the_pdf_font_type_says():
-    pdf = charts.render(charts.servqual_chart(SERVQUAL, "zh_CN"), "pdf")
+    pdf = charts.render(charts.servqual_chart(SERVQUAL, ZH), "pdf")
     if charts.PDF_FONTTYPE == 42:
         assert b"/FontFile2" in pdf and b"/CIDFontType2" in pdf
     else:
@@ -390,7 +445,7 @@ def test_pdf_embeds_the_font_as_the_pdf_font_type_says():
 
 def test_pdf_never_puts_cff_outlines_in_a_truetype_slot():
     """matplotlib#2869: Type 42 with an OpenType-CFF font gives a PDF that draws wrong glyphs."""
-    pdf = charts.render(charts.trend_chart(_months(), "csat", "zh_CN"), "pdf")
+    pdf = charts.render(charts.trend_chart(_months(), "csat", ZH), "pdf")
     for match in re.finditer(rb"stream\r?\n", pdf):
         end = pdf.find(b"endstream", match.end())
         try:
@@ -401,7 +456,7 @@ def test_pdf_never_puts_cff_outlines_in_a_truetype_slot():
 
 
 def test_render_rejects_unknown_formats_and_sizes():
-    figure = charts.trend_chart([], "csat", "en")
+    figure = charts.trend_chart([], "csat", EN)
     with pytest.raises(ValueError):
         charts.render(figure, "jpeg")
     with pytest.raises(ValueError):
@@ -412,27 +467,27 @@ def test_render_rejects_unknown_formats_and_sizes():
 
 def test_unknown_locale_metric_and_dimension_are_refused():
     with pytest.raises(ValueError):
-        charts.trend_chart([], "csat", "fr")
+        language("fr")
     with pytest.raises(ValueError):
-        charts.breakdown_chart([], "ratio", "en")
+        charts.breakdown_chart([], "ratio", EN)
     with pytest.raises(ValueError):
-        charts.servqual_chart([charts.ServqualGap("speed", 0.1, None, None, 50)], "en")
+        charts.servqual_chart([charts.ServqualGap("speed", 0.1, None, None, 50)], EN)
 
 
 def test_the_process_wide_matplotlib_settings_are_left_alone():
     before = dict(matplotlib.rcParams)
-    charts.render(charts.funnel_plot(FUNNEL_AGENTS, 80.0, "zh_CN"), "pdf")
+    charts.render(charts.funnel_plot(FUNNEL_AGENTS, 80.0, ZH), "pdf")
     assert dict(matplotlib.rcParams) == before
 
 
 def test_threads_drawing_at_once_get_the_same_bytes_as_one_thread():
-    expected = charts.render(charts.control_chart(CONTROL_WEEKS, "zh_CN"), "png", "small")
+    expected = charts.render(charts.control_chart(CONTROL_WEEKS, ZH), "png", "small")
     results, errors = [], []
 
     def draw() -> None:
         try:
             for _ in range(2):
-                figure = charts.control_chart(CONTROL_WEEKS, "zh_CN")
+                figure = charts.control_chart(CONTROL_WEEKS, ZH)
                 results.append(charts.render(figure, "png", "small"))
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
@@ -465,25 +520,24 @@ def test_special_causes_are_the_hand_worked_weeks():
     assert charts.special_causes([charts.WeekCount(MONDAY, 3, 10)]) == []
 
 
-@pytest.mark.parametrize("locale", charts.LOCALES)
-def test_control_chart_marks_exactly_the_special_causes(locale):
-    figure = charts.control_chart(CONTROL_WEEKS, locale)
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
+def test_control_chart_marks_exactly_the_special_causes(lang):
+    figure = charts.control_chart(CONTROL_WEEKS, lang)
     axes = figure.axes[0]
     marked = [line for line in axes.get_lines() if line.get_marker() == "D"]
     assert len(marked) == 1
     assert list(marked[0].get_xdata()) == [week.start.toordinal() for week in SPECIAL_WEEKS]
     assert list(marked[0].get_ydata()) == pytest.approx([60.0, 94.0])
     legend = [text.get_text() for text in figure.legends[0].get_texts()]
-    special = next(
-        text for text in legend if text.startswith(charts.STRINGS[locale]["special"].split("{")[0])
-    )
+    prefix = lang.gettext("special causes: %(weeks)s", weeks="")
+    special = next(text for text in legend if text.startswith(prefix))
     for week in SPECIAL_WEEKS:
-        assert charts._date_label(week.start, locale) in special
+        assert charts._date_label(week.start, lang) in special
 
 
 def test_control_chart_without_special_causes_says_so():
     weeks = [charts.WeekCount(MONDAY + timedelta(weeks=week), 80, 100) for week in range(4)]
-    figure = charts.control_chart(weeks, "en")
+    figure = charts.control_chart(weeks, EN)
     assert not [line for line in figure.axes[0].get_lines() if line.get_marker() == "D"]
     assert "no special causes" in [text.get_text() for text in figure.legends[0].get_texts()]
 
@@ -499,49 +553,49 @@ def test_funnel_outliers_are_the_hand_worked_agents():
     ]
 
 
-@pytest.mark.parametrize("locale", charts.LOCALES)
-def test_funnel_plot_names_exactly_the_outliers(locale):
-    figure = charts.funnel_plot(FUNNEL_AGENTS, 80.0, locale)
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
+def test_funnel_plot_names_exactly_the_outliers(lang):
+    figure = charts.funnel_plot(FUNNEL_AGENTS, 80.0, lang)
     names = {unit.name for unit in FUNNEL_AGENTS}
     labelled = [text.get_text() for text in figure.axes[0].texts if text.get_text() in names]
     assert sorted(labelled) == sorted(FUNNEL_OUTLIERS)
 
 
 def test_funnel_limits_are_drawn_as_smooth_curves():
-    figure = charts.funnel_plot(FUNNEL_AGENTS, 80.0, "en")
+    figure = charts.funnel_plot(FUNNEL_AGENTS, 80.0, EN)
     curves = [line for line in figure.axes[0].get_lines() if len(line.get_xdata()) >= 100]
     assert len(curves) == 4  # 95% and 99.8%, above and below
 
 
 def test_small_samples_are_grey_and_labelled():
-    words = charts.STRINGS["en"]
+    too_few = "too few answers"
     figure = charts.breakdown_chart(
         [
             charts.GroupFigure("Big", 80.0, 75.0, 85.0, 200),
             charts.GroupFigure("Tiny", 90.0, 60.0, 98.0, 10),
         ],
         "csat",
-        "en",
+        EN,
     )
-    notes = [text for text in figure.axes[0].texts if words["too_few"] in text.get_text()]
+    notes = [text for text in figure.axes[0].texts if too_few in text.get_text()]
     assert len(notes) == 1 and notes[0].get_color() == charts.GREY
     assert "Tiny" not in str([text.get_text() for text in figure.axes[0].texts])
     labels = {tick.get_text(): tick.get_color() for tick in figure.axes[0].get_yticklabels()}
     assert labels["Tiny (n = 10)"] == charts.GREY
 
-    trend = charts.trend_chart(_months(), "csat", "en")  # the third month has 24 answers
+    trend = charts.trend_chart(_months(), "csat", EN)  # the third month has 24 answers
     hollow = [
         line
         for line in trend.axes[0].get_lines()
         if line.get_markerfacecolor() == "white" and len(line.get_xdata())
     ]
     assert [len(line.get_xdata()) for line in hollow] == [1]
-    assert any(words["too_few"] in text.get_text() for text in trend.legends[0].get_texts())
+    assert any(too_few in text.get_text() for text in trend.legends[0].get_texts())
 
 
 def test_nps_composition_writes_each_periods_nps():
     figure = charts.nps_composition(
-        [charts.NpsCounts("Q1", 60, 30, 10), charts.NpsCounts("Q2", 10, 20, 70)], "en"
+        [charts.NpsCounts("Q1", 60, 30, 10), charts.NpsCounts("Q2", 10, 20, 70)], EN
     )
     texts = [text.get_text() for text in figure.axes[0].texts]
     assert "NPS +50" in texts
@@ -589,8 +643,8 @@ def test_the_scan_finds_a_pyplot_import():
 
 def test_importing_and_using_charts_loads_neither_pyplot_nor_mpl_font():
     script = (
-        "import sys; from feedback import charts; "
-        "charts.render(charts.trend_chart([], 'csat', 'zh_CN'), 'png'); "
+        "import sys; from feedback import charts; from feedback.i18n import language; "
+        "charts.render(charts.trend_chart([], 'csat', language('zh_CN')), 'png'); "
         "print(sorted(m for m in sys.modules "
         "if m.startswith(('matplotlib.pyplot', 'mpl_font'))))"
     )
@@ -611,5 +665,5 @@ def test_one_period_whose_interval_misses_its_value_is_drawn():
     estimate = stats.nps(0, 0, 1)
     assert estimate.low > estimate.value
     point = charts.PeriodPoint(date(2026, 11, 2), estimate.value, estimate.low, estimate.high, 1)
-    figure = charts.trend_chart([point], "nps", "en")
+    figure = charts.trend_chart([point], "nps", EN)
     assert charts.render(figure, "png", "small").startswith(b"\x89PNG")

@@ -14,6 +14,7 @@ import pytest
 from support import csrf_from, in_app, new_case, survey_path
 
 from feedback import accounts
+from feedback.cli import operator_language
 from feedback.db import LATEST_SCHEMA, database
 from feedback.models import (
     ALL_MODELS,
@@ -78,8 +79,7 @@ def test_import_cases_with_chinese_text_and_a_bom(app, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Importing cases" in result.output  # the progress bar
     assert (
-        "Imported 3 new case(s); 0 known already; 0 new case(s) without an invitation"
-        in result.output
+        "Imported 3 new cases; 0 known already; 0 new cases without an invitation" in result.output
     )
     assert counts(app) == (3, 3)
     stored = cases(app)
@@ -112,7 +112,7 @@ def test_importing_the_same_file_again_changes_nothing(app, tmp_path):
         tokens = sorted(i.token for i in Invitation.select())
     again = run(app, "import-cases", str(path))
     assert again.exit_code == 0, again.output
-    assert "Imported 0 new case(s); 3 known already" in again.output
+    assert "Imported 0 new cases; 3 known already" in again.output
     with in_app(app):
         assert sorted(i.token for i in Invitation.select()) == tokens
 
@@ -140,7 +140,7 @@ def test_a_bad_row_is_named_by_line_and_field_and_nothing_is_imported(app, tmp_p
     assert f"{path}, line 6, field survey: unknown survey 'no-such-survey'" in out
     assert f"{path}, line 7, field reopened: must be true or false" in out
     assert "line 2," not in out and "line 8," not in out
-    assert "6 problem(s) in 4 row(s); nothing imported" in out and "--skip-bad" in out
+    assert "6 problems in 4 rows; nothing imported" in out and "--skip-bad" in out
     assert counts(app) == (0, 0)
     with in_app(app):
         assert Team.select().count() == 0
@@ -156,7 +156,7 @@ def test_skip_bad_imports_the_good_rows(app, tmp_path):
     result = run(app, "import-cases", str(path), "--skip-bad")
     assert result.exit_code == 0, result.output
     assert f"{path}, line 3, field channel" in result.output
-    assert "Imported 2 new case(s)" in result.output and "1 bad row(s) skipped" in result.output
+    assert "Imported 2 new cases" in result.output and "1 bad row skipped" in result.output
     assert sorted(cases(app)) == ["HD-1", "HD-3"]
 
 
@@ -170,7 +170,7 @@ def test_duplicate_case_id_within_the_file_gets_one_invitation(app, tmp_path):
     )
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 0, result.output
-    assert "Imported 2 new case(s); 2 known already" in result.output
+    assert "Imported 2 new cases; 2 known already" in result.output
     assert counts(app) == (2, 2)
     stored = cases(app)
     assert stored["HD-1"].channel == "phone"  # the first row counts; the second is the same case
@@ -190,8 +190,7 @@ def test_throttle_applies_within_the_file(app, tmp_path):
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 0, result.output
     assert (
-        "Imported 3 new case(s); 0 known already; 2 new case(s) without an invitation"
-        in result.output
+        "Imported 3 new cases; 0 known already; 2 new cases without an invitation" in result.output
     )
     assert counts(app) == (3, 1)
 
@@ -207,7 +206,7 @@ def test_quoted_values_keep_line_breaks_and_line_numbers_stay_right(app, tmp_pat
     result = run(app, "import-cases", str(path), "--skip-bad")
     assert result.exit_code == 0, result.output
     assert f"{path}, line 4, field channel" in result.output  # physical line 4
-    assert "1 bad row(s) skipped" in result.output
+    assert "1 bad row skipped" in result.output
     stored = cases(app)
     assert stored["HD-1"].category == "退款\n加急"
     assert stored["HD-3"].customer_name == "王\u2028小明"
@@ -219,7 +218,7 @@ def test_required_columns_are_checked_first(app, tmp_path):
     )
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 1
-    assert f"{path}, line 1: missing column(s) channel" in result.output
+    assert f"{path}, line 1: missing column channel" in result.output
     assert counts(app) == (0, 0)
 
 
@@ -258,7 +257,7 @@ def test_a_value_too_long_for_the_csv_reader_is_reported(app, tmp_path):
 def test_an_empty_file_imports_nothing(app, tmp_path):
     result = run(app, "import-cases", str(write_csv(tmp_path / "cases.csv")))
     assert result.exit_code == 0, result.output
-    assert "Imported 0 new case(s)" in result.output
+    assert "Imported 0 new cases" in result.output
 
 
 def test_a_missing_file_is_a_usage_error(app, tmp_path):
@@ -595,3 +594,39 @@ def test_sync_at_start_loads_the_folder(make_app, surveys_dir):
     app = make_app(SURVEYS_DIR=str(surveys_dir))
     with in_app(app):
         assert definition_of(current_version("post-case")).title.en == "Tell us"
+
+
+@pytest.mark.parametrize(
+    ("environment", "code"),
+    [
+        ({"LANG": "zh_CN.UTF-8"}, "zh_CN"),
+        ({"LANG": "en_GB.UTF-8"}, "en"),
+        ({"LANGUAGE": "zh_CN:en", "LANG": "en_US.UTF-8"}, "zh_CN"),
+        ({"LC_ALL": "C.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({}, "en"),
+    ],
+)
+def test_the_cli_speaks_the_terminals_language(monkeypatch, environment, code):
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert operator_language().code == code
+
+
+def test_init_db_in_chinese(make_app, monkeypatch):
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    app = make_app(migrated=False)
+    first = run(app, "init-db")
+    assert f"数据库结构已从版本 0 升级到 {LATEST_SCHEMA}。" in first.output
+    assert f"数据库结构已是最新（版本 {LATEST_SCHEMA}）。" in run(app, "init-db").output
+
+
+def test_one_imported_case_is_singular(app, tmp_path):
+    result = run(app, "import-cases", str(write_csv(tmp_path / "cases.csv", GOOD_ROWS[0])))
+    assert result.exit_code == 0, result.output
+    assert "Imported 1 new case; 0 known already; 0 new cases without an invitation" in (
+        result.output
+    )

@@ -11,6 +11,7 @@ from data_sets import START, expected
 from support import ALL_BUT_SERVQUAL, counted_queries, in_app, login
 
 from feedback import dashboard, reports
+from feedback.i18n import language
 from feedback.names import channel_name
 
 PERIOD = f"from={START}&to=2026-10-31"
@@ -131,15 +132,22 @@ def test_every_chart_downloads_in_every_format(manager, scored, name):
     assert table.get_data().startswith(b"\xef\xbb\xbf")
 
 
+def test_chart_table_headers_in_english(manager, scored):
+    text = manager.get(f"/manage/charts/csat-by-channel.csv?{PERIOD}&lang=en").get_data()
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+    assert rows[0] == ["Channel", "CSAT", "Low (95%)", "High (95%)", "Answers"]
+    assert {row[0] for row in rows[1:]} == {"Phone", "Online chat", "Email"}
+
+
 def test_chart_table_matches_the_reports(manager, scored):
     text = (
         manager.get(f"/manage/charts/csat-by-channel.csv?{PERIOD}").get_data().decode("utf-8-sig")
     )
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["channel", "csat", "low_95", "high_95", "answers"]
+    assert rows[0] == ["渠道", "CSAT（满意度）", "下限（95%）", "上限（95%）", "回答数"]
     answers = {r[0]: int(r[4]) for r in rows[1:]}
     for channel in ("phone", "chat", "email"):  # named as the page's language names them
-        assert answers[channel_name(channel, "zh_CN")] == sum(
+        assert answers[channel_name(channel, language("zh_CN"))] == sum(
             1 for r in scored if r["answered"] and r["channel"] == channel
         )
 

@@ -44,7 +44,7 @@ def add_dangerous_comment(app):
 
 def test_csv_round_trip(app, manager, scored):
     rid = add_dangerous_comment(app)
-    reply = manager.get(f"/manage/export/responses.csv?{PERIOD}")
+    reply = manager.get(f"/manage/export/responses.csv?{PERIOD}&lang=en")
     assert reply.status_code == 200
     assert "attachment" in reply.headers["Content-Disposition"]
     assert "responses-post-case-2026-09-01-to-2026-10-31" in reply.headers["Content-Disposition"]
@@ -52,27 +52,51 @@ def test_csv_round_trip(app, manager, scored):
     assert body.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert len(rows) == 120
-    assert {"case_id", "channel", "team", "csat", "nps", "what_went_wrong"} <= set(rows[0])
-    dangerous = next(r for r in rows if r["response_id"] == str(rid))
+    assert list(rows[0])[:10] == [
+        "Response",
+        "Submitted at",
+        "Case",
+        "Channel",
+        "Team",
+        "Agent",
+        "Category",
+        "Source",
+        "Language",
+        "Survey version",
+    ]
+    assert {"csat", "nps", "what_went_wrong"} <= set(rows[0])  # questions by their ids
+    dangerous = next(r for r in rows if r["Response"] == str(rid))
     assert dangerous["comment"] == "'=cmd|' /C calc'!A0"
-    by_case = {r["case_id"]: r for r in rows}
+    by_case = {r["Case"]: r for r in rows}
     answered = [r for r in scored if r["answered"]]
     assert len(by_case) == len(answered)
     assert sorted(int(r["csat"]) for r in rows) == sorted(r["csat"] for r in answered)
-    assert {r["team"] for r in rows} == {"账务组", "技术支持", "售后服务"}
+    assert {r["Team"] for r in rows} == {"账务组", "技术支持", "售后服务"}
 
 
 def test_xlsx_round_trip(app, manager, scored):
     add_dangerous_comment(app)
-    reply = manager.get(f"/manage/export/responses.xlsx?{PERIOD}&channel=chat")
+    reply = manager.get(f"/manage/export/responses.xlsx?{PERIOD}&channel=chat&lang=zh_CN")
     assert reply.status_code == 200 and reply.get_data()[:2] == b"PK"
     sheet = load_workbook(io.BytesIO(reply.get_data()), read_only=True).active
+    assert sheet.title == "回答"
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
     data = [row + (None,) * (len(header) - len(row)) for row in rows[1:]]  # empty tails trimmed
-    assert header[:3] == ("response_id", "submitted_at", "case_id")
+    assert header[:10] == (
+        "回答编号",
+        "提交时间",
+        "案件",
+        "渠道",
+        "团队",
+        "客服",
+        "类别",
+        "来源",
+        "语言",
+        "问卷版本",
+    )
     assert len(data) == len([r for r in scored if r["answered"] and r["channel"] == "chat"])
-    assert all(row[header.index("channel")] == "chat" for row in data)
+    assert all(row[header.index("渠道")] == "chat" for row in data)  # the code, as the API has it
     assert all(isinstance(row[header.index("csat")], int) for row in data)
     for row in data:
         comment = row[header.index("comment")]

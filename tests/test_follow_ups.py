@@ -11,6 +11,7 @@ from support import DETRACTOR, HAPPY, UNRESOLVED, answer, csrf_from, in_app, log
 
 from feedback import definitions, follow_ups, responses
 from feedback.definitions import DefinitionError, parse
+from feedback.i18n import language
 from feedback.models import FollowUp, FollowUpEvent, Invitation, Response, Team
 from feedback.workdays import WorkingTime
 
@@ -512,7 +513,7 @@ def test_meeting_pack_has_a_follow_up_page_when_there_are_follow_ups(app, db, wo
     assert "follow-up-recovery" not in meeting_pack.steps(empty, definition)
     from feedback.follow_up_figures import summary_text, table
 
-    assert summary_text(table(s, "team")[-1], "en") == (
+    assert summary_text(table(s, "team")[-1], language("en")) == (
         "4 opened · contacted on time 50% · median time to first contact 3.0 h · "
         "recovered 67% of 3 closed"
     )
@@ -588,18 +589,19 @@ def test_demo_data_has_follow_ups_worked_by_the_leads(app, db):
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_recovery_chart_draws_groups_and_an_empty_period(locale):
+    lang = language(locale)
     from feedback import charts
 
     groups = [
         charts.RecoveryFigure("Billing", 50.0, 9.5, 90.5, 2),
         charts.RecoveryFigure("技术支持", 100.0, 20.7, 100.0, 1),
     ]
-    figure = charts.follow_up_chart(groups, locale, min_sample=30, summary="4 opened")
+    figure = charts.follow_up_chart(groups, lang, min_sample=30, summary="4 opened")
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert labels == ["Billing", "技术支持"]
     assert "4 opened" in figure.axes[0].get_title(loc="left")
     assert charts.render(figure, "png", "small").startswith(b"\x89PNG")
-    empty = charts.follow_up_chart([], locale)
+    empty = charts.follow_up_chart([], lang)
     assert charts.render(empty, "svg").startswith(b"<?xml")
 
 

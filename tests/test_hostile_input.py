@@ -341,10 +341,11 @@ def test_a_lone_period_whose_interval_leaves_out_its_value_is_drawn():
     from datetime import date
 
     from feedback import charts, stats
+    from feedback.i18n import language
 
     nps = stats.nps(0, 0, 1)
     point = charts.PeriodPoint(date(2026, 11, 1), nps.value, nps.low, nps.high, nps.n)
-    figure = charts.trend_chart([point], "nps", "en")
+    figure = charts.trend_chart([point], "nps", language("en"))
     assert charts.render(figure, "png", "small").startswith(b"\x89PNG")
 
 

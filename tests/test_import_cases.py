@@ -69,7 +69,7 @@ def test_excel_files_in_each_encoding_are_imported(app, tmp_path, kind):
     path.write_bytes(make(text))
     result = run(app, "import-cases", str(path))
     assert result.exit_code == 0, result.output
-    assert "Imported 2 new case(s)" in result.output
+    assert "Imported 2 new cases" in result.output
     if encoding:
         assert f"{path}: read as {encoding} text" in result.output
     cases = stored(app)
@@ -130,7 +130,7 @@ def test_a_row_with_more_values_than_the_header_has_columns_is_refused(app, tmp_
     assert counts(app) == (0, 0)
     skipped = run(app, "import-cases", str(path), "--skip-bad")
     assert skipped.exit_code == 0, skipped.output
-    assert "Imported 2 new case(s)" in skipped.output and "1 bad row(s) skipped" in skipped.output
+    assert "Imported 2 new cases" in skipped.output and "1 bad row skipped" in skipped.output
     assert sorted(stored(app)) == ["HD-1", "HD-2"]
 
 
@@ -151,11 +151,11 @@ def test_bad_rows_are_counted_as_rows_not_problems(app, tmp_path):
     )
     refused = run(app, "import-cases", str(path))
     assert refused.exit_code == 1
-    assert "5 problem(s) in 2 row(s); nothing imported" in refused.output
+    assert "5 problems in 2 rows; nothing imported" in refused.output
     result = run(app, "import-cases", str(path), "--skip-bad")
     assert result.exit_code == 0, result.output
-    assert "Imported 2 new case(s)" in result.output
-    assert "2 bad row(s) skipped" in result.output
+    assert "Imported 2 new cases" in result.output
+    assert "2 bad rows skipped" in result.output
 
 
 def test_a_record_that_spans_lines_is_reported_at_its_first_line(app, tmp_path):
@@ -181,7 +181,7 @@ def test_a_record_that_spans_lines_is_reported_at_its_first_line(app, tmp_path):
     assert f"{path}, line 8: has 14 values" in out
     assert f"{path}, line 10, field channel" in out
     assert "line 5," not in out and "line 9:" not in out
-    assert "3 bad row(s) skipped" in out
+    assert "3 bad rows skipped" in out
     assert stored(app)["HD-2"].category == "多行\n类别"
 
 

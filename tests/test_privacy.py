@@ -165,7 +165,7 @@ def test_erase_removes_contact_details_and_keeps_every_figure(site):
     before = figures(app, client, headers, manager)
     result = run(app, "customer", "erase", "cust-1", "--reason", "DSR-17")
     assert result.exit_code == 0, result.output
-    assert "2 case(s), 1 named suggestion(s), 1 outbox row(s)" in result.output
+    assert "2 cases, 1 named suggestion, 1 outbox row" in result.output
     assert figures(app, client, headers, manager) == before
     with in_app(app):
         cases = {c.case_ref: c for c in Case.select()}
@@ -207,7 +207,7 @@ def test_retention_apply_removes_old_contact_details_only(site):
     app.config["CONTACT_RETENTION_DAYS"] = 30
     result = run(app, "retention", "apply")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("2 case(s) resolved more than 30 days ago")
+    assert result.output.startswith("2 cases resolved more than 30 days ago")
     assert figures(app, client, headers, manager) == before
     with in_app(app):
         cases = {c.case_ref: c for c in Case.select()}
@@ -221,7 +221,7 @@ def test_retention_apply_removes_old_contact_details_only(site):
         assert cases["W-NEW"].customer_phone == WANG["phone"]  # resolved 3 days ago
         (entry,) = AuditEntry.select().where(AuditEntry.action == "retention.purge")
         assert json.loads(entry.detail)["cases"] == 2 and entry.actor == "cli"
-    assert run(app, "retention", "apply").output.startswith("0 case(s)")
+    assert run(app, "retention", "apply").output.startswith("0 cases")
 
 
 def test_an_open_follow_up_keeps_its_phone_until_it_is_closed(site):

@@ -13,6 +13,7 @@ from support import code_of, csrf_from, give, in_app, login, post_form
 
 from feedback import suggestions
 from feedback.db import database, utcnow
+from feedback.i18n import language
 from feedback.models import Suggestion, SuggestionEvent, Team
 
 
@@ -531,13 +532,26 @@ def test_you_said_we_did_lists_public_done_suggestions(app, client, manager):
 def test_csv_export_is_safe_and_anonymous(app, client, manager):
     give(client, title='=HYPERLINK("http://evil")', body="+1 -2 @x")
     give(client, identity="named", name="王芳", email="wang@example.cn", title="普通")
-    reply = manager.get("/manage/suggestions/export.csv")
+    reply = manager.get("/manage/suggestions/export.csv?lang=en")
     assert reply.status_code == 200 and reply.mimetype == "text/csv"
     text = reply.get_data().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows[0]["title"].startswith("'=") and rows[0]["suggestion"].startswith("'+")
-    assert (rows[0]["name"], rows[0]["email"], rows[0]["anonymous"]) == ("", "", "yes")
-    assert (rows[1]["name"], rows[1]["email"]) == ("王芳", "wang@example.cn")
+    assert rows[0]["Title"].startswith("'=") and rows[0]["Suggestion"].startswith("'+")
+    assert (rows[0]["Name"], rows[0]["Email address"], rows[0]["Anonymous"]) == ("", "", "yes")
+    assert (rows[1]["Name"], rows[1]["Email address"]) == ("王芳", "wang@example.cn")
+    assert (rows[1]["Box"], rows[1]["Status"], rows[1]["Anonymous"]) == (
+        "Customer box",
+        "New",
+        "no",
+    )
+    zh_box = language("zh_CN").gettext("Customer box")
+    chinese = (
+        manager.get("/manage/suggestions/export.csv?lang=zh_CN").get_data().decode("utf-8-sig")
+    )
+    rows = list(csv.DictReader(io.StringIO(chinese)))
+    assert list(rows[0])[:6] == ["编号", "建议箱", "类别", "标题", "建议", "状态"]
+    assert (rows[1]["名称"], rows[1]["匿名"]) == ("王芳", "否")
+    assert (rows[1]["建议箱"], rows[1]["状态"]) == (zh_box, "新建")
     assert manager.get("/manage/suggestions/export.csv?status=open").status_code == 200
     bad = manager.get("/manage/suggestions/export.csv?end=bad&lang=en")
     assert bad.status_code == 400 and "end: A date like 2026-11-25." in bad.get_data(as_text=True)

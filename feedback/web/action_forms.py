@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,9 +16,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import Survey, Team, User
-from ..names import channel_name
+from ..names import CHANNELS as CHANNEL_NAMES
 from ..vocabulary import ACTION_METRICS, CHANNELS, REPORT_ROLES
-from .forms_common import choices
+from .forms_common import Form, choices
 from .labels import METRICS
 
 STATE_LABELS = {
@@ -100,7 +99,7 @@ def owner_choices() -> list[tuple[str, str]]:
     return [(str(u.id), f"{u.display_name} ({u.username})") for u in people]
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     title = StringField(
         _l("Title"),
         filters=[_strip],
@@ -151,7 +150,7 @@ class ActionForm(FlaskForm):
         self.metric.choices = choices((m, str(METRICS[m])) for m in ACTION_METRICS)
         self.survey.choices = choices(survey_choices())
         self.channel.choices = choices(
-            [("", _("All channels"))] + [(c, channel_name(c, _current_locale())) for c in CHANNELS]
+            [("", _("All channels"))] + [(c, _(CHANNEL_NAMES[c])) for c in CHANNELS]
         )
         self.team.choices = choices(team_choices(allowed_teams, keep_team, keep_all_teams))
         self.owner.choices = choices(owner_choices())
@@ -177,13 +176,7 @@ class ActionForm(FlaskForm):
         }
 
 
-def _current_locale() -> str:
-    from ..i18n import current_locale
-
-    return current_locale()
-
-
-class MilestoneForm(FlaskForm):
+class MilestoneForm(Form):
     title = StringField(
         _l("Milestone title"),
         filters=[_strip],
@@ -198,7 +191,7 @@ class MilestoneForm(FlaskForm):
     )
 
 
-class StateForm(FlaskForm):
+class StateForm(Form):
     to_state = ChoiceField(_l("New state"))
     done_on = LocalDateField(_l("Done on (for “done”)"), validators=[Optional()])
     note = TextAreaField(
@@ -217,7 +210,7 @@ class StateForm(FlaskForm):
         self.to_state.choices = choices((s, str(STATE_LABELS[s])) for s in next_states)
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     """Link a suggestion or a follow-up, by its number, to an action."""
 
     kind = ChoiceField(

@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import access, actions, chart_data, charts, suggestions
-from ..i18n import current_locale
+from ..i18n import current_locale, language
 from ..models import ActionMilestone, ImprovementAction, Survey, Team
 from ..vocabulary import ACTION_STATES, REPORT_ROLES, SUGGESTION_CLOSED_STATES
 from .action_forms import (
@@ -242,7 +242,9 @@ def detail(action_id: int):
 def chart(action_id: int):
     """The before/after check as a chart (PNG, 800x450); 404 while there is none."""
     action = _action_or_404(action_id)
-    figure = chart_data.before_after(_check(action, _today()), action.title, current_locale())
+    figure = chart_data.before_after(
+        _check(action, _today()), action.title, language(current_locale())
+    )
     if figure is None:
         abort(404)
     return Response(charts.render(figure, "png", "small"), mimetype="image/png")

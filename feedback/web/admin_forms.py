@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from peewee import fn
 from wtforms import (
     BooleanField,
@@ -24,7 +23,7 @@ from .. import accounts
 from ..i18n import LANGUAGES
 from ..models import Team, TeamLead, User
 from ..vocabulary import ROLES
-from .forms_common import choices
+from .forms_common import Form, choices
 
 ROLE_LABELS = {
     "admin": _l("Admin"),
@@ -62,7 +61,7 @@ def _check_new_password(password: str | None) -> None:
         raise ValidationError(_("At most %(n)d characters.", n=MAX_PASSWORD))
 
 
-class _UserFields(FlaskForm):
+class _UserFields(Form):
     role = SelectField(_l("Role"))
     team = SelectField(_l("Team"))
     locale = SelectField(_l("Language"))
@@ -157,7 +156,7 @@ class UserEditForm(_UserFields):
             _check_new_password(field.data)
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField(
         _l("Team name"),
         filters=[_strip],
@@ -197,7 +196,7 @@ def _user_label(user: User) -> str:
     return label if user.active else _("%(user)s – inactive", user=label)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(
         _l("Name"),
         filters=[_strip],
@@ -208,5 +207,5 @@ class TokenForm(FlaskForm):
     )
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     """No fields: the CSRF token only."""

@@ -8,13 +8,12 @@ from datetime import date
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from .. import audit, exports
 from ..errors import AppError
 from .common import roles_required
-from .forms_common import choices, date_range
+from .forms_common import Form, choices, date_range
 from .paging import page_number
 
 bp = Blueprint("admin_audit", __name__, url_prefix="/admin/audit")
@@ -42,7 +41,7 @@ ACTION_LABELS = {
 }
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """The filter bar (GET: no CSRF, the state lives in the URL)."""
 
     class Meta:

@@ -17,13 +17,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import accounts
 from ..extensions import limiter, login_manager
 from .common import start_session
+from .forms_common import Form
 
 bp = Blueprint("auth", __name__)
 
@@ -46,7 +46,7 @@ def load_user(key: str):
     return user
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(max=64)],

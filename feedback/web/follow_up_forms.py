@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from ..follow_ups import NOTE_MAX
-from .forms_common import choices
+from .forms_common import Form, choices
 
 OUTCOME_LABELS = {
     "recovered": _l("Recovered: the customer is now satisfied"),
@@ -29,11 +28,11 @@ def _note(label):
     )
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     contact_note = _note(_l("What was said (or tried)"))
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     outcome = RadioField(
         _l("Outcome"),
         choices=choices(OUTCOME_LABELS.items()),
@@ -46,5 +45,5 @@ class CloseForm(FlaskForm):
     close_note = _note(_l("Note"))
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     reopen_note = _note(_l("Why reopen it"))

@@ -6,10 +6,69 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from flask_babel import get_translations
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
+from ..names import N_
 from ..periods import LAST_DAY
+
+
+class CatalogueTranslations:
+    """WTForms' own messages ("This field is required.") looked up in our gettext catalogue, in
+    the page's language, like every other word on the page.
+
+    We use our catalogue, not WTForms' (Flask-WTF's WTF_I18N_ENABLED): one place for a translator,
+    one wording for "required" whether WTForms or our own validator says it. WTForms formats the
+    message itself, so this returns it untouched (Flask-Babel's ``gettext`` would format it).
+    """
+
+    def gettext(self, string: str) -> str:
+        return get_translations().gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ngettext(singular, plural, n)
+
+
+CATALOGUE = CatalogueTranslations()
+
+
+class Form(FlaskForm):
+    """Every form of the app: FlaskForm (CSRF) with WTForms' messages from our catalogue."""
+
+    class Meta:
+        def get_translations(self, form):
+            return CATALOGUE
+
+
+# The messages of WTForms' fields and validators that our forms use, for the catalogue (WTForms
+# asks for them by these English texts). Keep in step with the fields and validators used.
+WTFORMS_MESSAGES = (
+    N_("This field is required."),
+    N_("Not a valid integer value."),
+    N_("Not a valid float value."),
+    N_("Not a valid date value."),
+    N_("Not a valid datetime value."),
+    N_("Not a valid choice."),
+    N_("Number must be between %(min)s and %(max)s."),
+    N_("Invalid value, must be one of: %(values)s."),
+    N_("Invalid input."),
+)
+
+
+def _wtforms_plurals(ngettext) -> None:
+    """Never called: marks WTForms' plural messages for the catalogue's extraction."""
+    ngettext(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        0,
+    )
+    ngettext(
+        "'%(value)s' is not a valid choice for this field.",
+        "'%(value)s' are not valid choices for this field.",
+        0,
+    )
 
 
 def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..i18n import current_locale
+from .. import names
+from ..i18n import current_locale, language
 from ..names import channel_name
 
 METRICS = {
@@ -50,16 +51,8 @@ BANDS = {
     "passives": _l("Passives (7–8)"),
     "promoters": _l("Promoters (9–10)"),
 }
-SUGGESTION_STATUSES = {
-    "new": _l("New"),
-    "review": _l("Under review"),
-    "planned": _l("Planned"),
-    "progress": _l("In progress"),
-    "done": _l("Done"),
-    "declined": _l("Declined"),
-    "duplicate": _l("Duplicate"),
-}
-BOXES = {"customer": _l("Customer box"), "staff": _l("Staff box")}
+SUGGESTION_STATUSES = {key: _l(message) for key, message in names.SUGGESTION_STATUSES.items()}
+BOXES = {key: _l(message) for key, message in names.BOXES.items()}
 
 
 def _lookup(table):
@@ -69,7 +62,7 @@ def _lookup(table):
 GLOBALS = {
     "metric_label": _lookup(METRICS),
     "group_label": _lookup(GROUPS),
-    "channel_label": lambda key: channel_name(key, current_locale()),
+    "channel_label": lambda key: channel_name(key, language(current_locale())),
     "dimension_label": _lookup(DIMENSIONS),
     "band_label": _lookup(BANDS),
     "chart_label": _lookup(CHARTS),

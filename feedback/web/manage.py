@@ -149,7 +149,10 @@ def export_responses(fmt: str):
     filters = filters_or_400()
     audit.record("export.raw", f"responses.{fmt}", filters=request.args.to_dict())
     rows = exports.response_rows(
-        filters.slice, _definitions(filters.survey), current_app.config["TIMEZONE"]
+        filters.slice,
+        _definitions(filters.survey),
+        current_app.config["TIMEZONE"],
+        language(current_locale()),
     )
     name = exports.export_name("responses", filters.slice, filters.survey, fmt)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
@@ -160,7 +163,9 @@ def export_responses(fmt: str):
             mimetype="text/csv; charset=utf-8",
         )
     return Response(
-        exports.file_chunks(exports.xlsx_file(rows)),
+        exports.file_chunks(
+            exports.xlsx_file(rows, language(current_locale()).gettext("Responses"))
+        ),
         headers=headers,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
@@ -198,7 +203,11 @@ def chart(name: str, fmt: str):
     body = cache.get(key)
     if body is None:
         data = chart_data.build(
-            name, filters.slice, definition_of(current_version(filters.survey)), locale, min_sample
+            name,
+            filters.slice,
+            definition_of(current_version(filters.survey)),
+            language(locale),
+            min_sample,
         )
         body = (
             exports.table_csv(data.header, data.rows)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -20,7 +19,7 @@ from ..i18n import current_locale
 from ..input_checks import MAX_ID
 from ..models import Team, User
 from ..suggestions import BODY_MAX, COMMENT_MAX, NAME_MAX, TITLE_MAX, categories
-from .forms_common import choices
+from .forms_common import Form, choices
 from .labels import BOXES as BOX_LABELS
 from .labels import SUGGESTION_STATUSES as STATUS_LABELS
 
@@ -34,7 +33,7 @@ def category_choices(active_only: bool = True) -> list[tuple[int, str]]:
     return [(c.id, c.name(locale)) for c in categories(active_only)]
 
 
-class SuggestionForm(FlaskForm):
+class SuggestionForm(Form):
     category = SelectField(
         _l("What is it about?"), coerce=int, validators=[DataRequired(_l("Choose a category."))]
     )
@@ -97,7 +96,7 @@ class SuggestionForm(FlaskForm):
             raise ValidationError(_l("Give your name, or choose 'Anonymous'."))
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(
         _l("Tracking code"),
         filters=[_strip],
@@ -106,7 +105,7 @@ class CodeForm(FlaskForm):
     )
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     comment = TextAreaField(
         _l("Add a comment"),
         filters=[_strip],
@@ -115,7 +114,7 @@ class CommentForm(FlaskForm):
     )
 
 
-class ChangeForm(FlaskForm):
+class ChangeForm(Form):
     """A staff member answers: status, public reply, internal note, owner, team, publishing."""
 
     status = SelectField(_l("Status"), choices=choices(STATUS_LABELS.items()))
@@ -162,7 +161,7 @@ class ChangeForm(FlaskForm):
         )
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name_zh = StringField(
         _l("Name in Chinese"), filters=[_strip], validators=[DataRequired(), Length(max=100)]
     )
@@ -175,7 +174,7 @@ class CategoryForm(FlaskForm):
     active = BooleanField(_l("Offered on the form"), default=True)
 
 
-class TriageFilterForm(FlaskForm):
+class TriageFilterForm(Form):
     """The triage list's filter bar (GET: no CSRF, state in the URL)."""
 
     class Meta:

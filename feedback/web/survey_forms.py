@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -28,6 +27,7 @@ from ..definitions import (
     SurveyDefinition,
 )
 from ..input_checks import is_id
+from .forms_common import Form
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -52,7 +52,7 @@ def survey_csrf_token(secret_key: str, invitation_token: str) -> str:
     ).hexdigest()
 
 
-class SurveyFormBase(FlaskForm):
+class SurveyFormBase(Form):
     class Meta:
         csrf = False  # checked against survey_csrf_token instead of a session
 

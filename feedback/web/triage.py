@@ -23,6 +23,7 @@ from flask_login import current_user
 
 from .. import access, actions, audit, exports, suggestions
 from ..errors import AppError
+from ..i18n import current_locale, language
 from ..models import Suggestion, SuggestionCategory, Team, User
 from ..vocabulary import REPORT_ROLES
 from .common import allowed_team_ids, change_and_tell, roles_required
@@ -149,7 +150,9 @@ def export_csv():
     if errors:
         raise AppError(400, "; ".join(f"{field}: {text}" for field, text in errors.items()))
     audit.record("export.raw", "suggestions.csv", filters=request.args.to_dict())
-    rows = exports.suggestion_rows(triage, current_app.config["TIMEZONE"])
+    rows = exports.suggestion_rows(
+        triage, current_app.config["TIMEZONE"], language(current_locale())
+    )
     name = f"suggestions-{date.today().isoformat()}.csv"
     return Response(
         exports.csv_stream(rows),
