@@ -193,6 +193,8 @@ def summarize(name: str, label: str, runs: list[dict]) -> dict:
         "p99_ms": ms("p99_us"),
         "max_ms": ms("max_us"),
         "client_cpu_cores": round(sum(r["cpu"] for r in runs) / wall, 2) if wall else None,
+        # the servers' CPU per request done: what a request costs, whatever else the machine does
+        "server_cpu_ms": round(sum(r["server_cpu"] for r in runs) / ok * 1000, 3) if ok else None,
     }
 
 
@@ -238,6 +240,26 @@ class Gunicorn:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers (user and system, from /proc)."""
+        pids = [self.process.pid]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    pids.append(int(entry.name))
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def wait_ready(self, path: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -347,10 +369,15 @@ def ratio(numerator: dict, denominator: dict) -> float | None:
     return round(a / b, 3) if a and b else None
 
 
+def cpu_ratio(survey: dict, bare: dict) -> float | None:
+    a, b = bare["server_cpu_ms"], survey["server_cpu_ms"]
+    return round(a / b, 3) if a and b else None
+
+
 def print_table(phases: list[dict], ratios: dict) -> None:
     header = (
         f"{'phase':<34}{'requests':>9}{'errors':>8}{'seconds':>9}{'req/s':>9}"
-        f"{'p50 ms':>9}{'p99 ms':>9}{'client cpu':>11}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'client cpu':>11}{'server cpu ms':>14}"
     )
     print(header)
     print("-" * len(header))
@@ -363,6 +390,7 @@ def print_table(phases: list[dict], ratios: dict) -> None:
             f"{p['p50_ms'] if p['p50_ms'] is not None else '-':>9}",
             f"{p['p99_ms'] if p['p99_ms'] is not None else '-':>9}",
             f"{p['client_cpu_cores']:>11}",
+            f"{p['server_cpu_ms'] if p['server_cpu_ms'] is not None else '-':>14}",
         ]
         print(f"{p['label']:<34}" + "".join(cells))
     print()
@@ -376,6 +404,10 @@ def print_table(phases: list[dict], ratios: dict) -> None:
             f"{label:<36} {value if value is not None else '-':>6}   (goal >= {goal:.2f}: "
             f"{verdict})"
         )
+    print(
+        "by the servers' CPU per request (bare / survey; less moved by other load): "
+        f"pages {ratios['page_cpu_ratio']}, submissions {ratios['submit_cpu_ratio']}"
+    )
 
 
 PHASES = (  # name, label, server
@@ -481,6 +513,7 @@ def main() -> int:
         feedback.wait_ready(f"/s/{page_tokens[0]}")
         bare.wait_ready("/page")
         fp, bp = feedback.port, bare.port
+        by_server = {"feedback": feedback, "bare": bare}
         body = urlencode(ANSWERS).encode()
         forms = submit_forms(fp, answer_tokens, env["FEEDBACK_SECRET_KEY"], args.concurrency)
 
@@ -509,11 +542,14 @@ def main() -> int:
             print(f"round {round_number} of {args.rounds} ...", flush=True)
             first = warmup + (round_number - 1) * args.submissions
             load["survey_submit"] = (fp, posts[first : first + args.submissions], 302, False)
-            for name, _label, _server in PHASES:
+            for name, _label, server in PHASES:
                 port, requests, expect, cycle = load[name]
-                runs[name].append(
-                    run_wrk(port, requests, expect, args.seconds, args.concurrency, cycle, workdir)
+                cpu0 = by_server[server].cpu_seconds()
+                run = run_wrk(
+                    port, requests, expect, args.seconds, args.concurrency, cycle, workdir
                 )
+                run["server_cpu"] = by_server[server].cpu_seconds() - cpu0
+                runs[name].append(run)
     finally:
         for server in servers:
             server.stop()
@@ -523,6 +559,8 @@ def main() -> int:
     ratios = {
         "page_ratio": ratio(by_name["survey_page"], by_name["bare_page"]),
         "submit_ratio": ratio(by_name["survey_submit"], by_name["bare_insert"]),
+        "page_cpu_ratio": cpu_ratio(by_name["survey_page"], by_name["bare_page"]),
+        "submit_cpu_ratio": cpu_ratio(by_name["survey_submit"], by_name["bare_insert"]),
     }
     ratios["rounds"] = [
         {

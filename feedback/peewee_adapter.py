@@ -13,22 +13,31 @@ field and clean, so a Peewee upgrade that changes either touch fails that test, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import peewee
 
-M = TypeVar("M", bound=peewee.Model)
 
+class RowReader:
+    """Makes instances of ``model`` from rows holding ``fields``' raw values, in that order."""
 
-def model_from_row(model: type[M], fields: Sequence[peewee.Field], values: Sequence[Any]) -> M:
-    """An instance of ``model`` from its columns' raw database values, as Peewee makes one:
-    each value converted by its field, no default filled in, nothing marked as changed."""
-    instance = model(
-        __no_default__=True,
-        **{f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)},
-    )
-    instance._dirty.clear()
-    return instance
+    def __init__(self, model: type[peewee.Model], fields: Sequence[peewee.Field]):
+        self.model = model
+        self.fields = tuple(fields)
+        self._converters = tuple((f.name, f.python_value) for f in fields)
+
+    def __call__(self, values: Sequence[Any]) -> peewee.Model:
+        """An instance as Peewee makes one: each value converted by its field, no default
+        filled in, nothing marked as changed."""
+        instance = self.model(
+            __no_default__=True,
+            **{
+                name: convert(v)
+                for (name, convert), v in zip(self._converters, values, strict=True)
+            },
+        )
+        instance._dirty.clear()
+        return instance
 
 
 def attach(instance: peewee.Model, foreign_key: str, related: peewee.Model) -> None:

@@ -10,7 +10,7 @@ from support import new_case, survey_path
 
 from feedback.db import database
 from feedback.models import Case, Invitation
-from feedback.peewee_adapter import attach, model_from_row
+from feedback.peewee_adapter import RowReader, attach
 
 
 def _raw(query):
@@ -25,12 +25,12 @@ def test_instances_are_peewee_s_own_field_by_field_and_clean(app, client, api_he
         stored = Invitation.get(Invitation.token == token)
         stored_case = Case.get_by_id(stored.case_id)
         fields = Invitation._meta.sorted_fields
-        invitation = model_from_row(
-            Invitation, fields, _raw(Invitation.select(*fields).where(Invitation.token == token))
+        invitation = RowReader(Invitation, fields)(
+            _raw(Invitation.select(*fields).where(Invitation.token == token))
         )
         case_fields = Case._meta.sorted_fields
-        case = model_from_row(
-            Case, case_fields, _raw(Case.select(*case_fields).where(Case.id == stored.case_id))
+        case = RowReader(Case, case_fields)(
+            _raw(Case.select(*case_fields).where(Case.id == stored.case_id))
         )
         assert invitation.__data__ == stored.__data__ and case.__data__ == stored_case.__data__
         for name in stored.__data__:  # converted by each field, e.g. datetimes, not text
@@ -49,5 +49,5 @@ def test_instances_are_peewee_s_own_field_by_field_and_clean(app, client, api_he
 
 def test_no_default_is_filled_in_for_a_column_the_row_lacks():
     assert "reopened" in Case().__data__  # a field with a default: Peewee fills it in
-    case = model_from_row(Case, [Case.id, Case.case_ref], [7, "REF-7"])
+    case = RowReader(Case, [Case.id, Case.case_ref])([7, "REF-7"])
     assert case.__data__ == {"id": 7, "case_ref": "REF-7"} and not case.is_dirty()

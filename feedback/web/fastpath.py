@@ -50,7 +50,7 @@ from ..definitions import SERVQUAL_PARTS, Question, SurveyDefinition
 from ..i18n import anonymous_locale
 from ..input_checks import is_id
 from ..models import Case, Invitation, Survey, SurveyVersion
-from ..peewee_adapter import attach, model_from_row
+from ..peewee_adapter import RowReader, attach
 from ..surveys import definition_of
 from .survey_forms import (
     check_answers,
@@ -69,6 +69,8 @@ VERSION_CACHE_SIZE = 256
 
 _INVITATION_FIELDS = Invitation._meta.sorted_fields
 _CASE_FIELDS = Case._meta.sorted_fields
+_INVITATION = RowReader(Invitation, _INVITATION_FIELDS)
+_CASE = RowReader(Case, _CASE_FIELDS)
 _BY_TOKEN = Prepared(
     lambda token: (
         Invitation.select(*_INVITATION_FIELDS, *_CASE_FIELDS, Survey.current_version_id)
@@ -106,8 +108,8 @@ def load(token: str) -> tuple[Invitation, Case, int]:
     if row is None:
         abort(404)
     split = len(_INVITATION_FIELDS)
-    invitation = model_from_row(Invitation, _INVITATION_FIELDS, row[:split])
-    case = model_from_row(Case, _CASE_FIELDS, row[split : split + len(_CASE_FIELDS)])
+    invitation = _INVITATION(row[:split])
+    case = _CASE(row[split : split + len(_CASE_FIELDS)])
     attach(invitation, "case", case)
     # The case's customer locale comes before the browser's (an explicit switch before both).
     g.locale_hint = case.customer_locale
@@ -261,7 +263,11 @@ class SessionInterface(SecureCookieSessionInterface):
     session cookie (a customer's survey page): the same empty session, sooner."""
 
     def open_session(self, app: Flask, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        # No Cookie header at all (a customer): not even the cookies are parsed.
+        if app.secret_key and (
+            "HTTP_COOKIE" not in request.environ
+            or not request.cookies.get(self.get_cookie_name(app))
+        ):
             return self.session_class()
         return super().open_session(app, request)
 
