@@ -16,19 +16,23 @@ returns None), an invalid submission (the WTForms form is built to show its erro
 thanks page. Both paths render the same form page (``render_form_page``); tests/
 test_survey_page_cache.py checks that a cached page is byte for byte the plain one.
 
-Why each trick exists, and what it buys (bench/README.md, bench_survey.py and wrk):
+Why each trick exists, and what it buys (figures from bench/README.md and docs/architecture.md;
+bench_survey.py measures them against a bare Flask app):
 
 * the page cache: a survey page is rendered once per version, language and query instead of
-  per view; with the fragment cache below, pages went from about a fifth to over half of the
-  bare app's rate (the 0.50 page goal).
+  per view: cookie-less page views went from 0.25-0.45 of the bare app's page rate (a full
+  render) to 0.6-0.7, past the 0.50 goal;
 * the question fragment cache (``_questions_html``): some fifty WTForms inputs are most of a
-  render; used by the plain path too.
+  full render; the plain path uses it too;
 * ``load``: one plain row made into two models by ``peewee_adapter`` instead of Peewee's
-  join-resolving cursor wrapper, which cost a fifth of a submission.
+  join-resolving cursor wrapper, which cost a fifth of a submission (profile_survey.py);
 * ``checked_submission``: the same checks as ``SurveyFormBase.validate`` without building the
-  form's fifty-odd WTForms fields, another fifth of a submission.
-* ``SessionInterface``: no cookie signer built for a request without a session cookie.
-* ``db.Prepared`` queries: SQL built once per kind of database, not per request.
+  form's fifty-odd WTForms fields, another fifth of a submission (submissions went from 0.30 to
+  0.39 of the bare insert rate, with the old client);
+* ``SessionInterface``: no cookie parsing and no signer for a request without a cookie;
+* ``_not_rate_limited``: survey routes have no rate limit, so Flask-Limiter stops early;
+* ``db.Prepared`` queries: SQL built once per kind of database, not per request (Peewee's SQL
+  building was about 40% of a submission).
 
 Every cache here is a ``feedback.cache.Cache`` keyed by something immutable (a version id, a
 definition checksum): right with many processes, see that module.
@@ -47,6 +51,7 @@ from ..cache import app_cache
 from ..cases import TOKEN
 from ..db import Prepared, utcnow
 from ..definitions import SERVQUAL_PARTS, Question, SurveyDefinition
+from ..extensions import limiter
 from ..i18n import anonymous_locale
 from ..input_checks import is_id
 from ..models import Case, Invitation, Survey, SurveyVersion
@@ -253,6 +258,16 @@ def _questions_html(definition, locale: str, answers: dict) -> Markup:
         )
 
     return app_cache("question_fragments", FRAGMENT_CACHE_SIZE).get_or_make(key, render)
+
+
+# --- the rate limiter -------------------------------------------------------------------------
+
+
+@limiter.request_filter
+def _not_rate_limited() -> bool:
+    """Survey pages have no rate limit: Flask-Limiter stops at this filter. (A limit added to
+    the survey blueprint would need this filter narrowed, or it would not apply.)"""
+    return request.blueprint == "survey"
 
 
 # --- the session --------------------------------------------------------------------------------

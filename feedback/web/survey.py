@@ -10,7 +10,6 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from .. import follow_ups, responses
 from ..cache import app_cache
-from ..extensions import limiter
 from ..i18n import anonymous_locale, current_locale
 from ..models import Response, SurveyVersion
 from ..surveys import definition_of
@@ -18,12 +17,6 @@ from .fastpath import checked_submission, load, page_cacheable, render_form_page
 from .survey_forms import form_class, survey_csrf_token
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
-
-
-@limiter.request_filter
-def _not_rate_limited() -> bool:
-    """Survey pages have no rate limit (a limit added here would need this filter narrowed)."""
-    return request.blueprint == "survey"
 
 
 def follow_up_policy() -> follow_ups.Policy:
