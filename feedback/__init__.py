@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, g, has_request_context, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import errors, input_checks, ratelimits, settings
@@ -52,13 +51,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=str(root / "instance"),
     )
     _configure(app, config)
-    app.session_interface = SessionInterface()
+    from .web.fastpath import SessionInterface, serve_cached_page
+
+    app.session_interface = SessionInterface()  # the survey's fast path: web/fastpath.py
     input_checks.init_app(app)  # before any route: its <int:> converter; the JSON provider
     _trust_proxies(app)
     _use_database(app)
     app.before_request(input_checks.check_request)  # NUL and the like: a 400 before any view
-    from .web.survey import serve_cached_page
-
     app.before_request(serve_cached_page)  # after the connection, before the rate limiter
     _add_security_headers(app)
     _init_languages(app)
@@ -273,20 +272,6 @@ def _private(response, remember_cookie: str) -> bool:
     if user is not None:
         return user.is_authenticated
     return "_user_id" in session or remember_cookie in request.cookies
-
-
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, without building the signer for a request that has no
-    session cookie (a customer's survey page): the same empty session, sooner."""
-
-    def open_session(self, app: Flask, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
-            return self.session_class()
-        return super().open_session(app, request)
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        """Secure when the settings say so, and whenever the request came over HTTPS."""
-        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
 
 def _deliver_in_background(app: Flask) -> None:

@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
+from .cache import Cache
+
 database = peewee.DatabaseProxy()
 
 SQLITE_PRAGMAS = {
@@ -473,30 +475,21 @@ class Prepared:
     def __init__(self, build, arity: int):
         self._build = build
         self._arity = arity
-        self._compiled: dict[type, tuple] = {}
+        self._compiled: Cache[type, tuple] = Cache(4)  # by kind of database
 
     def _compile(self) -> tuple:
-        kind = type(database.obj)
-        compiled = self._compiled.get(kind)
-        if compiled is None:
-            markers = [f"\x00prepared-{i}\x00" for i in range(self._arity)]
-            query = self._build(*markers)
-            sql, params = query.sql()
-            slots = [
-                markers.index(p) if isinstance(p, str) and p in markers else None for p in params
-            ]
-            if sorted(s for s in slots if s is not None) != list(range(self._arity)):
-                raise ValueError("every marker must appear once as a parameter")
-            compiled = self._compiled[kind] = (query, sql, slots, params)
-        return compiled
+        return self._compiled.get_or_make(type(database.obj), self._make)
+
+    def _make(self) -> tuple:
+        markers = [f"\x00prepared-{i}\x00" for i in range(self._arity)]
+        sql, params = self._build(*markers).sql()
+        slots = [markers.index(p) if isinstance(p, str) and p in markers else None for p in params]
+        if sorted(s for s in slots if s is not None) != list(range(self._arity)):
+            raise ValueError("every marker must appear once as a parameter")
+        return sql, slots, params
 
     def execute(self, *args):
         """Run it; return the cursor."""
-        _query, sql, slots, constants = self._compile()
+        sql, slots, constants = self._compile()
         params = [args[s] if s is not None else c for s, c in zip(slots, constants, strict=True)]
         return database.execute_sql(sql, params)
-
-    def first(self, *args):
-        """Run a SELECT; return its first row as the query would (models with their joins)."""
-        query = self._compile()[0]
-        return next(iter(query._get_cursor_wrapper(self.execute(*args))), None)

@@ -13,6 +13,7 @@ from babel.support import Translations
 from flask import current_app, g, request, session
 from flask_login import current_user
 
+from .cache import Cache
 from .vocabulary import LOCALES
 
 # each language named in itself, for the language switch
@@ -149,12 +150,9 @@ class Language:
         return numbers.format_percent(value / 100, format or "#,##0.0%", locale=self.locale)
 
 
-_LANGUAGES: dict[str, Language] = {}
+_LANGUAGES: Cache[str, Language] = Cache(8)
 
 
 def language(code: str) -> Language:
     """The ``Language`` of a code of LANGUAGES (made once per process: two of them)."""
-    found = _LANGUAGES.get(code)
-    if found is None:
-        found = _LANGUAGES[code] = Language(code)
-    return found
+    return _LANGUAGES.get_or_make(code, lambda: Language(code))

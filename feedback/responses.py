@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from . import follow_ups
+from .cache import Cache
 from .db import Prepared, database, is_postgres, utcnow
 from .definitions import SurveyDefinition
 from .models import Answer, Case, Invitation, Response, SurveyVersion
@@ -180,11 +181,17 @@ _RESPONSE_COLUMNS = (
 _ANSWER_COLUMNS = ("response", "question_id", "value_int", "value_text", "expectation")
 
 
+_INSERTS: Cache[tuple, str] = Cache(8)  # by model, columns, RETURNING and parameter mark
+
+
 def _insert_sql(model, columns: tuple[str, ...], returning: bool) -> str:
-    names = ", ".join(model._meta.fields[c].column_name for c in columns)
-    marks = ", ".join([database.param] * len(columns))
-    sql = f"INSERT INTO {model._meta.table_name} ({names}) VALUES ({marks})"
-    return sql + " RETURNING id" if returning else sql
+    def make() -> str:
+        names = ", ".join(model._meta.fields[c].column_name for c in columns)
+        marks = ", ".join([database.param] * len(columns))
+        sql = f"INSERT INTO {model._meta.table_name} ({names}) VALUES ({marks})"
+        return sql + " RETURNING id" if returning else sql
+
+    return _INSERTS.get_or_make((model, columns, returning, database.param), make)
 
 
 def _insert_response(row: dict) -> int:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import click
 import peewee
 
 from . import audit, definitions
+from .cache import cached
 from .db import LATEST_SCHEMA, database, schema_version, utcnow
 from .definitions import DefinitionError, SurveyDefinition
 from .models import Survey, SurveyVersion
@@ -190,7 +190,7 @@ def _can_open(db) -> bool:
     return True
 
 
-@lru_cache(maxsize=256)
+@cached(maxsize=256)
 def _parse_stored(checksum: str, text: str) -> SurveyDefinition:
     # Keyed on the content's checksum, so a cached definition is never the wrong one.
     return definitions.from_json(text)

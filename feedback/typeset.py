@@ -9,7 +9,6 @@ typesetting library: docs/architecture.md, "Meeting pack typesetting".
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.lines import Line2D
 
 from . import charts  # registers Noto Sans CJK SC with matplotlib
+from .cache import cached
 
 PT_PER_INCH = 72
 FAMILIES = [charts.FONT_FAMILY, "DejaVu Sans"]
@@ -31,7 +31,7 @@ _MEASURE_LOCK = threading.Lock()
 # --- measuring ----------------------------------------------------------------------------------
 
 
-@functools.cache
+@cached(maxsize=2)  # bold or not
 def _font_files(bold: bool) -> tuple[str, ...]:
     """The files matplotlib draws the house style's text from: Noto, then DejaVu Sans."""
     weight = "bold" if bold else "normal"
@@ -43,7 +43,7 @@ def _font_files(bold: bool) -> tuple[str, ...]:
     )
 
 
-@functools.cache
+@cached(maxsize=2)
 def _fonts(bold: bool) -> tuple[FT2Font, ...]:
     # Our own FT2Font objects: matplotlib's cached ones are resized by every renderer.
     fonts = tuple(FT2Font(path) for path in _font_files(bold))
@@ -52,7 +52,7 @@ def _fonts(bold: bool) -> tuple[FT2Font, ...]:
     return fonts
 
 
-@functools.lru_cache(maxsize=65536)
+@cached(maxsize=65536)
 def _advance(char: str, bold: bool) -> float | None:
     """The advance width of a character in ems, from the first font that has it; None if none."""
     with _MEASURE_LOCK:

@@ -9,7 +9,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from feedback.definitions import load_directory
-from feedback.web.survey_forms import checked_submission, field_names, form_class
+from feedback.web.fastpath import checked_submission
+from feedback.web.survey_forms import field_names, form_class
 
 SURVEYS, _problems = load_directory(Path(__file__).resolve().parents[1] / "surveys")
 CSRF = "c" * 64

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from support import csrf_from, in_app, login, new_case, survey_path
 
+from feedback.cache import app_cache
 from feedback.db import database
 from feedback.models import Response
-from feedback.web.survey import CSRF_STAND_IN, TOKEN_STAND_IN
+from feedback.web.fastpath import CSRF_STAND_IN, PAGE_CACHE_SIZE, TOKEN_STAND_IN
 from feedback.web.survey_forms import survey_csrf_token
 
 SURVEYS = Path(__file__).resolve().parent.parent / "surveys"
@@ -32,8 +33,8 @@ def invitation(client, api_headers, n: int, **customer) -> tuple[str, str]:
     return path, path.rsplit("/", 1)[1]
 
 
-def cached(app) -> dict:
-    return app.extensions.get("feedback.survey_pages", {})
+def cached(app):
+    return app_cache("survey_pages", PAGE_CACHE_SIZE, app=app)
 
 
 def full_render(app, path: str, **headers):
@@ -210,14 +211,14 @@ def test_a_submission_without_cookies_keeps_the_language_it_was_shown_in(
 
 def test_the_survey_view_loads_the_same_invitation_and_case_as_peewee(app, client, api_headers):
     from feedback.models import Case, Invitation
-    from feedback.web.survey import _load
+    from feedback.web.fastpath import load
 
     _path, token = invitation(client, api_headers, 1, locale="en", email="a@example.com")
     with app.test_request_context(), database.connection_context():
-        loaded, case, current_id = _load(token)
+        loaded, case, current_id = load(token)
         stored = Invitation.get(Invitation.token == token)
-        assert loaded.__data__ == stored.__data__ and not loaded._dirty
-        assert case.__data__ == Case.get_by_id(stored.case_id).__data__ and not case._dirty
+        assert loaded.__data__ == stored.__data__ and not loaded.is_dirty()
+        assert case.__data__ == Case.get_by_id(stored.case_id).__data__ and not case.is_dirty()
         assert loaded.case is case and loaded.current_status() == "pending"
         assert current_id == case.survey.current_version_id
         assert isinstance(loaded.expires_at, type(stored.expires_at))

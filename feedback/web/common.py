@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from .. import access, accounts, follow_ups, suggestions
+from ..cache import app_cache
 from ..models import Suggestion, User
 from .labels import SUGGESTION_STATUSES
 
@@ -57,12 +58,9 @@ def allowed_team_ids() -> tuple[int, ...] | None:
 
 def follow_up_policy() -> follow_ups.Policy:
     """The follow-up settings of this app, read once."""
-    policy = current_app.extensions.get("feedback.follow_up_policy")
-    if policy is None:
-        policy = current_app.extensions["feedback.follow_up_policy"] = (
-            follow_ups.Policy.from_config(current_app.config)
-        )
-    return policy
+    return app_cache("follow_up_policy", 1).get_or_make(
+        None, lambda: follow_ups.Policy.from_config(current_app.config)
+    )
 
 
 def reply_email(suggestion: Suggestion, status: str, public_text: str | None) -> tuple[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,6 +26,7 @@ from .. import (
     reports,
     suggestions,
 )
+from ..cache import app_cache
 from ..errors import AppError
 from ..i18n import current_locale, language
 from ..models import Survey, SurveyVersion, Team
@@ -199,9 +199,8 @@ def chart(name: str, fmt: str):
         else reports.data_stamp(filters.slice.survey_id)
     )
     key = (name, fmt, size, locale, min_sample, filters.slice, stamp)
-    cache = current_app.extensions.setdefault("feedback.charts", OrderedDict())
-    body = cache.get(key)
-    if body is None:
+
+    def render() -> bytes:
         data = chart_data.build(
             name,
             filters.slice,
@@ -209,16 +208,11 @@ def chart(name: str, fmt: str):
             language(locale),
             min_sample,
         )
-        body = (
-            exports.table_csv(data.header, data.rows)
-            if fmt == "csv"
-            else charts.render(data.figure, fmt, size)
-        )
-        cache[key] = body
-        if len(cache) > CHART_CACHE_SIZE:
-            cache.popitem(last=False)
-    else:
-        cache.move_to_end(key)
+        if fmt == "csv":
+            return exports.table_csv(data.header, data.rows)
+        return charts.render(data.figure, fmt, size)
+
+    body = app_cache("charts", CHART_CACHE_SIZE).get_or_make(key, render)
     download = exports.export_name(name, filters.slice, filters.survey, fmt)
     disposition = "attachment" if request.args.get("download") else "inline"
     return Response(

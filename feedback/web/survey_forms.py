@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..cache import cached
 from ..definitions import (
     SERVQUAL_PART_LABELS,
     SERVQUAL_PARTS,
@@ -128,41 +128,6 @@ def check_answers(
     return kept, errors
 
 
-def raw_formdata_answer(formdata) -> Callable[[Question], Any]:
-    """A question's raw input straight from the posted form, as its WTForms field reads it.
-
-    (A radio, text or hidden field takes the first value sent for its name, or None; a
-    checkbox list takes every value sent.)
-    """
-
-    def raw_answer(question: Question) -> Any:
-        if question.type == "servqual":
-            return {part: formdata.get(f"{question.id}-{part}") for part in SERVQUAL_PARTS}
-        if question.type == "multi":
-            return formdata.getlist(question.id)
-        return formdata.get(question.id)
-
-    return raw_answer
-
-
-def checked_submission(
-    definition: SurveyDefinition, formdata, expected_csrf: str
-) -> dict[str, Any] | None:
-    """The answers of a posted survey form when it is valid, else None.
-
-    The same checks as ``SurveyFormBase.validate`` without building the form's fifty-odd
-    WTForms fields, which cost a fifth of a submission (bench/profile_survey.py); the form is
-    built only to show the errors of an invalid one.
-    """
-    if not (
-        csrf_matches(formdata.get("csrf_token"), expected_csrf)
-        and version_well_formed(formdata.get("version"))
-    ):
-        return None
-    answers, errors = check_answers(definition, raw_formdata_answer(formdata))
-    return None if errors else answers
-
-
 def _invalid_message(question: Question) -> str:
     if question.type == "servqual":
         return _(
@@ -183,9 +148,10 @@ def _labelled_choices(question: Question, locale: str) -> list[SelectChoice]:
     return [SelectChoice(c.value, c.label.get(locale)) for c in question.choices]
 
 
-@lru_cache(maxsize=128)
+@cached(maxsize=128)
 def form_class(definition: SurveyDefinition, locale: str) -> type[SurveyFormBase]:
-    """The form class for one definition in one language (built once per process)."""
+    """The form class for one definition in one language (built once per process; a
+    definition never changes)."""
     fields: dict[str, Any] = {"definition": definition}
     for q in definition.questions:
         label = q.text.get(locale)
