@@ -404,6 +404,7 @@ def export_meeting_pack(start, end, survey, channel, team, agent, category, loca
             {k: v for k, v in given.items() if v is not None},
             config["DEFAULT_SURVEY"],
             config["TIMEZONE"],
+            lang=operator_language(),
         )
     except FilterError as exc:
         raise click.UsageError(

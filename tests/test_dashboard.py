@@ -50,6 +50,17 @@ def test_bad_filters_are_named_beside_their_field(manager):
     page = reply.get_data(as_text=True)
     assert reply.status_code == 400
     assert 'id="f-from-error"' in page and 'aria-invalid="true"' in page
+    assert "must be a date like 2026-11-01" in page
+
+
+def test_bad_filters_are_named_in_the_page_language(manager):
+    page = manager.get("/manage/?from=2026-13-01&to=2026-01-01&channel=fax&lang=zh").get_data(
+        as_text=True
+    )
+    assert "应为日期，例如 2026-11-01" in page and "应为以下之一：phone" in page
+    assert "must be" not in page
+    later = manager.get("/manage/?from=2026-02-01&to=2026-01-01&lang=en").get_data(as_text=True)
+    assert "must not be after the end date" in later
 
 
 def test_too_few_answers_are_greyed_and_left_out_of_the_ranking(manager, scored):

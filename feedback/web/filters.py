@@ -7,7 +7,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import access
+from ..i18n import Language, language
 from ..models import Survey, Team
+from ..names import N_
 from ..periods import LAST_DAY
 from ..reports import GROUP_BY, Slice
 from ..vocabulary import CHANNELS, RESPONSE_SOURCES
@@ -61,43 +63,49 @@ def today(tz: str) -> date:
 
 
 def parse_filters(
-    args, default_survey: str, tz: str, allowed_team_ids: tuple[int, ...] | None = None
+    args,
+    default_survey: str,
+    tz: str,
+    allowed_team_ids: tuple[int, ...] | None = None,
+    lang: Language | None = None,
 ) -> Filters:
     """Read survey, from, to (or preset), group_by and the slice filters; FilterError names
-    every bad one. ``allowed_team_ids`` limits a team lead to their teams."""
+    every bad one, in ``lang`` (English by default: the API's). ``allowed_team_ids`` limits a
+    team lead to their teams."""
+    lang = lang or language("en")
     errors: dict[str, list[str]] = {}
     slug = (args.get("survey") or default_survey).strip()
     survey = Survey.get_or_none(Survey.slug == slug)
     if survey is None:
-        errors["survey"] = [f"unknown survey '{slug}'"]
+        errors["survey"] = [lang.gettext(N_("unknown survey '%(slug)s'"), slug=slug)]
     end = start = None
     preset = args.get("period")
     if preset in PRESETS:  # a chosen preset wins over the dates the form also sends
         end = today(tz)
         start = end - timedelta(days=PRESETS[preset] - 1)
     else:
-        end = _date(args, "to", errors) or today(tz)
-        start = _date(args, "from", errors) or _days_before(end, 27)
+        end = _date(args, "to", errors, lang) or today(tz)
+        start = _date(args, "from", errors, lang) or _days_before(end, 27)
     if start and end and start > end and "from" not in errors and "to" not in errors:
-        errors["from"] = ["must not be after 'to'"]
+        errors["from"] = [lang.gettext(N_("must not be after the end date"))]
     group_by = args.get("group_by") or None
     if group_by is not None and group_by not in GROUP_BY:
-        errors["group_by"] = [f"must be one of {', '.join(GROUP_BY)}"]
+        errors["group_by"] = [_one_of(GROUP_BY, lang)]
     channel = args.get("channel") or None
     if channel is not None and channel not in CHANNELS:
-        errors["channel"] = [f"must be one of {', '.join(CHANNELS)}"]
+        errors["channel"] = [_one_of(CHANNELS, lang)]
     team_name = args.get("team") or None
     team_id = None
     if team_name is not None:
         team = Team.get_or_none(Team.name == team_name)
         if team is None or not access.may_see(allowed_team_ids, team.id):
             # a lead asking for another team's figures is told what an unknown name gets
-            errors["team"] = [f"unknown team '{team_name}'"]
+            errors["team"] = [lang.gettext(N_("unknown team '%(name)s'"), name=team_name)]
         else:
             team_id = team.id
     source = args.get("source") or None
     if source is not None and source not in RESPONSE_SOURCES:
-        errors["source"] = [f"must be one of {', '.join(RESPONSE_SOURCES)}"]
+        errors["source"] = [_one_of(RESPONSE_SOURCES, lang)]
     if errors:
         raise FilterError(errors)
     agent = args.get("agent") or None
@@ -130,16 +138,20 @@ def _days_before(day: date, days: int) -> date:
     return day - timedelta(days=days) if day.toordinal() > days else date.min
 
 
-def _date(args, name: str, errors: dict) -> date | None:
+def _one_of(keys, lang: Language) -> str:
+    return lang.gettext(N_("must be one of %(choices)s"), choices=", ".join(keys))
+
+
+def _date(args, name: str, errors: dict, lang: Language) -> date | None:
     raw = args.get(name)
     if not raw:
         return None
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        errors[name] = ["must be a date like 2026-11-01"]
+        errors[name] = [lang.gettext(N_("must be a date like %(example)s"), example="2026-11-01")]
         return None
     if day > LAST_DAY:
-        errors[name] = [f"must be no later than {LAST_DAY.isoformat()}"]
+        errors[name] = [lang.gettext(N_("must be no later than %(day)s"), day=LAST_DAY.isoformat())]
         return None
     return day

@@ -42,7 +42,11 @@ def current_filters():
     """The filters of this request; FilterError names the bad ones."""
     config = current_app.config
     return parse_filters(
-        request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"], allowed_team_ids()
+        request.args,
+        config["DEFAULT_SURVEY"],
+        config["TIMEZONE"],
+        allowed_team_ids(),
+        language(current_locale()),
     )
 
 
