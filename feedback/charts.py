@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -819,17 +819,26 @@ def nps_composition(periods: Sequence[NpsCounts], lang: Language, min_sample: in
 
 def _row_chart(
     axes: Axes,
+    estimates: Sequence,
     labels: Sequence[str],
-    values: Sequence[float],
-    lows: Sequence[float | None],
-    highs: Sequence[float | None],
-    small: Sequence[bool],
-    texts: Sequence[str],
+    value_text: Callable[[Any], str],
     *,
+    min_sample: int,
+    too_few: str | None,
     bars: bool,
     colours: Sequence[str],
 ) -> None:
-    """Rows top to bottom: a dot (or a bar from zero) with its whisker, a value column at right."""
+    """Rows top to bottom: a dot (or a bar from zero) with its whisker, a value column at right.
+
+    ``estimates`` have ``value``, ``low``, ``high`` and ``n``; a row under ``min_sample`` is
+    greyed, and ``too_few`` (if any) follows its ``value_text``."""
+    small = [e.n < min_sample for e in estimates]
+    texts = [
+        value_text(e) + (f"  {too_few}" if is_small and too_few else "")
+        for e, is_small in zip(estimates, small, strict=True)
+    ]
+    values = [e.value for e in estimates]
+    lows, highs = [e.low for e in estimates], [e.high for e in estimates]
     rows = len(labels)
     positions = np.arange(rows)
     size = 16 if rows <= 10 else max(11, int(16 * 10 / rows))
@@ -911,20 +920,13 @@ def breakdown_chart(
         title,
         lang.gettext("%(answers)s · lines: 95%% interval", answers=_answers(lang, total)),
     )
-    small = [group.n < min_sample for group in groups]
-    texts = [
-        _format_value(metric, group.value)
-        + ("  " + lang.gettext("too few answers") if is_small else "")
-        for group, is_small in zip(groups, small, strict=True)
-    ]
     _row_chart(
         axes,
+        groups,
         [_row_label(lang, group.label, group.n) for group in groups],
-        [group.value for group in groups],
-        [group.low for group in groups],
-        [group.high for group in groups],
-        small,
-        texts,
+        lambda group: _format_value(metric, group.value),
+        min_sample=min_sample,
+        too_few=lang.gettext("too few answers"),
         bars=False,
         colours=[BLUE] * len(groups),
     )
@@ -1015,20 +1017,13 @@ def suggestion_handling(
         else lang.gettext("%(count)s · no public reply yet · lines: 95%% interval", count=count)
     )
     figure, axes = _figure(title, subtitle)
-    small = [share.n < min_sample for share in shares]
-    texts = [
-        _format_value("csat", share.value)
-        + ("  " + lang.gettext("too few suggestions") if is_small else "")
-        for share, is_small in zip(shares, small, strict=True)
-    ]
     _row_chart(
         axes,
+        shares,
         [_row_label(lang, lang.gettext(HANDLING_ROWS[share.label]), share.n) for share in shares],
-        [share.value for share in shares],
-        [share.low for share in shares],
-        [share.high for share in shares],
-        small,
-        texts,
+        lambda share: _format_value("csat", share.value),
+        min_sample=min_sample,
+        too_few=lang.gettext("too few suggestions"),
         bars=True,
         colours=[BLUE, BLUISH_GREEN, ORANGE][: len(shares)],
     )
@@ -1225,19 +1220,13 @@ def servqual_chart(
             answers=_answers(lang, total),
         ),
     )
-    small = [gap.n < min_sample for gap in gaps]
-    texts = [
-        _signed(gap.value, 2) + ("  " + lang.gettext("too few answers") if is_small else "")
-        for gap, is_small in zip(gaps, small, strict=True)
-    ]
     _row_chart(
         axes,
+        gaps,
         [_row_label(lang, lang.gettext(DIMENSION_NAMES[gap.dimension]), gap.n) for gap in gaps],
-        [gap.value for gap in gaps],
-        [gap.low for gap in gaps],
-        [gap.high for gap in gaps],
-        small,
-        texts,
+        lambda gap: _signed(gap.value, 2),
+        min_sample=min_sample,
+        too_few=lang.gettext("too few answers"),
         bars=True,
         colours=[VERMILLION if gap.value < 0 else BLUE for gap in gaps],
     )
@@ -1336,20 +1325,15 @@ def follow_up_chart(
     closed = sum(group.n for group in groups)
     subtitle = lang.gettext("%(closed)s closed · lines: 95%% interval", closed=_count(lang, closed))
     figure, axes = _figure(title, f"{summary}\n{subtitle}" if summary else subtitle)
-    small = [group.n < min_sample for group in groups]
     _row_chart(
         axes,
+        groups,
         [group.label for group in groups],
-        [group.value for group in groups],
-        [group.low for group in groups],
-        [group.high for group in groups],
-        small,
-        [
-            lang.gettext(
-                "%(value)s%% of %(n)s", value=f"{group.value:.0f}", n=_count(lang, group.n)
-            )
-            for group in groups
-        ],
+        lambda group: lang.gettext(
+            "%(value)s%% of %(n)s", value=f"{group.value:.0f}", n=_count(lang, group.n)
+        ),
+        min_sample=min_sample,
+        too_few=None,
         bars=False,
         colours=[BLUE] * len(groups),
     )
