@@ -235,8 +235,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "HOLIDAYS",
         "",
-        "Dates that are not working days, comma-separated (2027-02-17,2027-02-18).",
+        "Dates that are not working days, comma-separated (2027-02-17,2027-02-18). They "
+        "override HOLIDAY_COUNTRY's official calendar.",
         _checked(workdays.parse_holidays),
+    ),
+    Setting(
+        "HOLIDAY_COUNTRY",
+        "",
+        "The country whose official calendar due times follow (CN: China's public holidays and "
+        "make-up working days, from the holidays package). Empty: no official calendar.",
+        _checked(workdays.parse_country),
+    ),
+    Setting(
+        "EXTRA_WORKING_DAYS",
+        "",
+        "Dates that are working days whatever WORKING_DAYS and HOLIDAY_COUNTRY say, "
+        "comma-separated (2027-02-07).",
+        _checked(workdays.parse_extra_working_days),
     ),
     Setting(
         "ACTION_WINDOW_WEEKS",
@@ -367,6 +382,10 @@ def from_environment(environ: os._Environ | dict = os.environ) -> dict[str, Any]
             config[setting.name] = setting.parse(raw)
         except ValueError as exc:
             raise SettingError(f"FEEDBACK_{setting.name}: {exc}") from None
+    try:
+        workdays.check_overrides(config["HOLIDAYS"], config["EXTRA_WORKING_DAYS"], "FEEDBACK_")
+    except ValueError as exc:
+        raise SettingError(str(exc)) from None
     if config["SMTP_SSL"] and config["SMTP_STARTTLS"]:
         raise SettingError(
             "FEEDBACK_SMTP_SSL: implicit TLS and FEEDBACK_SMTP_STARTTLS exclude "
