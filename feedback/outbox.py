@@ -173,7 +173,7 @@ def _send_email(row: Outbox, config: Mapping[str, Any]) -> None:
 
 # Modules that register senders of their own kinds (imported when the first row is sent, so
 # that this module needs none of them to load).
-SENDER_MODULES: tuple[str, ...] = ()
+SENDER_MODULES: tuple[str, ...] = ("feedback.sms",)
 
 
 def _send(row: Outbox, config: Mapping[str, Any]) -> None:
