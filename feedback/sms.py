@@ -242,6 +242,20 @@ def enqueue_sms(phone: str, text: str, event: str, now: datetime) -> None:
     outbox.enqueue("sms", event, phone, {"text": text}, now)
 
 
+EVENT_INVITATION = "invitation.sms"
+
+
+def invite_by_sms(config: Mapping[str, Any], case, url: str, now: datetime) -> bool:
+    """Queue the survey link ``url`` by text when SMS is on and the case has a mobile number
+    but no email; call it in the transaction that gave the case its invitation. Whether a row
+    was written."""
+    phone = case.customer_phone or ""
+    if not enabled(config) or case.customer_email or sms_number(phone) is None:
+        return False
+    enqueue_sms(phone, url, EVENT_INVITATION, now)
+    return True
+
+
 @outbox.sender("sms")
 def _send_sms_row(row, config: Mapping[str, Any]) -> None:
     send_sms(config, row.target, json.loads(row.payload)["text"])

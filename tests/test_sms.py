@@ -405,6 +405,41 @@ def test_a_row_without_a_provider_waits_and_says_why(app):
         assert "FEEDBACK_SMS_PROVIDER" in Outbox.get().last_error
 
 
+def test_an_invitation_goes_by_text_only_to_a_mobile_without_email(app, client, api_headers):
+    base = {"resolved_at": "2026-11-20T10:00:00+08:00", "channel": "phone"}
+    customers = {
+        "I-1": {"id": "m1", "phone": "+86 138 0013 8000"},  # texted
+        "I-2": {"id": "m2", "phone": "13900139000", "email": "m2@example.cn"},  # mail's turn
+        "I-3": {"id": "m3", "phone": "010-12345678"},  # a landline
+        "I-4": {"id": "m4"},  # nothing to text
+    }
+    urls = {}
+    for case_id, customer in customers.items():
+        reply = client.post(
+            "/api/v1/cases",
+            json={**base, "case_id": case_id, "customer": customer},
+            headers=api_headers,
+        )
+        urls[case_id] = reply.get_json()["invitation"]["url"]
+    with FakeAliyun() as fake, in_app(app):
+        config = {**app.config, **config_for(fake)}
+        clock = Clock()
+        for case_id, url in urls.items():
+            case = Case.get(Case.case_ref == case_id)
+            with database.atomic():
+                sent = sms.invite_by_sms(config, case, url, clock())
+                assert (
+                    sms.invite_by_sms({**config, "SMS_PROVIDER": ""}, case, url, clock()) is False
+                )
+            assert sent is (case_id == "I-1"), case_id
+        assert [(r.kind, r.event, r.target) for r in Outbox.select()] == [
+            ("sms", "invitation.sms", "+86 138 0013 8000")
+        ]
+        assert outbox.deliver_due(config, clock) == outbox.Outcome(delivered=1)
+        assert [p["PhoneNumbers"] for p in fake.sent] == ["13800138000"]
+        assert json.loads(fake.sent[0]["TemplateParam"]) == {"content": urls["I-1"]}
+
+
 # --- settings -----------------------------------------------------------------------------------
 
 
