@@ -15,6 +15,7 @@ import logging
 import re
 import string
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
@@ -100,7 +101,6 @@ class FakeAliyun:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def judge(self, content_type: str, raw: bytes) -> tuple[int, dict]:
         with self.lock:
@@ -148,13 +148,17 @@ class FakeAliyun:
             return "the signature does not match"
         return ""
 
-    def __enter__(self):
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+@contextmanager
+def running(answers: list[tuple[int, dict]] | None = None):
+    """A FakeAliyun serving on loopback for the block."""
+    fake = FakeAliyun(answers)
+    threading.Thread(target=fake.server.serve_forever, daemon=True).start()
+    try:
+        yield fake
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
 
 
 def config_for(fake: FakeAliyun | None, **changes) -> dict:
@@ -173,7 +177,7 @@ def config_for(fake: FakeAliyun | None, **changes) -> dict:
 
 @pytest.fixture
 def aliyun():
-    with FakeAliyun() as fake:
+    with running() as fake:
         yield fake
 
 
@@ -262,7 +266,7 @@ def test_a_wrong_secret_is_refused_by_the_fake_and_raises(aliyun):
     ],
 )
 def test_a_refusal_is_a_failure(status, answer, words):
-    with FakeAliyun([(status, answer)]) as fake:
+    with running([(status, answer)]) as fake:
         with pytest.raises(sms.SmsError, match=words):
             sms.send_sms(config_for(fake), "13800138000", LINK)
         assert fake.sent == []
@@ -362,20 +366,22 @@ def test_the_api_names_a_bad_phone(app, client, api_headers):
 # --- the outbox ---------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self):
-        self.at = utcnow()
+def moving_clock():
+    """A ``now`` for deliver_due that the test moves on with ``clock.at``."""
 
-    def __call__(self):
-        return self.at
+    def clock():
+        return clock.at
+
+    clock.at = utcnow()
+    return clock
 
 
 def test_an_sms_row_is_retried_until_aliyun_takes_it(app, caplog):
     limit = (200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发小时级流控Permits:5"})
     caplog.set_level(logging.DEBUG)
-    with FakeAliyun([limit]) as fake, in_app(app):
+    with running([limit]) as fake, in_app(app):
         config = {**app.config, **config_for(fake)}
-        clock = Clock()
+        clock = moving_clock()
         with database.atomic():
             sms.enqueue_sms("+86 138 0013 8000", LINK, "invitation.sms", clock())
         assert outbox.deliver_due(config, clock) == outbox.Outcome(failed=1)
@@ -398,7 +404,7 @@ def test_an_sms_row_is_retried_until_aliyun_takes_it(app, caplog):
 
 def test_a_row_without_a_provider_waits_and_says_why(app):
     with in_app(app):
-        clock = Clock()
+        clock = moving_clock()
         with database.atomic():
             sms.enqueue_sms("13800138000", LINK, "invitation.sms", clock())
         assert outbox.deliver_due(app.config, clock) == outbox.Outcome(failed=1)
@@ -421,9 +427,9 @@ def test_an_invitation_goes_by_text_only_to_a_mobile_without_email(app, client, 
             headers=api_headers,
         )
         urls[case_id] = reply.get_json()["invitation"]["url"]
-    with FakeAliyun() as fake, in_app(app):
+    with running() as fake, in_app(app):
         config = {**app.config, **config_for(fake)}
-        clock = Clock()
+        clock = moving_clock()
         for case_id, url in urls.items():
             case = Case.get(Case.case_ref == case_id)
             with database.atomic():
