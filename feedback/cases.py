@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import peewee
 
+from . import sms
 from .db import database, is_postgres, utcnow
 from .i18n import normalize_locale
 from .models import Case, Invitation, Survey, Team
@@ -108,7 +109,10 @@ def parse_case(data: Any, default_survey: str, tz: str, now: datetime | None = N
     if email and not EMAIL.match(email):
         errors.setdefault("customer.email", []).append("is not an email address")
     fields["customer_email"] = email.lower() if email else None
-    fields["customer_phone"] = text("customer.phone", customer.get("phone"), 50, number=True)
+    phone = text("customer.phone", customer.get("phone"), 50, number=True)
+    if phone and sms.phone_number(phone) is None:
+        errors.setdefault("customer.phone", []).append(sms.PHONE_RULE)
+    fields["customer_phone"] = phone
     fields["customer_locale"] = normalize_locale(
         text("customer.locale", customer.get("locale"), 35)
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import json
 import logging
 import threading
@@ -132,25 +133,56 @@ def enqueue(kind: str, event: str, target: str, payload: dict, now: datetime) ->
     ).execute()
 
 
+Sender = Callable[[Outbox, Mapping[str, Any]], None]
+SENDERS: dict[str, Sender] = {}
+
+
+def sender(kind: str) -> Callable[[Sender], Sender]:
+    """Register how rows of ``kind`` are sent: ``fn(row, config)`` raises on any failure (the
+    row is then retried), returns when the receiver has taken it. A module that adds a kind
+    registers its sender at import; ``_send`` imports the modules of every kind."""
+
+    def register(fn: Sender) -> Sender:
+        if kind in SENDERS:
+            raise ValueError(f"two senders for outbox rows of kind {kind!r}")
+        SENDERS[kind] = fn
+        return fn
+
+    return register
+
+
+@sender("webhook")
+def _send_webhook(row: Outbox, config: Mapping[str, Any]) -> None:
+    send_webhook(
+        row.target,
+        row.id,
+        row.payload,
+        float(config.get("WEBHOOK_TIMEOUT") or 10),
+        config.get("WEBHOOK_SECRET") or "",
+    )
+
+
+@sender("email")
+def _send_email(row: Outbox, config: Mapping[str, Any]) -> None:
+    payload = json.loads(row.payload)
+    subject, body = (
+        (payload["subject"], payload["body"]) if "subject" in payload else email_text(payload)
+    )
+    mail.send_mail(config, [a.strip() for a in row.target.split(",") if a.strip()], subject, body)
+
+
+# Modules that register senders of their own kinds (imported when the first row is sent, so
+# that this module needs none of them to load).
+SENDER_MODULES: tuple[str, ...] = ("feedback.sms",)
+
+
 def _send(row: Outbox, config: Mapping[str, Any]) -> None:
-    if row.kind == "webhook":
-        send_webhook(
-            row.target,
-            row.id,
-            row.payload,
-            float(config.get("WEBHOOK_TIMEOUT") or 10),
-            config.get("WEBHOOK_SECRET") or "",
-        )
-    elif row.kind == "email":
-        payload = json.loads(row.payload)
-        subject, body = (
-            (payload["subject"], payload["body"]) if "subject" in payload else email_text(payload)
-        )
-        mail.send_mail(
-            config, [a.strip() for a in row.target.split(",") if a.strip()], subject, body
-        )
-    else:
+    for module in SENDER_MODULES:
+        importlib.import_module(module)
+    send = SENDERS.get(row.kind)
+    if send is None:
         raise ValueError(f"unknown kind of notification {row.kind!r}")
+    send(row, config)
 
 
 def _error_text(exc: Exception) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import workdays
+from .vocabulary import SMS_PROVIDERS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,6 +104,14 @@ def _limit_storage(text: str) -> str:
             f"process alone) or redis://host:port/db, got {text!r}"
         )
     return text.strip()
+
+
+def _sms_provider(text: str) -> str:
+    """Empty (no SMS), or a provider feedback.sms has an adapter for."""
+    name = text.strip().lower()
+    if name and name not in SMS_PROVIDERS:
+        raise ValueError(f"expected one of {', '.join(SMS_PROVIDERS)} or empty, got {text!r}")
+    return name
 
 
 def _checked(parse: Callable[[str], Any]) -> Callable[[str], str]:
@@ -235,8 +244,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "HOLIDAYS",
         "",
-        "Dates that are not working days, comma-separated (2027-02-17,2027-02-18).",
+        "Dates that are not working days, comma-separated (2027-02-17,2027-02-18). They "
+        "override HOLIDAY_COUNTRY's official calendar.",
         _checked(workdays.parse_holidays),
+    ),
+    Setting(
+        "HOLIDAY_COUNTRY",
+        "",
+        "The country whose official calendar due times follow (CN: China's public holidays and "
+        "make-up working days, from the holidays package). Empty: no official calendar.",
+        _checked(workdays.parse_country),
+    ),
+    Setting(
+        "EXTRA_WORKING_DAYS",
+        "",
+        "Dates that are working days whatever WORKING_DAYS and HOLIDAY_COUNTRY say, "
+        "comma-separated (2027-02-07).",
+        _checked(workdays.parse_extra_working_days),
     ),
     Setting(
         "ACTION_WINDOW_WEEKS",
@@ -346,6 +370,36 @@ SETTINGS: tuple[Setting, ...] = (
         "then they are removed (answers stay countable). 0: kept.",
         _non_negative_int,
     ),
+    Setting(
+        "SMS_PROVIDER",
+        "",
+        "Who sends text messages: aliyun (Aliyun SMS, Dysmsapi). Empty: no SMS is sent.",
+        _sms_provider,
+    ),
+    Setting("SMS_ACCESS_KEY_ID", "", "The SMS provider's AccessKey ID."),
+    Setting(
+        "SMS_ACCESS_KEY_SECRET",
+        "",
+        "The SMS provider's AccessKey secret: signs each request; never stored or logged.",
+    ),
+    Setting("SMS_SIGN_NAME", "", "The approved SMS signature (sign name) every message carries."),
+    Setting(
+        "SMS_TEMPLATE_CODE",
+        "",
+        "The approved template (SMS_123456789) whose one variable receives the message.",
+    ),
+    Setting(
+        "SMS_TEMPLATE_PARAM",
+        "content",
+        "The name of the template's variable that receives the message (a survey link).",
+    ),
+    Setting(
+        "SMS_ENDPOINT",
+        "https://dysmsapi.aliyuncs.com/",
+        "The SMS provider's API address.",
+        _web_address,
+    ),
+    Setting("SMS_TIMEOUT", 10, "Seconds the SMS provider may take to answer.", _positive_int),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -367,6 +421,21 @@ def from_environment(environ: os._Environ | dict = os.environ) -> dict[str, Any]
             config[setting.name] = setting.parse(raw)
         except ValueError as exc:
             raise SettingError(f"FEEDBACK_{setting.name}: {exc}") from None
+    try:
+        workdays.check_overrides(config["HOLIDAYS"], config["EXTRA_WORKING_DAYS"], "FEEDBACK_")
+    except ValueError as exc:
+        raise SettingError(str(exc)) from None
+    if config["SMS_PROVIDER"]:
+        missing = [
+            f"FEEDBACK_{name}"
+            for name in ("SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME")
+            + ("SMS_TEMPLATE_CODE", "SMS_ENDPOINT")
+            if not str(config[name]).strip()
+        ]
+        if missing:
+            raise SettingError(
+                f"FEEDBACK_SMS_PROVIDER={config['SMS_PROVIDER']} needs {', '.join(missing)}"
+            )
     if config["SMTP_SSL"] and config["SMTP_STARTTLS"]:
         raise SettingError(
             "FEEDBACK_SMTP_SSL: implicit TLS and FEEDBACK_SMTP_STARTTLS exclude "

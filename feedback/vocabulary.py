@@ -55,3 +55,6 @@ MILESTONE_STATES = ("open", "done")
 # Follow-ups of unhappy customers: their states and how a closed one ended.
 FOLLOW_UP_STATES = ("open", "contacted", "closed")
 FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")
+
+# Text message providers that feedback.sms has an adapter for (setting SMS_PROVIDER).
+SMS_PROVIDERS = ("aliyun",)

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
-from .. import accounts, audit, charts, posters
+from .. import accounts, audit, charts, posters, workdays
 from ..db import database
 from ..i18n import current_locale
 from ..models import (
@@ -104,7 +104,12 @@ def _form_page(template: str, form, **context):
 @bp.route("/")
 @roles_required("admin")
 def index():
-    return render_template("admin/index.html")
+    config = current_app.config
+    return render_template(
+        "admin/index.html",
+        calendar_gaps=workdays.calendar_gaps(config),
+        holiday_country=config.get("HOLIDAY_COUNTRY", "").upper(),
+    )
 
 
 # --- surveys ----------------------------------------------------------------------------------

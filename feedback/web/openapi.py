@@ -6,6 +6,7 @@ strays from this document fails a test.
 
 from __future__ import annotations
 
+from .. import sms
 from ..reports import GROUP_BY
 from ..vocabulary import CHANNELS, INVITATION_STATES, RESPONSE_SOURCES
 
@@ -311,7 +312,7 @@ def openapi_document(base_url: str) -> dict:
                                     "description": "Blank counts as left out.",
                                     "anyOf": [{"format": "email"}, {"pattern": "^\\s*$"}],
                                 },
-                                "phone": _text(50, number=True),
+                                "phone": sms.PHONE_SCHEMA,
                                 "locale": {
                                     **_text(35),
                                     "example": "zh-CN",
