@@ -55,3 +55,6 @@ MILESTONE_STATES = ("open", "done")
 # Follow-ups of unhappy customers: their states and how a closed one ended.
 FOLLOW_UP_STATES = ("open", "contacted", "closed")
 FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")
+
+# How often a subscriber gets the digest email of a survey and slice (the period it reports).
+DIGEST_FREQUENCIES = ("weekly", "monthly")
