@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -166,33 +166,21 @@ def subscriptions_of(user: User) -> list[DigestSubscription]:
 
 
 def subscription_slice(subscription: DigestSubscription, start: date, end: date) -> Slice:
-    """The slice the digest reports: the subscription's filters, the period, and no more than
-    the subscriber may see now (a lead: the teams they lead today)."""
-    return Slice(
-        survey_id=subscription.survey_id,
-        start=start,
-        end=end,
-        channel=subscription.channel,
-        team_id=subscription.team_id,
-        agent=subscription.agent,
-        category=subscription.category,
+    """The slice the digest reports: the subscription's filters (stored as an action stores
+    them), the period, and no more than the subscriber may see now (a lead: the teams they lead
+    today)."""
+    return replace(
+        actions.action_slice(subscription, start, end),
         allowed_team_ids=access.report_team_ids(subscription.user),
     )
 
 
 def describe(subscription: DigestSubscription, lang: Language) -> str:
     """The subscription's filters in words, as the pack's cover gives them (its team joined)."""
-    filters = Slice(
-        survey_id=subscription.survey_id,
-        start=date.min,
-        end=date.min,
-        channel=subscription.channel,
-        team_id=subscription.team_id,
-        agent=subscription.agent,
-        category=subscription.category,
-    )
     names = {subscription.team_id: subscription.team.name} if subscription.team_id else {}
-    return meeting_pack.filter_text(filters, lang, names)
+    return meeting_pack.filter_text(
+        actions.action_slice(subscription, date.min, date.min), lang, names
+    )
 
 
 def may_receive(subscription: DigestSubscription) -> bool:

@@ -12,40 +12,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import RadioField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import RadioField
 
 from .. import audit, digests
 from ..i18n import current_locale, language
 from ..models import Survey, Team
-from ..names import CHANNELS as CHANNEL_NAMES
 from ..vocabulary import CHANNELS, DIGEST_FREQUENCIES, REPORT_ROLES
-from .action_forms import ChoiceField, survey_choices, team_choices
+from .action_forms import ChoiceField, SliceForm, survey_choices
 from .common import allowed_team_ids, roles_required
-from .forms_common import Form, choices
+from .forms_common import choices
 
 bp = Blueprint("digests", __name__, url_prefix="/manage/digests")
 
 
-def _strip(value):
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
-
-
-class DigestForm(Form):
+class DigestForm(SliceForm):
     survey = ChoiceField(_l("Survey"))
     frequency = RadioField(_l("How often"), default="weekly")
-    channel = ChoiceField(_l("Channel"))
-    team = ChoiceField(_l("Team"))
-    agent = StringField(
-        _l("Agent"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=100, message=_l("At most %(n)d characters.", n=100))],
-    )
-    category = StringField(
-        _l("Category"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=100, message=_l("At most %(n)d characters.", n=100))],
-    )
 
     def __init__(self, *args, allowed_teams: tuple[int, ...] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,20 +35,18 @@ class DigestForm(Form):
         self.frequency.choices = choices(
             (f, _(digests.FREQUENCY_NAMES[f])) for f in DIGEST_FREQUENCIES
         )
-        self.channel.choices = choices(
-            [("", _("All channels"))] + [(c, _(CHANNEL_NAMES[c])) for c in CHANNELS]
-        )
         # a lead may leave the team out: the digest then covers every team they lead
-        self.team.choices = choices(team_choices(allowed_teams, keep_all=True))
+        self.set_slice_choices(allowed_teams, None, keep_all_teams=True)
 
     def choice(self) -> digests.Choice:
+        chosen = self.slice_fields()
         return digests.Choice(
             survey_id=int(self.survey.data),
             frequency=self.frequency.data,
-            channel=self.channel.data or None,
-            team_id=int(self.team.data) if self.team.data else None,
-            agent=self.agent.data or None,
-            category=self.category.data or None,
+            channel=chosen["channel"],
+            team_id=chosen["team"],
+            agent=chosen["agent"],
+            category=chosen["category"],
         )
 
 
