@@ -113,7 +113,9 @@ def test_a_manager_subscribes_lists_and_stops_a_digest(app, subscribers):
     assert post_form(admin, "/manage/digests/", {}).status_code == 422
     other = post_form(admin, "/manage/digests/remove", {"subscription": str(made.id)})
     assert other.status_code == 404
-    assert post_form(admin, "/manage/digests/remove", {"subscription": "x"}).status_code == 404
+    for number in ("x", "²", "", str(2**31), str(10**30), "-1"):
+        refused = post_form(admin, "/manage/digests/remove", {"subscription": number})
+        assert refused.status_code == 404, number
     stopped = post_form(manager, "/manage/digests/remove", {"subscription": str(made.id)})
     assert stopped.status_code == 303
     with in_app(app):
@@ -199,6 +201,7 @@ def test_digests_send_mails_the_figures_and_the_pack_once_per_period(
     first = _send(app, "--today", "2026-10-05")
     assert first.exit_code == 0, first.output
     assert "queued 1, skipped 0" in first.output and "delivered 1" in first.output
+    assert "Sending the digests" in first.output  # the progress bar, on stderr
     (message,) = smtp_server.messages
     assert message["To"] == "manager@example.test"
     assert message["Subject"] == "Monthly digest: post-case, Sep 1\u2009–\u200930, 2026"

@@ -118,7 +118,8 @@ def index():
 @roles_required(*REPORT_ROLES)
 def remove():
     number = request.form.get("subscription", "")
-    removed = digests.unsubscribe(current_user, int(number)) if number.isdigit() else None
+    plain = number.isascii() and number.isdigit()  # "²" is a digit to str.isdigit, not to int
+    removed = digests.unsubscribe(current_user, int(number)) if plain else None
     if removed is None:
         abort(404)
     audit.record("digest.unsubscribe", f"digest {removed.id}")
