@@ -380,3 +380,19 @@ def test_periods():
     )
     with pytest.raises(ValueError):
         digests.last_period("daily", date(2026, 12, 2))
+
+
+def test_the_outbox_deliverer_sends_a_queued_digest_outside_any_app_context(
+    app, subscribers, scored, smtp_server
+):
+    """As the outbox thread or `outbox deliver` does: no Flask context, the config as a dict."""
+    from feedback import outbox
+
+    _subscription(app, "manager")
+    queued = _send(app, "--today", "2026-10-05", "--no-deliver")
+    assert "queued 1" in queued.output and smtp_server.messages == []
+    with database.connection_context():
+        done = outbox.deliver_due(dict(app.config))
+    assert done.delivered == 1
+    (message,) = smtp_server.messages
+    assert len(_pdfs(message)) == 1
