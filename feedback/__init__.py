@@ -220,6 +220,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_log,
         auth,
         callbacks,
+        digests,
         follow_ups,
         manage,
         suggest,
@@ -239,6 +240,7 @@ def _register_blueprints(app: Flask) -> None:
         follow_ups,
         callbacks,
         audit_log,
+        digests,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies

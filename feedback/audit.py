@@ -39,6 +39,8 @@ ACTIONS = (
     "customer.export",
     "customer.erase",
     "retention.purge",
+    "digest.subscribe",
+    "digest.unsubscribe",
 )
 
 

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(surveys_group)
     app.cli.add_command(export_group)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(digests_group)
     from . import backup  # backup and copy-db
 
     backup.init_app(app)
@@ -501,3 +502,84 @@ def outbox_deliver(loop):
         given_up=done.given_up,
     )
     click.echo(message)
+
+
+digests_group = AppGroup("digests", help="Weekly and monthly digest emails of the subscribers.")
+
+
+@digests_group.command("send")
+@click.option(
+    "--today",
+    metavar="YYYY-MM-DD",
+    help="Send what is due on this day (default: today in the TIMEZONE setting).",
+)
+@click.option(
+    "--deliver/--no-deliver",
+    default=True,
+    help="Deliver the queued digests now (default), or leave them to the outbox deliverer.",
+)
+@with_appcontext
+def digests_send(today, deliver):
+    """Queue the digest of each subscription whose last week or month has not been sent, and
+    deliver them through the outbox. For cron: a period is sent once, however often it runs and
+    on however many machines."""
+    from datetime import date
+
+    from . import digests, mail, outbox
+    from .periods import LAST_DAY
+
+    lang = operator_language()
+    config = current_app.config
+    day = None
+    if today is not None:
+        try:
+            day = date.fromisoformat(today)
+        except ValueError:
+            day = None
+        if day is None or not date(1900, 1, 1) <= day <= LAST_DAY:
+            raise click.BadParameter(
+                lang.gettext(
+                    "%(value)s is not a date like 2026-11-30 between 1900 and 9998",
+                    value=repr(today),
+                ),
+                param_hint="'--today'",
+            )
+    if not mail.enabled(config):
+        raise click.UsageError(
+            lang.gettext("No SMTP server is set (FEEDBACK_SMTP_HOST): digests cannot be sent.")
+        )
+    _db()
+    queued = digests.queue_due(config, day)
+    click.echo(
+        lang.gettext(
+            "queued %(queued)s, skipped %(skipped)s (no email address or no longer allowed)",
+            queued=queued.queued,
+            skipped=queued.skipped,
+        )
+    )
+    if not deliver:
+        return
+    sent = failed = given_up = 0
+    with click.progressbar(
+        length=digests.waiting(),
+        label=lang.gettext("Sending the digests"),
+        file=sys.stderr,
+    ) as bar:
+        for _step in range(bar.length):
+            done = outbox.deliver_due(config, batch=1, kinds=(digests.KIND,))
+            if not (done.delivered or done.failed or done.given_up):
+                break  # another deliverer took the rest
+            sent, failed, given_up = (
+                sent + done.delivered,
+                failed + done.failed,
+                given_up + done.given_up,
+            )
+            bar.update(1)
+    click.echo(
+        lang.gettext(
+            "delivered %(delivered)s, failed %(failed)s (to retry), given up %(given_up)s",
+            delivered=sent,
+            failed=failed,
+            given_up=given_up,
+        )
+    )

@@ -415,6 +415,25 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE app_user ADD COLUMN callbacks_all_teams BOOLEAN NOT NULL DEFAULT FALSE",
         ],
     ),
+    (
+        "digest subscriptions: a weekly or monthly email of a survey and slice",
+        [
+            # last_period: the first day of the last period sent; the send claims a period with
+            # a conditional UPDATE of it, so a period is sent once whoever runs the command
+            """CREATE TABLE digest_subscription (
+            id {pk},
+            user_id INTEGER NOT NULL REFERENCES app_user (id) ON DELETE CASCADE,
+            survey_id INTEGER NOT NULL REFERENCES survey (id) ON DELETE CASCADE,
+            frequency VARCHAR(8) NOT NULL,
+            channel VARCHAR(16),
+            team_id INTEGER REFERENCES team (id) ON DELETE CASCADE,
+            agent VARCHAR(100),
+            category VARCHAR(100),
+            last_period DATE,
+            created_at {ts} NOT NULL)""",
+            "CREATE INDEX digest_subscription_user ON digest_subscription (user_id)",
+        ],
+    ),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

@@ -1,4 +1,5 @@
-"""Email: one function that sends a plain-text message through the SMTP server in the settings.
+"""Email: one function that sends a message (plain text, optionally HTML and attachments) through
+the SMTP server in the settings.
 
 Knows nothing of Flask: callers pass the app's config (or any mapping with the SMTP_* settings).
 With no SMTP_HOST set, email is off and ``send_mail`` raises ``MailDisabled``; callers decide
@@ -29,15 +30,29 @@ def enabled(config: Mapping[str, Any]) -> bool:
     return bool(config.get("SMTP_HOST"))
 
 
+Attachment = tuple[str, bytes, str]  # file name, content, MIME type ("application/pdf")
+
+
 def build_message(
-    config: Mapping[str, Any], to: str | Iterable[str], subject: str, body: str
+    config: Mapping[str, Any],
+    to: str | Iterable[str],
+    subject: str,
+    body: str,
+    html: str | None = None,
+    attachments: Iterable[Attachment] | None = None,
 ) -> EmailMessage:
+    """The message: ``body`` as plain text, ``html`` as its alternative, then the attachments."""
     message = EmailMessage()
     message["From"] = config.get("MAIL_FROM") or formataddr(("feedback", "feedback@localhost"))
     message["To"] = to if isinstance(to, str) else ", ".join(to)
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="feedback")
     message.set_content(body)  # UTF-8, so Chinese arrives intact
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for filename, content, mimetype in attachments or ():
+        maintype, _slash, subtype = mimetype.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 
@@ -52,11 +67,14 @@ def send_mail(
     subject: str,
     body: str,
     timeout: float = 15.0,
+    html: str | None = None,
+    attachments: Iterable[Attachment] | None = None,
 ) -> None:
-    """Send one message; raise ``MailDisabled`` or the SMTP/socket error on failure."""
+    """Send one message (plain text, optionally with an HTML alternative and attachments);
+    raise ``MailDisabled`` or the SMTP/socket error on failure."""
     if not enabled(config):
         raise MailDisabled("no SMTP server configured (FEEDBACK_SMTP_HOST)")
-    message = build_message(config, to, subject, body)
+    message = build_message(config, to, subject, body, html=html, attachments=attachments)
     host, port = config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25)
     if config.get("SMTP_SSL"):
         connection = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(config))

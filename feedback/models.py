@@ -357,6 +357,20 @@ class AuditEntry(BaseModel):
         table_name = "audit_log"
 
 
+class DigestSubscription(BaseModel):
+    """A user's weekly or monthly digest email of a survey and slice (feedback/digests.py)."""
+
+    user = pw.ForeignKeyField(User, backref="digests", on_delete="CASCADE")
+    survey = pw.ForeignKeyField(Survey, on_delete="CASCADE")
+    frequency = pw.CharField(max_length=8)  # one of DIGEST_FREQUENCIES
+    channel = pw.CharField(max_length=16, null=True)
+    team = pw.ForeignKeyField(Team, null=True, on_delete="CASCADE")
+    agent = pw.CharField(max_length=100, null=True)
+    category = pw.CharField(max_length=100, null=True)
+    last_period = pw.DateField(null=True)  # the first day of the last period sent
+    created_at = pw.DateTimeField(default=utcnow)
+
+
 # Every model once, each after the models it references.
 ALL_MODELS = (
     Team,
@@ -381,4 +395,5 @@ ALL_MODELS = (
     ActionSuggestion,
     ActionFollowUp,
     AuditEntry,
+    DigestSubscription,
 )

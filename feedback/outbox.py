@@ -173,7 +173,7 @@ def _send_email(row: Outbox, config: Mapping[str, Any]) -> None:
 
 # Modules that register senders of their own kinds (imported when the first row is sent, so
 # that this module needs none of them to load).
-SENDER_MODULES: tuple[str, ...] = ("feedback.sms",)
+SENDER_MODULES: tuple[str, ...] = ("feedback.sms", "feedback.digests")
 
 
 def _send(row: Outbox, config: Mapping[str, Any]) -> None:
@@ -192,14 +192,19 @@ def _error_text(exc: Exception) -> str:
 
 
 def deliver_due(
-    config: Mapping[str, Any], now: Callable[[], datetime] = utcnow, batch: int = BATCH
+    config: Mapping[str, Any],
+    now: Callable[[], datetime] = utcnow,
+    batch: int = BATCH,
+    kinds: tuple[str, ...] = (),
 ) -> Outcome:
-    """Deliver every row due now (at most ``batch``); each is claimed first, then recorded."""
+    """Deliver every row due now (at most ``batch``; only rows of ``kinds`` when given); each
+    is claimed first, then recorded."""
     start = now()
     due = [
         row.id
         for row in Outbox.select(Outbox.id)
         .where(
+            Outbox.kind.in_(kinds) if kinds else True,
             Outbox.delivered_at.is_null(),
             Outbox.next_attempt_at.is_null(False),
             Outbox.next_attempt_at <= start,

@@ -364,6 +364,13 @@ SETTINGS: tuple[Setting, ...] = (
         _limit_storage,
     ),
     Setting(
+        "DIGEST_ATTACH_MAX_BYTES",
+        5_000_000,
+        "The largest meeting pack (bytes) a digest email carries as an attachment; a larger "
+        "one is linked instead (a download that needs a login).",
+        _non_negative_int,
+    ),
+    Setting(
         "CONTACT_RETENTION_DAYS",
         0,
         "Days after a case is resolved that its customer's name, email and phone are kept; "

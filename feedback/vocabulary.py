@@ -58,3 +58,5 @@ FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")
 
 # Text message providers that feedback.sms has an adapter for (setting SMS_PROVIDER).
 SMS_PROVIDERS = ("aliyun",)
+# How often a subscriber gets the digest email of a survey and slice (the period it reports).
+DIGEST_FREQUENCIES = ("weekly", "monthly")

@@ -411,3 +411,23 @@ def test_the_month_cells_index_covers_the_dashboards_cells(empty_database_url):
             "ces",
         ]
     db.close_all()
+
+
+SEED_ROWS[_number_of("digest subscriptions")] = [
+    (
+        "digest_subscription",
+        (
+            "id",
+            "user_id",
+            "survey_id",
+            "frequency",
+            "channel",
+            "team_id",
+            "agent",
+            "category",
+            "last_period",
+            "created_at",
+        ),
+        (1, 1, 1, "weekly", "phone", 1, "李娜", "账单", "2026-01-05", "2026-01-06 03:04:05"),
+    ),
+]

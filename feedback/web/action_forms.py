@@ -99,17 +99,10 @@ def owner_choices() -> list[tuple[str, str]]:
     return [(str(u.id), f"{u.display_name} ({u.username})") for u in people]
 
 
-class ActionForm(Form):
-    title = StringField(
-        _l("Title"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Please enter a title.")),
-            Length(max=200, message=_l("At most %(n)d characters.", n=200)),
-        ],
-    )
-    metric = ChoiceField(_l("Metric to improve"))
-    survey = ChoiceField(_l("Survey"))
+class SliceForm(Form):
+    """The dashboard's slice filters as form fields: channel, team, agent and category (the
+    action form and the digest subscription form)."""
+
     channel = ChoiceField(_l("Channel"))
     team = ChoiceField(_l("Team"))
     agent = StringField(
@@ -122,6 +115,36 @@ class ActionForm(Form):
         filters=[_strip],
         validators=[Optional(), Length(max=100, message=_l("At most %(n)d characters.", n=100))],
     )
+
+    def set_slice_choices(
+        self, allowed_teams: tuple[int, ...] | None, keep_team: int | None, keep_all_teams: bool
+    ) -> None:
+        self.channel.choices = choices(
+            [("", _("All channels"))] + [(c, _(CHANNEL_NAMES[c])) for c in CHANNELS]
+        )
+        self.team.choices = choices(team_choices(allowed_teams, keep_team, keep_all_teams))
+
+    def slice_fields(self) -> dict:
+        """The chosen filters: channel, team (an id), agent and category, None when left out."""
+        return {
+            "channel": self.channel.data or None,
+            "team": int(self.team.data) if self.team.data else None,
+            "agent": self.agent.data or None,
+            "category": self.category.data or None,
+        }
+
+
+class ActionForm(SliceForm):
+    title = StringField(
+        _l("Title"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Please enter a title.")),
+            Length(max=200, message=_l("At most %(n)d characters.", n=200)),
+        ],
+    )
+    metric = ChoiceField(_l("Metric to improve"))
+    survey = ChoiceField(_l("Survey"))
     description = TextAreaField(
         _l("What will be done, and why"),
         filters=[_strip],
@@ -149,10 +172,7 @@ class ActionForm(Form):
         super().__init__(*args, **kwargs)
         self.metric.choices = choices((m, str(METRICS[m])) for m in ACTION_METRICS)
         self.survey.choices = choices(survey_choices())
-        self.channel.choices = choices(
-            [("", _("All channels"))] + [(c, _(CHANNEL_NAMES[c])) for c in CHANNELS]
-        )
-        self.team.choices = choices(team_choices(allowed_teams, keep_team, keep_all_teams))
+        self.set_slice_choices(allowed_teams, keep_team, keep_all_teams)
         self.owner.choices = choices(owner_choices())
 
     def validate_due_date(self, field):
@@ -166,10 +186,7 @@ class ActionForm(Form):
             "description": self.description.data or "",
             "metric": self.metric.data,
             "survey": int(self.survey.data),
-            "channel": self.channel.data or None,
-            "team": int(self.team.data) if self.team.data else None,
-            "agent": self.agent.data or None,
-            "category": self.category.data or None,
+            **self.slice_fields(),
             "owner": int(self.owner.data),
             "start_date": self.start_date.data,
             "due_date": self.due_date.data,

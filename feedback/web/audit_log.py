@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "customer.export": _l("Customer data exported"),
     "customer.erase": _l("Customer erased"),
     "retention.purge": _l("Old contact details removed"),
+    "digest.subscribe": _l("Digest subscribed"),
+    "digest.unsubscribe": _l("Digest stopped"),
 }
 
 
