@@ -7,7 +7,13 @@ strays from this document fails a test.
 from __future__ import annotations
 
 from ..reports import GROUP_BY
-from ..vocabulary import CHANNELS, INVITATION_STATES, RESPONSE_SOURCES
+from ..vocabulary import (
+    CHANNELS,
+    DELIVERY_STATES,
+    EMAIL_STATES,
+    INVITATION_STATES,
+    RESPONSE_SOURCES,
+)
 
 _TEXT = {
     "type": "object",
@@ -336,7 +342,7 @@ def openapi_document(base_url: str) -> dict:
                 },
                 "Invitation": {
                     "type": "object",
-                    "required": ["token", "url", "expires_at", "status"],
+                    "required": ["token", "url", "expires_at", "status", "delivery"],
                     "properties": {
                         "token": {"type": "string"},
                         "url": {"type": "string", "format": "uri"},
@@ -344,6 +350,37 @@ def openapi_document(base_url: str) -> dict:
                         "status": {
                             "type": "string",
                             "enum": list(INVITATION_STATES),
+                        },
+                        "delivery": {
+                            "type": "string",
+                            "nullable": True,
+                            "enum": list(DELIVERY_STATES),
+                            "description": "How far the site's invitation email got; null when "
+                            "the site does not email this invitation (the helpdesk sends the "
+                            "link).",
+                        },
+                        "emails": {
+                            "type": "array",
+                            "description": "Only when the site emails the invitation: the "
+                            "invitation email and each reminder, in order.",
+                            "items": {
+                                "type": "object",
+                                "required": ["email", "state", "sent_at", "due_at"],
+                                "properties": {
+                                    "email": {"type": "string", "enum": ["invitation", "reminder"]},
+                                    "state": {"type": "string", "enum": list(EMAIL_STATES)},
+                                    "sent_at": {
+                                        "type": "string",
+                                        "format": "date-time",
+                                        "nullable": True,
+                                    },
+                                    "due_at": {
+                                        "type": "string",
+                                        "format": "date-time",
+                                        "nullable": True,
+                                    },
+                                },
+                            },
                         },
                     },
                 },
