@@ -478,3 +478,29 @@ def test_a_delivery_run_with_a_receiver_that_fails_a_tenth_of_the_time(make_app)
     assert figures["duplicates"] == 0 and figures["unrecognised"] == 0
     with in_app(app):
         assert Invitation.select().where(Invitation.delivery == "sent").count() == 500
+
+
+def test_a_mail_providers_delivery_report_is_recorded(sending):
+    app, client, headers, _smtp = sending
+    reply = new_case(client, headers, **EN_CASE)
+    token = reply["invitation"]["token"]
+    deliver(app)
+    report = client.post(
+        f"/api/v1/invitations/{token}/delivery", json={"state": "delivered"}, headers=headers
+    )
+    assert report.status_code == 200 and report.get_json()["delivery"] == "delivered"
+    assert invitation_of(app, "E-1").delivery == "delivered"
+    again = client.post("/api/v1/cases", json=_case(EN_CASE), headers=headers).get_json()
+    assert again["invitation"]["delivery"] == "delivered"
+    for body, status in (({"state": "opened"}, 400), ({}, 400), ([], 400)):
+        path = f"/api/v1/invitations/{token}/delivery"
+        assert client.post(path, json=body, headers=headers).status_code == status
+    unknown = "/api/v1/invitations/AAAAAAAAAAAAAAAAAAAAAAAA/delivery"
+    assert client.post(unknown, json={"state": "bounced"}, headers=headers).status_code == 404
+    assert (
+        client.post(f"/api/v1/invitations/{token}/delivery", json={"state": "bounced"}).status_code
+        == 401
+    )
+    helpdesk = new_case(client, headers, case_id="H-1", customer={"id": "h"})["invitation"]
+    path = f"/api/v1/invitations/{helpdesk['token']}/delivery"
+    assert client.post(path, json={"state": "bounced"}, headers=headers).status_code == 409

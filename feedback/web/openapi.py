@@ -163,6 +163,61 @@ def openapi_document(base_url: str) -> dict:
                     },
                 }
             },
+            "/api/v1/invitations/{token}/delivery": {
+                "post": {
+                    "summary": "A mail provider's delivery report of an invitation email.",
+                    "description": "For invitations the site emails (FEEDBACK_SEND_INVITATIONS): "
+                    "SMTP tells only that the server accepted a message; a provider's report "
+                    "that it was delivered, or bounced later, is recorded here and shown with "
+                    "the invitation. The token is the invitation's (in its link).",
+                    "parameters": [
+                        {
+                            "name": "token",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["state"],
+                                    "properties": {
+                                        "state": {
+                                            "type": "string",
+                                            "enum": ["delivered", "bounced"],
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Recorded.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["token", "delivery"],
+                                        "properties": {
+                                            "token": {"type": "string"},
+                                            "delivery": {"type": "string"},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "400": _error("state is not delivered or bounced."),
+                        "401": _error("Missing or wrong token."),
+                        "404": _error("Unknown invitation."),
+                        "409": _error("The site does not email this invitation."),
+                    },
+                }
+            },
             "/api/v1/surveys/{slug}": {
                 "get": {
                     "summary": "The version of a survey now in use.",
