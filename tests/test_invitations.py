@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import (
     CASE,
     HAPPY,
@@ -504,3 +506,13 @@ def test_a_mail_providers_delivery_report_is_recorded(sending):
     helpdesk = new_case(client, headers, case_id="H-1", customer={"id": "h"})["invitation"]
     path = f"/api/v1/invitations/{helpdesk['token']}/delivery"
     assert client.post(path, json={"state": "bounced"}, headers=headers).status_code == 409
+
+
+@given(email=st.emails(), other=st.text(max_size=80))
+@settings(max_examples=200, deadline=None)
+def test_only_the_addresss_own_signature_opens_its_unsubscribe_link(email, other):
+    own = invitations.unsubscribe_signature("secret", email)
+    assert invitations.signature_matches("secret", email.upper(), own)  # addresses: any case
+    assert not invitations.signature_matches("another secret", email, own)
+    assert invitations.signature_matches("secret", email, other) == (other == own)
+    assert not invitations.signature_matches("secret", None, own)
