@@ -516,3 +516,36 @@ def test_only_the_addresss_own_signature_opens_its_unsubscribe_link(email, other
     assert not invitations.signature_matches("another secret", email, own)
     assert invitations.signature_matches("secret", email, other) == (other == own)
     assert not invitations.signature_matches("secret", None, own)
+
+
+def test_cases_imported_from_a_file_are_emailed_too(sending, tmp_path):
+    app, _client, _headers, smtp = sending
+    csv_file = tmp_path / "cases.csv"
+    csv_file.write_text(
+        "case_id,resolved_at,channel,customer_email,customer_locale\n"
+        "CSV-1,2026-11-20 10:00:00,phone,li@example.cn,zh-CN\n"
+        "CSV-2,2026-11-20 11:00:00,email,,en\n",
+        encoding="utf-8",
+    )
+    result = app.test_cli_runner().invoke(args=["import-cases", str(csv_file)])
+    assert result.exit_code == 0, result.output
+    assert invitation_of(app, "CSV-1").delivery == "queued"
+    assert invitation_of(app, "CSV-2").delivery is None  # no address
+    assert deliver(app) == outbox.Outcome(delivered=1)
+    assert smtp.messages[0]["To"] == "li@example.cn"
+
+
+def test_the_web_processes_outbox_thread_sends_them(sending):
+    app, client, headers, smtp = sending
+    new_case(client, headers, **EN_CASE)
+    thread, stop = outbox.start_thread(app.config, poll_seconds=0.05)
+    try:
+        for _ in range(200):
+            if smtp.messages:
+                break
+            thread.join(0.05)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert [m["To"] for m in smtp.messages] == ["ann@example.com"]
+    assert invitation_of(app, "E-1").delivery == "sent"
