@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import socket
 import sys
 import tempfile
 import threading
@@ -28,26 +27,25 @@ from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from support import SmtpServer  # noqa: E402 (the tests' aiosmtpd receiver)
 
 TOKEN_IN_LINK = re.compile(r"/unsubscribe/([A-Za-z0-9_-]{16,64})/")
 
 
-class FlakyReceiver:
-    """An SMTP server on 127.0.0.1 failing each message with probability ``fail_rate`` (451)."""
+class FlakyReceiver(SmtpServer):
+    """The tests' SMTP server on 127.0.0.1, failing each message with probability ``fail_rate``
+    (451) and counting the rest by invitation token."""
 
     def __init__(self, fail_rate: float, seed: int = 1):
-        from aiosmtpd.controller import Controller
-
+        super().__init__()
         self.random = random.Random(seed)
         self.fail_rate = fail_rate
         self.lock = threading.Lock()
         self.tokens: Counter[str] = Counter()  # invitation token -> emails received
         self.refused = 0
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        self.controller = Controller(self, hostname="127.0.0.1", port=port)
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
@@ -58,21 +56,6 @@ class FlakyReceiver:
             match = TOKEN_IN_LINK.search(str(headers["List-Unsubscribe"]))
             self.tokens[match.group(1) if match else "?"] += 1
         return "250 OK"
-
-    def __enter__(self):
-        self.controller.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.controller.stop()
-
-    @property
-    def config(self) -> dict:
-        return {
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": self.controller.port,
-            "MAIL_FROM": "feedback <feedback@example.test>",
-        }
 
 
 def delivery_run(app, receiver: FlakyReceiver, count: int) -> dict:
