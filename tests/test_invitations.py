@@ -549,3 +549,13 @@ def test_the_web_processes_outbox_thread_sends_them(sending):
         thread.join(5)
     assert [m["To"] for m in smtp.messages] == ["ann@example.com"]
     assert invitation_of(app, "E-1").delivery == "sent"
+
+
+def test_the_call_back_desk_sees_whether_the_survey_email_went_out(sending, users):
+    app, client, headers, smtp = sending
+    new_case(client, headers, **EN_CASE)
+    smtp.refuse = {"ann@example.com"}
+    deliver(app)
+    case_id = invitation_of(app, "E-1").case_id
+    page = client_for(app, "manager").get(f"/callback/case/{case_id}").get_data(True)
+    assert "survey email: bounced" in page

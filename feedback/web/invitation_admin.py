@@ -5,7 +5,6 @@ invitation and reminder emails of each survey in both languages. Admins only."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
-from flask_babel import lazy_gettext as _l
 
 from .. import invitations, mail
 from ..i18n import language
@@ -14,16 +13,6 @@ from ..vocabulary import DELIVERY_STATES, LOCALES
 from .common import roles_required
 
 bp = Blueprint("invitation_admin", __name__, url_prefix="/admin/invitations")
-
-# What each state of an email is called on the page (the API keeps the names themselves).
-STATE_LABELS = {
-    "queued": _l("waiting to be sent"),
-    "sent": _l("sent"),
-    "delivered": _l("delivered"),
-    "failed": _l("failed (given up)"),
-    "bounced": _l("bounced"),
-    "skipped": _l("not sent (no longer due)"),
-}
 
 # The raw HTML email keeps its inline styles (mail clients need them) and nothing else.
 EMAIL_PREVIEW_POLICY = (
@@ -45,7 +34,6 @@ def index():
         state=state,
         states=DELIVERY_STATES,
         surveys=[s["survey"].slug for s in listing() if s["versions"]],
-        labels=STATE_LABELS,
         sending=invitations.Sending.from_config(config),
         mail_on=mail.enabled(config),
     )
