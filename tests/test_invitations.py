@@ -559,3 +559,15 @@ def test_the_call_back_desk_sees_whether_the_survey_email_went_out(sending, user
     case_id = invitation_of(app, "E-1").case_id
     page = client_for(app, "manager").get(f"/callback/case/{case_id}").get_data(True)
     assert "survey email: bounced" in page
+
+
+def test_outbox_deliver_says_how_many_were_no_longer_due(sending):
+    app, client, headers, _smtp = sending
+    reply = new_case(client, headers, **EN_CASE)
+    deliver(app)
+    _answer(client, reply)
+    with in_app(app):  # the reminder falls due now
+        Outbox.update(next_attempt_at=utcnow()).where(Outbox.delivered_at.is_null()).execute()
+    result = app.test_cli_runner(env={"LANGUAGE": "en"}).invoke(args=["outbox", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "given up 0, not sent as no longer due 1" in result.output
