@@ -426,7 +426,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             """CREATE TABLE opt_out (
             email_hash VARCHAR(64) PRIMARY KEY,
             created_at {ts} NOT NULL)""",
-            # an invitation's emails are the outbox rows of kind 'invitation' targeting its id
+            # an invitation's emails are the outbox rows of kind 'invitation' targeting 'invitation:<id>'
             "CREATE INDEX outbox_target ON outbox (kind, target)",
         ],
     ),

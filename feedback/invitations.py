@@ -110,6 +110,12 @@ def site_sends(definition: SurveyDefinition, sending: Sending) -> bool:
     return sending.send_invitations
 
 
+def target_of(invitation_id: int) -> str:
+    """The outbox target of an invitation's emails. Not the address (the email is composed when
+    sent) and not a bare number, which a customer id could equal (erasure matches targets)."""
+    return f"invitation:{invitation_id}"
+
+
 def schedule(invitation: Invitation, case: Case, sending: Sending, now: datetime) -> bool:
     """Queue the invitation email and its reminders, when the site sends to this customer.
 
@@ -121,7 +127,7 @@ def schedule(invitation: Invitation, case: Case, sending: Sending, now: datetime
         return False
     Invitation.update(delivery="queued").where(Invitation.id == invitation.id).execute()
     invitation.delivery = "queued"
-    target = str(invitation.id)
+    target = target_of(invitation.id)
     outbox.enqueue(KIND, "invitation.email", target, {"invitation": invitation.id}, now)
     for number in range(1, sending.reminders + 1):
         outbox.enqueue(
@@ -374,7 +380,7 @@ def emails_of(invitation: Invitation) -> list[dict]:
     """Each email of an invitation sent by the site, in order: which, due, state, note."""
     rows = (
         Outbox.select()
-        .where(Outbox.kind == KIND, Outbox.target == str(invitation.id))
+        .where(Outbox.kind == KIND, Outbox.target == target_of(invitation.id))
         .order_by(Outbox.id)
     )
     return [_email_state(row) for row in rows]
@@ -393,7 +399,7 @@ def recent(limit: int = 50, state: str | None = None) -> list[tuple[Invitation, 
     if state:
         query = query.where(Invitation.delivery == state)
     found = list(query)
-    emails: dict[str, list] = {str(i.id): [] for i in found}
+    emails: dict[str, list] = {target_of(i.id): [] for i in found}
     if found:
         rows = (
             Outbox.select()
@@ -402,7 +408,7 @@ def recent(limit: int = 50, state: str | None = None) -> list[tuple[Invitation, 
         )
         for row in rows:
             emails[row.target].append(_email_state(row))
-    return [(i, i.case, emails[str(i.id)]) for i in found]
+    return [(i, i.case, emails[target_of(i.id)]) for i in found]
 
 
 def _email_state(row: Outbox) -> dict:

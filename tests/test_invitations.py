@@ -571,3 +571,26 @@ def test_outbox_deliver_says_how_many_were_no_longer_due(sending):
     result = app.test_cli_runner(env={"LANGUAGE": "en"}).invoke(args=["outbox", "deliver"])
     assert result.exit_code == 0, result.output
     assert "given up 0, not sent as no longer due 1" in result.output
+
+
+def test_erasing_a_customer_keeps_the_opt_out_and_other_invitations_emails(sending):
+    from feedback import privacy
+
+    app, client, headers, _smtp = sending
+    new_case(client, headers, **EN_CASE)
+    # a customer whose id is the first invitation's number: erasing them must not touch its rows
+    first = invitation_of(app, "E-1").id
+    new_case(client, headers, case_id="N-1", customer={"id": str(first), "email": "n@x.cn"})
+    with in_app(app):
+        invitations.opt_out("ann@example.com")
+        before = Outbox.select().where(Outbox.target == f"invitation:{first}").count()
+        assert privacy.erase(str(first)) is not None
+        assert privacy.erase("ann@example.com") is not None
+        assert Outbox.select().where(Outbox.target == f"invitation:{first}").count() == before == 2
+        assert OptOut.select().count() == 1
+    again = new_case(
+        client, headers, case_id="E-5", customer={"id": "new-id", "email": "ann@example.com"}
+    )
+    assert (
+        again["suppressed"] is True and again["reason"] == "the customer opted out of survey emails"
+    )
