@@ -418,7 +418,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     (
         "invitations sent by the site: their delivery and reminders; customers who opted out",
         [
-            # NULL: the helpdesk sends the link; else queued, sent, delivered, failed or bounced
+            # NULL: the helpdesk sends the link; else queued, sent, delivered, failed, bounced or
+            # skipped
             "ALTER TABLE invitation ADD COLUMN delivery VARCHAR(16)",
             "ALTER TABLE invitation ADD COLUMN sent_at {ts}",  # the invitation email accepted
             "ALTER TABLE invitation ADD COLUMN reminded_at {ts}",  # the first reminder accepted

@@ -315,6 +315,8 @@ def send(row: Outbox, config: Mapping[str, Any]) -> None:
     case = Case.get_by_id(invitation.case_id)
     reason = why_not(invitation, case, reminder, utcnow())
     if reason:
+        if not reminder:
+            _set_delivery(invitation.id, "skipped")
         raise outbox.NotSent(reason)
     version = current_version(case.survey.slug)
     definition = definition_of(version)

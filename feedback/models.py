@@ -135,7 +135,7 @@ class Invitation(BaseModel):
     week = pw.DateField()
     month = pw.DateField()
     # Sent by the site (invitations.py): None when the helpdesk sends the link itself; else
-    # queued, sent, delivered, failed or bounced (vocabulary.DELIVERY_STATES).
+    # queued, sent, delivered, failed, bounced or skipped (vocabulary.DELIVERY_STATES).
     delivery = pw.CharField(max_length=16, null=True)
     sent_at = pw.DateTimeField(null=True)  # the invitation email accepted by the SMTP server
     reminded_at = pw.DateTimeField(null=True)  # the first reminder accepted

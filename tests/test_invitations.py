@@ -594,3 +594,15 @@ def test_erasing_a_customer_keeps_the_opt_out_and_other_invitations_emails(sendi
     assert (
         again["suppressed"] is True and again["reason"] == "the customer opted out of survey emails"
     )
+
+
+def test_an_invitation_answered_before_its_email_went_out_is_not_emailed(sending):
+    app, client, headers, smtp = sending
+    reply = new_case(client, headers, **EN_CASE)
+    _answer(client, reply)  # the helpdesk gave the link at once
+    assert deliver(app) == outbox.Outcome(skipped=1)
+    assert smtp.messages == []
+    assert invitation_of(app, "E-1").delivery == "skipped"
+    again = client.post("/api/v1/cases", json=_case(EN_CASE), headers=headers).get_json()
+    assert again["invitation"]["delivery"] == "skipped"
+    assert again["invitation"]["emails"][0]["state"] == "skipped"
