@@ -222,10 +222,12 @@ def _register_blueprints(app: Flask) -> None:
         callbacks,
         digests,
         follow_ups,
+        invitation_admin,
         manage,
         suggest,
         survey,
         triage,
+        unsubscribe,
     )
 
     for module in (
@@ -241,12 +243,17 @@ def _register_blueprints(app: Flask) -> None:
         callbacks,
         audit_log,
         digests,
+        invitation_admin,
+        unsubscribe,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies
     # The survey form checks its own CSRF token (an HMAC of the invitation token, so customers
     # need no session), and a bad one shows the form again with the answers kept.
     csrf.exempt(survey.bp)
+    # RFC 8058 one-click unsubscribe is a POST from the mail client, without any cookie; the
+    # link's HMAC of the address is the proof
+    csrf.exempt(unsubscribe.bp)
 
 
 def hsts_seconds(config: Mapping[str, Any]) -> int:

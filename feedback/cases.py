@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import peewee
 
-from . import sms
+from . import invitations, sms
 from .db import database, is_postgres, utcnow
 from .i18n import normalize_locale
 from .models import Case, Invitation, Survey, Team
@@ -169,10 +169,16 @@ class InvitationPolicy:
     invitation_days: int = 14
     throttle_days: int = 30
     timezone: str = "Asia/Shanghai"
+    sending: invitations.Sending = invitations.Sending()  # whether the site emails it
 
     @classmethod
     def from_config(cls, config) -> InvitationPolicy:
-        return cls(config["INVITATION_DAYS"], config["THROTTLE_DAYS"], config["TIMEZONE"])
+        return cls(
+            config["INVITATION_DAYS"],
+            config["THROTTLE_DAYS"],
+            config["TIMEZONE"],
+            invitations.Sending.from_config(config),
+        )
 
 
 def register_case(
@@ -246,11 +252,14 @@ def _register(
 
 
 REOPENED_FIRST = "the case was reopened before a survey was sent"
+OPTED_OUT = "the customer opted out of survey emails"
 
 
 def _throttle_reason(case_in: CaseInput, policy: InvitationPolicy, now: datetime) -> str | None:
     """Why this customer gets no invitation now, or None."""
     _lock_customer(case_in)
+    if invitations.opted_out(case_in.customer_email):
+        return OPTED_OUT
     if _recently_invited(case_in, now - timedelta(days=policy.throttle_days)):
         return f"customer already invited to a survey within the last {policy.throttle_days} days"
     return None
@@ -258,7 +267,7 @@ def _throttle_reason(case_in: CaseInput, policy: InvitationPolicy, now: datetime
 
 def _invite(case: Case, policy: InvitationPolicy, now: datetime) -> Invitation:
     sent = periods(now, policy.timezone)
-    return Invitation.create(
+    invitation = Invitation.create(
         case=case,
         token=new_token(),
         status="pending",
@@ -268,6 +277,8 @@ def _invite(case: Case, policy: InvitationPolicy, now: datetime) -> Invitation:
         week=sent.week,
         month=sent.month,
     )
+    invitations.schedule(invitation, case, policy.sending, now)  # when the site emails it
+    return invitation
 
 
 def _lock_customer(case_in: CaseInput) -> None:
@@ -305,7 +316,7 @@ def _recently_invited(case_in: CaseInput, since: datetime) -> bool:
 
 
 def invitation_url(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/s/{token}"
+    return invitations.survey_url(base_url, token)
 
 
 def describe(registration: Registration, base_url: str, now: datetime | None = None) -> dict:
@@ -322,7 +333,23 @@ def describe(registration: Registration, base_url: str, now: datetime | None = N
             "url": invitation_url(base_url, invitation.token),
             "expires_at": invitation.expires_at.replace(tzinfo=UTC).isoformat(),
             "status": invitation.current_status(now),
+            # null when the helpdesk sends the link; else how far the site's email got
+            "delivery": invitation.delivery,
         }
+        if invitation.delivery is not None:
+            body["invitation"]["emails"] = [
+                {
+                    "email": e["email"],
+                    "state": e["state"],
+                    "sent_at": _iso(e["sent_at"]),
+                    "due_at": _iso(e["due_at"]),
+                }
+                for e in invitations.emails_of(invitation)
+            ]
     else:
         body["reason"] = registration.case.suppressed_reason or "no invitation"
     return body
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.replace(tzinfo=UTC).isoformat() if moment else None

@@ -496,10 +496,12 @@ def outbox_deliver(loop):
     _db()
     done = outbox.deliver_due(config)
     message = operator_language().gettext(
-        "delivered %(delivered)s, failed %(failed)s (to retry), given up %(given_up)s",
+        "delivered %(delivered)s, failed %(failed)s (to retry), given up %(given_up)s, "
+        "not sent as no longer due %(skipped)s",
         delivered=done.delivered,
         failed=done.failed,
         given_up=done.given_up,
+        skipped=done.skipped,
     )
     click.echo(message)
 

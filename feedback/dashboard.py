@@ -22,6 +22,8 @@ class Tile:
     previous: dict | None
     change: stats.Difference | None  # current - previous with its interval
     too_few: bool
+    # the response rate without the answers that came after a reminder, when there were any
+    without_reminders: dict | None = None
 
     @property
     def real_change(self) -> bool:
@@ -54,7 +56,7 @@ def _change(metric: str, now: dict, before: dict) -> stats.Difference | None:
 
 def _counts(s: Slice) -> dict:
     scores = next(iter(reports.score_counts(s)), None) or dict.fromkeys(reports.SCORE_COLUMNS, 0)
-    invitations = next(iter(reports.invitation_counts(s)), None) or {"invited": 0, "answered": 0}
+    invitations = next(iter(reports.invitation_counts(s)), None) or reports.NO_INVITATIONS
     return {**scores, **invitations}
 
 
@@ -90,6 +92,11 @@ def tiles_of(now: dict, before: dict, min_sample: int) -> list[Tile]:
                 figures_before[metric],
                 _change(metric, now, before),
                 too_few=sizes[metric] < min_sample,
+                without_reminders=(
+                    stats.response_rate(now["answered"] - now["after_reminder"], now["invited"])
+                    if metric == "response_rate" and now.get("after_reminder")
+                    else None
+                ),
             )
         )
     return result

@@ -434,6 +434,22 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX digest_subscription_user ON digest_subscription (user_id)",
         ],
     ),
+    (
+        "invitations sent by the site: their delivery and reminders; customers who opted out",
+        [
+            # NULL: the helpdesk sends the link; else queued, sent, delivered, failed, bounced or
+            # skipped
+            "ALTER TABLE invitation ADD COLUMN delivery VARCHAR(16)",
+            "ALTER TABLE invitation ADD COLUMN sent_at {ts}",  # the invitation email accepted
+            "ALTER TABLE invitation ADD COLUMN reminded_at {ts}",  # the first reminder accepted
+            # the SHA-256 of a lower-cased address: the opt-out outlives the erased contact
+            """CREATE TABLE opt_out (
+            email_hash VARCHAR(64) PRIMARY KEY,
+            created_at {ts} NOT NULL)""",
+            # an invitation's emails are the outbox rows of kind 'invitation' targeting 'invitation:<id>'
+            "CREATE INDEX outbox_target ON outbox (kind, target)",
+        ],
+    ),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

@@ -240,6 +240,8 @@ class SurveyDefinition:
     questions: tuple[Question, ...]
     source: str = field(default="", compare=False)
     follow_up: tuple[Condition, ...] = ()  # any one met: the response needs a follow-up
+    send_invitations: bool | None = None  # None: the site's FEEDBACK_SEND_INVITATIONS decides
+    one_click: bool = False  # the invitation email offers the first question's answers as links
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -254,6 +256,12 @@ class SurveyDefinition:
             "questions": [q.to_dict() for q in self.questions],
             # only when present, so the checksums of surveys without rules stay the same
             **({"follow_up": [str(r) for r in self.follow_up]} if self.follow_up else {}),
+            **(
+                {"send_invitations": self.send_invitations}
+                if self.send_invitations is not None
+                else {}
+            ),
+            **({"one_click": True} if self.one_click else {}),
         }
 
     @cached_property
@@ -353,7 +361,18 @@ QUESTION_KEYS = {
     "max_length",
     "dimension",
 }
-SURVEY_KEYS = {"slug", "title", "intro", "thanks", "questions", "follow_up"}
+SURVEY_KEYS = {
+    "slug",
+    "title",
+    "intro",
+    "thanks",
+    "questions",
+    "follow_up",
+    "send_invitations",
+    "one_click",
+}
+# A first question whose answers an invitation email may offer as links (one value each).
+ONE_CLICK_TYPES = ("csat", "nps", "ces", "rating", "choice", "yesno")
 
 
 def parse(data: Any, source: str = "<survey>") -> SurveyDefinition:
@@ -391,6 +410,18 @@ def parse(data: Any, source: str = "<survey>") -> SurveyDefinition:
             seen[question.id] = question
             questions.append(question)
     follow_up = _parse_follow_up(reader, data.get("follow_up"), seen)
+    send_invitations = data.get("send_invitations")
+    if send_invitations is not None and not isinstance(send_invitations, bool):
+        reader.problem(None, "'send_invitations' must be true or false")
+    one_click = data.get("one_click", False)
+    if not isinstance(one_click, bool):
+        reader.problem(None, "'one_click' must be true or false")
+    elif one_click and questions and questions[0].type not in ONE_CLICK_TYPES:
+        reader.problem(
+            questions[0].id,
+            f"'one_click' needs a first question of type {', '.join(ONE_CLICK_TYPES)} "
+            f"(this one is {questions[0].type})",
+        )
     if reader.problems:
         raise DefinitionError(reader.problems)
     return SurveyDefinition(
@@ -401,6 +432,8 @@ def parse(data: Any, source: str = "<survey>") -> SurveyDefinition:
         questions=tuple(questions),
         source=source,
         follow_up=follow_up,
+        send_invitations=send_invitations,
+        one_click=one_click,
     )
 
 

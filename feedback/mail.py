@@ -1,5 +1,5 @@
-"""Email: one function that sends a message (plain text, optionally HTML and attachments) through
-the SMTP server in the settings.
+"""Email: one function that sends a message (plain text, optionally with an HTML alternative,
+attachments and extra headers) through the SMTP server in the settings.
 
 Knows nothing of Flask: callers pass the app's config (or any mapping with the SMTP_* settings).
 With no SMTP_HOST set, email is off and ``send_mail`` raises ``MailDisabled``; callers decide
@@ -14,12 +14,15 @@ a private CA) with ``ssl.create_default_context``: an untrusted certificate rais
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
+
+LONG_LINES = email.policy.default.clone(max_line_length=998)
 
 
 class MailDisabled(RuntimeError):
@@ -40,13 +43,19 @@ def build_message(
     body: str,
     html: str | None = None,
     attachments: Iterable[Attachment] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
-    """The message: ``body`` as plain text, ``html`` as its alternative, then the attachments."""
-    message = EmailMessage()
+    """The message: ``body`` as plain text, ``html`` as its alternative, the attachments, and
+    ``headers`` (like ``List-Unsubscribe``) added."""
+    # Header lines may be 998 characters (RFC 5322): a List-Unsubscribe link longer than 78
+    # would otherwise become an RFC 2047 encoded word, which mail clients do not read as a link.
+    message = EmailMessage(policy=LONG_LINES) if headers else EmailMessage()
     message["From"] = config.get("MAIL_FROM") or formataddr(("feedback", "feedback@localhost"))
     message["To"] = to if isinstance(to, str) else ", ".join(to)
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="feedback")
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)  # UTF-8, so Chinese arrives intact
     if html is not None:
         message.add_alternative(html, subtype="html")
@@ -69,12 +78,15 @@ def send_mail(
     timeout: float = 15.0,
     html: str | None = None,
     attachments: Iterable[Attachment] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
-    """Send one message (plain text, optionally with an HTML alternative and attachments);
-    raise ``MailDisabled`` or the SMTP/socket error on failure."""
+    """Send one message (plain text, optionally with an HTML alternative, attachments and extra
+    headers); raise ``MailDisabled`` or the SMTP/socket error on failure."""
     if not enabled(config):
         raise MailDisabled("no SMTP server configured (FEEDBACK_SMTP_HOST)")
-    message = build_message(config, to, subject, body, html=html, attachments=attachments)
+    message = build_message(
+        config, to, subject, body, html=html, attachments=attachments, headers=headers
+    )
     host, port = config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25)
     if config.get("SMTP_SSL"):
         connection = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(config))

@@ -134,6 +134,11 @@ class Invitation(BaseModel):
     day = pw.DateField()
     week = pw.DateField()
     month = pw.DateField()
+    # Sent by the site (invitations.py): None when the helpdesk sends the link itself; else
+    # queued, sent, delivered, failed, bounced or skipped (vocabulary.DELIVERY_STATES).
+    delivery = pw.CharField(max_length=16, null=True)
+    sent_at = pw.DateTimeField(null=True)  # the invitation email accepted by the SMTP server
+    reminded_at = pw.DateTimeField(null=True)  # the first reminder accepted
 
     def current_status(self, now=None) -> str:
         """pending, answered, expired or cancelled, as of now."""
@@ -322,6 +327,13 @@ class Outbox(BaseModel):
     delivered_at = pw.DateTimeField(null=True)
 
 
+class OptOut(BaseModel):
+    """A customer who wants no more survey emails: the SHA-256 of the lower-cased address."""
+
+    email_hash = pw.CharField(max_length=64, primary_key=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+
 class ActionSuggestion(BaseModel):
     """A suggestion that led to an improvement action (or that the action answers)."""
 
@@ -392,6 +404,7 @@ ALL_MODELS = (
     FollowUp,
     FollowUpEvent,
     Outbox,
+    OptOut,
     ActionSuggestion,
     ActionFollowUp,
     AuditEntry,

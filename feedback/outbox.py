@@ -53,6 +53,13 @@ class Outcome:
     delivered: int = 0
     failed: int = 0
     given_up: int = 0
+    skipped: int = 0  # settled without sending (``NotSent``)
+
+
+class NotSent(Exception):
+    """Raised by a sender for a row that must not be sent after all (a reminder to a customer
+    who has answered; an address the server refused for good): the row is settled with the
+    message as its ``last_error``, never retried, and not counted as a failure."""
 
 
 def _claim(row_id: int, now: datetime) -> bool:
@@ -117,8 +124,11 @@ def email_text(payload: dict) -> tuple[str, str]:
     return subject, body
 
 
-def enqueue(kind: str, event: str, target: str, payload: dict, now: datetime) -> None:
-    """Write a notification to deliver; call inside the transaction of the change it reports.
+def enqueue(
+    kind: str, event: str, target: str, payload: dict, now: datetime, due: datetime | None = None
+) -> None:
+    """Write a notification to deliver (from ``due``, else now); call inside the transaction of
+    the change it reports.
 
     An email's payload may carry its own ``subject`` and ``body`` (already in the reader's
     language); otherwise it is a follow-up's description (``email_text``)."""
@@ -129,7 +139,7 @@ def enqueue(kind: str, event: str, target: str, payload: dict, now: datetime) ->
         payload=json.dumps(payload, ensure_ascii=False),
         created_at=now,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=due or now,
     ).execute()
 
 
@@ -173,7 +183,7 @@ def _send_email(row: Outbox, config: Mapping[str, Any]) -> None:
 
 # Modules that register senders of their own kinds (imported when the first row is sent, so
 # that this module needs none of them to load).
-SENDER_MODULES: tuple[str, ...] = ("feedback.sms", "feedback.digests")
+SENDER_MODULES: tuple[str, ...] = ("feedback.sms", "feedback.digests", "feedback.invitations")
 
 
 def _send(row: Outbox, config: Mapping[str, Any]) -> None:
@@ -213,7 +223,7 @@ def deliver_due(
         .order_by(Outbox.next_attempt_at, Outbox.id)
         .limit(batch)
     ]
-    delivered = failed = given_up = 0
+    delivered = failed = given_up = skipped = 0
     base = int(config.get("OUTBOX_RETRY_SECONDS") or 30)
     most = int(config.get("OUTBOX_MAX_ATTEMPTS") or 10)
     for row_id in due:
@@ -224,6 +234,12 @@ def deliver_due(
         row = Outbox.get_by_id(row_id)
         try:
             _send(row, config)
+        except NotSent as exc:
+            Outbox.update(
+                claimed_until=None, next_attempt_at=None, last_error=str(exc)[:1000]
+            ).where(Outbox.id == row_id).execute()
+            skipped += 1
+            continue
         except Exception as exc:  # every failure is recorded on the row and retried
             at = now()
             last = row.attempts >= most
@@ -246,7 +262,7 @@ def deliver_due(
             Outbox.id == row_id
         ).execute()
         delivered += 1
-    return Outcome(delivered, failed, given_up)
+    return Outcome(delivered, failed, given_up, skipped)
 
 
 POLL_SECONDS = 5.0

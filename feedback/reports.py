@@ -143,9 +143,10 @@ def _score_columns() -> list[pw.Node]:
 
 
 def invitation_counts(s: Slice, group_by: str | None = None) -> list[dict]:
-    """Invitations sent (not cancelled) in the period and how many were answered.
+    """Invitations sent (not cancelled) in the period, how many were answered, and how many of
+    those after a reminder had gone out.
 
-    | key | invited | answered |
+    | key | invited | answered | after_reminder |
     """
     query = Invitation.select(*_invitation_columns()).join(Case).where(*_invitation_conditions(s))
     if group_by:
@@ -162,7 +163,8 @@ def invitation_counts(s: Slice, group_by: str | None = None) -> list[dict]:
     rows = list(query.dicts())
     for row in rows:
         row.setdefault("key", None)
-        row["invited"], row["answered"] = int(row["invited"] or 0), int(row["answered"] or 0)
+        for name in _INVITATION_COLUMNS:
+            row[name] = int(row[name] or 0)
     return rows
 
 
@@ -172,6 +174,11 @@ def _invitation_conditions(s: Slice) -> list:
         Invitation.day >= s.start,
         Invitation.day <= s.end,
         Invitation.status != "cancelled",
+        # An invitation the site emails counts once the email went out (or it was answered
+        # anyway); one the helpdesk sends itself (no delivery) counts as soon as it exists.
+        Invitation.delivery.is_null()
+        | Invitation.sent_at.is_null(False)
+        | (Invitation.status == "answered"),
     ]
     for column, value in (
         (Case.channel, s.channel),
@@ -190,6 +197,9 @@ def _invitation_columns() -> list[pw.Node]:
     return [
         fn.COUNT(Invitation.id).alias("invited"),
         count_if(Invitation.status == "answered").alias("answered"),
+        count_if(
+            (Invitation.status == "answered") & (Invitation.answered_at > Invitation.reminded_at)
+        ).alias("after_reminder"),
     ]
 
 
@@ -252,7 +262,8 @@ def metrics(s: Slice, group_by: str | None = None) -> dict:
 # (channel, team, agent, category) cell add up, exactly, to the counts of any coarser table.
 CELL_COLUMNS = ("channel", "team", "agent", "category")
 _SCORE_CELL_KEYS = CELL_COLUMNS + ("source",)  # then the SCORE_COLUMNS
-_INVITATION_COLUMNS = ("invited", "answered")
+_INVITATION_COLUMNS = ("invited", "answered", "after_reminder")
+NO_INVITATIONS = dict.fromkeys(_INVITATION_COLUMNS, 0)
 
 
 def score_cells(s: Slice) -> list[tuple]:
@@ -502,14 +513,13 @@ def slice_counts(s: Slice) -> dict:
     """Score and invitation counts of a whole slice in one row (two queries).
 
     | responses | csat_n | csat_satisfied | nps_n | promoters | passives | detractors |
-    | ces_n | ces_sum | ces_sum_sq | ces_low_effort | invited | answered |
+    | ces_n | ces_sum | ces_sum_sq | ces_low_effort | invited | answered | after_reminder |
     """
     scores = next(iter(score_counts(s)), None) or dict.fromkeys(SCORE_COLUMNS, 0)
-    invitations = next(iter(invitation_counts(s)), None) or {"invited": 0, "answered": 0}
+    invitations = next(iter(invitation_counts(s)), None) or NO_INVITATIONS
     return {
         **{k: v for k, v in scores.items() if k != "key"},
-        "invited": invitations["invited"],
-        "answered": invitations["answered"],
+        **{k: invitations[k] for k in _INVITATION_COLUMNS},
     }
 
 

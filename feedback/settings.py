@@ -48,6 +48,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_hours(text: str) -> float:
+    """Hours greater than 0; fractions allowed (0.5: half an hour)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 100_000:  # also refuses nan and inf
+        raise ValueError(f"expected a number of hours greater than 0, like 72 or 0.5, got {text!r}")
+    return value
+
+
 def _seconds_or_empty(text: str) -> int | None:
     """Empty (None: the default rule applies), or a whole number of 0 or more."""
     if not text.strip():
@@ -407,6 +418,28 @@ SETTINGS: tuple[Setting, ...] = (
         _web_address,
     ),
     Setting("SMS_TIMEOUT", 10, "Seconds the SMS provider may take to answer.", _positive_int),
+    Setting(
+        "SEND_INVITATIONS",
+        False,
+        "Email each new case's customer (with an address) the survey invitation, in the "
+        "customer's language, through the outbox. A survey file may say otherwise "
+        "(send_invitations: true or false). Needs SMTP_HOST. Off: the helpdesk sends the link.",
+        _bool,
+    ),
+    Setting(
+        "REMINDER_HOURS",
+        72.0,
+        "Hours after an invitation email that a reminder is due (fractions allowed). None is "
+        "sent once the customer answered or opted out, or the link expired or was withdrawn.",
+        _positive_hours,
+    ),
+    Setting(
+        "REMINDERS",
+        1,
+        "How many reminders an emailed invitation gets, each REMINDER_HOURS after the one "
+        "before; 0: none.",
+        _non_negative_int,
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -39,6 +39,12 @@ SERVQUAL_DIMENSIONS = ("reliability", "responsiveness", "assurance", "empathy", 
 
 # An invitation's life; "expired" is also worked out from expires_at (Invitation.current_status).
 INVITATION_STATES = ("pending", "answered", "expired", "cancelled")
+# How far an invitation email sent by the site got (invitation.delivery); skipped: no longer due
+# when its turn came (answered through another way, withdrawn, expired, opted out).
+DELIVERY_STATES = ("queued", "sent", "delivered", "failed", "bounced", "skipped")
+# One email of it (the invitation or a reminder), as its outbox row tells: skipped when it was no
+# longer due when its time came (answered, expired, withdrawn, opted out).
+EMAIL_STATES = ("queued", "sent", "failed", "bounced", "skipped")
 
 # The suggestion box.
 SUGGESTION_BOXES = ("customer", "staff")

@@ -397,6 +397,7 @@ def make_world(app, client, api_headers, users) -> dict:
         "filename": "survey.js",
         "code": code,
         "token": billing_case["invitation"]["url"].rstrip("/").rsplit("/", 1)[1],
+        "signature": "0" * 32,  # an unsubscribe link we did not make (the case has no email)
     }
     other = {
         **own,

@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import PASSWORD, csrf_from, in_app, login, new_case, post_form, survey_path
 
-from feedback import actions
+from feedback import actions, invitations
 from feedback.db import database
 from feedback.models import Case, FollowUp, Suggestion, Survey, Team, User
 
@@ -207,6 +207,11 @@ def seed(app, users, client, api_headers) -> dict:
         return {
             "token": [survey_path(pending).rsplit("/", 1)[1], answered.rsplit("/", 1)[1]],
             "code": [code, code.lower().replace("-", " ")],
+            # the answered invitation's real unsubscribe signature, and one we did not make
+            "signature": [
+                invitations.unsubscribe_signature(app.config["SECRET_KEY"], "f1@example.cn"),
+                "0" * 32,
+            ],
             "case_id": [Case.get(Case.case_ref == "F-1").id, Case.get(Case.case_ref == "F-3").id],
             "follow_up_id": [FollowUp.select().first().id],
             "suggestion_id": [Suggestion.select().first().id],

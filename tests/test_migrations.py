@@ -308,6 +308,14 @@ SEED_ROWS[_number_of("an audit log; sessions that end")] = [
     ),
 ]
 
+SEED_ROWS[_number_of("invitations sent by the site")] = [
+    (
+        "opt_out",
+        ("email_hash", "created_at"),
+        ("e" * 64, "2026-01-05 03:04:05"),
+    ),
+]
+
 
 def _insert(db, table, columns, values):
     marks = ", ".join([db.param] * len(columns))

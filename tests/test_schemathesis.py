@@ -32,7 +32,32 @@ from feedback.cases import parse_timestamp
 from feedback.db import database, utcnow
 from feedback.models import Case, Invitation
 
-OPERATIONS = ["POST /api/v1/cases", "GET /api/v1/surveys/{slug}", "GET /api/v1/metrics"]
+OPERATIONS = [
+    "POST /api/v1/cases",
+    "GET /api/v1/surveys/{slug}",
+    "GET /api/v1/metrics",
+    "POST /api/v1/invitations/{token}/delivery",
+]
+# Each operation with the kinds of request tried on it (valid, invalid). Any text is a valid
+# slug, so the survey operation has no invalid requests but a missing token.
+OPERATION_MODES = [
+    ("POST /api/v1/cases", GenerationMode.POSITIVE),
+    ("POST /api/v1/cases", GenerationMode.NEGATIVE),
+    ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
+    ("GET /api/v1/metrics", GenerationMode.POSITIVE),
+    ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
+    ("POST /api/v1/invitations/{token}/delivery", GenerationMode.POSITIVE),
+    ("POST /api/v1/invitations/{token}/delivery", GenerationMode.NEGATIVE),
+]
+OPERATION_IDS = [
+    "cases-valid",
+    "cases-invalid",
+    "surveys-valid",
+    "metrics-valid",
+    "metrics-invalid",
+    "delivery-valid",
+    "delivery-invalid",
+]
 # FEEDBACK_SCHEMATHESIS_EXAMPLES=500 hunts longer; FEEDBACK_SCHEMATHESIS_RANDOM=1 draws new
 # examples on each run. By default every run tries the same 40 per operation and mode.
 EXAMPLES = int(os.environ.get("FEEDBACK_SCHEMATHESIS_EXAMPLES", "40"))
@@ -105,15 +130,8 @@ def test_document_describes_every_operation(api_schema):
 
 @pytest.mark.parametrize(
     "label,mode",
-    [
-        ("POST /api/v1/cases", GenerationMode.POSITIVE),
-        ("POST /api/v1/cases", GenerationMode.NEGATIVE),
-        # any text is a valid slug, so this operation has no invalid requests but a missing token
-        ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
-    ],
-    ids=["cases-valid", "cases-invalid", "surveys-valid", "metrics-valid", "metrics-invalid"],
+    OPERATION_MODES,
+    ids=OPERATION_IDS,
 )
 def test_operation_conforms_to_the_document(api_schema, label, mode):
     operation = api_schema.find_operation_by_label(label)
@@ -235,14 +253,8 @@ def poisoned(case, poison: str, where: int) -> None:
 
 @pytest.mark.parametrize(
     "label,mode",
-    [
-        ("POST /api/v1/cases", GenerationMode.POSITIVE),
-        ("POST /api/v1/cases", GenerationMode.NEGATIVE),
-        ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
-    ],
-    ids=["cases-valid", "cases-invalid", "surveys-valid", "metrics-valid", "metrics-invalid"],
+    OPERATION_MODES,
+    ids=OPERATION_IDS,
 )
 def test_hostile_data_is_never_a_server_error_and_refused_data_stores_nothing(
     app, api_headers, label, mode

@@ -7,12 +7,19 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
-from .. import accounts, reports
-from ..cases import InvalidInput, InvitationPolicy, describe, parse_case, register_case
+from .. import accounts, invitations, reports
+from ..cases import (
+    TOKEN,
+    InvalidInput,
+    InvitationPolicy,
+    describe,
+    parse_case,
+    register_case,
+)
 from ..db import utcnow
 from ..definitions import SLUG
 from ..errors import AppError
-from ..models import ApiToken
+from ..models import ApiToken, Invitation
 from ..surveys import current_version, definition_of
 from ..vocabulary import REPORT_ROLES
 from .filters import FilterError, parse_filters
@@ -80,6 +87,25 @@ def post_case():
     return jsonify(describe(registration, config["BASE_URL"])), (
         201 if registration.created else 200
     )
+
+
+@bp.route("/invitations/<token>/delivery", methods=["POST"])
+@token_required
+def post_delivery(token: str):
+    """A mail provider's delivery report of an invitation email: delivered or bounced."""
+    body = request.get_json(silent=True)
+    state = body.get("state") if isinstance(body, dict) else None
+    if state not in ("delivered", "bounced"):
+        raise AppError(
+            400, "some fields are not valid", {"state": ["must be delivered or bounced"]}
+        )
+    invitation = Invitation.get_or_none(Invitation.token == token) if TOKEN.match(token) else None
+    if invitation is None:
+        raise AppError(404, "no such invitation")
+    if invitation.delivery is None:
+        raise AppError(409, "the site does not email this invitation")
+    invitations.record_report(invitation, state)
+    return jsonify({"token": token, "delivery": state})
 
 
 @bp.route("/surveys/<slug>")

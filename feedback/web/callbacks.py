@@ -52,7 +52,13 @@ def _choices(case: Case) -> list[dict]:
     if own.slug != CALLBACK_SURVEY and own.current_version_id is not None:
         status = invitation.status if invitation else None
         choices.append(
-            {"slug": own.slug, "own": True, "open": status == "pending", "status": status}
+            {
+                "slug": own.slug,
+                "own": True,
+                "open": status == "pending",
+                "status": status,
+                "delivery": invitation.delivery if invitation else None,  # the site's email
+            }
         )
     callback = Survey.get_or_none(Survey.slug == CALLBACK_SURVEY)
     if callback is not None and callback.current_version_id is not None:

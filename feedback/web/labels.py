@@ -53,6 +53,15 @@ BANDS = {
 }
 SUGGESTION_STATUSES = {key: _l(message) for key, message in names.SUGGESTION_STATUSES.items()}
 BOXES = {key: _l(message) for key, message in names.BOXES.items()}
+# An invitation email's state (invitation.delivery, and each email's state in the outbox).
+EMAIL_STATES = {
+    "queued": _l("waiting to be sent"),
+    "sent": _l("sent"),
+    "delivered": _l("delivered"),
+    "failed": _l("failed (given up)"),
+    "bounced": _l("bounced"),
+    "skipped": _l("not sent (no longer due)"),
+}
 
 
 def _lookup(table):
@@ -69,4 +78,5 @@ GLOBALS = {
     "status_labels": SUGGESTION_STATUSES,
     "box_labels": BOXES,
     "box_label": _lookup(BOXES),
+    "email_state_label": _lookup(EMAIL_STATES),
 }

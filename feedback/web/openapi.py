@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from .. import sms
 from ..reports import GROUP_BY
-from ..vocabulary import CHANNELS, INVITATION_STATES, RESPONSE_SOURCES
+from ..vocabulary import (
+    CHANNELS,
+    DELIVERY_STATES,
+    EMAIL_STATES,
+    INVITATION_STATES,
+    RESPONSE_SOURCES,
+)
 
 _TEXT = {
     "type": "object",
@@ -155,6 +161,61 @@ def openapi_document(base_url: str) -> dict:
                         "400": _error("Bad fields, each named in errors."),
                         "401": _error("Missing or wrong token."),
                         "404": _error("Unknown survey."),
+                    },
+                }
+            },
+            "/api/v1/invitations/{token}/delivery": {
+                "post": {
+                    "summary": "A mail provider's delivery report of an invitation email.",
+                    "description": "For invitations the site emails (FEEDBACK_SEND_INVITATIONS): "
+                    "SMTP tells only that the server accepted a message; a provider's report "
+                    "that it was delivered, or bounced later, is recorded here and shown with "
+                    "the invitation. The token is the invitation's (in its link).",
+                    "parameters": [
+                        {
+                            "name": "token",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["state"],
+                                    "properties": {
+                                        "state": {
+                                            "type": "string",
+                                            "enum": ["delivered", "bounced"],
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Recorded.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["token", "delivery"],
+                                        "properties": {
+                                            "token": {"type": "string"},
+                                            "delivery": {"type": "string"},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "400": _error("state is not delivered or bounced."),
+                        "401": _error("Missing or wrong token."),
+                        "404": _error("Unknown invitation."),
+                        "409": _error("The site does not email this invitation."),
                     },
                 }
             },
@@ -337,7 +398,7 @@ def openapi_document(base_url: str) -> dict:
                 },
                 "Invitation": {
                     "type": "object",
-                    "required": ["token", "url", "expires_at", "status"],
+                    "required": ["token", "url", "expires_at", "status", "delivery"],
                     "properties": {
                         "token": {"type": "string"},
                         "url": {"type": "string", "format": "uri"},
@@ -345,6 +406,37 @@ def openapi_document(base_url: str) -> dict:
                         "status": {
                             "type": "string",
                             "enum": list(INVITATION_STATES),
+                        },
+                        "delivery": {
+                            "type": "string",
+                            "nullable": True,
+                            "enum": list(DELIVERY_STATES),
+                            "description": "How far the site's invitation email got; null when "
+                            "the site does not email this invitation (the helpdesk sends the "
+                            "link).",
+                        },
+                        "emails": {
+                            "type": "array",
+                            "description": "Only when the site emails the invitation: the "
+                            "invitation email and each reminder, in order.",
+                            "items": {
+                                "type": "object",
+                                "required": ["email", "state", "sent_at", "due_at"],
+                                "properties": {
+                                    "email": {"type": "string", "enum": ["invitation", "reminder"]},
+                                    "state": {"type": "string", "enum": list(EMAIL_STATES)},
+                                    "sent_at": {
+                                        "type": "string",
+                                        "format": "date-time",
+                                        "nullable": True,
+                                    },
+                                    "due_at": {
+                                        "type": "string",
+                                        "format": "date-time",
+                                        "nullable": True,
+                                    },
+                                },
+                            },
                         },
                     },
                 },
