@@ -293,6 +293,7 @@ class FollowUp(BaseModel):
     day = pw.DateField()
     week = pw.DateField()
     month = pw.DateField()
+    overdue_alerted_at = pw.DateTimeField(null=True)  # when the teams' robots were told
 
 
 class FollowUpEvent(BaseModel):
@@ -320,6 +321,19 @@ class Outbox(BaseModel):
     claimed_until = pw.DateTimeField(null=True)
     last_error = pw.TextField(null=True)
     delivered_at = pw.DateTimeField(null=True)
+
+
+class Robot(BaseModel):
+    """A chat group's robot (WeCom, DingTalk, Feishu or a Slack-compatible webhook) that a
+    team's alerts are sent to."""
+
+    team = pw.ForeignKeyField(Team, on_delete="CASCADE")
+    platform = pw.CharField(max_length=16)  # vocabulary.ROBOT_PLATFORMS
+    name = pw.CharField(max_length=100)
+    url = pw.TextField()
+    secret = pw.TextField(null=True)  # signs DingTalk's and Feishu's requests
+    active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow)
 
 
 class ActionSuggestion(BaseModel):
@@ -381,4 +395,5 @@ ALL_MODELS = (
     ActionSuggestion,
     ActionFollowUp,
     AuditEntry,
+    Robot,
 )

@@ -117,8 +117,11 @@ def email_text(payload: dict) -> tuple[str, str]:
     return subject, body
 
 
-def enqueue(kind: str, event: str, target: str, payload: dict, now: datetime) -> None:
+def enqueue(
+    kind: str, event: str, target: str, payload: dict, now: datetime, due: datetime | None = None
+) -> None:
     """Write a notification to deliver; call inside the transaction of the change it reports.
+    It is sent at ``due`` (default: at once).
 
     An email's payload may carry its own ``subject`` and ``body`` (already in the reader's
     language); otherwise it is a follow-up's description (``email_text``)."""
@@ -129,7 +132,7 @@ def enqueue(kind: str, event: str, target: str, payload: dict, now: datetime) ->
         payload=json.dumps(payload, ensure_ascii=False),
         created_at=now,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=due or now,
     ).execute()
 
 
@@ -173,7 +176,7 @@ def _send_email(row: Outbox, config: Mapping[str, Any]) -> None:
 
 # Modules that register senders of their own kinds (imported when the first row is sent, so
 # that this module needs none of them to load).
-SENDER_MODULES: tuple[str, ...] = ()
+SENDER_MODULES: tuple[str, ...] = ("feedback.robots",)
 
 
 def _send(row: Outbox, config: Mapping[str, Any]) -> None:

@@ -55,3 +55,9 @@ MILESTONE_STATES = ("open", "done")
 # Follow-ups of unhappy customers: their states and how a closed one ended.
 FOLLOW_UP_STATES = ("open", "contacted", "closed")
 FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")
+
+# Chat robots a team's alerts go to (group robots' webhooks).
+ROBOT_PLATFORMS = ("wecom", "dingtalk", "feishu", "slack")
+
+# The events the webhook (WEBHOOK_URL) may receive.
+WEBHOOK_EVENTS = ("follow_up.created", "response.created", "suggestion.created")
