@@ -222,6 +222,7 @@ def _register_blueprints(app: Flask) -> None:
         callbacks,
         follow_ups,
         manage,
+        robots,
         suggest,
         survey,
         triage,
@@ -239,6 +240,7 @@ def _register_blueprints(app: Flask) -> None:
         follow_ups,
         callbacks,
         audit_log,
+        robots,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies

@@ -39,6 +39,10 @@ ACTIONS = (
     "customer.export",
     "customer.erase",
     "retention.purge",
+    "robot.create",
+    "robot.change",
+    "robot.delete",
+    "robot.test",
 )
 
 

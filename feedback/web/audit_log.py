@@ -38,6 +38,10 @@ ACTION_LABELS = {
     "customer.export": _l("Customer data exported"),
     "customer.erase": _l("Customer erased"),
     "retention.purge": _l("Old contact details removed"),
+    "robot.create": _l("Chat robot added"),
+    "robot.change": _l("Chat robot changed"),
+    "robot.delete": _l("Chat robot removed"),
+    "robot.test": _l("Chat robot test message"),
 }
 
 
