@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from peewee import JOIN
+
 from . import outbox
 from .db import database, utcnow
 from .definitions import SurveyDefinition
@@ -129,8 +131,8 @@ _NEUTRAL = str.maketrans(
 
 def _plain(text: str | None, limit: int = QUOTE_MAX) -> str:
     """A person's text, made unable to format anything, on one line per line, shortened."""
-    text = " ".join((text or "").split(" ")).strip().translate(_NEUTRAL)
-    text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    text = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text or "")
+    text = "\n".join(line.strip() for line in text.translate(_NEUTRAL).splitlines() if line.strip())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
@@ -275,7 +277,9 @@ def _send(row: Outbox, config: Mapping[str, Any]) -> None:
     robot = Robot.get_or_none(Robot.id == int(row.target))
     if robot is None or not robot.active:
         raise RuntimeError("the robot was removed or switched off")
-    if _sent_last_minute(robot.id, utcnow()) >= PER_MINUTE:
+    # the deliverer's time of the claim (its lease ends LEASE after it), not this clock's
+    claimed_at = row.claimed_until - outbox.LEASE if row.claimed_until else utcnow()
+    if _sent_last_minute(robot.id, claimed_at) >= PER_MINUTE:
         raise RateLimited(f"{PER_MINUTE} messages in the last minute; waiting")
     post(
         robot,
@@ -467,10 +471,10 @@ def alert_overdue(config: Mapping[str, Any], now: datetime | None = None, batch:
     written = 0
     while True:
         due = list(
-            FollowUp.select(FollowUp, Case.case_ref, Team.name, Response, SurveyVersion)
+            FollowUp.select(FollowUp, Case.case_ref, Team.id, Team.name, Response, SurveyVersion)
             .join(Case, on=(FollowUp.case == Case.id))
             .switch(FollowUp)
-            .join(Team, on=(FollowUp.team == Team.id), join_type="LEFT OUTER")
+            .join(Team, on=(FollowUp.team == Team.id), join_type=JOIN.LEFT_OUTER)
             .switch(FollowUp)
             .join(Response, on=(FollowUp.response == Response.id))
             .join(SurveyVersion, on=(Response.survey_version == SurveyVersion.id))
