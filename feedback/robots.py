@@ -442,14 +442,14 @@ def suggestion_message(
 ) -> Message:
     """A new suggestion's message. Nothing about who sent it but whether they gave a name."""
     box_label = lang.gettext("Customer box") if box == "customer" else lang.gettext("Staff box")
-    sent = lang.gettext("anonymously") if anonymous else lang.gettext("with a name")
+    sender = lang.gettext("anonymous") if anonymous else lang.gettext("gave a name")
     return Message(
         lang.gettext("New suggestion #%(number)s", number=suggestion_id),
         (
             (lang.gettext("Box"), box_label),
             (lang.gettext("Category"), _plain(category, 100)),
             (lang.gettext("Title"), _plain(title, 200)),
-            (lang.gettext("Sent"), sent),
+            (lang.gettext("Sender"), sender),
         ),
         _plain(text),
         lang.gettext("Open the suggestion"),

@@ -425,8 +425,8 @@ def test_a_new_suggestion_reaches_its_teams_robots_anonymous_ones_on_the_hour(ro
     fake.clock.at = hour
     assert deliver_all(app, fake.clock) == outbox.Outcome(delivered=1)
     texts = [fake.text(p, b) for p, b in fake.accepted]
-    assert f"New suggestion #{named.id}" in texts[0] and "with a name" in texts[0]
-    assert f"New suggestion #{anonymous.id}" in texts[1] and "anonymously" in texts[1]
+    assert f"New suggestion #{named.id}" in texts[0] and "gave a name" in texts[0]
+    assert f"New suggestion #{anonymous.id}" in texts[1] and "anonymous" in texts[1]
     assert "Queue ∗too∗ long" in texts[1] and "Twenty minutes on hold." in texts[1]
     assert f"http://feedback.test/manage/suggestions/{anonymous.id}" in texts[1]
 
