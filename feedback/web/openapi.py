@@ -7,7 +7,7 @@ strays from this document fails a test.
 from __future__ import annotations
 
 from ..reports import GROUP_BY
-from ..vocabulary import CHANNELS, INVITATION_STATES, RESPONSE_SOURCES
+from ..vocabulary import CHANNELS, INVITATION_STATES, RESPONSE_SOURCES, SUGGESTION_BOXES
 
 _TEXT = {
     "type": "object",
@@ -199,7 +199,7 @@ WEBHOOKS = {
                 "properties": {
                     "id": {"type": "integer"},
                     "survey": {"type": "string"},
-                    "source": {"type": "string", "enum": ["link", "callback"]},
+                    "source": {"type": "string", "enum": list(RESPONSE_SOURCES)},
                     "locale": {"type": "string"},
                     "submitted_at": _STAMP,
                     **_SCORES,
@@ -228,7 +228,7 @@ WEBHOOKS = {
                 "type": "object",
                 "properties": {
                     "id": {"type": "integer"},
-                    "box": {"type": "string", "enum": ["customer", "staff"]},
+                    "box": {"type": "string", "enum": list(SUGGESTION_BOXES)},
                     "category": {"type": "string"},
                     "title": {"type": "string"},
                     "body": {"type": "string"},
