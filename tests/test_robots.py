@@ -10,13 +10,13 @@ import json
 import threading
 import time
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote_plus, urlparse
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import client_for, csrf_from, in_app, new_case, post_form, survey_path
+from support import HttpFake, client_for, csrf_from, in_app, post_form
+from support import answer as answer_case
 
 from feedback import outbox, robots, suggestions
 from feedback.db import utcnow
@@ -41,7 +41,7 @@ class Clock:
         return self.at
 
 
-class FakeRobots:
+class FakeRobots(HttpFake):
     """One HTTP server playing the four platforms at /wecom, /dingtalk, /feishu and /slack. It
     accepts only what the platform would: its message format, a valid signature made within the
     hour, and at most 20 messages a minute per robot (by ``clock``); anything else gets the
@@ -55,56 +55,32 @@ class FakeRobots:
         self.times: dict[str, list[datetime]] = {}
         self.refuse_next = 0
         self.lock = threading.Lock()
-        fake = self
+        super().__init__(self.answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                url = urlparse(self.path)
-                platform = url.path.strip("/")
-                problem = fake.check(platform, parse_qs(url.query), raw)
-                with fake.lock:
-                    if problem is None and fake.refuse_next:
-                        fake.refuse_next -= 1
-                        problem = "busy"
-                    if problem is None:
-                        window = [
-                            t
-                            for t in fake.times.get(platform, [])
-                            if t > clock() - timedelta(minutes=1)
-                        ]
-                        if len(window) >= 20:
-                            problem = "rate"
-                    if problem is None:
-                        fake.times.setdefault(platform, []).append(clock())
-                        fake.accepted.append((platform, json.loads(raw)))
-                    else:
-                        fake.refused.append((platform, problem))
-                if platform == "slack":
-                    self.send_response(200 if problem is None else 400)
-                    self.end_headers()
-                    self.wfile.write(b"ok" if problem is None else b"invalid_payload")
-                    return
-                if problem is None:
-                    answer = {"errcode": 0, "errmsg": "ok"}
-                    if platform == "feishu":
-                        answer = {"code": 0, "msg": "success", "data": {}}
-                else:
-                    answer = dict(REFUSALS[platform])
-                    answer["errmsg" if "errmsg" in answer else "msg"] += f" ({problem})"
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def answer(self, path: str, headers, raw: bytes) -> tuple[int, bytes]:
+        url = urlparse(path)
+        platform = url.path.strip("/")
+        problem = self.check(platform, parse_qs(url.query), raw)
+        with self.lock:
+            if problem is None and self.refuse_next:
+                self.refuse_next -= 1
+                problem = "busy"
+            minute_ago = self.clock() - timedelta(minutes=1)
+            if problem is None and sum(t > minute_ago for t in self.times.get(platform, [])) >= 20:
+                problem = "rate"
+            if problem is None:
+                self.times.setdefault(platform, []).append(self.clock())
+                self.accepted.append((platform, json.loads(raw)))
+            else:
+                self.refused.append((platform, problem))
+        if platform == "slack":
+            return (200, b"ok") if problem is None else (400, b"invalid_payload")
+        if problem is None:
+            answer = {"code": 0, "msg": "success"} if platform == "feishu" else {"errcode": 0}
+        else:
+            answer = dict(REFUSALS[platform])
+            answer["errmsg" if "errmsg" in answer else "msg"] += f" ({problem})"
+        return 200, json.dumps(answer).encode()
 
     def check(self, platform: str, query: dict, raw: bytes) -> str | None:
         """What is wrong with a request by the platform's rules, or None."""
@@ -156,14 +132,6 @@ class FakeRobots:
             )
         return body["text"]
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 @pytest.fixture
 def fake():
@@ -193,17 +161,9 @@ def add_robots(app, fake, team_name="Billing", platforms=robots.PLATFORM_LABELS)
 
 
 def answer(client, headers, data, case_id="C-1001", team="Billing"):
-    reply = new_case(
-        client,
-        headers,
-        case_id=case_id,
-        team=team,
-        customer={"id": f"cust-{case_id}", "locale": "en"},
-    )
-    path = survey_path(reply)
-    page = client.get(path).get_data(as_text=True)
-    posted = client.post(path, data={**data, "csrf_token": csrf_from(page)})
-    assert posted.status_code == 302
+    customer = {"id": f"cust-{case_id}", "locale": "en"}
+    reply = answer_case(client, headers, data, case_id=case_id, team=team, customer=customer)
+    assert reply.status_code == 302
 
 
 def deliver_all(app, clock):

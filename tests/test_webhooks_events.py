@@ -8,10 +8,10 @@ import hmac
 import json
 import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from support import csrf_from, in_app, new_case, survey_path
+from support import HttpFake, in_app
+from support import answer as answer_case
 
 from feedback import outbox, suggestions
 from feedback.db import utcnow
@@ -24,7 +24,7 @@ UNHAPPY = {"resolved": "no", "csat": "1", "nps": "2", "comment": "nobody called 
 HAPPY = {"resolved": "yes", "csat": "5", "nps": "10"}
 
 
-class Receiver:
+class Receiver(HttpFake):
     """A webhook receiver on loopback that checks X-Feedback-Signature (401 when wrong) and
     fails the first ``fail_first`` requests with 500."""
 
@@ -33,41 +33,21 @@ class Receiver:
         self.accepted: list[dict] = []
         self.refused = 0
         self.lock = threading.Lock()
-        receiver = self
+        super().__init__(self.answer)
+        self.url = f"{self.base}/hook"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                expected = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
-                signed = hmac.compare_digest(self.headers.get("X-Feedback-Signature", ""), expected)
-                with receiver.lock:
-                    status = 204
-                    if not signed:
-                        status = 401
-                    elif receiver.fail_first:
-                        receiver.fail_first -= 1
-                        status = 500
-                    if status == 204:
-                        receiver.accepted.append(json.loads(raw))
-                    else:
-                        receiver.refused += 1
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, path: str, headers, raw: bytes) -> tuple[int, bytes]:
+        expected = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        signed = hmac.compare_digest(headers.get("X-Feedback-Signature", ""), expected)
+        with self.lock:
+            status = 204 if signed and not self.fail_first else 401 if not signed else 500
+            if signed and self.fail_first:
+                self.fail_first -= 1
+            if status == 204:
+                self.accepted.append(json.loads(raw))
+            else:
+                self.refused += 1
+        return status, b""
 
 
 @pytest.fixture
@@ -77,12 +57,8 @@ def receiver():
 
 
 def answer(client, headers, data, case_id="C-1001"):
-    reply = new_case(
-        client, headers, case_id=case_id, customer={"id": f"cust-{case_id}", "locale": "en"}
-    )
-    path = survey_path(reply)
-    page = client.get(path).get_data(as_text=True)
-    assert client.post(path, data={**data, "csrf_token": csrf_from(page)}).status_code == 302
+    customer = {"id": f"cust-{case_id}", "locale": "en"}
+    assert answer_case(client, headers, data, case_id=case_id, customer=customer).status_code == 302
 
 
 def deliver(app, at=None):
