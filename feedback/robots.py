@@ -139,7 +139,7 @@ def _plain(text: str | None, limit: int = QUOTE_MAX) -> str:
 def markdown(message: Message, bold: str = "**") -> str:
     """The message as the markdown WeCom, DingTalk and Feishu cards read (``bold`` ``*`` for
     Slack's mrkdwn)."""
-    parts = [f"{bold}{message.title}{bold}"]
+    parts = [f"{bold}{message.title}{bold}"] if message.title else []
     parts += [f"{bold}{label}{bold}: {value}" for label, value in message.lines]
     if message.quote:
         parts.append("\n".join(f"> {line}" for line in message.quote.splitlines()))
@@ -172,7 +172,7 @@ def body_for(platform: str, message: Message) -> dict:
             "msg_type": "interactive",
             "card": {
                 "header": {"title": {"tag": "plain_text", "content": message.title}},
-                "elements": [{"tag": "markdown", "content": body.strip()}],
+                "elements": [{"tag": "markdown", "content": body}],
             },
         }
     if platform == "slack":

@@ -225,6 +225,8 @@ def test_a_new_follow_up_reaches_every_robot_of_its_team_in_its_format(
     wecom = dict(fake.accepted)["wecom"]
     assert wecom["msgtype"] == "markdown" and "**Why**" in wecom["markdown"]["content"]
     assert "*Why*" in dict(fake.accepted)["slack"]["text"]
+    card = dict(fake.accepted)["feishu"]["card"]
+    assert card["elements"][0]["content"].startswith("**Team**: Billing")
     link = f"<http://feedback.test/manage/follow-ups/{follow_up.id}|Open the follow-up>"
     assert link in dict(fake.accepted)["slack"]["text"]
 
