@@ -231,7 +231,11 @@ def open_follow_up(
         outbox.enqueue(kind, EVENT_CREATED, target, body, now)
     if context.robot_ids:
         message = robots.follow_up_message(
-            body, context.reasons_in_words or reasons, context.comment, language(policy.locale)
+            body,
+            context.reasons_in_words or reasons,
+            context.comment,
+            language(policy.locale),
+            tz=policy.working_time.tz,
         )
         robots.enqueue(context.robot_ids, robots.EVENT_FOLLOW_UP, message, now)
     return follow_up_id

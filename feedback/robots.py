@@ -36,8 +36,9 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from peewee import JOIN
 
@@ -399,14 +400,22 @@ def comment(definition: SurveyDefinition, answers: Mapping[str, Any]) -> str:
     return _plain("\n".join(texts))
 
 
+def _local(utc_text: str, tz: ZoneInfo) -> str:
+    """A webhook's UTC time ("2026-11-25T02:00:00Z") as the site's wall-clock time."""
+    moment = datetime.fromisoformat(utc_text.rstrip("Z")).replace(tzinfo=UTC)
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
 def follow_up_message(
     body: Mapping[str, Any],
     reasons: Iterable[str],
     comment_text: str,
     lang: Language,
     overdue: bool = False,
+    tz: ZoneInfo = UTC,
 ) -> Message:
-    """A new (or overdue) follow-up's message, from its webhook description."""
+    """A new (or overdue) follow-up's message, from its webhook description; the due time in
+    the site's time zone ``tz``."""
     case, follow_up = body["case"], body["follow_up"]
     title = (
         lang.gettext("Follow-up overdue: case %(case)s", case=case["case_id"])
@@ -419,9 +428,7 @@ def follow_up_message(
     ]
     if "response" in body:
         lines.append((lang.gettext("Scores"), _scores(body["response"])))
-    lines.append(
-        (lang.gettext("Due (UTC)"), follow_up["due_at"].replace("T", " ").rstrip("Z")[:16])
-    )
+    lines.append((lang.gettext("Due"), _local(follow_up["due_at"], tz)))
     return Message(
         title,
         tuple(lines),
@@ -474,6 +481,7 @@ def alert_overdue(config: Mapping[str, Any], now: datetime | None = None, batch:
     now = now or utcnow()
     lang = language(config.get("DEFAULT_LOCALE") or "zh_CN")
     base_url = (config.get("BASE_URL") or "").rstrip("/")
+    tz = ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai")
     written = 0
     while True:
         due = list(
@@ -510,7 +518,7 @@ def alert_overdue(config: Mapping[str, Any], now: datetime | None = None, batch:
                 if follow_up.due_at >= now - OVERDUE_LOOKBACK
                 else []
             )
-            message = _overdue_message(follow_up, base_url, lang) if targets else None
+            message = _overdue_message(follow_up, base_url, lang, tz) if targets else None
             with database.atomic():
                 marked = (
                     FollowUp.update(overdue_alerted_at=now)
@@ -524,7 +532,7 @@ def alert_overdue(config: Mapping[str, Any], now: datetime | None = None, batch:
             return written
 
 
-def _overdue_message(follow_up: FollowUp, base_url: str, lang: Language) -> Message:
+def _overdue_message(follow_up: FollowUp, base_url: str, lang: Language, tz: ZoneInfo) -> Message:
     from .responses import stored_answers
     from .surveys import definition_of
 
@@ -535,13 +543,13 @@ def _overdue_message(follow_up: FollowUp, base_url: str, lang: Language) -> Mess
         "case": {"case_id": follow_up.case.case_ref, "team": team},
         "follow_up": {
             "id": follow_up.id,
-            "due_at": follow_up.due_at.isoformat(),
+            "due_at": follow_up.due_at.isoformat() + "Z",
             "url": f"{base_url}/manage/follow-ups/{follow_up.id}",
         },
         "response": {m: getattr(follow_up.response, m) for m in ("csat", "nps", "ces")},
     }
     reasons = reasons_in_words(definition, answers, lang) or (follow_up.reasons,)
-    return follow_up_message(body, reasons, comment(definition, answers), lang, overdue=True)
+    return follow_up_message(body, reasons, comment(definition, answers), lang, overdue=True, tz=tz)
 
 
 class OverdueAlerts:

@@ -9,8 +9,9 @@ import hmac
 import json
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote_plus, urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -225,6 +226,8 @@ def test_a_new_follow_up_reaches_every_robot_of_its_team_in_its_format(
     wecom = dict(fake.accepted)["wecom"]
     assert wecom["msgtype"] == "markdown" and "**Why**" in wecom["markdown"]["content"]
     assert "*Why*" in dict(fake.accepted)["slack"]["text"]
+    local_due = follow_up.due_at.replace(tzinfo=UTC).astimezone(ZoneInfo(app.config["TIMEZONE"]))
+    assert f"**Due**: {local_due:%Y-%m-%d %H:%M}" in wecom["markdown"]["content"]
     card = dict(fake.accepted)["feishu"]["card"]
     assert card["elements"][0]["content"].startswith("**Team**: Billing")
     link = f"<http://feedback.test/manage/follow-ups/{follow_up.id}|Open the follow-up>"
