@@ -267,8 +267,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "WEBHOOK_URL",
         "",
-        "An http(s) address that receives a JSON description of each new follow-up "
-        "(through the outbox, with retries). Empty: no webhook.",
+        "An http(s) address that receives a JSON description of each new follow-up, and of "
+        "the other events WEBHOOK_EVENTS names (through the outbox, with retries). Empty: no "
+        "webhook.",
         _web_address,
     ),
     Setting(
