@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import json
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
@@ -254,8 +255,12 @@ def post(robot: Robot, message: Message, row_id: int, timeout: float) -> None:
             "X-Feedback-Delivery": str(row_id),
         },
     )
-    with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 (admin's setting)
-        answer = reply.read(65536)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 (admin's)
+            answer = reply.read(65536)
+    except urllib.error.HTTPError as exc:  # Slack says why in the body: keep it
+        reason = exc.read(300).decode("utf-8", "replace").strip()
+        raise RobotRefused(f"HTTP {exc.code}: {reason}" if reason else f"HTTP {exc.code}") from None
     refused = refusal(robot.platform, answer)
     if refused:
         raise RobotRefused(refused)

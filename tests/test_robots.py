@@ -290,6 +290,17 @@ def test_an_errcode_with_http_200_is_a_failure_retried_with_its_errmsg(
     assert len(fake.accepted) == 1
 
 
+def test_a_slack_refusal_keeps_its_reason(robot_app, api_headers_for, fake):
+    app = robot_app
+    add_robots(app, fake, platforms=("slack",))
+    client, headers = api_headers_for(app)
+    answer(client, headers, DETRACTOR)
+    fake.refuse_next = 1
+    assert deliver_all(app, fake.clock) == outbox.Outcome(failed=1)
+    with in_app(app):
+        assert Outbox.get().last_error == "RobotRefused: HTTP 400: invalid_payload"
+
+
 @pytest.mark.parametrize("platform", ["dingtalk", "feishu"])
 def test_a_wrong_secret_is_refused_and_a_corrected_one_applies_to_waiting_rows(
     robot_app, api_headers_for, fake, platform
