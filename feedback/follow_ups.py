@@ -52,7 +52,7 @@ class Policy:
             config.get("WEBHOOK_URL") or "",
             bool(config.get("FOLLOW_UP_EMAIL") and config.get("SMTP_HOST")),
             config.get("DEFAULT_LOCALE") or "zh_CN",
-            frozenset(config.get("WEBHOOK_EVENTS") or (EVENT_CREATED,)),
+            frozenset(config.get("WEBHOOK_EVENTS", (EVENT_CREATED,))),
         )
 
     def sends(self, event: str) -> bool:

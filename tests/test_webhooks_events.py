@@ -86,6 +86,14 @@ def test_by_default_the_webhook_hears_of_follow_ups_only(make_app, api_headers_f
         assert [r.event for r in Outbox.select()] == ["follow_up.created"]
 
 
+def test_no_events_named_no_webhook(make_app, api_headers_for, receiver):
+    app = make_app(WEBHOOK_URL=receiver.url, WEBHOOK_EVENTS=())
+    client, headers = api_headers_for(app)
+    answer(client, headers, UNHAPPY)
+    with in_app(app):
+        assert FollowUp.select().count() == 1 and Outbox.select().count() == 0
+
+
 def test_every_response_is_announced_signed_and_retried(make_app, api_headers_for):
     with Receiver(fail_first=1) as receiver:
         app = make_app(
