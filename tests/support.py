@@ -174,6 +174,32 @@ def page_count(pdf: bytes) -> int:
     return int(tree[0])
 
 
+def suggest(app, anonymous: bool, team: str | None = "Billing", **text):
+    """A customer's suggestion in the "service" category (the default categories made first),
+    named by Wang Fang unless anonymous; ``text`` may give title, body and locale."""
+    from feedback import suggestions
+    from feedback.models import SuggestionCategory, Team
+
+    with in_app(app):
+        suggestions.ensure_default_categories()
+        category = SuggestionCategory.get(SuggestionCategory.slug == "service")
+        made, _code = suggestions.submit(
+            suggestions.NewSuggestion(
+                box="customer",
+                category_id=category.id,
+                title=text.get("title", "Longer opening hours"),
+                body=text.get("body", "Please open on Saturdays."),
+                anonymous=anonymous,
+                locale=text.get("locale", "en"),
+                name=None if anonymous else "Wang Fang",
+                email=None if anonymous else "wang@example.cn",
+                team_id=Team.by_name(team).id if team else None,
+            ),
+            app.config,
+        )
+        return made
+
+
 class HttpFake:
     """A receiver on a free loopback port, in a thread: each POST is answered by
     ``answer(path, headers, body) -> (status, body bytes)``, called from the server's threads."""

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import HttpFake, client_for, csrf_from, in_app, post_form
+from support import HttpFake, client_for, csrf_from, in_app, post_form, suggest
 from support import answer as answer_case
 
 from feedback import outbox, robots, suggestions
 from feedback.db import utcnow
-from feedback.models import AuditEntry, FollowUp, Outbox, Robot, SuggestionCategory, Team
+from feedback.models import AuditEntry, FollowUp, Outbox, Robot, Team
 
 DETRACTOR = {"resolved": "no", "csat": "1", "nps": "2", "comment": "nobody [called](http://x) back"}
 SECRETS = {"dingtalk": "SECdingtalk-secret", "feishu": "feishu-secret"}
@@ -378,34 +378,18 @@ def test_the_sender_holds_back_a_row_beyond_the_robots_minute(robot_app, fake):
 # --- suggestions and overdue follow-ups ---------------------------------------------------------
 
 
-def _suggest(app, anonymous: bool, team: str | None = "Billing"):
-    with in_app(app):
-        category = SuggestionCategory.get(SuggestionCategory.slug == "service")
-        made, _code = suggestions.submit(
-            suggestions.NewSuggestion(
-                box="customer",
-                category_id=category.id,
-                title="Queue *too* long",
-                body="Twenty minutes on hold.",
-                anonymous=anonymous,
-                locale="en",
-                name=None if anonymous else "Wang Fang",
-                email=None if anonymous else "wang@example.cn",
-                team_id=Team.by_name(team).id if team else None,
-            ),
-            app.config,
-        )
-        return made
-
-
 def test_a_new_suggestion_reaches_its_teams_robots_anonymous_ones_on_the_hour(robot_app, fake):
     app = robot_app
     add_robots(app, fake, platforms=("feishu",))
     with in_app(app):
         suggestions.ensure_default_categories()
-    named = _suggest(app, anonymous=False)
-    anonymous = _suggest(app, anonymous=True)
-    _suggest(app, anonymous=False, team=None)  # no team: no robot is told
+    named = suggest(app, anonymous=False, title="Queue *too* long", body="Twenty minutes on hold.")
+    anonymous = suggest(
+        app, anonymous=True, title="Queue *too* long", body="Twenty minutes on hold."
+    )
+    suggest(
+        app, anonymous=False, team=None, title="Queue *too* long", body="Twenty minutes on hold."
+    )  # no team: no robot is told
     with in_app(app):
         rows = {
             json.loads(r.payload)["suggestion"]: r

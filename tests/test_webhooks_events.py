@@ -10,12 +10,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from support import HttpFake, in_app
+from support import HttpFake, in_app, suggest
 from support import answer as answer_case
 
 from feedback import outbox, suggestions
 from feedback.db import utcnow
-from feedback.models import FollowUp, Outbox, Response, SuggestionCategory, Team
+from feedback.models import FollowUp, Outbox, Response
 from feedback.settings import SETTINGS_BY_NAME
 
 SECRET = "s3cret-for-the-receiver"
@@ -133,33 +133,12 @@ def test_every_response_is_announced_signed_and_retried(make_app, api_headers_fo
     assert bodies["follow_up.created", "C-1001"]["follow_up"]["id"] == follow_up.id
 
 
-def _suggest(app, anonymous: bool):
-    with in_app(app):
-        suggestions.ensure_default_categories()
-        category = SuggestionCategory.get(SuggestionCategory.slug == "service")
-        made, _code = suggestions.submit(
-            suggestions.NewSuggestion(
-                box="customer",
-                category_id=category.id,
-                title="Longer opening hours",
-                body="Please open on Saturdays.",
-                anonymous=anonymous,
-                locale="zh_CN",
-                name=None if anonymous else "Wang Fang",
-                email=None if anonymous else "wang@example.cn",
-                team_id=Team.by_name("Billing").id,
-            ),
-            app.config,
-        )
-        return made
-
-
 def test_a_suggestion_is_announced_and_an_anonymous_one_carries_nothing_of_its_sender(
     make_app, receiver
 ):
     app = make_app(WEBHOOK_URL=receiver.url, WEBHOOK_SECRET=SECRET, WEBHOOK_EVENTS=ALL_EVENTS)
-    named = _suggest(app, anonymous=False)
-    anonymous = _suggest(app, anonymous=True)
+    named = suggest(app, anonymous=False, locale="zh_CN")
+    anonymous = suggest(app, anonymous=True, locale="zh_CN")
     with in_app(app):
         rows = {json.loads(r.payload)["suggestion"]["id"]: r for r in Outbox.select()}
     next_hour = suggestions.to_the_hour(utcnow()) + timedelta(hours=1)
