@@ -224,6 +224,7 @@ def _register_blueprints(app: Flask) -> None:
         follow_ups,
         invitation_admin,
         manage,
+        robots,
         suggest,
         survey,
         triage,
@@ -245,6 +246,7 @@ def _register_blueprints(app: Flask) -> None:
         digests,
         invitation_admin,
         unsubscribe,
+        robots,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies

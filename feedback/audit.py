@@ -41,6 +41,10 @@ ACTIONS = (
     "retention.purge",
     "digest.subscribe",
     "digest.unsubscribe",
+    "robot.create",
+    "robot.change",
+    "robot.delete",
+    "robot.test",
 )
 
 

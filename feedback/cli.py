@@ -494,6 +494,9 @@ def outbox_deliver(loop):
             pass
         return
     _db()
+    from .robots import alert_overdue
+
+    alert_overdue(config)  # the overdue follow-ups' chat alerts, due at once
     done = outbox.deliver_due(config)
     message = operator_language().gettext(
         "delivered %(delivered)s, failed %(failed)s (to retry), given up %(given_up)s, "
@@ -504,6 +507,24 @@ def outbox_deliver(loop):
         skipped=done.skipped,
     )
     click.echo(message)
+
+
+@outbox_group.command("overdue")
+@with_appcontext
+def outbox_overdue():
+    """Alert the teams' chat robots of follow-ups that passed their due time (once each; the
+    deliverer does it too); prints how many alerts were written."""
+    from .robots import alert_overdue
+
+    _db()
+    written = alert_overdue(current_app.config)
+    click.echo(
+        operator_language().ngettext(
+            "%(num)s overdue alert written to the outbox",
+            "%(num)s overdue alerts written to the outbox",
+            written,
+        )
+    )
 
 
 digests_group = AppGroup("digests", help="Weekly and monthly digest emails of the subscribers.")

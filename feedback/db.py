@@ -450,6 +450,26 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX outbox_target ON outbox (kind, target)",
         ],
     ),
+    (
+        "chat robots of teams (WeCom, DingTalk, Feishu, Slack) and overdue follow-up alerts",
+        [
+            # a group robot's webhook address and secret, per team; several per team allowed
+            """CREATE TABLE robot (
+            id {pk},
+            team_id INTEGER NOT NULL REFERENCES team (id) ON DELETE CASCADE,
+            platform VARCHAR(16) NOT NULL,
+            name VARCHAR(100) NOT NULL,
+            url TEXT NOT NULL,
+            secret TEXT,
+            active BOOLEAN NOT NULL,
+            created_at {ts} NOT NULL)""",
+            "CREATE INDEX robot_team ON robot (team_id, active)",
+            # the overdue alert goes out once per follow-up: set when it is written
+            "ALTER TABLE follow_up ADD COLUMN overdue_alerted_at {ts}",
+            # a robot's rows are spaced by their due times (its rate limit)
+            "CREATE INDEX outbox_kind_target ON outbox (kind, target, next_attempt_at)",
+        ],
+    ),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

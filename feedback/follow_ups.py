@@ -17,8 +17,10 @@ from typing import Any
 
 from peewee import JOIN, fn
 
-from . import outbox
+from . import outbox, robots
 from .db import database, utcnow
+from .definitions import SurveyDefinition
+from .i18n import language
 from .models import Case, FollowUp, FollowUpEvent, Survey, Team, TeamLead, User
 from .periods import Periods
 from .reports import count_if
@@ -38,6 +40,8 @@ class Policy:
     base_url: str
     webhook_url: str = ""
     email_leads: bool = False
+    locale: str = "zh_CN"  # the language of the teams' chat alerts
+    webhook_events: frozenset[str] = frozenset({EVENT_CREATED})
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Policy:
@@ -47,11 +51,28 @@ class Policy:
             (config.get("BASE_URL") or "").rstrip("/"),
             config.get("WEBHOOK_URL") or "",
             bool(config.get("FOLLOW_UP_EMAIL") and config.get("SMTP_HOST")),
+            config.get("DEFAULT_LOCALE") or "zh_CN",
+            frozenset(config.get("WEBHOOK_EVENTS", (EVENT_CREATED,))),
         )
+
+    def sends(self, event: str) -> bool:
+        """Whether the webhook receives this event."""
+        return bool(self.webhook_url) and event in self.webhook_events
 
 
 class TransitionError(ValueError):
     """The follow-up is not in a state that allows this change (someone else moved it)."""
+
+
+def case_description(case: Case, team_name: str | None) -> dict:
+    """A case as the webhooks describe it."""
+    return {
+        "case_id": case.case_ref,
+        "channel": case.channel,
+        "agent": case.agent,
+        "team": team_name,
+        "category": case.category,
+    }
 
 
 def payload(
@@ -77,13 +98,7 @@ def payload(
             "due_at": due_at.isoformat() + "Z",
             "url": f"{base_url}/manage/follow-ups/{follow_up_id}",
         },
-        "case": {
-            "case_id": case.case_ref,
-            "channel": case.channel,
-            "agent": case.agent,
-            "team": team_name,
-            "category": case.category,
-        },
+        "case": case_description(case, team_name),
         "response": {
             "id": response_id,
             "survey": survey_slug,
@@ -102,14 +117,30 @@ class Context:
     survey_slug: str
     team_name: str | None
     lead_emails: tuple[str, ...] = ()
+    robot_ids: tuple[int, ...] = ()  # the team's chat robots
+    reasons_in_words: tuple[str, ...] = ()
+    comment: str = ""
 
 
-def prepare(case: Case, survey_id: int, policy: Policy) -> Context:
-    """Names and addresses for the notification, read before the write transaction."""
+def names(case: Case, survey_id: int) -> tuple[str, str | None]:
+    """The survey's slug and the case's team's name, as notifications give them."""
     slug = Survey.select(Survey.slug).where(Survey.id == survey_id).scalar()
     team_name = (
         Team.select(Team.name).where(Team.id == case.team_id).scalar() if case.team_id else None
     )
+    return slug, team_name
+
+
+def prepare(
+    case: Case,
+    survey_id: int,
+    policy: Policy,
+    definition: SurveyDefinition | None = None,
+    answers: Mapping[str, Any] | None = None,
+) -> Context:
+    """Names and addresses for the notification, read before the write transaction; with the
+    survey's ``definition`` and the ``answers``, what the team's chat robots are told."""
+    slug, team_name = names(case, survey_id)
     emails: tuple[str, ...] = ()
     if policy.email_leads and case.team_id:
         emails = tuple(
@@ -127,7 +158,18 @@ def prepare(case: Case, survey_id: int, policy: Policy) -> Context:
             )
             if email
         )
-    return Context(slug, team_name, emails)
+    robot_ids = robots.team_robot_ids(case.team_id)
+    if not (robot_ids and definition is not None):
+        return Context(slug, team_name, emails)
+    lang = language(policy.locale)
+    return Context(
+        slug,
+        team_name,
+        emails,
+        robot_ids,
+        robots.reasons_in_words(definition, answers or {}, lang),
+        robots.comment(definition, answers or {}),
+    )
 
 
 def open_follow_up(
@@ -181,12 +223,21 @@ def open_follow_up(
         policy.base_url,
     )
     rows = []
-    if policy.webhook_url:
+    if policy.sends(EVENT_CREATED):
         rows.append(("webhook", policy.webhook_url))
     if context.lead_emails:
         rows.append(("email", ", ".join(context.lead_emails)))
     for kind, target in rows:
         outbox.enqueue(kind, EVENT_CREATED, target, body, now)
+    if context.robot_ids:
+        message = robots.follow_up_message(
+            body,
+            context.reasons_in_words or reasons,
+            context.comment,
+            language(policy.locale),
+            tz=policy.working_time.tz,
+        )
+        robots.enqueue(context.robot_ids, robots.EVENT_FOLLOW_UP, message, now)
     return follow_up_id
 
 

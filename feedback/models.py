@@ -298,6 +298,7 @@ class FollowUp(BaseModel):
     day = pw.DateField()
     week = pw.DateField()
     month = pw.DateField()
+    overdue_alerted_at = pw.DateTimeField(null=True)  # when the teams' robots were told
 
 
 class FollowUpEvent(BaseModel):
@@ -331,6 +332,19 @@ class OptOut(BaseModel):
     """A customer who wants no more survey emails: the SHA-256 of the lower-cased address."""
 
     email_hash = pw.CharField(max_length=64, primary_key=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class Robot(BaseModel):
+    """A chat group's robot (WeCom, DingTalk, Feishu or a Slack-compatible webhook) that a
+    team's alerts are sent to."""
+
+    team = pw.ForeignKeyField(Team, on_delete="CASCADE")
+    platform = pw.CharField(max_length=16)  # vocabulary.ROBOT_PLATFORMS
+    name = pw.CharField(max_length=100)
+    url = pw.TextField()
+    secret = pw.TextField(null=True)  # signs DingTalk's and Feishu's requests
+    active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=utcnow)
 
 
@@ -409,4 +423,5 @@ ALL_MODELS = (
     ActionFollowUp,
     AuditEntry,
     DigestSubscription,
+    Robot,
 )

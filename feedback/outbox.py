@@ -183,7 +183,12 @@ def _send_email(row: Outbox, config: Mapping[str, Any]) -> None:
 
 # Modules that register senders of their own kinds (imported when the first row is sent, so
 # that this module needs none of them to load).
-SENDER_MODULES: tuple[str, ...] = ("feedback.sms", "feedback.digests", "feedback.invitations")
+SENDER_MODULES: tuple[str, ...] = (
+    "feedback.sms",
+    "feedback.digests",
+    "feedback.invitations",
+    "feedback.robots",
+)
 
 
 def _send(row: Outbox, config: Mapping[str, Any]) -> None:
@@ -271,14 +276,17 @@ POLL_SECONDS = 5.0
 def run_loop(
     config: Mapping[str, Any], stop: threading.Event, poll_seconds: float = POLL_SECONDS
 ) -> None:
-    """Deliver until ``stop`` is set, looking for due rows every ``poll_seconds``; once a day
-    apply the contact retention (``CONTACT_RETENTION_DAYS``) too."""
+    """Deliver until ``stop`` is set, looking for due rows every ``poll_seconds``; once a
+    minute alert the teams' robots of overdue follow-ups, once a day apply the contact
+    retention (``CONTACT_RETENTION_DAYS``) too."""
     from .privacy import DailyRetention
+    from .robots import OverdueAlerts
 
-    retention = DailyRetention(config)
+    retention, overdue = DailyRetention(config), OverdueAlerts(config)
     while not stop.is_set():
         try:
             with database.connection_context():
+                overdue.tick()
                 deliver_due(config)
                 retention.tick()
         except Exception:  # a database hiccup must not end the loop

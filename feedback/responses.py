@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import follow_ups
+from . import follow_ups, outbox
 from .cache import Cache
 from .db import Prepared, database, is_postgres, utcnow
 from .definitions import SurveyDefinition
@@ -13,6 +13,7 @@ from .models import Answer, Case, Invitation, Response, SurveyVersion
 from .periods import periods
 
 METRIC_TYPES = ("csat", "nps", "ces")
+EVENT_CREATED = "response.created"
 
 
 class NotOpen(Exception):
@@ -86,7 +87,18 @@ def submit(
     """
     now = now or utcnow()
     reasons = definition.follow_up_reasons(answers) if follow_up_policy else []
-    context = follow_ups.prepare(case, version.survey_id, follow_up_policy) if reasons else None
+    context = (
+        follow_ups.prepare(case, version.survey_id, follow_up_policy, definition, answers)
+        if reasons
+        else None
+    )
+    announce = follow_up_policy is not None and follow_up_policy.sends(EVENT_CREATED)
+    if announce:
+        names = (
+            (context.survey_slug, context.team_name)
+            if context
+            else follow_ups.names(case, version.survey_id)
+        )
     period = periods(now, tz)
     response_row = dict(
         invitation=invitation.id if invitation else None,
@@ -125,8 +137,9 @@ def submit(
         response_id = _insert_response(response_row)
         if rows:
             _insert_answers(response_id, rows)
+        follow_up_id = None
         if reasons:
-            follow_ups.open_follow_up(
+            follow_up_id = follow_ups.open_follow_up(
                 response_id,
                 case,
                 version.survey_id,
@@ -138,7 +151,51 @@ def submit(
                 response_row,
                 user_id=response_row["entered_by"],
             )
+        if announce:
+            body = payload(
+                response_id,
+                case,
+                *names,
+                response_row,
+                definition.visible_answers(answers),
+                follow_up_id,
+                follow_up_policy.base_url,
+            )
+            outbox.enqueue("webhook", EVENT_CREATED, follow_up_policy.webhook_url, body, now)
     return response_id
+
+
+def payload(
+    response_id: int,
+    case: Case,
+    survey_slug: str,
+    team_name: str | None,
+    response_row: dict,
+    answers: dict[str, Any],
+    follow_up_id: int | None,
+    base_url: str,
+) -> dict:
+    """The JSON a webhook receives for each new response (see the README)."""
+    return {
+        "event": EVENT_CREATED,
+        "response": {
+            "id": response_id,
+            "survey": survey_slug,
+            "source": response_row["source"],
+            "locale": response_row["locale"],
+            "submitted_at": response_row["submitted_at"].isoformat() + "Z",
+            "csat": response_row["csat"],
+            "nps": response_row["nps"],
+            "ces": response_row["ces"],
+            "answers": answers,
+        },
+        "case": follow_ups.case_description(case, team_name),
+        "follow_up": (
+            {"id": follow_up_id, "url": f"{base_url}/manage/follow-ups/{follow_up_id}"}
+            if follow_up_id
+            else None
+        ),
+    }
 
 
 # The three statements of a submission, built once (see db.Prepared for why).

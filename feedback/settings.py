@@ -79,6 +79,19 @@ def _web_address(text: str) -> str:
     return text.strip()
 
 
+def _webhook_events(text: str) -> tuple[str, ...]:
+    """Comma-separated names of webhook events."""
+    from .vocabulary import WEBHOOK_EVENTS
+
+    events = tuple(dict.fromkeys(e.strip() for e in text.split(",") if e.strip()))
+    unknown = [e for e in events if e not in WEBHOOK_EVENTS]
+    if unknown:
+        raise ValueError(
+            f"unknown webhook event {', '.join(unknown)} (known: {', '.join(WEBHOOK_EVENTS)})"
+        )
+    return events
+
+
 def _readable_file(text: str) -> str:
     """Empty, or a file that exists."""
     if text.strip() and not Path(text.strip()).is_file():
@@ -289,9 +302,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "WEBHOOK_URL",
         "",
-        "An http(s) address that receives a JSON description of each new follow-up "
-        "(through the outbox, with retries). Empty: no webhook.",
+        "An http(s) address that receives a JSON description of each new follow-up, and of "
+        "the other events WEBHOOK_EVENTS names (through the outbox, with retries). Empty: no "
+        "webhook.",
         _web_address,
+    ),
+    Setting(
+        "WEBHOOK_EVENTS",
+        ("follow_up.created",),
+        "The events WEBHOOK_URL receives, comma-separated: follow_up.created, "
+        "response.created, suggestion.created.",
+        _webhook_events,
     ),
     Setting("WEBHOOK_TIMEOUT", 10, "Seconds a webhook receiver may take to answer.", _positive_int),
     Setting(

@@ -17,14 +17,15 @@ import secrets
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import peewee as pw
 from peewee import fn
 
-from . import access, mail, outbox, stats
+from . import access, mail, outbox, robots, stats
 from .db import database, utcnow
+from .i18n import language
 from .models import (
     Suggestion,
     SuggestionCategory,
@@ -176,6 +177,7 @@ def submit(
         }
     due = WorkingTime.from_config(config).add(now, config["SUGGESTION_REPLY_DAYS"])
     local = periods(now, config["TIMEZONE"])
+    robot_ids = robots.team_robot_ids(new.team_id)
     for _attempt in range(3):  # a clash of two random codes is all but impossible
         code = new_code()
         try:
@@ -198,10 +200,69 @@ def submit(
                     month=local.month,
                     **identity,
                 )
+                _announce(suggestion, category, config, robot_ids, now)
             return suggestion, code
         except pw.IntegrityError:
             continue
     raise RuntimeError("could not make a unique tracking code")
+
+
+EVENT_CREATED = "suggestion.created"
+
+
+def payload(suggestion: Suggestion, category: SuggestionCategory, base_url: str) -> dict:
+    """The JSON a webhook receives for each new suggestion (see the README). An anonymous one
+    carries nothing about its sender: no name, address, account or language, and its time to
+    the hour, as stored."""
+    named = not suggestion.anonymous and (suggestion.name or suggestion.email)
+    return {
+        "event": EVENT_CREATED,
+        "suggestion": {
+            "id": suggestion.id,
+            "box": suggestion.box,
+            "category": category.slug,
+            "title": suggestion.title,
+            "body": suggestion.body,
+            "anonymous": suggestion.anonymous,
+            "team": suggestion.team.name if suggestion.team_id else None,
+            "status": suggestion.status,
+            "created_at": suggestion.created_at.isoformat() + "Z",
+            "reply_due_at": suggestion.reply_due_at.isoformat() + "Z",
+            "url": f"{base_url}/manage/suggestions/{suggestion.id}",
+        },
+        "submitter": ({"name": suggestion.name, "email": suggestion.email} if named else None),
+    }
+
+
+def _announce(
+    suggestion: Suggestion,
+    category: SuggestionCategory,
+    config: Mapping[str, Any],
+    robot_ids: tuple[int, ...],
+    now: datetime,
+) -> None:
+    """The new suggestion's webhook and its team's chat alerts, in its transaction. An
+    anonymous one's go out at the next full hour, with the others of its hour: sent at once,
+    their time would line up with a proxy's access log as an exact stored time would."""
+    due = to_the_hour(now) + timedelta(hours=1) if suggestion.anonymous else now
+    base_url = (config.get("BASE_URL") or "").rstrip("/")
+    webhook = config.get("WEBHOOK_URL") or ""
+    if webhook and EVENT_CREATED in (config.get("WEBHOOK_EVENTS") or ()):
+        body = payload(suggestion, category, base_url)
+        outbox.enqueue("webhook", EVENT_CREATED, webhook, body, now, due=due)
+    if robot_ids:
+        lang = language(config.get("DEFAULT_LOCALE") or "zh_CN")
+        message = robots.suggestion_message(
+            suggestion.id,
+            suggestion.box,
+            category.name_en if lang.code == "en" else category.name_zh,
+            suggestion.title,
+            suggestion.body,
+            suggestion.anonymous,
+            base_url,
+            lang,
+        )
+        robots.enqueue(robot_ids, robots.EVENT_SUGGESTION, message, now, due=due)
 
 
 # --- following and answering ------------------------------------------------------------------

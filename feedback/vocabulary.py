@@ -66,3 +66,8 @@ FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")
 SMS_PROVIDERS = ("aliyun",)
 # How often a subscriber gets the digest email of a survey and slice (the period it reports).
 DIGEST_FREQUENCIES = ("weekly", "monthly")
+# Chat robots a team's alerts go to (group robots' webhooks).
+ROBOT_PLATFORMS = ("wecom", "dingtalk", "feishu", "slack")
+
+# The events the webhook (WEBHOOK_URL) may receive.
+WEBHOOK_EVENTS = ("follow_up.created", "response.created", "suggestion.created")

@@ -12,6 +12,7 @@ import socket
 import threading
 from contextlib import contextmanager
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 from werkzeug.serving import make_server
@@ -171,6 +172,62 @@ def page_count(pdf: bytes) -> int:
     assert len(tree) == 1, "one page tree"
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == int(tree[0])
     return int(tree[0])
+
+
+def suggest(app, anonymous: bool, team: str | None = "Billing", **text):
+    """A customer's suggestion in the "service" category (the default categories made first),
+    named by Wang Fang unless anonymous; ``text`` may give title, body and locale."""
+    from feedback import suggestions
+    from feedback.models import SuggestionCategory, Team
+
+    with in_app(app):
+        suggestions.ensure_default_categories()
+        category = SuggestionCategory.get(SuggestionCategory.slug == "service")
+        made, _code = suggestions.submit(
+            suggestions.NewSuggestion(
+                box="customer",
+                category_id=category.id,
+                title=text.get("title", "Longer opening hours"),
+                body=text.get("body", "Please open on Saturdays."),
+                anonymous=anonymous,
+                locale=text.get("locale", "en"),
+                name=None if anonymous else "Wang Fang",
+                email=None if anonymous else "wang@example.cn",
+                team_id=Team.by_name(team).id if team else None,
+            ),
+            app.config,
+        )
+        return made
+
+
+class HttpFake:
+    """A receiver on a free loopback port, in a thread: each POST is answered by
+    ``answer(path, headers, body) -> (status, body bytes)``, called from the server's threads."""
+
+    def __init__(self, answer):
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                status, body = answer(self.path, self.headers, raw)
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class LiveServer:

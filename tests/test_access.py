@@ -26,6 +26,7 @@ from feedback.models import (
     Case,
     FollowUp,
     ImprovementAction,
+    Robot,
     Suggestion,
     SuggestionCategory,
     Survey,
@@ -364,6 +365,9 @@ def make_world(app, client, api_headers, users) -> dict:
         spare_team = Team.by_name("Spare").id
         spare_token = accounts.create_token("spare")
         token_id = ApiToken.get(ApiToken.token_hash == accounts._hash_token(spare_token)).id
+        robot_id = Robot.create(
+            team=spare_team, platform="wecom", name="spare", url="http://127.0.0.1:9/"
+        ).id
         category_id = SuggestionCategory.create(
             slug="spare", name_zh="备用", name_en="Spare", position=99, active=True
         ).id
@@ -391,6 +395,7 @@ def make_world(app, client, api_headers, users) -> dict:
         # the admin's own: a form without "active" may not deactivate oneself (422)
         "user_id": users["admin"].id,
         "category_id": category_id,
+        "robot_id": robot_id,
         "number": 1,
         "box": "customer",
         "name": "csat-trend",

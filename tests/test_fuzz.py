@@ -37,7 +37,7 @@ from support import PASSWORD, csrf_from, in_app, login, new_case, post_form, sur
 
 from feedback import actions, invitations
 from feedback.db import database
-from feedback.models import Case, FollowUp, Suggestion, Survey, Team, User
+from feedback.models import Case, FollowUp, Robot, Suggestion, Survey, Team, User
 
 EXAMPLES = int(os.environ.get("FEEDBACK_FUZZ_EXAMPLES", "8"))
 RANDOM = os.environ.get("FEEDBACK_FUZZ_RANDOM") == "1"
@@ -204,6 +204,9 @@ def seed(app, users, client, api_headers) -> dict:
             by,
         )
         milestone = actions.add_milestone(action, "Step", date(2026, 10, 1))
+        robot = Robot.create(
+            team=Team.by_name("Billing"), platform="wecom", name="fuzz", url="http://127.0.0.1:9/"
+        )
         return {
             "token": [survey_path(pending).rsplit("/", 1)[1], answered.rsplit("/", 1)[1]],
             "code": [code, code.lower().replace("-", " ")],
@@ -219,6 +222,7 @@ def seed(app, users, client, api_headers) -> dict:
             "team_id": [Team.by_name("Billing").id],
             "token_id": [1],
             "category_id": [1],
+            "robot_id": [robot.id],
             "action_id": [action.id],
             "milestone_id": [milestone.id],
             "target_id": [1],

@@ -315,6 +315,13 @@ SEED_ROWS[_number_of("invitations sent by the site")] = [
         ("e" * 64, "2026-01-05 03:04:05"),
     ),
 ]
+SEED_ROWS[_number_of("chat robots of teams")] = [
+    (
+        "robot",
+        ("id", "team_id", "platform", "name", "url", "secret", "active", "created_at"),
+        (1, 1, "dingtalk", "值班群", "http://robot.test/send", "SEC1", True, "2026-01-04 03:04:05"),
+    ),
+]
 
 
 def _insert(db, table, columns, values):

@@ -40,6 +40,10 @@ ACTION_LABELS = {
     "retention.purge": _l("Old contact details removed"),
     "digest.subscribe": _l("Digest subscribed"),
     "digest.unsubscribe": _l("Digest stopped"),
+    "robot.create": _l("Chat robot added"),
+    "robot.change": _l("Chat robot changed"),
+    "robot.delete": _l("Chat robot removed"),
+    "robot.test": _l("Chat robot test message"),
 }
 
 

@@ -14,6 +14,7 @@ from ..vocabulary import (
     EMAIL_STATES,
     INVITATION_STATES,
     RESPONSE_SOURCES,
+    SUGGESTION_BOXES,
 )
 
 _TEXT = {
@@ -124,6 +125,141 @@ def _error(description: str) -> dict:
     }
 
 
+_NULLABLE_INT = {"type": "integer", "nullable": True}
+_NULLABLE_TEXT = {"type": "string", "nullable": True}
+_STAMP = {"type": "string", "format": "date-time"}
+_CASE = {
+    "type": "object",
+    "properties": {
+        "case_id": {"type": "string"},
+        "channel": {"type": "string"},
+        "agent": _NULLABLE_TEXT,
+        "team": _NULLABLE_TEXT,
+        "category": _NULLABLE_TEXT,
+    },
+}
+_SCORES = {"csat": _NULLABLE_INT, "nps": _NULLABLE_INT, "ces": _NULLABLE_INT}
+
+
+def _event(name: str, summary: str, properties: dict) -> dict:
+    """One webhook event: a signed POST of this JSON to WEBHOOK_URL (see the README)."""
+    return {
+        "post": {
+            "summary": summary,
+            "description": "Sent through the outbox with retries when FEEDBACK_WEBHOOK_EVENTS "
+            "names it. Headers: X-Feedback-Delivery (the outbox row's id: a repeat has the "
+            "same one) and, with FEEDBACK_WEBHOOK_SECRET, X-Feedback-Signature: "
+            "sha256=<hex HMAC-SHA256 of the body>.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["event", *properties],
+                            "properties": {
+                                "event": {"type": "string", "enum": [name]},
+                                **properties,
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {"2XX": {"description": "Taken; anything else is retried."}},
+        }
+    }
+
+
+WEBHOOKS = {
+    "follow_up.created": _event(
+        "follow_up.created",
+        "A response met its survey's follow-up rules: a follow-up was opened.",
+        {
+            "follow_up": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "state": {"type": "string"},
+                    "reasons": {"type": "array", "items": {"type": "string"}},
+                    "created_at": _STAMP,
+                    "due_at": _STAMP,
+                    "url": {"type": "string"},
+                },
+            },
+            "case": _CASE,
+            "response": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "survey": {"type": "string"},
+                    "source": {"type": "string"},
+                    **_SCORES,
+                },
+            },
+        },
+    ),
+    "response.created": _event(
+        "response.created",
+        "A customer (or the call-back desk) answered a survey.",
+        {
+            "response": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "survey": {"type": "string"},
+                    "source": {"type": "string", "enum": list(RESPONSE_SOURCES)},
+                    "locale": {"type": "string"},
+                    "submitted_at": _STAMP,
+                    **_SCORES,
+                    "answers": {
+                        "type": "object",
+                        "description": "By question id: a number, a choice's value, a list "
+                        "of values (multi), a text, or {expectation, perception} (servqual).",
+                    },
+                },
+            },
+            "case": _CASE,
+            "follow_up": {
+                "type": "object",
+                "nullable": True,
+                "description": "The follow-up the response opened, if it opened one.",
+                "properties": {"id": {"type": "integer"}, "url": {"type": "string"}},
+            },
+        },
+    ),
+    "suggestion.created": _event(
+        "suggestion.created",
+        "A suggestion arrived in one of the boxes. An anonymous one is sent at the next full "
+        "hour and carries nothing about its sender.",
+        {
+            "suggestion": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "box": {"type": "string", "enum": list(SUGGESTION_BOXES)},
+                    "category": {"type": "string"},
+                    "title": {"type": "string"},
+                    "body": {"type": "string"},
+                    "anonymous": {"type": "boolean"},
+                    "team": _NULLABLE_TEXT,
+                    "status": {"type": "string"},
+                    "created_at": {**_STAMP, "description": "To the hour when anonymous."},
+                    "reply_due_at": _STAMP,
+                    "url": {"type": "string"},
+                },
+            },
+            "submitter": {
+                "type": "object",
+                "nullable": True,
+                "description": "Null for an anonymous suggestion (and a named one without "
+                "name or address).",
+                "properties": {"name": _NULLABLE_TEXT, "email": _NULLABLE_TEXT},
+            },
+        },
+    ),
+}
+
+
 def openapi_document(base_url: str) -> dict:
     """The API description, with the site's own address as its server."""
     case_reply = {
@@ -141,6 +277,9 @@ def openapi_document(base_url: str) -> dict:
         },
         "servers": [{"url": base_url.rstrip("/")}],
         "security": [{"bearer": []}],
+        # OpenAPI 3.1 calls this "webhooks"; the document is 3.0.3, where "x-webhooks" is the
+        # same shape (read by Redoc and others) and no 3.0 validator refuses it
+        "x-webhooks": WEBHOOKS,
         "paths": {
             "/api/v1/cases": {
                 "post": {
