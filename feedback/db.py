@@ -415,6 +415,18 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE app_user ADD COLUMN callbacks_all_teams BOOLEAN NOT NULL DEFAULT FALSE",
         ],
     ),
+    (
+        "the terms of each response's comments, cached for the comment themes",
+        [
+            # filled outside the customer's request (at the first themes request that needs
+            # them, in a batch); ``dictionary`` is the stamp of the user words and stop words
+            # they were cut with: rows with another stamp are cut again
+            """CREATE TABLE comment_terms (
+            response_id INTEGER PRIMARY KEY REFERENCES response (id) ON DELETE CASCADE,
+            dictionary VARCHAR(16) NOT NULL,
+            terms TEXT NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

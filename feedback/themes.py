@@ -191,9 +191,10 @@ def log_odds(side: Counter, rest: Counter, prior_scale: float = PRIOR_SCALE) -> 
     for term, y_i in side.items():
         y_j = rest.get(term, 0)
         alpha = prior_scale * (y_i + y_j)
-        delta = math.log((y_i + alpha) / (n + alpha0 - y_i - alpha)) - math.log(
-            (y_j + alpha) / (m + alpha0 - y_j - alpha)
-        )
+        others_i, others_j = n + alpha0 - y_i - alpha, m + alpha0 - y_j - alpha
+        if others_i <= 0 or others_j <= 0:  # the only term there is: nothing to compare with
+            continue
+        delta = math.log((y_i + alpha) / others_i) - math.log((y_j + alpha) / others_j)
         scores.append(Score(term, y_i, delta, 1 / (y_i + alpha) + 1 / (y_j + alpha)))
     return scores
 

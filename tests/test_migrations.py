@@ -308,6 +308,10 @@ SEED_ROWS[_number_of("an audit log; sessions that end")] = [
     ),
 ]
 
+SEED_ROWS[_number_of("the terms of each response's comments")] = [
+    ("comment_terms", ("response_id", "dictionary", "terms"), (1, "0123456789abcdef", " 退款 ")),
+]
+
 
 def _insert(db, table, columns, values):
     marks = ", ".join([db.param] * len(columns))

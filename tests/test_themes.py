@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import counted_queries, in_app
 
-from feedback import themes
+from feedback import comment_terms, privacy, responses, themes
+from feedback.cases import CaseInput, InvitationPolicy, register_case
+from feedback.db import database
+from feedback.models import Case, CommentTerms, Response, Survey, Team
+from feedback.reports import Slice
 from feedback.stopwords import EN_STOP_WORDS, ZH_STOP_WORDS
+from feedback.surveys import current_version, definition_of
 
 # --- the log-odds ratio, worked by hand -------------------------------------------------------
 
@@ -50,6 +57,11 @@ def test_themes_rank_by_z_not_by_count():
     assert [t.term for t in found["happy"]] == ["patient"]
     assert found["unhappy"][0].count == 5
     assert found["unhappy"][0].z > found["unhappy"][1].z > 0
+
+
+def test_a_corpus_of_one_term_scores_nothing():
+    assert themes.log_odds(Counter(x=1), Counter()) == []
+    assert themes.themes([("unhappy", ["x"])] * 4) == {"unhappy": [], "happy": []}
 
 
 def test_min_count_and_top_n():
@@ -136,3 +148,165 @@ def test_hostile_comments_give_clean_terms(text):
 def test_a_huge_comment_is_cut_at_the_limit():
     terms = themes.terms_of("退款" * 100_000 + "结尾词汇", themes.segmenter(()))
     assert terms == ["退款"]
+
+
+# --- the token cache, on both databases -------------------------------------------------------
+
+START = date(2026, 9, 1)
+PERIOD = "survey=post-case&from=2026-09-01&to=2026-09-30"
+UNHAPPY_TEXTS = ["重复扣费，要求退款", "扣费不对，退款太慢", "退款一直没到账", "乱扣费"]
+HAPPY_TEXTS = ["客服很耐心，很专业", "耐心解答", "非常专业，谢谢"]
+OTHER_TEXTS = ["还行吧", "一般般，退款还可以"]
+
+
+def _store(app, rows, team="Billing"):
+    """Responses with (csat, nps, comment) through the domain function; their ids."""
+    ids = []
+    with in_app(app), database.atomic():
+        version = current_version("post-case")
+        definition = definition_of(version)
+        for i, (csat, nps, comment) in enumerate(rows):
+            n = Case.select().count()
+            sent = datetime(2026, 9, 2 + i % 20, 2, 0)
+            registration = register_case(
+                CaseInput(
+                    case_ref=f"T-{n}",
+                    survey="post-case",
+                    resolved_at=sent,
+                    channel="phone",
+                    team=team,
+                    agent="agent-1",
+                    category="billing",
+                ),
+                version.survey,
+                InvitationPolicy(),
+                now=sent,
+            )
+            answers = {"resolved": "yes", "csat": csat, "nps": nps}
+            if comment is not None:
+                answers["comment"] = comment
+            ids.append(
+                responses.submit(
+                    registration.invitation,
+                    registration.case,
+                    version,
+                    definition,
+                    answers,
+                    locale="zh_CN",
+                    tz="Asia/Shanghai",
+                    now=sent + timedelta(hours=1),
+                )
+            )
+    return ids
+
+
+@pytest.fixture
+def commented(app):
+    """Billing complaints among the unhappy, praise among the happy, three times over."""
+    rows = (
+        [(1, 2, t) for t in UNHAPPY_TEXTS] * 3
+        + [(5, 10, t) for t in HAPPY_TEXTS] * 3
+        + [(3, 7, t) for t in OTHER_TEXTS] * 3
+        + [(4, 8, None)] * 2
+    )
+    return _store(app, rows)
+
+
+def _slice(app, **changes):
+    with in_app(app):
+        survey = Survey.get(Survey.slug == "post-case")
+    return Slice(survey.id, date(2026, 9, 1), date(2026, 9, 30), **changes)
+
+
+def test_terms_are_cut_once_and_kept(app, commented):
+    s = _slice(app)
+    with in_app(app):
+        definition = definition_of(current_version("post-case"))
+        assert CommentTerms.select().count() == 0  # nothing cut when responses are stored
+        found = comment_terms.slice_themes(s, definition, app.config)
+        assert CommentTerms.select().count() == len(commented) - 2  # those with a comment
+        with counted_queries() as executed:
+            again = comment_terms.slice_themes(s, definition, app.config)
+        assert again == found
+        assert not any("INSERT" in q.upper() for q in executed)
+    unhappy = {t.term: t for t in found["unhappy"]}
+    happy = {t.term: t for t in found["happy"]}
+    assert {"扣费", "退款"} <= set(unhappy) and unhappy["扣费"].count == 9
+    assert unhappy["退款"].count == 9 and {"耐心", "专业"} <= set(happy)
+    assert not set(unhappy) & set(happy)
+    assert [t.z for t in found["unhappy"]] == sorted((t.z for t in found["unhappy"]), reverse=True)
+
+
+def test_new_comments_are_cut_at_the_next_request(app, commented):
+    s = _slice(app)
+    with in_app(app):
+        definition = definition_of(current_version("post-case"))
+        comment_terms.slice_themes(s, definition, app.config)
+    _store(app, [(1, 0, "发票开错了")] * 3)
+    with in_app(app):
+        found = comment_terms.slice_themes(s, definition, app.config)
+    assert "发票" in {t.term for t in found["unhappy"]}
+
+
+def test_the_user_dictionary_re_cuts_when_it_changes(make_app, tmp_path):
+    app = make_app(THEME_WORDS="扣费不对")
+    _store(app, [(1, 2, "扣费不对")] * 3 + [(5, 10, "很好")] * 3)
+    with in_app(app):
+        definition = definition_of(current_version("post-case"))
+        found = comment_terms.slice_themes(_slice(app), definition, app.config)
+        assert "扣费不对" in {t.term for t in found["unhappy"]}
+        app.config["THEME_WORDS"] = ""
+        found = comment_terms.slice_themes(_slice(app), definition, app.config)
+        assert "扣费不对" not in {t.term for t in found["unhappy"]}
+        assert CommentTerms.select().count() == 6
+
+
+def test_erasure_removes_the_terms_of_a_changed_comment(app, client, api_headers):
+    from support import answer
+
+    data = {"resolved": "yes", "csat": "1", "nps": "0", "comment": "请打 13800138000 找王小明退款"}
+    answer(
+        client,
+        api_headers,
+        data,
+        case_id="E-1",
+        customer={"id": "cust-9", "name": "王小明", "phone": "13800138000"},
+    )
+    with in_app(app):
+        survey = Survey.get(Survey.slug == "post-case")
+        response = Response.get()
+        s = Slice(survey.id, response.day, response.day)
+        comment_terms.fill(s, comment_terms.dictionary_words(app.config))
+        held = CommentTerms.get(CommentTerms.response == response.id).terms
+        assert "王小明" in held or "小明" in held
+        privacy.erase("cust-9", actor="test")
+        assert CommentTerms.select().where(CommentTerms.response == response.id).count() == 0
+        comment_terms.fill(s, comment_terms.dictionary_words(app.config))
+        held = CommentTerms.get(CommentTerms.response == response.id).terms
+        assert "小明" not in held and "13800138000" not in held and "退款" in held
+
+
+def test_a_team_filter_and_a_lead_see_only_their_comments(app, commented):
+    _store(app, [(1, 2, "网络断线")] * 4, team="Support")
+    with in_app(app):
+        definition = definition_of(current_version("post-case"))
+        billing = Team.get(Team.name == "Billing").id
+        found = comment_terms.slice_themes(
+            _slice(app, allowed_team_ids=(billing,)), definition, app.config
+        )
+        assert "断线" not in {t.term for t in found["unhappy"]}
+        page = comment_terms.comments_holding(
+            _slice(app), definition, app.config, "unhappy", "退款"
+        )
+        assert page.total == 9 and all("退款" in row["text"] for row in page.rows)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(min_size=1, max_size=500).filter(lambda t: t.strip()))
+def test_hostile_comments_are_stored_and_counted(app, text):
+    text = text.replace("\x00", "")  # PostgreSQL refuses NUL; the survey form strips it too
+    _store(app, [(1, 0, text[:2000]), (5, 10, "好" + text[:100])])
+    with in_app(app):
+        definition = definition_of(current_version("post-case"))
+        found = comment_terms.slice_themes(_slice(app), definition, app.config)
+    assert set(found) == {"unhappy", "happy"}
