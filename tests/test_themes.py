@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import counted_queries, in_app
+from support import counted_queries, in_app, login
 
 from feedback import comment_terms, privacy, responses, themes
 from feedback.cases import CaseInput, InvitationPolicy, register_case
@@ -310,3 +310,37 @@ def test_hostile_comments_are_stored_and_counted(app, text):
         definition = definition_of(current_version("post-case"))
         found = comment_terms.slice_themes(_slice(app), definition, app.config)
     assert set(found) == {"unhappy", "happy"}
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+
+def test_api_themes_shape_and_order(app, client, api_headers, commented):
+    reply = client.get(f"/api/v1/themes?{PERIOD}", headers=api_headers)
+    assert reply.status_code == 200
+    body = reply.get_json()
+    assert set(body) == {"unhappy", "happy"}
+    for side in body.values():
+        assert side and all(set(t) == {"term", "count", "z"} for t in side)
+        assert [t["z"] for t in side] == sorted((t["z"] for t in side), reverse=True)
+    top = {t["term"]: t for t in body["unhappy"]}
+    assert top["退款"]["count"] == 9 and top["退款"]["z"] > 0
+    # 扣费 only among the unhappy, 退款 among the others too: the same count, a higher z
+    assert top["扣费"]["count"] == 9 and top["扣费"]["z"] > top["退款"]["z"]
+    assert "耐心" in {t["term"] for t in body["happy"]}
+
+
+def test_api_themes_filters_and_access(app, client, api_headers, commented, users):
+    assert (
+        client.get(f"/api/v1/themes?{PERIOD}&channel=fax", headers=api_headers).status_code == 400
+    )
+    assert client.get(f"/api/v1/themes?{PERIOD}").status_code == 401
+    empty = client.get(f"/api/v1/themes?{PERIOD}&channel=email", headers=api_headers).get_json()
+    assert empty == {"unhappy": [], "happy": []}
+    staff = app.test_client()
+    login(staff, "staff")
+    assert staff.get(f"/api/v1/themes?{PERIOD}").status_code == 403
+    lead = app.test_client()
+    login(lead, "lead")  # leads Billing, where the comments are
+    assert lead.get(f"/api/v1/themes?{PERIOD}").get_json()["unhappy"]
+    assert lead.get(f"/api/v1/themes?{PERIOD}&team=Support").status_code == 404
