@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app, has_app_context
 from peewee import EXCLUDED
 
 from . import reports, themes
@@ -31,6 +32,13 @@ from .vocabulary import CHANNELS
 
 BATCH = 2000  # responses cut and stored per transaction
 PER_PAGE = 25  # comments on one page of the list behind a term
+
+
+def current_config() -> Mapping[str, Any]:
+    """The running app's settings (for THEME_WORDS), or none outside an app: the charts and the
+    meeting pack are built from a fixed signature that carries no settings, as ``cache`` reads
+    its app the same way."""
+    return current_app.config if has_app_context() else {}
 
 
 def dictionary_words(config: Mapping[str, Any]) -> tuple[str, ...]:
@@ -145,3 +153,25 @@ def comments_holding(
     chosen = held[(page - 1) * per_page : page * per_page]
     question_ids = sorted(set().union(*comment_questions(s.survey_id).values()))
     return CommentPage(reports.comment_rows(chosen, question_ids), len(held), page, pages)
+
+
+def newest_holding(
+    s: Slice,
+    definition: SurveyDefinition,
+    config: Mapping[str, Any],
+    wanted: list[tuple[str, str]],
+) -> dict[tuple[str, str], str]:
+    """For each (side, term) wanted, the text of the newest comment of that side holding the
+    term (its first comment answer), from one read of the cached terms and one of the texts."""
+    newest: dict[tuple[str, str], int] = {}
+    wanted_set = set(wanted)
+    for response_id, side, terms in _documents(s, definition, config):
+        for term in terms:
+            key = (side, term)
+            if key in wanted_set and response_id > newest.get(key, 0):
+                newest[key] = response_id
+    question_ids = sorted(set().union(*comment_questions(s.survey_id).values()))
+    texts: dict[int, str] = {}
+    for row in reports.comment_rows(sorted(set(newest.values())), question_ids):
+        texts.setdefault(row["response_id"], row["text"])
+    return {key: texts[rid] for key, rid in newest.items() if rid in texts}

@@ -344,3 +344,96 @@ def test_api_themes_filters_and_access(app, client, api_headers, commented, user
     login(lead, "lead")  # leads Billing, where the comments are
     assert lead.get(f"/api/v1/themes?{PERIOD}").get_json()["unhappy"]
     assert lead.get(f"/api/v1/themes?{PERIOD}&team=Support").status_code == 404
+
+
+# --- the dashboard, the list behind a term, the chart -----------------------------------------
+
+
+def test_dashboard_shows_the_terms_each_a_link(app, manager, commented):
+    page = manager.get(f"/manage/?{PERIOD}&lang=en").get_data(as_text=True)
+    assert "What unhappy and happy customers write about" in page
+    unhappy = page.split('id="themes-unhappy"')[1].split("</table>")[0]
+    happy = page.split('id="themes-happy"')[1].split("</table>")[0]
+    assert "退款" in unhappy and "耐心" in happy and "耐心" not in unhappy
+    assert "/manage/themes/comments?side=unhappy&amp;term=%E9%80%80%E6%AC%BE" in unhappy
+
+
+def test_the_list_behind_a_term_holds_exactly_its_count(app, manager, commented):
+    url = f"/manage/themes/comments?side=unhappy&term=退款&{PERIOD}&lang=en"
+    page = manager.get(url).get_data(as_text=True)
+    assert "9 comments" in page
+    assert page.count('<li class="detractor">') == 9
+    assert "耐心解答" not in page and "一般般" not in page  # another side's
+    assert manager.get(url.replace("side=unhappy", "side=sad")).status_code == 400
+    assert manager.get(url.replace("term=退款", "term=")).status_code == 400
+    assert manager.get(url + "&channel=fax").status_code == 400
+
+
+def test_the_list_is_paged(app, manager):
+    _store(app, [(1, 2, f"退款第{i}次") for i in range(30)])
+    url = f"/manage/themes/comments?side=unhappy&term=退款&{PERIOD}&lang=en"
+    first = manager.get(url).get_data(as_text=True)
+    second = manager.get(url + "&page=2").get_data(as_text=True)
+    assert first.count('<li class="detractor">') == 25 and "Next page" in first
+    assert second.count('<li class="detractor">') == 5 and "Previous page" in second
+
+
+def test_a_lead_sees_only_the_comments_of_their_teams(app, commented, users):
+    _store(app, [(1, 2, "退款很慢，网络断线")] * 4, team="Support")
+    lead = app.test_client()
+    login(lead, "lead")
+    page = lead.get(f"/manage/themes/comments?side=unhappy&term=退款&{PERIOD}&lang=en")
+    assert "断线" not in page.get_data(as_text=True)
+    assert "9 comments" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf", "csv"])
+def test_the_chart_downloads(app, manager, commented, fmt):
+    reply = manager.get(f"/manage/charts/comment-themes.{fmt}?{PERIOD}&size=small&lang=en")
+    assert reply.status_code == 200
+    if fmt == "csv":
+        text = reply.get_data().decode("utf-8-sig")
+        assert "Term" in text.splitlines()[0] and "退款" in text and "耐心" in text
+
+
+def test_the_chart_function_draws_both_sides_and_no_data():
+    from feedback import charts
+    from feedback.i18n import language
+
+    lang = language("zh_CN")
+    figure = charts.themes_chart(
+        [charts.ThemeTerm("退款", 41, 6.2), charts.ThemeTerm("扣费", 30, 5.1)],
+        [charts.ThemeTerm("耐心", 20, 4.0)],
+        lang,
+    )
+    labels = [t.get_text() for axes in figure.axes for t in axes.get_yticklabels()]
+    assert any("退款" in label and "41" in label for label in labels)
+    assert len(figure.axes) == 2
+    assert charts.render(figure, "png", "small")[:4] == b"\x89PNG"
+    empty = charts.themes_chart([], [], lang)
+    assert len(empty.axes) == 1
+
+
+# --- the meeting pack -------------------------------------------------------------------------
+
+
+def test_the_pack_has_a_themes_page_with_the_terms_and_a_comment_each(app, commented):
+    from feedback import meeting_pack
+    from feedback.i18n import language
+
+    s = _slice(app)
+    with in_app(app):
+        definition = definition_of(current_version("post-case"))
+        section = meeting_pack.themes_section(s, definition, language("en"))
+        assert "themes" in meeting_pack.steps(s, definition)
+        assert "comment-themes" not in meeting_pack.pack_charts(s, definition)
+    (unhappy_heading, unhappy), (happy_heading, happy) = section.sides
+    assert unhappy_heading == "Unhappy customers (CSAT 1–2)"
+    terms = {row[0]: row for row in unhappy}
+    assert terms["退款"][1] == "9"
+    assert sum(bool(row[3]) for row in unhappy) == meeting_pack.THEME_EXAMPLES
+    assert all(row[0] in row[3] for row in unhappy if row[3])  # the comment holds its term
+    assert "耐心" in {row[0] for row in happy}
+    figure = meeting_pack.themes_figure(section, "page 12 of 12")
+    texts = [t.get_text() for t in figure.texts]
+    assert "退款" in texts and "page 12 of 12" in texts
