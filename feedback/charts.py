@@ -409,6 +409,12 @@ def _figure(title: str, subtitle: str | None = None) -> tuple[Figure, Axes]:
 
 def _no_data(title: str, lang: Language) -> Figure:
     figure, axes = _figure(title)
+    _say_no_data(axes, lang, 36)
+    return figure
+
+
+def _say_no_data(axes: Axes, lang: Language, size: float) -> None:
+    """ "No data" in grey in the middle of an empty axes."""
     axes.set_axis_off()
     axes.text(
         0.5,
@@ -416,11 +422,10 @@ def _no_data(title: str, lang: Language) -> Figure:
         lang.gettext("No data"),
         ha="center",
         va="center",
-        fontsize=36,
+        fontsize=size,
         color=GREY,
         transform=axes.transAxes,
     )
-    return figure
 
 
 def _text_width(text: str) -> int:
@@ -1387,17 +1392,7 @@ def themes_chart(
         axes.set_title(lang.gettext(sides[side]), loc="left", pad=14)
         shown = list(terms[:THEME_ROWS])
         if not shown:
-            axes.set_axis_off()
-            axes.text(
-                0.5,
-                0.5,
-                lang.gettext("No data"),
-                ha="center",
-                va="center",
-                fontsize=24,
-                color=GREY,
-                transform=axes.transAxes,
-            )
+            _say_no_data(axes, lang, 24)
             continue
         rows = range(len(shown))
         axes.barh(list(rows), [t.z for t in shown], color=colour, height=0.62)

@@ -440,6 +440,21 @@ def servqual_sums(s: Slice) -> list[dict]:
 COMMENT_BANDS = ("all", "detractors", "passives", "promoters")
 
 
+def _comment_columns() -> list[pw.Node]:
+    """A comment with who and when: submitted_at, csat, nps, channel, team, agent, question_id,
+    text."""
+    return [
+        Response.submitted_at,
+        Response.csat,
+        Response.nps,
+        Response.channel,
+        Response.team,
+        Response.agent,
+        Answer.question_id,
+        Answer.value_text.alias("text"),
+    ]
+
+
 def comments(s: Slice, question_ids: list[str], band: str = "all", limit: int = 12) -> list[dict]:
     """The latest comments (answers to the given text questions), detractors first.
 
@@ -461,16 +476,7 @@ def comments(s: Slice, question_ids: list[str], band: str = "all", limit: int = 
         if len(found) >= limit:
             break
         query = (
-            Answer.select(
-                Response.submitted_at,
-                Response.csat,
-                Response.nps,
-                Response.channel,
-                Response.team,
-                Response.agent,
-                Answer.question_id,
-                Answer.value_text.alias("text"),
-            )
+            Answer.select(*_comment_columns())
             .join(Response)
             .where(
                 Answer.question_id.in_(question_ids),
@@ -586,7 +592,9 @@ def cached_terms(s: Slice, stamp: str) -> list[tuple]:
         .join(Response)
         .where(CommentTerms.dictionary == stamp, *_response_conditions(s, weeks=False))
     )
-    return list(query.tuples())
+    # plain tuples from the cursor: a year holds a row per comment, and Peewee's row handling
+    # would cost more than the query
+    return CommentTerms._meta.database.execute(query).fetchall()
 
 
 def comment_rows(response_ids: list[int], question_ids: list[str]) -> list[dict]:
@@ -597,17 +605,7 @@ def comment_rows(response_ids: list[int], question_ids: list[str]) -> list[dict]
     if not response_ids:
         return []
     query = (
-        Answer.select(
-            Answer.response.alias("response_id"),
-            Response.submitted_at,
-            Response.csat,
-            Response.nps,
-            Response.channel,
-            Response.team,
-            Response.agent,
-            Answer.question_id,
-            Answer.value_text.alias("text"),
-        )
+        Answer.select(Answer.response.alias("response_id"), *_comment_columns())
         .join(Response)
         .where(
             Answer.response.in_(response_ids),

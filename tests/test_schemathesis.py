@@ -50,6 +50,23 @@ HYPOTHESIS = settings(
     suppress_health_check=list(HealthCheck),
 )
 YEAR = re.compile(r"^\d{4}")
+MODES = [
+    ("POST /api/v1/cases", GenerationMode.POSITIVE),
+    ("POST /api/v1/cases", GenerationMode.NEGATIVE),
+    # any text is a valid slug, so this operation has no invalid requests but a missing token
+    ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
+    ("GET /api/v1/metrics", GenerationMode.POSITIVE),
+    ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
+    ("GET /api/v1/themes", GenerationMode.POSITIVE),
+]
+MODE_IDS = [
+    "cases-valid",
+    "cases-invalid",
+    "surveys-valid",
+    "metrics-valid",
+    "metrics-invalid",
+    "themes-valid",
+]
 
 
 def load_schema(app):
@@ -110,23 +127,8 @@ def test_document_describes_every_operation(api_schema):
 
 @pytest.mark.parametrize(
     "label,mode",
-    [
-        ("POST /api/v1/cases", GenerationMode.POSITIVE),
-        ("POST /api/v1/cases", GenerationMode.NEGATIVE),
-        # any text is a valid slug, so this operation has no invalid requests but a missing token
-        ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
-        ("GET /api/v1/themes", GenerationMode.POSITIVE),
-    ],
-    ids=[
-        "cases-valid",
-        "cases-invalid",
-        "surveys-valid",
-        "metrics-valid",
-        "metrics-invalid",
-        "themes-valid",
-    ],
+    MODES,
+    ids=MODE_IDS,
 )
 def test_operation_conforms_to_the_document(api_schema, label, mode):
     operation = api_schema.find_operation_by_label(label)
@@ -248,22 +250,8 @@ def poisoned(case, poison: str, where: int) -> None:
 
 @pytest.mark.parametrize(
     "label,mode",
-    [
-        ("POST /api/v1/cases", GenerationMode.POSITIVE),
-        ("POST /api/v1/cases", GenerationMode.NEGATIVE),
-        ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
-        ("GET /api/v1/themes", GenerationMode.POSITIVE),
-    ],
-    ids=[
-        "cases-valid",
-        "cases-invalid",
-        "surveys-valid",
-        "metrics-valid",
-        "metrics-invalid",
-        "themes-valid",
-    ],
+    MODES,
+    ids=MODE_IDS,
 )
 def test_hostile_data_is_never_a_server_error_and_refused_data_stores_nothing(
     app, api_headers, label, mode
