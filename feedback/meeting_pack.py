@@ -8,7 +8,9 @@ exactly what the dashboard shows (the suggestion box's two charts when suggestio
 Last, the comments of the period's detractors (NPS 0-6), newest first, wrapped and
 paginated in two columns; then, when the period has any, a table of the improvement actions
 overdue, due, done and evaluated in it (``actions.in_period``), and a before/after chart of
-each evaluated one.
+each evaluated one. The last page shows the comment themes (``themes_section``): the terms that
+set the unhappy's and the happy's comments apart, with the newest comment holding each of the
+first few (the dashboard's themes chart is not among the chart pages: this page shows its terms).
 
 Every page is a bare matplotlib ``Figure`` (never pyplot) of the charts' 16:9 size, in the
 charts' house style (Noto Sans CJK SC, embedded in the PDF as ``charts`` embeds it), written with

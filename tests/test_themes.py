@@ -437,3 +437,16 @@ def test_the_pack_has_a_themes_page_with_the_terms_and_a_comment_each(app, comme
     figure = meeting_pack.themes_figure(section, "page 12 of 12")
     texts = [t.get_text() for t in figure.texts]
     assert "退款" in texts and "page 12 of 12" in texts
+
+
+@pytest.mark.parametrize(
+    "term, status",
+    [("😀", 200), ("%", 200), ("a_b", 200), ("x" * 101, 400), ("a\x00b", 400), ("\u202e退款", 200)],
+)
+def test_hostile_terms_in_the_list_link(app, manager, term, status):
+    reply = manager.get(
+        "/manage/themes/comments", query_string={"side": "happy", "term": term, "lang": "en"}
+    )
+    assert reply.status_code == status
+    if status == 200:
+        assert "No comments hold this term in this view." in reply.get_data(as_text=True)
