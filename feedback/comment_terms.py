@@ -52,6 +52,12 @@ def dictionary_words(config: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
+def cache_stamp(config: Mapping[str, Any]) -> tuple[str, int]:
+    """What a cached themes chart also depends on: the dictionary, and how many comments have
+    terms (an erasure deletes some: the chart must not keep showing what was erased)."""
+    return themes.dictionary_stamp(dictionary_words(config)), CommentTerms.select().count()
+
+
 def comment_questions(survey_id: int) -> dict[int, set[str]]:
     """The text questions of each version of a survey, by version id (one query)."""
     versions = SurveyVersion.select().where(SurveyVersion.survey == survey_id)

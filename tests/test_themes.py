@@ -450,3 +450,43 @@ def test_hostile_terms_in_the_list_link(app, manager, term, status):
     assert reply.status_code == status
     if status == 200:
         assert "No comments hold this term in this view." in reply.get_data(as_text=True)
+
+
+def test_an_erased_name_leaves_the_cached_chart(make_app, api_headers_for):
+    from support import PASSWORD, answer
+
+    from feedback import accounts
+
+    app = make_app(THROTTLE_DAYS=0)  # one customer, four cases
+    client, api_headers = api_headers_for(app)
+    with in_app(app):
+        accounts.create_user("manager", PASSWORD, "manager")
+    manager = app.test_client()
+    login(manager, "manager")
+
+    for i in range(4):
+        answer(
+            client,
+            api_headers,
+            {"resolved": "no", "csat": "1", "nps": "0", "comment": "王小明的退款还没到"},
+            case_id=f"N-{i}",
+            resolved_at=f"2026-09-0{i + 2}T10:00:00+08:00",
+            customer={"id": "cust-7", "name": "王小明", "locale": "zh-CN"},
+        )
+    for i in range(4):
+        answer(
+            client,
+            api_headers,
+            {"resolved": "yes", "csat": "5", "nps": "10", "comment": "很满意"},
+            case_id=f"H-{i}",
+            resolved_at=f"2026-09-0{i + 2}T10:00:00+08:00",
+            customer={"id": f"other-{i}"},
+        )
+    with in_app(app):
+        day = Response.get().day
+    period = f"survey=post-case&from={day.replace(day=1)}&to={day.replace(day=28)}"
+    url = f"/manage/charts/comment-themes.csv?{period}"
+    assert "王小明" in manager.get(url).get_data().decode("utf-8-sig")
+    with in_app(app):
+        privacy.erase("cust-7", actor="test")
+    assert "王小明" not in manager.get(url).get_data().decode("utf-8-sig")

@@ -244,6 +244,8 @@ def chart(name: str, fmt: str):
         if name in chart_data.SUGGESTION_CHARTS
         else reports.data_stamp(filters.slice.survey_id)
     )
+    if name == "comment-themes":  # also the dictionary, and erased comments' terms
+        stamp = (stamp, comment_terms.cache_stamp(current_app.config))
     key = (name, fmt, size, locale, min_sample, filters.slice, stamp)
 
     def render() -> bytes:
