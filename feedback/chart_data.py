@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from matplotlib.figure import Figure
 
-from . import charts, dashboard, follow_up_figures, names, reports, suggestions
+from . import charts, comment_terms, dashboard, follow_up_figures, names, reports, suggestions
 from .definitions import SurveyDefinition
 from .i18n import Language
 from .reports import Slice
@@ -300,6 +300,23 @@ def follow_up_recovery(s: Slice, definition, lang: Language, min_sample: int) ->
     )
 
 
+def comment_themes(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
+    """The unhappy's and the happy's top terms by z (``comment_terms.slice_themes``)."""
+    found = comment_terms.slice_themes(s, definition, comment_terms.current_config())
+    by_csat = comment_terms.uses_csat(definition)
+    sides = charts.THEME_SIDES if by_csat else charts.THEME_SIDES_NPS
+    terms = {side: [charts.ThemeTerm(t.term, t.count, t.z) for t in found[side]] for side in found}
+    return ChartData(
+        charts.themes_chart(terms["unhappy"], terms["happy"], lang, by_csat),
+        _header(lang, N_("Customers"), N_("Term"), N_("Comments"), N_("z")),
+        [
+            (lang.gettext(sides[side]), t.term, t.count, round(t.z, 2))
+            for side in ("unhappy", "happy")
+            for t in terms[side]
+        ],
+    )
+
+
 CHARTS: dict[str, Callable[..., ChartData]] = {
     "csat-trend": _trend("csat"),
     "nps-trend": _trend("nps"),
@@ -311,6 +328,7 @@ CHARTS: dict[str, Callable[..., ChartData]] = {
     "agent-funnel": funnel,
     "servqual-gaps": servqual,
     "follow-up-recovery": follow_up_recovery,
+    "comment-themes": comment_themes,
     "suggestions-by-category": suggestion_counts,
     "suggestion-handling": suggestion_handling,
 }

@@ -409,6 +409,12 @@ def _figure(title: str, subtitle: str | None = None) -> tuple[Figure, Axes]:
 
 def _no_data(title: str, lang: Language) -> Figure:
     figure, axes = _figure(title)
+    _say_no_data(axes, lang, 36)
+    return figure
+
+
+def _say_no_data(axes: Axes, lang: Language, size: float) -> None:
+    """ "No data" in grey in the middle of an empty axes."""
     axes.set_axis_off()
     axes.text(
         0.5,
@@ -416,11 +422,10 @@ def _no_data(title: str, lang: Language) -> Figure:
         lang.gettext("No data"),
         ha="center",
         va="center",
-        fontsize=36,
+        fontsize=size,
         color=GREY,
         transform=axes.transAxes,
     )
-    return figure
 
 
 def _text_width(text: str) -> int:
@@ -1339,4 +1344,68 @@ def follow_up_chart(
     )
     axes.set_xlim(0, 100)
     axes.set_xlabel(lang.gettext("recovered, % of closed follow-ups"))
+    return figure
+
+
+# --- comment themes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThemeTerm:
+    term: str
+    count: int  # comments of the side that hold it
+    z: float
+
+
+THEME_SIDES = {
+    "unhappy": N_("Unhappy customers (CSAT 1–2)"),
+    "happy": N_("Happy customers (CSAT 5)"),
+}
+THEME_SIDES_NPS = {
+    "unhappy": N_("Detractors (NPS 0–6)"),
+    "happy": N_("Promoters (NPS 9–10)"),
+}
+THEME_ROWS = 10  # terms drawn per side
+
+
+@_styled
+def themes_chart(
+    unhappy: Sequence[ThemeTerm],
+    happy: Sequence[ThemeTerm],
+    lang: Language,
+    by_csat: bool = True,
+) -> Figure:
+    """The terms that set each side's comments apart: one panel a side, a bar per term as
+    long as its z, the term and its count beside it; the first THEME_ROWS of each."""
+    title = lang.gettext("What unhappy and happy customers write about")
+    if not unhappy and not happy:
+        return _no_data(title, lang)
+    figure = Figure(figsize=FIGURE_INCHES, layout="constrained")
+    figure.get_layout_engine().set(w_pad=0.15, h_pad=0.12)
+    figure.suptitle(title, x=0.012, ha="left")
+    sides = THEME_SIDES if by_csat else THEME_SIDES_NPS
+    reach = max([t.z for t in (*unhappy, *happy)] + [2.0]) * 1.08
+    for index, (side, terms, colour) in enumerate(
+        (("unhappy", unhappy, VERMILLION), ("happy", happy, BLUISH_GREEN))
+    ):
+        axes = figure.add_subplot(1, 2, index + 1)
+        axes.set_title(lang.gettext(sides[side]), loc="left", pad=14)
+        shown = list(terms[:THEME_ROWS])
+        if not shown:
+            _say_no_data(axes, lang, 24)
+            continue
+        rows = range(len(shown))
+        axes.barh(list(rows), [t.z for t in shown], color=colour, height=0.62)
+        axes.set_yticks(list(rows))
+        axes.set_yticklabels(
+            [
+                lang.gettext("%(term)s (%(count)s)", term=t.term, count=lang.number(t.count))
+                for t in shown
+            ]
+        )
+        axes.invert_yaxis()
+        axes.set_xlim(0, reach)
+        axes.axvline(1.96, color=GREY, linewidth=1.2, linestyle="--")
+        axes.set_xlabel(lang.gettext("z (above 1.96: clearly distinctive)"))
+        axes.grid(axis="y", visible=False)
     return figure

@@ -470,6 +470,18 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX outbox_kind_target ON outbox (kind, target, next_attempt_at)",
         ],
     ),
+    (
+        "the terms of each response's comments, cached for the comment themes",
+        [
+            # filled outside the customer's request (at the first themes request that needs
+            # them, in a batch); ``dictionary`` is the stamp of the user words and stop words
+            # they were cut with: rows with another stamp are cut again
+            """CREATE TABLE comment_terms (
+            response_id INTEGER PRIMARY KEY REFERENCES response (id) ON DELETE CASCADE,
+            dictionary VARCHAR(16) NOT NULL,
+            terms TEXT NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

@@ -128,7 +128,7 @@ CATEGORY_NAMES = {
     "product": "产品",
 }
 CATEGORY_EFFECT = {
-    "billing": 0.0,
+    "billing": -0.5,  # double charges and slow refunds: the demo's billing detractors
     "outage": -0.45,
     "installation": 0.05,
     "product": 0.15,
@@ -342,11 +342,35 @@ def _answer_delay(rng: random.Random) -> timedelta:
     return timedelta(days=rng.uniform(2, 12))
 
 
+# The pattern the comment themes should find: billing's unhappy customers write about being
+# charged (扣费) and refunds (退款); happy ones everywhere praise patience (耐心) and expertise (专业).
+BILLING_COMPLAINTS = {
+    "zh_CN": [
+        "莫名其妙被重复扣费，申请退款一个星期了还没到账。",
+        "套餐没用也在扣费，客服说会退款，到现在也没有退。",
+        "扣费不透明，账单看不懂，退款流程太慢。",
+        "多扣的钱说好三天退款，结果拖了半个月。",
+    ],
+    "en": [
+        "I was charged twice and the refund still has not arrived.",
+        "Charged for a plan I never used; the refund is taking weeks.",
+    ],
+}
+PRAISE = {
+    "zh_CN": ["客服非常耐心，讲解也很专业。", "专业又耐心，一次就解决了。"],
+    "en": ["Patient and professional, sorted in one call."],
+}
+
+
 def _comment(rng: random.Random, mood: str, locale: str, category: str) -> str:
+    if mood == "bad" and category == "billing" and rng.random() < 0.8:
+        return rng.choice(BILLING_COMPLAINTS[locale])
     pool = list(COMMENTS[(mood, locale)])
     if mood == "bad":
         zh, en = CATEGORY_COMPLAINTS[category]
         pool += [en if locale == "en" else zh] * 3
+    if mood == "good":
+        pool += PRAISE[locale] * 2
     return rng.choice(pool)
 
 

@@ -8,7 +8,9 @@ exactly what the dashboard shows (the suggestion box's two charts when suggestio
 Last, the comments of the period's detractors (NPS 0-6), newest first, wrapped and
 paginated in two columns; then, when the period has any, a table of the improvement actions
 overdue, due, done and evaluated in it (``actions.in_period``), and a before/after chart of
-each evaluated one.
+each evaluated one. The last page shows the comment themes (``themes_section``): the terms that
+set the unhappy's and the happy's comments apart, with the newest comment holding each of the
+first few (the dashboard's themes chart is not among the chart pages: this page shows its terms).
 
 Every page is a bare matplotlib ``Figure`` (never pyplot) of the charts' 16:9 size, in the
 charts' house style (Noto Sans CJK SC, embedded in the PDF as ``charts`` embeds it), written with
@@ -35,6 +37,7 @@ from . import (
     actions,
     chart_data,
     charts,
+    comment_terms,
     dashboard,
     follow_up_figures,
     reports,
@@ -615,7 +618,7 @@ def comments_figure(
 def pack_charts(s: Slice, definition: SurveyDefinition) -> list[str]:
     """The dashboard's charts in its order; SERVQUAL gaps only when there are any, as there;
     the suggestion box's two charts only when suggestions came in during the period."""
-    names = list(chart_data.CHARTS)
+    names = [name for name in chart_data.CHARTS if name != "comment-themes"]  # own page
     if not dashboard.servqual_gaps(s, definition):
         names.remove("servqual-gaps")
     if not suggestions.status_counts(chart_data.suggestion_triage(s))["all"]:
@@ -628,7 +631,7 @@ def pack_charts(s: Slice, definition: SurveyDefinition) -> list[str]:
 def steps(s: Slice, definition: SurveyDefinition, tz: str = "UTC") -> list[str]:
     """The labels ``build_pack`` reports progress with, in order, once each (two queries)."""
     section = ["actions"] if actions.in_period(s, tz) else []
-    return ["cover", *pack_charts(s, definition), "comments", *section, "finish"]
+    return ["cover", *pack_charts(s, definition), "comments", *section, "themes", "finish"]
 
 
 CORNER_SIZE = 11
@@ -679,6 +682,7 @@ def pages(
     section = actions_section(listed, lang, tz)
     action_charts = evaluated_charts(listed, lang)
     total = 1 + len(names) + len(comment_pages) + action_pages(section) + len(action_charts)
+    total += 1  # the comment themes' page, last
     front = cover(s, survey_slug, definition, lang, min_sample, tz, made)
     filters = dict(front.facts).get(lang.gettext("Filters"))
     period = lang.interval(s.start, s.end)
@@ -729,6 +733,8 @@ def pages(
             figures.append(figure)
         for index, figure in enumerate(figures):
             yield figure, ("actions" if index == len(figures) - 1 else None)
+    themes_page = themes_section(s, definition, lang)
+    yield themes_figure(themes_page, _corner(themes_page.title, corner(total))), "themes"
 
 
 def build_pack(
@@ -969,3 +975,114 @@ def evaluated_charts(listed: Sequence, lang: Language) -> list[Figure]:
         if len(figures) == ACTION_CHARTS:
             break
     return figures
+
+
+# --- comment themes -----------------------------------------------------------------------------
+# The page of ``comment_terms.slice_themes``: each side's top terms with their counts and z, and
+# under the first few the newest comment that holds it. Always in the pack, last.
+
+THEME_ROWS = 12  # terms a side on the page
+THEME_EXAMPLES = 3  # of them with a comment beside
+THEME_SIZE = 13.0
+
+
+@dataclass(frozen=True)
+class ThemesSection:
+    """The themes page as text (pure data: tests read it, the page draws it)."""
+
+    title: str
+    subtitle: str
+    header: tuple[str, str, str]
+    sides: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...]
+    # per side: its heading and rows (term, comments, z, the newest comment holding it or "")
+    empty: str
+
+    def lines(self) -> list[str]:
+        return [
+            self.title,
+            self.subtitle,
+            *(
+                line
+                for heading, rows in self.sides
+                for line in (heading, *(" | ".join(filter(None, row)) for row in rows))
+            ),
+        ]
+
+
+def themes_section(s: Slice, definition: SurveyDefinition, lang: Language) -> ThemesSection:
+    """The comment themes of the slice as the page's text (queries of ``comment_terms``)."""
+    config = comment_terms.current_config()
+    found = comment_terms.slice_themes(s, definition, config, top=THEME_ROWS)
+    wanted = [(side, t.term) for side in found for t in found[side][:THEME_EXAMPLES]]
+    examples = comment_terms.newest_holding(s, definition, config, wanted)
+    headings = charts.THEME_SIDES if comment_terms.uses_csat(definition) else charts.THEME_SIDES_NPS
+    sides = tuple(
+        (
+            lang.gettext(headings[side]),
+            tuple(
+                (
+                    t.term,
+                    lang.number(t.count),
+                    _number(t.z, 1),
+                    examples.get((side, t.term), ""),
+                )
+                for t in found[side]
+            ),
+        )
+        for side in ("unhappy", "happy")
+    )
+    return ThemesSection(
+        lang.gettext("What unhappy and happy customers write about"),
+        lang.gettext(
+            "Terms one side's comments use more than all the others, by z (above 1.96: "
+            "clearly distinctive); with the newest comment that holds each of the first %(n)s",
+            n=THEME_EXAMPLES,
+        ),
+        (lang.gettext("Term"), lang.gettext("Comments"), "z"),
+        sides,
+        lang.gettext("No term stands out in these comments."),
+    )
+
+
+def themes_figure(section: ThemesSection, corner: str = "") -> Figure:
+    """The themes page: a column a side, a row a term, the examples in grey under theirs."""
+    width = (PAGE_WIDTH - 2 * MARGIN - COLUMN_GAP) / 2
+    with charts.house_style():
+        page = typeset.Page(PAGE_INCHES)
+        top = _title(page, section.title, corner)
+        for line_number, line in enumerate(
+            typeset.at_most(section.subtitle, 2, PAGE_WIDTH - 2 * MARGIN, 13)
+        ):
+            page.text(MARGIN * 0.4, top + 2 + line_number * 18, line, 13, color=charts.TEXT_GREY)
+        for index, ((heading, rows), colour) in enumerate(
+            zip(section.sides, (charts.VERMILLION, charts.BLUISH_GREEN), strict=True)
+        ):
+            left = MARGIN + index * (width + COLUMN_GAP)
+            xs = (left, left + width * 0.62, left + width * 0.82)
+            y = COLUMN_TOP + 6
+            page.text(left, y, heading, 15, fontweight="bold", color=colour)
+            y += 26
+            for x, text in zip(xs, section.header, strict=True):
+                page.text(x, y, text, 11.5, color=charts.TEXT_GREY)
+            y += 18
+            page.rule(left, left + width, y - 4)
+            if not rows:
+                page.text(left, y + 8, section.empty, THEME_SIZE, color=charts.GREY)
+            for term, count, z, example in rows:
+                if y > PAGE_HEIGHT - 40:
+                    break
+                page.text(
+                    xs[0],
+                    y + 2,
+                    typeset.at_most(term, 1, width * 0.6, THEME_SIZE)[0],
+                    THEME_SIZE,
+                    fontweight="bold",
+                )
+                page.text(xs[1], y + 2, count, THEME_SIZE)
+                page.text(xs[2], y + 2, z, THEME_SIZE)
+                y += THEME_SIZE * 1.5
+                if example:
+                    quoted = typeset.at_most(f"“{example}”", 1, width - 12, 11)[0]
+                    page.text(left + 12, y, quoted, 11, color=charts.TEXT_GREY)
+                    y += 11 * 1.6
+    return page.figure

@@ -177,6 +177,14 @@ class Answer(BaseModel):
     expectation = pw.IntegerField(null=True)
 
 
+class CommentTerms(BaseModel):
+    """The terms of a response's comments (``themes.terms_of``), cut once and kept."""
+
+    response = pw.ForeignKeyField(Response, primary_key=True, on_delete="CASCADE")
+    dictionary = pw.CharField(max_length=16)  # themes.dictionary_stamp they were cut with
+    terms = pw.TextField()  # themes.join_terms: " term term "
+
+
 # --- the suggestion box -------------------------------------------------------------------------
 
 
@@ -409,6 +417,7 @@ ALL_MODELS = (
     Invitation,
     Response,
     Answer,
+    CommentTerms,
     SuggestionCategory,
     Suggestion,
     SuggestionEvent,

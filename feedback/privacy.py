@@ -26,6 +26,7 @@ from .db import database, utcnow
 from .models import (
     Answer,
     Case,
+    CommentTerms,
     FollowUp,
     FollowUpEvent,
     Invitation,
@@ -382,6 +383,10 @@ def erase(key: str, actor: str | None = None, reason: str | None = None) -> Eras
                 scrubbed = _scrub(answer.value_text, values)
                 if scrubbed != answer.value_text:
                     Answer.update(value_text=scrubbed).where(Answer.id == answer.id).execute()
+                    # its terms go too; the comment themes cut the scrubbed text again
+                    CommentTerms.delete().where(
+                        CommentTerms.response == answer.response_id
+                    ).execute()
                     texts += 1
             follow_up_ids = FollowUp.select(FollowUp.id).where(FollowUp.case.in_(case_ids))
             for event in FollowUpEvent.select().where(FollowUpEvent.follow_up.in_(follow_up_ids)):

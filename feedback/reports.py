@@ -15,7 +15,7 @@ import peewee as pw
 from peewee import fn
 
 from . import stats
-from .models import Answer, Case, Invitation, Response, Team
+from .models import Answer, Case, CommentTerms, Invitation, Response, Team
 
 GROUP_BY = ("channel", "team", "agent", "category", "week", "month", "day")
 TIME_GROUPS = ("week", "month", "day")
@@ -451,6 +451,21 @@ def servqual_sums(s: Slice) -> list[dict]:
 COMMENT_BANDS = ("all", "detractors", "passives", "promoters")
 
 
+def _comment_columns() -> list[pw.Node]:
+    """A comment with who and when: submitted_at, csat, nps, channel, team, agent, question_id,
+    text."""
+    return [
+        Response.submitted_at,
+        Response.csat,
+        Response.nps,
+        Response.channel,
+        Response.team,
+        Response.agent,
+        Answer.question_id,
+        Answer.value_text.alias("text"),
+    ]
+
+
 def comments(s: Slice, question_ids: list[str], band: str = "all", limit: int = 12) -> list[dict]:
     """The latest comments (answers to the given text questions), detractors first.
 
@@ -472,16 +487,7 @@ def comments(s: Slice, question_ids: list[str], band: str = "all", limit: int = 
         if len(found) >= limit:
             break
         query = (
-            Answer.select(
-                Response.submitted_at,
-                Response.csat,
-                Response.nps,
-                Response.channel,
-                Response.team,
-                Response.agent,
-                Answer.question_id,
-                Answer.value_text.alias("text"),
-            )
+            Answer.select(*_comment_columns())
             .join(Response)
             .where(
                 Answer.question_id.in_(question_ids),
@@ -535,3 +541,87 @@ def source_counts(s: Slice) -> dict[str, int]:
         .group_by(Response.source)
     )
     return {source: int(n) for source, n in query.tuples()}
+
+
+# --- comment themes (``comment_terms``): the comments to cut, and their cached terms ----------
+
+
+def comments_without_terms(s: Slice, question_ids: list[str], stamp: str, limit: int) -> list[int]:
+    """Up to ``limit`` responses of the slice with an answer to one of the comment questions
+    and no terms cut with this dictionary ``stamp``, by id.
+
+    | response_id |
+    """
+    if not question_ids:
+        return []
+    cut = CommentTerms.select(pw.SQL("1")).where(
+        CommentTerms.response == Answer.response, CommentTerms.dictionary == stamp
+    )
+    query = (
+        Answer.select(fn.DISTINCT(Answer.response))
+        .join(Response)
+        .where(
+            Answer.question_id.in_(question_ids),
+            Answer.value_text.is_null(False),
+            ~fn.EXISTS(cut),
+            *_response_conditions(s, weeks=False),
+        )
+        .order_by(Answer.response)
+        .limit(limit)
+    )
+    return [row[0] for row in query.tuples()]
+
+
+def comment_texts(response_ids: list[int], question_ids: list[str]) -> list[tuple]:
+    """The comment answers of these responses, in the order given.
+
+    | response_id | survey_version_id | question_id | text |
+    """
+    query = (
+        Answer.select(
+            Answer.response, Response.survey_version, Answer.question_id, Answer.value_text
+        )
+        .join(Response)
+        .where(
+            Answer.response.in_(response_ids),
+            Answer.question_id.in_(question_ids),
+            Answer.value_text.is_null(False),
+        )
+        .order_by(Answer.response, Answer.id)
+    )
+    return list(query.tuples())
+
+
+def cached_terms(s: Slice, stamp: str) -> list[tuple]:
+    """The slice's responses with terms cut with ``stamp``: scores and terms (one scan).
+
+    | response_id | csat | nps | terms |
+    """
+    query = (
+        CommentTerms.select(CommentTerms.response, Response.csat, Response.nps, CommentTerms.terms)
+        .join(Response)
+        .where(CommentTerms.dictionary == stamp, *_response_conditions(s, weeks=False))
+    )
+    # plain tuples from the cursor: a year holds a row per comment, and Peewee's row handling
+    # would cost more than the query
+    return CommentTerms._meta.database.execute(query).fetchall()
+
+
+def comment_rows(response_ids: list[int], question_ids: list[str]) -> list[dict]:
+    """The comments of these responses with who and when, newest first.
+
+    | response_id | submitted_at | csat | nps | channel | team_id | agent | question_id | text |
+    """
+    if not response_ids:
+        return []
+    query = (
+        Answer.select(Answer.response.alias("response_id"), *_comment_columns())
+        .join(Response)
+        .where(
+            Answer.response.in_(response_ids),
+            Answer.question_id.in_(question_ids),
+            Answer.value_text.is_null(False),
+        )
+        .order_by(Response.submitted_at.desc(), Answer.response.desc(), Answer.id)
+    )
+    return list(query.dicts())

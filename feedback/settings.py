@@ -403,6 +403,13 @@ SETTINGS: tuple[Setting, ...] = (
         _non_negative_int,
     ),
     Setting(
+        "THEME_WORDS",
+        "",
+        "Words the comment themes keep whole when cutting Chinese comments into words (product "
+        "names, plan names), comma-separated; the suggestion categories and the channels' names "
+        "are kept whole anyway.",
+    ),
+    Setting(
         "CONTACT_RETENTION_DAYS",
         0,
         "Days after a case is resolved that its customer's name, email and phone are kept; "

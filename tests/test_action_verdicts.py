@@ -456,8 +456,8 @@ def test_the_meeting_pack_draws_evaluated_actions(db, users):
         progress=steps.append,
     )
     # cover, charts, one page of comments, the actions table and the action's chart
-    assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1 + 1
-    assert steps[-2:] == ["actions", "finish"]
+    assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1 + 1 + 1  # + themes
+    assert steps[-3:] == ["actions", "themes", "finish"]
 
 
 def test_the_page_greys_a_window_with_too_few_answers(app, users):

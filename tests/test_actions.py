@@ -680,8 +680,8 @@ def test_the_pack_gets_an_actions_page(app, users, english_manager):
         assert steps == meeting_pack.steps(s, definition, TZ)
         quiet = meeting_pack.Slice(survey.id, date(2025, 1, 1), date(2025, 1, 31))
         assert "actions" not in meeting_pack.steps(quiet, definition, TZ)
-    assert steps == ["cover", *ALL_BUT_SERVQUAL, "comments", "actions", "finish"]
-    assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1
+    assert steps == ["cover", *ALL_BUT_SERVQUAL, "comments", "actions", "themes", "finish"]
+    assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1 + 1  # + themes
 
 
 def test_a_date_outside_the_years_is_named(app, users, english_manager):

@@ -62,8 +62,8 @@ def test_the_pack_is_a_pdf_with_a_page_per_part(db, scored):
     assert pdf.startswith(b"%PDF-")
     # cover + the dashboard's 8 charts (no SERVQUAL gaps in post-case) + one comments page
     # saying there are none (the data set has no comments)
-    assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 1
-    assert steps == ["cover", *ALL_BUT_SERVQUAL, "comments", "finish"]
+    assert page_count(pdf) == 1 + len(ALL_BUT_SERVQUAL) + 2  # + themes
+    assert steps == ["cover", *ALL_BUT_SERVQUAL, "comments", "themes", "finish"]
     assert steps == meeting_pack.steps(the_slice(), definition())
     # every page has the charts' 16:9 size, in points
     boxes = set(re.findall(rb"/MediaBox \[ ?([0-9. ]+?) ?\]", pdf))
@@ -85,7 +85,7 @@ def test_more_detractor_comments_make_more_pages(db, scored):
     few = page_count(build(s))
     comments, more = meeting_pack.detractor_comments(s, definition(), EN, "Asia/Shanghai")
     assert len(comments) == 3 and not more
-    assert few == 1 + len(ALL_BUT_SERVQUAL) + 1  # three short comments fit on one page
+    assert few == 1 + len(ALL_BUT_SERVQUAL) + 1 + 1  # three short comments fit on one page
     add_detractor_comments(
         60,
         text="The refund I was promised three weeks ago has still "
@@ -94,7 +94,7 @@ def test_more_detractor_comments_make_more_pages(db, scored):
     many = page_count(build(s))
     comments, _more = meeting_pack.detractor_comments(s, definition(), EN, "Asia/Shanghai")
     assert many > few
-    assert many == 1 + len(ALL_BUT_SERVQUAL) + len(meeting_pack.layout_comments(comments, EN))
+    assert many == 1 + len(ALL_BUT_SERVQUAL) + len(meeting_pack.layout_comments(comments, EN)) + 1
 
 
 def test_comments_are_the_detractors_newest_first(db, scored):
@@ -269,7 +269,7 @@ def test_the_pack_downloads_as_an_attachment(manager, scored):
     disposition = reply.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert NAME.fullmatch(re.search(r'filename="([^"]+)"', disposition).group(1))
-    assert page_count(reply.get_data()) == 1 + len(ALL_BUT_SERVQUAL) + 1
+    assert page_count(reply.get_data()) == 1 + len(ALL_BUT_SERVQUAL) + 2  # + themes
 
 
 def test_the_pack_honours_the_filters(app, users, manager, scored, monkeypatch):
@@ -319,7 +319,7 @@ def test_the_command_writes_the_pack_under_out(app, scored, tmp_path):
     assert result.exit_code == 0, result.output
     path = Path(result.stdout.strip().splitlines()[-1])
     assert path.parent == out and NAME.fullmatch(path.name)
-    assert page_count(path.read_bytes()) == 1 + len(ALL_BUT_SERVQUAL) + 1
+    assert page_count(path.read_bytes()) == 1 + len(ALL_BUT_SERVQUAL) + 2  # + themes
     assert "Building the meeting pack" in result.stderr  # the progress bar
     assert list(out.iterdir()) == [path]  # no partial file left behind
 

@@ -322,6 +322,9 @@ SEED_ROWS[_number_of("chat robots of teams")] = [
         (1, 1, "dingtalk", "值班群", "http://robot.test/send", "SEC1", True, "2026-01-04 03:04:05"),
     ),
 ]
+SEED_ROWS[_number_of("the terms of each response's comments")] = [
+    ("comment_terms", ("response_id", "dictionary", "terms"), (1, "0123456789abcdef", " 退款 ")),
+]
 
 
 def _insert(db, table, columns, values):

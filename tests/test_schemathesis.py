@@ -36,6 +36,7 @@ OPERATIONS = [
     "POST /api/v1/cases",
     "GET /api/v1/surveys/{slug}",
     "GET /api/v1/metrics",
+    "GET /api/v1/themes",
     "POST /api/v1/invitations/{token}/delivery",
 ]
 # Each operation with the kinds of request tried on it (valid, invalid). Any text is a valid
@@ -48,6 +49,7 @@ OPERATION_MODES = [
     ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
     ("POST /api/v1/invitations/{token}/delivery", GenerationMode.POSITIVE),
     ("POST /api/v1/invitations/{token}/delivery", GenerationMode.NEGATIVE),
+    ("GET /api/v1/themes", GenerationMode.POSITIVE),
 ]
 OPERATION_IDS = [
     "cases-valid",
@@ -57,6 +59,7 @@ OPERATION_IDS = [
     "metrics-invalid",
     "delivery-valid",
     "delivery-invalid",
+    "themes-valid",
 ]
 # FEEDBACK_SCHEMATHESIS_EXAMPLES=500 hunts longer; FEEDBACK_SCHEMATHESIS_RANDOM=1 draws new
 # examples on each run. By default every run tries the same 40 per operation and mode.

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
-from .. import accounts, invitations, reports
+from .. import accounts, comment_terms, invitations, reports
 from ..cases import (
     TOKEN,
     InvalidInput,
@@ -138,16 +138,22 @@ def get_survey(slug: str):
     )
 
 
-@bp.route("/metrics")
-@token_or_report_login
-def get_metrics():
+def report_filters():
+    """The report filters of this request (a lead's teams only); bad ones are an error."""
     config = current_app.config
     try:
-        filters = parse_filters(
+        return parse_filters(
             request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"], g.allowed_team_ids
         )
     except FilterError as exc:
         raise AppError(exc.status, "some parameters are not valid", exc.errors) from None
+
+
+@bp.route("/metrics")
+@token_or_report_login
+def get_metrics():
+    config = current_app.config
+    filters = report_filters()
     figures = reports.metrics(filters.slice, filters.group_by)
     return jsonify(
         {
@@ -159,6 +165,17 @@ def get_metrics():
             **figures,
         }
     )
+
+
+@bp.route("/themes")
+@token_or_report_login
+def get_themes():
+    """The terms that set the unhappy's and the happy's comments apart, by z (comment_terms)."""
+    config = current_app.config
+    filters = report_filters()
+    definition = definition_of(current_version(filters.survey))
+    found = comment_terms.slice_themes(filters.slice, definition, config)
+    return jsonify({side: [t.to_dict() for t in terms] for side, terms in found.items()})
 
 
 @bp.route("/openapi.json")

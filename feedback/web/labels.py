@@ -44,6 +44,7 @@ CHARTS = {
     "suggestions-by-category": _l("Suggestions by category and month"),
     "suggestion-handling": _l("How suggestions were answered"),
     "follow-up-recovery": _l("Follow-ups: recovery rate by team"),
+    "comment-themes": _l("What unhappy and happy customers write about"),
 }
 BANDS = {
     "all": _l("All"),

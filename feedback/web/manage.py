@@ -19,12 +19,14 @@ from .. import (
     audit,
     chart_data,
     charts,
+    comment_terms,
     dashboard,
     exports,
     follow_up_figures,
     meeting_pack,
     reports,
     suggestions,
+    themes,
 )
 from ..cache import app_cache
 from ..errors import AppError
@@ -34,6 +36,7 @@ from ..surveys import current_version, definition_of
 from ..vocabulary import CHANNELS, REPORT_ROLES, RESPONSE_SOURCES
 from .common import allowed_team_ids, roles_required
 from .filters import PRESETS, FilterError, parse_filters
+from .paging import page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -130,6 +133,45 @@ def index():
         follow_up_rows=follow_up_rows,
         follow_up_periods=follow_up_periods,
         source_counts=tables.sources,
+        **theme_context(s, definition),
+    )
+
+
+def theme_context(s: reports.Slice, definition) -> dict:
+    """The dashboard's comment themes: the top terms of each side and which scores make one."""
+    return {
+        "themes": comment_terms.slice_themes(s, definition, current_app.config),
+        "themes_by_csat": comment_terms.uses_csat(definition),
+    }
+
+
+THEME_TERM_LENGTH = 100  # characters of a term in a link; longer ones are no term of ours
+
+
+@bp.route("/themes/comments")
+@roles_required(*REPORT_ROLES)
+def theme_comments():
+    """The comments of one side (?side=unhappy or happy) that hold a term (?term=), with the
+    dashboard's filters, newest first, a page at a time."""
+    side = request.args.get("side")
+    if side not in themes.SIDES:
+        raise AppError(400, "side: unhappy or happy")
+    term = (request.args.get("term") or "").strip()
+    if not term or len(term) > THEME_TERM_LENGTH:
+        raise AppError(400, "term: give one term of the dashboard's comment themes")
+    filters = filters_or_400()
+    definition = definition_of(current_version(filters.survey))
+    found = comment_terms.comments_holding(
+        filters.slice, definition, current_app.config, side, term, page_number()
+    )
+    return render_template(
+        "manage/theme_comments.html",
+        filters=filters,
+        side=side,
+        term=term,
+        found=found,
+        by_csat=comment_terms.uses_csat(definition),
+        team_names=reports.team_names({row["team"] for row in found.rows}),
     )
 
 
@@ -202,6 +244,8 @@ def chart(name: str, fmt: str):
         if name in chart_data.SUGGESTION_CHARTS
         else reports.data_stamp(filters.slice.survey_id)
     )
+    if name == "comment-themes":  # also the dictionary, and erased comments' terms
+        stamp = (stamp, comment_terms.cache_stamp(current_app.config))
     key = (name, fmt, size, locale, min_sample, filters.slice, stamp)
 
     def render() -> bytes:

@@ -260,7 +260,7 @@ WEBHOOKS = {
 }
 
 
-def openapi_document(base_url: str) -> dict:
+def _document(base_url: str) -> dict:
     """The API description, with the site's own address as its server."""
     case_reply = {
         "description": "",
@@ -616,3 +616,63 @@ def openapi_document(base_url: str) -> dict:
             },
         },
     }
+
+
+def openapi_document(base_url: str) -> dict:
+    """The OpenAPI document of /api/v1."""
+    return _with_themes(_document(base_url))
+
+
+_TERM = {
+    "type": "object",
+    "required": ["term", "count", "z"],
+    "properties": {
+        "term": {"type": "string", "description": "A word, as cut (English lower-cased)."},
+        "count": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Comments of this side that hold the term.",
+        },
+        "z": {
+            "type": "number",
+            "description": "The weighted log-odds ratio of the term in this side's comments "
+            "against all the other comments, divided by its standard error (Monroe, Colaresi "
+            "and Quinn 2008): how distinctive and how sure.",
+        },
+    },
+}
+
+
+def _with_themes(document: dict) -> dict:
+    """/api/v1/themes, with the filters of /api/v1/metrics (but group_by)."""
+    metrics = document["paths"]["/api/v1/metrics"]["get"]
+    side = {"type": "array", "items": {"$ref": "#/components/schemas/Term"}}
+    document["components"]["schemas"]["Term"] = _TERM
+    document["components"]["schemas"]["Themes"] = {
+        "type": "object",
+        "required": ["unhappy", "happy"],
+        "properties": {"unhappy": side, "happy": side},
+    }
+    document["paths"]["/api/v1/themes"] = {
+        "get": {
+            "summary": "What unhappy and happy customers write about: the terms that set "
+            "their comments apart.",
+            "description": "The comments of the period and slice are cut into words (Chinese "
+            "with jieba and the site's categories, channels and THEME_WORDS as a user "
+            "dictionary; English by words, lower-cased; stop words left out). Unhappy: CSAT 1-2 "
+            "(NPS 0-6 on a survey without CSAT); happy: CSAT 5 (NPS 9-10). Each side's terms "
+            "held by at least 3 of its comments, with z above 0, the 15 highest z first. The "
+            "same filters as /api/v1/metrics; a team lead sees only their teams.",
+            "parameters": [p for p in metrics["parameters"] if p["name"] != "group_by"],
+            "responses": {
+                **metrics["responses"],
+                "200": {
+                    "description": "",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Themes"}}
+                    },
+                },
+            },
+        }
+    }
+    return document
