@@ -525,3 +525,86 @@ def source_counts(s: Slice) -> dict[str, int]:
         .group_by(Response.source)
     )
     return {source: int(n) for source, n in query.tuples()}
+
+
+# --- key drivers ----------------------------------------------------------------------------
+
+DRIVER_OUTCOMES = ("csat", "nps")
+DRIVER_SUM_COLUMNS = ("answers", "top_two", "n", "sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy")
+
+
+def _outcome_column(outcome: str) -> pw.Field:
+    return {"csat": Response.csat, "nps": Response.nps}[outcome]
+
+
+def driver_sums(s: Slice, outcome: str, top_two_from: dict[str, int]) -> dict[str, dict]:
+    """Per driver question: its answers, how many are top-two-box, and the six sums of the
+    pairs (driver answer x, outcome y) of the responses that answered both. One GROUP BY.
+
+    | question_id | answers | top_two | n | sum_x | sum_y | sum_xx | sum_yy | sum_xy |
+
+    ``top_two_from`` maps each driver to the lowest answer of its top two boxes (4 on 1-5).
+    """
+    if not top_two_from:
+        return {}
+    x, y = Answer.value_int, _outcome_column(outcome)
+    paired = y.is_null(False)
+    top = pw.Case(Answer.question_id, list(top_two_from.items()))
+    query = (
+        Answer.select(
+            Answer.question_id,
+            fn.COUNT(Answer.id).alias("answers"),
+            count_if(x >= top).alias("top_two"),
+            count_if(paired).alias("n"),
+            fn.SUM(x).filter(paired).alias("sum_x"),
+            fn.SUM(y).alias("sum_y"),
+            fn.SUM(x * x).filter(paired).alias("sum_xx"),
+            fn.SUM(y * y).alias("sum_yy"),
+            fn.SUM(x * y).alias("sum_xy"),
+        )
+        .join(Response)
+        .where(
+            Answer.question_id.in_(list(top_two_from)),
+            x.is_null(False),
+            *_response_conditions(s, weeks=False),
+        )
+        .group_by(Answer.question_id)
+    )
+    return {
+        row[0]: {name: int(v or 0) for name, v in zip(DRIVER_SUM_COLUMNS, row[1:], strict=True)}
+        for row in query.tuples()
+    }
+
+
+def driver_patterns(s: Slice, outcome: str, question_ids: list[str]) -> list[tuple]:
+    """The complete cases' distinct answer patterns and how many responses gave each.
+
+    | <one column per question, in the order given> | outcome | count |
+
+    A complete case is a response of the slice that answered the outcome and every one of the
+    questions. One statement: the answers are pivoted per response (a GROUP BY response), the
+    responses grouped by their pattern; a year of a 1-5 survey gives a few hundred rows.
+    """
+    if not question_ids:
+        return []
+    y = _outcome_column(outcome)
+    columns = [
+        fn.MAX(pw.Case(None, [(Answer.question_id == q, Answer.value_int)])).alias(f"x{i}")
+        for i, q in enumerate(question_ids)
+    ]
+    per_response = (
+        Answer.select(*columns, fn.MAX(y).alias("y"))
+        .join(Response)
+        .where(
+            Answer.question_id.in_(question_ids),
+            Answer.value_int.is_null(False),
+            y.is_null(False),
+            *_response_conditions(s, weeks=False),
+        )
+        .group_by(Answer.response)
+        .having(fn.COUNT(fn.DISTINCT(Answer.question_id)) == len(question_ids))
+        .alias("per_response")
+    )
+    keys = [per_response.c[f"x{i}"] for i in range(len(question_ids))] + [per_response.c.y]
+    query = pw.Select([per_response], keys + [fn.COUNT(pw.SQL("*"))]).group_by(*keys)
+    return [tuple(int(v) for v in row) for row in Answer._meta.database.execute(query)]
