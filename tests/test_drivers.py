@@ -225,3 +225,36 @@ def test_no_answers(app):
         report = drivers.key_drivers(s, definition, "csat", min_sample=30)
     assert all(d.n == 0 and d.rank is None and d.correlation is None for d in report.drivers)
     assert report.to_dict()["drivers"][0]["performance"] is None
+
+
+def test_api_drivers(app, client, api_headers):
+    store(app, generated(120))
+    query = "from=2026-09-01&to=2026-10-10"
+    reply = client.get(f"/api/v1/drivers?outcome=csat&{query}", headers=api_headers)
+    assert reply.status_code == 200
+    body = reply.get_json()
+    assert set(body) == {"outcome", "drivers"} and body["outcome"] == "csat"
+    first = body["drivers"][0]
+    assert first["question"] == "attitude" and first["rank"] == 1
+    assert set(first) >= {"question", "n", "correlation", "performance", "relative_weight"}
+    assert set(first["correlation"]) == {"value", "low", "high"}
+    assert first["correlation"]["low"] < first["correlation"]["value"]
+    assert 0 <= first["performance"]["low"] <= first["performance"]["value"] <= 100
+    assert body["drivers"][-1]["rank"] is None  # competence: too few answers
+    nps = client.get(f"/api/v1/drivers?outcome=nps&{query}", headers=api_headers).get_json()
+    assert nps["outcome"] == "nps"
+    team = client.get(f"/api/v1/drivers?{query}&team=账务组", headers=api_headers).get_json()
+    assert team["drivers"] == body["drivers"]  # the one team; default outcome csat
+
+
+@pytest.mark.parametrize("outcome", ["ces", "CSAT", "x" * 300])
+def test_api_drivers_bad_outcome(client, api_headers, outcome):
+    reply = client.get(f"/api/v1/drivers?outcome={outcome}", headers=api_headers)
+    assert reply.status_code == 400
+    assert "outcome" in reply.get_json()["errors"]
+
+
+def test_api_drivers_bad_outcome_and_filter_named_together(client, api_headers):
+    reply = client.get("/api/v1/drivers?outcome=ces&from=nope", headers=api_headers)
+    assert reply.status_code == 400
+    assert {"outcome", "from"} <= set(reply.get_json()["errors"])

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
-from .. import accounts, reports
+from .. import accounts, drivers, reports
 from ..cases import InvalidInput, InvitationPolicy, describe, parse_case, register_case
 from ..db import utcnow
 from ..definitions import SLUG
@@ -116,12 +116,7 @@ def get_survey(slug: str):
 @token_or_report_login
 def get_metrics():
     config = current_app.config
-    try:
-        filters = parse_filters(
-            request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"], g.allowed_team_ids
-        )
-    except FilterError as exc:
-        raise AppError(exc.status, "some parameters are not valid", exc.errors) from None
+    filters = _report_filters()
     figures = reports.metrics(filters.slice, filters.group_by)
     return jsonify(
         {
@@ -133,6 +128,40 @@ def get_metrics():
             **figures,
         }
     )
+
+
+def _report_filters(extra_errors: dict | None = None):
+    """The report filters of the query string, or a 400/404 naming every bad parameter."""
+    config = current_app.config
+    errors = dict(extra_errors or {})
+    try:
+        filters = parse_filters(
+            request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"], g.allowed_team_ids
+        )
+    except FilterError as exc:
+        raise AppError(
+            exc.status, "some parameters are not valid", {**exc.errors, **errors}
+        ) from None
+    if errors:
+        raise AppError(400, "some parameters are not valid", errors)
+    return filters
+
+
+@bp.route("/drivers")
+@token_or_report_login
+def get_drivers():
+    outcome = request.args.get("outcome") or "csat"
+    errors = {}
+    if outcome not in reports.DRIVER_OUTCOMES:
+        errors["outcome"] = [f"must be one of {', '.join(reports.DRIVER_OUTCOMES)}"]
+    filters = _report_filters(errors)
+    version = current_version(filters.survey)
+    if version is None:
+        raise AppError(404, f"no survey '{filters.survey}'", {"survey": ["unknown survey"]})
+    report = drivers.key_drivers(
+        filters.slice, definition_of(version), outcome, current_app.config["MIN_SAMPLE"]
+    )
+    return jsonify(report.to_dict())
 
 
 @bp.route("/openapi.json")
