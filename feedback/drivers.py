@@ -75,6 +75,13 @@ def driver_questions(definition: SurveyDefinition) -> dict[str, int]:
     return {q.id: q.max - 1 for q in definition.questions if q.type in ("rating", "servqual")}
 
 
+def applies(definition: SurveyDefinition, outcome: str) -> bool:
+    """Whether the survey asks the outcome and has a driver for it."""
+    return bool(driver_questions(definition)) and any(
+        q.type == outcome for q in definition.questions
+    )
+
+
 def key_drivers(
     s: Slice,
     definition: SurveyDefinition,

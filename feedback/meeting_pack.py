@@ -36,6 +36,7 @@ from . import (
     chart_data,
     charts,
     dashboard,
+    drivers,
     follow_up_figures,
     reports,
     stats,
@@ -622,6 +623,8 @@ def pack_charts(s: Slice, definition: SurveyDefinition) -> list[str]:
         names = [name for name in names if name not in chart_data.SUGGESTION_CHARTS]
     if not follow_up_figures.counts(s):  # the follow-ups section: only when there are any
         names.remove("follow-up-recovery")
+    if not drivers.applies(definition, "csat"):  # key drivers: a survey with CSAT and ratings
+        names.remove("csat-drivers")
     return names
 
 

@@ -258,3 +258,64 @@ def test_api_drivers_bad_outcome_and_filter_named_together(client, api_headers):
     reply = client.get("/api/v1/drivers?outcome=ces&from=nope", headers=api_headers)
     assert reply.status_code == 400
     assert {"outcome", "from"} <= set(reply.get_json()["errors"])
+
+
+# --- the chart and the dashboard --------------------------------------------------------
+
+
+def test_fix_first_is_high_importance_low_performance():
+    from feedback.charts import DriverPoint, fix_first, quadrant_means
+
+    points = [
+        DriverPoint("attitude", 0.7, 40.0, 100, True),  # important, done poorly
+        DriverPoint("speed", 0.3, 80.0, 100, True),
+        DriverPoint("competence", 0.5, 70.0, 100, True),
+        DriverPoint("rare", 0.9, 10.0, 5, False),  # unranked: neither moves the means nor counts
+    ]
+    assert quadrant_means(points) == pytest.approx((0.5, 63.333333))
+    assert [p.label for p in fix_first(points)] == ["attitude"]
+
+
+def texts_of(figure) -> list[str]:
+    return [a.get_text() for a in figure.findobj(lambda a: hasattr(a, "get_text"))]
+
+
+@pytest.mark.parametrize("code", ["en", "zh_CN"])
+def test_importance_performance_chart_draws(code):
+    from feedback import charts
+    from feedback.i18n import language
+
+    lang = language(code)
+    points = [
+        charts.DriverPoint("Attitude", 0.7, 40.0, 100, True),
+        charts.DriverPoint("速度", 0.3, 80.0, 100, True),
+        charts.DriverPoint("Rare", 0.2, 50.0, 5, False),
+    ]
+    figure = charts.importance_performance_chart(points, "csat", lang, 30)
+    texts = [t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text"))]
+    assert any(lang.gettext("fix first: important, done poorly") == t for t in texts)
+    assert charts.render(figure, "png", "small")[:8] == b"\x89PNG\r\n\x1a\n"
+    empty = charts.importance_performance_chart([], "nps", lang, 30)
+    assert lang.gettext("No data") in texts_of(empty)
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf", "csv"])
+def test_drivers_chart_downloads(app, manager, fmt):
+    store(app, generated(120))
+    reply = manager.get(f"/manage/charts/csat-drivers.{fmt}?from=2026-09-01&to=2026-10-10")
+    assert reply.status_code == 200
+    body = reply.get_data()
+    assert body[:4] in {b"\x89PNG", b"%PDF", b"<?xm"} or fmt in ("svg", "csv")
+    if fmt == "csv":
+        text = body.decode("utf-8-sig")
+        assert "Attitude of the staff" in text or "服务态度" in text
+        assert text.splitlines()[1].split(",")[1] == "1"  # ranked first
+
+
+def test_dashboard_shows_drivers(app, manager):
+    store(app, generated(120))
+    page = manager.get("/manage/?from=2026-09-01&to=2026-10-10&lang=en").get_data(as_text=True)
+    section = page[page.index('id="drivers-heading"') :]
+    assert section.index("Attitude of the staff") < section.index("Speed of response")
+    assert 'class="too-few"' in section  # competence
+    assert "csat-drivers.png" in page

@@ -20,6 +20,7 @@ from .. import (
     chart_data,
     charts,
     dashboard,
+    drivers,
     exports,
     follow_up_figures,
     meeting_pack,
@@ -130,7 +131,23 @@ def index():
         follow_up_rows=follow_up_rows,
         follow_up_periods=follow_up_periods,
         source_counts=tables.sources,
+        key_drivers=_key_drivers(s, definition, min_sample),
     )
+
+
+def _key_drivers(s, definition, min_sample: int) -> dict | None:
+    """The dashboard's key-drivers table (CSAT), or None for a survey without CSAT or ratings."""
+    if not drivers.applies(definition, "csat"):
+        return None
+    report = drivers.key_drivers(s, definition, "csat", min_sample)
+    lang = language(current_locale())
+    return {
+        "report": report,
+        "labels": {
+            d.question: chart_data.driver_label(definition, d.question, lang)
+            for d in report.drivers
+        },
+    }
 
 
 def _definitions(slug: str) -> list:
