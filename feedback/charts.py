@@ -38,7 +38,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from feedback.names import N_
-from feedback.stats import Z95, Z998, funnel_limits, nps, p_chart_limits
+from feedback.stats import FUNNEL_LEVELS, funnel_limits, nps, p_chart_limits
 from feedback.vocabulary import SERVQUAL_DIMENSIONS
 
 if TYPE_CHECKING:
@@ -387,7 +387,7 @@ def funnel_outliers(
     for unit in units:
         if unit.n <= 0 or unit.n < min_sample:
             continue
-        lower, upper = funnel_limits(p0, unit.n, Z998)
+        lower, upper = funnel_limits(p0, unit.n, FUNNEL_LEVELS[1])
         share = unit.satisfied / unit.n
         if share < lower or share > upper:
             outliers.append(unit)
@@ -1054,13 +1054,22 @@ def funnel_plot(
     p0 = min(max(target / 100, 0.0), 1.0)
     largest = max(unit.n for unit in units)
     x_max = max(largest * 1.08, min_sample * 1.5, 10)
-    # limits as smooth curves: n on a fine grid (funnel_limits' formula is continuous in n)
-    grid = np.geomspace(1, x_max, 400)
-    curves = {z: np.array([funnel_limits(p0, n, z) for n in grid]) * 100 for z in (Z95, Z998)}
-    for z, style in ((Z95, "--"), (Z998, "-")):
+    # limits as curves: exact binomial limits at every whole n of a fine grid; the
+    # interpolation makes them move almost smoothly from one n to the next
+    grid = np.unique(np.round(np.geomspace(1, x_max, 400)).astype(int))
+    curves = {
+        level: np.array([funnel_limits(p0, int(n), level) for n in grid]) * 100
+        for level in FUNNEL_LEVELS
+    }
+    for level, style in zip(FUNNEL_LEVELS, ("--", "-"), strict=True):
         for side in (0, 1):
             axes.plot(
-                grid, curves[z][:, side], color=TEXT_GREY, linestyle=style, linewidth=1.8, zorder=2
+                grid,
+                curves[level][:, side],
+                color=TEXT_GREY,
+                linestyle=style,
+                linewidth=1.8,
+                zorder=2,
             )
     axes.axhline(100 * p0, color=BLACK, linewidth=1.5, zorder=2)
 
@@ -1103,7 +1112,7 @@ def funnel_plot(
         zorder=4,
     )
 
-    low_edge = min(shares.min(), 100 * funnel_limits(p0, max(min_sample, 1), Z998)[0])
+    low_edge = min(shares.min(), 100 * funnel_limits(p0, max(min_sample, 1), FUNNEL_LEVELS[1])[0])
     y_low = max(0.0, math.floor((low_edge - 5) / 10) * 10)
     axes.set_ylim(y_low, 104)
     axes.set_xlim(-x_max * 0.012, x_max)
