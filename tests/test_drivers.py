@@ -319,3 +319,20 @@ def test_dashboard_shows_drivers(app, manager):
     assert section.index("Attitude of the staff") < section.index("Speed of response")
     assert 'class="too-few"' in section  # competence
     assert "csat-drivers.png" in page
+
+
+def test_demo_ratings_carry_the_story():
+    """In the demo data attitude drives CSAT (highest r) and is rated below the mean of the
+    drivers: the driver to fix first; speed hardly drives it."""
+    from feedback import demo
+
+    plans = demo.plan_cases(3000, 7, datetime(2026, 12, 1, 2, 0), "Asia/Shanghai")
+    answers = [p.answers for p in plans if p.answers and "csat" in p.answers]
+    r, performance = {}, {}
+    for question in ("speed", "attitude", "competence"):
+        pairs = [(a[question], a["csat"]) for a in answers if question in a]
+        r[question] = scipy_stats.pearsonr(*zip(*pairs, strict=True)).statistic
+        performance[question] = sum(x >= 4 for x, _ in pairs) / len(pairs)
+    assert max(r, key=r.get) == "attitude" and min(r, key=r.get) == "speed"
+    assert r["attitude"] > 0.75 and r["speed"] < 0.5
+    assert performance["attitude"] < sum(performance.values()) / 3
