@@ -336,3 +336,44 @@ def test_demo_ratings_carry_the_story():
     assert max(r, key=r.get) == "attitude" and min(r, key=r.get) == "speed"
     assert r["attitude"] > 0.75 and r["speed"] < 0.5
     assert performance["attitude"] < sum(performance.values()) / 3
+
+
+def test_api_drivers_cached_until_a_new_answer(app, client, api_headers):
+    rows = generated(60)
+    store(app, rows[:40])
+    url = "/api/v1/drivers?from=2026-09-01&to=2026-10-10"
+    first = client.get(url, headers=api_headers).get_json()
+    with counted_queries() as statements:
+        again = client.get(url, headers=api_headers).get_json()
+    assert again == first
+    assert not any("GROUP BY" in sql for sql in statements)  # from the cache
+    policy_rows = rows[40:]
+    with in_app(app), database.atomic():
+        version = current_version("post-case")
+        definition = definition_of(version)
+        for i, answers in enumerate(policy_rows):
+            sent = datetime(2026, 9, 2, 2, 0)
+            registration = register_case(
+                CaseInput(
+                    case_ref=f"N-{i}",
+                    survey="post-case",
+                    resolved_at=sent,
+                    channel="chat",
+                    customer_ref=f"n-{i}",
+                ),
+                version.survey,
+                InvitationPolicy(),
+                now=sent,
+            )
+            responses.submit(
+                registration.invitation,
+                registration.case,
+                version,
+                definition,
+                {"resolved": "yes", **answers},
+                locale="en",
+                tz="Asia/Shanghai",
+                now=sent + timedelta(hours=1),
+            )
+    fresh = client.get(url, headers=api_headers).get_json()
+    assert fresh["drivers"][0]["n"] > first["drivers"][0]["n"]

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
-from .. import accounts, drivers, reports
+from .. import accounts, reports
 from ..cases import InvalidInput, InvitationPolicy, describe, parse_case, register_case
 from ..db import utcnow
 from ..definitions import SLUG
@@ -15,6 +15,7 @@ from ..errors import AppError
 from ..models import ApiToken
 from ..surveys import current_version, definition_of
 from ..vocabulary import REPORT_ROLES
+from .common import key_drivers
 from .filters import FilterError, parse_filters
 from .openapi import openapi_document
 
@@ -158,9 +159,7 @@ def get_drivers():
     version = current_version(filters.survey)
     if version is None:
         raise AppError(404, f"no survey '{filters.survey}'", {"survey": ["unknown survey"]})
-    report = drivers.key_drivers(
-        filters.slice, definition_of(version), outcome, current_app.config["MIN_SAMPLE"]
-    )
+    report = key_drivers(filters.slice, definition_of(version), outcome)
     return jsonify(report.to_dict())
 
 

@@ -33,7 +33,7 @@ from ..i18n import current_locale, language
 from ..models import Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from ..vocabulary import CHANNELS, REPORT_ROLES, RESPONSE_SOURCES
-from .common import allowed_team_ids, roles_required
+from .common import allowed_team_ids, key_drivers, roles_required
 from .filters import PRESETS, FilterError, parse_filters
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -139,7 +139,7 @@ def _key_drivers(s, definition, min_sample: int) -> dict | None:
     """The dashboard's key-drivers table (CSAT), or None for a survey without CSAT or ratings."""
     if not drivers.applies(definition, "csat"):
         return None
-    report = drivers.key_drivers(s, definition, "csat", min_sample)
+    report = key_drivers(s, definition, "csat")
     lang = language(current_locale())
     return {
         "report": report,
