@@ -446,6 +446,11 @@ def _legend_below(figure: Figure, handles: list) -> None:
     )
 
 
+def _dot_handle(label: str, colour: str, marker: str = "o") -> Line2D:
+    """A legend entry for a kind of point."""
+    return Line2D([], [], linestyle="none", marker=marker, markersize=11, color=colour, label=label)
+
+
 def _too_few_handle(lang: Language, min_sample: int) -> Line2D:
     return Line2D(
         [],
@@ -1131,15 +1136,7 @@ def funnel_plot(
     axes.set_xlabel(lang.gettext("answers"))
     axes.set_ylabel(lang.gettext("CSAT, % satisfied"))
     handles = [
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="o",
-            markersize=11,
-            color=BLUE,
-            label=lang.gettext("agents"),
-        ),
+        _dot_handle(lang.gettext("agents"), BLUE),
         Line2D(
             [],
             [],
@@ -1371,24 +1368,8 @@ def importance_performance_chart(
     axes.set_xlabel(lang.gettext("importance: correlation with %(outcome)s", outcome=outcome_name))
     axes.set_ylabel(lang.gettext("performance: % top-two-box"))
     handles = [
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="o",
-            markersize=11,
-            color=BLUE,
-            label=lang.gettext("drivers"),
-        ),
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="D",
-            markersize=11,
-            color=VERMILLION,
-            label=lang.gettext("fix first"),
-        ),
+        _dot_handle(lang.gettext("drivers"), BLUE),
+        _dot_handle(lang.gettext("fix first"), VERMILLION, marker="D"),
         Line2D(
             [],
             [],
