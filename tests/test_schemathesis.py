@@ -32,7 +32,12 @@ from feedback.cases import parse_timestamp
 from feedback.db import database, utcnow
 from feedback.models import Case, Invitation
 
-OPERATIONS = ["POST /api/v1/cases", "GET /api/v1/surveys/{slug}", "GET /api/v1/metrics"]
+OPERATIONS = [
+    "POST /api/v1/cases",
+    "GET /api/v1/surveys/{slug}",
+    "GET /api/v1/metrics",
+    "GET /api/v1/drivers",
+]
 # FEEDBACK_SCHEMATHESIS_EXAMPLES=500 hunts longer; FEEDBACK_SCHEMATHESIS_RANDOM=1 draws new
 # examples on each run. By default every run tries the same 40 per operation and mode.
 EXAMPLES = int(os.environ.get("FEEDBACK_SCHEMATHESIS_EXAMPLES", "40"))
@@ -112,8 +117,18 @@ def test_document_describes_every_operation(api_schema):
         ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
         ("GET /api/v1/metrics", GenerationMode.POSITIVE),
         ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
+        ("GET /api/v1/drivers", GenerationMode.POSITIVE),
+        ("GET /api/v1/drivers", GenerationMode.NEGATIVE),
     ],
-    ids=["cases-valid", "cases-invalid", "surveys-valid", "metrics-valid", "metrics-invalid"],
+    ids=[
+        "cases-valid",
+        "cases-invalid",
+        "surveys-valid",
+        "metrics-valid",
+        "metrics-invalid",
+        "drivers-valid",
+        "drivers-invalid",
+    ],
 )
 def test_operation_conforms_to_the_document(api_schema, label, mode):
     operation = api_schema.find_operation_by_label(label)
@@ -241,8 +256,18 @@ def poisoned(case, poison: str, where: int) -> None:
         ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
         ("GET /api/v1/metrics", GenerationMode.POSITIVE),
         ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
+        ("GET /api/v1/drivers", GenerationMode.POSITIVE),
+        ("GET /api/v1/drivers", GenerationMode.NEGATIVE),
     ],
-    ids=["cases-valid", "cases-invalid", "surveys-valid", "metrics-valid", "metrics-invalid"],
+    ids=[
+        "cases-valid",
+        "cases-invalid",
+        "surveys-valid",
+        "metrics-valid",
+        "metrics-invalid",
+        "drivers-valid",
+        "drivers-invalid",
+    ],
 )
 def test_hostile_data_is_never_a_server_error_and_refused_data_stores_nothing(
     app, api_headers, label, mode
