@@ -227,6 +227,38 @@ def test_no_answers(app):
     assert report.to_dict()["drivers"][0]["performance"] is None
 
 
+def test_pack_headline_names_the_drivers_to_fix_first():
+    from feedback import meeting_pack
+    from feedback.definitions import load_file
+    from feedback.i18n import language
+
+    definition = load_file("surveys/post-case.yaml")
+    lang = language("en")
+
+    def driver(question, r, share, rank):
+        return drivers.Driver(
+            question,
+            100,
+            stats.Estimate(r, r - 0.1, r + 0.1, 100),
+            stats.Estimate(share, share - 5, share + 5, 100),
+            None,
+            rank,
+        )
+
+    report = drivers.DriverReport(
+        "csat",
+        (
+            driver("attitude", 0.8, 50.0, 1),
+            driver("competence", 0.5, 80.0, 2),
+            driver("speed", 0.3, 70.0, 3),
+        ),
+        None,
+        0,
+    )
+    headline = meeting_pack.drivers_headline(report, definition, lang)
+    assert headline == "Fix first: Attitude of the staff: r 0.80 [0.70, 0.90], 50% top-two-box"
+
+
 def test_api_drivers(app, client, api_headers):
     store(app, generated(120))
     query = "from=2026-09-01&to=2026-10-10"
@@ -377,3 +409,53 @@ def test_api_drivers_cached_until_a_new_answer(app, client, api_headers):
             )
     fresh = client.get(url, headers=api_headers).get_json()
     assert fresh["drivers"][0]["n"] > first["drivers"][0]["n"]
+
+
+@pytest.mark.parametrize("code", ["en", "zh_CN"])
+def test_meeting_pack_drivers_page(app, code):
+    from feedback import meeting_pack
+    from feedback.i18n import language
+
+    store(app, generated(120))
+    s = a_slice(app)
+    lang = language(code)
+    with in_app(app):
+        definition = definition_of(current_version("post-case"))
+        assert "csat-drivers" in meeting_pack.steps(s, definition)
+        report = drivers.key_drivers(s, definition, "csat", 30)
+        headline = meeting_pack.drivers_headline(report, definition, lang)
+        figure = meeting_pack.drivers_page(s, definition, lang, 30)
+    # attitude drives most and is rated above speed here: no driver is important and done
+    # poorly, so the page names the strongest driver with its figures
+    attitude = report.drivers[0]
+    assert attitude.question == "attitude"
+    assert headline == lang.gettext(
+        "Strongest driver: %(drivers)s",
+        drivers=lang.gettext(
+            "%(question)s: r %(r)s [%(low)s, %(high)s], %(share)s top-two-box",
+            question=chart_data_label(definition, "attitude", lang),
+            r=f"{attitude.correlation.value:.2f}",
+            low=f"{attitude.correlation.low:.2f}",
+            high=f"{attitude.correlation.high:.2f}",
+            share=f"{attitude.performance.value:.0f}%",
+        ),
+    )
+    assert figure.axes[0].get_title(loc="left") == headline
+    assert lang.gettext("fix first: important, done poorly") in texts_of(figure)
+
+
+def chart_data_label(definition, question, lang):
+    from feedback import chart_data
+
+    return chart_data.driver_label(definition, question, lang)
+
+
+def test_pack_leaves_drivers_out_without_csat(app):
+    from feedback import meeting_pack
+
+    with in_app(app):
+        servqual = definition_of(current_version("servqual"))
+        survey_id = current_version("servqual").survey_id
+        s = reports.Slice(survey_id, START, START + timedelta(days=30))
+        assert not drivers.applies(servqual, "csat")
+        assert "csat-drivers" not in meeting_pack.pack_charts(s, servqual)

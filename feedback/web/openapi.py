@@ -211,7 +211,7 @@ _DRIVERS_PATH = {
         "parameters": [
             _query(
                 "outcome",
-                {"type": "string", "enum": list(DRIVER_OUTCOMES), "default": "csat"},
+                {"type": "string", "enum": ["", *DRIVER_OUTCOMES], "default": "csat"},
                 "csat (1-5) or nps (0-10).",
             ),
             *(p for p in _report_parameters() if p["name"] != "group_by"),
