@@ -124,7 +124,7 @@ def test_bootstrap_patterns_equal_rows():
 # --- on the databases ------------------------------------------------------------------
 
 
-def store(app, rows: list[dict]) -> None:
+def store(app, rows: list[dict], prefix: str = "D") -> None:
     """Store one post-case response per row of answers, over the first 28 days."""
     policy = InvitationPolicy()
     with in_app(app), database.atomic():
@@ -134,14 +134,14 @@ def store(app, rows: list[dict]) -> None:
             day = START + timedelta(days=i % 28)
             sent = datetime(day.year, day.month, day.day, 2, 0)
             case_in = CaseInput(
-                case_ref=f"D-{i}",
+                case_ref=f"{prefix}-{i}",
                 survey="post-case",
                 resolved_at=sent,
                 channel="phone",
                 team="账务组",
                 agent=f"agent-{i % 3}",
                 category="billing",
-                customer_ref=f"c-{i}",
+                customer_ref=f"{prefix}-c-{i}",
             )
             registration = register_case(case_in, version.survey, policy, now=sent)
             responses.submit(
@@ -379,34 +379,7 @@ def test_api_drivers_cached_until_a_new_answer(app, client, api_headers):
         again = client.get(url, headers=api_headers).get_json()
     assert again == first
     assert not any("GROUP BY" in sql for sql in statements)  # from the cache
-    policy_rows = rows[40:]
-    with in_app(app), database.atomic():
-        version = current_version("post-case")
-        definition = definition_of(version)
-        for i, answers in enumerate(policy_rows):
-            sent = datetime(2026, 9, 2, 2, 0)
-            registration = register_case(
-                CaseInput(
-                    case_ref=f"N-{i}",
-                    survey="post-case",
-                    resolved_at=sent,
-                    channel="chat",
-                    customer_ref=f"n-{i}",
-                ),
-                version.survey,
-                InvitationPolicy(),
-                now=sent,
-            )
-            responses.submit(
-                registration.invitation,
-                registration.case,
-                version,
-                definition,
-                {"resolved": "yes", **answers},
-                locale="en",
-                tz="Asia/Shanghai",
-                now=sent + timedelta(hours=1),
-            )
+    store(app, rows[40:], prefix="N")
     fresh = client.get(url, headers=api_headers).get_json()
     assert fresh["drivers"][0]["n"] > first["drivers"][0]["n"]
 

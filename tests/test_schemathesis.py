@@ -38,6 +38,22 @@ OPERATIONS = [
     "GET /api/v1/metrics",
     "GET /api/v1/drivers",
 ]
+# Each operation with the kinds of request tried on it: any text is a valid slug, so the
+# survey operation has no invalid requests but a missing token.
+LABELS_AND_MODES = [
+    ("POST /api/v1/cases", GenerationMode.POSITIVE),
+    ("POST /api/v1/cases", GenerationMode.NEGATIVE),
+    ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
+    ("GET /api/v1/metrics", GenerationMode.POSITIVE),
+    ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
+    ("GET /api/v1/drivers", GenerationMode.POSITIVE),
+    ("GET /api/v1/drivers", GenerationMode.NEGATIVE),
+]
+LABEL_IDS = [
+    f"{label.split('/')[3].split('{')[0] or 'surveys'}-"
+    f"{'valid' if mode is GenerationMode.POSITIVE else 'invalid'}"
+    for label, mode in LABELS_AND_MODES
+]
 # FEEDBACK_SCHEMATHESIS_EXAMPLES=500 hunts longer; FEEDBACK_SCHEMATHESIS_RANDOM=1 draws new
 # examples on each run. By default every run tries the same 40 per operation and mode.
 EXAMPLES = int(os.environ.get("FEEDBACK_SCHEMATHESIS_EXAMPLES", "40"))
@@ -110,25 +126,8 @@ def test_document_describes_every_operation(api_schema):
 
 @pytest.mark.parametrize(
     "label,mode",
-    [
-        ("POST /api/v1/cases", GenerationMode.POSITIVE),
-        ("POST /api/v1/cases", GenerationMode.NEGATIVE),
-        # any text is a valid slug, so this operation has no invalid requests but a missing token
-        ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
-        ("GET /api/v1/drivers", GenerationMode.POSITIVE),
-        ("GET /api/v1/drivers", GenerationMode.NEGATIVE),
-    ],
-    ids=[
-        "cases-valid",
-        "cases-invalid",
-        "surveys-valid",
-        "metrics-valid",
-        "metrics-invalid",
-        "drivers-valid",
-        "drivers-invalid",
-    ],
+    LABELS_AND_MODES,
+    ids=LABEL_IDS,
 )
 def test_operation_conforms_to_the_document(api_schema, label, mode):
     operation = api_schema.find_operation_by_label(label)
@@ -250,24 +249,8 @@ def poisoned(case, poison: str, where: int) -> None:
 
 @pytest.mark.parametrize(
     "label,mode",
-    [
-        ("POST /api/v1/cases", GenerationMode.POSITIVE),
-        ("POST /api/v1/cases", GenerationMode.NEGATIVE),
-        ("GET /api/v1/surveys/{slug}", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.POSITIVE),
-        ("GET /api/v1/metrics", GenerationMode.NEGATIVE),
-        ("GET /api/v1/drivers", GenerationMode.POSITIVE),
-        ("GET /api/v1/drivers", GenerationMode.NEGATIVE),
-    ],
-    ids=[
-        "cases-valid",
-        "cases-invalid",
-        "surveys-valid",
-        "metrics-valid",
-        "metrics-invalid",
-        "drivers-valid",
-        "drivers-invalid",
-    ],
+    LABELS_AND_MODES,
+    ids=LABEL_IDS,
 )
 def test_hostile_data_is_never_a_server_error_and_refused_data_stores_nothing(
     app, api_headers, label, mode
