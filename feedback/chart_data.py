@@ -12,7 +12,16 @@ from datetime import date, timedelta
 
 from matplotlib.figure import Figure
 
-from . import charts, comment_terms, dashboard, follow_up_figures, names, reports, suggestions
+from . import (
+    charts,
+    comment_terms,
+    dashboard,
+    drivers,
+    follow_up_figures,
+    names,
+    reports,
+    suggestions,
+)
 from .definitions import SurveyDefinition
 from .i18n import Language
 from .reports import Slice
@@ -317,6 +326,70 @@ def comment_themes(s: Slice, definition, lang: Language, min_sample: int) -> Cha
     )
 
 
+def _drivers(outcome: str):
+    def build(s: Slice, definition: SurveyDefinition, lang: Language, min_sample: int):
+        report = drivers.key_drivers(s, definition, outcome, min_sample)
+        return key_drivers_chart(report, definition, lang, min_sample)
+
+    return build
+
+
+def key_drivers_chart(
+    report: drivers.DriverReport, definition: SurveyDefinition, lang: Language, min_sample: int
+) -> ChartData:
+    """The importance-performance chart of a driver report and its table."""
+    points = [
+        charts.DriverPoint(
+            driver_label(definition, d.question, lang),
+            d.correlation.value,
+            d.performance.value,
+            d.n,
+            d.ranked,
+        )
+        for d in report.drivers
+        if d.correlation and d.performance
+    ]
+
+    def parts(e) -> tuple:
+        return (e.value, e.low, e.high) if e else (None, None, None)
+
+    return ChartData(
+        charts.importance_performance_chart(points, report.outcome, lang, min_sample),
+        _header(
+            lang,
+            N_("Question"),
+            N_("Rank"),
+            N_("Pairs"),
+            N_("Correlation"),
+            LOW,
+            HIGH,
+            N_("Performance (top-two-box share)"),
+            LOW,
+            HIGH,
+            N_("Relative weight"),
+            LOW,
+            HIGH,
+        ),
+        [
+            (
+                driver_label(definition, d.question, lang),
+                d.rank,
+                d.n,
+                *parts(d.correlation),
+                *parts(d.performance),
+                *parts(d.relative_weight),
+            )
+            for d in report.drivers
+        ],
+    )
+
+
+def driver_label(definition: SurveyDefinition, question_id: str, lang: Language) -> str:
+    """A driver's name for people: its question's text in the language (its id if gone)."""
+    question = definition.question(question_id)
+    return question.text.get(lang.code) if question else question_id
+
+
 CHARTS: dict[str, Callable[..., ChartData]] = {
     "csat-trend": _trend("csat"),
     "nps-trend": _trend("nps"),
@@ -326,6 +399,7 @@ CHARTS: dict[str, Callable[..., ChartData]] = {
     "csat-by-team": _breakdown("team"),
     "csat-by-category": _breakdown("category"),
     "agent-funnel": funnel,
+    "csat-drivers": _drivers("csat"),
     "servqual-gaps": servqual,
     "follow-up-recovery": follow_up_recovery,
     "comment-themes": comment_themes,

@@ -38,7 +38,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from feedback.names import N_
-from feedback.stats import Z95, Z998, funnel_limits, nps, p_chart_limits
+from feedback.stats import FUNNEL_LEVELS, funnel_limits, nps, p_chart_limits
 from feedback.vocabulary import SERVQUAL_DIMENSIONS
 
 if TYPE_CHECKING:
@@ -387,7 +387,7 @@ def funnel_outliers(
     for unit in units:
         if unit.n <= 0 or unit.n < min_sample:
             continue
-        lower, upper = funnel_limits(p0, unit.n, Z998)
+        lower, upper = funnel_limits(p0, unit.n, FUNNEL_LEVELS[1])
         share = unit.satisfied / unit.n
         if share < lower or share > upper:
             outliers.append(unit)
@@ -449,6 +449,11 @@ def _legend_below(figure: Figure, handles: list) -> None:
         handlelength=1.8,
         columnspacing=1.6,
     )
+
+
+def _dot_handle(label: str, colour: str, marker: str = "o") -> Line2D:
+    """A legend entry for a kind of point."""
+    return Line2D([], [], linestyle="none", marker=marker, markersize=11, color=colour, label=label)
 
 
 def _too_few_handle(lang: Language, min_sample: int) -> Line2D:
@@ -1059,13 +1064,22 @@ def funnel_plot(
     p0 = min(max(target / 100, 0.0), 1.0)
     largest = max(unit.n for unit in units)
     x_max = max(largest * 1.08, min_sample * 1.5, 10)
-    # limits as smooth curves: n on a fine grid (funnel_limits' formula is continuous in n)
-    grid = np.geomspace(1, x_max, 400)
-    curves = {z: np.array([funnel_limits(p0, n, z) for n in grid]) * 100 for z in (Z95, Z998)}
-    for z, style in ((Z95, "--"), (Z998, "-")):
+    # limits as curves: exact binomial limits at every whole n of a fine grid; the
+    # interpolation makes them move almost smoothly from one n to the next
+    grid = np.unique(np.round(np.geomspace(1, x_max, 400)).astype(int))
+    curves = {
+        level: np.array([funnel_limits(p0, int(n), level) for n in grid]) * 100
+        for level in FUNNEL_LEVELS
+    }
+    for level, style in zip(FUNNEL_LEVELS, ("--", "-"), strict=True):
         for side in (0, 1):
             axes.plot(
-                grid, curves[z][:, side], color=TEXT_GREY, linestyle=style, linewidth=1.8, zorder=2
+                grid,
+                curves[level][:, side],
+                color=TEXT_GREY,
+                linestyle=style,
+                linewidth=1.8,
+                zorder=2,
             )
     axes.axhline(100 * p0, color=BLACK, linewidth=1.5, zorder=2)
 
@@ -1108,7 +1122,7 @@ def funnel_plot(
         zorder=4,
     )
 
-    low_edge = min(shares.min(), 100 * funnel_limits(p0, max(min_sample, 1), Z998)[0])
+    low_edge = min(shares.min(), 100 * funnel_limits(p0, max(min_sample, 1), FUNNEL_LEVELS[1])[0])
     y_low = max(0.0, math.floor((low_edge - 5) / 10) * 10)
     axes.set_ylim(y_low, 104)
     axes.set_xlim(-x_max * 0.012, x_max)
@@ -1127,15 +1141,7 @@ def funnel_plot(
     axes.set_xlabel(lang.gettext("answers"))
     axes.set_ylabel(lang.gettext("CSAT, % satisfied"))
     handles = [
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="o",
-            markersize=11,
-            color=BLUE,
-            label=lang.gettext("agents"),
-        ),
+        _dot_handle(lang.gettext("agents"), BLUE),
         Line2D(
             [],
             [],
@@ -1253,6 +1259,134 @@ def servqual_chart(
     )
     axes.axvline(0, color=BLACK, linewidth=1.6, zorder=3)
     axes.set_xlabel(lang.gettext("gap, scale points"))
+    return figure
+
+
+# --- key drivers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DriverPoint:
+    """One driver on the importance-performance chart: its name, Pearson r with the outcome
+    (importance), top-two-box share in percent (performance), n, and whether it is ranked."""
+
+    label: str
+    importance: float
+    performance: float
+    n: int
+    ranked: bool
+
+
+DRIVER_OUTCOME_WORDS = {"csat": N_("CSAT"), "nps": N_("NPS")}
+
+
+def quadrant_means(points: Sequence[DriverPoint]) -> tuple[float, float] | None:
+    """Where the quadrant lines cross: the mean importance and mean performance of the
+    ranked drivers; None without one."""
+    ranked = [p for p in points if p.ranked]
+    if not ranked:
+        return None
+    return (
+        sum(p.importance for p in ranked) / len(ranked),
+        sum(p.performance for p in ranked) / len(ranked),
+    )
+
+
+def fix_first(points: Sequence[DriverPoint]) -> list[DriverPoint]:
+    """Ranked drivers above the mean importance and below the mean performance."""
+    means = quadrant_means(points)
+    if means is None:
+        return []
+    return [p for p in points if p.ranked and p.importance > means[0] and p.performance < means[1]]
+
+
+@_styled
+def importance_performance_chart(
+    points: Sequence[DriverPoint], outcome: str, lang: Language, min_sample: int = 30
+) -> Figure:
+    """Key drivers: importance (r with the outcome) across, performance (top-two-box %) up,
+    quadrant lines at the ranked drivers' means; the high-importance, low-performance quadrant
+    is labelled "fix first". Drivers under ``min_sample`` pairs are hollow grey dots."""
+    outcome_name = lang.gettext(DRIVER_OUTCOME_WORDS[outcome])
+    title = lang.gettext("What drives %(outcome)s", outcome=outcome_name)
+    points = [p for p in points if p.n > 0]
+    means = quadrant_means(points)
+    if means is None:
+        return _no_data(title, lang)
+    figure, axes = _figure(
+        title,
+        lang.gettext(
+            "importance: correlation with %(outcome)s · performance: share of top-two-box answers",
+            outcome=outcome_name,
+        ),
+    )
+    xs = [p.importance for p in points]
+    ys = [p.performance for p in points]
+    x_low = min(0.0, math.floor(min(xs) * 10 - 1) / 10)
+    x_high = min(1.0, math.ceil(max(xs) * 10 + 1) / 10)
+    y_low = max(0.0, math.floor((min(ys) - 10) / 10) * 10)
+    axes.set_xlim(x_low, x_high)
+    axes.set_ylim(y_low, 104)
+    axes.axvline(means[0], color=TEXT_GREY, linestyle="--", linewidth=1.6, zorder=1)
+    axes.axhline(means[1], color=TEXT_GREY, linestyle="--", linewidth=1.6, zorder=1)
+    axes.fill_between(
+        [means[0], x_high], y_low, means[1], color=VERMILLION, alpha=0.08, linewidth=0, zorder=0
+    )
+    axes.text(
+        x_high - (x_high - x_low) * 0.01,
+        y_low + 1.5,
+        lang.gettext("fix first: important, done poorly"),
+        ha="right",
+        va="bottom",
+        fontsize=16,
+        fontweight="bold",
+        color=VERMILLION,
+        zorder=5,
+    )
+    urgent = {id(p) for p in fix_first(points)}
+    for point in points:
+        small = not point.ranked
+        colour = GREY if small else VERMILLION if id(point) in urgent else BLUE
+        axes.plot(
+            [point.importance],
+            [point.performance],
+            linestyle="none",
+            marker="D" if id(point) in urgent else "o",
+            markersize=13,
+            markerfacecolor="white" if small else colour,
+            markeredgecolor=colour,
+            markeredgewidth=2.2,
+            zorder=4,
+        )
+        axes.annotate(
+            _row_label(lang, point.label, point.n),
+            (point.importance, point.performance),
+            xytext=(10, 8),
+            textcoords="offset points",
+            fontsize=14,
+            color=GREY if small else BLACK,
+            fontweight="normal" if small else "bold",
+            zorder=5,
+        )
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: _signed(value, 1)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
+    axes.set_xlabel(lang.gettext("importance: correlation with %(outcome)s", outcome=outcome_name))
+    axes.set_ylabel(lang.gettext("performance: % top-two-box"))
+    handles = [
+        _dot_handle(lang.gettext("drivers"), BLUE),
+        _dot_handle(lang.gettext("fix first"), VERMILLION, marker="D"),
+        Line2D(
+            [],
+            [],
+            color=TEXT_GREY,
+            linestyle="--",
+            linewidth=1.6,
+            label=lang.gettext("means of the ranked drivers"),
+        ),
+    ]
+    if any(not p.ranked for p in points):
+        handles.append(_too_few_handle(lang, min_sample))
+    _legend_below(figure, handles)
     return figure
 
 

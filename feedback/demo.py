@@ -389,9 +389,16 @@ def _post_case_answers(
         ces_centre = {1: 2.0, 2: 2.8, 3: 4.0, 4: 5.4, 5: 6.3}[csat] - (0.8 if not resolved else 0)
         answers["ces"] = _clamp(rng.gauss(ces_centre, 0.9), 1, 7)
     ratings = {}
-    for aspect, bias in (("speed", -0.3), ("attitude", 0.25), ("competence", 0.0)):
+    # The key-drivers story: attitude follows satisfaction closely and is rated lowest (the
+    # thing to fix first), competence loosely and well, speed hardly at all.
+    for aspect, weight, centre, spread in (
+        ("speed", 0.3, 2.4, 1.0),
+        ("attitude", 1.0, -0.6, 0.7),
+        ("competence", 0.6, 2.0, 0.9),
+    ):
         if rng.random() < 0.8:
-            ratings[aspect] = answers[aspect] = _clamp(rng.gauss(csat + bias, 0.7), 1, 5)
+            rating = rng.gauss(weight * csat + centre, spread)
+            ratings[aspect] = answers[aspect] = _clamp(rating, 1, 5)
     if not resolved and rng.random() < 0.65:
         answers["unresolved_detail"] = rng.choice(UNRESOLVED[locale])
     if csat <= 2 and rng.random() < 0.85:

@@ -39,6 +39,7 @@ from . import (
     charts,
     comment_terms,
     dashboard,
+    drivers,
     follow_up_figures,
     reports,
     stats,
@@ -612,6 +613,49 @@ def comments_figure(
     return page.figure
 
 
+# --- key drivers ----------------------------------------------------------------------------
+
+
+def drivers_headline(report: drivers.DriverReport, definition, lang: Language) -> str:
+    """What the key-drivers page says under its title: the drivers to fix first with their
+    figures and intervals, or the strongest driver when none falls in that quadrant."""
+    ranked = [d for d in report.drivers if d.ranked]
+    if not ranked:
+        return ""
+    points = {
+        d.question: charts.DriverPoint("", d.correlation.value, d.performance.value, d.n, True)
+        for d in ranked
+    }
+    urgent = {id(p) for p in charts.fix_first(list(points.values()))}
+    chosen = [d for d in ranked if id(points[d.question]) in urgent] or ranked[:1]
+    parts = [
+        lang.gettext(
+            "%(question)s: r %(r)s [%(low)s, %(high)s], %(share)s top-two-box",
+            question=chart_data.driver_label(definition, d.question, lang),
+            r=_number(d.correlation.value, 2),
+            low=_number(d.correlation.low, 2) if d.correlation.low is not None else "–",
+            high=_number(d.correlation.high, 2) if d.correlation.high is not None else "–",
+            share=f"{d.performance.value:.0f}%",
+        )
+        for d in chosen
+    ]
+    if urgent:
+        return lang.gettext("Fix first: %(drivers)s", drivers="; ".join(parts))
+    return lang.gettext("Strongest driver: %(drivers)s", drivers="; ".join(parts))
+
+
+def drivers_page(s: Slice, definition, lang: Language, min_sample: int) -> Figure:
+    """The key drivers of CSAT: the dashboard's importance-performance chart with, under its
+    title, the drivers to fix first and their intervals (one computation for both)."""
+    report = drivers.key_drivers(s, definition, "csat", min_sample)
+    figure = chart_data.key_drivers_chart(report, definition, lang, min_sample).figure
+    headline = drivers_headline(report, definition, lang)
+    if headline and figure.axes and figure.axes[0].get_title(loc="left"):
+        with charts.house_style():
+            figure.axes[0].set_title(headline, loc="left", pad=14)
+    return figure
+
+
 # --- the pack -----------------------------------------------------------------------------------
 
 
@@ -625,6 +669,8 @@ def pack_charts(s: Slice, definition: SurveyDefinition) -> list[str]:
         names = [name for name in names if name not in chart_data.SUGGESTION_CHARTS]
     if not follow_up_figures.counts(s):  # the follow-ups section: only when there are any
         names.remove("follow-up-recovery")
+    if not drivers.applies(definition, "csat"):  # key drivers: a survey with CSAT and ratings
+        names.remove("csat-drivers")
     return names
 
 
@@ -694,7 +740,10 @@ def pages(
 
     yield cover_figure(front, _corner(front.title, corner(1))), "cover"
     for number, name in enumerate(names, start=2):
-        figure = chart_data.build(name, s, definition, lang, min_sample).figure
+        if name == "csat-drivers":
+            figure = drivers_page(s, definition, lang, min_sample)
+        else:
+            figure = chart_data.build(name, s, definition, lang, min_sample).figure
         _mark_chart(figure, corner(number))
         yield figure, name
     count = lang.ngettext("%(num)s comment", "%(num)s comments", len(comments))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 Z95 = 1.959963984540054  # the 97.5th percentile of the standard normal
 Z998 = 3.090232306167813  # two-sided 99.8%
 
@@ -199,9 +201,51 @@ def p_chart_limits(p_bar: float, n: int, sigmas: float = 3.0) -> tuple[float, fl
     return max(0.0, p_bar - half), min(1.0, p_bar + half)
 
 
-def funnel_limits(p0: float, n: int, z: float) -> tuple[float, float]:
-    """Funnel-plot limits around a target share p0 for a unit with n answers (0-1 scale)."""
-    return p_chart_limits(p0, n, sigmas=z)
+FUNNEL_LEVELS = (0.95, 0.998)  # the funnel plot's two pairs of limits
+
+
+def binomial_cdf(p0: float, n: int) -> np.ndarray:
+    """P(R <= r) for r = 0..n, R ~ Binomial(n, p0), 0 < p0 < 1 (log space, then scaled)."""
+    k = np.arange(1, n + 1)
+    log_choose = np.concatenate(([0.0], np.cumsum(np.log(n - k + 1) - np.log(k))))
+    r = np.arange(n + 1)
+    log_pmf = log_choose + r * math.log(p0) + (n - r) * math.log1p(-p0)
+    pmf = np.exp(log_pmf - log_pmf.max())
+    return np.cumsum(pmf) / pmf.sum()
+
+
+def binomial_limit(p0: float, n: int, probability: float) -> float:
+    """The ``probability`` quantile of the share R/n, R ~ Binomial(n, p0), interpolated as
+    Spiegelhalter (2005, appendix) does so that the limit moves smoothly with n and p0:
+    r_p is the smallest r with P(R <= r) >= p (as scipy's binom.ppf),
+    alpha = (P(R <= r_p) - p) / (P(R <= r_p) - P(R <= r_p - 1)), and the limit is
+    (r_p - alpha) / n. A share below the lower limit is then at most r_p - 1 successes, which
+    happens with probability below p: the false-alarm rate never exceeds the nominal one."""
+    if n <= 0:
+        raise ValueError("n must be positive")
+    if p0 <= 0.0 or p0 >= 1.0:
+        return min(max(p0, 0.0), 1.0)
+    cdf = binomial_cdf(p0, n)
+    # a hair below p, as R's qbinom allows, so that rounding in the sums cannot push r_p up
+    r_p = min(int(np.searchsorted(cdf, probability * (1 - 64 * np.finfo(float).eps))), n)
+    below = cdf[r_p - 1] if r_p > 0 else 0.0
+    step = cdf[r_p] - below
+    alpha = min(max((cdf[r_p] - probability) / step, 0.0), 1.0) if step > 0 else 0.0
+    return max(0.0, (r_p - alpha) / n)
+
+
+def funnel_limits(p0: float, n: int, level: float) -> tuple[float, float]:
+    """Funnel-plot limits (0-1 scale) around a target share p0 for a unit with n answers,
+    holding ``level`` (0.95, 0.998) of a unit's shares when its true share is p0: exact
+    binomial quantiles interpolated as Spiegelhalter (2005) does, not the normal
+    approximation, which at p0 = 0.8 put 0.31% (n = 30) and 0.25% (n = 50) below a "99.8%"
+    line. The lower limit is the (1 - level) / 2 quantile of the satisfied share; the upper
+    is the same quantile of the *unsatisfied* share, mirrored (1 - that), so that a unit whose
+    true share is p0 falls outside either limit with at most (1 - level) / 2 probability: the
+    interpolated upper quantile of the satisfied share would flag, say, 30 of 30 satisfied
+    at p0 = 0.9 (4.2% likely) as beyond the 99.8% limit."""
+    tail = (1 - level) / 2
+    return binomial_limit(p0, n, tail), 1.0 - binomial_limit(1.0 - p0, n, tail)
 
 
 # --- before and after an improvement action ------------------------------------------------
@@ -222,3 +266,115 @@ def improvement_verdict(
     if difference is None or min(n_before, n_after) < min_sample:
         return TOO_FEW
     return {"better": IMPROVED, "worse": WORSE}.get(difference.verdict, NO_CLEAR_CHANGE)
+
+
+# --- key drivers ---------------------------------------------------------------------------
+
+
+def pearson_from_sums(
+    n: int, sum_x: float, sum_y: float, sum_xx: float, sum_yy: float, sum_xy: float
+) -> float | None:
+    """Pearson's r from the six sums of n pairs; None for fewer than 3 pairs or a constant."""
+    if n < 3:
+        return None
+    sxx = n * sum_xx - sum_x * sum_x
+    syy = n * sum_yy - sum_y * sum_y
+    if sxx <= 0 or syy <= 0:
+        return None
+    r = (n * sum_xy - sum_x * sum_y) / math.sqrt(sxx * syy)
+    return max(-1.0, min(1.0, r))
+
+
+def correlation(
+    n: int, sum_x: float, sum_y: float, sum_xx: float, sum_yy: float, sum_xy: float
+) -> Estimate | None:
+    """Pearson's r with its 95% interval by Fisher's z, tanh(atanh r +- 1.96 / sqrt(n - 3)).
+
+    None when r cannot be computed; no interval below 4 pairs or at r = +-1.
+    """
+    r = pearson_from_sums(n, sum_x, sum_y, sum_xx, sum_yy, sum_xy)
+    if r is None:
+        return None
+    if n < 4 or abs(r) >= 1.0:
+        return Estimate(r, None, None, n)
+    z, half = math.atanh(r), Z95 / math.sqrt(n - 3)
+    return Estimate(r, math.tanh(z - half), math.tanh(z + half), n)
+
+
+def correlation_matrix(counts, rows):
+    """The correlation matrix of the columns of ``rows`` (distinct patterns, a numpy array),
+    each pattern weighted by its count: the same as over the rows the patterns stand for."""
+    weights = np.asarray(counts, dtype=float)
+    values = np.asarray(rows, dtype=float)
+    total = weights.sum()
+    mean = weights @ values / total
+    centred = values - mean
+    cov = (centred * weights[:, None]).T @ centred
+    scale = np.sqrt(np.diag(cov))
+    if np.any(scale <= 0):
+        return None
+    return cov / np.outer(scale, scale)
+
+
+def relative_weights(matrix):
+    """Johnson's (2000) relative weights of the drivers, from the correlation matrix of the
+    drivers followed by the outcome (last row and column): each driver's share of R², the
+    weights adding up to R².
+
+    R_xx = Q diag(l) Q' ; Lambda = Q diag(sqrt l) Q' (the drivers' loadings on their closest
+    orthogonal counterparts Z); beta = Lambda^-1 r_xy (the outcome on Z);
+    weight_j = sum_k Lambda_jk^2 beta_k^2. None when R_xx is singular.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    rxx, rxy = matrix[:-1, :-1], matrix[:-1, -1]
+    eigenvalues, vectors = np.linalg.eigh(rxx)
+    if eigenvalues.min() <= 1e-10:
+        return None
+    loadings = vectors @ np.diag(np.sqrt(eigenvalues)) @ vectors.T
+    beta = np.linalg.solve(loadings, rxy)
+    return (loadings**2) @ (beta**2)
+
+
+@dataclass(frozen=True)
+class RelativeWeights:
+    """Each driver's relative weight (share of the outcome's variance) with a bootstrap 95%
+    interval, the model's R² and the number of complete cases it rests on."""
+
+    weights: tuple[Estimate, ...]
+    r_squared: float
+    n: int
+
+
+def relative_weights_bootstrap(
+    counts, rows, resamples: int = 500, seed: int = 2000
+) -> RelativeWeights | None:
+    """Relative weights from distinct answer patterns (drivers..., outcome) and their counts,
+    with percentile intervals from ``resamples`` bootstrap resamples of the complete cases.
+
+    Drawing n cases with replacement from the cases is drawing the patterns' counts from a
+    multinomial over the patterns, so a resample costs the number of patterns (hundreds), not
+    the number of cases. Resamples whose matrix is singular are left out. Fixed seed: the
+    same data always give the same interval.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    n = int(counts.sum())
+    matrix = correlation_matrix(counts, rows) if n >= 3 else None
+    point = relative_weights(matrix) if matrix is not None else None
+    if point is None:
+        return None
+    rng = np.random.default_rng(seed)
+    draws = []
+    for resample in rng.multinomial(n, counts / n, size=resamples):
+        m = correlation_matrix(resample, rows)
+        weights = relative_weights(m) if m is not None else None
+        if weights is not None:
+            draws.append(weights)
+    if draws:
+        low, high = np.percentile(np.array(draws), [2.5, 97.5], axis=0)
+    else:
+        low = high = [None] * len(point)
+    weights = tuple(
+        Estimate(float(w), None if lo is None else float(lo), None if hi is None else float(hi), n)
+        for w, lo, hi in zip(point, low, high, strict=True)
+    )
+    return RelativeWeights(weights, float(point.sum()), n)

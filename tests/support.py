@@ -163,6 +163,7 @@ ALL_BUT_SERVQUAL = [
     "csat-by-team",
     "csat-by-category",
     "agent-funnel",
+    "csat-drivers",
 ]
 
 

@@ -37,6 +37,7 @@ OPERATIONS = [
     "GET /api/v1/surveys/{slug}",
     "GET /api/v1/metrics",
     "GET /api/v1/themes",
+    "GET /api/v1/drivers",
     "POST /api/v1/invitations/{token}/delivery",
 ]
 # Each operation with the kinds of request tried on it (valid, invalid). Any text is a valid
@@ -50,6 +51,8 @@ OPERATION_MODES = [
     ("POST /api/v1/invitations/{token}/delivery", GenerationMode.POSITIVE),
     ("POST /api/v1/invitations/{token}/delivery", GenerationMode.NEGATIVE),
     ("GET /api/v1/themes", GenerationMode.POSITIVE),
+    ("GET /api/v1/drivers", GenerationMode.POSITIVE),
+    ("GET /api/v1/drivers", GenerationMode.NEGATIVE),
 ]
 OPERATION_IDS = [
     "cases-valid",
@@ -60,6 +63,8 @@ OPERATION_IDS = [
     "delivery-valid",
     "delivery-invalid",
     "themes-valid",
+    "drivers-valid",
+    "drivers-invalid",
 ]
 # FEEDBACK_SCHEMATHESIS_EXAMPLES=500 hunts longer; FEEDBACK_SCHEMATHESIS_RANDOM=1 draws new
 # examples on each run. By default every run tries the same 40 per operation and mode.

@@ -22,6 +22,7 @@ from ..errors import AppError
 from ..models import ApiToken, Invitation
 from ..surveys import current_version, definition_of
 from ..vocabulary import REPORT_ROLES
+from .common import key_drivers
 from .filters import FilterError, parse_filters
 from .openapi import openapi_document
 
@@ -138,22 +139,11 @@ def get_survey(slug: str):
     )
 
 
-def report_filters():
-    """The report filters of this request (a lead's teams only); bad ones are an error."""
-    config = current_app.config
-    try:
-        return parse_filters(
-            request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"], g.allowed_team_ids
-        )
-    except FilterError as exc:
-        raise AppError(exc.status, "some parameters are not valid", exc.errors) from None
-
-
 @bp.route("/metrics")
 @token_or_report_login
 def get_metrics():
     config = current_app.config
-    filters = report_filters()
+    filters = _report_filters()
     figures = reports.metrics(filters.slice, filters.group_by)
     return jsonify(
         {
@@ -172,10 +162,42 @@ def get_metrics():
 def get_themes():
     """The terms that set the unhappy's and the happy's comments apart, by z (comment_terms)."""
     config = current_app.config
-    filters = report_filters()
+    filters = _report_filters()
     definition = definition_of(current_version(filters.survey))
     found = comment_terms.slice_themes(filters.slice, definition, config)
     return jsonify({side: [t.to_dict() for t in terms] for side, terms in found.items()})
+
+
+def _report_filters(extra_errors: dict | None = None):
+    """The report filters of the query string, or a 400/404 naming every bad parameter."""
+    config = current_app.config
+    errors = dict(extra_errors or {})
+    try:
+        filters = parse_filters(
+            request.args, config["DEFAULT_SURVEY"], config["TIMEZONE"], g.allowed_team_ids
+        )
+    except FilterError as exc:
+        raise AppError(
+            exc.status, "some parameters are not valid", {**exc.errors, **errors}
+        ) from None
+    if errors:
+        raise AppError(400, "some parameters are not valid", errors)
+    return filters
+
+
+@bp.route("/drivers")
+@token_or_report_login
+def get_drivers():
+    outcome = request.args.get("outcome") or "csat"
+    errors = {}
+    if outcome not in reports.DRIVER_OUTCOMES:
+        errors["outcome"] = [f"must be one of {', '.join(reports.DRIVER_OUTCOMES)}"]
+    filters = _report_filters(errors)
+    version = current_version(filters.survey)
+    if version is None:
+        raise AppError(404, f"no survey '{filters.survey}'", {"survey": ["unknown survey"]})
+    report = key_drivers(filters.slice, definition_of(version), outcome)
+    return jsonify(report.to_dict())
 
 
 @bp.route("/openapi.json")

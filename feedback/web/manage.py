@@ -21,6 +21,7 @@ from .. import (
     charts,
     comment_terms,
     dashboard,
+    drivers,
     exports,
     follow_up_figures,
     meeting_pack,
@@ -34,7 +35,7 @@ from ..i18n import current_locale, language
 from ..models import Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from ..vocabulary import CHANNELS, REPORT_ROLES, RESPONSE_SOURCES
-from .common import allowed_team_ids, roles_required
+from .common import allowed_team_ids, key_drivers, roles_required
 from .filters import PRESETS, FilterError, parse_filters
 from .paging import page_number
 
@@ -134,7 +135,23 @@ def index():
         follow_up_periods=follow_up_periods,
         source_counts=tables.sources,
         **theme_context(s, definition),
+        key_drivers=_key_drivers(s, definition, min_sample),
     )
+
+
+def _key_drivers(s, definition, min_sample: int) -> dict | None:
+    """The dashboard's key-drivers table (CSAT), or None for a survey without CSAT or ratings."""
+    if not drivers.applies(definition, "csat"):
+        return None
+    report = key_drivers(s, definition, "csat")
+    lang = language(current_locale())
+    return {
+        "report": report,
+        "labels": {
+            d.question: chart_data.driver_label(definition, d.question, lang)
+            for d in report.drivers
+        },
+    }
 
 
 def theme_context(s: reports.Slice, definition) -> dict:

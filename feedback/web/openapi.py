@@ -7,7 +7,7 @@ strays from this document fails a test.
 from __future__ import annotations
 
 from .. import sms
-from ..reports import GROUP_BY
+from ..reports import DRIVER_OUTCOMES, GROUP_BY
 from ..vocabulary import (
     CHANNELS,
     DELIVERY_STATES,
@@ -393,25 +393,7 @@ def _document(base_url: str) -> dict:
                     "answers it rests on; a figure without answers is null. Also "
                     "open to a logged-in manager or admin; a team lead sees only "
                     "their teams.",
-                    "parameters": [
-                        _query("survey", {"type": "string"}, "Survey slug (default: the site's)."),
-                        _query("from", _DATE_OR_EMPTY, "First day."),
-                        _query("to", _DATE_OR_EMPTY, "Last day."),
-                        _query(
-                            "group_by",
-                            {"type": "string", "enum": ["", *GROUP_BY]},
-                            "Figures per group as well as overall.",
-                        ),
-                        _query("channel", {"type": "string", "enum": ["", *CHANNELS]}, ""),
-                        _query("team", {"type": "string"}, "Team name."),
-                        _query("agent", {"type": "string"}, ""),
-                        _query("category", {"type": "string"}, ""),
-                        _query(
-                            "source",
-                            {"type": "string", "enum": ["", *RESPONSE_SOURCES]},
-                            "link: customers' own answers; callback: recorded on call-backs.",
-                        ),
-                    ],
+                    "parameters": _report_parameters(),
                     "responses": {
                         "200": {
                             "description": "",
@@ -428,6 +410,7 @@ def _document(base_url: str) -> dict:
                     },
                 }
             },
+            "/api/v1/drivers": _DRIVERS_PATH,
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -435,6 +418,7 @@ def _document(base_url: str) -> dict:
                 "Error": _ERROR,
                 "Estimate": _ESTIMATE,
                 "Figures": _FIGURES,
+                "Drivers": _DRIVERS,
                 "Metrics": {
                     "type": "object",
                     "required": [
@@ -616,6 +600,121 @@ def _document(base_url: str) -> dict:
             },
         },
     }
+
+
+def _report_parameters() -> list[dict]:
+    """The report filters that /metrics and /drivers share."""
+    return [
+        _query("survey", {"type": "string"}, "Survey slug (default: the site's)."),
+        _query("from", _DATE_OR_EMPTY, "First day."),
+        _query("to", _DATE_OR_EMPTY, "Last day."),
+        _query(
+            "group_by",
+            {"type": "string", "enum": ["", *GROUP_BY]},
+            "Figures per group as well as overall.",
+        ),
+        _query("channel", {"type": "string", "enum": ["", *CHANNELS]}, ""),
+        _query("team", {"type": "string"}, "Team name."),
+        _query("agent", {"type": "string"}, ""),
+        _query("category", {"type": "string"}, ""),
+        _query(
+            "source",
+            {"type": "string", "enum": ["", *RESPONSE_SOURCES]},
+            "link: customers' own answers; callback: recorded on call-backs.",
+        ),
+    ]
+
+
+_DRIVER_FIGURE = {
+    "type": "object",
+    "nullable": True,
+    "required": ["value", "low", "high"],
+    "properties": {"value": {"type": "number"}, "low": _NUMBER, "high": _NUMBER},
+}
+_DRIVERS = {
+    "type": "object",
+    "required": ["outcome", "drivers"],
+    "properties": {
+        "outcome": {"type": "string", "enum": list(DRIVER_OUTCOMES)},
+        "drivers": {
+            "type": "array",
+            "description": "Ranked drivers first, by correlation, highest first; then those "
+            "with fewer than min_sample pairs (rank null).",
+            "items": {
+                "type": "object",
+                "required": [
+                    "question",
+                    "n",
+                    "correlation",
+                    "performance",
+                    "relative_weight",
+                    "rank",
+                ],
+                "properties": {
+                    "question": {"type": "string", "description": "The question's id."},
+                    "n": {
+                        "type": "integer",
+                        "description": "Responses that answered both the driver and the outcome.",
+                    },
+                    "correlation": {
+                        **_DRIVER_FIGURE,
+                        "description": "Pearson's r of driver and outcome, 95% interval by "
+                        "Fisher's z; null below 3 pairs or when either is constant.",
+                    },
+                    "performance": {
+                        **_DRIVER_FIGURE,
+                        "description": "Top-two-box share of all the driver's answers, in "
+                        "percent (4-5 on 1-5, 6-7 on 1-7), Wilson interval.",
+                    },
+                    "relative_weight": {
+                        "type": "object",
+                        "nullable": True,
+                        "description": "Johnson's relative weight: the share of the outcome's "
+                        "variance due to the driver among the ranked drivers (0-1; the weights "
+                        "add up to R²), over the n complete cases, with a bootstrap 95% "
+                        "interval; null for unranked drivers or too few complete cases.",
+                        "required": ["value", "low", "high", "n"],
+                        "properties": {
+                            "value": {"type": "number"},
+                            "low": _NUMBER,
+                            "high": _NUMBER,
+                            "n": {"type": "integer"},
+                        },
+                    },
+                    "rank": {"type": "integer", "nullable": True},
+                },
+            },
+        },
+    },
+}
+_DRIVERS_PATH = {
+    "get": {
+        "summary": "Key drivers of CSAT or NPS for a period and slice.",
+        "description": "Each rating question of the survey (and each SERVQUAL perception) "
+        "as a driver of the outcome: its correlation with the outcome, its top-two-box "
+        "performance and its relative weight. Same filters and access as /api/v1/metrics.",
+        "parameters": [
+            _query(
+                "outcome",
+                {"type": "string", "enum": ["", *DRIVER_OUTCOMES], "default": "csat"},
+                "csat (1-5) or nps (0-10).",
+            ),
+            *(p for p in _report_parameters() if p["name"] != "group_by"),
+        ],
+        "responses": {
+            "200": {
+                "description": "",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Drivers"}}
+                },
+            },
+            "400": _error("Bad parameters, each named in errors (outcome too)."),
+            "401": _error("Missing or wrong token."),
+            "403": _error("Logged in without a role that sees reports."),
+            "404": _error("Unknown survey or team."),
+        },
+    }
+}
 
 
 def openapi_document(base_url: str) -> dict:
