@@ -20,8 +20,17 @@ PUBLIC_ENDPOINTS = {
     "suggest.status",
     "suggest.comment",
     "suggest.you_said_we_did",
+    # a customer's one-click unsubscribe (signed link, no login)
+    "unsubscribe.opt_out",
 }
-TOKEN_ENDPOINTS = {"api.post_case", "api.get_survey", "api.get_metrics"}
+TOKEN_ENDPOINTS = {
+    "api.post_case",
+    "api.get_survey",
+    "api.get_metrics",
+    "api.get_drivers",
+    "api.get_themes",
+    "api.post_delivery",
+}
 
 
 def fill_arguments(rule) -> str:
