@@ -28,7 +28,7 @@ from .models import CommentTerms, SuggestionCategory, SurveyVersion
 from .names import channel_name
 from .reports import Slice
 from .surveys import definition_of
-from .vocabulary import CHANNELS
+from .vocabulary import CHANNELS, LOCALES
 
 BATCH = 2000  # responses cut and stored per transaction
 PER_PAGE = 25  # comments on one page of the list behind a term
@@ -46,7 +46,7 @@ def dictionary_words(config: Mapping[str, Any]) -> tuple[str, ...]:
     languages and the THEME_WORDS setting (one query)."""
     categories = SuggestionCategory.select(SuggestionCategory.name_zh, SuggestionCategory.name_en)
     names = [name for row in categories.tuples() for name in row]
-    channels = [channel_name(c, language(code)) for c in CHANNELS for code in ("zh_CN", "en")]
+    channels = [channel_name(c, language(code)) for c in CHANNELS for code in LOCALES]
     return themes.user_words(
         names, channels, themes.theme_words_setting(config.get("THEME_WORDS", ""))
     )
