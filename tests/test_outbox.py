@@ -8,10 +8,9 @@ import socket
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from support import csrf_from, in_app, new_case, survey_path
+from support import HttpFake, csrf_from, in_app, new_case, survey_path
 
 from feedback import outbox
 from feedback.db import utcnow
@@ -21,7 +20,7 @@ DETRACTOR = {"resolved": "no", "csat": "1", "nps": "2", "comment": "nobody calle
 HAPPY = {"resolved": "yes", "csat": "5", "nps": "10"}
 
 
-class Receiver:
+class Receiver(HttpFake):
     """A real HTTP server on loopback that fails the first ``fail_first`` requests with 500
     and keeps the bodies it accepts; ``delay`` makes every answer slow."""
 
@@ -31,38 +30,19 @@ class Receiver:
         self.accepted: list[tuple[str, dict]] = []  # (X-Feedback-Delivery, body)
         self.requests = 0
         self.lock = threading.Lock()
-        receiver = self
+        super().__init__(self._answer)
+        self.url = f"{self.base}/hook"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(receiver.delay)
-                with receiver.lock:
-                    receiver.requests += 1
-                    fail = receiver.fail_first > 0
-                    if fail:
-                        receiver.fail_first -= 1
-                    else:
-                        receiver.accepted.append(
-                            (self.headers["X-Feedback-Delivery"], json.loads(body))
-                        )
-                self.send_response(500 if fail else 204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def _answer(self, _path, headers, body: bytes) -> tuple[int, bytes]:
+        time.sleep(self.delay)
+        with self.lock:
+            self.requests += 1
+            fail = self.fail_first > 0
+            if fail:
+                self.fail_first -= 1
+            else:
+                self.accepted.append((headers["X-Feedback-Delivery"], json.loads(body)))
+        return (500 if fail else 204), b""
 
 
 class Clock:
@@ -299,41 +279,25 @@ def test_a_webhook_address_that_is_not_http_is_refused_at_start(value):
     )
 
 
-class SigningReceiver:
+class SigningReceiver(HttpFake):
     """A real HTTP receiver that checks ``X-Feedback-Signature`` as the README tells receivers
     to: 401 when it is missing or wrong, 204 when it matches the exact body bytes."""
 
     def __init__(self, secret: str):
+        self.secret = secret
+        self.seen: list[tuple[str | None, bytes, bool]] = []  # (header, body, verified)
+        super().__init__(self._answer)
+        self.url = f"{self.base}/hook"
+
+    def _answer(self, _path, headers, body: bytes) -> tuple[int, bytes]:
         import hashlib
         import hmac
 
-        self.seen: list[tuple[str | None, bytes, bool]] = []  # (header, body, verified)
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                header = self.headers.get("X-Feedback-Signature")
-                expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-                verified = header is not None and hmac.compare_digest(header, expected)
-                receiver.seen.append((header, body, verified))
-                self.send_response(204 if verified else 401)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        header = headers.get("X-Feedback-Signature")
+        expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        verified = header is not None and hmac.compare_digest(header, expected)
+        self.seen.append((header, body, verified))
+        return (204 if verified else 401), b""
 
 
 def test_webhooks_are_signed_with_the_receivers_secret(make_app, api_headers_for):
