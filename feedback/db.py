@@ -446,8 +446,6 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             """CREATE TABLE opt_out (
             email_hash VARCHAR(64) PRIMARY KEY,
             created_at {ts} NOT NULL)""",
-            # an invitation's emails are the outbox rows of kind 'invitation' targeting 'invitation:<id>'
-            "CREATE INDEX outbox_target ON outbox (kind, target)",
         ],
     ),
     (
@@ -466,7 +464,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX robot_team ON robot (team_id, active)",
             # the overdue alert goes out once per follow-up: set when it is written
             "ALTER TABLE follow_up ADD COLUMN overdue_alerted_at {ts}",
-            # a robot's rows are spaced by their due times (its rate limit)
+            # a robot's rows are spaced by their due times (its rate limit); an invitation's
+            # emails are found by (kind, target 'invitation:<id>') on the same index
             "CREATE INDEX outbox_kind_target ON outbox (kind, target, next_attempt_at)",
         ],
     ),

@@ -19,11 +19,12 @@ from ..cases import (
 from ..db import utcnow
 from ..definitions import SLUG
 from ..errors import AppError
+from ..i18n import language
 from ..models import ApiToken, Invitation
 from ..surveys import current_version, definition_of
 from ..vocabulary import REPORT_ROLES
 from .common import key_drivers
-from .filters import FilterError, parse_filters
+from .filters import FilterError, one_of, parse_filters
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -191,7 +192,7 @@ def get_drivers():
     outcome = request.args.get("outcome") or "csat"
     errors = {}
     if outcome not in reports.DRIVER_OUTCOMES:
-        errors["outcome"] = [f"must be one of {', '.join(reports.DRIVER_OUTCOMES)}"]
+        errors["outcome"] = [one_of(reports.DRIVER_OUTCOMES, language("en"))]
     filters = _report_filters(errors)
     version = current_version(filters.survey)
     if version is None:

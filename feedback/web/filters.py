@@ -90,10 +90,10 @@ def parse_filters(
         errors["from"] = [lang.gettext(N_("must not be after the end date"))]
     group_by = args.get("group_by") or None
     if group_by is not None and group_by not in GROUP_BY:
-        errors["group_by"] = [_one_of(GROUP_BY, lang)]
+        errors["group_by"] = [one_of(GROUP_BY, lang)]
     channel = args.get("channel") or None
     if channel is not None and channel not in CHANNELS:
-        errors["channel"] = [_one_of(CHANNELS, lang)]
+        errors["channel"] = [one_of(CHANNELS, lang)]
     team_name = args.get("team") or None
     team_id = None
     if team_name is not None:
@@ -105,7 +105,7 @@ def parse_filters(
             team_id = team.id
     source = args.get("source") or None
     if source is not None and source not in RESPONSE_SOURCES:
-        errors["source"] = [_one_of(RESPONSE_SOURCES, lang)]
+        errors["source"] = [one_of(RESPONSE_SOURCES, lang)]
     if errors:
         raise FilterError(errors)
     agent = args.get("agent") or None
@@ -138,7 +138,8 @@ def _days_before(day: date, days: int) -> date:
     return day - timedelta(days=days) if day.toordinal() > days else date.min
 
 
-def _one_of(keys, lang: Language) -> str:
+def one_of(keys, lang: Language) -> str:
+    """The error of a value outside ``keys``, in ``lang``."""
     return lang.gettext(N_("must be one of %(choices)s"), choices=", ".join(keys))
 
 
