@@ -225,6 +225,7 @@ def _register_blueprints(app: Flask) -> None:
         invitation_admin,
         manage,
         robots,
+        short_links,
         suggest,
         survey,
         triage,
@@ -246,6 +247,7 @@ def _register_blueprints(app: Flask) -> None:
         digests,
         invitation_admin,
         unsubscribe,
+        short_links,
         robots,
     ):
         app.register_blueprint(module.bp)

@@ -38,6 +38,7 @@ ACTIONS = (
     "callback.view",
     "customer.export",
     "customer.erase",
+    "customer.opt_out",
     "retention.purge",
     "digest.subscribe",
     "digest.unsubscribe",

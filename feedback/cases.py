@@ -169,7 +169,7 @@ class InvitationPolicy:
     invitation_days: int = 14
     throttle_days: int = 30
     timezone: str = "Asia/Shanghai"
-    sending: invitations.Sending = invitations.Sending()  # whether the site emails it
+    sending: invitations.Sending = invitations.Sending()  # whether the site emails or texts it
 
     @classmethod
     def from_config(cls, config) -> InvitationPolicy:
@@ -253,6 +253,7 @@ def _register(
 
 REOPENED_FIRST = "the case was reopened before a survey was sent"
 OPTED_OUT = "the customer opted out of survey emails"
+OPTED_OUT_BY_PHONE = "the customer opted out of surveys by text message"
 
 
 def _throttle_reason(case_in: CaseInput, policy: InvitationPolicy, now: datetime) -> str | None:
@@ -260,6 +261,8 @@ def _throttle_reason(case_in: CaseInput, policy: InvitationPolicy, now: datetime
     _lock_customer(case_in)
     if invitations.opted_out(case_in.customer_email):
         return OPTED_OUT
+    if invitations.phone_opted_out(case_in.customer_phone):
+        return OPTED_OUT_BY_PHONE
     if _recently_invited(case_in, now - timedelta(days=policy.throttle_days)):
         return f"customer already invited to a survey within the last {policy.throttle_days} days"
     return None
@@ -277,7 +280,7 @@ def _invite(case: Case, policy: InvitationPolicy, now: datetime) -> Invitation:
         week=sent.week,
         month=sent.month,
     )
-    invitations.schedule(invitation, case, policy.sending, now)  # when the site emails it
+    invitations.schedule(invitation, case, policy.sending, now)  # when the site sends it
     return invitation
 
 
@@ -333,8 +336,9 @@ def describe(registration: Registration, base_url: str, now: datetime | None = N
             "url": invitation_url(base_url, invitation.token),
             "expires_at": invitation.expires_at.replace(tzinfo=UTC).isoformat(),
             "status": invitation.current_status(now),
-            # null when the helpdesk sends the link; else how far the site's email got
+            # null when the helpdesk sends the link; else how far the site's message got
             "delivery": invitation.delivery,
+            "channel": invitation.channel,  # email or sms when the site sends it
         }
         if invitation.delivery is not None:
             body["invitation"]["emails"] = [

@@ -481,6 +481,17 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             terms TEXT NOT NULL)""",
         ],
     ),
+    (
+        "invitations by text message: their channel and short link",
+        [
+            # email or sms when the site sends the invitation; the ones sent before were emails
+            "ALTER TABLE invitation ADD COLUMN channel VARCHAR(8)",
+            "UPDATE invitation SET channel = 'email' WHERE delivery IS NOT NULL",
+            # /r/<short_code> redirects to the survey: a text's link must be short
+            "ALTER TABLE invitation ADD COLUMN short_code VARCHAR(16)",
+            "CREATE UNIQUE INDEX invitation_short_code ON invitation (short_code)",
+        ],
+    ),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

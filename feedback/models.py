@@ -137,8 +137,12 @@ class Invitation(BaseModel):
     # Sent by the site (invitations.py): None when the helpdesk sends the link itself; else
     # queued, sent, delivered, failed, bounced or skipped (vocabulary.DELIVERY_STATES).
     delivery = pw.CharField(max_length=16, null=True)
-    sent_at = pw.DateTimeField(null=True)  # the invitation email accepted by the SMTP server
+    sent_at = pw.DateTimeField(null=True)  # the invitation accepted by the SMTP server or SMS
     reminded_at = pw.DateTimeField(null=True)  # the first reminder accepted
+    # How the site sends it: email or sms (vocabulary.INVITATION_CHANNELS); None with delivery.
+    channel = pw.CharField(max_length=8, null=True)
+    # The code of its short link /r/<code> (texts only): 10 random base62 characters.
+    short_code = pw.CharField(max_length=16, null=True, unique=True)
 
     def current_status(self, now=None) -> str:
         """pending, answered, expired or cancelled, as of now."""
@@ -337,7 +341,9 @@ class Outbox(BaseModel):
 
 
 class OptOut(BaseModel):
-    """A customer who wants no more survey emails: the SHA-256 of the lower-cased address."""
+    """A customer who wants no more surveys: the SHA-256 of the lower-cased email address, or of
+    the phone number in E.164 form (``+8613800138000``; an address always holds an @, a number
+    never, so the two cannot meet). The column kept its first name."""
 
     email_hash = pw.CharField(max_length=64, primary_key=True)
     created_at = pw.DateTimeField(default=utcnow)

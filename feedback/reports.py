@@ -16,6 +16,7 @@ from peewee import fn
 
 from . import stats
 from .models import Answer, Case, CommentTerms, Invitation, Response, Team
+from .vocabulary import UNREACHED_STATES
 
 GROUP_BY = ("channel", "team", "agent", "category", "week", "month", "day")
 TIME_GROUPS = ("week", "month", "day")
@@ -174,10 +175,11 @@ def _invitation_conditions(s: Slice) -> list:
         Invitation.day >= s.start,
         Invitation.day <= s.end,
         Invitation.status != "cancelled",
-        # An invitation the site emails counts once the email went out (or it was answered
-        # anyway); one the helpdesk sends itself (no delivery) counts as soon as it exists.
+        # An invitation the site sends (email or text) counts once it went out and was not
+        # reported bounced or failed later (or it was answered anyway); one the helpdesk sends
+        # itself (no delivery) counts as soon as it exists.
         Invitation.delivery.is_null()
-        | Invitation.sent_at.is_null(False)
+        | (Invitation.sent_at.is_null(False) & Invitation.delivery.not_in(UNREACHED_STATES))
         | (Invitation.status == "answered"),
     ]
     for column, value in (

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import workdays
-from .vocabulary import SMS_PROVIDERS
+from .vocabulary import SMS_PROVIDERS, SMS_TEMPLATE_VALUES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,6 +136,14 @@ def _sms_provider(text: str) -> str:
     if name and name not in SMS_PROVIDERS:
         raise ValueError(f"expected one of {', '.join(SMS_PROVIDERS)} or empty, got {text!r}")
     return name
+
+
+def _sms_template_value(text: str) -> str:
+    """What the SMS template's variable receives: link, text or code."""
+    value = text.strip().lower()
+    if value not in SMS_TEMPLATE_VALUES:
+        raise ValueError(f"expected one of {', '.join(SMS_TEMPLATE_VALUES)}, got {text!r}")
+    return value
 
 
 def _checked(parse: Callable[[str], Any]) -> Callable[[str], str]:
@@ -261,8 +269,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TRACKING_RATE_LIMIT",
         "20 per hour",
-        "How many wrong tracking codes one address may try (counted in memory only, on an "
-        "HMAC of the address).",
+        "How many wrong tracking codes, and wrong short links of texts (/r/<code>, counted "
+        "apart), one address may try (counted in memory only, on an HMAC of the address).",
         str,
     ),
     Setting(
@@ -440,6 +448,14 @@ SETTINGS: tuple[Setting, ...] = (
         "The name of the template's variable that receives the message (a survey link).",
     ),
     Setting(
+        "SMS_TEMPLATE_VALUE",
+        "link",
+        "What an invitation text puts in that variable: link (the short link BASE_URL/r/<code>), "
+        "text (a short sentence with the link, in the customer's language) or code (the short "
+        "link's code alone, for a template that holds https://<your host>/r/${code}).",
+        _sms_template_value,
+    ),
+    Setting(
         "SMS_ENDPOINT",
         "https://dysmsapi.aliyuncs.com/",
         "The SMS provider's API address.",
@@ -450,22 +466,23 @@ SETTINGS: tuple[Setting, ...] = (
         "SEND_INVITATIONS",
         False,
         "Email each new case's customer (with an address) the survey invitation, in the "
-        "customer's language, through the outbox. A survey file may say otherwise "
-        "(send_invitations: true or false). Needs SMTP_HOST. Off: the helpdesk sends the link.",
+        "customer's language, through the outbox; text it to one with only a mobile number "
+        "when SMS_PROVIDER is set. A survey file may say otherwise (send_invitations: true or "
+        "false). Needs SMTP_HOST. Off: the helpdesk sends the link.",
         _bool,
     ),
     Setting(
         "REMINDER_HOURS",
         72.0,
-        "Hours after an invitation email that a reminder is due (fractions allowed). None is "
+        "Hours after an invitation (email or text) that a reminder is due (fractions allowed). None is "
         "sent once the customer answered or opted out, or the link expired or was withdrawn.",
         _positive_hours,
     ),
     Setting(
         "REMINDERS",
         1,
-        "How many reminders an emailed invitation gets, each REMINDER_HOURS after the one "
-        "before; 0: none.",
+        "How many reminders an invitation the site sends gets (by the same channel), each "
+        "REMINDER_HOURS after the one before; 0: none.",
         _non_negative_int,
     ),
 )

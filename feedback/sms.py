@@ -105,18 +105,26 @@ class SmsDisabled(RuntimeError):
 
 
 class SmsError(RuntimeError):
-    """The provider refused the message or answered something we cannot read."""
+    """The provider refused the message or answered something we cannot read. ``for_good``:
+    the number itself was refused (or cannot get texts), so sending again cannot help."""
+
+    def __init__(self, message: str, for_good: bool = False):
+        super().__init__(message)
+        self.for_good = for_good
 
 
-Provider = Callable[[Mapping[str, Any], str, str], None]
+# (config, E.164 number, text, out_id): out_id, when given, comes back in the provider's
+# delivery report (the invitation's short code), so a report can be matched to its invitation.
+Provider = Callable[[Mapping[str, Any], str, str, str | None], None]
 
 
 def enabled(config: Mapping[str, Any]) -> bool:
     return bool(config.get("SMS_PROVIDER"))
 
 
-def send_sms(config: Mapping[str, Any], phone: str, text: str) -> None:
-    """Send ``text`` to ``phone`` through the provider of SMS_PROVIDER; raise on any failure."""
+def send_sms(config: Mapping[str, Any], phone: str, text: str, out_id: str | None = None) -> None:
+    """Send ``text`` to ``phone`` through the provider of SMS_PROVIDER; raise on any failure.
+    ``out_id``: our reference for the message, which the provider's delivery report repeats."""
     name = config.get("SMS_PROVIDER") or ""
     if not name:
         raise SmsDisabled("no SMS provider is configured (FEEDBACK_SMS_PROVIDER)")
@@ -125,8 +133,10 @@ def send_sms(config: Mapping[str, Any], phone: str, text: str) -> None:
         raise SmsError(f"unknown SMS provider {name!r}")
     number = sms_number(phone)
     if number is None:
-        raise SmsError("the number cannot receive a text message (not a mobile number)")
-    provider(config, number, text)
+        raise SmsError(
+            "the number cannot receive a text message (not a mobile number)", for_good=True
+        )
+    provider(config, number, text, out_id)
 
 
 # --- Aliyun SMS (Dysmsapi) ----------------------------------------------------------------------
@@ -169,8 +179,10 @@ def aliyun_request(
     text: str,
     nonce: str | None = None,
     now: datetime | None = None,
+    out_id: str | None = None,
 ) -> dict[str, str]:
-    """The signed parameters of one SendSms request."""
+    """The signed parameters of one SendSms request (``OutId`` when ``out_id`` is given: Aliyun
+    repeats it in the delivery report, SmsReport's ``out_id``)."""
     params = {
         "AccessKeyId": config.get("SMS_ACCESS_KEY_ID") or "",
         "Action": "SendSms",
@@ -188,6 +200,8 @@ def aliyun_request(
         "Timestamp": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "Version": ALIYUN_VERSION,
     }
+    if out_id:
+        params["OutId"] = out_id
     params["Signature"] = aliyun_signature(params, config.get("SMS_ACCESS_KEY_SECRET") or "")
     return params
 
@@ -200,9 +214,15 @@ def _aliyun_answer(raw: bytes) -> dict:
     return answer if isinstance(answer, dict) else {}
 
 
-def send_aliyun(config: Mapping[str, Any], number: str, text: str) -> None:
+# Aliyun's codes that refuse the number itself: a bounce, not tried again.
+ALIYUN_REFUSED_FOR_GOOD = frozenset({"isv.MOBILE_NUMBER_ILLEGAL"})
+
+
+def send_aliyun(
+    config: Mapping[str, Any], number: str, text: str, out_id: str | None = None
+) -> None:
     """POST one SendSms; raise SmsError unless Aliyun answers ``"Code": "OK"``."""
-    params = aliyun_request(config, number, text)
+    params = aliyun_request(config, number, text, out_id=out_id)
     body = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items())
     request = urllib.request.Request(
         config.get("SMS_ENDPOINT") or ALIYUN_ENDPOINT,
@@ -224,7 +244,10 @@ def send_aliyun(config: Mapping[str, Any], number: str, text: str) -> None:
     if status == 200 and code == "OK":
         return
     message = str(answer.get("Message") or "")[:200]
-    raise SmsError(f"Aliyun SMS refused it: HTTP {status}, {code or 'no Code'}: {message}".strip())
+    raise SmsError(
+        f"Aliyun SMS refused it: HTTP {status}, {code or 'no Code'}: {message}".strip(),
+        for_good=code in ALIYUN_REFUSED_FOR_GOOD,
+    )
 
 
 PROVIDERS: dict[str, Provider] = {"aliyun": send_aliyun}
@@ -240,20 +263,6 @@ def enqueue_sms(phone: str, text: str, event: str, now: datetime) -> None:
     ``phone`` as the case stores it (so erasing the customer finds the row), ``text`` only: the
     provider's keys are read when it is sent."""
     outbox.enqueue("sms", event, phone, {"text": text}, now)
-
-
-EVENT_INVITATION = "invitation.sms"
-
-
-def invite_by_sms(config: Mapping[str, Any], case, url: str, now: datetime) -> bool:
-    """Queue the survey link ``url`` by text when SMS is on and the case has a mobile number
-    but no email; call it in the transaction that gave the case its invitation. Whether a row
-    was written."""
-    phone = case.customer_phone or ""
-    if not enabled(config) or case.customer_email or sms_number(phone) is None:
-        return False
-    enqueue_sms(phone, url, EVENT_INVITATION, now)
-    return True
 
 
 @outbox.sender("sms")

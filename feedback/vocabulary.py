@@ -39,11 +39,16 @@ SERVQUAL_DIMENSIONS = ("reliability", "responsiveness", "assurance", "empathy", 
 
 # An invitation's life; "expired" is also worked out from expires_at (Invitation.current_status).
 INVITATION_STATES = ("pending", "answered", "expired", "cancelled")
-# How far an invitation email sent by the site got (invitation.delivery); skipped: no longer due
-# when its turn came (answered through another way, withdrawn, expired, opted out).
+# How far an invitation sent by the site (email or text) got (invitation.delivery); skipped: no
+# longer due when its turn came (answered through another way, withdrawn, expired, opted out);
+# delivered, and bounced or failed later, also come from the provider's delivery report.
 DELIVERY_STATES = ("queued", "sent", "delivered", "failed", "bounced", "skipped")
-# One email of it (the invitation or a reminder), as its outbox row tells: skipped when it was no
-# longer due when its time came (answered, expired, withdrawn, opted out).
+# What a provider's delivery report may say (POST /api/v1/invitations/<token>/delivery).
+REPORTED_STATES = ("delivered", "bounced", "failed")
+# An invitation in these states did not reach the customer: the response rate leaves it out.
+UNREACHED_STATES = ("bounced", "failed")
+# One message of it (the invitation or a reminder, email or text), as its outbox row tells:
+# skipped when it was no longer due when its time came (answered, expired, withdrawn, opted out).
 EMAIL_STATES = ("queued", "sent", "failed", "bounced", "skipped")
 
 # The suggestion box.
@@ -64,6 +69,12 @@ FOLLOW_UP_OUTCOMES = ("recovered", "not_recovered", "unreachable", "declined")
 
 # Text message providers that feedback.sms has an adapter for (setting SMS_PROVIDER).
 SMS_PROVIDERS = ("aliyun",)
+# What the SMS template's one variable receives (setting SMS_TEMPLATE_VALUE): the short link, a
+# sentence with it in the customer's language, or the short link's code alone (the template
+# then holds the site's address, as mainland providers want links fixed in the template).
+SMS_TEMPLATE_VALUES = ("link", "text", "code")
+# How the site sends an invitation (invitation.channel; None: the helpdesk sends the link).
+INVITATION_CHANNELS = ("email", "sms")
 # How often a subscriber gets the digest email of a survey and slice (the period it reports).
 DIGEST_FREQUENCIES = ("weekly", "monthly")
 # Chat robots a team's alerts go to (group robots' webhooks).

@@ -90,6 +90,16 @@ def new_case(client, headers, **changes):
     return reply.get_json()
 
 
+def import_cases(app, folder, text: str):
+    """Write ``text`` as cases.csv in ``folder`` and run ``import-cases`` on it (asserting it
+    succeeded); the command's result."""
+    path = folder / "cases.csv"
+    path.write_text(text, encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["import-cases", str(path)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def survey_path(reply: dict) -> str:
     return urlparse(reply["invitation"]["url"]).path
 

@@ -68,8 +68,9 @@ def test_new_case_gets_one_invitation(app, client, api_headers):
     assert set(body) == {"case_id", "invitation", "suppressed"}
     assert body["case_id"] == "C-1001" and body["suppressed"] is False
     invitation = body["invitation"]
-    assert set(invitation) == {"token", "url", "expires_at", "status", "delivery"}
-    assert invitation["delivery"] is None  # the site does not email it (the default)
+    assert set(invitation) == {"token", "url", "expires_at", "status", "delivery", "channel"}
+    assert invitation["delivery"] is None  # the site does not send it (the default)
+    assert invitation["channel"] is None
     assert TOKEN.match(invitation["token"])
     assert invitation["url"] == f"http://feedback.test/s/{invitation['token']}"
     assert invitation["status"] == "pending"

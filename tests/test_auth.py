@@ -22,6 +22,8 @@ PUBLIC_ENDPOINTS = {
     "suggest.you_said_we_did",
     # a customer's one-click unsubscribe (signed link, no login)
     "unsubscribe.opt_out",
+    # the short link of an invitation text, on to the survey (the code is the credential)
+    "short_link.follow",
 }
 TOKEN_ENDPOINTS = {
     "api.post_case",

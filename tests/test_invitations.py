@@ -19,6 +19,7 @@ from support import (
     SmtpServer,
     client_for,
     csrf_from,
+    import_cases,
     in_app,
     new_case,
     survey_path,
@@ -520,15 +521,13 @@ def test_only_the_addresss_own_signature_opens_its_unsubscribe_link(email, other
 
 def test_cases_imported_from_a_file_are_emailed_too(sending, tmp_path):
     app, _client, _headers, smtp = sending
-    csv_file = tmp_path / "cases.csv"
-    csv_file.write_text(
+    import_cases(
+        app,
+        tmp_path,
         "case_id,resolved_at,channel,customer_email,customer_locale\n"
         "CSV-1,2026-11-20 10:00:00,phone,li@example.cn,zh-CN\n"
         "CSV-2,2026-11-20 11:00:00,email,,en\n",
-        encoding="utf-8",
     )
-    result = app.test_cli_runner().invoke(args=["import-cases", str(csv_file)])
-    assert result.exit_code == 0, result.output
     assert invitation_of(app, "CSV-1").delivery == "queued"
     assert invitation_of(app, "CSV-2").delivery is None  # no address
     assert deliver(app) == outbox.Outcome(delivered=1)

@@ -449,3 +449,39 @@ SEED_ROWS[_number_of("digest subscriptions")] = [
         (1, 1, 1, "weekly", "phone", 1, "李娜", "账单", "2026-01-05", "2026-01-06 03:04:05"),
     ),
 ]
+
+
+def _another(table: str, version: int, changes: dict, extra: dict | None = None):
+    """A seed row of an earlier version again, with other values (and more columns)."""
+    _t, columns, values = next(r for r in SEED_ROWS[version] if r[0] == table)
+    row = {**dict(zip(columns, values, strict=True)), **changes, **(extra or {})}
+    return (table, tuple(row), tuple(row.values()))
+
+
+SEED_ROWS[_number_of("invitations by text message")] = [
+    _another("service_case", 2, {"id": 2, "case_ref": "C-2"}),
+    _another(
+        "invitation",
+        2,
+        {"id": 2, "case_id": 2, "token": "u" * 24, "status": "pending"},
+        {"delivery": "queued", "channel": "sms", "short_code": "AbCdEfGhIj"},
+    ),
+]
+
+
+def test_invitations_emailed_before_texts_existed_are_emails(empty_database_url):
+    db = open_database(empty_database_url)
+    database.initialize(db)
+    with database.connection_context():
+        before = _number_of("invitations by text message") - 1
+        migrate(db, target=before)
+        with db.atomic():
+            for version in range(1, 3):
+                for table, columns, values in SEED_ROWS[version]:
+                    _insert(db, table, columns, values)
+            db.execute_sql("UPDATE invitation SET delivery = 'sent'")
+        migrate(db)
+        assert db.execute_sql("SELECT channel, short_code FROM invitation").fetchall() == [
+            ("email", None)
+        ]
+    db.close_all()

@@ -1,28 +1,26 @@
-"""SMS: phone numbers, the Aliyun adapter against a local fake that checks the signature, and the
-outbox kind "sms" with its retries.
-
-The fake computes the signature itself from Aliyun's published rules (its own percent-encoding,
-not the module's), so a mistake in ``feedback.sms`` cannot be repeated by the fake.
-"""
+"""SMS: phone numbers, the Aliyun adapter against a local fake that checks the signature
+(tests/sms_fake.py), and the outbox kind "sms" with its retries."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import re
-import string
-import threading
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sms_fake import (
+    KEY_ID,
+    SECRET,
+    SIGN_NAME,
+    TEMPLATE,
+    config_for,
+    running,
+    spec_encode,
+    spec_signature,
+)
 from support import in_app
 
 from feedback import outbox, sms
@@ -31,148 +29,7 @@ from feedback.models import Case, Outbox
 from feedback.settings import SettingError, from_environment
 from feedback.vocabulary import SMS_PROVIDERS
 
-KEY_ID, SECRET = "LTAI-test-id", "test-secret-never-shown"
-SIGN_NAME, TEMPLATE = "反馈测试", "SMS_900000001"
 LINK = "https://feedback.test/s/AbCdEfGhIjKlMnOp"
-
-# --- the fake Aliyun ----------------------------------------------------------------------------
-
-UNRESERVED = set(string.ascii_letters + string.digits + "-_.~")
-
-
-def spec_encode(text: str) -> str:
-    """Aliyun's percent-encoding, written out byte by byte from the rule."""
-    return "".join(chr(b) if chr(b) in UNRESERVED else f"%{b:02X}" for b in text.encode("utf-8"))
-
-
-def spec_signature(params: dict, secret: str, method: str) -> str:
-    query = "&".join(
-        f"{spec_encode(k)}={spec_encode(v)}" for k, v in sorted(params.items()) if k != "Signature"
-    )
-    to_sign = "&".join([method, spec_encode("/"), spec_encode(query)])
-    mac = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()
-    return base64.b64encode(mac).decode()
-
-
-class FakeAliyun:
-    """Dysmsapi on loopback: checks the request like Aliyun does and answers like it. ``answers``
-    is a list of (HTTP status, JSON) to give before it says OK; a bad signature always gets
-    Aliyun's 400 SignatureDoesNotMatch."""
-
-    REQUIRED = {
-        "AccessKeyId",
-        "Action",
-        "Format",
-        "PhoneNumbers",
-        "RegionId",
-        "Signature",
-        "SignatureMethod",
-        "SignatureNonce",
-        "SignatureVersion",
-        "SignName",
-        "TemplateCode",
-        "TemplateParam",
-        "Timestamp",
-        "Version",
-    }
-
-    def __init__(self, answers: list[tuple[int, dict]] | None = None):
-        self.answers = list(answers or [])
-        self.sent: list[dict] = []  # the parameters of each accepted message
-        self.refused: list[str] = []  # why each refused request was refused
-        self.requests = 0
-        self.nonces: set[str] = set()
-        self.lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                status, answer = fake.judge(self.headers.get("Content-Type", ""), raw)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/"
-
-    def judge(self, content_type: str, raw: bytes) -> tuple[int, dict]:
-        with self.lock:
-            self.requests += 1
-            params = dict(
-                parse_qsl(raw.decode("ascii"), keep_blank_values=True, strict_parsing=True)
-            )
-            problem = self.problem(content_type, raw, params)
-            if problem:
-                self.refused.append(problem)
-                code = "SignatureDoesNotMatch" if "signature" in problem else "MissingParameter"
-                return 400, {"Code": code, "Message": problem, "RequestId": "fake"}
-            self.nonces.add(params["SignatureNonce"])
-            if self.answers:
-                return self.answers.pop(0)
-            self.sent.append(params)
-            return 200, {"Code": "OK", "Message": "OK", "BizId": "9", "RequestId": "fake"}
-
-    def problem(self, content_type: str, raw: bytes, params: dict) -> str:
-        if not content_type.startswith("application/x-www-form-urlencoded"):
-            return f"content type {content_type}"
-        if b"+" in raw:
-            return "a + in the body: spaces must be %20"
-        if missing := self.REQUIRED - params.keys():
-            return f"missing {sorted(missing)}"
-        fixed = {
-            "Action": "SendSms",
-            "Version": "2017-05-25",
-            "Format": "JSON",
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureVersion": "1.0",
-            "AccessKeyId": KEY_ID,
-        }
-        if wrong := {k: params[k] for k, v in fixed.items() if params[k] != v}:
-            return f"wrong {wrong}"
-        if params["SignatureNonce"] in self.nonces:
-            return "nonce used before"
-        sent_at = datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        if abs(datetime.now(UTC) - sent_at) > timedelta(minutes=15):
-            return "timestamp too far from now"
-        if not re.fullmatch(r"\d{7,15}", params["PhoneNumbers"]):
-            return f"phone number {params['PhoneNumbers']}"
-        json.loads(params["TemplateParam"])
-        if not hmac.compare_digest(params["Signature"], spec_signature(params, SECRET, "POST")):
-            return "the signature does not match"
-        return ""
-
-
-@contextmanager
-def running(answers: list[tuple[int, dict]] | None = None):
-    """A FakeAliyun serving on loopback for the block."""
-    fake = FakeAliyun(answers)
-    threading.Thread(target=fake.server.serve_forever, daemon=True).start()
-    try:
-        yield fake
-    finally:
-        fake.server.shutdown()
-        fake.server.server_close()
-
-
-def config_for(fake: FakeAliyun | None, **changes) -> dict:
-    return {
-        "SMS_PROVIDER": "aliyun",
-        "SMS_ACCESS_KEY_ID": KEY_ID,
-        "SMS_ACCESS_KEY_SECRET": SECRET,
-        "SMS_SIGN_NAME": SIGN_NAME,
-        "SMS_TEMPLATE_CODE": TEMPLATE,
-        "SMS_TEMPLATE_PARAM": "content",
-        "SMS_ENDPOINT": fake.url if fake else "http://127.0.0.1:9/",
-        "SMS_TIMEOUT": 5,
-        **changes,
-    }
 
 
 @pytest.fixture
@@ -409,41 +266,6 @@ def test_a_row_without_a_provider_waits_and_says_why(app):
             sms.enqueue_sms("13800138000", LINK, "invitation.sms", clock())
         assert outbox.deliver_due(app.config, clock) == outbox.Outcome(failed=1)
         assert "FEEDBACK_SMS_PROVIDER" in Outbox.get().last_error
-
-
-def test_an_invitation_goes_by_text_only_to_a_mobile_without_email(app, client, api_headers):
-    base = {"resolved_at": "2026-11-20T10:00:00+08:00", "channel": "phone"}
-    customers = {
-        "I-1": {"id": "m1", "phone": "+86 138 0013 8000"},  # texted
-        "I-2": {"id": "m2", "phone": "13900139000", "email": "m2@example.cn"},  # mail's turn
-        "I-3": {"id": "m3", "phone": "010-12345678"},  # a landline
-        "I-4": {"id": "m4"},  # nothing to text
-    }
-    urls = {}
-    for case_id, customer in customers.items():
-        reply = client.post(
-            "/api/v1/cases",
-            json={**base, "case_id": case_id, "customer": customer},
-            headers=api_headers,
-        )
-        urls[case_id] = reply.get_json()["invitation"]["url"]
-    with running() as fake, in_app(app):
-        config = {**app.config, **config_for(fake)}
-        clock = moving_clock()
-        for case_id, url in urls.items():
-            case = Case.get(Case.case_ref == case_id)
-            with database.atomic():
-                sent = sms.invite_by_sms(config, case, url, clock())
-                assert (
-                    sms.invite_by_sms({**config, "SMS_PROVIDER": ""}, case, url, clock()) is False
-                )
-            assert sent is (case_id == "I-1"), case_id
-        assert [(r.kind, r.event, r.target) for r in Outbox.select()] == [
-            ("sms", "invitation.sms", "+86 138 0013 8000")
-        ]
-        assert outbox.deliver_due(config, clock) == outbox.Outcome(delivered=1)
-        assert [p["PhoneNumbers"] for p in fake.sent] == ["13800138000"]
-        assert json.loads(fake.sent[0]["TemplateParam"]) == {"content": urls["I-1"]}
 
 
 # --- settings -----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ..errors import AppError
 from ..i18n import language
 from ..models import ApiToken, Invitation
 from ..surveys import current_version, definition_of
-from ..vocabulary import REPORT_ROLES
+from ..vocabulary import REPORT_ROLES, REPORTED_STATES
 from .common import key_drivers
 from .filters import FilterError, one_of, parse_filters
 from .openapi import openapi_document
@@ -94,18 +94,26 @@ def post_case():
 @bp.route("/invitations/<token>/delivery", methods=["POST"])
 @token_required
 def post_delivery(token: str):
-    """A mail provider's delivery report of an invitation email: delivered or bounced."""
+    """A mail or SMS provider's delivery report of an invitation the site sends: delivered,
+    bounced or failed. ``token`` is the invitation's token, or the short code of a text (the
+    ``OutId`` an Aliyun report carries)."""
     body = request.get_json(silent=True)
     state = body.get("state") if isinstance(body, dict) else None
-    if state not in ("delivered", "bounced"):
+    if state not in REPORTED_STATES:
         raise AppError(
-            400, "some fields are not valid", {"state": ["must be delivered or bounced"]}
+            400,
+            "some fields are not valid",
+            {"state": [f"must be one of {', '.join(REPORTED_STATES)}"]},
         )
-    invitation = Invitation.get_or_none(Invitation.token == token) if TOKEN.match(token) else None
+    invitation = None
+    if TOKEN.match(token):
+        invitation = Invitation.get_or_none(Invitation.token == token)
+    elif invitations.SHORT_CODE.fullmatch(token):
+        invitation = Invitation.get_or_none(Invitation.short_code == token)
     if invitation is None:
         raise AppError(404, "no such invitation")
     if invitation.delivery is None:
-        raise AppError(409, "the site does not email this invitation")
+        raise AppError(409, "the site does not send this invitation")
     invitations.record_report(invitation, state)
     return jsonify({"token": token, "delivery": state})
 

@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "callback.view": _l("Contact details viewed"),
     "customer.export": _l("Customer data exported"),
     "customer.erase": _l("Customer erased"),
+    "customer.opt_out": _l("Customer's opt-out recorded"),
     "retention.purge": _l("Old contact details removed"),
     "digest.subscribe": _l("Digest subscribed"),
     "digest.unsubscribe": _l("Digest stopped"),

@@ -57,7 +57,8 @@ def _choices(case: Case) -> list[dict]:
                 "own": True,
                 "open": status == "pending",
                 "status": status,
-                "delivery": invitation.delivery if invitation else None,  # the site's email
+                "delivery": invitation.delivery if invitation else None,  # the site's message
+                "channel": invitation.channel if invitation else None,  # email or sms
             }
         )
     callback = Survey.get_or_none(Survey.slug == CALLBACK_SURVEY)

@@ -54,12 +54,12 @@ BANDS = {
 }
 SUGGESTION_STATUSES = {key: _l(message) for key, message in names.SUGGESTION_STATUSES.items()}
 BOXES = {key: _l(message) for key, message in names.BOXES.items()}
-# An invitation email's state (invitation.delivery, and each email's state in the outbox).
+# An invitation's state (invitation.delivery, and each message's state in the outbox).
 EMAIL_STATES = {
     "queued": _l("waiting to be sent"),
     "sent": _l("sent"),
     "delivered": _l("delivered"),
-    "failed": _l("failed (given up)"),
+    "failed": _l("failed (given up, or reported undelivered)"),
     "bounced": _l("bounced"),
     "skipped": _l("not sent (no longer due)"),
 }

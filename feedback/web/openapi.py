@@ -12,7 +12,9 @@ from ..vocabulary import (
     CHANNELS,
     DELIVERY_STATES,
     EMAIL_STATES,
+    INVITATION_CHANNELS,
     INVITATION_STATES,
+    REPORTED_STATES,
     RESPONSE_SOURCES,
     SUGGESTION_BOXES,
 )
@@ -305,17 +307,21 @@ def _document(base_url: str) -> dict:
             },
             "/api/v1/invitations/{token}/delivery": {
                 "post": {
-                    "summary": "A mail provider's delivery report of an invitation email.",
-                    "description": "For invitations the site emails (FEEDBACK_SEND_INVITATIONS): "
-                    "SMTP tells only that the server accepted a message; a provider's report "
-                    "that it was delivered, or bounced later, is recorded here and shown with "
-                    "the invitation. The token is the invitation's (in its link).",
+                    "summary": "A mail or SMS provider's delivery report of an invitation.",
+                    "description": "For invitations the site sends (FEEDBACK_SEND_INVITATIONS), "
+                    "by email or text: SMTP and the SMS provider's answer tell only that a "
+                    "message was accepted; a provider's report that it was delivered, bounced "
+                    "or failed later is recorded here and shown with the invitation (a bounced "
+                    "or failed one leaves the response rate). The token is the invitation's (in "
+                    "its link), or for a text its short code (the OutId of Aliyun's report).",
                     "parameters": [
                         {
                             "name": "token",
                             "in": "path",
                             "required": True,
                             "schema": {"type": "string"},
+                            "description": "The invitation's token, or the short code of the "
+                            "short link /r/<code> a text carries.",
                         }
                     ],
                     "requestBody": {
@@ -328,7 +334,7 @@ def _document(base_url: str) -> dict:
                                     "properties": {
                                         "state": {
                                             "type": "string",
-                                            "enum": ["delivered", "bounced"],
+                                            "enum": list(REPORTED_STATES),
                                         }
                                     },
                                 }
@@ -351,10 +357,10 @@ def _document(base_url: str) -> dict:
                                 }
                             },
                         },
-                        "400": _error("state is not delivered or bounced."),
+                        "400": _error("state is not delivered, bounced or failed."),
                         "401": _error("Missing or wrong token."),
                         "404": _error("Unknown invitation."),
-                        "409": _error("The site does not email this invitation."),
+                        "409": _error("The site does not send this invitation."),
                     },
                 }
             },
@@ -521,7 +527,7 @@ def _document(base_url: str) -> dict:
                 },
                 "Invitation": {
                     "type": "object",
-                    "required": ["token", "url", "expires_at", "status", "delivery"],
+                    "required": ["token", "url", "expires_at", "status", "delivery", "channel"],
                     "properties": {
                         "token": {"type": "string"},
                         "url": {"type": "string", "format": "uri"},
@@ -534,14 +540,23 @@ def _document(base_url: str) -> dict:
                             "type": "string",
                             "nullable": True,
                             "enum": list(DELIVERY_STATES),
-                            "description": "How far the site's invitation email got; null when "
-                            "the site does not email this invitation (the helpdesk sends the "
-                            "link).",
+                            "description": "How far the site's invitation (email or text) got; "
+                            "null when the site does not send this invitation (the helpdesk "
+                            "sends the link).",
+                        },
+                        "channel": {
+                            "type": "string",
+                            "nullable": True,
+                            "enum": list(INVITATION_CHANNELS),
+                            "description": "How the site sends it: email, or sms (a text with "
+                            "the short link BASE_URL/r/<code>) to a customer with a mobile "
+                            "number and no email address; null when the helpdesk sends it.",
                         },
                         "emails": {
                             "type": "array",
-                            "description": "Only when the site emails the invitation: the "
-                            "invitation email and each reminder, in order.",
+                            "description": "Only when the site sends the invitation: the "
+                            "invitation and each reminder, in order, by its channel (texts too, "
+                            "despite the name).",
                             "items": {
                                 "type": "object",
                                 "required": ["email", "state", "sent_at", "due_at"],
