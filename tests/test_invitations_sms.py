@@ -251,6 +251,10 @@ def test_the_admin_page_shows_each_invitations_channel(texting, users):
     assert re.search(r"E-1</td>\s*<td class=\"channel-email\">Email</td>", page)
     preview = admin.get("/admin/invitations/preview/post-case?reminder=1").get_data(True)
     assert "http://feedback.test/r/AbCdE12345" in preview  # the text's variable, as it is sent
+    deliver(app)
+    case_id = invitation_of(app, "M-1").case_id
+    desk = client_for(app, "manager").get(f"/callback/case/{case_id}").get_data(True)
+    assert "survey text message: sent" in desk
 
 
 def test_unknown_short_links_are_the_404_page_and_wrong_ones_are_rate_limited(make_app, aliyun):

@@ -90,6 +90,10 @@ def test_the_request_carries_what_aliyun_wants():
     again = sms.aliyun_request(config, "+442079460958", "x")
     assert international["PhoneNumbers"] == "442079460958"
     assert international["SignatureNonce"] != again["SignatureNonce"]  # fresh for each request
+    assert "OutId" not in international
+    named = sms.aliyun_request(config, "+8613800138000", LINK, out_id="AbCdE12345")
+    assert named["OutId"] == "AbCdE12345"  # Aliyun's report repeats it: our reference
+    assert named["Signature"] == spec_signature(named, SECRET, "POST")  # and it is signed
 
 
 # --- sending ------------------------------------------------------------------------------------
@@ -114,18 +118,30 @@ def test_a_wrong_secret_is_refused_by_the_fake_and_raises(aliyun):
 
 
 @pytest.mark.parametrize(
-    "status, answer, words",
+    "status, answer, words, for_good",
     [
-        (200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发分钟级流控"}, "LIMIT_CONTROL"),
-        (200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"}, "NUMBER_ILLEGAL"),
-        (200, {"Message": "no code at all"}, "no Code"),
-        (500, {"Code": "ServiceUnavailable"}, "HTTP 500, ServiceUnavailable"),
+        (
+            200,
+            {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发分钟级流控"},
+            "LIMIT_CONTROL",
+            False,
+        ),
+        (
+            200,
+            {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"},
+            "NUMBER_ILLEGAL",
+            True,
+        ),
+        (200, {"Message": "no code at all"}, "no Code", False),
+        (500, {"Code": "ServiceUnavailable"}, "HTTP 500, ServiceUnavailable", False),
     ],
 )
-def test_a_refusal_is_a_failure(status, answer, words):
+def test_a_refusal_is_a_failure(status, answer, words, for_good):
+    """A failure to try again, except a number refused for good (a bounce)."""
     with running([(status, answer)]) as fake:
-        with pytest.raises(sms.SmsError, match=words):
+        with pytest.raises(sms.SmsError, match=words) as raised:
             sms.send_sms(config_for(fake), "13800138000", LINK)
+        assert raised.value.for_good is for_good
         assert fake.sent == []
 
 
