@@ -11,7 +11,7 @@ import re
 import socket
 import threading
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
@@ -98,6 +98,24 @@ def import_cases(app, folder, text: str):
     result = app.test_cli_runner().invoke(args=["import-cases", str(path)])
     assert result.exit_code == 0, result.output
     return result
+
+
+def deliver(app, hours: float = 0):
+    """Run the outbox deliverer as if ``hours`` had passed; its Outcome."""
+    from feedback import outbox
+    from feedback.db import utcnow
+
+    later = utcnow() + timedelta(hours=hours)
+    with in_app(app):
+        return outbox.deliver_due(app.config, now=lambda: later)
+
+
+def invitation_of(app, case_ref: str):
+    """The invitation of the case with this reference."""
+    from feedback.models import Case, Invitation
+
+    with in_app(app):
+        return Invitation.select().join(Case).where(Case.case_ref == case_ref).get()
 
 
 def survey_path(reply: dict) -> str:

@@ -19,8 +19,10 @@ from support import (
     SmtpServer,
     client_for,
     csrf_from,
+    deliver,
     import_cases,
     in_app,
+    invitation_of,
     new_case,
     survey_path,
 )
@@ -28,7 +30,7 @@ from support import (
 from feedback import invitations, outbox, reports
 from feedback.db import utcnow
 from feedback.definitions import DefinitionError, parse
-from feedback.models import Case, Invitation, OptOut, Outbox, Response
+from feedback.models import Invitation, OptOut, Outbox, Response
 from feedback.periods import periods
 from feedback.reports import Slice
 from feedback.surveys import current_version
@@ -75,21 +77,9 @@ def sending(make_app, smtp, api_headers_for):
     return app, client, headers, smtp
 
 
-def deliver(app, hours: float = 0) -> outbox.Outcome:
-    """Run the deliverer as if ``hours`` had passed."""
-    later = utcnow() + timedelta(hours=hours)
-    with in_app(app):
-        return outbox.deliver_due(app.config, now=lambda: later)
-
-
 def rows(app) -> list[Outbox]:
     with in_app(app):
         return list(Outbox.select().where(Outbox.kind == "invitation").order_by(Outbox.id))
-
-
-def invitation_of(app, case_ref: str) -> Invitation:
-    with in_app(app):
-        return Invitation.select().join(Case).where(Case.case_ref == case_ref).get()
 
 
 def unsubscribe_path(message) -> str:

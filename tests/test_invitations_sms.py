@@ -14,7 +14,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sms_fake import config_for, running
-from support import HAPPY, client_for, csrf_from, import_cases, in_app, new_case, survey_path
+from support import (
+    HAPPY,
+    client_for,
+    csrf_from,
+    deliver,
+    import_cases,
+    in_app,
+    invitation_of,
+    new_case,
+    survey_path,
+)
 
 from feedback import invitations, outbox, privacy, reports
 from feedback.db import utcnow
@@ -42,17 +52,6 @@ def texting(make_app, aliyun, api_headers_for):
     app = make_app(SEND_INVITATIONS=True, **config_for(aliyun))
     client, headers = api_headers_for(app)
     return app, client, headers, aliyun
-
-
-def deliver(app, hours: float = 0) -> outbox.Outcome:
-    later = utcnow() + timedelta(hours=hours)
-    with in_app(app):
-        return outbox.deliver_due(app.config, now=lambda: later)
-
-
-def invitation_of(app, case_ref: str) -> Invitation:
-    with in_app(app):
-        return Invitation.select().join(Case).where(Case.case_ref == case_ref).get()
 
 
 def rows_of(app, invitation_id: int) -> list[Outbox]:
