@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 import secrets
 from dataclasses import dataclass
@@ -45,6 +47,11 @@ class CaseInput:
     customer_phone: str | None = None
     customer_locale: str | None = None
     reopened: bool = False
+
+    @property
+    def customer_phone_e164(self) -> str | None:
+        """The phone in one form (``+8613800138000``), however the helpdesk wrote it."""
+        return sms.phone_number(self.customer_phone) if self.customer_phone else None
 
 
 def parse_case(data: Any, default_survey: str, tz: str, now: datetime | None = None) -> CaseInput:
@@ -242,6 +249,7 @@ def _register(
         customer_name=case_in.customer_name,
         customer_email=case_in.customer_email,
         customer_phone=case_in.customer_phone,
+        customer_phone_e164=case_in.customer_phone_e164,
         customer_locale=case_in.customer_locale,
         suppressed_reason=reason,
         created_at=now,
@@ -288,28 +296,42 @@ def _lock_customer(case_in: CaseInput) -> None:
     """Check and invite one customer at a time, until the transaction ends.
 
     SQLite's BEGIN IMMEDIATE already serializes writers; on PostgreSQL two cases of the same
-    customer arriving together would otherwise both find no recent invitation.
+    customer (by id, email or phone) arriving together would otherwise both find no recent
+    invitation.
     """
     if not is_postgres():
         return
-    keys = sorted(
-        f"customer {kind}: {value}"
-        for kind, value in (("id", case_in.customer_ref), ("email", case_in.customer_email))
-        if value
-    )
+    keys = sorted(f"customer {kind}: {value}" for kind, value in _identities(case_in))
     for key in keys:  # always in the same order, so that two requests cannot deadlock
         database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
 
 
+def _identities(case_in: CaseInput) -> list[tuple[str, str]]:
+    """What finds the same customer again: the helpdesk's id, the lower-cased email, the phone
+    in E.164 (``138 0013 8000`` and ``0086 138-0013-8000`` are one customer)."""
+    return [
+        (kind, value)
+        for kind, value in (
+            ("id", case_in.customer_ref),
+            ("email", case_in.customer_email),
+            ("phone", case_in.customer_phone_e164),
+        )
+        if value
+    ]
+
+
+_COLUMNS = {
+    "id": Case.customer_ref,
+    "email": Case.customer_email,
+    "phone": Case.customer_phone_e164,
+}
+
+
 def _recently_invited(case_in: CaseInput, since: datetime) -> bool:
-    who = []
-    if case_in.customer_ref:
-        who.append(Case.customer_ref == case_in.customer_ref)
-    if case_in.customer_email:
-        who.append(Case.customer_email == case_in.customer_email)
+    who = [_COLUMNS[kind] == value for kind, value in _identities(case_in)]
     if not who:
         return False
-    match = who[0] if len(who) == 1 else (who[0] | who[1])
+    match = functools.reduce(operator.or_, who)
     return (
         Invitation.select(Invitation.id)
         .join(Case)

@@ -113,7 +113,10 @@ class Case(BaseModel):
     customer_ref = pw.CharField(max_length=200, null=True)
     customer_name = pw.CharField(max_length=200, null=True)
     customer_email = pw.CharField(max_length=254, null=True)
-    customer_phone = pw.CharField(max_length=50, null=True)
+    customer_phone = pw.CharField(max_length=50, null=True)  # as the helpdesk wrote it
+    # the same number in E.164 (sms.phone_number): what the throttle matches, as it matches the
+    # lower-cased email; NULL without a phone
+    customer_phone_e164 = pw.CharField(max_length=20, null=True)
     customer_locale = pw.CharField(max_length=8, null=True)
     suppressed_reason = pw.CharField(max_length=200, null=True)
     created_at = pw.DateTimeField(default=utcnow)

@@ -1,7 +1,8 @@
 """Customers' personal data: everything held about one (export), erasing it, and retention.
 
 What identifies a customer here is the case's ``customer_ref`` (the helpdesk's customer id),
-``customer_name``, ``customer_email`` and ``customer_phone``; named suggestions carry a name and
+``customer_name``, ``customer_email`` and ``customer_phone`` (with ``customer_phone_e164``, the
+same number in E.164 for the throttle); named suggestions carry a name and
 an email; outbox rows may carry copies in their target or payload. Erasure and retention clear
 those and leave every answer, response, invitation and follow-up in place, so every figure
 (dashboard, API, meeting pack) stays exactly what it was: none of them reads a contact column.
@@ -71,6 +72,7 @@ def _contact_values(cases: Iterable[Case]) -> set[str]:
             case.customer_name,
             case.customer_email,
             case.customer_phone,
+            case.customer_phone_e164,  # the same number as a copy may hold it
         )
         if value
     }
@@ -374,6 +376,7 @@ def erase(key: str, actor: str | None = None, reason: str | None = None) -> Eras
                 customer_name=None,
                 customer_email=None,
                 customer_phone=None,
+                customer_phone_e164=None,
                 updated_at=utcnow(),
             ).where(Case.id.in_(case_ids)).execute()
             response_ids = Response.select(Response.id).where(Response.case.in_(case_ids))
@@ -450,7 +453,13 @@ def apply_retention(
         ~fn.EXISTS(open_follow_up),
     )
     due = (
-        Case.select(Case.id, Case.customer_name, Case.customer_email, Case.customer_phone)
+        Case.select(
+            Case.id,
+            Case.customer_name,
+            Case.customer_email,
+            Case.customer_phone,
+            Case.customer_phone_e164,
+        )
         .where(*conditions)
         .order_by(Case.id)
     )
@@ -462,7 +471,12 @@ def apply_retention(
         first, last_id = batch[0][0], batch[-1][0]
         with database.atomic():  # a range of ids, not a list of them: one short statement
             purged += (
-                Case.update(customer_name=None, customer_email=None, customer_phone=None)
+                Case.update(
+                    customer_name=None,
+                    customer_email=None,
+                    customer_phone=None,
+                    customer_phone_e164=None,
+                )
                 .where(Case.id.between(first, last_id), *conditions)
                 .execute()
             )

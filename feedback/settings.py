@@ -191,7 +191,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "THROTTLE_DAYS",
         30,
-        "A customer (by id or email) surveyed within this many days is not invited again.",
+        "A customer (by id, email or phone number) surveyed within this many days is not invited "
+        "again.",
         _positive_int,
     ),
     Setting(

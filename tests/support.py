@@ -82,6 +82,24 @@ CASE = {
 }
 
 
+def all_at_once(count: int, task) -> list:
+    """``task(n)`` for n in 0..count-1, each in its own thread, all let go together; their
+    results in that order once every thread ended."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(n):
+        barrier.wait()
+        results[n] = task(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
 def new_case(client, headers, **changes):
     """POST a case through the API and return the JSON reply (asserting it was accepted)."""
     body = {**CASE, **changes}

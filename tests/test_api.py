@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import CASE, in_app, new_case, survey_path
+from support import CASE, all_at_once, in_app, new_case, survey_path
 
 from feedback import accounts
 from feedback.cases import TOKEN
@@ -691,20 +691,11 @@ def test_openapi_document_is_public_and_describes_every_route(app, client):
 
 
 def test_simultaneous_cases_of_one_customer_give_one_invitation(app, api_headers):
-    replies = []
-    barrier = threading.Barrier(8)
-
     def send(n):
-        client = app.test_client()
-        barrier.wait()
-        reply = post(client, api_headers, case_id=f"BULK-{n}", team=None)
-        replies.append((reply.status_code, reply.get_json()))
+        reply = post(app.test_client(), api_headers, case_id=f"BULK-{n}", team=None)
+        return reply.status_code, reply.get_json()
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    replies = all_at_once(8, send)
     assert sorted(code for code, _ in replies) == [201] * 8, replies
     assert sum(not body["suppressed"] for _, body in replies) == 1, replies
     assert counts(app) == {"cases": 8, "invitations": 1, "teams": 0}

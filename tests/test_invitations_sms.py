@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from sms_fake import config_for, running
 from support import (
     HAPPY,
+    all_at_once,
     client_for,
     csrf_from,
     deliver,
@@ -26,7 +28,7 @@ from support import (
     survey_path,
 )
 
-from feedback import invitations, outbox, privacy, reports
+from feedback import cases, invitations, outbox, privacy, reports
 from feedback.db import utcnow
 from feedback.i18n import language
 from feedback.models import AuditEntry, Case, Invitation, OptOut, Outbox, Response
@@ -218,7 +220,7 @@ def test_without_sms_a_phone_only_case_gets_nothing_and_the_admin_page_says_why(
         client,
         headers,
         case_id="B-1",
-        customer={"email": "both@example.cn", "phone": "13800138000"},
+        customer={"email": "both@example.cn", "phone": "13900139000"},  # not M-1 again
     )
     assert both["invitation"]["channel"] == "email"
     page = client_for(app, "admin").get("/admin/invitations/").get_data(as_text=True)
@@ -508,3 +510,114 @@ def test_any_phone_is_taken_or_named_never_a_500(app, client, api_headers, phone
     assert reply.status_code in (200, 201, 400), (phone, reply.status_code)
     if reply.status_code == 400:
         assert list(reply.get_json()["errors"]) == ["customer.phone"], (phone, reply.get_json())
+
+
+# --- the throttle knows a number however it is written -----------------------------------------
+
+SPELLINGS = ["138 0013 8000", "+8613800138000", "008613800138000"]
+THROTTLED = "customer already invited to a survey within the last 30 days"
+
+
+def stored_numbers(app) -> list[tuple[str, str | None, str | None]]:
+    with in_app(app):
+        return list(
+            Case.select(Case.case_ref, Case.customer_phone, Case.customer_phone_e164)
+            .order_by(Case.id)
+            .tuples()
+        )
+
+
+def test_one_number_in_three_spellings_gets_one_text_and_the_others_are_throttled(texting):
+    app, client, headers, aliyun = texting
+    replies = [
+        new_case(client, headers, case_id=f"P-{n}", customer={"phone": phone})
+        for n, phone in enumerate(SPELLINGS)
+    ]
+    assert replies[0]["suppressed"] is False and replies[0]["invitation"]["channel"] == "sms"
+    for reply in replies[1:]:
+        assert reply["suppressed"] is True and reply["invitation"] is None
+        assert reply["reason"] == THROTTLED
+    # kept as the helpdesk wrote it, and matched in one form
+    assert stored_numbers(app) == [
+        (f"P-{n}", phone, "+8613800138000") for n, phone in enumerate(SPELLINGS)
+    ]
+    assert deliver(app) == outbox.Outcome(delivered=1)
+    assert [p["PhoneNumbers"] for p in aliyun.sent] == ["13800138000"]
+
+    # a new id or email does not make the same number another customer
+    same_phone = new_case(
+        client,
+        headers,
+        case_id="P-7",
+        customer={"id": "new-id", "email": "new@example.cn", "phone": "0086-138-0013-8000"},
+    )
+    assert same_phone["reason"] == THROTTLED
+    other = new_case(client, headers, case_id="P-9", customer={"phone": "139 0013 8000"})
+    assert other["suppressed"] is False
+    landline = new_case(client, headers, case_id="P-10", customer={"phone": "010-12345678"})
+    assert landline["suppressed"] is False  # the helpdesk calls it; a second time is throttled
+    again = new_case(client, headers, case_id="P-11", customer={"phone": "+86 10 1234 5678"})
+    assert again["reason"] == THROTTLED
+
+
+def test_a_number_invited_before_the_window_is_invited_again(app, client, api_headers):
+    def invited_at(moment) -> None:
+        with in_app(app):
+            Invitation.update(created_at=moment).execute()
+
+    new_case(client, api_headers, case_id="P-1", customer={"phone": SPELLINGS[0]})
+    window = timedelta(days=30)
+    invited_at(utcnow() - window + timedelta(minutes=1))  # still inside the window
+    inside = new_case(client, api_headers, case_id="P-2", customer={"phone": SPELLINGS[1]})
+    assert inside["reason"] == THROTTLED
+    invited_at(utcnow() - window - timedelta(minutes=1))  # the window has passed
+    outside = new_case(client, api_headers, case_id="P-3", customer={"phone": SPELLINGS[2]})
+    assert outside["suppressed"] is False and outside["invitation"]["status"] == "pending"
+
+
+def test_simultaneous_cases_of_one_number_give_one_invitation(app, api_headers, monkeypatch):
+    """As test_api's test of one customer by id and email, for a number in its three spellings
+    without id or email; each check waits a moment before inviting, so that without the lock
+    per number (PostgreSQL; SQLite serializes writers) every case would find none invited."""
+    looked = cases._recently_invited
+
+    def slowly(*args):
+        found = looked(*args)
+        time.sleep(0.2)
+        return found
+
+    monkeypatch.setattr(cases, "_recently_invited", slowly)
+
+    def send(n):
+        reply = app.test_client().post(
+            "/api/v1/cases",
+            json=new_case_body(
+                {"case_id": f"RACE-{n}", "customer": {"phone": SPELLINGS[n % 3]}, "team": None}
+            ),
+            headers=api_headers,
+        )
+        return reply.status_code, reply.get_json()
+
+    replies = all_at_once(6, send)
+    assert sorted(code for code, _ in replies) == [201] * 6, replies
+    assert sum(not body["suppressed"] for _, body in replies) == 1, replies
+    assert {body.get("reason") for _, body in replies} == {None, THROTTLED}
+    with in_app(app):
+        assert Invitation.select().count() == 1
+
+
+def test_erasure_and_retention_clear_the_number_the_throttle_matches(app, client, api_headers):
+    new_case(client, api_headers, **PHONE_ONLY)  # id m-1 and a number
+    new_case(client, api_headers, case_id="M-2", customer={"phone": "13900139000"})
+    with in_app(app):
+        assert privacy.erase("m-1") is not None
+    assert stored_numbers(app) == [("M-1", None, None), ("M-2", "13900139000", "+8613900139000")]
+    # erased, the customer is no longer known, so no longer throttled (as for id and email)
+    assert (
+        new_case(client, api_headers, case_id="M-3", customer={"phone": SPELLINGS[2]})["suppressed"]
+        is False
+    )
+    with in_app(app):
+        later = utcnow() + timedelta(days=400)
+        assert privacy.apply_retention({"CONTACT_RETENTION_DAYS": 30}, now=later) == 2
+    assert stored_numbers(app) == [("M-1", None, None), ("M-2", None, None), ("M-3", None, None)]

@@ -485,3 +485,46 @@ def test_invitations_emailed_before_texts_existed_are_emails(empty_database_url)
             ("email", None)
         ]
     db.close_all()
+
+
+SEED_ROWS[_number_of("customers' phone numbers in one form")] = [
+    _another("service_case", 2, {"id": 3, "case_ref": "C-3"}, {"customer_phone_e164": None}),
+]
+
+# as older releases stored them (before the phone was checked, anything up to 50 characters)
+OLD_PHONES = {
+    "P-1": ("138 0013 8000", "+8613800138000"),
+    "P-2": ("+8613800138000", "+8613800138000"),
+    "P-3": ("008613800138000", "+8613800138000"),
+    "P-4": (None, None),
+    "P-5": ("ext. 1234, ask for Li", None),
+    "P-6": ("010-12345678", "+861012345678"),
+    "P-7": (" +44 20 7946 0958 ", "+442079460958"),
+}
+
+
+def test_the_phone_migration_fills_one_form_in_batches(empty_database_url, monkeypatch):
+    import feedback.db
+
+    monkeypatch.setattr(feedback.db, "BACKFILL_BATCH", 2)  # several batches, one partly unread
+    db = open_database(empty_database_url)
+    database.initialize(db)
+    with database.connection_context():
+        migrate(db, target=_number_of("customers' phone numbers in one form") - 1)
+        with db.atomic():
+            for version in range(1, 3):
+                for table, columns, values in SEED_ROWS[version]:
+                    _insert(db, table, columns, values)
+            _t, columns, values = _another("service_case", 2, {})
+            for n, (ref, (phone, _e164)) in enumerate(OLD_PHONES.items(), start=10):
+                row = {**dict(zip(columns, values, strict=True)), "id": n, "case_ref": ref}
+                _insert(db, "service_case", (*row, "customer_phone"), (*row.values(), phone))
+        migrate(db)
+        stored = db.execute_sql(
+            "SELECT case_ref, customer_phone, customer_phone_e164 FROM service_case"
+            " WHERE id >= 10 ORDER BY id"
+        ).fetchall()
+        assert stored == [(ref, phone, e164) for ref, (phone, e164) in OLD_PHONES.items()]
+        indexes = {i.name: i.columns for i in db.get_indexes("service_case")}
+        assert indexes["service_case_customer_phone_e164"] == ["customer_phone_e164"]
+    db.close_all()
