@@ -224,6 +224,7 @@ def _register_blueprints(app: Flask) -> None:
         follow_ups,
         invitation_admin,
         manage,
+        own,
         robots,
         suggest,
         survey,
@@ -247,6 +248,7 @@ def _register_blueprints(app: Flask) -> None:
         invitation_admin,
         unsubscribe,
         robots,
+        own,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies

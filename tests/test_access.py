@@ -327,6 +327,8 @@ def make_world(app, client, api_headers, users) -> dict:
     )
     with in_app(app):
         cases = {c.case_ref: c.id for c in Case.select()}
+        # the staff member is the agent of the cases (support.CASE): their own figures, /me/
+        User.update(agent_code="李娜").where(User.username == "staff").execute()
     manager = client_of(app, "manager")
     for ref in ("B-1", "S-1"):  # an unhappy call-back opens a follow-up in each team
         assert (
