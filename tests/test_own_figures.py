@@ -432,3 +432,19 @@ def test_hostile_parameters_never_break_the_pages(app, people, params, target):
     assert reply.status_code in (200, 400, 404), (target, params, reply.status_code)
     if reply.status_code == 400 and target == "/me/":
         assert 'class="error"' in reply.get_data(as_text=True)
+
+
+def test_the_demo_links_every_agent_to_their_cases(app):
+    from feedback.demo import AGENTS, DEMO_PASSWORD, fill
+
+    with in_app(app):
+        fill(cases=120, seed=3, config=app.config)
+        codes = {u.username: u.agent_code for u in User.select()}
+    assert {login: codes[login] for a in AGENTS.values() for _n, login, _s in a} == {
+        login: name for a in AGENTS.values() for name, login, _s in a
+    }
+    assert codes["admin"] is None and codes["manager"] is None
+    staff = app.test_client()
+    login(staff, "staff", DEMO_PASSWORD)
+    html = staff.get("/me/?period=365d&lang=en").get_data(as_text=True)
+    assert "“李娜”" in html and TILE.search(html)

@@ -1,5 +1,5 @@
 """What several blueprints need: the role check, sessions, the teams a user may see, the
-follow-up policy and answering a suggestion.
+follow-up policy, answering a suggestion, key drivers and serving a chart from the cache.
 
 Blueprints import from here and never from one another (``tests/test_blueprints.py``).
 """
