@@ -136,13 +136,7 @@ def create_user(username, role, display_name, team, agent_code, password):
         )
     except accounts.AccountError as exc:
         raise click.UsageError(f"{exc.field}: {exc.message}") from None
-    audit.record(
-        "user.create",
-        f"user {user.username}",
-        role=user.role,
-        team=user.team_id,
-        agent_code=user.agent_code,
-    )
+    audit.user_created(user)
     message = operator_language().gettext(
         "Created %(role)s '%(username)s'.", role=user.role, username=user.username
     )

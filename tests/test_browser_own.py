@@ -12,9 +12,9 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser import PHONE, new_context
+from browser import PHONE, assert_fits, new_context
 from data_sets import START
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from support import PASSWORD, in_app
 
 from feedback import accounts
@@ -31,20 +31,6 @@ def no_script_phone(browser):
     context = new_context(browser, **PHONE, java_script_enabled=False)
     yield context
     context.close()
-
-
-def fits(page: Page, width: int) -> None:
-    """Nothing reaches past the right edge but inside a table's scrolling box."""
-    page.set_viewport_size({"width": width, "height": 740})
-    sizes = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
-    assert max(sizes) <= width, f"the page scrolls sideways: {sizes} px wide at {width} px"
-    overflowing = page.evaluate(
-        """w => [...document.querySelectorAll('main *')]
-        .filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > w + 0.5)
-        .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
-        width,
-    )
-    assert not overflowing, f"reach past the right edge at {width} px: {overflowing[:10]}"
 
 
 def test_my_figures_on_a_phone_without_javascript(
@@ -83,5 +69,6 @@ def test_my_figures_on_a_phone_without_javascript(
     assert page.locator(".chart-with-table table").count() == 3
     expect(page.locator(".chart-with-table table").last).to_contain_text("另一位客服")
     for width in (375, 320):
-        fits(page, width)
+        page.set_viewport_size({"width": width, "height": 740})
+        assert_fits(page)
         page.screenshot(path=tmp_path / f"my-figures-{width}.png", full_page=True)

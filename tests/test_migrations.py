@@ -451,21 +451,12 @@ SEED_ROWS[_number_of("digest subscriptions")] = [
 ]
 
 
+# a staff member linked to their cases (the columns of the first user, and the agent code)
 SEED_ROWS[_number_of("an agent code on users")] = [
     (
         "app_user",
-        (
-            "id",
-            "username",
-            "display_name",
-            "password_hash",
-            "role",
-            "team_id",
-            "active",
-            "created_at",
-            "agent_code",
-        ),
-        (2, "na", "李娜", "scrypt:x", "staff", 1, True, "2026-01-07 03:04:05", "李娜"),
+        (*SEED_ROWS[1][1][1], "agent_code"),
+        (2, "na", "李娜", "scrypt:x", "staff", 1, True, "zh_CN", "2026-01-07 03:04:05", "李娜"),
     ),
 ]
 

@@ -189,14 +189,7 @@ def new_user():
         except IntegrityError:  # the same username (or agent code) sent twice at once
             _taken(form)
         else:
-            audit.record(
-                "user.create",
-                f"user {user.username}",
-                role=user.role,
-                team=user.team_id,
-                email=user.email,
-                agent_code=user.agent_code,
-            )
+            audit.user_created(user)
             flash(_("User %(name)s was created.", name=user.username))
             _warn_unknown_agent(user)
             return redirect(url_for("admin.users"))
