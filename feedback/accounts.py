@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 import time
+import unicodedata
 
 from peewee import fn
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -56,7 +57,7 @@ def clean_agent_code(value: str | None) -> str | None:
         return None
     if len(code) > AGENT_CODE_LENGTH:
         raise AccountError("agent_code", f"at most {AGENT_CODE_LENGTH} characters")
-    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in code):
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in code):
         raise AccountError("agent_code", "no control characters (tabs, line breaks)")
     return code
 

@@ -371,6 +371,37 @@ def test_a_new_user_gets_an_agent_code(app, people):
     assert '"agent_code": "赵隐私"' in entry.detail
 
 
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(code=st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=110))
+def test_any_agent_code_is_saved_as_given_or_refused_beside_the_field(app, people, code):
+    admin = client_of(app, "admin")
+    staff = people["staff"]
+    form = {
+        "display_name": "staff",
+        "role": "staff",
+        "team": str(staff.team_id),
+        "locale": "",
+        "email": "",
+        "active": "y",
+        "agent_code": code,
+    }
+    with in_app(app):
+        before = User.get_by_id(staff.id).agent_code
+    reply = post_form(admin, f"/admin/users/{staff.id}", form)
+    assert reply.status_code in (302, 422), reply.status_code
+    with in_app(app):
+        stored = User.get_by_id(staff.id).agent_code
+    if reply.status_code == 302:
+        assert stored == (code.strip() or None)
+    else:
+        assert 'id="agent_code-error"' in reply.get_data(as_text=True)
+        assert stored == before  # unchanged
+
+
 def test_the_funnel_needs_enough_other_agents_and_a_team(app, agents, people):
     with in_app(app):
         # a team of her and two others: too few to show them without giving them away
@@ -448,3 +479,15 @@ def test_the_demo_links_every_agent_to_their_cases(app):
     login(staff, "staff", DEMO_PASSWORD)
     html = staff.get("/me/?period=365d&lang=en").get_data(as_text=True)
     assert "“李娜”" in html and TILE.search(html)
+
+
+def test_other_surveys_show_the_page_without_a_funnel(app, agents, people):
+    staff = client_of(app, "staff")
+    for survey in ("servqual", "callback"):  # no answers of hers, no CSAT on servqual
+        html = staff.get(f"/me/?{PERIOD}&survey={survey}").get_data(as_text=True)
+        assert f"<option selected>{survey}</option>" in html
+        assert f"Fewer than {OWN_FUNNEL_OTHERS} other agents" in html
+        assert 'id="tile-responses"><h2>Answers</h2><p class="value">0<' in html
+        for name in ("csat-trend", "nps-trend"):
+            assert staff.get(f"/me/charts/{name}.png?{PERIOD}&survey={survey}").status_code == 200
+        assert staff.get(f"/me/charts/team-funnel.csv?{PERIOD}&survey={survey}").status_code == 404
