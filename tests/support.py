@@ -383,3 +383,19 @@ def answered_case(case_in, answers: dict, sent, survey: str = "post-case") -> in
         tz="Asia/Shanghai",
         now=sent + timedelta(hours=1),
     )
+
+
+def user_form(user, **changes) -> dict:
+    """The admin's edit form of ``user`` as the browser sends it, the user's values kept but
+    ``changes`` (an unticked box is not sent: give it None)."""
+    data = {
+        "display_name": user.display_name,
+        "role": user.role,
+        "team": str(user.team_id) if user.team_id else "",
+        "locale": user.locale or "",
+        "email": user.email or "",
+        "active": "y" if user.active else None,
+        "agent_code": user.agent_code or "",
+        **changes,
+    }
+    return {key: value for key, value in data.items() if value is not None}

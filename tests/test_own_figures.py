@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import PASSWORD, answered_case, in_app, login, post_form
+from support import PASSWORD, answered_case, in_app, login, post_form, user_form
 
 from feedback import accounts, privacy, stats
 from feedback.cases import CaseInput
@@ -301,14 +301,7 @@ def test_without_an_agent_code_the_page_says_how_to_link(app, agents, people):
 def test_an_admin_links_an_account(app, agents, people):
     admin = client_of(app, "admin")
     lead = people["lead"]
-    form = {
-        "display_name": "lead",
-        "role": "lead",
-        "team": str(lead.team_id),
-        "locale": "",
-        "email": "",
-        "active": "y",
-    }
+    form = user_form(lead)
     url = f"/admin/users/{lead.id}"
     # taken, whatever its case; control characters; too long
     for code, error in (
@@ -380,15 +373,7 @@ def test_a_new_user_gets_an_agent_code(app, people):
 def test_any_agent_code_is_saved_as_given_or_refused_beside_the_field(app, people, code):
     admin = client_of(app, "admin")
     staff = people["staff"]
-    form = {
-        "display_name": "staff",
-        "role": "staff",
-        "team": str(staff.team_id),
-        "locale": "",
-        "email": "",
-        "active": "y",
-        "agent_code": code,
-    }
+    form = user_form(staff, agent_code=code)
     with in_app(app):
         before = User.get_by_id(staff.id).agent_code
     reply = post_form(admin, f"/admin/users/{staff.id}", form)
