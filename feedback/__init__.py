@@ -224,6 +224,7 @@ def _register_blueprints(app: Flask) -> None:
         follow_ups,
         invitation_admin,
         manage,
+        own,
         robots,
         short_links,
         suggest,
@@ -249,6 +250,7 @@ def _register_blueprints(app: Flask) -> None:
         unsubscribe,
         short_links,
         robots,
+        own,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies

@@ -6,12 +6,14 @@ import hashlib
 import re
 import secrets
 import time
+import unicodedata
 
+from peewee import fn
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import database, utcnow
 from .input_checks import MAX_ID
-from .models import ApiToken, Team, TeamLead, User
+from .models import ApiToken, Case, Team, TeamLead, User
 from .vocabulary import ROLES
 
 USERNAME = re.compile(r"^[a-zA-Z0-9_.-]{2,64}$")
@@ -42,6 +44,49 @@ def check_new_user(username: str, password: str, role: str) -> None:
         raise AccountError("role", f"one of {', '.join(ROLES)}")
 
 
+# An agent code is what the helpdesk sends as a case's ``agent`` (cases.parse_case: a trimmed
+# text of at most 100 characters), so a user's code can name exactly those cases.
+AGENT_CODE_LENGTH = 100
+
+
+def clean_agent_code(value: str | None) -> str | None:
+    """An agent code as it is stored: trimmed, None when empty; AccountError (field
+    ``agent_code``) when it is too long or holds a control character (no helpdesk name does)."""
+    code = (value or "").strip()
+    if not code:
+        return None
+    if len(code) > AGENT_CODE_LENGTH:
+        raise AccountError("agent_code", f"at most {AGENT_CODE_LENGTH} characters")
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in code):
+        raise AccountError("agent_code", "no control characters (tabs, line breaks)")
+    return code
+
+
+def agent_code_holder(code: str, other_than: int | None = None) -> User | None:
+    """The user (but ``other_than``) who has this agent code, compared without regard to case
+    as the unique index app_user_agent_code compares them."""
+    query = User.select().where(fn.LOWER(User.agent_code) == fn.LOWER(code))
+    if other_than is not None:
+        query = query.where(User.id != other_than)
+    return query.first()
+
+
+def check_agent_code(value: str | None, other_than: int | None = None) -> str | None:
+    """``clean_agent_code``, and AccountError when another user already has the code."""
+    code = clean_agent_code(value)
+    if code is not None:
+        holder = agent_code_holder(code, other_than)
+        if holder is not None:
+            raise AccountError("agent_code", f"{holder.username} has this agent code")
+    return code
+
+
+def agent_code_in_cases(code: str) -> bool:
+    """Whether any case names this agent, exactly as stored: a code that none does is likely
+    written otherwise than the helpdesk writes it (one scan of the cases, for an admin's save)."""
+    return Case.select(Case.id).where(Case.agent == code).exists()
+
+
 def create_user(
     username: str,
     password: str,
@@ -50,9 +95,11 @@ def create_user(
     team: Team | None = None,
     locale: str | None = None,
     email: str | None = None,
+    agent_code: str | None = None,
 ) -> User:
     """A new user with a hashed password; raises AccountError for bad input."""
     check_new_user(username, password, role)
+    agent_code = check_agent_code(agent_code)
     with database.atomic():
         return User.create(
             username=username,
@@ -63,6 +110,7 @@ def create_user(
             active=True,
             locale=locale,
             email=email,
+            agent_code=agent_code,
         )
 
 

@@ -174,3 +174,15 @@ def csv_rows(f: Filter, tz: str) -> Iterator[list]:
             entry.address or "",
             entry.detail,
         ]
+
+
+def user_created(user: User) -> AuditEntry:
+    """The entry of a new user (the admin pages' form or ``create-user``): what they got."""
+    return record(
+        "user.create",
+        f"user {user.username}",
+        role=user.role,
+        team=user.team_id,
+        email=user.email,
+        agent_code=user.agent_code,
+    )

@@ -174,18 +174,60 @@ def _breakdown(group: str):
     return build
 
 
-def funnel(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
+FUNNEL_HEADER = (N_("Agent"), N_("Satisfied"), ANSWERS, N_("CSAT"))
+
+
+def _agent_units(s: Slice) -> tuple[list[charts.AgentShare], float]:
+    """The slice's agents with CSAT answers, and their overall CSAT in percent."""
     units = [
         charts.AgentShare(row["key"], row["csat_satisfied"], row["csat_n"])
         for row in reports.score_counts(s, "agent")
         if row["key"] and row["csat_n"]
     ]
     total = sum(u.n for u in units)
-    target = 100 * sum(u.satisfied for u in units) / total if total else 0.0
+    return units, 100 * sum(u.satisfied for u in units) / total if total else 0.0
+
+
+def _funnel_row(label: str, unit: charts.AgentShare) -> tuple:
+    return (label, unit.satisfied, unit.n, 100 * unit.satisfied / unit.n)
+
+
+def funnel(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
+    units, target = _agent_units(s)
     return ChartData(
         charts.funnel_plot(units, target, lang, min_sample),
-        _header(lang, N_("Agent"), N_("Satisfied"), ANSWERS, N_("CSAT")),
-        [(u.name, u.satisfied, u.n, 100 * u.satisfied / u.n) for u in units],
+        _header(lang, *FUNNEL_HEADER),
+        [_funnel_row(u.name, u) for u in units],
+    )
+
+
+# An agent's own place in the team funnel shows the other agents without names, and only when
+# there are at least this many of them: with one or two, the team's line and the agent's own
+# figure would give theirs away.
+OWN_FUNNEL_OTHERS = 3
+
+
+def own_funnel(team: Slice, agent: str, lang: Language, min_sample: int) -> ChartData | None:
+    """One agent's place among the agents of ``team`` (the team's slice): their own point
+    labelled "you", every other agent an unnamed dot, and a table saying "you" and "another
+    agent". No other agent's name goes into the chart or the table, and the others come in the
+    order of their answers and shares, not of their names (which the order of the points in an
+    SVG would give away). None when fewer than OWN_FUNNEL_OTHERS other agents have answers."""
+    units, target = _agent_units(team)
+    mine = next((u for u in units if u.name == agent), None)
+    others = sorted(
+        (charts.AgentShare("", u.satisfied, u.n) for u in units if u.name != agent),
+        key=lambda u: (-u.n, -u.satisfied),
+    )
+    if len(others) < OWN_FUNNEL_OTHERS:
+        return None
+    mine_unnamed = charts.AgentShare("", mine.satisfied, mine.n) if mine else None
+    another = lang.gettext("another agent")
+    return ChartData(
+        charts.funnel_plot(others, target, lang, min_sample, mine=mine_unnamed),
+        _header(lang, *FUNNEL_HEADER),
+        ([_funnel_row(lang.gettext("you"), mine)] if mine else [])
+        + [_funnel_row(another, u) for u in others],
     )
 
 

@@ -451,9 +451,20 @@ def _legend_below(figure: Figure, handles: list) -> None:
     )
 
 
-def _dot_handle(label: str, colour: str, marker: str = "o") -> Line2D:
-    """A legend entry for a kind of point."""
-    return Line2D([], [], linestyle="none", marker=marker, markersize=11, color=colour, label=label)
+def _dot_handle(
+    label: str, colour: str, marker: str = "o", size: float = 11, edge: str | None = None
+) -> Line2D:
+    """A legend entry for a kind of point (``edge``: the marker's edge colour, if not its own)."""
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker=marker,
+        markersize=size,
+        color=colour,
+        markeredgecolor=edge or colour,
+        label=label,
+    )
 
 
 def _too_few_handle(lang: Language, min_sample: int) -> Line2D:
@@ -1045,24 +1056,39 @@ def suggestion_handling(
 
 @_styled
 def funnel_plot(
-    units: Sequence[AgentShare], target: float, lang: Language, min_sample: int = 30
+    units: Sequence[AgentShare],
+    target: float,
+    lang: Language,
+    min_sample: int = 30,
+    mine: AgentShare | None = None,
 ) -> Figure:
-    """Agents' CSAT against their answers, inside 95% and 99.8% funnels around the target (%)."""
-    title = lang.gettext("CSAT by agent against number of answers")
+    """Agents' CSAT against their answers, inside 95% and 99.8% funnels around the target (%).
+
+    With ``mine``, the chart of one agent's place in their team: ``mine`` is drawn apart and
+    labelled "you", and ``units`` are the other agents, drawn as plain dots that nothing names
+    or marks (their names are not even read).
+    """
+    title = (
+        lang.gettext("CSAT by agent against number of answers")
+        if mine is None
+        else lang.gettext("Your CSAT among your team's agents")
+    )
     units = [unit for unit in units if unit.n > 0]
-    if not units:
+    mine = mine if mine is not None and mine.n > 0 else None
+    everyone = units + ([mine] if mine else [])
+    if not everyone:
         return _no_data(title, lang)
-    total = sum(unit.n for unit in units)
+    total = sum(unit.n for unit in everyone)
     figure, axes = _figure(
         title,
         lang.gettext(
             "%(answers)s from %(agents)s · funnel: where chance alone would put them",
             answers=_answers(lang, total),
-            agents=lang.ngettext("%(num)s agent", "%(num)s agents", len(units)),
+            agents=lang.ngettext("%(num)s agent", "%(num)s agents", len(everyone)),
         ),
     )
     p0 = min(max(target / 100, 0.0), 1.0)
-    largest = max(unit.n for unit in units)
+    largest = max(unit.n for unit in everyone)
     x_max = max(largest * 1.08, min_sample * 1.5, 10)
     # limits as curves: exact binomial limits at every whole n of a fine grid; the
     # interpolation makes them move almost smoothly from one n to the next
@@ -1086,8 +1112,9 @@ def funnel_plot(
     counts = np.array([unit.n for unit in units], dtype=float)
     shares = np.array([100 * unit.satisfied / unit.n for unit in units])
     small = counts < min_sample
-    named = {id(unit) for unit in funnel_outliers(units, target, min_sample)}
-    outside = np.array([id(unit) in named for unit in units])
+    # beside "you" no other agent is named or marked out
+    named = set() if mine else {id(unit) for unit in funnel_outliers(units, target, min_sample)}
+    outside = np.array([id(unit) in named for unit in units], dtype=bool)
     plain = ~small & ~outside
     axes.plot(
         counts[plain],
@@ -1121,27 +1148,36 @@ def funnel_plot(
         markeredgewidth=1.2,
         zorder=4,
     )
-
-    low_edge = min(shares.min(), 100 * funnel_limits(p0, max(min_sample, 1), FUNNEL_LEVELS[1])[0])
-    y_low = max(0.0, math.floor((low_edge - 5) / 10) * 10)
+    all_shares = [100 * unit.satisfied / unit.n for unit in everyone]
+    limit_at_min = 100 * funnel_limits(p0, max(min_sample, 1), FUNNEL_LEVELS[1])[0]
+    y_low = max(0.0, math.floor((min(min(all_shares), limit_at_min) - 5) / 10) * 10)
     axes.set_ylim(y_low, 104)
     axes.set_xlim(-x_max * 0.012, x_max)
-    _label_outliers(
-        axes,
-        [
-            (count, share, unit.name)
-            for count, share, unit, out in zip(counts, shares, units, outside, strict=True)
-            if out
-        ],
-        x_max,
-        (y_low, 104),
-    )
+    if mine:
+        _draw_mine(axes, mine, lang, min_sample, x_max, (y_low, 104))
+    else:
+        _label_outliers(
+            axes,
+            [
+                (count, share, unit.name)
+                for count, share, unit, out in zip(counts, shares, units, outside, strict=True)
+                if out
+            ],
+            x_max,
+            (y_low, 104),
+        )
     axes.yaxis.set_major_locator(FixedLocator(list(range(int(y_low), 101, 10))))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}%"))
     axes.set_xlabel(lang.gettext("answers"))
     axes.set_ylabel(lang.gettext("CSAT, % satisfied"))
-    handles = [
-        _dot_handle(lang.gettext("agents"), BLUE),
+    handles = []
+    if not mine:
+        handles.append(_dot_handle(lang.gettext("agents"), BLUE))
+    else:
+        if units:
+            handles.append(_dot_handle(lang.gettext("other agents of your team"), BLUE))
+        handles.append(_dot_handle(lang.gettext("you"), ORANGE, "*", 20, edge=BLACK))
+    handles += [
         Line2D(
             [],
             [],
@@ -1156,21 +1192,42 @@ def funnel_plot(
     ]
     if outside.any():
         handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker="D",
-                markersize=12,
-                color=VERMILLION,
-                markeredgecolor=BLACK,
-                label=lang.gettext("outside 99.8% limits"),
-            )
+            _dot_handle(lang.gettext("outside 99.8% limits"), VERMILLION, "D", 12, edge=BLACK)
         )
-    if small.any():
+    if small.any() or (mine and mine.n < min_sample):
         handles.append(_too_few_handle(lang, min_sample))
     _legend_below(figure, handles)
     return figure
+
+
+def _draw_mine(
+    axes: Axes,
+    mine: AgentShare,
+    lang: Language,
+    min_sample: int,
+    x_max: float,
+    y_range: tuple[float, float],
+) -> None:
+    """The one agent of a team funnel who is shown as themself: a star, labelled "you" with
+    their figure (hollow and grey on fewer than ``min_sample`` answers)."""
+    share = 100 * mine.satisfied / mine.n
+    few = mine.n < min_sample
+    axes.plot(
+        [mine.n],
+        [share],
+        linestyle="none",
+        marker="*",
+        markersize=26,
+        color=ORANGE,
+        markerfacecolor="white" if few else ORANGE,
+        markeredgecolor=GREY if few else BLACK,
+        markeredgewidth=2 if few else 1.2,
+        zorder=5,
+    )
+    label = lang.gettext(
+        "you: %(value)s (n = %(n)s)", value=_format_value("csat", share), n=_count(lang, mine.n)
+    )
+    _label_outliers(axes, [(mine.n, share, label)], x_max, y_range)
 
 
 def _label_outliers(

@@ -111,13 +111,18 @@ def init_db():
 @click.option("--name", "display_name", help="The name shown on pages.")
 @click.option("--team", help="The team's name; created when it does not exist.")
 @click.option(
+    "--agent",
+    "agent_code",
+    help="The name or code the helpdesk sends as the agent of this person's cases.",
+)
+@click.option(
     "--password",
     prompt=True,
     hide_input=True,
     confirmation_prompt=True,
     help="Asked for when left out.",
 )
-def create_user(username, role, display_name, team, password):
+def create_user(username, role, display_name, team, agent_code, password):
     """Create a user who can log in."""
     _db()
     try:
@@ -127,10 +132,11 @@ def create_user(username, role, display_name, team, password):
             role,
             display_name=display_name,
             team=Team.by_name(team) if team else None,
+            agent_code=agent_code,
         )
     except accounts.AccountError as exc:
         raise click.UsageError(f"{exc.field}: {exc.message}") from None
-    audit.record("user.create", f"user {user.username}", role=user.role, team=user.team_id)
+    audit.user_created(user)
     message = operator_language().gettext(
         "Created %(role)s '%(username)s'.", role=user.role, username=user.username
     )

@@ -536,6 +536,15 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
             _backfill_phone_e164,
         ],
     ),
+    (
+        "an agent code on users: the name or code the helpdesk sends as a case's agent",
+        [
+            # links a person's account to their cases (they see their own figures); unique
+            # without regard to case when set (NULL for the many users without one)
+            "ALTER TABLE app_user ADD COLUMN agent_code VARCHAR(100)",
+            "CREATE UNIQUE INDEX app_user_agent_code ON app_user (LOWER(agent_code))",
+        ],
+    ),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

@@ -585,6 +585,8 @@ def _ensure_people() -> tuple[list[str], list[str]]:
     users: dict[str, User] = {}
     wanted = [(login, role, name, team) for login, role, name, team in DEMO_USERS]
     known = {login for login, *_rest in DEMO_USERS}
+    # every agent's account is linked to their cases by their name (My figures)
+    agent_codes = {login: name for agents in AGENTS.values() for name, login, _skill in agents}
     for team, agents in AGENTS.items():
         for index, (name, login, _skill) in enumerate(agents):
             if login not in known:
@@ -602,10 +604,15 @@ def _ensure_people() -> tuple[list[str], list[str]]:
                     role=role,
                     team=teams[team] if team else None,
                     active=True,
+                    agent_code=agent_codes.get(login),
                 )
                 created.append(login)
             elif login in known:
                 kept.append(login)
+            code = agent_codes.get(login)
+            if user.agent_code is None and code and accounts.agent_code_holder(code) is None:
+                user.agent_code = code  # a demo made before agent codes existed
+                user.save()
             users[login] = user
         for team, agents in AGENTS.items():
             leader = users[agents[0][1]]

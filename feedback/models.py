@@ -43,6 +43,8 @@ class User(BaseModel):
     # raised to end every session and remember-me cookie of the user (logout, new password)
     session_version = pw.IntegerField(default=1)
     callbacks_all_teams = pw.BooleanField(default=False)  # a call-back desk for every team
+    # the name or code the helpdesk sends as ``agent`` in this person's cases: their own figures
+    agent_code = pw.CharField(max_length=100, null=True)
 
     class Meta:
         table_name = "app_user"

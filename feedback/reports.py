@@ -629,6 +629,28 @@ def comment_rows(response_ids: list[int], question_ids: list[str]) -> list[dict]
     return list(query.dicts())
 
 
+def commented_responses(
+    s: Slice, question_ids: list[str], offset: int, limit: int
+) -> tuple[list[int], int]:
+    """One page of the slice's responses that hold a comment (an answer to one of the given
+    text questions), newest first, and how many there are in all (two queries).
+
+    | response_id |
+    """
+    if not question_ids:
+        return [], 0
+    commented = Answer.select(pw.SQL("1")).where(
+        Answer.response == Response.id,
+        Answer.question_id.in_(question_ids),
+        Answer.value_text.is_null(False),
+    )
+    query = Response.select(Response.id).where(
+        fn.EXISTS(commented), *_response_conditions(s, weeks=False)
+    )
+    page = query.order_by(Response.submitted_at.desc(), Response.id.desc()).offset(offset)
+    return [row[0] for row in page.limit(limit).tuples()], query.count()
+
+
 # --- key drivers ----------------------------------------------------------------------------
 
 DRIVER_OUTCOMES = ("csat", "nps")

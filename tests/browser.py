@@ -148,3 +148,18 @@ def desktop(browser):
     context = new_context(browser, **DESKTOP)
     yield context
     context.close()
+
+
+def assert_fits(page, what: str = "the page") -> None:
+    """The page at its viewport's width: it never scrolls sideways and nothing in ``main``
+    reaches past the right edge, but inside a table's own scrolling box (``.table-wrap``)."""
+    width = page.viewport_size["width"]
+    sizes = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
+    assert max(sizes) <= width, f"{what} scrolls sideways: {sizes} px wide at {width} px"
+    overflowing = page.evaluate(
+        """w => [...document.querySelectorAll('main *')]
+        .filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > w + 0.5)
+        .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
+        width,
+    )
+    assert not overflowing, f"{what}: reach past the right edge at {width} px: {overflowing[:10]}"

@@ -405,3 +405,43 @@ def self_signed_certificate(folder) -> tuple[str, str]:
         timeout=60,
     )
     return cert, key
+
+
+def answered_case(case_in, answers: dict, sent, survey: str = "post-case") -> int:
+    """A case (a ``cases.CaseInput``) registered at ``sent`` and its survey answered with
+    ``answers`` an hour later through the domain functions, in the caller's app context and
+    transaction; returns the response's id."""
+    from datetime import timedelta
+
+    from feedback import responses
+    from feedback.cases import InvitationPolicy, register_case
+    from feedback.surveys import current_version, definition_of
+
+    version = current_version(survey)
+    registration = register_case(case_in, version.survey, InvitationPolicy(), now=sent)
+    return responses.submit(
+        registration.invitation,
+        registration.case,
+        version,
+        definition_of(version),
+        answers,
+        locale="zh_CN",
+        tz="Asia/Shanghai",
+        now=sent + timedelta(hours=1),
+    )
+
+
+def user_form(user, **changes) -> dict:
+    """The admin's edit form of ``user`` as the browser sends it, the user's values kept but
+    ``changes`` (an unticked box is not sent: give it None)."""
+    data = {
+        "display_name": user.display_name,
+        "role": user.role,
+        "team": str(user.team_id) if user.team_id else "",
+        "locale": user.locale or "",
+        "email": user.email or "",
+        "active": "y" if user.active else None,
+        "agent_code": user.agent_code or "",
+        **changes,
+    }
+    return {key: value for key, value in data.items() if value is not None}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from matplotlib.figure import Figure
-from support import PASSWORD, csrf_from, in_app, login, new_case, post_form
+from support import PASSWORD, csrf_from, in_app, login, new_case, post_form, user_form
 from werkzeug.routing import IntegerConverter
 
 from feedback import accounts, actions, meeting_pack, posters, suggestions
@@ -231,15 +231,7 @@ def test_an_admin_grants_call_backs_for_all_teams(app, two_cases):
     assert desk.get(f"/callback/case/{two_cases['S-1']}").status_code == 404
     page = admin.get(f"/admin/users/{staff.id}?lang=en").get_data(as_text=True)
     assert 'name="callbacks_all_teams"' in page and "Call-backs for all teams" in page
-    form = {
-        "display_name": "staff",
-        "role": "staff",
-        "team": str(staff.team_id),
-        "locale": "",
-        "email": "",
-        "active": "y",
-        "callbacks_all_teams": "y",
-    }
+    form = user_form(staff, callbacks_all_teams="y")
     assert post_form(admin, f"/admin/users/{staff.id}", form).status_code == 302
     with in_app(app):
         assert User.get_by_id(staff.id).callbacks_all_teams is True
@@ -327,6 +319,8 @@ def make_world(app, client, api_headers, users) -> dict:
     )
     with in_app(app):
         cases = {c.case_ref: c.id for c in Case.select()}
+        # the staff member is the agent of the cases (support.CASE): their own figures, /me/
+        User.update(agent_code="李娜").where(User.username == "staff").execute()
     manager = client_of(app, "manager")
     for ref in ("B-1", "S-1"):  # an unhappy call-back opens a follow-up in each team
         assert (

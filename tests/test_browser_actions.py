@@ -14,6 +14,7 @@ from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from browser import assert_fits
 from data_sets import START
 from playwright.sync_api import Page, expect
 from support import PASSWORD, in_app
@@ -131,14 +132,5 @@ def test_the_action_pages_fit_a_phone(
     page.wait_for_url(re.compile(r"/manage/actions/\d+$"))
     for path in (urlparse(page.url).path, "/manage/actions/", "/manage/actions/new"):
         page.goto(live_server.url + path)
-        width = page.viewport_size["width"]
-        sizes = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
-        assert max(sizes) <= width, f"{path} scrolls sideways: {sizes} px at {width} px"
-        overflowing = page.evaluate(
-            """w => [...document.querySelectorAll('main *')]
-            .filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > w + 0.5)
-            .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
-            width,
-        )
-        assert not overflowing, f"{path}: reach past the right edge: {overflowing[:10]}"
+        assert_fits(page, path)
     page.screenshot(path=tmp_path / "actions-phone.png", full_page=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from browser import assert_fits
 from data_sets import START
 from playwright.sync_api import BrowserContext, Page, expect
 from support import PASSWORD
@@ -154,16 +155,8 @@ def test_dashboard_fits_a_phone(app, users, scored, live_server, phone, tmp_path
     page.evaluate("window.scrollTo(0, 0)")
 
     # The page itself never scrolls sideways; wide tables scroll inside their .table-wrap.
+    assert_fits(page)
     width = page.viewport_size["width"]
-    sizes = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
-    assert max(sizes) <= width, f"the page scrolls sideways: {sizes} px wide at {width} px"
-    overflowing = page.evaluate(
-        """w => [...document.querySelectorAll('main *')]
-        .filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > w + 0.5)
-        .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
-        width,
-    )
-    assert not overflowing, f"reach past the right edge: {overflowing[:10]}"
     tables = page.locator("main table")
     assert tables.count() >= 3
     for i in range(tables.count()):

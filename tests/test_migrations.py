@@ -451,6 +451,42 @@ SEED_ROWS[_number_of("digest subscriptions")] = [
 ]
 
 
+# a staff member linked to their cases (the columns of the first user, and the agent code)
+SEED_ROWS[_number_of("an agent code on users")] = [
+    (
+        "app_user",
+        (*SEED_ROWS[1][1][1], "agent_code"),
+        (2, "na", "李娜", "scrypt:x", "staff", 1, True, "zh_CN", "2026-01-07 03:04:05", "李娜"),
+    ),
+]
+
+
+def test_an_agent_code_belongs_to_one_user_whatever_its_case(empty_database_url):
+    """The unique index compares agent codes without regard to case; users without one are
+    many."""
+    db = open_database(empty_database_url)
+    database.initialize(db)
+    with database.connection_context():
+        migrate(db)
+        columns = ("id", "username", "display_name", "password_hash", "role", "active")
+        for number, code in ((1, "A017"), (2, None), (3, None)):
+            _insert(
+                db,
+                "app_user",
+                (*columns, "created_at", "agent_code"),
+                (number, f"u{number}", "x", "x", "staff", True, "2026-01-07 03:04:05", code),
+            )
+        with pytest.raises(Exception) as refused, db.atomic():
+            _insert(
+                db,
+                "app_user",
+                (*columns, "created_at", "agent_code"),
+                (4, "u4", "x", "x", "staff", True, "2026-01-07 03:04:05", "a017"),
+            )
+        assert "unique" in str(refused.value).lower()
+    db.close_all()
+
+
 def _another(table: str, version: int, changes: dict, extra: dict | None = None):
     """A seed row of an earlier version again, with other values (and more columns)."""
     _t, columns, values = next(r for r in SEED_ROWS[version] if r[0] == table)

@@ -68,6 +68,7 @@ _AUDITED_USER_FIELDS = (
     "email",
     "active",
     "callbacks_all_teams",
+    "agent_code",
 )
 
 
@@ -181,22 +182,41 @@ def new_user():
                 team=team_from_choice(form.team.data),
                 locale=form.locale.data or None,
                 email=form.email.data or None,
+                agent_code=form.agent_code.data,
             )
         except accounts.AccountError as exc:
             _field_error(form, exc)
-        except IntegrityError:  # the same username sent twice at once
-            form.username.errors.append(_("This username is taken."))
+        except IntegrityError:  # the same username (or agent code) sent twice at once
+            _taken(form)
         else:
-            audit.record(
-                "user.create",
-                f"user {user.username}",
-                role=user.role,
-                team=user.team_id,
-                email=user.email,
-            )
+            audit.user_created(user)
             flash(_("User %(name)s was created.", name=user.username))
+            _warn_unknown_agent(user)
             return redirect(url_for("admin.users"))
     return _form_page("admin/user_form.html", form, user=None)
+
+
+def _taken(form) -> None:
+    """Two saves at once took the same username or agent code: say which, beside it."""
+    if form.agent_code.data and accounts.agent_code_holder(
+        form.agent_code.data, form.user.id if form.user else None
+    ):
+        form.agent_code.errors.append(_("Another user got this agent code just now."))
+    else:
+        form.username.errors.append(_("This username is taken."))
+
+
+def _warn_unknown_agent(user: User) -> None:
+    """An agent code that no case names yet is probably written otherwise than the helpdesk
+    writes it: say so (it is kept: the person's first cases may still be on their way)."""
+    if user.agent_code and not accounts.agent_code_in_cases(user.agent_code):
+        flash(
+            _(
+                "No case names the agent “%(code)s” yet. Check that it is written exactly as "
+                "the helpdesk sends it.",
+                code=user.agent_code,
+            )
+        )
 
 
 def _field_error(form, exc: accounts.AccountError) -> None:
@@ -223,16 +243,21 @@ def edit_user(user_id: int):
                 user.email = form.email.data or None
                 accounts.set_active(user, form.active.data)
                 user.callbacks_all_teams = form.callbacks_all_teams.data
+                user.agent_code = form.agent_code.data or None
                 user.save()
                 if form.new_password.data:
                     accounts.set_password(user, form.new_password.data)  # ends their sessions
                 _audit_user_edit(user, before, bool(form.new_password.data))  # with the change
         except accounts.AccountError as exc:  # set_password: the form checked it already
             form.new_password.errors = [*form.new_password.errors, exc.message]
+        except IntegrityError:  # another save took the agent code in the meantime
+            form.agent_code.errors.append(_("Another user got this agent code just now."))
         else:
             if form.new_password.data and form.editing_self:
                 keep_own_session(user)
             flash(_("The changes to %(name)s were saved.", name=user.username))
+            if user.agent_code != before["agent_code"]:
+                _warn_unknown_agent(user)
             return redirect(url_for("admin.users"))
     return _form_page("admin/user_form.html", form, user=user)
 

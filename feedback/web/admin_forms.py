@@ -76,11 +76,37 @@ class _UserFields(Form):
         render_kw={"autocomplete": "off", "type": "email"},
     )
 
+    agent_code = StringField(
+        _l("Agent code"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(
+                max=accounts.AGENT_CODE_LENGTH,
+                message=_l("At most %(n)d characters.", n=accounts.AGENT_CODE_LENGTH),
+            ),
+        ],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    user: User | None = None  # the user being edited; None on the new user's form
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = choices(role_choices())
         self.team.choices = choices(team_choices())
         self.locale.choices = choices(locale_choices())
+
+    def validate_agent_code(self, field):
+        if field.errors:  # too long: said already
+            return
+        try:
+            code = accounts.clean_agent_code(field.data)
+        except accounts.AccountError:
+            raise ValidationError(_("No tabs, line breaks or other control characters.")) from None
+        holder = code and accounts.agent_code_holder(code, self.user.id if self.user else None)
+        if holder:
+            raise ValidationError(_("%(user)s already has this agent code.", user=holder.username))
+        field.data = code
 
 
 class UserCreateForm(_UserFields):
@@ -130,6 +156,7 @@ class UserEditForm(_UserFields):
                 "active": user.active,
                 "email": user.email or "",
                 "callbacks_all_teams": user.callbacks_all_teams,
+                "agent_code": user.agent_code or "",
             }
         super().__init__(*args, **kwargs)
         self.user = user

@@ -1,20 +1,32 @@
 """What several blueprints need: the role check, sessions, the teams a user may see, the
-follow-up policy and answering a suggestion.
+follow-up policy, answering a suggestion, key drivers and serving a chart from the cache.
 
 Blueprints import from here and never from one another (``tests/test_blueprints.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, current_app, flash, request, session, url_for
+from flask import Response, abort, current_app, flash, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
-from .. import access, accounts, drivers, follow_ups, reports, suggestions
+from .. import (
+    access,
+    accounts,
+    chart_data,
+    charts,
+    drivers,
+    exports,
+    follow_ups,
+    reports,
+    suggestions,
+)
 from ..cache import app_cache
+from ..errors import AppError
 from ..models import Suggestion, User
 from .labels import SUGGESTION_STATUSES
 
@@ -114,4 +126,43 @@ def key_drivers(s: reports.Slice, definition, outcome: str) -> drivers.DriverRep
     key = (s, definition.checksum, outcome, min_sample, reports.data_stamp(s.survey_id))
     return app_cache("key-drivers", DRIVER_CACHE_SIZE).get_or_make(
         key, lambda: drivers.key_drivers(s, definition, outcome, min_sample)
+    )
+
+
+CHART_CACHE_SIZE = 128
+CHART_TYPES = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def chart_size() -> str:
+    """The PNG size asked for with ``?size=`` (small, medium, large); a 400 naming it else."""
+    size = request.args.get("size", "medium")
+    if size not in charts.PNG_SIZES:
+        raise AppError(400, f"size: one of {', '.join(charts.PNG_SIZES)}")
+    return size
+
+
+def chart_reply(
+    key: tuple, fmt: str, size: str, build: Callable[[], chart_data.ChartData], filename: str
+) -> Response:
+    """A chart as PNG, SVG or PDF, or its table as CSV (``fmt``), made from ``build()`` once
+    per ``key`` and kept in the app's chart cache: the key must hold everything the chart
+    depends on (its data stamp, the filters, the language, whose it is)."""
+
+    def render() -> bytes:
+        data = build()
+        if fmt == "csv":
+            return exports.table_csv(data.header, data.rows)
+        return charts.render(data.figure, fmt, size)
+
+    body = app_cache("charts", CHART_CACHE_SIZE).get_or_make(key, render)
+    disposition = "attachment" if request.args.get("download") else "inline"
+    return Response(
+        body,
+        mimetype=CHART_TYPES[fmt],
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
     )

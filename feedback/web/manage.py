@@ -18,7 +18,6 @@ from flask import (
 from .. import (
     audit,
     chart_data,
-    charts,
     comment_terms,
     dashboard,
     drivers,
@@ -29,13 +28,19 @@ from .. import (
     suggestions,
     themes,
 )
-from ..cache import app_cache
 from ..errors import AppError
 from ..i18n import current_locale, language
 from ..models import Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from ..vocabulary import CHANNELS, REPORT_ROLES, RESPONSE_SOURCES
-from .common import allowed_team_ids, key_drivers, roles_required
+from .common import (
+    CHART_TYPES,
+    allowed_team_ids,
+    chart_reply,
+    chart_size,
+    key_drivers,
+    roles_required,
+)
 from .filters import PRESETS, FilterError, parse_filters
 from .paging import page_number
 
@@ -234,15 +239,6 @@ def export_responses(fmt: str):
     )
 
 
-CHART_CACHE_SIZE = 128
-CHART_TYPES = {
-    "png": "image/png",
-    "svg": "image/svg+xml",
-    "pdf": "application/pdf",
-    "csv": "text/csv; charset=utf-8",
-}
-
-
 @bp.route("/charts/<name>.<fmt>")
 @roles_required(*REPORT_ROLES)
 def chart(name: str, fmt: str):
@@ -250,9 +246,7 @@ def chart(name: str, fmt: str):
     CSV; cached until the data or the filters change."""
     if name not in chart_data.CHARTS or fmt not in CHART_TYPES:
         abort(404)
-    size = request.args.get("size", "medium")
-    if size not in charts.PNG_SIZES:
-        raise AppError(400, f"size: one of {', '.join(charts.PNG_SIZES)}")
+    size = chart_size()
     filters = filters_or_400()
     locale = current_locale()
     min_sample = current_app.config["MIN_SAMPLE"]
@@ -263,27 +257,18 @@ def chart(name: str, fmt: str):
     )
     if name == "comment-themes":  # also the dictionary, and erased comments' terms
         stamp = (stamp, comment_terms.cache_stamp(current_app.config))
-    key = (name, fmt, size, locale, min_sample, filters.slice, stamp)
-
-    def render() -> bytes:
-        data = chart_data.build(
+    return chart_reply(
+        (name, fmt, size, locale, min_sample, filters.slice, stamp),
+        fmt,
+        size,
+        lambda: chart_data.build(
             name,
             filters.slice,
             definition_of(current_version(filters.survey)),
             language(locale),
             min_sample,
-        )
-        if fmt == "csv":
-            return exports.table_csv(data.header, data.rows)
-        return charts.render(data.figure, fmt, size)
-
-    body = app_cache("charts", CHART_CACHE_SIZE).get_or_make(key, render)
-    download = exports.export_name(name, filters.slice, filters.survey, fmt)
-    disposition = "attachment" if request.args.get("download") else "inline"
-    return Response(
-        body,
-        mimetype=CHART_TYPES[fmt],
-        headers={"Content-Disposition": f'{disposition}; filename="{download}"'},
+        ),
+        exports.export_name(name, filters.slice, filters.survey, fmt),
     )
 
 
