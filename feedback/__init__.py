@@ -227,6 +227,7 @@ def _register_blueprints(app: Flask) -> None:
         robots,
         suggest,
         survey,
+        survey_editor,
         triage,
         unsubscribe,
     )
@@ -247,6 +248,7 @@ def _register_blueprints(app: Flask) -> None:
         invitation_admin,
         unsubscribe,
         robots,
+        survey_editor,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies

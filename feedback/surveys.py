@@ -27,7 +27,7 @@ from .db import LATEST_SCHEMA, database, schema_version, utcnow
 from .definitions import DefinitionError, SurveyDefinition
 from .models import Survey, SurveyVersion, User
 from .names import N_
-from .survey_problems import Message, Problem, problems_to_json
+from .survey_problems import Message, Problem, problems_from_json, problems_to_json
 
 log = logging.getLogger(__name__)
 
@@ -284,8 +284,19 @@ def current_version(slug: str) -> SurveyVersion | None:
     )
 
 
+def version_of(slug: str, number: int) -> SurveyVersion | None:
+    """Version ``number`` of a survey, or None."""
+    return (
+        SurveyVersion.select()
+        .join(Survey)
+        .where(Survey.slug == slug, SurveyVersion.version == number)
+        .first()
+    )
+
+
 def listing() -> list[dict]:
-    """Every survey with its versions, newest first, for the admin pages."""
+    """Every survey with its versions, newest first (each with ``saved_by``: who saved it in
+    the browser, None for a file's), and a refused file's problems, for the admin pages."""
     surveys = list(Survey.select().order_by(Survey.slug))
     versions = list(
         SurveyVersion.select(
@@ -294,9 +305,20 @@ def listing() -> list[dict]:
             SurveyVersion.version,
             SurveyVersion.created_at,
             SurveyVersion.checksum,
-        ).order_by(SurveyVersion.version.desc())
+            User.username.alias("saved_by"),  # None: loaded from a file
+        )
+        .join(User, peewee.JOIN.LEFT_OUTER, on=(SurveyVersion.created_by == User.id))
+        .order_by(SurveyVersion.version.desc())
+        .objects()
     )
     by_survey: dict[int, list] = {}
     for v in versions:
         by_survey.setdefault(v.survey_id, []).append(v)
-    return [{"survey": s, "versions": by_survey.get(s.id, [])} for s in surveys]
+    return [
+        {
+            "survey": s,
+            "versions": by_survey.get(s.id, []),
+            "problems": problems_from_json(s.problems),
+        }
+        for s in surveys
+    ]
