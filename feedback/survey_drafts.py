@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import surveys
+from . import survey_yaml, surveys
 from .db import database, utcnow
 from .definitions import (
     MAX_QUESTIONS,
@@ -32,6 +32,7 @@ from .definitions import (
 from .models import Survey, SurveyDraft, SurveyVersion, User
 from .names import N_
 from .survey_problems import Message, Problem
+from .survey_yaml import MAX_FILE_BYTES
 from .vocabulary import QUESTION_TYPES, SERVQUAL_DIMENSIONS
 
 EMPTY_TEXT = {"zh-CN": "", "en": ""}
@@ -182,6 +183,18 @@ def check(draft: Draft) -> tuple[SurveyDefinition | None, list[Problem]]:
         definition = parse(draft.data, draft.slug)
     except DefinitionError as exc:
         return None, problems + exc.problems
+    size = len(survey_yaml.dump(file_data(definition)).encode())
+    if size > MAX_FILE_BYTES:  # its file could not be synced: the same limit as a file
+        problems.append(
+            Problem(
+                Message(
+                    N_("is %(size)s bytes; a survey file may be at most %(limit)s"),
+                    size=f"{size:,}",
+                    limit=f"{MAX_FILE_BYTES:,}",
+                ),
+                draft.slug,
+            )
+        )
     return (None, problems) if problems else (definition, [])
 
 

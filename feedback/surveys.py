@@ -314,9 +314,14 @@ def listing() -> list[dict]:
     by_survey: dict[int, list] = {}
     for v in versions:
         by_survey.setdefault(v.survey_id, []).append(v)
+    in_use = SurveyVersion.select().where(
+        SurveyVersion.id.in_([s.current_version_id for s in surveys if s.current_version_id])
+    )
+    titles = {v.survey_id: definition_of(v).title for v in in_use}
     return [
         {
             "survey": s,
+            "title": titles.get(s.id),  # of the version in use (a Text), None without one
             "versions": by_survey.get(s.id, []),
             "problems": problems_from_json(s.problems),
         }

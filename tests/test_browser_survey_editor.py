@@ -35,7 +35,7 @@ def test_an_admin_edits_a_question_and_the_next_customer_gets_it(
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(lambda url: urlparse(url).path == "/admin/surveys")
     page.get_by_role("link", name="在浏览器中编辑 post-case").click()
-    expect(page.locator("h1")).to_have_text("编辑问卷 post-case")
+    expect(page.locator("h1")).to_contain_text("编辑问卷“服务满意度调查”")
 
     question = page.locator("#q2")  # csat, the third question
     question.get_by_label("English").first.fill("All things considered, were you satisfied?")
@@ -50,6 +50,7 @@ def test_an_admin_edits_a_question_and_the_next_customer_gets_it(
     page.get_by_role("button", name="检查").first.click()
     summary = page.locator("#error-summary")
     expect(summary).to_contain_text("问题 11")
+    assert page.evaluate("document.activeElement.id") == "error-summary"  # it takes focus
     expect(page.locator("#q10-text-error")).to_have_text("“text”缺少 en 文本")
     summary.get_by_role("link", name="问题 11").click()
     expect(page.locator("#q10-text-zh_CN")).to_have_value("需要我们回电吗？")  # kept

@@ -272,6 +272,11 @@ def test_an_edit_of_a_file_survey_is_the_version_the_next_invitation_gets(app, u
     customer = app.test_client()
     before = invitation_page(customer, api_headers, "E-1", "post-case")
     assert "How quick was the first answer?" not in before
+    # a pending invitation's page as the cached path serves it (no cookie, no ?lang=)
+    with in_app(app):
+        pending = Invitation.select().order_by(Invitation.id.desc()).first().token
+    cached = app.test_client().get(f"/s/{pending}").get_data(as_text=True)
+    assert "首次答复快吗？" not in cached and "您的问题解决了吗？" in cached
     editor = Editor(as_admin(app), "post-case")
     editor.set(**{"q2-text-en": "All in all, were you satisfied?"})
     editor.set(add_type="rating")
@@ -296,6 +301,8 @@ def test_an_edit_of_a_file_survey_is_the_version_the_next_invitation_gets(app, u
     assert "How quick was the first answer?" in after and "All in all, were you" in after
     reply = customer.get("/api/v1/surveys/post-case", headers=api_headers).get_json()
     assert reply["version"] == 2
+    # the invitation made before the save: its next page view is the new version, cached path
+    assert "首次答复快吗？" in app.test_client().get(f"/s/{pending}").get_data(as_text=True)
     # the versions' list says where each came from
     listing = text_of(as_admin(app).get("/admin/surveys?lang=en").get_data(as_text=True))
     assert "the browser (admin)" in listing and "a file" in listing
@@ -785,3 +792,32 @@ def test_a_refused_files_problems_read_in_chinese_on_the_survey_list(make_app, u
     assert "该文件被拒绝" in page
     assert "post-case.yaml：问题“nps”：“type”必须是 csat" in page
     assert "must be one of" not in page
+
+
+def test_a_nul_or_a_lone_surrogate_in_a_field_is_refused_before_anything_is_kept(app, users):
+    admin = as_admin(app)
+    editor = Editor(admin, "post-case")
+    for bad in ("Resolved\x00?", "%00"):
+        editor.set(**{"q0-text-en": bad})
+        reply = editor.press("save", follow=False)
+        assert reply.status_code == 400 if "\x00" in bad else 200
+    body = b"&".join(
+        [
+            f"csrf_token={csrf_from(editor.page)}".encode(),
+            b"count=1&action=preview&q0-text-en=%ED%A0%80",  # the UTF-8 bytes of U+D800
+        ]
+    )
+    reply = admin.post(editor.url, data=body, content_type="application/x-www-form-urlencoded")
+    assert reply.status_code in (200, 302, 400)
+    with in_app(app):
+        for row in SurveyDraft.select():
+            assert "\x00" not in row.data and "\\u0000" not in row.data
+
+
+def test_a_survey_too_large_for_a_file_is_not_saved(app, users):
+    editor = Editor(as_admin(app), "post-case")
+    editor.set(**{"intro-en": "long " * 60_000})
+    editor.press("save")
+    assert "a survey file may be at most 262,144" in text_of(editor.page)
+    with in_app(app):
+        assert current_version("post-case").version == 1

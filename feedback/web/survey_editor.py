@@ -267,6 +267,7 @@ def _editor(
         "admin/survey_edit.html",
         draft=draft,
         view=view,
+        shown_title=view.title.get(locale, "").strip() or draft.slug,
         errors=errors,
         checked=checked,
         conflict=conflict,
