@@ -821,3 +821,19 @@ def test_a_survey_too_large_for_a_file_is_not_saved(app, users):
     assert "a survey file may be at most 262,144" in text_of(editor.page)
     with in_app(app):
         assert current_version("post-case").version == 1
+
+
+def test_a_changed_type_shows_the_fields_it_needs(app, users):
+    editor = Editor(as_admin(app), "post-case")
+    last = editor.get("count")
+    index = int(last) - 1  # the comment, a textarea
+    assert f"q{index}-max_length" in dict(editor.fields)
+    editor.set(**{f"q{index}-type": "choice"})
+    reply = editor.press(f"apply:{index}", follow=False)
+    assert reply.headers["Location"].endswith(f"/edit#q{index}")
+    editor.load()
+    names = dict(editor.fields)
+    assert f"q{index}-choices" in names and f"q{index}-max_length" not in names
+    editor.set(**{f"q{index}-choices": "a | 甲 | A\nb | 乙"})
+    editor.press("check")
+    assert error_beside(editor.page, f"q{index}-choices") == "'label' lacks the en text"

@@ -204,14 +204,14 @@ def view_of(data: dict[str, Any]) -> EditorView:
     """The form's values for a draft (which may hold anything a YAML box gave)."""
     questions = data.get("questions")
     sending = data.get("send_invitations")
+    if isinstance(sending, bool):
+        sending = "true" if sending else "false"
     rules = data.get("follow_up")
     return EditorView(
         title=_text_view(data.get("title")),
         intro=_text_view(data.get("intro")),
         thanks=_text_view(data.get("thanks")),
-        send_invitations={True: "true", False: "false", None: ""}.get(sending, str(sending))
-        if isinstance(sending, (bool, type(None)))
-        else str(sending),
+        send_invitations=_plain(sending),
         one_click=data.get("one_click") is True,
         follow_up="\n".join(map(str, rules)) if isinstance(rules, list) else _plain(rules),
         questions=[
