@@ -81,7 +81,7 @@ def test_an_admin_edits_a_question_and_the_next_customer_gets_it(
 
 
 @pytest.mark.parametrize("path", ["/admin/surveys", "/admin/surveys/post-case/edit"])
-def test_the_survey_pages_fit_a_320_px_screen(app, users, live_server, browser, path):
+def test_the_survey_pages_fit_a_320_px_screen(app, users, live_server, browser, path, tmp_path):
     context = new_context(browser, viewport={"width": 320, "height": 640}, locale="en")
     page = context.new_page()
     page.goto(live_server.url + "/login")
@@ -90,5 +90,6 @@ def test_the_survey_pages_fit_a_320_px_screen(app, users, live_server, browser, 
     page.get_by_role("button", name="Log in").click()
     page.goto(live_server.url + path)
     width = page.evaluate("document.scrollingElement.scrollWidth")
+    page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
     assert width <= 320, f"{path} is {width}px wide on a 320px screen"
     context.close()
