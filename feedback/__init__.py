@@ -229,6 +229,7 @@ def _register_blueprints(app: Flask) -> None:
         short_links,
         suggest,
         survey,
+        survey_editor,
         triage,
         unsubscribe,
     )
@@ -251,6 +252,7 @@ def _register_blueprints(app: Flask) -> None:
         short_links,
         robots,
         own,
+        survey_editor,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies

@@ -17,7 +17,7 @@ from .cases import InvalidInput, InvitationPolicy, parse_case, register_case
 from .db import LATEST_SCHEMA, database, migrate, schema_version
 from .i18n import Language, language, normalize_locale
 from .models import Team
-from .surveys import current_version, sync
+from .surveys import current_version, reported, sync
 from .vocabulary import LOCALES, ROLES
 
 
@@ -100,7 +100,7 @@ def init_db():
             "Database schema is up to date (version %(latest)s).", latest=LATEST_SCHEMA
         )
     click.echo(message)
-    for outcome in sync(current_app.config["SURVEYS_DIR"]):
+    for outcome in reported(sync(current_app.config["SURVEYS_DIR"]), current_app):
         click.echo(lang.gettext("  survey %(outcome)s", outcome=outcome.describe()))
 
 
@@ -191,10 +191,18 @@ def surveys_check(directory):
 
 
 @surveys_group.command("sync")
-def surveys_sync():
-    """Load changed survey files as new versions; a bad file keeps its last good version."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Load a changed file even when the version in use was saved in the browser.",
+)
+def surveys_sync(force):
+    """Load changed survey files as new versions; a bad file keeps its last good version.
+
+    A survey last saved in the browser keeps that version while its file differs, unless
+    --force."""
     _db()
-    outcomes = sync(current_app.config["SURVEYS_DIR"])
+    outcomes = reported(sync(current_app.config["SURVEYS_DIR"], force=force), current_app)
     for outcome in outcomes:
         click.echo(outcome.describe())
     if any(o.status == "error" for o in outcomes):

@@ -545,6 +545,25 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
             "CREATE UNIQUE INDEX app_user_agent_code ON app_user (LOWER(agent_code))",
         ],
     ),
+    (
+        "surveys edited in the browser: drafts, who made each version, a refused file's problems",
+        [
+            # one draft per survey and admin: the survey as a file would give it, as JSON, kept
+            # between the editor's round trips even while it does not validate
+            """CREATE TABLE survey_draft (
+            id {pk},
+            slug VARCHAR(64) NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES app_user (id) ON DELETE CASCADE,
+            base_version INTEGER,
+            data TEXT NOT NULL,
+            updated_at {ts} NOT NULL,
+            UNIQUE (slug, user_id))""",
+            # NULL: loaded from a file; else the admin who saved it in the browser
+            "ALTER TABLE survey_version ADD COLUMN created_by_id INTEGER REFERENCES app_user (id)",
+            # the problems of a refused file as JSON, to be shown in the reader's language
+            "ALTER TABLE survey ADD COLUMN problems TEXT",
+        ],
+    ),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

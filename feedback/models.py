@@ -85,11 +85,13 @@ class ApiToken(BaseModel):
 
 class Survey(BaseModel):
     slug = pw.CharField(max_length=64, unique=True)
+    # the file the version in use was loaded from; None when it was saved in the browser
     source = pw.CharField(max_length=255, null=True)
     current_version_id = pw.IntegerField(null=True)
     error = pw.TextField(null=True)
     error_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
+    problems = pw.TextField(null=True)  # the error's problems as JSON (survey_problems)
 
 
 class SurveyVersion(BaseModel):
@@ -98,9 +100,23 @@ class SurveyVersion(BaseModel):
     checksum = pw.CharField(max_length=64)
     definition = pw.TextField()
     created_at = pw.DateTimeField(default=utcnow)
+    created_by = pw.ForeignKeyField(User, null=True)  # None: loaded from a file
 
     class Meta:
         indexes = ((("survey", "version"), True),)
+
+
+class SurveyDraft(BaseModel):
+    """An admin's draft of a survey in the browser editor (``survey_drafts``)."""
+
+    slug = pw.CharField(max_length=64)
+    user = pw.ForeignKeyField(User, on_delete="CASCADE")
+    base_version = pw.IntegerField(null=True)  # the version number it started from
+    data = pw.TextField()  # JSON: the survey as a file would give it, valid or not
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("slug", "user"), True),)
 
 
 class Case(BaseModel):
@@ -424,6 +440,7 @@ ALL_MODELS = (
     ApiToken,
     Survey,
     SurveyVersion,
+    SurveyDraft,
     Case,
     Invitation,
     Response,

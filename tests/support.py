@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -20,6 +22,17 @@ from werkzeug.serving import make_server
 from feedback.db import database
 
 PASSWORD = "password123"
+
+
+def run_flask(env: dict, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    """``flask --app feedback ARGS`` in a process of its own, as a person runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "feedback", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @contextmanager

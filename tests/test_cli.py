@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from support import csrf_from, in_app, new_case, survey_path
+from support import csrf_from, in_app, new_case, run_flask, survey_path
 
 from feedback import accounts
 from feedback.cli import operator_language
@@ -406,13 +406,7 @@ def test_only_a_site_started_on_an_old_database_warns_about_it(tmp_path):
         timeout=120,
     )
     assert "the database is not up to date: run 'flask --app feedback init-db'" in site.stderr
-    command = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "feedback", "init-db"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    command = run_flask(env, "init-db")
     assert command.returncode == 0, command.stderr
     assert "Database schema upgraded from version 0" in command.stdout
     assert "not up to date" not in command.stdout + command.stderr
@@ -594,6 +588,36 @@ def test_sync_at_start_loads_the_folder(make_app, surveys_dir):
     app = make_app(SURVEYS_DIR=str(surveys_dir))
     with in_app(app):
         assert definition_of(current_version("post-case")).title.en == "Tell us"
+
+
+def test_sync_in_a_process_of_its_own_reports_the_version_it_made(surveys_dir, tmp_path):
+    """``flask surveys sync`` builds the app, and building it syncs: the new version was made
+    then, and the command said "unchanged, version 3" right after making version 3."""
+    env = {
+        **os.environ,
+        "FEEDBACK_DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+        "FEEDBACK_SURVEYS_DIR": str(surveys_dir),
+        "FEEDBACK_SECRET_KEY": "test",
+        "LANG": "C.UTF-8",
+    }
+    env.pop("LANGUAGE", None)
+    assert run_flask(env, "init-db").returncode == 0
+    post_case = surveys_dir / "post-case.yaml"
+    for number, title in ((2, "How did we do today?"), (3, "How was it?")):
+        edit(
+            post_case,
+            "en: How did we do?" if number == 2 else "en: How did we do today?",
+            f"en: {title}",
+        )
+        result = run_flask(env, "surveys", "sync")
+        assert result.returncode == 0, result.stderr
+        assert f"post-case: changed, version {number}" in result.stdout
+        assert "servqual: unchanged, version 1" in result.stdout
+    again = run_flask(env, "surveys", "sync")
+    assert "post-case: unchanged, version 3" in again.stdout
+    edit(post_case, "en: How was it?", "en: And now?")
+    init = run_flask(env, "init-db")
+    assert "survey post-case: changed, version 4" in init.stdout
 
 
 @pytest.mark.parametrize(

@@ -386,6 +386,8 @@ class Site:
                 "/admin/teams/new",
                 "/admin/tokens/new",
                 "/admin/suggestion-box/categories/new",
+                "/admin/surveys/new",
+                "/admin/surveys/post-case/edit",
             ],
         }
         for role, urls in pages.items():

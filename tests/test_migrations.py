@@ -325,6 +325,13 @@ SEED_ROWS[_number_of("chat robots of teams")] = [
 SEED_ROWS[_number_of("the terms of each response's comments")] = [
     ("comment_terms", ("response_id", "dictionary", "terms"), (1, "0123456789abcdef", " 退款 ")),
 ]
+SEED_ROWS[_number_of("surveys edited in the browser")] = [
+    (
+        "survey_draft",
+        ("id", "slug", "user_id", "base_version", "data", "updated_at"),
+        (1, "post-case", 1, 1, '{"slug": "post-case"}', "2026-01-06 03:04:05"),
+    ),
+]
 
 
 def _insert(db, table, columns, values):

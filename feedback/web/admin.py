@@ -23,20 +23,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
-from .. import accounts, audit, charts, posters, workdays
+from .. import accounts, audit, charts, posters, survey_drafts, workdays
 from ..db import database
 from ..i18n import current_locale
 from ..models import (
     ApiToken,
     Suggestion,
     SuggestionCategory,
-    Survey,
-    SurveyVersion,
     Team,
     TeamLead,
     User,
 )
-from ..surveys import definition_of, listing
+from ..surveys import definition_of, listing, version_of
 from .admin_forms import (
     ROLE_LABELS,
     RevokeForm,
@@ -119,19 +117,19 @@ def index():
 @bp.route("/surveys")
 @roles_required("admin")
 def surveys():
-    return render_template("admin/surveys.html", surveys=listing())
+    items = listing()
+    for item in items:  # a refused file's problems in the admin's language
+        item["problems"] = [problem.located(_) for problem in item["problems"]]
+    return render_template(
+        "admin/surveys.html", surveys=items, drafts=survey_drafts.drafts_by_slug()
+    )
 
 
 @bp.route("/surveys/<slug>/v<int:number>")
 @roles_required("admin")
 def preview(slug: str, number: int):
     """A version as a customer would see it; the form posts nowhere."""
-    version = (
-        SurveyVersion.select()
-        .join(Survey)
-        .where(Survey.slug == slug, SurveyVersion.version == number)
-        .first()
-    )
+    version = version_of(slug, number)
     if version is None:
         abort(404)
     definition = definition_of(version)
