@@ -155,35 +155,40 @@ def timed(function, *args):
     return time.perf_counter() - t0, result
 
 
-class FindTimer:
-    """Times ``reports.comments_without_terms`` (finding the comments still to cut) while the
-    first computation runs, and prints progress every ``every`` batches."""
+class FirstTimer:
+    """While the first computation runs: times ``reports.comments_without_terms`` (finding the
+    comments still to cut) and prints progress every ``every`` batches cut (each batch reads
+    its texts with one ``reports.comment_texts``)."""
 
     def __init__(self, reports_module, total: int, every: int = 50):
-        self.module, self.original = reports_module, reports_module.comments_without_terms
-        self.seconds, self.calls, self.found, self.total, self.every = 0.0, 0, 0, total, every
-        self.t0 = time.perf_counter()
+        self.module = reports_module
+        self.originals = (reports_module.comments_without_terms, reports_module.comment_texts)
+        self.seconds, self.finds, self.batches, self.cut = 0.0, 0, 0, 0
+        self.total, self.every, self.t0 = total, every, time.perf_counter()
 
-    def __call__(self, *args, **kwargs):
-        seconds, ids = timed(self.original, *args, **kwargs)
+    def find(self, *args, **kwargs):
+        seconds, ids = timed(self.originals[0], *args, **kwargs)
         self.seconds += seconds
-        self.calls += 1
-        self.found += len(ids)
-        if self.calls % self.every == 0:
-            elapsed = time.perf_counter() - self.t0
-            print(
-                f"    cut {self.found:,} of {self.total:,} in {elapsed:.0f} s "
-                f"(finding them {self.seconds:.0f} s; this batch's find {seconds:.2f} s)",
-                flush=True,
-            )
+        self.finds += 1
         return ids
 
+    def texts(self, response_ids, *args, **kwargs):
+        self.batches += 1
+        self.cut += len(response_ids)
+        if self.batches % self.every == 0:
+            print(
+                f"    cutting {self.cut:,} of {self.total:,}: {time.perf_counter() - self.t0:.0f} s"
+                f" (finding uncut comments {self.seconds:.1f} s in {self.finds} queries)",
+                flush=True,
+            )
+        return self.originals[1](response_ids, *args, **kwargs)
+
     def __enter__(self):
-        self.module.comments_without_terms = self
+        self.module.comments_without_terms, self.module.comment_texts = self.find, self.texts
         return self
 
     def __exit__(self, *exc):
-        self.module.comments_without_terms = self.original
+        self.module.comments_without_terms, self.module.comment_texts = self.originals
 
 
 def measure(url: str, params, rounds: int) -> dict:
@@ -217,7 +222,7 @@ def measure(url: str, params, rounds: int) -> dict:
         fetched = len(rows)
         del rows
         print(f"  bare comments: {fetched:,} in {seconds:.2f} s; first computation ...", flush=True)
-        with FindTimer(reports, fetched) as finding:
+        with FirstTimer(reports, fetched) as finding:
             first, first_themes = timed(comment_terms.slice_themes, s, definition, app.config)
         stored = CommentTerms.select().count()
         print(
@@ -253,7 +258,8 @@ def measure(url: str, params, rounds: int) -> dict:
         "seconds_median": medians,
         "first_seconds": first,
         "first_finding_uncut_seconds": finding.seconds,
-        "first_batches": finding.calls,
+        "first_finding_queries": finding.finds,
+        "first_batches": finding.batches,
         "first_per_comment_ms": 1000 * first / fetched,
         "ratios": {
             "first_to_bare_comments": first / medians["bare_comments"],

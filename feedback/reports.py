@@ -546,9 +546,12 @@ def source_counts(s: Slice) -> dict[str, int]:
 # --- comment themes (``comment_terms``): the comments to cut, and their cached terms ----------
 
 
-def comments_without_terms(s: Slice, question_ids: list[str], stamp: str, limit: int) -> list[int]:
-    """Up to ``limit`` responses of the slice with an answer to one of the comment questions
-    and no terms cut with this dictionary ``stamp``, by id.
+def comments_without_terms(
+    s: Slice, question_ids: list[str], stamp: str, limit: int | None = None
+) -> list[int]:
+    """The responses of the slice (up to ``limit``) with an answer to one of the comment
+    questions and no terms cut with this dictionary ``stamp``, by id. Each call reads the
+    slice's comment answers through: call it once, not once per batch.
 
     | response_id |
     """

@@ -237,6 +237,20 @@ def test_terms_are_cut_once_and_kept(app, commented):
     assert [t.z for t in found["unhappy"]] == sorted((t.z for t in found["unhappy"]), reverse=True)
 
 
+def test_the_comments_to_cut_are_found_in_one_scan_whatever_the_batches(app, commented):
+    # a scan per batch read a year's comments once every 2,000 of them: quadratic
+    s = _slice(app)
+    with in_app(app):
+        words = comment_terms.dictionary_words(app.config)
+        with counted_queries() as executed:
+            cut = comment_terms.fill(s, words, batch=4)
+        finds = [q for q in executed if "NOT EXISTS" in q.upper()]
+        assert cut == len(commented) - 2 == CommentTerms.select().count()  # 7 batches
+        assert len(finds) == 1, finds
+        assert sum("INSERT" in q.upper() for q in executed) == 7
+        assert comment_terms.fill(s, words, batch=4) == 0
+
+
 def test_new_comments_are_cut_at_the_next_request(app, commented):
     s = _slice(app)
     with in_app(app):
