@@ -18,13 +18,15 @@ on each database:
     rows the themes need, and nothing done with them);
   * first: ``comment_terms.slice_themes`` on an empty cache: loading jieba, cutting every
     comment, storing the terms per response, counting and ranking (what the first dashboard
-    view after an upgrade costs); the time spent finding the comments without terms is
-    measured apart;
+    view after an upgrade costs); finding the comments without terms, reading their texts and
+    reading the stored terms back are timed apart;
   * bare terms: one query fetching the stored terms of the year with CSAT and NPS (what a warm
     view reads);
-  * warm: the same call again (terms cached, nothing to cut): a page view's work.
+  * warm: the same call again (terms cached, nothing to cut): a page view's work; its check
+    for comments without terms and its read of the stored terms are timed apart.
 
-The bare queries and the warm call run interleaved over ``--rounds`` rounds (medians). Prints
+The bare queries and the warm call run interleaved over ``--rounds`` rounds (medians; the very
+first bare fetch, on a cold cache, only counts the comments). Prints
 the times and their ratios to the bare queries and writes bench/results/themes-latest.json.
 """
 
@@ -155,40 +157,45 @@ def timed(function, *args):
     return time.perf_counter() - t0, result
 
 
-class FirstTimer:
-    """While the first computation runs: times ``reports.comments_without_terms`` (finding the
-    comments still to cut) and prints progress every ``every`` batches cut (each batch reads
-    its texts with one ``reports.comment_texts``)."""
+class Spy:
+    """Times functions of a module while a block runs (seconds and calls by name). With
+    ``total``, prints progress every ``every`` calls of ``comment_texts`` (one per batch cut)."""
 
-    def __init__(self, reports_module, total: int, every: int = 50):
-        self.module = reports_module
-        self.originals = (reports_module.comments_without_terms, reports_module.comment_texts)
-        self.seconds, self.finds, self.batches, self.cut = 0.0, 0, 0, 0
-        self.total, self.every, self.t0 = total, every, time.perf_counter()
+    def __init__(self, module, names: tuple[str, ...], total: int = 0, every: int = 50):
+        self.module, self.names, self.total, self.every = module, names, total, every
+        self.originals = {name: getattr(module, name) for name in names}
+        self.seconds = dict.fromkeys(names, 0.0)
+        self.calls = dict.fromkeys(names, 0)
+        self.rows = 0
+        self.t0 = time.perf_counter()
 
-    def find(self, *args, **kwargs):
-        seconds, ids = timed(self.originals[0], *args, **kwargs)
-        self.seconds += seconds
-        self.finds += 1
-        return ids
+    def wrap(self, name: str):
+        original = self.originals[name]
 
-    def texts(self, response_ids, *args, **kwargs):
-        self.batches += 1
-        self.cut += len(response_ids)
-        if self.batches % self.every == 0:
-            print(
-                f"    cutting {self.cut:,} of {self.total:,}: {time.perf_counter() - self.t0:.0f} s"
-                f" (finding uncut comments {self.seconds:.1f} s in {self.finds} queries)",
-                flush=True,
-            )
-        return self.originals[1](response_ids, *args, **kwargs)
+        def spied(*args, **kwargs):
+            seconds, result = timed(lambda: original(*args, **kwargs))
+            self.seconds[name] += seconds
+            self.calls[name] += 1
+            if name == "comment_texts" and self.total:
+                self.rows += len(args[0])
+                if self.calls[name] % self.every == 0:
+                    print(
+                        f"    cut {self.rows:,} of {self.total:,}: "
+                        f"{time.perf_counter() - self.t0:.0f} s",
+                        flush=True,
+                    )
+            return result
+
+        return spied
 
     def __enter__(self):
-        self.module.comments_without_terms, self.module.comment_texts = self.find, self.texts
+        for name in self.names:
+            setattr(self.module, name, self.wrap(name))
         return self
 
     def __exit__(self, *exc):
-        self.module.comments_without_terms, self.module.comment_texts = self.originals
+        for name, original in self.originals.items():
+            setattr(self.module, name, original)
 
 
 def measure(url: str, params, rounds: int) -> dict:
@@ -217,36 +224,36 @@ def measure(url: str, params, rounds: int) -> dict:
         definition = definition_of(current_version(gen_responses.SURVEY))
         s = Slice(survey.id, start, end)
         arguments = (survey.id, start, end)
-        seconds, rows = timed(bare.fetch, BARE_COMMENTS, arguments)
-        times["bare_comments"].append(seconds)
+        seconds, rows = timed(bare.fetch, BARE_COMMENTS, arguments)  # (cold: not counted)
         fetched = len(rows)
         del rows
         print(f"  bare comments: {fetched:,} in {seconds:.2f} s; first computation ...", flush=True)
-        with FirstTimer(reports, fetched) as finding:
+        names = ("comments_without_terms", "comment_texts", "cached_terms")
+        with Spy(reports, names, total=fetched) as first_spy:
             first, first_themes = timed(comment_terms.slice_themes, s, definition, app.config)
         stored = CommentTerms.select().count()
         print(
-            f"  first: {first:.1f} s (finding uncut comments {finding.seconds:.1f} s)", flush=True
+            f"  first: {first:.1f} s (finding the uncut comments "
+            f"{first_spy.seconds['comments_without_terms']:.1f} s)",
+            flush=True,
         )
-        warm_themes = None
+        warm_themes, warm_parts = None, {"check": [], "read": []}
         for number in range(rounds):
             for name, sql in (("bare_comments", BARE_COMMENTS), ("bare_terms", BARE_TERMS)):
-                if name == "bare_comments" and number == 0:
-                    continue  # measured before the first computation
                 seconds, rows = timed(bare.fetch, sql, arguments)
                 times[name].append(seconds)
                 del rows
-            seconds, warm_themes = timed(comment_terms.slice_themes, s, definition, app.config)
+            with Spy(reports, ("comments_without_terms", "cached_terms")) as spy:
+                seconds, warm_themes = timed(comment_terms.slice_themes, s, definition, app.config)
             times["warm"].append(seconds)
+            warm_parts["check"].append(spy.seconds["comments_without_terms"])
+            warm_parts["read"].append(spy.seconds["cached_terms"])
             print(
-                f"  round {number + 1}: warm {seconds:.2f} s, "
-                f"bare terms {times['bare_terms'][-1]:.2f} s",
+                f"  round {number + 1}: warm {seconds:.2f} s (check {warm_parts['check'][-1]:.2f}"
+                f" s, read {warm_parts['read'][-1]:.2f} s); bare comments "
+                f"{times['bare_comments'][-1]:.2f} s, bare terms {times['bare_terms'][-1]:.2f} s",
                 flush=True,
             )
-        if len(times["bare_comments"]) < rounds:  # the last round's, after the warm calls
-            seconds, rows = timed(bare.fetch, BARE_COMMENTS, arguments)
-            times["bare_comments"].append(seconds)
-            del rows
     bare.close()
     app.extensions["feedback.db"].close_all()
     assert warm_themes == first_themes, "the warm answer differs from the first"
@@ -257,9 +264,10 @@ def measure(url: str, params, rounds: int) -> dict:
         "seconds": times,
         "seconds_median": medians,
         "first_seconds": first,
-        "first_finding_uncut_seconds": finding.seconds,
-        "first_finding_queries": finding.finds,
-        "first_batches": finding.batches,
+        "first_parts_seconds": first_spy.seconds,
+        "first_parts_calls": first_spy.calls,
+        "warm_parts_seconds": warm_parts,
+        "warm_parts_median": {k: statistics.median(v) for k, v in warm_parts.items()},
         "first_per_comment_ms": 1000 * first / fetched,
         "ratios": {
             "first_to_bare_comments": first / medians["bare_comments"],
