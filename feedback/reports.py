@@ -548,9 +548,12 @@ def source_counts(s: Slice) -> dict[str, int]:
 # --- comment themes (``comment_terms``): the comments to cut, and their cached terms ----------
 
 
-def comments_without_terms(s: Slice, question_ids: list[str], stamp: str, limit: int) -> list[int]:
-    """Up to ``limit`` responses of the slice with an answer to one of the comment questions
-    and no terms cut with this dictionary ``stamp``, by id.
+def comments_without_terms(
+    s: Slice, question_ids: list[str], stamp: str, limit: int | None = None
+) -> list[int]:
+    """The responses of the slice (up to ``limit``) with an answer to one of the comment
+    questions and no terms cut with this dictionary ``stamp``, by id. Each call reads the
+    slice's comment answers through: call it once, not once per batch.
 
     | response_id |
     """
@@ -584,14 +587,14 @@ def comment_texts(response_ids: list[int], question_ids: list[str]) -> list[tupl
             Answer.response, Response.survey_version, Answer.question_id, Answer.value_text
         )
         .join(Response)
-        .where(
-            Answer.response.in_(response_ids),
-            Answer.question_id.in_(question_ids),
-            Answer.value_text.is_null(False),
-        )
+        .where(Answer.response.in_(response_ids), Answer.value_text.is_null(False))
         .order_by(Answer.response, Answer.id)
     )
-    return list(query.tuples())
+    # The questions are picked here, not in SQL: given both, SQLite reads through the index on
+    # question_id, every comment of the site for each batch of responses, instead of the few
+    # answers of these responses through the index on response_id.
+    wanted = set(question_ids)
+    return [row for row in query.tuples() if row[2] in wanted]
 
 
 def cached_terms(s: Slice, stamp: str) -> list[tuple]:

@@ -1,12 +1,8 @@
-"""Browser tests' helpers: Debian's chromium driven by Playwright, able to show Chinese.
+"""Browser tests' fixtures: Debian's chromium driven by Playwright, able to show Chinese.
 
-Playwright's own browser downloads are never used: the browser is the ``chromium`` on the PATH
-(``.ci/install-system-packages`` installs Debian's). Without it the browser tests skip, or fail
+Chromium is started by ``chromium.launch`` (its flags, and the fontconfig file that gives it the
+CJK fonts of ``mpl_font``: see chromium.py). Without chromium the browser tests skip, or fail
 when FEEDBACK_REQUIRE_BROWSER=1 (as ``.ci/run`` sets).
-
-A bare Debian machine has no CJK font, so Chinese would render as empty boxes. Chromium is given
-a fontconfig file that keeps the system's configuration and adds the Noto Sans CJK SC fonts that
-the ``mpl_font`` package (a requirement of the site) ships.
 
 conftest.py registers these fixtures for every test module, so one chromium serves the session:
 ``browser`` (one per test session), and per test a fresh ``phone`` (360 px) or ``desktop``
@@ -16,11 +12,8 @@ conftest.py registers these fixtures for every test module, so one chromium serv
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from pathlib import Path
-from xml.sax.saxutils import escape
 
+import chromium
 import pytest
 
 MISSING = (
@@ -28,15 +21,6 @@ MISSING = (
     "chromium to run the browser tests"
 )
 REQUIRE_BROWSER = os.environ.get("FEEDBACK_REQUIRE_BROWSER") == "1"
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # A mid-range Android phone, as most customers open the survey link from a text message.
 PHONE = {
@@ -50,75 +34,19 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 TIMEOUT_MS = 10_000
 
 
-def cjk_font_dir() -> Path | None:
-    """The folder of the Noto Sans CJK SC fonts shipped in ``mpl_font``, if it is installed."""
-    try:
-        import mpl_font
-    except ImportError:
-        return None
-    folder = Path(mpl_font.__file__).parent / "fonts" / "noto"
-    return folder if any(folder.glob("NotoSansCJK*")) else None
-
-
-def cache_dir() -> Path:
-    """A folder for the fontconfig file and its cache: kept between runs where possible."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    for folder in (
-        base / "feedback-fontconfig",
-        Path(tempfile.gettempdir()) / f"feedback-fontconfig-{os.getuid()}",
-    ):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(folder, os.W_OK):
-            return folder
-    raise RuntimeError("no writable folder for the browser's fontconfig file")
-
-
-def write_fontconfig(folder: Path) -> Path:
-    """A fontconfig file: the system's configuration plus the CJK fonts; returns its path."""
-    fonts = cjk_font_dir()
-    lines = [
-        '<?xml version="1.0"?>',
-        '<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">',
-        "<fontconfig>",
-        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>',
-    ]
-    if fonts is not None:
-        lines.append(f"  <dir>{escape(str(fonts))}</dir>")
-    lines += [f"  <cachedir>{escape(str(folder / 'cache'))}</cachedir>", "</fontconfig>", ""]
-    text = "\n".join(lines)
-    path = folder / "fonts.conf"
-    if not path.exists() or path.read_text() != text:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # parallel workers each write whole files
-        tmp.write_text(text)
-        tmp.replace(path)
-    return path
-
-
-def browser_env(fontconfig: Path) -> dict[str, str]:
-    return {**os.environ, "FONTCONFIG_FILE": str(fontconfig)}
-
-
-def launch(playwright, executable: str, env: dict[str, str]):
-    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, env=env)
-
-
 @pytest.fixture(scope="session", name="browser")
 def browser_fixture():
     """Debian's chromium, started once for the session; a skip (or failure) when missing."""
-    executable = shutil.which("chromium")
+    executable = chromium.executable()
     if executable is None:
         if REQUIRE_BROWSER:
             pytest.fail(MISSING)
         pytest.skip(MISSING)
     from playwright.sync_api import sync_playwright
 
-    env = browser_env(write_fontconfig(cache_dir()))
     playwright = sync_playwright().start()
     try:
-        browser = launch(playwright, executable, env)
+        browser = chromium.launch(playwright.chromium, executable)
     except BaseException:
         playwright.stop()
         raise

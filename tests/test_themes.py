@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import counted_queries, in_app, login
 
-from feedback import comment_terms, privacy, responses, themes
+from feedback import comment_terms, privacy, reports, responses, themes
 from feedback.cases import CaseInput, InvitationPolicy, register_case
 from feedback.db import database
 from feedback.models import Case, CommentTerms, Response, Survey, Team
@@ -235,6 +235,44 @@ def test_terms_are_cut_once_and_kept(app, commented):
     assert unhappy["退款"].count == 9 and {"耐心", "专业"} <= set(happy)
     assert not set(unhappy) & set(happy)
     assert [t.z for t in found["unhappy"]] == sorted((t.z for t in found["unhappy"]), reverse=True)
+
+
+def test_the_comments_to_cut_are_found_in_one_scan_whatever_the_batches(app, commented):
+    # a scan per batch read a year's comments once every 2,000 of them: quadratic
+    s = _slice(app)
+    with in_app(app):
+        words = comment_terms.dictionary_words(app.config)
+        with counted_queries() as executed:
+            cut = comment_terms.fill(s, words, batch=4)
+        finds = [q for q in executed if "NOT EXISTS" in q.upper()]
+        assert cut == len(commented) - 2 == CommentTerms.select().count()  # 7 batches
+        assert len(finds) == 1, finds
+        assert sum("INSERT" in q.upper() for q in executed) == 7
+        assert comment_terms.fill(s, words, batch=4) == 0
+
+
+def test_the_texts_of_a_batch_are_read_through_their_responses(app, commented, monkeypatch):
+    # given the question ids too, SQLite read through the index on question_id: every comment
+    # of the site for each batch of 2,000 (at a million, half of the first view on SQLite)
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("a plan of SQLite's")
+    seen = []
+    with in_app(app):
+        db = database.obj
+        original = db.execute_sql
+
+        def recording(sql, params=None, *args, **kwargs):
+            seen.append((sql, params))
+            return original(sql, params, *args, **kwargs)
+
+        monkeypatch.setattr(db, "execute_sql", recording)
+        rows = reports.comment_texts(commented[:4], ["comment"])
+        monkeypatch.undo()
+        ((sql, params),) = seen
+        plan = str(db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+    assert "answer_response" in plan and "answer_question" not in plan, plan
+    assert [(r[0], r[2]) for r in rows] == [(i, "comment") for i in commented[:4]]
+    assert rows[0][3] == UNHAPPY_TEXTS[0]
 
 
 def test_new_comments_are_cut_at_the_next_request(app, commented):
