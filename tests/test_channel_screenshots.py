@@ -59,7 +59,7 @@ def test_every_channel_is_received_and_drawn(browser, tmp_path):
     (text,) = result.sms
     assert text.body["PhoneNumbers"] == "13800138000" and text.body["Action"] == "SendSms"
     assert json.loads(text.body["TemplateParam"])["content"].startswith(
-        "https://feedback.example.cn/s/"
+        "https://feedback.example.cn/r/"
     )
 
     shots = tool.draw(result, tmp_path / "png", said.append, browser)
