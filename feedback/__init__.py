@@ -220,6 +220,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_log,
         auth,
         callbacks,
+        channel_admin,
         digests,
         follow_ups,
         invitation_admin,
@@ -247,6 +248,7 @@ def _register_blueprints(app: Flask) -> None:
         invitation_admin,
         unsubscribe,
         robots,
+        channel_admin,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies

@@ -45,6 +45,8 @@ ACTIONS = (
     "robot.change",
     "robot.delete",
     "robot.test",
+    "channels.change",
+    "channels.test",
 )
 
 

@@ -325,6 +325,13 @@ SEED_ROWS[_number_of("chat robots of teams")] = [
 SEED_ROWS[_number_of("the terms of each response's comments")] = [
     ("comment_terms", ("response_id", "dictionary", "terms"), (1, "0123456789abcdef", " 退款 ")),
 ]
+SEED_ROWS[_number_of("site settings an admin sets on the channels page")] = [
+    (
+        "site_setting",
+        ("name", "value", "changed_at", "changed_by"),
+        ("SMTP_HOST", "smtp.example.cn", "2026-01-07 03:04:05", "admin"),
+    ),
+]
 
 
 def _insert(db, table, columns, values):

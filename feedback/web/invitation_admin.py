@@ -10,7 +10,7 @@ from .. import invitations, mail
 from ..i18n import language
 from ..surveys import current_version, definition_of, listing
 from ..vocabulary import DELIVERY_STATES, LOCALES
-from .common import roles_required
+from .common import channel_config, roles_required
 
 bp = Blueprint("invitation_admin", __name__, url_prefix="/admin/invitations")
 
@@ -27,7 +27,7 @@ def index():
     state = request.args.get("state")
     if state not in DELIVERY_STATES:
         state = None
-    config = current_app.config
+    config = channel_config()
     return render_template(
         "admin/invitations.html",
         rows=invitations.recent(state=state),
@@ -57,7 +57,7 @@ def preview(slug: str):
     definition = _definition(slug)
     reminder = _reminder()
     emails = [
-        (code, invitations.preview(definition, language(code), current_app.config, reminder))
+        (code, invitations.preview(definition, language(code), channel_config(), reminder))
         for code in LOCALES
     ]
     return render_template(
@@ -78,7 +78,7 @@ def preview_html(slug: str):
     email = invitations.preview(
         definition,
         language(code if code in LOCALES else LOCALES[0]),
-        current_app.config,
+        channel_config(),
         _reminder(),
     )
     response = current_app.response_class(email.html, mimetype="text/html")
