@@ -82,10 +82,14 @@ def _strip(value):
 def _field(name: str):
     label = LABELS[name]
     if name in SWITCHES:
-        return SelectField(label, choices=choices([("true", _l("On")), ("false", _l("Off"))]))
+        return SelectField(
+            label,
+            choices=choices([("true", _l("On")), ("false", _l("Off"))]),
+            validate_choice=False,  # a field left out keeps its value; parse checks the rest
+        )
     if name == "SMS_PROVIDER":
         pairs = [("", _l("None: no SMS"))] + [(p, PROVIDER_LABELS[p]) for p in SMS_PROVIDERS]
-        return SelectField(label, choices=choices(pairs))
+        return SelectField(label, choices=choices(pairs), validate_choice=False)
     if name == "WEBHOOK_EVENTS":
         return MultiCheckboxField(
             label, choices=choices((e, EVENT_LABELS[e]) for e in WEBHOOK_EVENTS)
