@@ -5,6 +5,7 @@ test is audited (names of the settings, never a secret)."""
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -73,7 +74,9 @@ def save():
     texts, reset = planned
     done = site_settings.save(texts, reset, current_user._get_current_object(), channel_config())
     if done:
-        names = ", ".join(str(LABELS[n]) for n in (*done.changed, *done.reset))
+        names = format_list(
+            [str(LABELS[n]) for n in (*done.changed, *done.reset)], locale=current_locale()
+        )
         flash(_("Saved: %(names)s. Every process of the site uses it now.", names=names))
     else:
         flash(_("Nothing was changed."))
