@@ -103,7 +103,6 @@ RULES: dict[str, str] = {
     "WEBHOOK_SECRET": N_("The secret, without line breaks or control characters."),
     "WEBHOOK_EVENTS": N_("Choose among the events listed."),
 }
-TOO_LONG = N_("At most %(n)d characters.")
 NEEDED_FOR_SMS = N_("Needed to send SMS with a provider chosen.")
 TLS_TWICE = N_("Choose implicit TLS or STARTTLS, not both (465: implicit TLS, 587: STARTTLS).")
 SMS_NEEDS = ("SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "SMS_TEMPLATE_CODE")

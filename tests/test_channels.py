@@ -474,3 +474,13 @@ def test_hostile_values_get_a_field_error_never_a_500(admin, app, name, text):
             site_settings.check_text(row.name, row.value)  # whatever was kept reads back
             assert "\x00" not in row.value
         SiteSetting.delete().execute()
+
+
+def test_the_readme_says_which_settings_the_page_sets():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `FEEDBACK_([A-Z_]+)` \|(.*)$", readme, re.MULTILINE))
+    marked = {name for name, row in rows.items() if "Also on `/admin/channels`" in row}
+    assert marked == set(CHANNEL_SETTINGS)
+    assert "## Channels" in readme

@@ -13,7 +13,7 @@ from flask_login import current_user
 from .. import channel_tests, site_settings
 from ..i18n import current_locale, language
 from ..vocabulary import CHANNEL_SECTIONS
-from .channel_forms import HINTS, LABELS, TestForm, section_form
+from .channel_forms import HINTS, LABELS, SECTION_FORMS, TestForm
 from .common import channel_config, roles_required
 
 bp = Blueprint("admin_channels", __name__, url_prefix="/admin/channels")
@@ -28,7 +28,7 @@ def _page(bound: dict | None = None, test_forms: dict | None = None, status: int
         if bound and section in bound:
             forms[section] = bound[section]
             continue
-        form = section_form(section)(formdata=None, section=section)
+        form = SECTION_FORMS[section](formdata=None, section=section)
         form.fill(fields)
         forms[section] = form
     tests = {s: TestForm(formdata=None, section=s) for s in CHANNEL_SECTIONS}
@@ -64,7 +64,7 @@ def index():
 def save():
     """Save one section: the values that differ from those in force, and the resets."""
     section = _section()
-    form = section_form(section)()
+    form = SECTION_FORMS[section]()
     if not form.validate_on_submit():
         return _page({section: form}, status=422)
     fields = site_settings.fields(current_app.config)

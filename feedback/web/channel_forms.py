@@ -22,7 +22,7 @@ from wtforms.validators import Length
 from .. import site_settings
 from ..settings import SECRET_SETTINGS
 from ..sms import sms_number
-from ..vocabulary import SMS_PROVIDERS, WEBHOOK_EVENTS
+from ..vocabulary import CHANNEL_SECTIONS, SMS_PROVIDERS, WEBHOOK_EVENTS
 from .forms_common import Form, choices
 from .survey_forms import MultiCheckboxField
 
@@ -71,7 +71,6 @@ EVENT_LABELS = {
     "suggestion.created": _l("A suggestion is posted (suggestion.created)"),
 }
 EVENTS_SHOWN = "events_shown"  # a hidden marker: the events' boxes were on the page
-SECRET_MAX = 500
 EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")  # one address: the outbox splits at commas
 
 
@@ -103,7 +102,7 @@ def _field(name: str):
 
 
 class ChannelForm(Form):
-    """One section's settings; subclasses are made per section by ``section_form``."""
+    """One section's settings; subclasses are made per section (``SECTION_FORMS``)."""
 
     section = HiddenField()
     names: tuple[str, ...] = ()
@@ -146,9 +145,12 @@ class ChannelForm(Form):
                 if self[f"clear_{name}"].data and known.is_set:
                     texts[name], after[name] = "", ""
                 elif typed:
-                    if len(typed) > SECRET_MAX or not typed.isprintable():
+                    try:
+                        site_settings.check_text(name, typed)
+                    except ValueError:
                         field.errors.append(_(site_settings.RULES[name]))
-                    elif typed != known.value or not known.saved:
+                        continue
+                    if typed != known.value or not known.saved:
                         texts[name], after[name] = typed, typed
                 continue
             if not self.posted(name):
@@ -169,23 +171,22 @@ class ChannelForm(Form):
         return texts, tuple(reset)
 
 
-_FORMS: dict[str, type[ChannelForm]] = {}
+def _section_form(section: str) -> type[ChannelForm]:
+    """The form class of one section: a field per setting, a "use the environment's value"
+    box for each, a "remove it" box for each secret."""
+    names = site_settings.SECTION_SETTINGS[section]
+    attrs: dict[str, Any] = {"names": names}
+    for name in names:
+        attrs[name] = _field(name)
+        attrs[f"reset_{name}"] = BooleanField(_l("Use the environment's value instead"))
+        if name in SECRET_SETTINGS:
+            attrs[f"clear_{name}"] = BooleanField(_l("Remove it (no secret)"))
+        if name == "WEBHOOK_EVENTS":
+            attrs[EVENTS_SHOWN] = HiddenField(default="1")
+    return type(f"{section.title()}ChannelForm", (ChannelForm,), attrs)
 
 
-def section_form(section: str) -> type[ChannelForm]:
-    """The form class of one section of the page (made once)."""
-    if section not in _FORMS:
-        names = site_settings.SECTION_SETTINGS[section]
-        attrs: dict[str, Any] = {"names": names}
-        for name in names:
-            attrs[name] = _field(name)
-            attrs[f"reset_{name}"] = BooleanField(_l("Use the environment's value instead"))
-            if name in SECRET_SETTINGS:
-                attrs[f"clear_{name}"] = BooleanField(_l("Remove it (no secret)"))
-            if name == "WEBHOOK_EVENTS":
-                attrs[EVENTS_SHOWN] = HiddenField(default="1")
-        _FORMS[section] = type(f"{section.title()}ChannelForm", (ChannelForm,), attrs)
-    return _FORMS[section]
+SECTION_FORMS: dict[str, type[ChannelForm]] = {s: _section_form(s) for s in CHANNEL_SECTIONS}
 
 
 class TestForm(Form):
