@@ -484,3 +484,33 @@ def test_the_readme_says_which_settings_the_page_sets():
     marked = {name for name, row in rows.items() if "Also on `/admin/channels`" in row}
     assert marked == set(CHANNEL_SETTINGS)
     assert "## Channels" in readme
+
+
+@pytest.mark.parametrize("name", CHANNEL_SETTINGS)
+def test_a_value_written_as_text_reads_back_the_same(name):
+    """What the page saves (``text_of``) is what the environment variable would hold."""
+    from feedback.settings import SETTINGS_BY_NAME
+
+    examples = {
+        "SMTP_PORT": 465,
+        "SMTP_SSL": True,
+        "SMTP_STARTTLS": True,
+        "SEND_INVITATIONS": True,
+        "SMS_ENDPOINT": "https://dysmsapi.example.cn/",
+        "REMINDER_HOURS": 0.25,
+        "REMINDERS": 0,
+        "SMS_PROVIDER": "aliyun",
+        "WEBHOOK_EVENTS": ("response.created", "suggestion.created"),
+        "WEBHOOK_URL": "https://hooks.example.cn/in?key=1",
+    }
+    for value in (SETTINGS_BY_NAME[name].default, examples.get(name, "text 中文")):
+        assert site_settings.check_text(name, site_settings.text_of(name, value)) == value
+
+
+def test_the_effective_config_is_a_read_only_overlay():
+    config = site_settings.Effective({"SMTP_HOST": "page"}, {"SMTP_HOST": "env", "BASE_URL": "b"})
+    assert config["SMTP_HOST"] == "page" and config["BASE_URL"] == "b"
+    assert dict(config) == {"SMTP_HOST": "page", "BASE_URL": "b"} and len(config) == 2
+    assert config.get("NOPE", 1) == 1 and "BASE_URL" in config
+    with pytest.raises(TypeError):
+        config["SMTP_HOST"] = "x"  # type: ignore[index]
