@@ -220,6 +220,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_log,
         auth,
         callbacks,
+        channel_admin,
         digests,
         follow_ups,
         invitation_admin,
@@ -253,6 +254,7 @@ def _register_blueprints(app: Flask) -> None:
         robots,
         own,
         survey_editor,
+        channel_admin,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON, no cookies

@@ -46,6 +46,8 @@ ACTIONS = (
     "robot.change",
     "robot.delete",
     "robot.test",
+    "channels.change",
+    "channels.test",
 )
 
 

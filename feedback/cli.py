@@ -12,7 +12,7 @@ import peewee
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import accounts, audit, case_csv, definitions
+from . import accounts, audit, case_csv, definitions, site_settings
 from .cases import InvalidInput, InvitationPolicy, parse_case, register_case
 from .db import LATEST_SCHEMA, database, migrate, schema_version
 from .i18n import Language, language, normalize_locale
@@ -312,7 +312,7 @@ def import_cases(file: Path, skip_bad: bool):
             )
         )
     counts = {"new": 0, "known": 0, "suppressed": 0}
-    policy = InvitationPolicy.from_config(config)
+    policy = InvitationPolicy.from_config(site_settings.effective(config))
     label = lang.gettext("Importing cases")
     with click.progressbar(parsed, label=label, file=sys.stderr) as bar:
         for case_in in bar:
@@ -581,11 +581,14 @@ def digests_send(today, deliver):
                 ),
                 param_hint="'--today'",
             )
-    if not mail.enabled(config):
-        raise click.UsageError(
-            lang.gettext("No SMTP server is set (FEEDBACK_SMTP_HOST): digests cannot be sent.")
-        )
     _db()
+    if not mail.enabled(site_settings.effective(config)):
+        raise click.UsageError(
+            lang.gettext(
+                "No SMTP server is set (FEEDBACK_SMTP_HOST or the admin's channels page): "
+                "digests cannot be sent."
+            )
+        )
     queued = digests.queue_due(config, day)
     click.echo(
         lang.gettext(

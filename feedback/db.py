@@ -564,6 +564,19 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
             "ALTER TABLE survey ADD COLUMN problems TEXT",
         ],
     ),
+    (
+        "site settings an admin sets on the channels page (email, invitations, SMS, webhook)",
+        [
+            # one row per setting saved on /admin/channels, which then wins over the
+            # environment's value; names from settings.CHANNEL_SETTINGS only, values as the
+            # environment would give them (secrets too: protect the database like the environment)
+            """CREATE TABLE site_setting (
+            name VARCHAR(40) PRIMARY KEY,
+            value TEXT NOT NULL,
+            changed_at {ts} NOT NULL,
+            changed_by VARCHAR(64) NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST_SCHEMA = len(MIGRATIONS)

@@ -432,6 +432,16 @@ class DigestSubscription(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
 
 
+class SiteSetting(BaseModel):
+    """A setting saved on /admin/channels (a name of settings.CHANNEL_SETTINGS): it wins over
+    the environment's value (feedback/site_settings.py)."""
+
+    name = pw.CharField(max_length=40, primary_key=True)
+    value = pw.TextField()
+    changed_at = pw.DateTimeField(default=utcnow)
+    changed_by = pw.CharField(max_length=64)
+
+
 # Every model once, each after the models it references.
 ALL_MODELS = (
     Team,
@@ -461,4 +471,5 @@ ALL_MODELS = (
     AuditEntry,
     DigestSubscription,
     Robot,
+    SiteSetting,
 )

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import mail
+from . import mail, site_settings
 from .db import database, utcnow
 from .i18n import language
 from .models import Outbox
@@ -126,13 +126,14 @@ def email_text(payload: dict) -> tuple[str, str]:
 
 def enqueue(
     kind: str, event: str, target: str, payload: dict, now: datetime, due: datetime | None = None
-) -> None:
-    """Write a notification to deliver (from ``due``, else now); call inside the transaction of
-    the change it reports.
+) -> int:
+    """Write a notification to deliver (from ``due``, else now) and return its id; call inside
+    the transaction of the change it reports.
 
     An email's payload may carry its own ``subject`` and ``body`` (already in the reader's
-    language); otherwise it is a follow-up's description (``email_text``)."""
-    Outbox.insert(
+    language, and an ``html`` alternative); otherwise it is a follow-up's description
+    (``email_text``)."""
+    return Outbox.insert(
         kind=kind,
         event=event,
         target=target,
@@ -178,7 +179,13 @@ def _send_email(row: Outbox, config: Mapping[str, Any]) -> None:
     subject, body = (
         (payload["subject"], payload["body"]) if "subject" in payload else email_text(payload)
     )
-    mail.send_mail(config, [a.strip() for a in row.target.split(",") if a.strip()], subject, body)
+    mail.send_mail(
+        config,
+        [a.strip() for a in row.target.split(",") if a.strip()],
+        subject,
+        body,
+        html=payload.get("html"),
+    )
 
 
 # Modules that register senders of their own kinds (imported when the first row is sent, so
@@ -213,7 +220,9 @@ def deliver_due(
     kinds: tuple[str, ...] = (),
 ) -> Outcome:
     """Deliver every row due now (at most ``batch``; only rows of ``kinds`` when given); each
-    is claimed first, then recorded."""
+    is claimed first, then recorded. The senders get ``config`` with the settings saved on the
+    channels page on top (``site_settings.effective``), read once per call."""
+    config = site_settings.effective(config)
     start = now()
     due = [
         row.id

@@ -48,6 +48,28 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    """A TCP port: a whole number from 1 to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise ValueError(f"expected a port number from 1 to 65535, got {text!r}")
+    return value
+
+
+def _reminder_count(text: str) -> int:
+    """How many reminders: a whole number from 0 to 10 (each one is an outbox row per case)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 10:
+        raise ValueError(f"expected a whole number from 0 to 10, got {text!r}")
+    return value
+
+
 def _positive_hours(text: str) -> float:
     """Hours greater than 0; fractions allowed (0.5: half an hour)."""
     try:
@@ -230,7 +252,7 @@ SETTINGS: tuple[Setting, ...] = (
         "The SMTP server that sends email (replies to suggestions, notices to team leads). "
         "Empty: no email is sent.",
     ),
-    Setting("SMTP_PORT", 25, "The SMTP server's port.", _positive_int),
+    Setting("SMTP_PORT", 25, "The SMTP server's port.", _port),
     Setting("SMTP_USER", "", "The SMTP login, when the server wants one."),
     Setting("SMTP_PASSWORD", "", "The SMTP password, when the server wants one."),
     Setting(
@@ -483,12 +505,40 @@ SETTINGS: tuple[Setting, ...] = (
         "REMINDERS",
         1,
         "How many reminders an invitation the site sends gets (by the same channel), each "
-        "REMINDER_HOURS after the one before; 0: none.",
-        _non_negative_int,
+        "REMINDER_HOURS after the one before; 0: none; at most 10.",
+        _reminder_count,
     ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+# The settings an admin may also set on /admin/channels (feedback.site_settings): a value saved
+# there wins over the environment's. Only these names are ever stored in the site_setting table.
+CHANNEL_SETTINGS: tuple[str, ...] = (
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "SMTP_SSL",
+    "MAIL_FROM",
+    "SEND_INVITATIONS",
+    "REMINDER_HOURS",
+    "REMINDERS",
+    "SMS_PROVIDER",
+    "SMS_ACCESS_KEY_ID",
+    "SMS_ACCESS_KEY_SECRET",
+    "SMS_SIGN_NAME",
+    "SMS_TEMPLATE_CODE",
+    "SMS_TEMPLATE_PARAM",
+    "SMS_TEMPLATE_VALUE",
+    "SMS_ENDPOINT",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_EVENTS",
+)
+# Of those, the ones the page never shows back (only whether they are set).
+SECRET_SETTINGS: tuple[str, ...] = ("SMTP_PASSWORD", "SMS_ACCESS_KEY_SECRET", "WEBHOOK_SECRET")
 
 
 class SettingError(ValueError):

@@ -82,3 +82,6 @@ ROBOT_PLATFORMS = ("wecom", "dingtalk", "feishu", "slack")
 
 # The events the webhook (WEBHOOK_URL) may receive.
 WEBHOOK_EVENTS = ("follow_up.created", "response.created", "suggestion.created")
+
+# The sections of the channels' admin page (/admin/channels), each with a test message.
+CHANNEL_SECTIONS = ("email", "invitations", "sms", "webhook")

@@ -334,6 +334,15 @@ SEED_ROWS[_number_of("surveys edited in the browser")] = [
 ]
 
 
+SEED_ROWS[_number_of("site settings an admin sets on the channels page")] = [
+    (
+        "site_setting",
+        ("name", "value", "changed_at", "changed_by"),
+        ("SMTP_HOST", "smtp.example.cn", "2026-01-07 03:04:05", "admin"),
+    ),
+]
+
+
 def _insert(db, table, columns, values):
     marks = ", ".join([db.param] * len(columns))
     db.execute_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)

@@ -23,7 +23,7 @@ from ..i18n import language
 from ..models import ApiToken, Invitation
 from ..surveys import current_version, definition_of
 from ..vocabulary import REPORT_ROLES, REPORTED_STATES
-from .common import key_drivers
+from .common import channel_config, key_drivers
 from .filters import FilterError, one_of, parse_filters
 from .openapi import openapi_document
 
@@ -85,7 +85,9 @@ def post_case():
     version = current_version(case_in.survey)
     if version is None:
         raise AppError(404, f"no survey '{case_in.survey}'", {"survey": ["unknown survey"]})
-    registration = register_case(case_in, version.survey, InvitationPolicy.from_config(config))
+    registration = register_case(
+        case_in, version.survey, InvitationPolicy.from_config(channel_config())
+    )
     return jsonify(describe(registration, config["BASE_URL"])), (
         201 if registration.created else 200
     )

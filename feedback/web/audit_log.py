@@ -45,6 +45,8 @@ ACTION_LABELS = {
     "robot.change": _l("Chat robot changed"),
     "robot.delete": _l("Chat robot removed"),
     "robot.test": _l("Chat robot test message"),
+    "channels.change": _l("Channel settings changed"),
+    "channels.test": _l("Channel test message"),
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Response, abort, current_app, flash, request, session, url_for
+from flask import Response, abort, current_app, flash, g, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
@@ -23,6 +23,7 @@ from .. import (
     exports,
     follow_ups,
     reports,
+    site_settings,
     suggestions,
 )
 from ..cache import app_cache
@@ -68,10 +69,21 @@ def allowed_team_ids() -> tuple[int, ...] | None:
     return access.report_team_ids(current_user)
 
 
+def channel_config() -> site_settings.Effective:
+    """The app's config with the settings saved on /admin/channels on top, read once per
+    request (``site_settings.effective``)."""
+    if "channel_config" not in g:
+        g.channel_config = site_settings.effective(current_app.config)
+    return g.channel_config
+
+
 def follow_up_policy() -> follow_ups.Policy:
-    """The follow-up settings of this app, read once."""
-    return app_cache("follow_up_policy", 1).get_or_make(
-        None, lambda: follow_ups.Policy.from_config(current_app.config)
+    """The follow-up settings in force: kept under the rows saved on the channels page (read on
+    every call, one small prepared statement), so a change made by any process applies at once."""
+    saved = site_settings.rows()
+    return app_cache("follow_up_policy", 4).get_or_make(
+        saved,
+        lambda: follow_ups.Policy.from_config(site_settings.effective(current_app.config, saved)),
     )
 
 
@@ -106,11 +118,11 @@ def change_and_tell(suggestion: Suggestion, change: suggestions.Change):
         suggestion,
         current_user,
         change,
-        current_app.config,
+        channel_config(),
         email=email,
         visible_team_ids=allowed_team_ids(),
     )
-    if event is not None and suggestions.notifies(suggestion, event, current_app.config):
+    if event is not None and suggestions.notifies(suggestion, event, channel_config()):
         flash(_("The submitter will get the reply by email."))
     return event
 

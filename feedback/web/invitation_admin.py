@@ -20,7 +20,7 @@ from ..db import database, utcnow
 from ..i18n import language
 from ..surveys import current_version, definition_of, listing
 from ..vocabulary import DELIVERY_STATES, LOCALES
-from .common import roles_required
+from .common import channel_config, roles_required
 from .forms_common import Form
 
 bp = Blueprint("invitation_admin", __name__, url_prefix="/admin/invitations")
@@ -55,7 +55,7 @@ def _index_page(form: OptOutForm, status: int = 200):
     state = request.args.get("state")
     if state not in DELIVERY_STATES:
         state = None
-    config = current_app.config
+    config = channel_config()
     sending = invitations.Sending.from_config(config)
     since = utcnow() - timedelta(days=int(config.get("INVITATION_DAYS") or 14))
     return render_template(
@@ -121,7 +121,7 @@ def preview(slug: str):
     """The invitation (or, with ?reminder=1, the reminder) of a survey in both languages."""
     definition = _definition(slug)
     reminder = _reminder()
-    config = current_app.config
+    config = channel_config()
     emails = [
         (code, invitations.preview(definition, language(code), config, reminder))
         for code in LOCALES
@@ -149,7 +149,7 @@ def preview_html(slug: str):
     email = invitations.preview(
         definition,
         language(code if code in LOCALES else LOCALES[0]),
-        current_app.config,
+        channel_config(),
         _reminder(),
     )
     response = current_app.response_class(email.html, mimetype="text/html")

@@ -259,6 +259,13 @@ WEBHOOKS = {
             },
         },
     ),
+    # not an event one subscribes to: an admin's "send a test" on /admin/channels
+    "test": _event(
+        "test",
+        "A test from the channels admin page (/admin/channels), whatever "
+        "FEEDBACK_WEBHOOK_EVENTS says; signed and retried like the others. Answer 2xx.",
+        {"sent_at": _STAMP, "message": {"type": "string"}},
+    ),
 }
 
 

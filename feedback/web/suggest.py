@@ -17,6 +17,7 @@ from .. import suggestions
 from ..extensions import limiter
 from ..i18n import current_locale
 from ..models import Suggestion, SuggestionCategory, SuggestionEvent
+from .common import channel_config
 from .suggest_forms import CodeForm, CommentForm, SuggestionForm
 
 bp = Blueprint("suggest", __name__, url_prefix="/suggest")
@@ -58,7 +59,7 @@ def _give(box: str):
             team_id=int(form.team.data) if staff and form.team.data else None,
         )
         try:
-            suggestion, code = suggestions.submit(new, current_app.config)
+            suggestion, code = suggestions.submit(new, channel_config())
         except suggestions.SuggestionError as exc:
             getattr(form, exc.field, form.body).errors.append(_(exc.message))
         else:
