@@ -12,6 +12,7 @@ from datetime import timedelta
 from urllib.parse import parse_qsl
 
 import pytest
+import sms_fake
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import (
@@ -312,6 +313,30 @@ def test_case_registration_follows_the_saved_invitation_settings(
     assert message["To"] == "n1@example.cn"
     with in_app(app):
         assert Invitation.get(Invitation.delivery == "sent")
+
+
+def test_sms_set_up_on_the_page_texts_a_phone_only_customer(make_app, users, api_headers_for):
+    """Nothing in the environment: SMS and invitations saved on the page, then a case with only
+    a mobile number is texted its short link through the signature-checking Aliyun fake."""
+    app = make_app()
+    admin = client_for(app, "admin")
+    client, headers = api_headers_for(app)
+    with sms_fake.running() as fake:
+        keys = sms_fake.config_for(fake, SMS_TEMPLATE_VALUE="code")
+        del keys["SMS_TIMEOUT"]  # environment only
+        assert save(admin, "sms", **keys).status_code == 302
+        assert save(admin, "invitations", SEND_INVITATIONS="true").status_code == 302
+        reply = new_case(
+            client, headers, case_id="T-1", customer={"id": "t1", "phone": "138 0013 8000"}
+        )
+        assert reply["invitation"]["delivery"] == "queued"
+        assert deliver(app).delivered == 1
+    [params] = fake.sent
+    with in_app(app):
+        invitation = Invitation.get()
+        assert (invitation.channel, invitation.delivery) == ("sms", "sent")
+    assert params["PhoneNumbers"] == "13800138000"
+    assert json.loads(params["TemplateParam"]) == {"content": invitation.short_code}
 
 
 # --- test messages -----------------------------------------------------------------------------
