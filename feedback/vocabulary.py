@@ -71,3 +71,21 @@ ROBOT_PLATFORMS = ("wecom", "dingtalk", "feishu", "slack")
 
 # The events the webhook (WEBHOOK_URL) may receive.
 WEBHOOK_EVENTS = ("follow_up.created", "response.created", "suggestion.created")
+
+# The responses behind a figure (/manage/responses): what a figure measures, and the bands of
+# each measure's answers that a figure counts (README, "The answers behind a figure").
+DRILL_MEASURES = (
+    "responses",
+    "csat",
+    "nps",
+    "ces",
+    "response_rate",
+    "question",
+    "servqual",
+    "follow_up",
+)
+CSAT_BANDS = ("answered", "satisfied", "not_satisfied", "unhappy", "happy")
+NPS_BANDS = ("answered", "promoters", "passives", "detractors")
+CES_BANDS = ("answered", "low_effort")
+QUESTION_BANDS = ("answered", "top_two")
+FOLLOW_UP_BANDS = ("opened", "due", "on_time", "contacted", "closed", "recovered")
