@@ -204,7 +204,16 @@ def drillable(app, users):
                     entered_by=desk if callback else None,
                     follow_up_policy=follow_up_policy,
                 )
-                stored[slug].append({"answered": True, "day": day, **vars_of(case_in), **answers})
+                stored[slug].append(
+                    {
+                        "answered": True,
+                        "day": day,
+                        "source": "callback" if callback else "link",
+                        **vars_of(case_in),
+                        "category": case_in.category,
+                        **answers,
+                    }
+                )
         for k, follow_up in enumerate(FollowUp.select().order_by(FollowUp.id)):
             if k % 3 == 0:
                 follow_ups.record_contact(
