@@ -148,3 +148,17 @@ def desktop(browser):
     context = new_context(browser, **DESKTOP)
     yield context
     context.close()
+
+
+def log_in(page, live_server, path: str, username: str = "manager") -> None:
+    """Open ``path``, log in on the login form it sends to (as the Chinese page asks) and wait
+    until the browser is back on ``path``."""
+    from urllib.parse import urlparse
+
+    from support import PASSWORD
+
+    page.goto(live_server.url + path)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: urlparse(url).path == urlparse(path).path)

@@ -9,22 +9,13 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser import PHONE, new_context
+from browser import PHONE, log_in, new_context
 from data_sets import START
 from playwright.sync_api import Page, expect
-from support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 DASHBOARD = f"/manage/?from={START}&to=2026-10-31"
-
-
-def log_in(page: Page, live_server, path: str) -> None:
-    page.goto(live_server.url + path)
-    page.get_by_label("用户名").fill("manager")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: urlparse(url).path == urlparse(path).path)
 
 
 def fits(page: Page) -> None:
