@@ -126,9 +126,12 @@ def select(
     now: datetime | None = None,
     columns: tuple = (Response.id,),
 ) -> pw.ModelSelect:
-    """The responses of the slice that ``c`` selects: Response joined to its case (and to its
-    invitation or follow-up when the measure counts those), with every condition."""
-    query = Response.select(*columns).join(Case, on=Response.case == Case.id)
+    """The responses of the slice that ``c`` selects, with every condition: Response alone,
+    joined to its case when ``columns`` or the measure read the case, to its invitation or
+    follow-up when the measure counts those."""
+    query = Response.select(*columns)
+    if c.measure == "response_rate" or any(getattr(col, "model", None) is Case for col in columns):
+        query = query.join(Case, on=Response.case == Case.id)
     if c.measure == "response_rate":
         # the rate counts invitations sent in the period by their case's slice columns, and
         # its answered ones are these invitations' responses (whenever they came)
@@ -145,7 +148,9 @@ def select(
         period = {"week": FollowUp.week, "month": FollowUp.month, "day": FollowUp.day}
         empty = {"team": Response.team, "agent": Response.agent, "category": Response.category}
     else:
-        conditions = reports._response_conditions(s)
+        # the day range alone, as the totals read it: the slice columns and scores then come
+        # from the covering index response_survey_day (the week range would add nothing)
+        conditions = reports._response_conditions(s, weeks=False)
         period = {"week": Response.week, "month": Response.month, "day": Response.day}
         empty = {"team": Response.team, "agent": Response.agent, "category": Response.category}
         conditions += _measure_conditions(c, definition)
@@ -196,10 +201,11 @@ def _answered(question: str, index: int) -> pw.Node:
 
 
 def _exists(answer, question: str, condition: pw.Node) -> pw.Node:
-    return fn.EXISTS(
-        answer.select(pw.SQL("1")).where(
-            answer.response == Response.id, answer.question_id == question, condition
-        )
+    """The response has an answer to the question that meets the condition: ``id IN`` the
+    answers to the question (read once on answer_question, as the drivers' sums read them),
+    not a correlated EXISTS, which would read every answer row of every response."""
+    return Response.id.in_(
+        answer.select(answer.response).where(answer.question_id == question, condition)
     )
 
 
@@ -279,6 +285,10 @@ def _short_label(q: Question, lang: Language) -> str:
     return q.text.get(lang.code) or q.id
 
 
+# Newest first: by day (the index response_survey_day_id hands the days over in order, so a page
+# sorts only the responses of the days it reaches, never the whole period), then by time.
+NEWEST_FIRST = (Response.day.desc(), Response.submitted_at.desc(), Response.id.desc())
+
 _ROW_COLUMNS = (
     Response.id,
     Response.submitted_at,
@@ -286,6 +296,7 @@ _ROW_COLUMNS = (
     Response.channel,
     Response.team,
     Response.agent,
+    Response.day,
 )
 
 
@@ -298,9 +309,12 @@ def list_page(
     page: int = 1,
     per_page: int = PER_PAGE,
     now: datetime | None = None,
+    total: int | None = None,
 ) -> ListPage:
-    """One page of the responses, newest first (a page past the end has no rows)."""
-    total = count(s, c, definition, config, now)
+    """One page of the responses, newest first (a page past the end has no rows). ``total``:
+    how many they are, when known (``band_counts`` of the chosen band)."""
+    if total is None:
+        total = count(s, c, definition, config, now)
     pages = max(1, -(-total // per_page))
     shown = columns(definition, lang)
     result = ListPage(total, page, pages, columns=shown)
@@ -308,7 +322,7 @@ def list_page(
         return result
     query = (
         select(s, c, definition, config, now, _ROW_COLUMNS)
-        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .order_by(*NEWEST_FIRST)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
@@ -332,12 +346,16 @@ def _with_answers(found: list[tuple], survey_id: int, shown: list[Column]) -> li
                 Answer.value_text,
                 Answer.expectation,
             )
-            .where(Answer.response.in_(ids), Answer.question_id.in_(wanted))
+            # by response alone (answer_response): a condition on the question would let
+            # SQLite read every answer to the question instead; the others are left out here
+            .where(Answer.response.in_(ids))
             .order_by(Answer.id)
             .tuples()
         )
-        texts = set(text_questions)
+        texts, wanted = set(text_questions), set(wanted)
         for response_id, question, value, text, expectation in answers:
+            if question not in wanted:
+                continue
             if question in texts:
                 if text:
                     comments[response_id].append(text)
@@ -355,7 +373,7 @@ def _with_answers(found: list[tuple], survey_id: int, shown: list[Column]) -> li
             "scores": scores[rid],
             "comment": "\n".join(comments[rid]),
         }
-        for rid, submitted, case_ref, channel, team_id, agent in found
+        for rid, submitted, case_ref, channel, team_id, agent, _day in found
     ]
 
 
@@ -398,16 +416,21 @@ def csv_rows(
     while True:
         query = select(s, c, definition, config, now, _ROW_COLUMNS)
         if after is not None:  # after the last row written, in the list's order
+            day, submitted, last = after
             query = query.where(
-                (Response.submitted_at < after[0])
-                | ((Response.submitted_at == after[0]) & (Response.id < after[1]))
+                (Response.day < day)
+                | (
+                    (Response.day == day)
+                    & (
+                        (Response.submitted_at < submitted)
+                        | ((Response.submitted_at == submitted) & (Response.id < last))
+                    )
+                )
             )
-        batch = list(
-            query.order_by(Response.submitted_at.desc(), Response.id.desc()).limit(BATCH).tuples()
-        )
+        batch = list(query.order_by(*NEWEST_FIRST).limit(BATCH).tuples())
         if not batch:
             return
-        after = (batch[-1][1], batch[-1][0])
+        after = (batch[-1][-1], batch[-1][1], batch[-1][0])
         for row in _with_answers(batch, s.survey_id, shown):
             scores = []
             for column in shown:

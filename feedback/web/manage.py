@@ -32,6 +32,7 @@ from .. import (
     suggestions,
 )
 from ..cache import app_cache
+from ..db import utcnow
 from ..errors import AppError
 from ..i18n import current_locale, language
 from ..models import Survey, SurveyVersion, Team
@@ -261,9 +262,18 @@ def responses():
     filters, criteria, definition = drill_or_400()
     lang = language(current_locale())
     config = current_app.config
-    page = page_number()
-    found = drilldown.list_page(filters.slice, criteria, definition, config, lang, page)
-    bands = drilldown.band_counts(filters.slice, criteria, definition, config)
+    now = utcnow()  # one moment for the counts and the page (a follow-up falls due)
+    bands = drilldown.band_counts(filters.slice, criteria, definition, config, now)
+    found = drilldown.list_page(
+        filters.slice,
+        criteria,
+        definition,
+        config,
+        lang,
+        page_number(),
+        now=now,
+        total=bands.get(criteria.chosen_band),
+    )
     query = criteria_query(criteria)
     return render_template(
         "manage/responses.html",
