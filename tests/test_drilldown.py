@@ -93,14 +93,24 @@ def kinds(urls) -> set[tuple]:
     return seen
 
 
-@pytest.mark.parametrize("view", ["", "&team=技术支持", "&channel=chat&source=link"])
+@pytest.mark.parametrize(
+    "view",
+    [
+        PERIOD,
+        f"{PERIOD}&team=技术支持",
+        f"{PERIOD}&channel=chat&source=link",
+        "from=2026-10-01&to=2026-10-26",  # the period before holds answers too
+    ],
+)
 def test_every_link_lists_as_many_responses_as_its_figure_counts(app, manager, drillable, view):
-    links = figure_links(manager, f"/manage/?{PERIOD}{view}&lang=en")
+    links = figure_links(manager, f"/manage/?{view}&lang=en")
     assert len(links) > 60
     wrong = {url: (n, listed(manager, url)) for url, n in links.items()}
     wrong = {url: counts for url, counts in wrong.items() if counts[0] != counts[1]}
     assert not wrong
-    if not view:  # every kind of figure is among them
+    if view.startswith("from=2026-10-01"):  # the answers before, behind the tile's "before"
+        assert any("from=2026-09-05" in url and "to=2026-09-30" in url for url in links)
+    if view == PERIOD:  # every kind of figure is among them
         found = kinds(links)
         for kind in (
             ("responses", None),
