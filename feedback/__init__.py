@@ -196,8 +196,9 @@ def _language_globals() -> dict:
 
 
 def merge_query(args: dict, **changes) -> str:
-    """The query string of ``args`` with ``changes`` made (a template filter)."""
-    return urlencode({**args, **changes})
+    """The query string of ``args`` with ``changes`` made (a template filter); a list value is
+    a parameter given several times (``request.args.to_dict(flat=False)``)."""
+    return urlencode({**args, **changes}, doseq=True)
 
 
 def localtime(value, date_only: bool = False) -> str:

@@ -34,6 +34,10 @@ class ChartData:
     figure: Figure
     header: tuple[str, ...]  # in the chart's language
     rows: list[tuple]
+    # per row, the cells that count responses: {column: (criteria, n)}, the criteria of the
+    # responses behind that number (the query of /manage/responses, beside the view's filters)
+    # and how many they are; the chart's table on the page links each to its list
+    links: tuple[dict[int, tuple[dict, int]], ...] = ()
 
 
 N_ = names.N_
@@ -69,10 +73,12 @@ def _trend(metric: str):
             for g in groups
             if g[metric]
         ]
+        period = _period(s)
         return ChartData(
             charts.trend_chart(points, metric, lang, min_sample),
             _header(lang, PERIOD_START, charts.METRIC_WORDS[metric].name, LOW, HIGH, ANSWERS),
             [(p.start.isoformat(), p.value, p.low, p.high, p.n) for p in points],
+            tuple(_cells((1, 4), _in(p.start, period, measure=metric), p.n) for p in points),
         )
 
     return build
@@ -85,6 +91,16 @@ def trend_period(s: Slice) -> str:
 
 def _day(key: str) -> date:
     return date.fromisoformat(key)
+
+
+def _in(start: date, period: str, **criteria) -> dict:
+    """Criteria of the responses of one point of a chart over time."""
+    return {**criteria, "bucket": start.isoformat(), "per": period}
+
+
+def _cells(columns: tuple[int, ...], criteria: dict, n: int) -> dict:
+    """The same list behind several cells of a row (a figure and its n)."""
+    return {column: (criteria, n) for column in columns}
 
 
 def control(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
@@ -106,6 +122,14 @@ def control(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
         )
         for p in (chart.points if chart else ())
     ]
+    points = chart.points if chart else ()
+    links = tuple(
+        {
+            1: (_in(p.week.start, "week", measure="csat", band="satisfied"), p.week.satisfied),
+            **_cells((2, 3), _in(p.week.start, "week", measure="csat"), p.week.n),
+        }
+        for p in points
+    )
     return ChartData(
         charts.control_chart(weeks, lang),
         _header(
@@ -119,6 +143,7 @@ def control(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
             N_("Signal"),
         ),
         rows,
+        links,
     )
 
 
@@ -138,6 +163,13 @@ def composition(s: Slice, definition, lang: Language, min_sample: int) -> ChartD
             (row["key"].isoformat(), row["promoters"], row["passives"], row["detractors"])
             for row in rows
         ],
+        tuple(
+            {
+                column: (_in(row["key"], period, measure="nps", band=band), row[band])
+                for column, band in enumerate(("promoters", "passives", "detractors"), start=1)
+            }
+            for row in rows
+        ),
     )
 
 
@@ -169,6 +201,10 @@ def _breakdown(group: str):
             charts.breakdown_chart(figures, "csat", lang, min_sample, title),
             _header(lang, GROUP_HEADS[group], N_("CSAT"), LOW, HIGH, ANSWERS),
             [(f.label, f.value, f.low, f.high, f.n) for f in figures],
+            tuple(
+                _cells((1, 4), {"measure": "csat", "group": group, "key": g["key"]}, f.n)
+                for g, f in zip(groups, figures, strict=True)
+            ),
         )
 
     return build
@@ -198,6 +234,16 @@ def funnel(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
         charts.funnel_plot(units, target, lang, min_sample),
         _header(lang, *FUNNEL_HEADER),
         [_funnel_row(u.name, u) for u in units],
+        tuple(
+            {
+                1: (
+                    {"measure": "csat", "band": "satisfied", "group": "agent", "key": u.name},
+                    u.satisfied,
+                ),
+                **_cells((2, 3), {"measure": "csat", "group": "agent", "key": u.name}, u.n),
+            }
+            for u in units
+        ),
     )
 
 
@@ -236,10 +282,15 @@ def servqual(s: Slice, definition: SurveyDefinition, lang: Language, min_sample:
         charts.ServqualGap(d, e.value, e.low, e.high, e.n)
         for d, e in dashboard.servqual_gaps(s, definition)
     ]
+    question_of = dashboard.servqual_questions(definition)
     return ChartData(
         charts.servqual_chart(gaps, lang, min_sample),
         _header(lang, N_("Dimension"), N_("Gap"), LOW, HIGH, ANSWERS),
         [(_dimension(lang, g.dimension), g.value, g.low, g.high, g.n) for g in gaps],
+        tuple(
+            _cells((1, 4), {"measure": "servqual", "question": [question_of[g.dimension]]}, g.n)
+            for g in gaps
+        ),
     )
 
 
@@ -348,7 +399,28 @@ def follow_up_recovery(s: Slice, definition, lang: Language, min_sample: int) ->
             )
             for r in rows
         ],
+        tuple(_follow_up_cells(r) for r in rows),
     )
+
+
+def _follow_up_cells(row: follow_up_figures.FollowUpRow) -> dict:
+    """The follow-up table's counts of one team: opened, due or contacted (the on-time share's
+    n), contacted (the median's), closed (the recovery rate's n) and recovered."""
+
+    def band(name: str) -> dict:
+        return {"measure": "follow_up", "band": name, "group": "team", "key": row.key}
+
+    cells = {
+        1: (band("opened"), row.opened),
+        4: (band("closed"), row.closed),
+        5: (band("recovered"), row.recovered),
+        6: (band("closed"), row.closed),
+    }
+    if row.on_time:
+        cells[2] = (band("due"), row.on_time.n)
+    if row.contacted:
+        cells[3] = (band("contacted"), row.contacted)
+    return cells
 
 
 def comment_themes(s: Slice, definition, lang: Language, min_sample: int) -> ChartData:
@@ -365,6 +437,11 @@ def comment_themes(s: Slice, definition, lang: Language, min_sample: int) -> Cha
             for side in ("unhappy", "happy")
             for t in terms[side]
         ],
+        tuple(
+            _cells((1, 2), {"term": t.term, "side": side}, t.count)
+            for side in ("unhappy", "happy")
+            for t in terms[side]
+        ),
     )
 
 
@@ -423,7 +500,24 @@ def key_drivers_chart(
             )
             for d in report.drivers
         ],
+        tuple(driver_links(report, d) for d in report.drivers),
     )
+
+
+def driver_links(report: drivers.DriverReport, d: drivers.Driver) -> dict:
+    """The responses behind a driver's figures: its pairs with the outcome (n, correlation),
+    its answers (performance), and the complete cases (relative weight)."""
+    pairs = {"measure": report.outcome, "question": [d.question]}
+    cells = {
+        **_cells((2, 3), pairs, d.n),
+        6: ({"measure": "question", "question": [d.question]}, d.performance.n)
+        if d.performance
+        else None,
+    }
+    if d.relative_weight:
+        ranked = [r.question for r in report.drivers if r.ranked]
+        cells[9] = ({"measure": report.outcome, "question": ranked}, report.complete_cases)
+    return {column: cell for column, cell in cells.items() if cell is not None}
 
 
 def driver_label(definition: SurveyDefinition, question_id: str, lang: Language) -> str:

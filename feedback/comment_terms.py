@@ -14,7 +14,6 @@ terms of a comment it changes; they are cut again from the scrubbed text.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -31,7 +30,6 @@ from .surveys import definition_of
 from .vocabulary import CHANNELS, LOCALES
 
 BATCH = 2000  # responses cut and stored per transaction
-PER_PAGE = 25  # comments on one page of the list behind a term
 
 
 def current_config() -> Mapping[str, Any]:
@@ -125,40 +123,6 @@ def slice_themes(
     """The slice's top terms of the unhappy and of the happy, each by z, highest first."""
     documents = _documents(s, definition, config)
     return themes.themes(((side, terms) for _i, side, terms in documents), top=top)
-
-
-@dataclass(frozen=True)
-class CommentPage:
-    """One page of the comments of a side that hold a term."""
-
-    rows: list[dict]  # reports.comment_rows, one entry per answer
-    total: int  # responses that hold the term
-    page: int
-    pages: int
-
-
-def comments_holding(
-    s: Slice,
-    definition: SurveyDefinition,
-    config: Mapping[str, Any],
-    side: str,
-    term: str,
-    page: int = 1,
-    per_page: int = PER_PAGE,
-) -> CommentPage:
-    """The comments of ``side`` that hold ``term``, newest first: exactly those its count
-    counts."""
-    held = [
-        response_id
-        for response_id, in_side, terms in _documents(s, definition, config)
-        if in_side == side and term in terms
-    ]
-    held.sort(reverse=True)  # ids grow with time; the page's rows are sorted by time below
-    pages = max(1, -(-len(held) // per_page))
-    page = min(max(page, 1), pages)
-    chosen = held[(page - 1) * per_page : page * per_page]
-    question_ids = sorted(set().union(*comment_questions(s.survey_id).values()))
-    return CommentPage(reports.comment_rows(chosen, question_ids), len(held), page, pages)
 
 
 def newest_holding(

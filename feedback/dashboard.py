@@ -141,5 +141,10 @@ def servqual_gaps(s: Slice, definition: SurveyDefinition) -> list[tuple[str, sta
     return [(d, gaps[d]) for d in SERVQUAL_DIMENSIONS if d in gaps]
 
 
+def servqual_questions(definition: SurveyDefinition) -> dict[str, str]:
+    """The SERVQUAL question of each dimension (whose answers a gap counts), by dimension."""
+    return {q.dimension: q.id for q in definition.questions if q.type == "servqual"}
+
+
 def comment_question_ids(definition: SurveyDefinition) -> list[str]:
     return [q.id for q in definition.questions if q.type in ("text", "textarea")]

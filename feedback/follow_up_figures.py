@@ -3,7 +3,7 @@
 For the follow-ups opened in a period and slice (the dashboard's filters; a follow-up counts on
 the day its response was submitted), per team or per week/month:
 
-| key | opened | due_or_contacted | contacted_on_time | closed | recovered | median_hours |
+| key | opened | due_or_contacted | contacted_on_time | contacted | closed | recovered | median_hours |
 
 - opened: follow-ups opened;
 - share contacted on time: first contact (or closing) at or before the due time, out of those
@@ -45,36 +45,51 @@ def _base(s: Slice, columns: list) -> pw.ModelSelect:
     # database start from the follow-ups of the period (index follow_up_day), far fewer than
     # the responses or none, instead of probing for one behind every response of the period.
     # CROSS JOIN makes SQLite keep that order (PostgreSQL plans it as the inner join it is).
-    return (
-        FollowUp.select(*columns)
-        .join(Response, pw.JOIN.CROSS)
-        .where(
-            FollowUp.response == Response.id,
-            FollowUp.day >= s.start,
-            FollowUp.day <= s.end,
-            *_response_conditions(s),
-        )
-    )
+    return FollowUp.select(*columns).join(Response, pw.JOIN.CROSS).where(*period_conditions(s))
+
+
+CONTACTED = FollowUp.first_contact_at.is_null(False)
+
+
+def bands(now: datetime) -> dict[str, pw.Node]:
+    """Which follow-ups each count takes, once: the figures count them (``counts``,
+    ``median_hours``) and the list of the responses behind a figure (``drilldown``) selects them
+    with these same conditions (FOLLOW_UP_BANDS; "opened" is every one)."""
+    closed = FollowUp.state == "closed"
+    return {
+        "opened": FollowUp.id.is_null(False),
+        "due": CONTACTED | (FollowUp.due_at <= now),
+        "on_time": CONTACTED & (FollowUp.first_contact_at <= FollowUp.due_at),
+        "contacted": CONTACTED,
+        "closed": closed,
+        "recovered": closed & (FollowUp.outcome == "recovered"),
+    }
+
+
+def period_conditions(s: Slice) -> list:
+    """The follow-ups of a slice, on FollowUp joined to its Response (see ``_base``)."""
+    return [
+        FollowUp.response == Response.id,
+        FollowUp.day >= s.start,
+        FollowUp.day <= s.end,
+        *_response_conditions(s),
+    ]
 
 
 def counts(s: Slice, group_by: str | None = None, now: datetime | None = None) -> list[dict]:
     """The counts behind the figures, one row per group (or one overall row, key None)."""
-    now = now or utcnow()
-    contacted = FollowUp.first_contact_at.is_null(False)
+    band = bands(now or utcnow())
     key = _key(group_by)
     query = _base(
         s,
         [
             key.alias("key"),
             fn.COUNT(FollowUp.id).alias("opened"),
-            count_if(contacted | (FollowUp.due_at <= now)).alias("due_or_contacted"),
-            count_if(contacted & (FollowUp.first_contact_at <= FollowUp.due_at)).alias(
-                "contacted_on_time"
-            ),
-            count_if(FollowUp.state == "closed").alias("closed"),
-            count_if((FollowUp.state == "closed") & (FollowUp.outcome == "recovered")).alias(
-                "recovered"
-            ),
+            count_if(band["due"]).alias("due_or_contacted"),
+            count_if(band["on_time"]).alias("contacted_on_time"),
+            count_if(band["contacted"]).alias("contacted"),
+            count_if(band["closed"]).alias("closed"),
+            count_if(band["recovered"]).alias("recovered"),
         ],
     )
     if group_by:
@@ -107,7 +122,7 @@ def median_hours(s: Slice, group_by: str | None = None) -> dict:
             fn.ROW_NUMBER().over(partition_by=[key], order_by=[seconds]).alias("rn"),
             fn.COUNT(FollowUp.id).over(partition_by=[key]).alias("c"),
         ],
-    ).where(FollowUp.first_contact_at.is_null(False))
+    ).where(CONTACTED)
     sql, params = inner.sql()
     # the middle row, or the mean of the two middle rows: integer division in both databases
     cursor = database.execute_sql(
@@ -137,6 +152,7 @@ class FollowUpRow:
     recovery: stats.Estimate | None
     closed: int
     recovered: int
+    contacted: int = 0  # the median's n
 
 
 def table(
@@ -166,6 +182,7 @@ def _row(label, row: dict, median: float | None) -> FollowUpRow:
         share(row["recovered"], row["closed"]),
         row["closed"],
         row["recovered"],
+        row["contacted"],
     )
 
 

@@ -10,10 +10,10 @@ dots of the team funnel (``chart_data.own_funnel``). Plain data, no Flask.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from . import reports
-from .comment_terms import CommentPage, comment_questions
+from .comment_terms import comment_questions
 from .reports import Slice
 
 TREND_CHARTS = ("csat-trend", "nps-trend")  # the dashboard's, on the agent's own slice
@@ -21,6 +21,16 @@ FUNNEL_CHART = "team-funnel"
 CHARTS = (*TREND_CHARTS, FUNNEL_CHART)
 FORMATS = ("png", "svg", "csv")
 PER_PAGE = 25  # comments on a page
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    """One page of the agent's comments."""
+
+    rows: list[dict]  # reports.comment_rows, one entry per answer
+    total: int  # responses with a comment
+    page: int
+    pages: int
 
 
 def _period_only(s: Slice) -> Slice:

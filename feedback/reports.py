@@ -127,19 +127,41 @@ def score_counts(s: Slice, group_by: str | None = None) -> list[dict]:
     return rows
 
 
+# The bands of the stored scores, once: the figures count them (``_score_columns``) and the list
+# of the responses behind a figure (``drilldown``) selects them with these same expressions.
+# "answered" is the score given at all (COUNT of the column); unhappy and happy are the comment
+# themes' sides on a survey with CSAT (``themes.side_of``).
+SCORE_BANDS = {
+    "csat": {
+        "answered": Response.csat.is_null(False),
+        "satisfied": Response.csat >= 4,
+        "not_satisfied": Response.csat <= 3,
+        "unhappy": Response.csat <= 2,
+        "happy": Response.csat == 5,
+    },
+    "nps": {
+        "answered": Response.nps.is_null(False),
+        "promoters": Response.nps >= 9,
+        "passives": Response.nps.between(7, 8),
+        "detractors": Response.nps <= 6,
+    },
+    "ces": {"answered": Response.ces.is_null(False), "low_effort": Response.ces >= 5},
+}
+
+
 def _score_columns() -> list[pw.Node]:
     return [
         fn.COUNT(Response.id).alias("responses"),
         fn.COUNT(Response.csat).alias("csat_n"),
-        count_if(Response.csat >= 4).alias("csat_satisfied"),
+        count_if(SCORE_BANDS["csat"]["satisfied"]).alias("csat_satisfied"),
         fn.COUNT(Response.nps).alias("nps_n"),
-        count_if(Response.nps >= 9).alias("promoters"),
-        count_if(Response.nps.between(7, 8)).alias("passives"),
-        count_if(Response.nps <= 6).alias("detractors"),
+        count_if(SCORE_BANDS["nps"]["promoters"]).alias("promoters"),
+        count_if(SCORE_BANDS["nps"]["passives"]).alias("passives"),
+        count_if(SCORE_BANDS["nps"]["detractors"]).alias("detractors"),
         fn.COUNT(Response.ces).alias("ces_n"),
         fn.SUM(Response.ces).alias("ces_sum"),
         fn.SUM(Response.ces * Response.ces).alias("ces_sum_sq"),
-        count_if(Response.ces >= 5).alias("ces_low_effort"),
+        count_if(SCORE_BANDS["ces"]["low_effort"]).alias("ces_low_effort"),
     ]
 
 

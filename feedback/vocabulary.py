@@ -85,3 +85,20 @@ WEBHOOK_EVENTS = ("follow_up.created", "response.created", "suggestion.created")
 
 # The sections of the channels' admin page (/admin/channels), each with a test message.
 CHANNEL_SECTIONS = ("email", "invitations", "sms", "webhook")
+# The responses behind a figure (/manage/responses): what a figure measures, and the bands of
+# each measure's answers that a figure counts (README, "The answers behind a figure").
+DRILL_MEASURES = (
+    "responses",
+    "csat",
+    "nps",
+    "ces",
+    "response_rate",
+    "question",
+    "servqual",
+    "follow_up",
+)
+CSAT_BANDS = ("answered", "satisfied", "not_satisfied", "unhappy", "happy")
+NPS_BANDS = ("answered", "promoters", "passives", "detractors")
+CES_BANDS = ("answered", "low_effort")
+QUESTION_BANDS = ("answered", "top_two")
+FOLLOW_UP_BANDS = ("opened", "due", "on_time", "contacted", "closed", "recovered")

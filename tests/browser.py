@@ -91,3 +91,17 @@ def assert_fits(page, what: str = "the page") -> None:
         width,
     )
     assert not overflowing, f"{what}: reach past the right edge at {width} px: {overflowing[:10]}"
+
+
+def log_in(page, live_server, path: str, username: str = "manager") -> None:
+    """Open ``path``, log in on the login form it sends to (as the Chinese page asks) and wait
+    until the browser is back on ``path``."""
+    from urllib.parse import urlparse
+
+    from support import PASSWORD
+
+    page.goto(live_server.url + path)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: urlparse(url).path == urlparse(path).path)

@@ -14,10 +14,10 @@ from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser import assert_fits
+from browser import assert_fits, log_in
 from data_sets import START
-from playwright.sync_api import Page, expect
-from support import PASSWORD, in_app
+from playwright.sync_api import expect
+from support import in_app
 
 from feedback import actions
 from feedback.models import ImprovementAction
@@ -31,14 +31,6 @@ WEEKS, MIN_SAMPLE = 2, 5
 @pytest.fixture
 def app(make_app):
     return make_app(ACTION_WINDOW_WEEKS=WEEKS, MIN_SAMPLE=MIN_SAMPLE)
-
-
-def log_in(page: Page, live_server, path: str) -> None:
-    page.goto(live_server.url + path)
-    page.get_by_label("用户名").fill("manager")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: urlparse(url).path == urlparse(path).path)
 
 
 def figure_text(metric: str, figure: dict) -> str:

@@ -129,6 +129,16 @@ QUERY_NAMES = [
     "kind",
     "owner",
     "metric",
+    # the responses behind a figure
+    "measure",
+    "band",
+    "score",
+    "question",
+    "term",
+    "side",
+    "bucket",
+    "per",
+    "without",
 ]
 
 

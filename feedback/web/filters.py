@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .. import access
+from .. import access, drilldown, drivers, themes
+from ..definitions import SurveyDefinition
 from ..i18n import Language, language
 from ..models import Survey, Team
 from ..names import N_
 from ..periods import LAST_DAY
-from ..reports import GROUP_BY, Slice
-from ..vocabulary import CHANNELS, RESPONSE_SOURCES
+from ..reports import GROUP_BY, TIME_GROUPS, Slice
+from ..vocabulary import CHANNELS, DRILL_MEASURES, RESPONSE_SOURCES
 
 PRESETS = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
 
@@ -156,3 +158,98 @@ def _date(args, name: str, errors: dict, lang: Language) -> date | None:
         errors[name] = [lang.gettext(N_("must be no later than %(day)s"), day=LAST_DAY.isoformat())]
         return None
     return day
+
+
+SCORE = re.compile(r"-?[0-9]{1,3}")
+
+
+def parse_criteria(
+    args, definition: SurveyDefinition, lang: Language | None = None
+) -> drilldown.Criteria:
+    """Read which of the slice's responses a figure counts (``drilldown.Criteria``) from the
+    query string of /manage/responses: measure, band or score, question (repeatable), term and
+    side, bucket and per, without (repeatable). FilterError names every bad one, in ``lang``;
+    the dashboard's filters are read by ``parse_filters``."""
+    lang = lang or language("en")
+    errors: dict[str, list[str]] = {}
+    measure = args.get("measure") or "responses"
+    if measure not in DRILL_MEASURES:
+        errors["measure"] = [one_of(DRILL_MEASURES, lang)]
+        raise FilterError(errors)
+    band = args.get("band") or None
+    bands = drilldown.BANDS.get(measure, ())
+    if band is not None and band not in bands:
+        errors["band"] = [
+            one_of(bands, lang) if bands else lang.gettext(N_("this measure has no bands"))
+        ]
+    questions = tuple(dict.fromkeys(q for q in args.getlist("question") if q))
+    allowed = drivers.driver_questions(definition)
+    if len(questions) > drilldown.MAX_QUESTIONS:
+        errors["question"] = [
+            lang.gettext(N_("at most %(n)d questions"), n=drilldown.MAX_QUESTIONS)
+        ]
+    elif any(q not in allowed for q in questions):
+        errors["question"] = [
+            lang.gettext(
+                N_("must be rating questions of this survey: %(choices)s"),
+                choices=", ".join(allowed) or "–",
+            )
+        ]
+    elif measure in drilldown.QUESTION_MEASURES and not questions:
+        errors["question"] = [lang.gettext(N_("name the question this measure is about"))]
+    elif measure == "servqual" and definition.question(questions[0]).type != "servqual":
+        errors["question"] = [lang.gettext(N_("must be a SERVQUAL question"))]
+    score = _score(args.get("score"), measure, questions, definition, errors, lang)
+    if score is not None and band is not None:
+        errors["score"] = [lang.gettext(N_("give a band or a score, not both"))]
+    term, side = (args.get("term") or "").strip() or None, args.get("side") or None
+    if term is not None and (len(term) > drilldown.TERM_LENGTH or term.split() != [term]):
+        errors["term"] = [lang.gettext(N_("give one term of the dashboard's comment themes"))]
+    if (term is None) != (side is None) or (side is not None and side not in themes.SIDES):
+        errors["side"] = [
+            lang.gettext(
+                N_("a term goes with its side: %(choices)s"), choices=", ".join(themes.SIDES)
+            )
+        ]
+    bucket, per = _date(args, "bucket", errors, lang), args.get("per") or None
+    if per is not None and per not in TIME_GROUPS:
+        errors["per"] = [one_of(TIME_GROUPS, lang)]
+    elif (bucket is None) != (per is None) and "bucket" not in errors:
+        errors["per"] = [lang.gettext(N_("a bucket goes with per (week, month or day)"))]
+    elif bucket is not None and not _starts(bucket, per):
+        errors["bucket"] = [
+            lang.gettext(N_("must be the first day of its %(per)s"), per=lang.gettext(per))
+        ]
+    without = tuple(dict.fromkeys(w for w in args.getlist("without") if w))
+    if any(w not in drilldown.WITHOUT for w in without):
+        errors["without"] = [one_of(drilldown.WITHOUT, lang)]
+    elif any(args.get(w) for w in without):
+        errors["without"] = [lang.gettext(N_("not together with a filter on the same column"))]
+    if errors:
+        raise FilterError(errors)
+    return drilldown.Criteria(measure, band, score, questions, term, side, bucket, per, without)
+
+
+def _score(raw, measure, questions, definition, errors, lang) -> int | None:
+    """score=: a whole number on the measure's scale (a question's own range)."""
+    if not raw:
+        return None
+    if measure in drilldown.SCALES:
+        low, high = drilldown.SCALES[measure]
+    elif measure == "question" and questions and "question" not in errors:
+        question = definition.question(questions[0])
+        low, high = question.min, question.max
+    else:
+        errors["score"] = [lang.gettext(N_("only for CSAT, NPS, CES or a rating question"))]
+        return None
+    if not SCORE.fullmatch(raw) or not low <= int(raw) <= high:
+        errors["score"] = [
+            lang.gettext(N_("must be a whole number from %(low)d to %(high)d"), low=low, high=high)
+        ]
+        return None
+    return int(raw)
+
+
+def _starts(day: date, per: str) -> bool:
+    """Whether a day is the first of its week (Monday), month or day."""
+    return {"week": day.weekday() == 0, "month": day.day == 1}.get(per, True)

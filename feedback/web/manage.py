@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -10,9 +10,11 @@ from flask import (
     Response,
     abort,
     current_app,
+    redirect,
     render_template,
     request,
     stream_with_context,
+    url_for,
 )
 
 from .. import (
@@ -20,20 +22,23 @@ from .. import (
     chart_data,
     comment_terms,
     dashboard,
+    drilldown,
     drivers,
     exports,
     follow_up_figures,
     meeting_pack,
     reports,
     suggestions,
-    themes,
 )
+from ..cache import app_cache
+from ..db import utcnow
 from ..errors import AppError
 from ..i18n import current_locale, language
 from ..models import Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from ..vocabulary import CHANNELS, REPORT_ROLES, RESPONSE_SOURCES
 from .common import (
+    CHART_CACHE_SIZE,
     CHART_TYPES,
     allowed_team_ids,
     chart_reply,
@@ -41,7 +46,7 @@ from .common import (
     key_drivers,
     roles_required,
 )
-from .filters import PRESETS, FilterError, parse_filters
+from .filters import PRESETS, FilterError, Filters, parse_criteria, parse_filters
 from .paging import page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -125,6 +130,7 @@ def index():
         ranked=ranked,
         too_few=too_few,
         gaps=dashboard.servqual_gaps(s, definition),
+        servqual_questions=dashboard.servqual_questions(definition),
         comments=comments,
         band=band,
         bands=reports.COMMENT_BANDS,
@@ -167,33 +173,152 @@ def theme_context(s: reports.Slice, definition) -> dict:
     }
 
 
-THEME_TERM_LENGTH = 100  # characters of a term in a link; longer ones are no term of ours
-
-
 @bp.route("/themes/comments")
 @roles_required(*REPORT_ROLES)
 def theme_comments():
-    """The comments of one side (?side=unhappy or happy) that hold a term (?term=), with the
-    dashboard's filters, newest first, a page at a time."""
-    side = request.args.get("side")
-    if side not in themes.SIDES:
-        raise AppError(400, "side: unhappy or happy")
-    term = (request.args.get("term") or "").strip()
-    if not term or len(term) > THEME_TERM_LENGTH:
-        raise AppError(400, "term: give one term of the dashboard's comment themes")
+    """The comments holding a term, as the list of responses behind a figure now gives them
+    (/manage/responses?term=&side=): an old link keeps working."""
+    return redirect(url_for("manage.responses", **request.args.to_dict(flat=False)))
+
+
+# --- the responses behind a figure ------------------------------------------------------------
+
+
+@bp.app_template_global()
+def responses_url(filters: Filters, group: str | None = None, key=None, **criteria) -> str:
+    """The address of the responses behind a figure: the view's filters and the figure's
+    criteria (``drilldown.Criteria``'s query: measure, band, score, question, term, side,
+    bucket, per, without). ``group`` and ``key``: a row of a breakdown, its key in place of the
+    view's filter on that column (an empty key: ``without`` it). The one place such links are
+    made: the dashboard's tiles and tables and the charts' tables all call it."""
+    return url_for("manage.responses", **_responses_query(filters, group, key, criteria))
+
+
+def _responses_query(filters: Filters, group: str | None, key, criteria: dict) -> dict:
+    params = filters.query(group_by=None)
+    if group is not None:
+        if key is None:
+            params.pop(group, None)
+            criteria["without"] = [*criteria.get("without", ()), group]
+        else:
+            params[group] = key
+    for name, value in criteria.items():
+        if isinstance(value, date):
+            value = value.isoformat()
+        if value not in (None, "", [], ()):
+            params[name] = value
+    return params
+
+
+@bp.app_template_global()
+def cell_text(value) -> str:
+    """A cell of a chart's table as its page shows it: a number with at most two decimals."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return language(current_locale()).number(value, "#,##0.##")
+    return str(value)
+
+
+def criteria_query(c: drilldown.Criteria, **changes) -> dict:
+    """The query parameters of criteria (with some changed), for ``responses_url``."""
+    params = {
+        "measure": None if c.measure == "responses" else c.measure,
+        "band": c.band,
+        "score": c.score,
+        "question": list(c.questions),
+        "term": c.term,
+        "side": c.side,
+        "bucket": c.bucket,
+        "per": c.per,
+        "without": list(c.without),
+    }
+    params.update(changes)
+    return params
+
+
+def drill_or_400() -> tuple[Filters, drilldown.Criteria, object]:
+    """The view's filters, the figure's criteria and the survey's definition; bad ones are a
+    400 that names each, in the page's language."""
     filters = filters_or_400()
     definition = definition_of(current_version(filters.survey))
-    found = comment_terms.comments_holding(
-        filters.slice, definition, current_app.config, side, term, page_number()
+    try:
+        criteria = parse_criteria(request.args, definition, language(current_locale()))
+    except FilterError as exc:
+        raise AppError(400, str(exc)) from None
+    return filters, criteria, definition
+
+
+def slice_words(filters: Filters) -> dict:
+    return {
+        "channel": filters.channel,
+        "team": filters.team,
+        "agent": filters.agent,
+        "category": filters.category,
+        "source": filters.source,
+        "start": filters.start,
+        "end": filters.end,
+    }
+
+
+@bp.route("/responses")
+@roles_required(*REPORT_ROLES)
+def responses():
+    """The responses a figure of the dashboard counts: the view's filters and the figure's
+    criteria, newest first, a page at a time, with a CSV download of them all."""
+    filters, criteria, definition = drill_or_400()
+    lang = language(current_locale())
+    config = current_app.config
+    now = utcnow()  # one moment for the counts and the page (a follow-up falls due)
+    bands = drilldown.band_counts(filters.slice, criteria, definition, config, now)
+    found = drilldown.list_page(
+        filters.slice,
+        criteria,
+        definition,
+        config,
+        lang,
+        page_number(),
+        now=now,
+        total=bands.get(criteria.chosen_band),
     )
+    query = criteria_query(criteria)
     return render_template(
-        "manage/theme_comments.html",
+        "manage/responses.html",
         filters=filters,
-        side=side,
-        term=term,
+        criteria=criteria,
         found=found,
-        by_csat=comment_terms.uses_csat(definition),
-        team_names=reports.team_names({row["team"] for row in found.rows}),
+        heading=drilldown.describe(criteria, definition, slice_words(filters), found.total, lang),
+        bands=bands,
+        band_names={b: drilldown.band_name(criteria, b, definition, lang) for b in bands},
+        band_urls={
+            band: responses_url(filters, **criteria_query(criteria, band=band, score=None))
+            for band in bands
+        },
+        page_url=lambda n: responses_url(filters, page=n, **query),
+        csv_url=url_for("manage.responses_csv", **_responses_query(filters, None, None, query)),
+    )
+
+
+@bp.route("/responses.csv")
+@roles_required(*REPORT_ROLES)
+def responses_csv():
+    """Every response of the list (all its pages), as CSV in the page's language."""
+    filters, criteria, definition = drill_or_400()
+    audit.record("export.raw", "responses-list.csv", filters=request.args.to_dict(flat=False))
+    config = current_app.config
+    rows = drilldown.csv_rows(
+        filters.slice,
+        criteria,
+        definition,
+        config,
+        language(current_locale()),
+        config["TIMEZONE"],
+    )
+    name = exports.export_name("responses-list", filters.slice, filters.survey, "csv")
+    return Response(
+        stream_with_context(exports.csv_stream(rows)),
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        mimetype="text/csv; charset=utf-8",
     )
 
 
@@ -243,8 +368,9 @@ def export_responses(fmt: str):
 @roles_required(*REPORT_ROLES)
 def chart(name: str, fmt: str):
     """A chart of the dashboard as PNG (?size=small|medium|large), SVG or PDF, or its table as
-    CSV; cached until the data or the filters change."""
-    if name not in chart_data.CHARTS or fmt not in CHART_TYPES:
+    CSV, or as a page (html) with the chart and its table, each count a link to the responses
+    behind it; cached until the data or the filters change (the page's table, not the page)."""
+    if name not in chart_data.CHARTS or (fmt not in CHART_TYPES and fmt != "html"):
         abort(404)
     size = chart_size()
     filters = filters_or_400()
@@ -257,18 +383,32 @@ def chart(name: str, fmt: str):
     )
     if name == "comment-themes":  # also the dictionary, and erased comments' terms
         stamp = (stamp, comment_terms.cache_stamp(current_app.config))
-    return chart_reply(
-        (name, fmt, size, locale, min_sample, filters.slice, stamp),
-        fmt,
-        size,
-        lambda: chart_data.build(
+    key = (name, fmt, size, locale, min_sample, filters.slice, stamp)
+
+    def build() -> chart_data.ChartData:
+        return chart_data.build(
             name,
             filters.slice,
             definition_of(current_version(filters.survey)),
             language(locale),
             min_sample,
-        ),
-        exports.export_name(name, filters.slice, filters.survey, fmt),
+        )
+
+    if fmt == "html":  # the page holds a CSRF token of its reader: only the table is kept
+        header, rows, links = app_cache("charts", CHART_CACHE_SIZE).get_or_make(
+            key, lambda: (lambda data: (data.header, data.rows, data.links))(build())
+        )
+        return render_template(
+            "manage/chart.html",
+            name=name,
+            filters=filters,
+            header=header,
+            rows=rows,
+            links=links,
+            responses_chart=name not in chart_data.SUGGESTION_CHARTS,
+        )
+    return chart_reply(
+        key, fmt, size, build, exports.export_name(name, filters.slice, filters.survey, fmt)
     )
 
 
