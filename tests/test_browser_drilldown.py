@@ -19,17 +19,20 @@ DASHBOARD = f"/manage/?from={START}&to=2026-10-31"
 
 
 def fits(page: Page) -> None:
-    """Nothing on the page reaches past the right edge, and the page never scrolls sideways."""
+    """Nothing on the page reaches past the right edge, and the page never scrolls sideways
+    (once the page, its stylesheet included, has loaded)."""
+    page.wait_for_load_state("load", timeout=60_000)
     width = page.viewport_size["width"]
-    sizes = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
-    assert max(sizes) <= width, f"the page scrolls sideways: {sizes} px wide at {width} px"
     overflowing = page.evaluate(
-        """w => [...document.querySelectorAll('main *')]
+        """w => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > w + 0.5)
-        .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
+        .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+             + ' ' + (e.textContent || '').trim().slice(0, 40))""",
         width,
     )
     assert not overflowing, f"reach past the right edge: {overflowing[:10]}"
+    sizes = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth]")
+    assert max(sizes) <= width, f"the page scrolls sideways: {sizes} px wide at {width} px"
 
 
 @pytest.mark.parametrize("width, javascript", [(375, True), (320, False)])
