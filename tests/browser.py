@@ -93,9 +93,12 @@ def assert_fits(page, what: str = "the page") -> None:
     assert not overflowing, f"{what}: reach past the right edge at {width} px: {overflowing[:10]}"
 
 
-def log_in(page, live_server, path: str, username: str = "manager") -> None:
+def log_in(
+    page, live_server, path: str, username: str = "manager", wait_until: str = "load"
+) -> None:
     """Open ``path``, log in on the login form it sends to (as the Chinese page asks) and wait
-    until the browser is back on ``path``."""
+    until the browser is back on ``path`` (``wait_until``: "domcontentloaded" not to wait for
+    its pictures; without JavaScript a browser loads the lazy ones at once)."""
     from urllib.parse import urlparse
 
     from support import PASSWORD
@@ -104,4 +107,4 @@ def log_in(page, live_server, path: str, username: str = "manager") -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: urlparse(url).path == urlparse(path).path)
+    page.wait_for_url(lambda url: urlparse(url).path == urlparse(path).path, wait_until=wait_until)
