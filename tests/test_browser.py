@@ -196,7 +196,7 @@ def test_survey_works_without_javascript(app, live_server, api_headers, phone_wi
     assert_no_horizontal_scroll(page)
     page.screenshot(path=tmp_path / "missing-answer.png", full_page=True)
 
-    page.locator("#error-summary a[href='#q-nps']").click()
+    page.locator("#error-summary a[href='#nps-0']").click()
     pill(page, "nps", "7").click()
     page.get_by_role("button", name="提交回答").click()
     page.wait_for_url(re.compile(r"/thanks$"))
