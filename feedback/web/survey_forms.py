@@ -268,7 +268,8 @@ def condition_hint(definition: SurveyDefinition, question: Question, locale: str
         return f"“{labels[value]}”" if value in labels else str(value)
 
     if condition.op in ("in", "not in"):
-        values = ", ".join(shown(v) for v in condition.value)
+        # the list separator of the language (Chinese lists use "、", not a half-width comma)
+        values = _(", ").join(shown(v) for v in condition.value)
         text = (
             _("one of %(values)s", values=values)
             if condition.op == "in"
