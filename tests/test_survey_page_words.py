@@ -101,6 +101,26 @@ def test_chinese_survey_page_has_no_half_width_punctuation_next_to_chinese(
     ]
 
 
+CONDITIONAL = """
+slug: words
+title: {zh-CN: 调查, en: Survey}
+intro: {zh-CN: 请回答。, en: Please answer.}
+thanks: {zh-CN: 谢谢。, en: Thanks.}
+questions:
+  - id: how
+    type: choice
+    text: {zh-CN: 服务如何？, en: "How was it?"}
+    choices:
+      - {value: fast, label: {zh-CN: 快, en: Fast}}
+      - {value: slow, label: {zh-CN: 慢, en: Slow}}
+      - {value: ok, label: {zh-CN: 一般, en: OK}}
+  - id: why
+    type: text
+    show_if: how in [fast, slow]
+    text: {zh-CN: 为什么？, en: "Why?"}
+"""
+
+
 @pytest.mark.parametrize(
     "locale,expected",
     [
@@ -111,34 +131,9 @@ def test_chinese_survey_page_has_no_half_width_punctuation_next_to_chinese(
 def test_a_list_in_a_condition_hint_reads_naturally(app, locale, expected):
     from flask_babel import force_locale
 
-    from feedback.definitions import parse
+    from feedback.definitions import load_text, parse
     from feedback.web.survey_forms import condition_hint
 
-    definition = parse(
-        {
-            "slug": "words",
-            "title": {"zh-CN": "调查", "en": "Survey"},
-            "intro": {"zh-CN": "请回答。", "en": "Please answer."},
-            "thanks": {"zh-CN": "谢谢。", "en": "Thanks."},
-            "questions": [
-                {
-                    "id": "how",
-                    "type": "choice",
-                    "text": {"zh-CN": "服务如何？", "en": "How was it?"},
-                    "choices": [
-                        {"value": "fast", "label": {"zh-CN": "快", "en": "Fast"}},
-                        {"value": "slow", "label": {"zh-CN": "慢", "en": "Slow"}},
-                        {"value": "ok", "label": {"zh-CN": "一般", "en": "OK"}},
-                    ],
-                },
-                {
-                    "id": "why",
-                    "type": "text",
-                    "show_if": "how in [fast, slow]",
-                    "text": {"zh-CN": "为什么？", "en": "Why?"},
-                },
-            ],
-        }
-    )
+    definition = parse(load_text(CONDITIONAL, "words.yaml"))
     with app.test_request_context("/"), force_locale(locale.replace("-CN", "")):
         assert condition_hint(definition, definition.question("why"), locale) == expected
