@@ -14,7 +14,10 @@ What falls back to the plain path (``web/survey.py``, WTForms and Peewee as usua
 with a cookie or ``?lang=``, a link that is not pending (closed, answered, expired: the hook
 returns None), an invalid submission (the WTForms form is built to show its errors), and the
 thanks page. Both paths render the same form page (``render_form_page``); tests/
-test_survey_page_cache.py checks that a cached page is byte for byte the plain one.
+test_survey_page_cache.py checks that a cached page is byte for byte the plain one. Both check a
+submission by ``survey_forms.check_answers``, with the same one-click relief (a page opened with
+a pre-selected answer posts ``preselected``: only those questions are then required; tests/
+test_survey_forms.py and tests/test_survey_one_tap.py compare the two paths).
 
 Why each trick exists, and what it buys (figures from bench/README.md and docs/architecture.md;
 bench_survey.py measures them against a bare Flask app):
