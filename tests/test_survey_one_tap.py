@@ -9,11 +9,16 @@ The cached page (no cookie) and the plain path (a cookie) behave the same.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import csrf_from, in_app, new_case, survey_path
 
+from feedback.definitions import load_directory
 from feedback.models import Answer, FollowUp, Response
+from feedback.web.survey_forms import preselected_ids
 
 HEADERS = {"anonymous": {}, "plain": {"Cookie": "unrelated=1"}}
 
@@ -124,3 +129,29 @@ def test_one_click_page_in_english(app, client, api_headers):
         app, client, api_headers, "anonymous", customer={"id": "en-1", "locale": "en"}
     )
     assert "every other question is optional" in html and "Send my rating" in html
+
+
+SURVEYS, _problems = load_directory(Path(__file__).resolve().parents[1] / "surveys")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sent=st.one_of(
+        st.none(),
+        st.text(max_size=200),
+        st.lists(
+            st.sampled_from(
+                ["csat", "nps", "resolved", "what_went_wrong", "unresolved_detail", "", "ces", "x"]
+            )
+        ).map(",".join),
+    )
+)
+def test_any_preselection_sent_names_only_unconditional_questions(sent):
+    definition = SURVEYS["post-case"]
+    chosen = preselected_ids(definition, sent)
+    unconditional = {q.id for q in definition.questions if q.show_if is None}
+    assert chosen <= unconditional
+    if sent:  # (at most 200 characters here, under the 1000 kept)
+        assert chosen == unconditional & set(sent.split(","))
+    else:
+        assert chosen == frozenset()
