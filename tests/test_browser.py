@@ -185,6 +185,11 @@ def test_survey_works_without_javascript(app, live_server, api_headers, phone_wi
     assert posted.value.status == 422
 
     expect(page.locator("#error-summary")).to_contain_text("请检查您的回答")
+    # the summary takes the focus even without JavaScript (autofocus), and names the question
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    expect(page.locator("#error-summary li")).to_have_text(
+        "您有多大可能向朋友或同事推荐我们？ 请回答此问题。"
+    )
     nps = page.locator("#q-nps")
     expect(nps).to_have_class(re.compile(r"\bhas-error\b"))
     expect(nps.locator(".error")).to_have_text("请回答此问题。")
@@ -197,6 +202,7 @@ def test_survey_works_without_javascript(app, live_server, api_headers, phone_wi
     page.screenshot(path=tmp_path / "missing-answer.png", full_page=True)
 
     page.locator("#error-summary a[href='#nps-0']").click()
+    assert focused(page, "#nps-0")  # the link leads to where the answer goes
     pill(page, "nps", "7").click()
     page.get_by_role("button", name="提交回答").click()
     page.wait_for_url(re.compile(r"/thanks$"))
