@@ -52,6 +52,18 @@
     var hint = el.querySelector(".cond-hint");
     if (hint) hint.hidden = true;
   });
+  // Tab reaches a scale's first number without choosing it; Space there would choose the lowest
+  // score by itself (a false detractor, with a follow-up). While nothing on the scale is chosen,
+  // Space shows the hint instead: the arrow keys choose.
+  form.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key !== " " || input.type !== "radio" || !input.closest(".scale")) return;
+    var group = form.querySelectorAll('input[name="' + input.name + '"]');
+    var chosen = Array.prototype.some.call(group, function (i) { return i.checked; });
+    if (chosen) return;
+    event.preventDefault();
+    input.closest(".question").classList.add("keys-shown");
+  });
   form.addEventListener("change", update);
   form.addEventListener("input", update);
   update();

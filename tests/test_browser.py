@@ -185,6 +185,11 @@ def test_survey_works_without_javascript(app, live_server, api_headers, phone_wi
     assert posted.value.status == 422
 
     expect(page.locator("#error-summary")).to_contain_text("请检查您的回答")
+    # the summary takes the focus even without JavaScript (autofocus), and names the question
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    expect(page.locator("#error-summary li")).to_have_text(
+        "您有多大可能向朋友或同事推荐我们？ 请回答此问题。"
+    )
     nps = page.locator("#q-nps")
     expect(nps).to_have_class(re.compile(r"\bhas-error\b"))
     expect(nps.locator(".error")).to_have_text("请回答此问题。")
@@ -196,7 +201,8 @@ def test_survey_works_without_javascript(app, live_server, api_headers, phone_wi
     assert_no_horizontal_scroll(page)
     page.screenshot(path=tmp_path / "missing-answer.png", full_page=True)
 
-    page.locator("#error-summary a[href='#q-nps']").click()
+    page.locator("#error-summary a[href='#nps-0']").click()
+    assert focused(page, "#nps-0")  # the link leads to where the answer goes
     pill(page, "nps", "7").click()
     page.get_by_role("button", name="提交回答").click()
     page.wait_for_url(re.compile(r"/thanks$"))
@@ -245,8 +251,11 @@ def test_survey_can_be_answered_with_the_keyboard_only(
         "getComputedStyle(document.activeElement.nextElementSibling).outlineStyle"
     )
     assert outline == "solid", "the focused pill shows no focus ring"
-    keys.press("Space")
-    expect(page.locator("#q-what_went_wrong")).to_be_visible()
+    expect(page.locator("#q-csat-keys")).to_be_visible()  # the arrow keys choose
+    expect(page.locator("input[name=csat]:checked")).to_have_count(0)  # focus chose nothing
+    keys.press("Space")  # not a silent 1 (a false detractor, with a follow-up)
+    expect(page.locator("input[name=csat]:checked")).to_have_count(0)
+    expect(page.locator("#q-what_went_wrong")).to_be_hidden()
     for _ in range(4):
         keys.press("ArrowRight")
     expect(radio(page, "csat", "5")).to_be_checked()
@@ -255,6 +264,7 @@ def test_survey_can_be_answered_with_the_keyboard_only(
     keys.press("Tab")
     assert focused(page, "input[name=nps][value='0']")
     keys.press("Space")
+    expect(page.locator("input[name=nps]:checked")).to_have_count(0)
     for _ in range(8):
         keys.press("ArrowRight")
     expect(radio(page, "nps", "8")).to_be_checked()
@@ -270,3 +280,32 @@ def test_survey_can_be_answered_with_the_keyboard_only(
     response, answers = stored(app)
     assert (response.csat, response.nps) == (5, 8)
     assert answers == {"resolved": "yes", "csat": 5, "nps": 8, "comment": "全程用键盘填写"}
+
+
+def test_keyboard_user_can_still_choose_the_lowest_score(app, live_server, api_headers, desktop):
+    """Space is kept from choosing a scale's first number only while nothing is chosen: the
+    arrow keys reach 1, and Space keeps it."""
+    page = desktop.new_page()
+    page.goto(survey_link(app, live_server, api_headers))
+    tab_to(page, "input[name=csat]")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")
+    expect(radio(page, "csat", "1")).to_be_checked()
+    page.keyboard.press("Space")
+    expect(radio(page, "csat", "1")).to_be_checked()
+    expect(page.locator("#q-what_went_wrong")).to_be_visible()
+
+
+def test_one_click_rating_is_sent_with_one_tap(app, live_server, api_headers, phone, tmp_path):
+    page = phone.new_page()
+    page.goto(survey_link(app, live_server, api_headers) + "?csat=5")
+    expect(radio(page, "csat", "5")).to_be_checked()
+    expect(page.locator("#one-tap")).to_contain_text("其他问题均为选答")
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=tmp_path / "one-tap.png", full_page=True)
+    page.locator("#one-tap").get_by_role("button", name="提交我的评分").tap()
+    page.wait_for_url(re.compile(r"/thanks$"))
+    expect(page.locator(".thanks")).to_contain_text("感谢您的反馈")
+    response, answers = stored(app)
+    assert (response.csat, response.nps, response.ces) == (5, None, None)
+    assert answers == {"csat": 5}

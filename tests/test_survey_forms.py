@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from feedback.definitions import load_directory
 from feedback.web.fastpath import checked_submission
-from feedback.web.survey_forms import field_names, form_class
+from feedback.web.survey_forms import field_names, form_class, preselected_ids
 
 SURVEYS, _problems = load_directory(Path(__file__).resolve().parents[1] / "surveys")
 CSRF = "c" * 64
@@ -45,6 +45,9 @@ def _random_form(definition, rng: random.Random) -> MultiDict:
         for name in field_names(question):
             for value in _values(question, rng, careful):
                 data.add(name, value)
+    if rng.random() < 0.3:  # a one-click link's page, or a forged list of questions
+        ids = [q.id for q in definition.questions] + ["nope", ""]
+        data.add("preselected", ",".join(rng.sample(ids, rng.randint(1, 2))))
     data.add("csrf_token", CSRF if rng.random() < 0.9 else "forged")
     data.add("version", "1")
     return data
@@ -59,7 +62,8 @@ def test_fast_check_agrees_with_the_wtforms_form(app, slug, locale):
     for _ in range(400):
         data = _random_form(definition, rng)
         with app.test_request_context("/s/x", method="POST", data=data):
-            form = form_class(definition, locale)(expected_csrf=CSRF)
+            only = preselected_ids(definition, data.get("preselected"))
+            form = form_class(definition, locale)(expected_csrf=CSRF, only_required=only)
             expected = form.answers if form.validate() else None
             assert checked_submission(definition, data, CSRF) == expected, data
         outcomes["valid" if expected is not None else "invalid"] += 1

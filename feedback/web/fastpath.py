@@ -14,7 +14,10 @@ What falls back to the plain path (``web/survey.py``, WTForms and Peewee as usua
 with a cookie or ``?lang=``, a link that is not pending (closed, answered, expired: the hook
 returns None), an invalid submission (the WTForms form is built to show its errors), and the
 thanks page. Both paths render the same form page (``render_form_page``); tests/
-test_survey_page_cache.py checks that a cached page is byte for byte the plain one.
+test_survey_page_cache.py checks that a cached page is byte for byte the plain one. Both check a
+submission by ``survey_forms.check_answers``, with the same one-click relief (a page opened with
+a pre-selected answer posts ``preselected``: only those questions are then required; tests/
+test_survey_forms.py and tests/test_survey_one_tap.py compare the two paths).
 
 Why each trick exists, and what it buys (figures from bench/README.md and docs/architecture.md;
 bench_survey.py measures them against a bare Flask app):
@@ -62,6 +65,8 @@ from .survey_forms import (
     csrf_matches,
     form_class,
     prefill,
+    preselected_ids,
+    preselected_in,
     survey_csrf_token,
     version_well_formed,
 )
@@ -165,7 +170,8 @@ def checked_submission(
             return formdata.getlist(question.id)
         return formdata.get(question.id)
 
-    answers, errors = check_answers(definition, raw_answer)
+    only = preselected_ids(definition, formdata.get("preselected"))
+    answers, errors = check_answers(definition, raw_answer, only_required=only)
     return None if errors else answers
 
 
@@ -226,6 +232,7 @@ def _cached_page(token: str):
 def render_form_page(definition, version: SurveyVersion, token: str, locale: str, csrf: str) -> str:
     """The unanswered form of one invitation, as the plain path renders it."""
     answers = prefill(definition, request.args)
+    preselected = preselected_in(definition, answers)
     return render_template(
         "survey/form.html",
         form=None,
@@ -234,11 +241,12 @@ def render_form_page(definition, version: SurveyVersion, token: str, locale: str
         token=token,
         locale=locale,
         survey_csrf=csrf,
-        questions_html=_questions_html(definition, locale, answers),
+        preselected=preselected,
+        questions_html=_questions_html(definition, locale, answers, preselected),
     )
 
 
-def _questions_html(definition, locale: str, answers: dict) -> Markup:
+def _questions_html(definition, locale: str, answers: dict, preselected: frozenset) -> Markup:
     """The questions of an unanswered form, rendered once per version, language and prefill.
 
     The fragment holds no token, session or personal data, so every invitation shares it.
@@ -253,7 +261,11 @@ def _questions_html(definition, locale: str, answers: dict) -> Markup:
         form = form_class(definition, locale)(formdata=None, data=answers)
         return Markup(
             render_template(
-                "survey/_questions.html", form=form, definition=definition, locale=locale
+                "survey/_questions.html",
+                form=form,
+                definition=definition,
+                locale=locale,
+                preselected=preselected,
             )
         )
 

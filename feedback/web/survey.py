@@ -14,7 +14,7 @@ from ..models import Response, SurveyVersion
 from ..surveys import definition_of
 from .common import follow_up_policy
 from .fastpath import checked_submission, load, page_cacheable, render_form_page, survey_version
-from .survey_forms import form_class, survey_csrf_token
+from .survey_forms import form_class, preselected_ids, survey_csrf_token
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
 
@@ -41,7 +41,8 @@ def answer(token: str):
         return render_form_page(definition, version, token, locale, csrf)
     answers = checked_submission(definition, request.form, csrf)
     if answers is None:  # the form is built only to show what is wrong, with what was typed kept
-        form = form_class(definition, locale)(expected_csrf=csrf)
+        preselected = preselected_ids(definition, request.form.get("preselected"))
+        form = form_class(definition, locale)(expected_csrf=csrf, only_required=preselected)
         form.validate()
         form.version.data = str(version.id)  # the version these answers are checked against
         page = render_template(
@@ -51,6 +52,7 @@ def answer(token: str):
             version=version,
             token=token,
             locale=locale,
+            preselected=preselected,
         )
         return page, 422
     try:

@@ -60,9 +60,16 @@ class SurveyFormBase(Form):
     version = HiddenField()
     csrf_token = HiddenField()
 
-    def __init__(self, *args, expected_csrf: str | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        expected_csrf: str | None = None,
+        only_required: frozenset[str] = frozenset(),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.expected_csrf = expected_csrf
+        self.only_required = only_required  # a one-click link's questions (``needs_answer``)
         self.question_errors: dict[str, list[str]] = {}
         self.answers: dict[str, Any] = {}
 
@@ -82,7 +89,9 @@ class SurveyFormBase(Form):
             ]
             valid = False
         self.csrf_token.data = self.expected_csrf  # a page shown again carries the right one
-        self.answers, self.question_errors = check_answers(self.definition, self.raw_answer)
+        self.answers, self.question_errors = check_answers(
+            self.definition, self.raw_answer, only_required=self.only_required
+        )
         return valid and not self.question_errors
 
 
@@ -101,13 +110,41 @@ def version_well_formed(sent: str | None) -> bool:
     return sent in (None, "") or is_id(sent)
 
 
+def preselected_ids(definition: SurveyDefinition, sent: str | None) -> frozenset[str]:
+    """The questions a one-click link answered (the form's hidden ``preselected``, ids joined
+    by commas), kept only when they are questions of this survey shown whatever the other
+    answers (no ``show_if``). Empty: the usual rules."""
+    if not isinstance(sent, str) or len(sent) > 1000:
+        return frozenset()
+    unconditional = {q.id for q in definition.questions if q.show_if is None}
+    return frozenset(part for part in sent.split(",") if part in unconditional)
+
+
+def preselected_in(definition: SurveyDefinition, answers: dict[str, Any]) -> frozenset[str]:
+    """The unconditional questions a link's query answered (``prefill``'s answers)."""
+    ids = {name.split("-", 1)[0] for name in answers}
+    return frozenset(q.id for q in definition.questions if q.id in ids and q.show_if is None)
+
+
+def needs_answer(question: Question, only_required: frozenset[str] = frozenset()) -> bool:
+    """Whether a question must be answered on this form: a required question, unless the
+    customer came by a one-click link, when only the questions the link answered must be."""
+    if only_required:
+        return question.id in only_required
+    return question.required
+
+
 def check_answers(
-    definition: SurveyDefinition, raw_answer: Callable[[Question], Any]
+    definition: SurveyDefinition,
+    raw_answer: Callable[[Question], Any],
+    only_required: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The answers to keep and the errors by question id, from each question's raw input.
 
     Every answer is coerced by its question; a question whose ``show_if`` fails is ignored
-    whatever was sent, and a required question must be answered only when it is shown.
+    whatever was sent, and a required question must be answered only when it is shown. A
+    customer who came by a one-click link (``only_required``: the questions the link answered)
+    must answer only those: sending the score they clicked is enough.
     """
     coerced: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -123,7 +160,11 @@ def check_answers(
         )
         if not shown:
             errors.pop(question.id, None)
-        elif question.required and question.id not in kept and question.id not in errors:
+        elif (
+            needs_answer(question, only_required)
+            and question.id not in kept
+            and question.id not in errors
+        ):
             errors[question.id] = [_("Please answer this question.")]
     return kept, errors
 
@@ -227,7 +268,8 @@ def condition_hint(definition: SurveyDefinition, question: Question, locale: str
         return f"“{labels[value]}”" if value in labels else str(value)
 
     if condition.op in ("in", "not in"):
-        values = ", ".join(shown(v) for v in condition.value)
+        # the list separator of the language (Chinese lists use "、", not a half-width comma)
+        values = _(", ").join(shown(v) for v in condition.value)
         text = (
             _("one of %(values)s", values=values)
             if condition.op == "in"
