@@ -49,6 +49,7 @@ from markupsafe import Markup
 
 from ..cache import app_cache
 from ..cases import TOKEN
+from ..compression import SplitPage, accepts_gzip
 from ..db import Prepared, utcnow
 from ..definitions import SERVQUAL_PARTS, Question, SurveyDefinition
 from ..extensions import limiter
@@ -176,6 +177,7 @@ def checked_submission(
 # the real ones (TOKEN's alphabet; the CSRF token is hexadecimal).
 TOKEN_STAND_IN = "tok" + secrets.token_hex(16)
 CSRF_STAND_IN = "csrf" + secrets.token_hex(16)
+_STAND_INS = (TOKEN_STAND_IN.encode(), CSRF_STAND_IN.encode())
 
 
 def page_cacheable() -> bool:
@@ -210,17 +212,25 @@ def _cached_page(token: str):
     locale = anonymous_locale(customer_locale)
     version = survey_version(survey_id, current_id, None)
     key = (version.id, locale, request.script_root, tuple(request.args.items(multi=True)))
-    page = app_cache("survey_pages", PAGE_CACHE_SIZE).get_or_make(
+    cached = app_cache("survey_pages", PAGE_CACHE_SIZE).get_or_make(
         key,
-        lambda: render_form_page(
-            definition_of(version), version, TOKEN_STAND_IN, locale, CSRF_STAND_IN
-        ).encode(),
+        lambda: SplitPage(
+            render_form_page(
+                definition_of(version), version, TOKEN_STAND_IN, locale, CSRF_STAND_IN
+            ).encode(),
+            _STAND_INS,
+        ),
     )
-    csrf = survey_csrf_token(current_app.config["SECRET_KEY"], token)
-    body = page.replace(TOKEN_STAND_IN.encode(), token.encode()).replace(
-        CSRF_STAND_IN.encode(), csrf.encode()
-    )
-    return current_app.response_class(body, mimetype="text/html")
+    csrf = survey_csrf_token(current_app.config["SECRET_KEY"], token).encode()
+    token_bytes = token.encode()
+    body = cached.page.replace(_STAND_INS[0], token_bytes).replace(_STAND_INS[1], csrf)
+    reply = current_app.response_class(body, mimetype="text/html")
+    reply.vary.add("Accept-Encoding")
+    if accepts_gzip():  # the parts between the tokens were compressed once, with the page
+        real = {_STAND_INS[0]: token_bytes, _STAND_INS[1]: csrf}
+        reply.set_data(cached.gzipped(real, body))
+        reply.headers["Content-Encoding"] = "gzip"
+    return reply
 
 
 def render_form_page(definition, version: SurveyVersion, token: str, locale: str, csrf: str) -> str:
