@@ -63,3 +63,41 @@ def test_the_suggestion_list_starts_on_a_phones_first_screen(app, users, live_se
     page.locator("details.filter-box summary").click()
     assert page.locator("form.filters select#status").is_visible()
     context.close()
+
+
+def test_dashboard_charts_come_at_their_slots_size(app, users, scored, live_server, browser):
+    """Each chart's picture is about as wide as its slot (not 1280 px into 510), and a
+    dashboard page weighs far less than with the 1280x720 pictures it had."""
+    context, page = logged_in(
+        browser, live_server, "manager", viewport={"width": 1280, "height": 900}
+    )
+    loaded: dict[str, int] = {}
+    page.on(
+        "response",
+        lambda r: (
+            loaded.__setitem__(r.url, len(r.body()))
+            if "/manage/charts/" in r.url and r.status == 200
+            else None
+        ),
+    )
+    page.goto(live_server.url + "/manage/?from=2026-09-01&to=2026-10-31")
+    images = page.locator("figure.chart img")
+    assert images.count() >= 8
+    medium_total = 0
+    for i in range(images.count()):
+        image = images.nth(i)
+        image.scroll_into_view_if_needed()
+        handle = image.element_handle()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=handle)
+        natural, shown = page.evaluate("img => [img.naturalWidth, img.clientWidth]", handle)
+        assert shown <= natural <= shown * 1.25, (image.get_attribute("alt"), natural, shown)
+        src = image.get_attribute("src")
+        assert "size=slot" in src
+        medium_total += len(
+            page.request.get(live_server.url + src.replace("slot", "medium")).body()
+        )
+    page.wait_for_timeout(200)
+    total = sum(size for url, size in loaded.items() if "size=medium" not in url)
+    print(f"dashboard charts: {total} bytes at their slots' size, {medium_total} at 1280x720")
+    assert 0 < total < medium_total / 2
+    context.close()

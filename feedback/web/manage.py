@@ -242,7 +242,7 @@ def export_responses(fmt: str):
 @bp.route("/charts/<name>.<fmt>")
 @roles_required(*REPORT_ROLES)
 def chart(name: str, fmt: str):
-    """A chart of the dashboard as PNG (?size=small|medium|large), SVG or PDF, or its table as
+    """A chart of the dashboard as PNG (?size=slot|small|medium|large), SVG or PDF, or its table as
     CSV; cached until the data or the filters change."""
     if name not in chart_data.CHARTS or fmt not in CHART_TYPES:
         abort(404)
