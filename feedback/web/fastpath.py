@@ -29,6 +29,8 @@ bench_survey.py measures them against a bare Flask app):
 * ``checked_submission``: the same checks as ``SurveyFormBase.validate`` without building the
   form's fifty-odd WTForms fields, another fifth of a submission (submissions went from 0.30 to
   0.39 of the bare insert rate, with the old client);
+* gzip for clients that take it, with the parts of the cached page between its tokens
+  compressed once (``compression.SplitPage``): a view costs a CRC, not a compression;
 * ``SessionInterface``: no cookie parsing and no signer for a request without a cookie;
 * ``_not_rate_limited``: survey routes have no rate limit, so Flask-Limiter stops early;
 * ``db.Prepared`` queries: SQL built once per kind of database, not per request (Peewee's SQL
