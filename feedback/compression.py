@@ -58,14 +58,13 @@ def accepts_gzip() -> bool:
 
 def compress(response):
     """The answer gzipped when it should be (see the module's docstring); else as it is."""
-    if response.mimetype not in COMPRESSIBLE:
+    # Already encoded (the fast path's gzipped page, which says Vary itself): nothing to do.
+    if "Content-Encoding" in response.headers or response.mimetype not in COMPRESSIBLE:
         return response
     response.vary.add("Accept-Encoding")
     if (
         response.status_code != 200
-        or response.is_streamed
-        and not response.direct_passthrough
-        or "Content-Encoding" in response.headers
+        or (response.is_streamed and not response.direct_passthrough)
         or "Content-Range" in response.headers
         or not accepts_gzip()
     ):

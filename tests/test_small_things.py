@@ -124,3 +124,17 @@ def test_the_submitter_sees_the_reply_time_goal(app, client, lang, words):
     assert 'id="reply-goal"' in html and words in html, html[-1500:]
     status = client.get(f"/suggest/track/{code_of(thanks)}").get_data(as_text=True)
     assert 'id="reply-goal"' in status and words in status
+
+
+def test_pictures_and_streamed_exports_are_not_gzipped(manager):
+    png = manager.get(
+        "/manage/charts/csat-trend.png?size=slot", headers={"Accept-Encoding": "gzip"}
+    )
+    assert png.status_code == 200 and "Content-Encoding" not in png.headers
+    assert png.get_data()[:8] == b"\x89PNG\r\n\x1a\n"
+    export = manager.get("/manage/suggestions/export.csv", headers={"Accept-Encoding": "gzip"})
+    assert export.status_code == 200
+    body = export.get_data()
+    if export.headers.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    assert body.lstrip(b"\xef\xbb\xbf")[:1] not in (b"", b"\x1f")  # readable CSV either way
