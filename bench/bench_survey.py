@@ -113,6 +113,7 @@ def send(port: int, raw: bytes, timeout: float = 30.0) -> Reply:
 # --- load: wrk -----------------------------------------------------------------------------------
 
 WRK_SCRIPT = HERE / "wrk_requests.lua"
+WRK_ENV = dict(os.environ)  # main() adds BENCH_ACCEPT_ENCODING (--accept-encoding)
 WRK_RESULT = re.compile(r"^WRK-JSON (\{.*\})$", re.MULTILINE)
 
 
@@ -152,7 +153,7 @@ def run_wrk(
         "1" if cycle else "0",
     ]
     cpu0 = os.times()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=WRK_ENV)
     cpu1 = os.times()
     found = WRK_RESULT.search(done.stdout)
     if done.returncode != 0 or not found:
@@ -462,8 +463,17 @@ def main() -> int:
         help="what gunicorn serves as feedback (default feedback:create_app()); "
         "to measure a variant, e.g. a module on PYTHONPATH",
     )
+    parser.add_argument(
+        "--accept-encoding",
+        default="",
+        metavar="CODING",
+        help="page views (bare and survey) send Accept-Encoding: CODING, e.g. gzip, to measure "
+        "the compressed survey page (default: none, uncompressed pages)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    if args.accept_encoding:
+        WRK_ENV["BENCH_ACCEPT_ENCODING"] = args.accept_encoding
     if shutil.which("wrk") is None:
         parser.error("needs wrk, the HTTP load generator (Debian: apt-get install wrk)")
     if (

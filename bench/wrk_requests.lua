@@ -32,14 +32,17 @@ function init(args)
     ["User-Agent"] = "feedback-bench",
     ["Content-Type"] = "application/x-www-form-urlencoded",
   }
+  -- bench_survey.py --accept-encoding: the page views ask for a compressed body (gzip).
+  local get_headers = {
+    ["Accept-Language"] = headers["Accept-Language"], ["User-Agent"] = headers["User-Agent"],
+    ["Accept-Encoding"] = os.getenv("BENCH_ACCEPT_ENCODING"),
+  }
   local i = 0
   for line in io.lines(file) do
     if i % n == id then
       local method, path, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
       if body == "" then body = nil end
-      table.insert(requests, wrk.format(method, path, body and headers or {
-        ["Accept-Language"] = headers["Accept-Language"], ["User-Agent"] = headers["User-Agent"]
-      }, body))
+      table.insert(requests, wrk.format(method, path, body and headers or get_headers, body))
     end
     i = i + 1
   end

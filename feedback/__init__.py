@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from flask import Flask, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, input_checks, ratelimits, settings
+from . import compression, errors, input_checks, ratelimits, settings
 from .db import DatabaseURLError, database, open_database
 from .extensions import babel, csrf, limiter, login_manager
 from .i18n import LANGUAGES, compile_catalogues, current_locale, select_locale
@@ -38,7 +38,7 @@ SECURITY_HEADERS = [
 ]
 HSTS_DEFAULT_SECONDS = 365 * 24 * 3600  # with SECURE_COOKIES and no HSTS_SECONDS
 # Answers a cache may keep although they went to a logged-in user: the same for everybody.
-CACHEABLE_ENDPOINTS = frozenset({"static"})
+CACHEABLE_ENDPOINTS = frozenset({"static", "favicon"})
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -60,10 +60,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(input_checks.check_request)  # NUL and the like: a 400 before any view
     app.before_request(serve_cached_page)  # after the connection, before the rate limiter
     _add_security_headers(app)
+    compression.init_app(app)  # text answers gzipped: feedback/compression.py
     _init_languages(app)
     _init_extensions(app)
     _add_template_helpers(app)
     _register_blueprints(app)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     from . import cli
 
     cli.init_app(app)
@@ -210,6 +212,13 @@ def localtime(value, date_only: bool = False) -> str:
     if date_only:
         return to_user_timezone(value).date().isoformat()
     return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+
+def _favicon():
+    """Browsers ask for /favicon.ico whatever the page says: on to the site's SVG icon."""
+    from flask import redirect, url_for
+
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -64,7 +64,14 @@ LIGHT_GREY = "#DDDDDD"
 TEXT_GREY = "#555555"
 
 FIGURE_INCHES = (12.8, 7.2)  # 16:9; at 100 dpi this is the "medium" PNG
-PNG_SIZES = {"small": (800, 450), "medium": (1280, 720), "large": (1920, 1080)}
+# "slot": the dashboard's picture in its half-width slot (about 510 px) on a 1x screen; the
+# page's srcset offers small and medium for wider slots and sharper screens.
+PNG_SIZES = {
+    "slot": (560, 315),
+    "small": (800, 450),
+    "medium": (1280, 720),
+    "large": (1920, 1080),
+}
 FORMATS = ("png", "svg", "pdf")
 
 

@@ -10,6 +10,7 @@ from feedback.models import User
 
 PUBLIC_ENDPOINTS = {
     "static",
+    "favicon",  # on to the static SVG icon
     "auth.login",
     "survey.answer",
     "survey.thanks",

@@ -19,7 +19,7 @@ from feedback.models import Invitation
 DETRACTOR = {"resolved": "yes", "csat": "4", "nps": "3", "comment": "meh"}
 CODE = re.compile(r'id="tracking-code">([A-Z0-9-]+)<')
 ROLES = ("admin", "manager", "lead", "staff")
-CACHEABLE = {"static"}  # may be kept by a cache even for a logged-in user
+CACHEABLE = {"static", "favicon"}  # may be kept by a cache even for a logged-in user
 # Downloads that must answer 200 in the walk (so that their header is really looked at).
 DOWNLOADS = {
     "manage.export_responses",

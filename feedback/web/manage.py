@@ -367,7 +367,7 @@ def export_responses(fmt: str):
 @bp.route("/charts/<name>.<fmt>")
 @roles_required(*REPORT_ROLES)
 def chart(name: str, fmt: str):
-    """A chart of the dashboard as PNG (?size=small|medium|large), SVG or PDF, or its table as
+    """A chart of the dashboard as PNG (?size=slot|small|medium|large), SVG or PDF, or its table as
     CSV, or as a page (html) with the chart and its table, each count a link to the responses
     behind it; cached until the data or the filters change (the page's table, not the page)."""
     if name not in chart_data.CHARTS or (fmt not in CHART_TYPES and fmt != "html"):
