@@ -400,6 +400,8 @@ def test_the_list_behind_a_term_holds_exactly_its_count(app, manager, commented)
     url = f"/manage/themes/comments?side=unhappy&term=退款&{PERIOD}&lang=en"
     page = manager.get(url).get_data(as_text=True)
     assert "9 comments" in page
+    hint = page.split("</h1>")[1].split("</p>")[0]
+    assert "How did we do?, 2026-09-01 to 2026-09-30" in hint and "post-case" not in hint
     assert page.count('<li class="detractor">') == 9
     assert "耐心解答" not in page and "一般般" not in page  # another side's
     assert manager.get(url.replace("side=unhappy", "side=sad")).status_code == 400

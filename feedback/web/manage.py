@@ -237,6 +237,7 @@ def theme_comments():
     return render_template(
         "manage/theme_comments.html",
         filters=filters,
+        survey_title=definition.title.get(current_locale()),
         side=side,
         term=term,
         found=found,
