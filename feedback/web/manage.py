@@ -42,6 +42,7 @@ from .common import (
     chart_size,
     key_drivers,
     roles_required,
+    survey_titles,
 )
 from .filters import PRESETS, FilterError, parse_filters
 from .paging import page_number
@@ -145,18 +146,6 @@ def index():
         **theme_context(s, definition),
         key_drivers=_key_drivers(s, definition, min_sample),
     )
-
-
-def survey_titles(locale: str) -> dict[str, str]:
-    """The slug of each survey in use and its title (of the version in use) in ``locale``,
-    in one query."""
-    rows = (
-        SurveyVersion.select(SurveyVersion, Survey.slug)
-        .join(Survey, on=(Survey.current_version_id == SurveyVersion.id))
-        .order_by(Survey.slug)
-        .objects()
-    )
-    return {row.slug: definition_of(row).title.get(locale) or row.slug for row in rows}
 
 
 def case_choices(teams: tuple[int, ...] | None) -> dict[str, list[str]]:
