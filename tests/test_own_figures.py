@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import re
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -475,9 +476,25 @@ def test_other_surveys_show_the_page_without_a_funnel(app, agents, people):
     staff = client_of(app, "staff")
     for survey in ("servqual", "callback"):  # no answers of hers, no CSAT on servqual
         html = staff.get(f"/me/?{PERIOD}&survey={survey}").get_data(as_text=True)
-        assert f"<option selected>{survey}</option>" in html
+        assert f'<option value="{survey}" selected>' in html  # named by its title
+        assert f">{survey}<" not in html
         assert f"Fewer than {OWN_FUNNEL_OTHERS} other agents" in html
         assert 'id="tile-responses"><h2>Answers</h2><p class="value">0<' in html
         for name in ("csat-trend", "nps-trend"):
             assert staff.get(f"/me/charts/{name}.png?{PERIOD}&survey={survey}").status_code == 200
         assert staff.get(f"/me/charts/team-funnel.csv?{PERIOD}&survey={survey}").status_code == 404
+
+
+def test_the_period_form_shows_a_presets_dates_and_typed_dates_win(app, agents, people):
+    staff = client_of(app, "staff")
+    end = datetime.now(ZoneInfo(app.config["TIMEZONE"])).date()
+    shown = {"shown_from": "2026-09-01", "shown_to": "2026-10-31"}
+    query = {"period": "90d", "from": "2026-09-01", "to": "2026-10-31", **shown, "lang": "en"}
+    html = staff.get("/me/", query_string=query).get_data(as_text=True)
+    start = (end - timedelta(days=89)).isoformat()
+    assert f'id="f-from" name="from" value="{start}"' in html
+    assert '<option value="90d" selected>' in html
+    query["from"] = "2026-09-15"  # typed over the preset left selected
+    html = staff.get("/me/", query_string=query).get_data(as_text=True)
+    assert 'id="f-from" name="from" value="2026-09-15"' in html
+    assert '<option value="" selected>' in html and "2026-09-15 to 2026-10-31" in html

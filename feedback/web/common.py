@@ -28,7 +28,8 @@ from .. import (
 )
 from ..cache import app_cache
 from ..errors import AppError
-from ..models import Suggestion, User
+from ..models import Suggestion, Survey, SurveyVersion, User
+from ..surveys import definition_of
 from .labels import SUGGESTION_STATUSES
 
 
@@ -178,3 +179,15 @@ def chart_reply(
         mimetype=CHART_TYPES[fmt],
         headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
     )
+
+
+def survey_titles(locale: str) -> dict[str, str]:
+    """The slug of each survey in use and its title (of the version in use) in ``locale``,
+    in one query."""
+    rows = (
+        SurveyVersion.select(SurveyVersion, Survey.slug)
+        .join(Survey, on=(Survey.current_version_id == SurveyVersion.id))
+        .order_by(Survey.slug)
+        .objects()
+    )
+    return {row.slug: definition_of(row).title.get(locale) or row.slug for row in rows}

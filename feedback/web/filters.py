@@ -33,6 +33,7 @@ class Filters:
     category: str | None
     slice: Slice
     source: str | None = None  # "link" or "callback"; None counts both
+    period: str | None = None  # the preset that chose start and end; None: the dates did
 
     def query(self, **changes) -> dict:
         """The query-string parameters that select these filters (with some changed)."""
@@ -70,10 +71,16 @@ def parse_filters(
     tz: str,
     allowed_team_ids: tuple[int, ...] | None = None,
     lang: Language | None = None,
+    form: bool = False,
 ) -> Filters:
     """Read survey, from, to (or preset), group_by and the slice filters; FilterError names
     every bad one, in ``lang`` (English by default: the API's). ``allowed_team_ids`` limits a
-    team lead to their teams."""
+    team lead to their teams.
+
+    A preset (``period``) wins over ``from`` and ``to`` (the API's rule). With ``form`` (the
+    dashboard's form, which also sends the dates its boxes were filled with as ``shown_from``
+    and ``shown_to``), dates the person typed win: the preset applies only when the date boxes
+    were left as shown."""
     lang = lang or language("en")
     errors: dict[str, list[str]] = {}
     slug = (args.get("survey") or default_survey).strip()
@@ -82,9 +89,10 @@ def parse_filters(
         errors["survey"] = [lang.gettext(N_("unknown survey '%(slug)s'"), slug=slug)]
     end = start = None
     preset = args.get("period")
-    if preset in PRESETS:  # a chosen preset wins over the dates the form also sends
-        end = today(tz)
-        start = end - timedelta(days=PRESETS[preset] - 1)
+    if preset not in PRESETS or (form and dates_typed(args)):
+        preset = None
+    if preset is not None:
+        start, end = preset_range(preset, tz)
     else:
         end = _date(args, "to", errors, lang) or today(tz)
         start = _date(args, "from", errors, lang) or _days_before(end, 27)
@@ -122,6 +130,7 @@ def parse_filters(
         agent=agent,
         category=category,
         source=source,
+        period=preset,
         slice=Slice(
             survey_id=survey.id,
             start=start,
@@ -134,6 +143,22 @@ def parse_filters(
             allowed_team_ids=allowed_team_ids,
         ),
     )
+
+
+def dates_typed(args) -> bool:
+    """Whether the dashboard form's date boxes were changed from the dates they showed (a link
+    without ``shown_from`` and ``shown_to``, such as one saved before they existed, typed none)."""
+    if "shown_from" not in args and "shown_to" not in args:
+        return False
+    return any(
+        (args.get(name) or "") != (args.get(f"shown_{name}") or "") for name in ("from", "to")
+    )
+
+
+def preset_range(preset: str, tz: str) -> tuple[date, date]:
+    """The first and last day of a preset (a key of PRESETS), today in ``tz`` the last."""
+    end = today(tz)
+    return end - timedelta(days=PRESETS[preset] - 1), end
 
 
 def _days_before(day: date, days: int) -> date:

@@ -16,6 +16,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from peewee import Value
 
 from .. import (
     audit,
@@ -34,7 +35,7 @@ from ..cache import app_cache
 from ..db import utcnow
 from ..errors import AppError
 from ..i18n import current_locale, language
-from ..models import Survey, SurveyVersion, Team
+from ..models import Case, Survey, SurveyVersion, Team
 from ..surveys import current_version, definition_of
 from ..vocabulary import CHANNELS, REPORT_ROLES, RESPONSE_SOURCES
 from .common import (
@@ -45,6 +46,7 @@ from .common import (
     chart_size,
     key_drivers,
     roles_required,
+    survey_titles,
 )
 from .filters import PRESETS, FilterError, Filters, parse_criteria, parse_filters
 from .paging import page_number
@@ -61,6 +63,7 @@ def current_filters():
         config["TIMEZONE"],
         allowed_team_ids(),
         language(current_locale()),
+        form=True,
     )
 
 
@@ -80,13 +83,10 @@ def index():
     except FilterError as exc:
         filters, errors = None, exc.errors
     teams = allowed_team_ids()
+    locale = current_locale()
+    people = case_choices(teams)
     choices = {
-        "surveys": [
-            s.slug
-            for s in Survey.select(Survey.slug)
-            .where(Survey.current_version_id.is_null(False))
-            .order_by(Survey.slug)
-        ],
+        "surveys": survey_titles(locale),
         "channels": CHANNELS,
         "teams": [
             t.name
@@ -96,6 +96,8 @@ def index():
         ],
         "presets": PRESETS,
         "sources": RESPONSE_SOURCES,
+        "agents": people["agent"],
+        "categories": people["category"],
     }
     if filters is None:
         return render_template(
@@ -123,6 +125,7 @@ def index():
         "manage/dashboard.html",
         filters=filters,
         errors={},
+        wider=_wider_period(filters, ranked, too_few),
         choices=choices,
         args=request.args,
         tiles=tiles,
@@ -148,6 +151,39 @@ def index():
         **theme_context(s, definition),
         key_drivers=_key_drivers(s, definition, min_sample),
     )
+
+
+def case_choices(teams: tuple[int, ...] | None) -> dict[str, list[str]]:
+    """The agents and the categories on the cases of the teams one may see (every team's for
+    None), each sorted, in one query: what the dashboard's agent and category lists offer."""
+    visible = Case.team.in_(teams) if teams is not None else True
+    agents = Case.select(Value("agent").alias("kind"), Case.agent.alias("name")).where(
+        visible, Case.agent.is_null(False), Case.agent != ""
+    )
+    categories = Case.select(Value("category").alias("kind"), Case.category.alias("name")).where(
+        visible, Case.category.is_null(False), Case.category != ""
+    )
+    found: dict[str, set[str]] = {"agent": set(), "category": set()}
+    for kind, name in (agents | categories).tuples():
+        found[kind].add(name)
+    return {kind: sorted(names) for kind, names in found.items()}
+
+
+def _wider_period(filters, ranked, too_few) -> dict | None:
+    """When no agent is ranked only because none reaches the minimum sample: the first preset
+    longer than the period, its number of days and its link (None when there is none)."""
+    if ranked or not too_few:
+        return None
+    days = (filters.end - filters.start).days + 1
+    for key, length in PRESETS.items():
+        if length > days:
+            return {
+                "days": length,
+                "url": url_for(
+                    "manage.index", **filters.query(**{"from": None, "to": None}), period=key
+                ),
+            }
+    return None
 
 
 def _key_drivers(s, definition, min_sample: int) -> dict | None:

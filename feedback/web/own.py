@@ -16,17 +16,16 @@ from flask_login import current_user
 from .. import chart_data, exports, own_figures, reports
 from ..errors import AppError
 from ..i18n import current_locale, language
-from ..models import Survey
 from ..surveys import current_version, definition_of
 from ..vocabulary import ROLES
-from .common import chart_reply, chart_size, roles_required
+from .common import chart_reply, chart_size, roles_required, survey_titles
 from .filters import PRESETS, FilterError, parse_filters
 from .paging import page_number
 
 bp = Blueprint("own", __name__, url_prefix="/me")
 
 # The only parameters read: everything else (agent, team, ...) is ignored, whoever sends it.
-OWN_PARAMETERS = ("survey", "period", "from", "to")
+OWN_PARAMETERS = ("survey", "period", "from", "to", "shown_from", "shown_to")
 
 
 def own_filters():
@@ -34,7 +33,12 @@ def own_filters():
     config = current_app.config
     args = {name: request.args[name] for name in OWN_PARAMETERS if name in request.args}
     return parse_filters(
-        args, config["DEFAULT_SURVEY"], config["TIMEZONE"], None, language(current_locale())
+        args,
+        config["DEFAULT_SURVEY"],
+        config["TIMEZONE"],
+        None,
+        language(current_locale()),
+        form=True,
     )
 
 
@@ -42,12 +46,7 @@ def own_filters():
 @roles_required(*ROLES)
 def figures():
     code = current_user.agent_code
-    surveys = [
-        s.slug
-        for s in Survey.select(Survey.slug)
-        .where(Survey.current_version_id.is_null(False))
-        .order_by(Survey.slug)
-    ]
+    surveys = survey_titles(current_locale())
     page = {"code": code, "surveys": surveys, "presets": PRESETS, "args": request.args}
     if code is None:
         return render_template("own/figures.html", filters=None, errors={}, **page)
