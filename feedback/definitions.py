@@ -29,6 +29,25 @@ OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "not in", "in")
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# Names a question id must not take: the survey form's own fields (csrf_token, version, and
+# preselected, which names the questions a one-click link answered) and the attributes of the
+# form class each question becomes a field of (tests/test_definitions.py checks the list
+# against the class).
+RESERVED_IDS = (
+    "csrf_token",
+    "data",
+    "errors",
+    "hidden_tag",
+    "is_submitted",
+    "populate_obj",
+    "post_process",
+    "preselected",
+    "process",
+    "raw_answer",
+    "validate",
+    "validate_on_submit",
+    "version",
+)
 CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 CONDITION = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(==|!=|<=|>=|<|>|not in|in)\s*(.+?)\s*$")
 
@@ -584,6 +603,13 @@ def _parse_question(
         )
     elif qid in earlier:
         reader.problem(where, "id", N_("this id is used by an earlier question too"))
+    elif qid in RESERVED_IDS:
+        reader.problem(
+            where,
+            "id",
+            N_("'%(id)s' is a name the survey form keeps for itself: choose another id"),
+            id=qid,
+        )
     reader.unknown_keys(raw, QUESTION_KEYS, where)
     qtype = raw.get("type")
     if not reader.one_of(

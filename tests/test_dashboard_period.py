@@ -201,3 +201,25 @@ def test_the_form_filters_take_any_input(app, scored, args):
         else:
             assert filters.start <= filters.end
             assert filters.period in (None, args.get("period"))
+
+
+def test_a_new_cases_agent_is_offered_at_once(manager, app, scored):
+    """The lists are kept between requests (under the newest case's id): a case that names a
+    new agent and category shows them on the next page."""
+    from feedback.models import Case
+
+    page = manager.get("/manage/", query_string=TYPED).get_data(as_text=True)
+    assert "newcomer" not in options(page, "agent")
+    with in_app(app):
+        model = Case.get(Case.case_ref == "R-1")
+        Case.create(
+            case_ref="R-new",
+            survey=model.survey,
+            channel=model.channel,
+            team=model.team,
+            resolved_at=model.resolved_at,
+            agent="newcomer",
+            category="refunds",
+        )
+    page = manager.get("/manage/", query_string=TYPED).get_data(as_text=True)
+    assert "newcomer" in options(page, "agent") and "refunds" in options(page, "category")

@@ -103,6 +103,9 @@ def test_every_question_type_can_be_defined():
         (with_change("questions.0.type", "stars"), "question 'csat': 'type' must be one of"),
         (with_change("questions.0.id", "Bad-Id"), "'id' must start with a letter"),
         (with_change("questions.1.id", "csat"), "question 'csat': this id is used by an earlier"),
+        (with_change("questions.1.id", "preselected"), "'preselected' is a name the survey form"),
+        (with_change("questions.1.id", "csrf_token"), "'csrf_token' is a name the survey form"),
+        (with_change("questions.1.id", "errors"), "'errors' is a name the survey form keeps"),
         (with_change("questions.0.required", "yes"), "'required' must be true or false"),
         (with_change("questions.0.max", 10), "a csat question always runs from 1 to 5"),
         (with_change("questions.0.colour", "red"), "unknown key 'colour'"),
@@ -134,6 +137,17 @@ def test_mistakes_are_named_with_file_and_question(data, fragment):
     assert any(fragment in p and p.startswith("demo.yaml") for p in caught.value.problems), (
         caught.value.problems
     )
+
+
+def test_the_reserved_ids_are_the_survey_forms_own_names():
+    """A question id becomes a field of the survey form class: it must not take the name of
+    one of the form's attributes or hidden fields (a question 'version' would replace the
+    version the answers are checked against)."""
+    from feedback.web.survey_forms import SurveyFormBase
+
+    own = {name for name in dir(SurveyFormBase) if not name.startswith("_")}
+    hidden = {"csrf_token", "version", "preselected"}  # templates/survey/form.html's
+    assert set(definitions.RESERVED_IDS) == {n for n in own | hidden if n[0].islower()}
 
 
 def test_all_problems_of_a_file_are_listed_at_once():

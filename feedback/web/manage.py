@@ -16,7 +16,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from peewee import Value
+from peewee import Value, fn
 
 from .. import (
     audit,
@@ -153,9 +153,22 @@ def index():
     )
 
 
+CASE_CHOICES_CACHE_SIZE = 64  # one entry per set of visible teams
+
+
 def case_choices(teams: tuple[int, ...] | None) -> dict[str, list[str]]:
     """The agents and the categories on the cases of the teams one may see (every team's for
-    None), each sorted, in one query: what the dashboard's agent and category lists offer."""
+    None), each sorted: what the dashboard's agent and category lists offer. Reading them scans
+    the cases, so they are kept per set of teams under the newest case's id, read on every use
+    (cache.py's contract: a case's agent and category are never changed, only new cases add
+    names)."""
+    newest = Case.select(fn.MAX(Case.id)).scalar()
+    return app_cache("case-choices", CASE_CHOICES_CACHE_SIZE).get_or_make(
+        (teams, newest), lambda: _case_choices(teams)
+    )
+
+
+def _case_choices(teams: tuple[int, ...] | None) -> dict[str, list[str]]:
     visible = Case.team.in_(teams) if teams is not None else True
     agents = Case.select(Value("agent").alias("kind"), Case.agent.alias("name")).where(
         visible, Case.agent.is_null(False), Case.agent != ""
