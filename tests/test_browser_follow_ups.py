@@ -82,12 +82,24 @@ def test_lead_calls_back_a_detractor_and_the_recovery_rate_changes(
     expect(page.get_by_role("link", name="13800000000")).to_be_visible()
     page.get_by_role("button", name="记录联系").click()  # empty: the note is asked for
     expect(page.locator("#contact_note-error")).to_have_text("请写下具体情况。")
+    # the problem also opens the page, focused (the form is further down on a phone)
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary a")).to_have_attribute("href", "#contact_note")
     page.get_by_label("沟通内容（或尝试联系的情况）").fill("回访客户，已补发退款，客户表示满意")
     page.get_by_role("button", name="记录联系").click()
     expect(page.locator("#follow-up-state")).to_have_text("已联系")
     expect(page.locator("ol.history")).to_contain_text("回访客户，已补发退款")
 
     # Close it as recovered.
+    # each outcome a 22 px radio with its label beside it, on a 44 px tall line
+    radio = page.get_by_label("已挽回：客户现在满意了")
+    label = page.locator("label", has_text="已挽回：客户现在满意了")
+    box, text = radio.bounding_box(), label.bounding_box()
+    assert box["width"] >= 22 and box["height"] >= 22, box
+    assert text["x"] > box["x"] + box["width"], (box, text)  # beside, not below
+    assert abs((text["y"] + text["height"] / 2) - (box["y"] + box["height"] / 2)) < 6, (box, text)
+    line = radio.locator("xpath=..").bounding_box()
+    assert line["height"] >= 44, line
     page.get_by_label("已挽回：客户现在满意了").check()
     page.get_by_label("备注").fill("客户确认问题已解决")
     page.get_by_role("button", name="关闭跟进").click()

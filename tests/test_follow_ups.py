@@ -354,6 +354,10 @@ def test_bad_input_is_named_beside_its_field_and_kept(app, two_teams, action, da
     text = reply.get_data(as_text=True)
     assert reply.status_code == 422
     assert f'id="{field}-error"' in text and f'aria-describedby="{field}-error"' in text
+    # the problem opens the page too (the form is further down), linked to its field
+    summary = text.split('class="error-summary"')[1].split("</div>")[0]
+    target = f"{field}-0" if field == "outcome" else field
+    assert f'href="#{target}"' in summary and f'id="{target}"' in text
     if data.get("close_note") == "kept text":
         assert "kept text" in text
     with in_app(app):
