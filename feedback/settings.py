@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import workdays
-from .vocabulary import SMS_PROVIDERS, SMS_TEMPLATE_VALUES
+from .vocabulary import CHANNEL_SECTIONS, SMS_PROVIDERS, SMS_TEMPLATE_VALUES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -512,30 +512,40 @@ SETTINGS: tuple[Setting, ...] = (
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
-# The settings an admin may also set on /admin/channels (feedback.site_settings): a value saved
-# there wins over the environment's. Only these names are ever stored in the site_setting table.
-CHANNEL_SETTINGS: tuple[str, ...] = (
-    "SMTP_HOST",
-    "SMTP_PORT",
-    "SMTP_USER",
-    "SMTP_PASSWORD",
-    "SMTP_STARTTLS",
-    "SMTP_SSL",
-    "MAIL_FROM",
-    "SEND_INVITATIONS",
-    "REMINDER_HOURS",
-    "REMINDERS",
-    "SMS_PROVIDER",
-    "SMS_ACCESS_KEY_ID",
-    "SMS_ACCESS_KEY_SECRET",
-    "SMS_SIGN_NAME",
-    "SMS_TEMPLATE_CODE",
-    "SMS_TEMPLATE_PARAM",
-    "SMS_TEMPLATE_VALUE",
-    "SMS_ENDPOINT",
-    "WEBHOOK_URL",
-    "WEBHOOK_SECRET",
-    "WEBHOOK_EVENTS",
+# The settings an admin may also set on /admin/channels (feedback.site_settings), by section of
+# that page and in its order: a value saved there wins over the environment's. Only these names
+# are ever stored in the site_setting table.
+CHANNEL_SECTION_SETTINGS: dict[str, tuple[str, ...]] = dict(
+    zip(
+        CHANNEL_SECTIONS,
+        (
+            (
+                "SMTP_HOST",
+                "SMTP_PORT",
+                "SMTP_STARTTLS",
+                "SMTP_SSL",
+                "SMTP_USER",
+                "SMTP_PASSWORD",
+                "MAIL_FROM",
+            ),
+            ("SEND_INVITATIONS", "REMINDER_HOURS", "REMINDERS"),
+            (
+                "SMS_PROVIDER",
+                "SMS_ACCESS_KEY_ID",
+                "SMS_ACCESS_KEY_SECRET",
+                "SMS_SIGN_NAME",
+                "SMS_TEMPLATE_CODE",
+                "SMS_TEMPLATE_PARAM",
+                "SMS_TEMPLATE_VALUE",
+                "SMS_ENDPOINT",
+            ),
+            ("WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_EVENTS"),
+        ),
+        strict=True,
+    )
+)
+CHANNEL_SETTINGS: tuple[str, ...] = tuple(
+    name for names in CHANNEL_SECTION_SETTINGS.values() for name in names
 )
 # Of those, the ones the page never shows back (only whether they are set).
 SECRET_SETTINGS: tuple[str, ...] = ("SMTP_PASSWORD", "SMS_ACCESS_KEY_SECRET", "WEBHOOK_SECRET")
