@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +29,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 LOCK = ROOT / "requirements-dev.lock"
+NODE_LOCK = ROOT / "package-lock.json"
+NODE_MODULES = ROOT / "node_modules"
 DEMO_USERS = (("admin", "admin"), ("manager", "manager"), ("lead", "lead"), ("staff", "staff"))
 DEMO_PASSWORD = "demo-pass"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5000
@@ -64,6 +67,27 @@ def ensure_environment() -> None:
             str(LOCK),
         ],
         check=True,
+    )
+    stamp.write_text(digest)
+
+
+def ensure_node_tools() -> None:
+    """The page checks' npm packages (axe-core, vnu-jar, Lighthouse: package.json), installed
+    with ``npm ci`` when npm is here and the lock file changed. Without npm the tests that need
+    them skip and say why. ``--ignore-scripts``: vnu-jar's own script would fetch a Java runtime;
+    the machine's is used."""
+    npm = shutil.which("npm")
+    if npm is None:
+        say("npm not found: the page checks (axe-core, Nu HTML Checker, Lighthouse) will skip")
+        return
+    digest = hashlib.sha256(NODE_LOCK.read_bytes()).hexdigest()
+    stamp = NODE_MODULES / ".installed"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    say("installing the page checks' npm packages (first time only)")
+    command = [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]
+    subprocess.run(
+        command, cwd=ROOT, check=True, env={**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1"}
     )
     stamp.write_text(digest)
 
@@ -234,6 +258,7 @@ def main() -> None:
         serve(listener, rest)
     else:
         ensure_environment()
+        ensure_node_tools()
         sys.exit(test(sys.argv[2:]))
 
 
