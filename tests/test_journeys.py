@@ -1,0 +1,496 @@
+"""Every person's journey, from a fresh start, in a real browser: what they do and see, and what
+got stored.
+
+One test per person, each on a new database (the ``app`` fixture) served over HTTP on loopback,
+in new browser contexts (no cookies, nobody logged in): Debian's chromium through Playwright (see
+tests/browser.py). People click what they see, found by its visible name or role, type, and
+(the keyboard-only customer) press keys. Each journey saves screenshots of its key steps into
+the folder named by FEEDBACK_JOURNEY_SCREENSHOTS, else into the test's tmp_path;
+``tools/journey_screenshots.py`` points it at docs/journeys/ for docs/journeys.md.
+
+1. a customer on a 375 px phone, in Chinese, sends with an answer missing, fixes it;
+2. a customer with only a keyboard;
+3. a customer who taps a rating in the invitation email and sends it with one tap;
+4. an anonymous suggestion, answered by a manager, tracked by its code;
+5. a team lead working a follow-up to "recovered";
+6. a manager, in English: the dashboard filtered, a chart and the meeting pack downloaded, a
+   suggestion answered, an improvement action's verdict read;
+7. an admin editing a survey in the browser; the next customer gets the new version.
+
+The data is fixed (case ids, names, dates of the ``scored`` data set), so the screenshots only
+change when the pages do.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+from browser import PHONE, new_context
+from playwright.sync_api import Page, expect
+from support import (
+    DETRACTOR,
+    PASSWORD,
+    LiveServer,
+    answer,
+    deliver,
+    in_app,
+    new_case,
+    survey_path,
+)
+
+from feedback.models import (
+    Answer,
+    AuditEntry,
+    FollowUp,
+    FollowUpEvent,
+    Invitation,
+    Response,
+    Suggestion,
+    SuggestionEvent,
+    User,
+)
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS_ENV = "FEEDBACK_JOURNEY_SCREENSHOTS"
+# a customer's phone: 375 px wide, in Chinese, drawn at 1x so the screenshots stay small
+CUSTOMER = {**PHONE, "viewport": {"width": 375, "height": 740}, "device_scale_factor": 1}
+# an office screen, kept to 1024 px for the screenshots
+OFFICE = {"viewport": {"width": 1024, "height": 768}, "locale": "zh-CN"}
+RESOLVED = "您的问题解决了吗？"
+CSAT = "总体而言，您对这次服务满意吗？"
+NPS = "您有多大可能向朋友或同事推荐我们？"
+CES = "我的问题处理起来很省事。"
+COMMENT = "还有什么想告诉我们的吗？"
+SEND = "提交回答"
+THANKS = "感谢您的反馈"
+# the time-stable cases of the journeys (support.CASE: resolved 2026-11-20, agent 李娜, Billing)
+CUSTOMER_CASE = {"customer": {"id": "cust-8801", "name": "王芳", "locale": "zh-CN"}}
+
+
+# --- screenshots ------------------------------------------------------------------------------
+
+
+class Album:
+    """The screenshots of one journey: ``<journey>-<n>-<step>.png`` in the folder, each the
+    viewport only, quantized to 128 colours (small files)."""
+
+    def __init__(self, folder: Path, journey: str):
+        self.folder, self.journey = folder, journey
+        self.files: list[Path] = []
+
+    def shot(self, page: Page, step: str, full_page: bool = False) -> Path:
+        from PIL import Image
+
+        page.wait_for_load_state("load")
+        # times of "now" (a suggestion's history) are hidden: the pictures change with the pages
+        png = page.screenshot(
+            full_page=full_page, mask=[page.locator("time")], animations="disabled", caret="hide"
+        )
+        path = self.folder / f"{self.journey}-{len(self.files) + 1}-{step}.png"
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        image.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+            path, optimize=True
+        )
+        self.files.append(path)
+        return path
+
+    def done(self) -> None:
+        """The journey's end: three to six screenshots, each a PNG."""
+        assert 3 <= len(self.files) <= 6, (self.journey, self.files)
+        for path in self.files:
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+
+
+@pytest.fixture
+def album(request, tmp_path):
+    """Album(journey): the screenshots of a journey, in FEEDBACK_JOURNEY_SCREENSHOTS or tmp_path."""
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def make(journey: str) -> Album:
+        return Album(folder, journey)
+
+    return make
+
+
+# --- what people use ----------------------------------------------------------------------------
+
+
+def question(page: Page, text: str):
+    """A question of the survey: the group its legend names."""
+    return page.get_by_role("group", name=re.compile("^" + re.escape(text)))
+
+
+def tap(page: Page, text: str, choice: str) -> None:
+    """Tap the choice (a number pill, 是/否) shown in the question."""
+    question(page, text).get_by_role("radio", name=choice, exact=True).tap()
+
+
+def chosen(page: Page, text: str):
+    return question(page, text).locator("input:checked")
+
+
+def log_in(
+    page: Page, username: str, username_label="用户名", password_label="密码", button="登录"
+):
+    """On the login form the site sent the person to: name, password, the button."""
+    page.get_by_label(username_label).fill(username)
+    page.get_by_label(password_label).fill(PASSWORD)
+    page.get_by_role("button", name=button).click()
+
+
+def stored_answers(app) -> list[dict]:
+    """Each stored response as {question: value} (multi answers as sorted lists)."""
+    with in_app(app):
+        result = []
+        for response in Response.select().order_by(Response.id):
+            answers: dict = {}
+            for row in Answer.select().where(Answer.response == response).order_by(Answer.id):
+                value = row.value_int if row.value_int is not None else row.value_text
+                answers.setdefault(row.question_id, []).append(value)
+            result.append({q: sorted(v) if len(v) > 1 else v[0] for q, v in answers.items()})
+        return result
+
+
+def fits(page: Page) -> None:
+    width = page.viewport_size["width"]
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} px at {width} px"
+
+
+# --- 1. a customer on a phone, one answer missing --------------------------------------------
+
+
+def test_customer_on_a_phone_fixes_a_missing_answer(app, live_server, api_headers, browser, album):
+    shots = album("1-phone")
+    reply = new_case(app.test_client(), api_headers, case_id="HD-2026-1201", **CUSTOMER_CASE)
+    context = new_context(browser, **CUSTOMER)
+    page = context.new_page()
+    page.goto(live_server.url + survey_path(reply))  # the personal link from the invitation
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_role("heading", level=1)).to_have_text("服务满意度调查")
+    fits(page)
+    shots.shot(page, "survey")
+
+    tap(page, RESOLVED, "是")
+    tap(page, CSAT, "4")
+    tap(page, CES, "6")
+    page.get_by_label(COMMENT).fill("客服很耐心，就是电话排队有点久。")
+    page.get_by_role("button", name=SEND).tap()  # "how likely to recommend" left out
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("请检查您的回答")
+    expect(summary.get_by_role("listitem")).to_have_text(f"{NPS} 请回答此问题。")
+    expect(summary.get_by_role("link")).to_have_text(NPS)
+    expect(question(page, NPS)).to_contain_text("请回答此问题。")  # beside the field
+    expect(page.locator(".question .error")).to_have_count(1)
+    assert stored_answers(app) == []
+    fits(page)
+    shots.shot(page, "error-summary")
+    summary.get_by_role("link").tap()  # to the question
+    expect(question(page, NPS).get_by_role("radio").first).to_be_focused()
+    # the question and its error in view above the answers, not scrolled off the top
+    expect(question(page, NPS).locator("legend")).to_be_in_viewport()
+    expect(question(page, NPS).get_by_text("请回答此问题。")).to_be_in_viewport()
+    expect(chosen(page, CSAT)).to_have_value("4")  # the answers given are kept
+    expect(page.get_by_label(COMMENT)).to_have_value("客服很耐心，就是电话排队有点久。")
+    shots.shot(page, "error-beside-the-question")
+
+    tap(page, NPS, "9")
+    page.get_by_role("button", name=SEND).tap()
+    page.wait_for_url(re.compile(r"/thanks$"))
+    expect(page.locator("main")).to_contain_text(THANKS)
+    fits(page)
+    shots.shot(page, "thanks")
+
+    # the link again: already answered, nothing more stored
+    page.goto(live_server.url + survey_path(reply))
+    expect(page.get_by_role("button", name=SEND)).to_have_count(0)
+    assert stored_answers(app) == [
+        {
+            "resolved": "yes",
+            "csat": 4,
+            "nps": 9,
+            "ces": 6,
+            "comment": "客服很耐心，就是电话排队有点久。",
+        }
+    ]
+    with in_app(app):
+        response = Response.get()
+        assert (response.csat, response.nps, response.ces, response.locale) == (4, 9, 6, "zh_CN")
+        assert Invitation.get().status == "answered"
+    context.close()
+    shots.done()
+
+
+# --- 2. a customer with only a keyboard -------------------------------------------------------
+
+
+def focused(page: Page, selector: str) -> bool:
+    return page.evaluate("s => !!document.activeElement?.matches(s)", selector)
+
+
+def tab_to(page: Page, selector: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if focused(page, selector):
+            return
+    raise AssertionError(f"{selector} not reached with {limit} presses of Tab")
+
+
+def test_keyboard_only_customer(app, live_server, api_headers, browser, album):
+    shots = album("2-keyboard")
+    reply = new_case(app.test_client(), api_headers, case_id="HD-2026-1202", **CUSTOMER_CASE)
+    context = new_context(browser, viewport={"width": 800, "height": 760}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server.url + survey_path(reply))
+    keys = page.keyboard
+
+    tab_to(page, "input[name=resolved]")
+    keys.press("Space")  # the first choice, 是
+    expect(chosen(page, RESOLVED)).to_have_value("yes")
+    keys.press("Tab")  # the follow-up question stays hidden: on to the rating
+    assert focused(page, "input[name=csat]")
+    expect(page.locator("#q-csat-keys")).to_be_visible()  # says the arrow keys choose
+    expect(chosen(page, CSAT)).to_have_count(0)  # reaching the scale chose nothing
+    shots.shot(page, "scale-focused")
+    for _ in range(3):
+        keys.press("ArrowRight")
+    expect(chosen(page, CSAT)).to_have_value("4")
+    keys.press("Tab")
+    assert focused(page, "input[name=nps]")
+    for _ in range(9):
+        keys.press("ArrowRight")
+    expect(chosen(page, NPS)).to_have_value("9")
+    keys.press("Tab")
+    for _ in range(4):
+        keys.press("ArrowRight")
+    expect(chosen(page, CES)).to_have_value("5")
+    tab_to(page, "textarea[name=comment]")
+    keys.type("全程只用键盘填写。")
+    shots.shot(page, "answered")
+    tab_to(page, "button[type=submit]", limit=3)
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r"/thanks$"))
+    expect(page.locator("main")).to_contain_text(THANKS)
+    shots.shot(page, "thanks")
+
+    assert stored_answers(app) == [
+        {"resolved": "yes", "csat": 4, "nps": 9, "ces": 5, "comment": "全程只用键盘填写。"}
+    ]
+    with in_app(app):
+        assert FollowUp.select().count() == 0  # no false detractor
+    context.close()
+    shots.done()
+
+
+# --- 3. a rating tapped in the invitation email ------------------------------------------------
+
+
+@pytest.fixture
+def one_click_app(make_app, tmp_path, smtp_server):
+    """A site that emails invitations, its post-case survey asking for the rating first with
+    the email offering it as links (``one_click: true``)."""
+    data = yaml.safe_load((ROOT / "surveys" / "post-case.yaml").read_text(encoding="utf-8"))
+    data["questions"].sort(key=lambda q: q["id"] != "csat")
+    data["one_click"] = True
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    (folder / "post-case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return make_app(SURVEYS_DIR=str(folder), SEND_INVITATIONS=True, **smtp_server.config)
+
+
+def test_one_click_rating_from_the_email(
+    one_click_app, smtp_server, api_headers_for, browser, album
+):
+    shots = album("3-one-tap")
+    app = one_click_app
+    client, headers = api_headers_for(app)
+    with LiveServer(app) as server:
+        app.config["BASE_URL"] = server.url  # the email's links lead to this server
+        new_case(
+            client,
+            headers,
+            case_id="HD-2026-1203",
+            customer={"id": "cust-8803", "email": "wang.fang@example.cn", "locale": "zh-CN"},
+        )
+        deliver(app)
+        (message,) = smtp_server.messages
+        email = message.get_body(("html",)).get_content()
+
+        # a mail scanner fetches every link of the email: nothing is stored
+        links = re.findall(r'href="([^"]+\?csat=\d)"', email)
+        assert len(links) == 5
+        scanner = browser.new_context()
+        for link in links:
+            assert scanner.request.get(link).status == 200
+        scanner.close()
+        assert stored_answers(app) == []
+
+        context = new_context(browser, **CUSTOMER)
+        page = context.new_page()
+        page.set_content(email)  # the email, as the phone's mail app shows it
+        shots.shot(page, "email")
+        page.get_by_role("link", name=re.compile("^5")).tap()
+        page.wait_for_url(re.compile(r"/s/[^/]+\?csat=5$"))
+        expect(chosen(page, CSAT)).to_have_value("5")
+        one_tap = page.locator("#one-tap")
+        expect(one_tap).to_contain_text("其他问题均为选答")
+        fits(page)
+        shots.shot(page, "pre-selected")
+        assert stored_answers(app) == []  # opening the page stored nothing either
+        one_tap.get_by_role("button", name="提交我的评分").tap()
+        page.wait_for_url(re.compile(r"/thanks$"))
+        expect(page.locator("main")).to_contain_text(THANKS)
+        shots.shot(page, "thanks")
+        context.close()
+    shots.done()
+
+    assert stored_answers(app) == [{"csat": 5}]
+    with in_app(app):
+        response = Response.get()
+        assert (response.csat, response.nps, response.ces) == (5, None, None)
+        assert FollowUp.select().count() == 0
+
+
+# --- 4. an anonymous suggestion, its reply read with the tracking code -------------------------
+
+
+def test_anonymous_suggestion_tracked_to_its_reply(app, users, live_server, browser, album):
+    shots = album("4-suggestion")
+    customer = new_context(browser, **CUSTOMER)
+    page = customer.new_page()
+    page.goto(live_server.url + "/suggest/")
+    page.get_by_label("关于哪方面？").select_option(label="服务质量")
+    page.get_by_label("标题").fill("周末电话排队太久")
+    page.get_by_label("您的建议").fill("周六打客服电话等了二十五分钟，希望周末多安排几位客服。")
+    page.get_by_label("匿名", exact=True).check()
+    expect(page.get_by_label("您的姓名")).to_be_hidden()
+    fits(page)
+    shots.shot(page, "form")
+    page.get_by_role("button", name="提交").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("谢谢")
+    code = page.locator("#tracking-code").inner_text().strip()
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
+    page.locator("#tracking-code").evaluate("e => e.textContent = 'ABCD-EFGH-JKMN'")  # the picture
+    shots.shot(page, "tracking-code")
+    customer.close()
+
+    # nothing links the suggestion to an account or an address
+    with in_app(app):
+        suggestion = Suggestion.get()
+        assert suggestion.anonymous and suggestion.user is None
+        assert (suggestion.name, suggestion.email) == (None, None)
+        rows = [suggestion.__data__] + [e.__data__ for e in SuggestionEvent.select()]
+        assert "127.0.0.1" not in repr(rows)
+        assert not AuditEntry.select().where(AuditEntry.address.is_null(False)).exists()
+
+    desk = new_context(browser, **OFFICE)
+    manager = desk.new_page()
+    manager.goto(live_server.url + "/manage/suggestions/")
+    log_in(manager, "manager")
+    manager.get_by_role("link", name="周末电话排队太久").click()
+    manager.get_by_label("状态").select_option(label="已计划")
+    manager.get_by_label("公开答复（提交人可见）").fill("下个月起周末增加两名客服。")
+    manager.get_by_label("内部备注（提交人看不到）").fill("人事已批准 internal-42")
+    manager.get_by_role("button", name="保存").click()
+    expect(manager.get_by_text("已保存。")).to_be_visible()
+    desk.close()
+
+    # days later, on a fresh browser: the code is all the submitter has
+    again = new_context(browser, **CUSTOMER)
+    page = again.new_page()
+    page.goto(live_server.url + "/suggest/")
+    page.get_by_role("link", name=re.compile("查询")).first.tap()
+    page.get_by_label("查询码").fill(code.lower())
+    page.get_by_role("button", name="查看状态").tap()
+    expect(page.locator("#current-status")).to_have_text("已计划")
+    expect(page.get_by_text("下个月起周末增加两名客服。")).to_be_visible()
+    assert "internal-42" not in page.content()
+    fits(page)
+    shots.shot(page, "reply", full_page=True)
+    again.close()
+    shots.done()
+
+    with in_app(app):
+        suggestion = Suggestion.get()
+        assert suggestion.status == "planned" and suggestion.user is None
+        replies = [e.public_text for e in SuggestionEvent.select() if e.public_text]
+        assert replies == ["下个月起周末增加两名客服。"]
+
+
+# --- 5. a team lead works a follow-up to "recovered" --------------------------------------------
+
+
+def test_lead_works_a_follow_up_to_recovered(
+    app, client, api_headers, users, live_server, browser, album
+):
+    shots = album("5-lead")
+    answer(
+        client,
+        api_headers,
+        DETRACTOR,
+        case_id="HD-2026-1205",
+        customer={"id": "cust-8805", "name": "王芳", "phone": "13800138000", "locale": "zh-CN"},
+    )
+    context = new_context(browser, **CUSTOMER)
+    page = context.new_page()
+    page.goto(live_server.url + "/manage/follow-ups/")
+    log_in(page, "lead")
+    page.wait_for_url(lambda url: urlparse(url).path == "/manage/follow-ups/")
+    row = page.locator("table tbody tr").filter(has_text="HD-2026-1205")
+    expect(row).to_contain_text("待处理")
+    fits(page)
+    shots.shot(page, "queue")
+
+    row.get_by_role("link", name="HD-2026-1205").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("案件 HD-2026-1205 的跟进")
+    expect(page.get_by_role("link", name="13800138000")).to_be_visible()
+    fits(page)
+    shots.shot(page, "follow-up")
+    page.get_by_label("沟通内容（或尝试联系的情况）").fill("已回电，客户同意补发账单说明。")
+    page.get_by_role("button", name="记录联系").tap()
+    expect(page.locator("#follow-up-state")).to_have_text("已联系")
+
+    page.get_by_label("已挽回：客户现在满意了").check()
+    page.get_by_role("button", name="关闭跟进").tap()  # without the note first: asked for
+    summary = page.locator("#error-summary")
+    if summary.count():
+        expect(summary).to_be_focused()
+        page.get_by_label("已挽回：客户现在满意了").check()
+    page.get_by_label("备注").fill("客户收到说明后表示满意。")
+    page.get_by_role("button", name="关闭跟进").tap()
+    expect(page.locator("#follow-up-state")).to_have_text("已关闭: 已挽回：客户现在满意了")
+    expect(page.locator("ol.history")).to_contain_text("已回电，客户同意补发账单说明。")
+    page.locator("#follow-up-state").scroll_into_view_if_needed()
+    shots.shot(page, "closed")
+
+    page.goto(live_server.url + "/manage/follow-ups/")
+    expect(page.locator("table tbody tr").filter(has_text="HD-2026-1205")).to_have_count(0)
+    shots.shot(page, "queue-empty")
+    context.close()
+    shots.done()
+
+    with in_app(app):
+        follow_up = FollowUp.get()
+        lead = User.get(User.username == "lead")
+        assert (follow_up.state, follow_up.outcome) == ("closed", "recovered")
+        assert follow_up.first_contact_at is not None and follow_up.closed_at is not None
+        events = [
+            (e.user_id, e.to_state, e.outcome, e.note)
+            for e in FollowUpEvent.select().where(FollowUpEvent.follow_up == follow_up)
+            if e.user_id
+        ]
+        assert events == [
+            (lead.id, "contacted", None, "已回电，客户同意补发账单说明。"),
+            (lead.id, "closed", "recovered", "客户收到说明后表示满意。"),
+        ]
