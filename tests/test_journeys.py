@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -40,7 +41,10 @@ from support import (
     answer,
     deliver,
     in_app,
+    make_action,
     new_case,
+    page_count,
+    suggest,
     survey_path,
 )
 
@@ -49,6 +53,7 @@ from feedback.models import (
     AuditEntry,
     FollowUp,
     FollowUpEvent,
+    ImprovementAction,
     Invitation,
     Response,
     Suggestion,
@@ -75,6 +80,36 @@ THANKS = "感谢您的反馈"
 CUSTOMER_CASE = {"customer": {"id": "cust-8801", "name": "王芳", "locale": "zh-CN"}}
 
 
+# The journeys happen at a fixed moment (a Friday, 14:00 in Shanghai), so that the dates they
+# show (a follow-up's due time, a suggestion's reply goal, a link's expiry) stay the same.
+NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+TRACKING_CODE = "K7QM-2XHD-9PWA"  # the anonymous suggestion's code, as the screenshots show it
+
+
+class FrozenDatetime(datetime):
+    """``datetime`` whose ``now`` is NOW (what it makes are plain datetimes, as stored)."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return NOW.astimezone(tz) if tz else NOW.replace(tzinfo=None)
+
+    @classmethod
+    def combine(cls, *args, **kwargs):
+        return datetime.combine(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def fixed_moment(monkeypatch):
+    """The site's clocks (``db.utcnow``, the local day of ``workdays`` and the dashboard's
+    filters) at NOW, and the next suggestion's tracking code TRACKING_CODE."""
+    from feedback import db, suggestions, workdays
+    from feedback.web import filters
+
+    for module in (db, workdays, filters):
+        monkeypatch.setattr(module, "datetime", FrozenDatetime)
+    monkeypatch.setattr(suggestions, "new_code", lambda: TRACKING_CODE)
+
+
 # --- screenshots ------------------------------------------------------------------------------
 
 
@@ -90,10 +125,7 @@ class Album:
         from PIL import Image
 
         page.wait_for_load_state("load")
-        # times of "now" (a suggestion's history) are hidden: the pictures change with the pages
-        png = page.screenshot(
-            full_page=full_page, mask=[page.locator("time")], animations="disabled", caret="hide"
-        )
+        png = page.screenshot(full_page=full_page, animations="disabled", caret="hide")
         path = self.folder / f"{self.journey}-{len(self.files) + 1}-{step}.png"
         image = Image.open(io.BytesIO(png)).convert("RGB")
         image.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
@@ -380,8 +412,7 @@ def test_anonymous_suggestion_tracked_to_its_reply(app, users, live_server, brow
     page.get_by_role("button", name="提交").tap()
     expect(page.get_by_role("heading", level=1)).to_have_text("谢谢")
     code = page.locator("#tracking-code").inner_text().strip()
-    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
-    page.locator("#tracking-code").evaluate("e => e.textContent = 'ABCD-EFGH-JKMN'")  # the picture
+    assert code == TRACKING_CODE
     shots.shot(page, "tracking-code")
     customer.close()
 
@@ -494,3 +525,185 @@ def test_lead_works_a_follow_up_to_recovered(
             (lead.id, "contacted", None, "已回电，客户同意补发账单说明。"),
             (lead.id, "closed", "recovered", "客户收到说明后表示满意。"),
         ]
+
+
+# --- 6. a manager, in English -------------------------------------------------------------------
+
+WEEKS, MIN_SAMPLE = 2, 5  # an action's windows and the fewest answers for a verdict
+TEAM = "技术支持"
+
+
+@pytest.fixture
+def app(make_app):
+    """The site, with two-week windows around an improvement action (the ``scored`` data set
+    covers eight weeks) and verdicts from five answers."""
+    return make_app(ACTION_WINDOW_WEEKS=WEEKS, MIN_SAMPLE=MIN_SAMPLE)
+
+
+def download(page: Page, link, folder: Path) -> bytes:
+    """Click a download link as a person would; the bytes of the file the browser saved."""
+    with page.expect_download(timeout=120_000) as started:  # the pack is drawn on demand
+        link.click()
+    saved = started.value
+    assert saved.failure() is None, saved.failure()
+    target = folder / saved.suggested_filename
+    saved.save_as(target)
+    return target.read_bytes()
+
+
+def test_manager_in_english(app, users, scored, live_server, browser, album, tmp_path):
+    from feedback import actions
+
+    shots = album("6-manager")
+    suggest(
+        app,
+        anonymous=False,
+        team=TEAM,
+        title="Open the phone line on Saturdays",
+        body="I can only call at weekends, and the line is closed then.",
+    )
+    action_id = make_action(
+        app,
+        team=None,
+        channel="phone",
+        title="Phone: first-call resolution training",
+        start_date=date(2026, 9, 15),
+        due_date=date(2026, 10, 15),
+    )
+    with in_app(app):
+        action = ImprovementAction.get_by_id(action_id)
+        manager = User.get(User.username == "manager")
+        actions.change_state(action, "in_progress", "", manager, NOW.date())
+        actions.change_state(action, "done", "", manager, NOW.date(), done_on=date(2026, 10, 1))
+
+    context = new_context(browser, **OFFICE)  # a browser set to Chinese
+    page = context.new_page()
+    page.goto(live_server.url + "/manage/")
+    page.get_by_role("navigation", name="语言").get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    log_in(page, "manager", "Username", "Password", "Log in")
+    page.wait_for_url(lambda url: urlparse(url).path == "/manage/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+
+    # September and October, the technical support team
+    page.get_by_label("From").fill("2026-09-01")
+    page.get_by_label("To", exact=True).fill("2026-10-31")
+    page.get_by_label("Team", exact=True).select_option(label=TEAM)
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(lambda url: "team=" in url)
+    answered = sum(1 for r in scored if r["answered"] and r["team"] == TEAM)
+    tile = page.locator(".tiles .tile").filter(has=page.get_by_role("heading", name="Answers"))
+    expect(tile.locator(".value").first).to_have_text(str(answered))
+    expect(page.locator("main")).to_contain_text("2026-09-01 to 2026-10-31")
+    shots.shot(page, "dashboard")
+
+    # a chart for the slides, and the meeting pack
+    chart = page.locator("figure.chart").first
+    data = download(page, chart.get_by_role("link", name="PNG 1920×1080"), tmp_path)
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(data))
+    assert (picture.format, picture.size) == ("PNG", (1920, 1080))
+    picture.verify()
+    pack = page.get_by_role("link", name=re.compile("^Meeting pack"))
+    data = download(page, pack, tmp_path)
+    assert data[:5] == b"%PDF-" and data.rstrip().endswith(b"%%EOF")
+    assert page_count(data) >= 2
+
+    # a suggestion answered
+    page.get_by_role("link", name="Suggestions", exact=True).first.click()
+    page.get_by_role("link", name="Open the phone line on Saturdays").click()
+    page.get_by_label("Status").select_option(label="Planned")
+    page.get_by_label("Public reply (the submitter sees it)").fill(
+        "From January the line opens on Saturdays, 9:00 to 17:00."
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("From January the line opens on Saturdays")
+    shots.shot(page, "suggestion-answered")
+
+    # the improvement action's verdict
+    page.get_by_role("link", name="Improvement actions").first.click()
+    page.get_by_role("link", name="Phone: first-call resolution training").click()
+    with in_app(app):
+        check = actions.before_after(
+            ImprovementAction.get_by_id(action_id), WEEKS, MIN_SAMPLE, NOW.date()
+        )
+    assert not check["provisional"] and check["verdict"] != "too few"
+    # the survey by its title, not its slug (post-case)
+    expect(page.locator("dl")).to_contain_text("CSAT · survey How did we do? · All teams · Phone")
+    verdict = page.locator("p.verdict")
+    expect(verdict).to_contain_text(f"Verdict: {check['verdict']}")
+    verdict.scroll_into_view_if_needed()
+    shots.shot(page, "action-verdict")
+    context.close()
+    shots.done()
+
+    with in_app(app):
+        suggestion = Suggestion.get()
+        assert suggestion.status == "planned" and suggestion.first_reply_at is not None
+        (event,) = [e for e in SuggestionEvent.select() if e.public_text]
+        assert event.author_id == manager.id
+        assert event.public_text == "From January the line opens on Saturdays, 9:00 to 17:00."
+
+
+# --- 7. an admin edits a survey; the next customer gets the new version -------------------------
+
+
+def test_admin_edits_a_survey_and_the_next_customer_gets_it(
+    app, users, api_headers, live_server, browser, album
+):
+    from feedback.surveys import current_version
+
+    shots = album("7-admin")
+    context = new_context(browser, **OFFICE)
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/surveys")
+    log_in(page, "admin")
+    page.wait_for_url(lambda url: urlparse(url).path == "/admin/surveys")
+    shots.shot(page, "surveys")
+    card = page.locator("section.card").filter(
+        has=page.get_by_role("heading", name=re.compile("^服务满意度调查"))
+    )
+    card.get_by_role("link", name=re.compile("^在浏览器中编辑")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("服务满意度调查")
+
+    page.get_by_label("新问题的类型").select_option(label="是或否")
+    page.get_by_role("button", name="在末尾添加问题").click()
+    added = page.locator("fieldset.editor-question").last
+    expect(added.get_by_label("类型")).to_have_value("yesno")
+    added.get_by_label(re.compile("^编号")).fill("call_back")
+    added.get_by_label("中文").first.fill("需要我们回电吗？")
+    added.get_by_label("English").first.fill("Shall we call you back?")
+    page.get_by_role("button", name="预览").first.click()
+    preview = page.frame_locator("iframe.phone-frame")
+    expect(preview.get_by_text("需要我们回电吗？")).to_be_visible()
+    added.scroll_into_view_if_needed()
+    shots.shot(page, "question-added")
+    page.get_by_role("button", name="保存为第 2 版").first.click()
+    expect(page.get_by_text("第 2 版已保存")).to_be_visible()
+    shots.shot(page, "saved")
+    context.close()
+    with in_app(app):
+        version = current_version("post-case")
+        assert version.version == 2
+
+    # the next customer's link: the new question, answered and stored with version 2
+    reply = new_case(app.test_client(), api_headers, case_id="HD-2026-1207", **CUSTOMER_CASE)
+    customer = new_context(browser, **CUSTOMER)
+    page = customer.new_page()
+    page.goto(live_server.url + survey_path(reply))
+    tap(page, RESOLVED, "是")
+    tap(page, CSAT, "5")
+    tap(page, NPS, "10")
+    tap(page, "需要我们回电吗？", "否")
+    question(page, "需要我们回电吗？").scroll_into_view_if_needed()
+    shots.shot(page, "customer-sees-it")
+    page.get_by_role("button", name=SEND).tap()
+    page.wait_for_url(re.compile(r"/thanks$"))
+    customer.close()
+    shots.done()
+
+    assert stored_answers(app) == [{"resolved": "yes", "csat": 5, "nps": 10, "call_back": "no"}]
+    with in_app(app):
+        assert Response.get().survey_version_id == version.id
