@@ -493,16 +493,16 @@ def test_lead_works_a_follow_up_to_recovered(
     expect(page.locator("#follow-up-state")).to_have_text("已联系")
 
     page.get_by_label("已挽回：客户现在满意了").check()
-    page.get_by_role("button", name="关闭跟进").tap()  # without the note first: asked for
-    summary = page.locator("#error-summary")
-    if summary.count():
-        expect(summary).to_be_focused()
-        page.get_by_label("已挽回：客户现在满意了").check()
+    page.get_by_role("button", name="关闭跟进").tap()  # the note forgotten: asked for
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#close_note-error")).to_have_text("请写下具体情况。")
+    expect(page.get_by_label("已挽回：客户现在满意了")).to_be_checked()  # the choice kept
     page.get_by_label("备注").fill("客户收到说明后表示满意。")
     page.get_by_role("button", name="关闭跟进").tap()
-    expect(page.locator("#follow-up-state")).to_have_text("已关闭: 已挽回：客户现在满意了")
+    state = page.locator("#follow-up-state")
+    expect(state).to_have_text(re.compile(r"^已关闭\s*[:：（(]\s*已挽回：客户现在满意了[）)]?$"))
     expect(page.locator("ol.history")).to_contain_text("已回电，客户同意补发账单说明。")
-    page.locator("#follow-up-state").scroll_into_view_if_needed()
+    state.scroll_into_view_if_needed()
     shots.shot(page, "closed")
 
     page.goto(live_server.url + "/manage/follow-ups/")
@@ -682,6 +682,13 @@ def test_admin_edits_a_survey_and_the_next_customer_gets_it(
     shots.shot(page, "question-added")
     page.get_by_role("button", name="保存为第 2 版").first.click()
     expect(page.get_by_text("第 2 版已保存")).to_be_visible()
+    card = page.locator("section.card").filter(
+        has=page.get_by_role("heading", name=re.compile("^服务满意度调查"))
+    )
+    in_use = card.locator("tbody tr").first
+    expect(in_use).to_contain_text("浏览器（admin）")
+    expect(in_use.locator("td").first).to_have_text("2")
+    card.scroll_into_view_if_needed()
     shots.shot(page, "saved")
     context.close()
     with in_app(app):
@@ -707,3 +714,23 @@ def test_admin_edits_a_survey_and_the_next_customer_gets_it(
     assert stored_answers(app) == [{"resolved": "yes", "csat": 5, "nps": 10, "call_back": "no"}]
     with in_app(app):
         assert Response.get().survey_version_id == version.id
+
+
+# --- the pictures of docs/journeys.md -------------------------------------------------------------
+
+
+def test_docs_show_every_journey_screenshot():
+    """docs/journeys.md shows each PNG of docs/journeys/ (tools/journey_screenshots.py makes
+    them from these journeys) and no other, and they stay small."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "journey_screenshots", ROOT / "tools" / "journey_screenshots.py"
+    )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    pictures = sorted((ROOT / "docs" / "journeys").glob("*.png"))
+    assert {f"journeys/{p.name}" for p in pictures} == tool.shown_in_doc()
+    journeys = {p.name.split("-")[0] for p in pictures}
+    assert journeys == {"1", "2", "3", "4", "5", "6", "7"}
+    assert sum(p.stat().st_size for p in pictures) < 3_000_000
