@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 
 import pytest
-from browser import PHONE, new_context
+from browser import PHONE, focused, new_context, tab_to
 from playwright.sync_api import Page, expect
 from support import in_app, new_case, survey_path
 
@@ -211,20 +211,6 @@ def test_survey_works_without_javascript(app, live_server, api_headers, phone_wi
     response, answers = stored(app)
     assert (response.csat, response.nps, response.ces) == (4, 7, None)
     assert answers == {"resolved": "yes", "csat": 4, "nps": 7, "comment": "请保留我写的这段话"}
-
-
-def focused(page: Page, selector: str) -> bool:
-    return page.evaluate(
-        "s => !!document.activeElement && document.activeElement.matches(s)", selector
-    )
-
-
-def tab_to(page: Page, selector: str, limit: int = 40) -> None:
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if focused(page, selector):
-            return
-    raise AssertionError(f"{selector} not reached with {limit} presses of Tab")
 
 
 def test_survey_can_be_answered_with_the_keyboard_only(

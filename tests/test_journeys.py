@@ -32,7 +32,17 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from browser import PHONE, new_context
+from browser import (
+    PHONE,
+    add_question,
+    answer_suggestion,
+    assert_fits,
+    download,
+    focused,
+    log_in,
+    new_context,
+    tab_to,
+)
 from playwright.sync_api import Page, expect
 from support import (
     DETRACTOR,
@@ -170,15 +180,6 @@ def chosen(page: Page, text: str):
     return question(page, text).locator("input:checked")
 
 
-def log_in(
-    page: Page, username: str, username_label="用户名", password_label="密码", button="登录"
-):
-    """On the login form the site sent the person to: name, password, the button."""
-    page.get_by_label(username_label).fill(username)
-    page.get_by_label(password_label).fill(PASSWORD)
-    page.get_by_role("button", name=button).click()
-
-
 def stored_answers(app) -> list[dict]:
     """Each stored response as {question: value} (multi answers as sorted lists)."""
     with in_app(app):
@@ -192,12 +193,6 @@ def stored_answers(app) -> list[dict]:
         return result
 
 
-def fits(page: Page) -> None:
-    width = page.viewport_size["width"]
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} px at {width} px"
-
-
 # --- 1. a customer on a phone, one answer missing --------------------------------------------
 
 
@@ -209,7 +204,7 @@ def test_customer_on_a_phone_fixes_a_missing_answer(app, live_server, api_header
     page.goto(live_server.url + survey_path(reply))  # the personal link from the invitation
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_role("heading", level=1)).to_have_text("服务满意度调查")
-    fits(page)
+    assert_fits(page)
     shots.shot(page, "survey")
 
     tap(page, RESOLVED, "是")
@@ -226,7 +221,7 @@ def test_customer_on_a_phone_fixes_a_missing_answer(app, live_server, api_header
     expect(question(page, NPS)).to_contain_text("请回答此问题。")  # beside the field
     expect(page.locator(".question .error")).to_have_count(1)
     assert stored_answers(app) == []
-    fits(page)
+    assert_fits(page)
     shots.shot(page, "error-summary")
     summary.get_by_role("link").tap()  # to the question
     expect(question(page, NPS).get_by_role("radio").first).to_be_focused()
@@ -241,7 +236,7 @@ def test_customer_on_a_phone_fixes_a_missing_answer(app, live_server, api_header
     page.get_by_role("button", name=SEND).tap()
     page.wait_for_url(re.compile(r"/thanks$"))
     expect(page.locator("main")).to_contain_text(THANKS)
-    fits(page)
+    assert_fits(page)
     shots.shot(page, "thanks")
 
     # the link again: already answered, nothing more stored
@@ -265,18 +260,6 @@ def test_customer_on_a_phone_fixes_a_missing_answer(app, live_server, api_header
 
 
 # --- 2. a customer with only a keyboard -------------------------------------------------------
-
-
-def focused(page: Page, selector: str) -> bool:
-    return page.evaluate("s => !!document.activeElement?.matches(s)", selector)
-
-
-def tab_to(page: Page, selector: str, limit: int = 40) -> None:
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if focused(page, selector):
-            return
-    raise AssertionError(f"{selector} not reached with {limit} presses of Tab")
 
 
 def test_keyboard_only_customer(app, live_server, api_headers, browser, album):
@@ -309,7 +292,7 @@ def test_keyboard_only_customer(app, live_server, api_headers, browser, album):
     expect(chosen(page, CES)).to_have_value("5")
     tab_to(page, "textarea[name=comment]")
     keys.type("全程只用键盘填写。")
-    shots.shot(page, "answered")
+    shots.shot(page, "answered", full_page=True)
     tab_to(page, "button[type=submit]", limit=3)
     keys.press("Enter")
     page.wait_for_url(re.compile(r"/thanks$"))
@@ -377,7 +360,7 @@ def test_one_click_rating_from_the_email(
         expect(chosen(page, CSAT)).to_have_value("5")
         one_tap = page.locator("#one-tap")
         expect(one_tap).to_contain_text("其他问题均为选答")
-        fits(page)
+        assert_fits(page)
         shots.shot(page, "pre-selected")
         assert stored_answers(app) == []  # opening the page stored nothing either
         one_tap.get_by_role("button", name="提交我的评分").tap()
@@ -403,11 +386,13 @@ def test_anonymous_suggestion_tracked_to_its_reply(app, users, live_server, brow
     page = customer.new_page()
     page.goto(live_server.url + "/suggest/")
     page.get_by_label("关于哪方面？").select_option(label="服务质量")
-    page.get_by_label("标题").fill("周末电话排队太久")
-    page.get_by_label("您的建议").fill("周六打客服电话等了二十五分钟，希望周末多安排几位客服。")
+    page.get_by_label("标题").fill("周六的电话总是打不通")
+    page.get_by_label("您的建议").fill(
+        "周六打客服电话一直占线，试了好几次都打不通，希望周六也安排客服接听。"
+    )
     page.get_by_label("匿名", exact=True).check()
     expect(page.get_by_label("您的姓名")).to_be_hidden()
-    fits(page)
+    assert_fits(page)
     shots.shot(page, "form")
     page.get_by_role("button", name="提交").tap()
     expect(page.get_by_role("heading", level=1)).to_have_text("谢谢")
@@ -427,14 +412,9 @@ def test_anonymous_suggestion_tracked_to_its_reply(app, users, live_server, brow
 
     desk = new_context(browser, **OFFICE)
     manager = desk.new_page()
-    manager.goto(live_server.url + "/manage/suggestions/")
-    log_in(manager, "manager")
-    manager.get_by_role("link", name="周末电话排队太久").click()
-    manager.get_by_label("状态").select_option(label="已计划")
-    manager.get_by_label("公开答复（提交人可见）").fill("下个月起周末增加两名客服。")
-    manager.get_by_label("内部备注（提交人看不到）").fill("人事已批准 internal-42")
-    manager.get_by_role("button", name="保存").click()
-    expect(manager.get_by_text("已保存。")).to_be_visible()
+    log_in(manager, live_server, "/manage/suggestions/")  # sent to the login form, and back
+    reply, note = "从下个月起，周六也有客服接听电话。", "排班表已调整 internal-42"
+    answer_suggestion(manager, "周六的电话总是打不通", "已计划", reply, note)
     desk.close()
 
     # days later, on a fresh browser: the code is all the submitter has
@@ -445,9 +425,9 @@ def test_anonymous_suggestion_tracked_to_its_reply(app, users, live_server, brow
     page.get_by_label("查询码").fill(code.lower())
     page.get_by_role("button", name="查看状态").tap()
     expect(page.locator("#current-status")).to_have_text("已计划")
-    expect(page.get_by_text("下个月起周末增加两名客服。")).to_be_visible()
+    expect(page.get_by_text("从下个月起，周六也有客服接听电话。")).to_be_visible()
     assert "internal-42" not in page.content()
-    fits(page)
+    assert_fits(page)
     shots.shot(page, "reply", full_page=True)
     again.close()
     shots.done()
@@ -456,7 +436,7 @@ def test_anonymous_suggestion_tracked_to_its_reply(app, users, live_server, brow
         suggestion = Suggestion.get()
         assert suggestion.status == "planned" and suggestion.user is None
         replies = [e.public_text for e in SuggestionEvent.select() if e.public_text]
-        assert replies == ["下个月起周末增加两名客服。"]
+        assert replies == ["从下个月起，周六也有客服接听电话。"]
 
 
 # --- 5. a team lead works a follow-up to "recovered" --------------------------------------------
@@ -475,18 +455,16 @@ def test_lead_works_a_follow_up_to_recovered(
     )
     context = new_context(browser, **CUSTOMER)
     page = context.new_page()
-    page.goto(live_server.url + "/manage/follow-ups/")
-    log_in(page, "lead")
-    page.wait_for_url(lambda url: urlparse(url).path == "/manage/follow-ups/")
+    log_in(page, live_server, "/manage/follow-ups/", "lead")  # sent to the login form, and back
     row = page.locator("table tbody tr").filter(has_text="HD-2026-1205")
     expect(row).to_contain_text("待处理")
-    fits(page)
+    assert_fits(page)
     shots.shot(page, "queue")
 
     row.get_by_role("link", name="HD-2026-1205").tap()
     expect(page.get_by_role("heading", level=1)).to_have_text("案件 HD-2026-1205 的跟进")
     expect(page.get_by_role("link", name="13800138000")).to_be_visible()
-    fits(page)
+    assert_fits(page)
     shots.shot(page, "follow-up")
     page.get_by_label("沟通内容（或尝试联系的情况）").fill("已回电，客户同意补发账单说明。")
     page.get_by_role("button", name="记录联系").tap()
@@ -540,17 +518,6 @@ def app(make_app):
     return make_app(ACTION_WINDOW_WEEKS=WEEKS, MIN_SAMPLE=MIN_SAMPLE)
 
 
-def download(page: Page, link, folder: Path) -> bytes:
-    """Click a download link as a person would; the bytes of the file the browser saved."""
-    with page.expect_download(timeout=120_000) as started:  # the pack is drawn on demand
-        link.click()
-    saved = started.value
-    assert saved.failure() is None, saved.failure()
-    target = folder / saved.suggested_filename
-    saved.save_as(target)
-    return target.read_bytes()
-
-
 def test_manager_in_english(app, users, scored, live_server, browser, album, tmp_path):
     from feedback import actions
 
@@ -581,7 +548,9 @@ def test_manager_in_english(app, users, scored, live_server, browser, album, tmp
     page.goto(live_server.url + "/manage/")
     page.get_by_role("navigation", name="语言").get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    log_in(page, "manager", "Username", "Password", "Log in")
+    page.get_by_label("Username").fill("manager")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: urlparse(url).path == "/manage/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
 
@@ -658,9 +627,7 @@ def test_admin_edits_a_survey_and_the_next_customer_gets_it(
     shots = album("7-admin")
     context = new_context(browser, **OFFICE)
     page = context.new_page()
-    page.goto(live_server.url + "/admin/surveys")
-    log_in(page, "admin")
-    page.wait_for_url(lambda url: urlparse(url).path == "/admin/surveys")
+    log_in(page, live_server, "/admin/surveys", "admin")
     shots.shot(page, "surveys")
     card = page.locator("section.card").filter(
         has=page.get_by_role("heading", name=re.compile("^服务满意度调查"))
@@ -668,13 +635,8 @@ def test_admin_edits_a_survey_and_the_next_customer_gets_it(
     card.get_by_role("link", name=re.compile("^在浏览器中编辑")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("服务满意度调查")
 
-    page.get_by_label("新问题的类型").select_option(label="是或否")
-    page.get_by_role("button", name="在末尾添加问题").click()
-    added = page.locator("fieldset.editor-question").last
+    added = add_question(page, "是或否", "call_back", "需要我们回电吗？", "Shall we call you back?")
     expect(added.get_by_label("类型")).to_have_value("yesno")
-    added.get_by_label(re.compile("^编号")).fill("call_back")
-    added.get_by_label("中文").first.fill("需要我们回电吗？")
-    added.get_by_label("English").first.fill("Shall we call you back?")
     page.get_by_role("button", name="预览").first.click()
     preview = page.frame_locator("iframe.phone-frame")
     expect(preview.get_by_text("需要我们回电吗？")).to_be_visible()
