@@ -40,7 +40,7 @@ from .action_forms import (
     owner_choices,
     team_choices,
 )
-from .common import allowed_team_ids, change_and_tell, roles_required, survey_titles
+from .common import allowed_team_ids, change_and_tell, roles_required
 from .filters import today as local_today
 
 bp = Blueprint("actions", __name__, url_prefix="/manage/actions")
@@ -213,7 +213,6 @@ def _detail(
     return render_template(
         "manage/action.html",
         action=action,
-        survey_title=survey_titles(current_locale()).get(action.survey.slug, action.survey.slug),
         today=today,
         check=check,
         chart=check is not None and check["started"] and check["metric"] in charts.METRICS,
