@@ -475,6 +475,9 @@ def test_lead_works_a_follow_up_to_recovered(
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.locator("#close_note-error")).to_have_text("请写下具体情况。")
     expect(page.get_by_label("已挽回：客户现在满意了")).to_be_checked()  # the choice kept
+    page.locator("#error-summary").get_by_role("link").tap()  # to the field, its label in view
+    expect(page.get_by_label("备注")).to_be_focused()
+    expect(page.locator("label[for=close_note]")).to_be_in_viewport()
     page.get_by_label("备注").fill("客户收到说明后表示满意。")
     page.get_by_role("button", name="关闭跟进").tap()
     state = page.locator("#follow-up-state")
