@@ -186,7 +186,7 @@ def test_survey_works_without_javascript(app, live_server, api_headers, phone_wi
 
     expect(page.locator("#error-summary")).to_contain_text("请检查您的回答")
     # the summary takes the focus even without JavaScript (autofocus), and names the question
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    expect(page.locator("#error-summary")).to_be_focused()  # autofocus: applied after parsing
     expect(page.locator("#error-summary li")).to_have_text(
         "您有多大可能向朋友或同事推荐我们？ 请回答此问题。"
     )

@@ -45,7 +45,7 @@ def test_an_admin_edits_a_question_and_the_next_customer_gets_it(
     page.get_by_role("button", name="检查").first.click()
     summary = page.locator("#error-summary")
     expect(summary).to_contain_text("问题 11")
-    assert page.evaluate("document.activeElement.id") == "error-summary"  # it takes focus
+    expect(summary).to_be_focused()  # it takes focus (autofocus, applied after parsing)
     expect(page.locator("#q10-text-error")).to_have_text("“text”缺少 en 文本")
     summary.get_by_role("link", name="问题 11").click()
     expect(page.locator("#q10-text-zh_CN")).to_have_value("需要我们回电吗？")  # kept
