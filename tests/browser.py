@@ -12,6 +12,7 @@ conftest.py registers these fixtures for every test module, so one chromium serv
 from __future__ import annotations
 
 import os
+import re
 
 import chromium
 import pytest
@@ -93,6 +94,35 @@ def assert_fits(page, what: str = "the page") -> None:
     assert not overflowing, f"{what}: reach past the right edge at {width} px: {overflowing[:10]}"
 
 
+def focused(page, selector: str) -> bool:
+    """Whether the element with the keyboard focus matches ``selector``."""
+    return page.evaluate(
+        "s => !!document.activeElement && document.activeElement.matches(s)", selector
+    )
+
+
+def tab_to(page, selector: str, limit: int = 40) -> None:
+    """Press Tab until the focus is on ``selector`` (at most ``limit`` times)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if focused(page, selector):
+            return
+    raise AssertionError(f"{selector} not reached with {limit} presses of Tab")
+
+
+def download(page, link, folder) -> bytes:
+    """Click a download link as a person would; the bytes of the file the browser saved (in
+    ``folder``)."""
+    # generous: a meeting pack is drawn on demand, and a busy CI machine may be slow about it
+    with page.expect_download(timeout=120_000) as started:
+        link.click()
+    saved = started.value
+    assert saved.failure() is None, saved.failure()
+    target = folder / saved.suggested_filename
+    saved.save_as(target)
+    return target.read_bytes()
+
+
 def log_in(
     page, live_server, path: str, username: str = "manager", wait_until: str = "load"
 ) -> None:
@@ -108,3 +138,32 @@ def log_in(
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(lambda url: urlparse(url).path == urlparse(path).path, wait_until=wait_until)
+
+
+def answer_suggestion(page, title: str, status: str, reply: str, note: str) -> None:
+    """On the suggestion list (in Chinese): open the suggestion, set its status (by its label),
+    write the public reply and the internal note, save, and see it saved."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name=title).click()
+    page.get_by_label("状态").select_option(label=status)
+    page.get_by_label("公开答复（提交人可见）").fill(reply)
+    page.get_by_label("内部备注（提交人看不到）").fill(note)
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("已保存。")).to_be_visible()
+
+
+def add_question(page, kind: str, question_id: str, chinese: str, english: str | None = None):
+    """In the survey editor (in Chinese): add a question of the type labelled ``kind`` at the
+    end and give it its id and texts; its fieldset."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("新问题的类型").select_option(label=kind)
+    page.get_by_role("button", name="在末尾添加问题").click()
+    added = page.locator("fieldset.editor-question").last
+    expect(added.get_by_label("类型")).to_have_value(re.compile(".+"))
+    added.get_by_label(re.compile("^编号")).fill(question_id)
+    added.get_by_label("中文").first.fill(chinese)
+    if english is not None:
+        added.get_by_label("English").first.fill(english)
+    return added

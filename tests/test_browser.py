@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 
 import pytest
-from browser import PHONE, new_context
+from browser import PHONE, focused, new_context, tab_to
 from playwright.sync_api import Page, expect
 from support import in_app, new_case, survey_path
 
@@ -186,7 +186,7 @@ def test_survey_works_without_javascript(app, live_server, api_headers, phone_wi
 
     expect(page.locator("#error-summary")).to_contain_text("请检查您的回答")
     # the summary takes the focus even without JavaScript (autofocus), and names the question
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    expect(page.locator("#error-summary")).to_be_focused()  # autofocus: applied after parsing
     expect(page.locator("#error-summary li")).to_have_text(
         "您有多大可能向朋友或同事推荐我们？ 请回答此问题。"
     )
@@ -211,20 +211,6 @@ def test_survey_works_without_javascript(app, live_server, api_headers, phone_wi
     response, answers = stored(app)
     assert (response.csat, response.nps, response.ces) == (4, 7, None)
     assert answers == {"resolved": "yes", "csat": 4, "nps": 7, "comment": "请保留我写的这段话"}
-
-
-def focused(page: Page, selector: str) -> bool:
-    return page.evaluate(
-        "s => !!document.activeElement && document.activeElement.matches(s)", selector
-    )
-
-
-def tab_to(page: Page, selector: str, limit: int = 40) -> None:
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if focused(page, selector):
-            return
-    raise AssertionError(f"{selector} not reached with {limit} presses of Tab")
 
 
 def test_survey_can_be_answered_with_the_keyboard_only(

@@ -9,11 +9,10 @@ pressing the button, clicking the download links. Screenshots land in each test'
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser import assert_fits
+from browser import assert_fits, download
 from data_sets import START
 from playwright.sync_api import BrowserContext, Page, expect
 from support import PASSWORD
@@ -72,18 +71,6 @@ def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == PNG_SIGNATURE, f"not a PNG: {data[:16]!r}"
     assert data[12:16] == b"IHDR"
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-
-
-def download(page: Page, link, folder: Path) -> bytes:
-    """Click a download link as a person would; the bytes of the file the browser saved."""
-    # generous: a meeting pack is drawn on demand, and a busy CI machine may be slow about it
-    with page.expect_download(timeout=120_000) as started:
-        link.click()
-    saved = started.value
-    assert saved.failure() is None, saved.failure()
-    target = folder / saved.suggested_filename
-    saved.save_as(target)
-    return target.read_bytes()
 
 
 def test_manager_filters_the_dashboard_and_downloads_a_chart(

@@ -9,7 +9,7 @@ import re
 from urllib.parse import urlparse
 
 import pytest
-from browser import new_context
+from browser import answer_suggestion, new_context
 from playwright.sync_api import expect
 from support import PASSWORD
 
@@ -44,13 +44,14 @@ def test_anonymous_suggestion_answered_and_followed_on_a_phone(
     manager.get_by_label("密码").fill(PASSWORD)
     manager.get_by_role("button", name="登录").click()
     manager.wait_for_url(lambda url: urlparse(url).path == "/manage/suggestions/")
-    manager.get_by_role("link", name="周末电话排队太久").click()
+    answer_suggestion(
+        manager,
+        "周末电话排队太久",
+        "已计划",
+        "下个月起周末增加两名客服。",
+        "人事已批准 internal-42",
+    )
     expect(manager.get_by_text("匿名", exact=True).first).to_be_visible()
-    manager.get_by_label("状态").select_option(label="已计划")
-    manager.get_by_label("公开答复（提交人可见）").fill("下个月起周末增加两名客服。")
-    manager.get_by_label("内部备注（提交人看不到）").fill("人事已批准 internal-42")
-    manager.get_by_role("button", name="保存").click()
-    expect(manager.get_by_text("已保存。")).to_be_visible()
     desk.close()
 
     customer.goto(live_server.url + "/suggest/track")

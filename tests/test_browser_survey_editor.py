@@ -8,11 +8,10 @@ Debian's chromium through Playwright (see tests/browser.py), against the app ove
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlparse
 
 import pytest
-from browser import new_context
+from browser import add_question, new_context
 from playwright.sync_api import expect
 from support import PASSWORD, in_app, new_case, survey_path
 
@@ -40,17 +39,13 @@ def test_an_admin_edits_a_question_and_the_next_customer_gets_it(
     question = page.locator("#q2")  # csat, the third question
     question.get_by_label("English").first.fill("All things considered, were you satisfied?")
     question.get_by_label("中文").first.fill("总的来说，您满意吗？")
-    page.get_by_label("新问题的类型").select_option(label="是或否")
-    page.get_by_role("button", name="在末尾添加问题").click()
-    added = page.locator("fieldset.editor-question").last
+    added = add_question(page, "是或否", "call_back", "需要我们回电吗？")
     expect(added.get_by_label("类型")).to_have_value("yesno")
-    added.get_by_label(re.compile("^编号")).fill("call_back")
-    added.get_by_label("中文").first.fill("需要我们回电吗？")
     # a mistake: the English text left out; the check names it beside the field, in Chinese
     page.get_by_role("button", name="检查").first.click()
     summary = page.locator("#error-summary")
     expect(summary).to_contain_text("问题 11")
-    assert page.evaluate("document.activeElement.id") == "error-summary"  # it takes focus
+    expect(summary).to_be_focused()  # it takes focus (autofocus, applied after parsing)
     expect(page.locator("#q10-text-error")).to_have_text("“text”缺少 en 文本")
     summary.get_by_role("link", name="问题 11").click()
     expect(page.locator("#q10-text-zh_CN")).to_have_value("需要我们回电吗？")  # kept
