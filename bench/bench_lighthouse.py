@@ -34,7 +34,6 @@ import re
 import secrets
 import signal
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile

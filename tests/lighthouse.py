@@ -100,9 +100,9 @@ def read(report: dict) -> Reading:
             if ref.get("weight", 0) <= 0 or score is None or score >= 1:
                 continue
             value = audit.get("displayValue") or ""
-            lost.append(f"{ref['id']} ({score:.2f}): {audit.get('title', '')}" + (
-                f", {value}" if value else ""
-            ))
+            line = f"{ref['id']} ({score:.2f}): {audit.get('title', '')}"
+            line += f", {value}" if value else ""
+            lost.append(line + _where(audit))
         if lost:
             reading.failing[name] = lost
     weight = audits.get("total-byte-weight", {})
@@ -113,6 +113,18 @@ def read(report: dict) -> Reading:
         if audit_id in audits:
             reading.metrics[short] = audits[audit_id].get("displayValue") or ""
     return reading
+
+
+def _where(audit: dict, shown: int = 3) -> str:
+    """Where an audit failed: the first elements it names (their CSS selectors), if any."""
+    items = (audit.get("details") or {}).get("items") or []
+    nodes = [
+        item["node"].get("selector", "") for item in items if isinstance(item.get("node"), dict)
+    ]
+    if not nodes:
+        return ""
+    more = f" and {len(nodes) - shown} more" if len(nodes) > shown else ""
+    return " at " + "; ".join(nodes[:shown]) + more
 
 
 def explain(reading: Reading, categories: tuple[str, ...] = CATEGORIES) -> str:
