@@ -236,18 +236,21 @@ def main() -> int:
     print()
     print(
         f"{'page':<12} {'perf':>5} {'a11y':>5} {'b-p':>5} {'seo':>5} {'transferred':>12}  "
-        f"FCP / LCP / TBT / CLS   {'first view':>10}"
+        f"FCP / LCP / TBT / CLS   worst run; first view"
     )
     summary = {}
     for name, (path, first, readings) in results.items():
         reading = median_reading(readings)
+        worst = min(readings, key=lambda r: r.scores.get("performance", 0))
         s = reading.scores
         m = reading.metrics
         print(
             f"{name:<12} {s.get('performance', 0):>5} {s.get('accessibility', 0):>5} "
             f"{s.get('best-practices', 0):>5} {s.get('seo', 0):>5} {kib(reading.transferred):>12}  "
             f"{m.get('FCP')} / {m.get('LCP')} / {m.get('TBT')} / {m.get('CLS')}   "
-            f"perf {first.scores.get('performance', 0):>3}, FCP {first.metrics.get('FCP')}"
+            f"perf {worst.scores.get('performance', 0)} (CLS {worst.metrics.get('CLS')}); "
+            f"perf {first.scores.get('performance', 0)} (FCP {first.metrics.get('FCP')}, "
+            f"CLS {first.metrics.get('CLS')})"
         )
         for category, target in TARGETS.items():
             if s.get(category, 0) < target:
