@@ -86,3 +86,19 @@ def test_the_suggestion_box_s_name_fields_never_show_while_suggest_js_loads(phon
     expect(page.locator("#named-fields")).to_be_hidden()
     page.get_by_role("radio", name="署名").check()
     expect(page.locator("#named-fields")).to_be_visible()
+
+
+def test_without_javascript_nothing_is_folded(browser, live_server, client, api_headers):
+    from browser import PHONE, new_context
+
+    path = survey_path(new_case(client, api_headers, case_id="SHIFT-2"))
+    context = new_context(browser, **PHONE, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + path)
+        expect(page.locator("#q-unresolved_detail")).to_be_visible()
+        expect(page.locator("#q-unresolved_detail .cond-hint")).to_be_visible()
+        page.goto(live_server.url + "/suggest/")
+        expect(page.locator("#named-fields")).to_be_visible()
+    finally:
+        context.close()
