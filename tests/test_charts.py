@@ -434,6 +434,30 @@ def test_png_has_the_requested_pixel_size(size, pixels):
     assert tuple(figure.get_size_inches()) == charts.FIGURE_INCHES  # render leaves it as it was
 
 
+def test_png_is_a_palette_image_that_looks_the_same_in_a_third_of_the_bytes():
+    import io
+
+    from PIL import Image, ImageChops
+
+    png = charts.render(charts.trend_chart(_months(), "csat", ZH), "png", "small")
+    assert png[25] == 3  # IHDR colour type 3: a palette
+    figure = charts.trend_chart(_months(), "csat", ZH)
+    buffer = io.BytesIO()  # what matplotlib writes (RGBA), at the same size, as render does
+    with charts.house_style():
+        dpi = 450 / figure.get_size_inches()[1]
+        figure.set_size_inches(800.25 / dpi, 450.25 / dpi)
+        figure.savefig(buffer, format="png", dpi=dpi)
+    truecolour = buffer.getvalue()
+    assert len(png) * 3 < len(truecolour)
+    with Image.open(io.BytesIO(png)) as ours, Image.open(io.BytesIO(truecolour)) as theirs:
+        assert ours.size == theirs.size == (800, 450)
+        rgb = [image.convert("RGBA").convert("RGB") for image in (ours, theirs)]
+        difference = ImageChops.difference(*rgb)
+        histogram = difference.convert("L").histogram()
+        changed = sum(histogram[8:])  # pixels more than 8 grey levels apart
+        assert changed < 0.01 * 800 * 450, changed
+
+
 def test_pdf_embeds_the_font_as_the_pdf_font_type_says():
     pdf = charts.render(charts.servqual_chart(SERVQUAL, ZH), "pdf")
     if charts.PDF_FONTTYPE == 42:

@@ -203,3 +203,47 @@ def test_hsts_on_every_response_when_the_site_is_https(make_app, overrides, expe
     for url, reply in replies:
         assert reply.headers.get(HSTS) == expected, url
     assert any(url.startswith("/static/") and reply.status_code == 200 for url, reply in replies)
+
+
+# --- static files: versioned URLs, kept a year -------------------------------------------------
+
+STATIC_URL = re.compile(r'(/static/([a-z.]+)\?v=([0-9a-f]{12}))"')
+
+
+@pytest.mark.parametrize("path", ["/suggest/", "/login"])
+def test_static_urls_name_their_bytes_and_are_kept_a_year(app, client, path):
+    from hashlib import sha256
+    from pathlib import Path
+
+    page = client.get(path).get_data(as_text=True)
+    found = STATIC_URL.findall(page)
+    assert {name for _url, name, _v in found} >= {"site.css", "favicon.svg"}, page[:800]
+    for url, name, digest in found:
+        data = (Path(app.static_folder) / name).read_bytes()
+        assert digest == sha256(data).hexdigest()[:12], url
+        reply = client.get(url)
+        assert reply.status_code == 200 and reply.get_data() == data
+        assert reply.headers["Cache-Control"] == "public, max-age=31536000, immutable", url
+    for other in ("/static/site.css", "/static/site.css?v=000000000000"):  # checked every time
+        reply = client.get(other)
+        assert reply.status_code == 200 and reply.headers["Cache-Control"] == "no-cache", other
+        assert reply.headers["ETag"]
+
+
+def test_a_changed_static_file_gets_a_new_url(app, tmp_path):
+    from flask import url_for
+
+    app.static_folder = str(tmp_path)
+    (tmp_path / "x.css").write_text("a {}")
+    with app.test_request_context():
+        first = url_for("static", filename="x.css")
+        (tmp_path / "x.css").write_text("b { color: red }")
+        second = url_for("static", filename="x.css")
+        missing = url_for("static", filename="nothing.css")
+    assert first.startswith("/static/x.css?v=") and second.startswith("/static/x.css?v=")
+    assert first != second
+    assert missing == "/static/nothing.css"
+    reply = app.test_client().get(second)
+    assert reply.get_data() == b"b { color: red }"
+    assert "immutable" in reply.headers["Cache-Control"]
+    assert "immutable" not in app.test_client().get(first).headers["Cache-Control"]
