@@ -42,6 +42,7 @@ from .action_forms import (
 )
 from .common import allowed_team_ids, change_and_tell, roles_required
 from .filters import today as local_today
+from .follow_ups import reasons_in_words
 
 bp = Blueprint("actions", __name__, url_prefix="/manage/actions")
 MAX_ID = access.MAX_ID
@@ -210,6 +211,7 @@ def _detail(
     today = _today()
     check = _check(action, today)
     next_states = actions.TRANSITIONS[action.state]
+    linked_follow_ups = actions.linked_follow_ups(action)
     return render_template(
         "manage/action.html",
         action=action,
@@ -226,7 +228,8 @@ def _detail(
         next_states=next_states,
         link_form=link_form or LinkForm(formdata=None),
         linked_suggestions=actions.linked_suggestions(action),
-        linked_follow_ups=actions.linked_follow_ups(action),
+        linked_follow_ups=linked_follow_ups,
+        follow_up_reasons=reasons_in_words(linked_follow_ups),
     ), status
 
 
