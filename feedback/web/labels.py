@@ -45,6 +45,7 @@ CHARTS = {
     "suggestion-handling": _l("How suggestions were answered"),
     "follow-up-recovery": _l("Follow-ups: recovery rate by team"),
     "comment-themes": _l("What unhappy and happy customers write about"),
+    "csat-drivers": _l("What drives CSAT"),
 }
 BANDS = {
     "all": _l("All"),
