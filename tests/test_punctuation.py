@@ -246,3 +246,20 @@ def test_the_invitation_emails_one_click_answers_punctuate_per_language(app, loc
         assert lines[0].startswith("是：http") and not SPACED.search(URL.sub(" ", email.text))
     else:
         assert lines[0].startswith("Yes: http")
+
+
+@pytest.mark.browser
+def test_a_phones_card_labels_its_cells_with_the_pages_colon(
+    app, users, drillable, live_server, phone
+):
+    """The responses list on a phone names each cell before it (CSS ``::before``): "渠道：" on
+    a Chinese page, "Channel: " on an English one."""
+    from browser import log_in
+
+    page = phone.new_page()
+    log_in(page, live_server, f"/manage/responses?{PERIOD}&measure=csat")
+    before = """() => getComputedStyle(
+        document.querySelector('table.stack td[data-label]'), '::before').content"""
+    assert page.evaluate(before).endswith('："'), page.evaluate(before)
+    page.goto(f"{live_server.url}/manage/responses?{PERIOD}&measure=csat&lang=en")
+    assert page.evaluate(before).endswith(': "'), page.evaluate(before)
