@@ -19,6 +19,7 @@ from data_sets import START
 from support import in_app, login, make_action, suggest
 from test_survey_page_words import CJK, MIXED, Text
 
+from feedback import suggestions
 from feedback.models import (
     Answer,
     AuditEntry,
@@ -43,7 +44,7 @@ ALLOWED_LATIN = {
     "CSV", "XLSX", "PNG", "PDF", "SVG", "YAML", "HTML", "JSON", "QR", "API", "URL", "ID",
     "SMTP", "SMS", "HTTP", "HTTPS", "Webhook", "BASE", "E.164",
     # the language switch names English in English; statistics' and products' own names
-    "English", "Wilson", "Wald", "Excel", "Slack",
+    "English", "Wilson", "Wald", "Excel", "Slack", "Cookie",
     # an SMS provider's and a mail server's terms, as their consoles name them (admin's
     # channel settings, beside the setting's name): Aliyun's AccessKey Secret, a sender's From,
     # the template variable "content", the TLS modes, the webhook's POST
@@ -57,6 +58,7 @@ IDENTIFIERS = re.compile(
     r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\S+\.ya?ml\b|\{[^}]*\}|\b[a-z_]+\.[a-z_]+\b"
     r"|\b[A-Z][a-z]+(?:-[A-Z][a-z]+)+\b"  # HTTP headers (X-Feedback-Signature)
     r"|\b[a-z]+(?:_[a-z]+)+\b|\b[A-Z]+_…"  # a survey file's keys (send_invitations), FEEDBACK_…
+    r"|\b[A-Z0-9]{4}(?:-[A-Z0-9]{4}){2}\b"  # a suggestion's tracking code (K7QM-2XHD-9PWA)
 )
 CJK_RUN = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]+")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z.]*[A-Za-z]")  # single letters are symbols (n, z, A4)
@@ -145,6 +147,18 @@ def user_data(app) -> str:
 def site(app, users, drillable):
     """The drill-down data set, a suggestion (anonymous), an action linked to a follow-up."""
     suggest(app, anonymous=True, title="排队太久", body="等了二十分钟")
+    with in_app(app):  # one more, whose tracking code the submitter's page needs
+        _made, code = suggestions.submit(
+            suggestions.NewSuggestion(
+                box="customer",
+                category_id=SuggestionCategory.get(SuggestionCategory.slug == "service").id,
+                title="周末排队",
+                body="正文",
+                anonymous=True,
+                locale="zh_CN",
+            ),
+            app.config,
+        )
     suggest(app, anonymous=False, title="Too long a wait", body="Twenty minutes", locale="en")
     action = make_action(app)
     with in_app(app):
@@ -185,7 +199,8 @@ def site(app, users, drillable):
             "/admin/invitations/preview/post-case?reminder=1",
             "/admin/audit/",
         ],
-        "staff": ["/callback/"],
+        "staff": ["/callback/", "/suggest/staff"],
+        None: ["/login", "/suggest/", "/suggest/track", f"/suggest/track/{code}"],
         "lead": ["/manage/follow-ups/", f"/manage/?{PERIOD}"],
     }
 
@@ -193,7 +208,8 @@ def site(app, users, drillable):
 def pages(app, site, lang):
     for role, paths in site.items():
         client = app.test_client()
-        login(client, role)
+        if role:
+            login(client, role)
         for path in paths:
             joiner = "&" if "?" in path else "?"
             reply = client.get(f"{path}{joiner}lang={lang}")
