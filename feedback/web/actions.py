@@ -40,9 +40,8 @@ from .action_forms import (
     owner_choices,
     team_choices,
 )
-from .common import allowed_team_ids, change_and_tell, roles_required
+from .common import allowed_team_ids, change_and_tell, reasons_in_words, roles_required
 from .filters import today as local_today
-from .follow_ups import reasons_in_words
 
 bp = Blueprint("actions", __name__, url_prefix="/manage/actions")
 MAX_ID = access.MAX_ID

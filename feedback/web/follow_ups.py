@@ -12,15 +12,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import access, follow_ups, robots
+from .. import access, follow_ups
 from ..db import utcnow
 from ..definitions import SurveyDefinition
-from ..i18n import current_locale, language
+from ..i18n import current_locale
 from ..models import FollowUp, Response, Survey, SurveyVersion, Team
-from ..responses import stored_answers, stored_answers_of
+from ..responses import stored_answers
 from ..surveys import definition_of
 from ..vocabulary import REPORT_ROLES
-from .common import allowed_team_ids, roles_required, survey_titles
+from .common import allowed_team_ids, reasons_in_words, roles_required, survey_titles
 from .follow_up_forms import OUTCOME_LABELS, CloseForm, ContactForm, ReopenForm
 from .paging import page_number
 
@@ -104,35 +104,6 @@ def queue():
         overdue={r.id for r in rows if follow_ups.is_overdue(r, now)},
         reasons=reasons_in_words(rows[:PAGE_SIZE]),
     ), 400 if errors else 200
-
-
-def reasons_in_words(rows) -> dict[int, tuple[str, ...]]:
-    """Why each follow-up was opened, as the questions and the customer's answers in the
-    reader's language ("Was your problem resolved? No"), by follow-up id: what a person reads
-    rather than the rules (``resolved == no; csat <= 2``). The rules as written only when the
-    answers no longer say it."""
-    rows = list(rows)
-    versions = dict(
-        Response.select(Response.id, Response.survey_version)
-        .where(Response.id.in_([f.response_id for f in rows] or [-1]))
-        .tuples()
-    )
-    definitions = {
-        v.id: definition_of(v)
-        for v in SurveyVersion.select().where(SurveyVersion.id.in_(set(versions.values()) or [-1]))
-    }
-    by_response = {rid: definitions[vid] for rid, vid in versions.items()}
-    answers = stored_answers_of(by_response)
-    lang = language(current_locale())
-    return {
-        f.id: (
-            robots.reasons_in_words(by_response[f.response_id], answers[f.response_id], lang)
-            if f.response_id in by_response
-            else ()
-        )
-        or (f.reasons,)
-        for f in rows
-    }
 
 
 def _visible(follow_up_id: int) -> FollowUp:
