@@ -9,7 +9,7 @@ the public (survey answers, suggestions) are never audited: the anonymity of the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from flask import has_request_context, request
 
 from .db import database, utcnow
+from .i18n import Language
 from .models import AuditEntry, User
+from .names import N_
 
 # The action names, and what each records. A new one is added here first.
 ACTIONS = (
@@ -154,14 +156,27 @@ def actors() -> list[str]:
     ]
 
 
-CSV_COLUMNS = ("id", "at", "actor", "action", "target", "address", "detail")
+# (key, head): the heads are gettext messages, written in the reader's language, as the page's
+CSV_COLUMNS = (
+    ("id", N_("Number")),
+    ("at", N_("When")),
+    ("actor", N_("Who")),
+    ("action", N_("Action")),
+    ("action_code", N_("Action code")),
+    ("target", N_("Target")),
+    ("address", N_("Address")),
+    ("detail", N_("Details")),
+)
 
 
-def csv_rows(f: Filter, tz: str) -> Iterator[list]:
-    """The matching entries, newest first, as rows after a header (times local, to the second);
+def csv_rows(
+    f: Filter, tz: str, lang: Language, action_name: Callable[[str], str] = str
+) -> Iterator[list]:
+    """The matching entries, newest first, as rows after a header in ``lang`` (times local, to
+    the second; each action in words by ``action_name``, then its code, as the page shows them);
     the caller makes the cells formula-safe."""
     zone = ZoneInfo(tz)
-    yield list(CSV_COLUMNS)
+    yield [lang.gettext(head) for _key, head in CSV_COLUMNS]
     query = AuditEntry.select().order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     for condition in _conditions(f, tz):
         query = query.where(condition)
@@ -171,6 +186,7 @@ def csv_rows(f: Filter, tz: str) -> Iterator[list]:
             entry.id,
             local.isoformat(sep=" ", timespec="seconds"),
             entry.actor,
+            action_name(entry.action),
             entry.action,
             entry.target,
             entry.address or "",

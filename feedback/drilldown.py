@@ -268,16 +268,17 @@ def columns(definition: SurveyDefinition, lang: Language) -> list[Column]:
     found = []
     for q in definition.questions:
         if q.type in SCALES or q.type == "rating":
-            found.append(Column(q.id, _short_label(q, lang)))
+            found.append(Column(q.id, short_label(q, lang)))
         elif q.type == "servqual":
-            found.append(Column(q.id, _short_label(q, lang), servqual=True))
+            found.append(Column(q.id, short_label(q, lang), servqual=True))
     return found
 
 
 SCORE_NAMES = {"csat": N_("CSAT"), "nps": N_("NPS"), "ces": N_("CES (effort)")}
 
 
-def _short_label(q: Question, lang: Language) -> str:
+def short_label(q: Question, lang: Language) -> str:
+    """A question as a column head: CSAT, NPS, CES, a SERVQUAL dimension, else its text."""
     if q.type in SCORE_NAMES:
         return lang.gettext(SCORE_NAMES[q.type])
     if q.type == "servqual" and q.dimension in DIMENSION_NAMES:
@@ -496,7 +497,7 @@ SOURCE_WORDS = {"link": N_("customers' own answers"), "callback": N_("recorded o
 def question_label(definition: SurveyDefinition, question: str, lang: Language) -> str:
     """A question's short name (the id of one no longer in the survey)."""
     found = definition.question(question)
-    return _short_label(found, lang) if found else question
+    return short_label(found, lang) if found else question
 
 
 def band_name(c: Criteria, band: str, definition: SurveyDefinition, lang: Language) -> str:

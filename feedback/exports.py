@@ -15,12 +15,13 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from peewee import Tuple
 
 from .definitions import SurveyDefinition
 from .i18n import Language
 from .models import Answer, Case, Response, SurveyVersion, Team
-from .names import BOXES, N_, SUGGESTION_STATUSES, name_of
+from .names import BOXES, N_, SOURCES, SUGGESTION_STATUSES, channel_name, name_of
 from .reports import Slice, _response_conditions
 from .suggestions import Triage, export_query
 from .suggestions import categories as suggestion_categories
@@ -43,6 +44,9 @@ CASE_COLUMNS = (
     ("locale", N_("Language")),
     ("survey_version", N_("Survey version")),
 )
+
+
+SERVQUAL_PARTS = {"expectation": N_("%(name)s: expected"), "perception": N_("%(name)s: perceived")}
 
 
 def headers(columns, lang: Language) -> list[str]:
@@ -88,13 +92,72 @@ def question_columns(definitions: Iterable[SurveyDefinition]) -> list[tuple[str,
     return columns
 
 
+def question_heads(
+    definitions: list[SurveyDefinition], columns: list[tuple[str, str, str]], lang: Language
+) -> list[str]:
+    """Each question column's head in ``lang``, as the responses list's download heads it: CSAT,
+    NPS, CES, a SERVQUAL dimension with its part, else the question's text (of the newest
+    version that asks it); the id after a head two questions share."""
+    from .drilldown import short_label  # drilldown builds on this module
+
+    questions = {}
+    for definition in reversed(definitions):  # oldest first: the newest wording wins
+        for q in definition.questions:
+            questions[q.id] = q
+    heads, seen = [], set()
+    for _name, question_id, part in columns:
+        text = short_label(questions[question_id], lang)
+        if part:
+            text = lang.gettext(SERVQUAL_PARTS[part], name=text)
+        if text in seen:
+            text = lang.gettext("%(text)s (%(id)s)", text=text, id=question_id)
+        seen.add(text)
+        heads.append(text)
+    return heads
+
+
+def answer_words(definitions: list[SurveyDefinition], lang: Language):
+    """A function giving an answer as the reader reads it: a choice's or yes/no's label in
+    ``lang`` (of the newest version that has it), several chosen ones joined; numbers as they
+    are; texts as the customer wrote them."""
+    labels: dict[str, dict[str, str]] = {}
+    for definition in reversed(definitions):
+        for q in definition.questions:
+            for choice in q.choices:
+                labels.setdefault(q.id, {})[choice.value] = choice.label.get(lang.code)
+    joiner = lang.gettext("; ")
+
+    def words(question_id: str, found: list):
+        known = labels.get(question_id, {})
+        shown = [known.get(v, v) if isinstance(v, str) else v for v in found]
+        return shown[0] if len(shown) == 1 else joiner.join(str(v) for v in shown)
+
+    return words
+
+
+def source_name(key: str | None, lang: Language) -> str:
+    return name_of(SOURCES, key, lang)
+
+
+def language_name(code: str | None, lang: Language) -> str | None:
+    """A response's language named in the reader's (中文, English; Chinese, 英语)."""
+    if not code:
+        return None
+    try:
+        return Locale.parse(code).get_language_name(lang.locale) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
 def response_rows(
     s: Slice, definitions: list[SurveyDefinition], tz: str, lang: Language
 ) -> Iterator[list]:
-    """The header (in ``lang``; question columns by their ids), then one list of cells per
-    response of the slice, oldest first."""
+    """The header (in ``lang``; each question by its text), then one list of cells per response
+    of the slice, oldest first: channels, sources, languages and the customers' choices in
+    words in ``lang``, scores as numbers."""
     columns = question_columns(definitions)
-    yield [*headers(CASE_COLUMNS, lang), *(name for name, _q, _p in columns)]
+    yield [*headers(CASE_COLUMNS, lang), *question_heads(definitions, columns, lang)]
+    words = answer_words(definitions, lang)
     zone = ZoneInfo(tz)
     teams = dict(Team.select(Team.id, Team.name).tuples())
     versions = dict(SurveyVersion.select(SurveyVersion.id, SurveyVersion.version).tuples())
@@ -163,26 +226,22 @@ def response_rows(
             local = submitted.replace(tzinfo=UTC).astimezone(zone)
             cells = answers.get(rid, {})
             values = []
-            for name, _question, _part in columns:
+            for name, question, _part in columns:
                 found = cells.get(name)
-                if found is None:
-                    values.append(None)
-                elif len(found) == 1:
-                    values.append(found[0])
-                else:  # multi: the chosen values, in order
-                    values.append("; ".join(str(v) for v in found))
+                # a multi question's chosen values, in order, are joined
+                values.append(None if found is None else words(question, found))
             yield [
                 safe_cell(v)
                 for v in (
                     rid,
                     local.strftime("%Y-%m-%d %H:%M:%S"),
                     case_ref,
-                    channel,
+                    channel_name(channel, lang),
                     teams.get(team_id),
                     agent,
                     category,
-                    source,
-                    locale,
+                    source_name(source, lang),
+                    language_name(locale, lang),
                     versions.get(version_id),
                     *values,
                 )
@@ -203,9 +262,23 @@ def csv_stream(rows: Iterable[list]) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
+# A chart table's numbers in its CSV as its page shows them: at most two decimals.
+TABLE_PLACES = 2
+
+
+def table_number(value):
+    """A float rounded as the chart's page shows it (69.38775… → 69.39, 0.5830… → 0.58; no
+    -0.0); anything else as it is."""
+    if isinstance(value, float):
+        return round(value, TABLE_PLACES) + 0.0
+    return value
+
+
 def table_csv(header, rows) -> bytes:
-    """A small table as CSV bytes (BOM, formula-safe cells)."""
-    return b"".join(csv_stream([list(header), *([safe_cell(v) for v in row] for row in rows)]))
+    """A small table as CSV bytes (BOM, formula-safe cells, numbers as the page rounds them)."""
+    return b"".join(
+        csv_stream([list(header), *([safe_cell(table_number(v)) for v in row] for row in rows)])
+    )
 
 
 def xlsx_file(rows: Iterable[list], sheet_title: str = "responses"):

@@ -732,11 +732,12 @@ def pages(
     front = cover(s, survey_slug, definition, lang, min_sample, tz, made)
     filters = dict(front.facts).get(lang.gettext("Filters"))
     period = lang.interval(s.start, s.end)
+    survey = definition.title.get(lang.code) or survey_slug  # words, not the slug
 
     def corner(number: int) -> list[str]:
         page = lang.gettext("page %(page)s of %(pages)s", page=number, pages=total)
-        longest = [f"{survey_slug} · {period} · {filters} · {page}"] if _filtered(s) else []
-        return [*longest, f"{survey_slug} · {period} · {page}", page]
+        longest = [f"{survey} · {period} · {filters} · {page}"] if _filtered(s) else []
+        return [*longest, f"{survey} · {period} · {page}", page]
 
     yield cover_figure(front, _corner(front.title, corner(1))), "cover"
     for number, name in enumerate(names, start=2):
@@ -898,10 +899,11 @@ def actions_section(items: Sequence, lang: Language, tz: str) -> ActionsSection:
         elif item.kind == "evaluated" and action.evaluation:
             check = json.loads(action.evaluation)
             verdict = check["verdict"]
-            result = (
-                f"{_figure_text(action.metric, check['before']['figure'], lang)} → "
-                f"{_figure_text(action.metric, check['after']['figure'], lang)}: "
-                f"{lang.gettext(ACTION_WORDS[verdict])}"
+            result = lang.gettext(
+                "%(label)s: %(value)s",  # the colon as the language writes it (：in Chinese)
+                label=f"{_figure_text(action.metric, check['before']['figure'], lang)} → "
+                f"{_figure_text(action.metric, check['after']['figure'], lang)}",
+                value=lang.gettext(ACTION_WORDS[verdict]),
             )
         rows.append(
             (

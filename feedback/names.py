@@ -50,4 +50,6 @@ SUGGESTION_STATUSES = {
     "declined": N_("Declined"),
     "duplicate": N_("Duplicate"),
 }
+# Where a response came from (Response.source)
+SOURCES = {"link": N_("Customer's survey link"), "callback": N_("Recorded on a call-back")}
 BOXES = {"customer": N_("Customer box"), "staff": N_("Staff box")}

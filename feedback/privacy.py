@@ -22,7 +22,7 @@ from typing import Any
 
 from peewee import SQL, NodeList, Value, fn
 
-from . import audit
+from . import audit, sms
 from .db import database, utcnow
 from .models import (
     Answer,
@@ -50,17 +50,28 @@ def _when(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat() + "Z"
 
 
-def _key_conditions(key: str):
-    """Cases of the customer with this id or (case-insensitive) email."""
+def phone_key(text: str) -> str | None:
+    """The phone number a request names, in the one form cases keep it (E.164, as the throttle
+    compares numbers: ``sms.phone_number``); None when the text is not a phone number."""
+    return sms.phone_number(text or "")
+
+
+def _key_conditions(key: str, phone: bool = False):
+    """Cases of the customer with this id or (case-insensitive) email; with ``phone``, of the
+    customer with this phone number, however it is written (``key`` is then never an id)."""
     key = (key or "").strip()
+    if phone:
+        return Case.customer_phone_e164 == phone_key(key)
     condition = Case.customer_ref == key
     if "@" in key:
         condition |= Case.customer_email == key.lower()  # stored lower-cased
     return condition
 
 
-def _cases(key: str) -> list[Case]:
-    return list(Case.select().where(_key_conditions(key)).order_by(Case.id)) if key.strip() else []
+def _cases(key: str, phone: bool = False) -> list[Case]:
+    if not key.strip() or (phone and phone_key(key) is None):
+        return []
+    return list(Case.select().where(_key_conditions(key, phone)).order_by(Case.id))
 
 
 def _contact_values(cases: Iterable[Case]) -> set[str]:
@@ -78,9 +89,9 @@ def _contact_values(cases: Iterable[Case]) -> set[str]:
     }
 
 
-def _emails(key: str, cases: Iterable[Case]) -> set[str]:
+def _emails(key: str, cases: Iterable[Case], phone: bool = False) -> set[str]:
     found = {case.customer_email.lower() for case in cases if case.customer_email}
-    if "@" in key:
+    if "@" in key and not phone:
         found.add(key.strip().lower())
     return found
 
@@ -161,11 +172,13 @@ def _outbox_carrying(values: set[str], case_refs: set[str] = frozenset()) -> lis
 # --- export ---------------------------------------------------------------------------------
 
 
-def export(key: str, actor: str | None = None) -> dict | None:
-    """Everything held about the customer with this id or email, as JSON-ready data; None when
-    nothing matches. Audited (``customer.export``) without the key itself."""
-    cases = _cases(key)
-    suggestions = _suggestions(_emails(key, cases))
+def export(key: str, actor: str | None = None, phone: bool = False) -> dict | None:
+    """Everything held about the customer with this id or email (with ``phone``: this phone
+    number), as JSON-ready data; None when nothing matches. Audited (``customer.export``)
+    without the key itself."""
+    cases = _cases(key, phone)
+    emails = _emails(key, cases, phone)
+    suggestions = _suggestions(emails)
     if not cases and not suggestions:
         return None
     case_ids = [c.id for c in cases]
@@ -246,11 +259,9 @@ def export(key: str, actor: str | None = None) -> dict | None:
             ],
         }
 
-    outbox_rows = _outbox_carrying(
-        _contact_values(cases) | _emails(key, cases), {c.case_ref for c in cases}
-    )
+    outbox_rows = _outbox_carrying(_contact_values(cases) | emails, {c.case_ref for c in cases})
     data = {
-        "customer": key.strip(),
+        "customer": phone_key(key) if phone else key.strip(),
         "exported_at": _when(utcnow()),
         "cases": [
             {
@@ -354,15 +365,18 @@ def _scrub(text: str | None, values: set[str]) -> str | None:
     return text
 
 
-def erase(key: str, actor: str | None = None, reason: str | None = None) -> Erasure | None:
+def erase(
+    key: str, actor: str | None = None, reason: str | None = None, phone: bool = False
+) -> Erasure | None:
     """Remove the name, email, phone and customer id of the customer with this id or email
+    (with ``phone``: with this phone number)
     from their cases, the name and email from their named suggestions, the outbox rows that
     carry any of them, and those details where they were typed into their text answers or the
     follow-up notes of their cases. Their answers stay, anonymous, so every figure is unchanged.
     None when nothing matches. Audited (``customer.erase``) with counts, never the key."""
     with database.atomic():
-        cases = _cases(key)
-        emails = _emails(key, cases)
+        cases = _cases(key, phone)
+        emails = _emails(key, cases, phone)
         suggestions = _suggestions(emails)
         if not cases and not suggestions:
             return None

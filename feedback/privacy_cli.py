@@ -1,5 +1,5 @@
 """Commands for data-protection requests and retention: ``flask --app feedback customer export
-ID``, ``customer erase ID`` and ``retention apply`` (for cron)."""
+ID`` (or ``--phone NUMBER``), ``customer erase ID`` and ``retention apply`` (for cron)."""
 
 from __future__ import annotations
 
@@ -24,38 +24,77 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(retention_group)
 
 
-def _nothing(key: str) -> click.ClickException:
+def _nothing(key: str, phone: bool) -> click.ClickException:
+    lang = operator_language()
+    if phone:
+        return click.ClickException(
+            lang.gettext(
+                "no customer with the phone number %(key)s: no case holds it",
+                key=privacy.phone_key(key),
+            )
+        )
     return click.ClickException(
-        operator_language().gettext(
+        lang.gettext(
             "no customer with the id or email %(key)s: no case and no named suggestion holds it",
             key=repr(key),
         )
     )
 
 
+def _key(key: str | None, phone: str | None) -> tuple[str, bool]:
+    """The customer the command is about: an id or email, or (``--phone``) a phone number,
+    never both; a number that is not one is refused before anything is looked up."""
+    lang = operator_language()
+    if (key is None) == (phone is None):
+        raise click.UsageError(lang.gettext("give either an id or email, or --phone NUMBER"))
+    if phone is not None:
+        if privacy.phone_key(phone) is None:
+            raise click.BadParameter(
+                lang.gettext(
+                    "%(value)s is not a phone number (digits, spaces, dashes and brackets, "
+                    "with + or 00 before a country code)",
+                    value=repr(phone),
+                ),
+                param_hint="--phone",
+            )
+        return phone, True
+    return key, False
+
+
+PHONE_HELP = (
+    "The customer's phone number instead of an id or email, however written "
+    "(138 0013 8000, +86 138-0013-8000): compared in E.164, as the throttle does."
+)
+
+
 @customer_group.command("export")
-@click.argument("key", metavar="ID_OR_EMAIL")
-def customer_export(key):
-    """Print (JSON) everything held about the customer with this customer id or email: cases,
-    invitations, responses with answers, follow-ups and their notes, outbox rows carrying them,
-    named suggestions with that email."""
+@click.argument("key", metavar="ID_OR_EMAIL", required=False)
+@click.option("--phone", metavar="NUMBER", help=PHONE_HELP)
+def customer_export(key, phone):
+    """Print (JSON) everything held about the customer with this customer id or email (or
+    --phone number): cases, invitations, responses with answers, follow-ups and their notes,
+    outbox rows carrying them, named suggestions with that email."""
+    key, by_phone = _key(key, phone)
     database.connect(reuse_if_open=True)
-    data = privacy.export(key)
+    data = privacy.export(key, phone=by_phone)
     if data is None:
-        raise _nothing(key)
+        raise _nothing(key, by_phone)
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @customer_group.command("erase")
-@click.argument("key", metavar="ID_OR_EMAIL")
+@click.argument("key", metavar="ID_OR_EMAIL", required=False)
+@click.option("--phone", metavar="NUMBER", help=PHONE_HELP)
 @click.option("--reason", default="", help="Kept in the audit log, e.g. the request's number.")
-def customer_erase(key, reason):
-    """Remove the name, email, phone and customer id of the customer with this id or email
-    (and the outbox rows carrying them); their answers stay, anonymous, in every figure."""
+def customer_erase(key, phone, reason):
+    """Remove the name, email, phone and customer id of the customer with this id or email (or
+    --phone number) and the outbox rows carrying them; their answers stay, anonymous, in every
+    figure."""
+    key, by_phone = _key(key, phone)
     database.connect(reuse_if_open=True)
-    done = privacy.erase(key, reason=reason or None)
+    done = privacy.erase(key, reason=reason or None, phone=by_phone)
     if done is None:
-        raise _nothing(key)
+        raise _nothing(key, by_phone)
     lang = operator_language()
     click.echo(
         lang.gettext(

@@ -61,6 +61,11 @@ def test_link_show_and_unlink(app, users, two_teams):
     )
     html = manager.get(page).get_data(as_text=True)
     assert f"#{suggestion_id} 周末排队" in html and "C-B1" in html
+    # the follow-up's reason and the survey in words: no rule text, no slug
+    facts = html.split('<dl class="facts">')[1].split("</dl>")[0]
+    assert "post-case" not in facts and "survey How did we do?" in facts
+    assert "nps &lt;= 6" not in html
+    assert "How likely are you to recommend us to a friend or colleague? 3" in html
     suggestion_page = manager.get(f"/manage/suggestions/{suggestion_id}").get_data(as_text=True)
     assert "Shorter hold times" in suggestion_page
     for bad, words in [

@@ -444,6 +444,8 @@ def test_the_meeting_pack_draws_evaluated_actions(db, users):
     assert [(item.kind, item.action.title) for item in listed] == [("evaluated", "Better csat")]
     row = meeting_pack.actions_section(listed, language("en"), "Asia/Shanghai").lines()[3]
     assert row.endswith("| evaluated Oct 1 | 50.0% (n=60) → 85.0% (n=60): improved")
+    chinese = meeting_pack.actions_section(listed, language("zh_CN"), "Asia/Shanghai").lines()[3]
+    assert "(n=60)：" in chinese and "):" not in chinese  # the colon as Chinese writes it
     assert len(meeting_pack.evaluated_charts(listed, language("en"))) == 1
     steps = []
     pdf = meeting_pack.build_pack(

@@ -212,7 +212,7 @@ def test_the_dashboard_links_to_a_plan_for_its_slice(app, users, english_manager
     assert re.search(rf'<option selected value="{billing}">Billing</option>', form)
     assert re.search(r'<option selected value="phone">', form)
     assert 'value="post-case"' not in form  # surveys are chosen by id
-    assert re.search(r'<option selected value="\d+">post-case</option>', form)
+    assert re.search(r'<option selected value="\d+">How did we do\?</option>', form)
 
 
 def test_planning_an_action(app, users, english_manager):

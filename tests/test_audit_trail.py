@@ -307,12 +307,22 @@ def test_the_page_is_paged(app, admin, users):
 def test_the_csv_is_the_filtered_list_and_formula_safe(app, admin, logged):
     with in_app(app):
         audit.record("category.save", '=HYPERLINK("http://x")', actor="cli")
-    reply = admin.get("/admin/audit/audit.csv?actor=admin")
+    reply = admin.get("/admin/audit/audit.csv?actor=admin&lang=en")
     assert reply.status_code == 200 and reply.mimetype == "text/csv"
+    assert reply.content_type == "text/csv; charset=utf-8"  # once, not twice
     rows = list(csv.reader(io.StringIO(reply.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == list(audit.CSV_COLUMNS)
-    assert [r[4] for r in rows[1:]] == ["responses.csv", "user wang"]
-    assert rows[1][1] == "2026-11-20 12:00:00" and rows[1][5] == ADDRESS
+    # heads and actions in words, in the admin's language, each action's code beside it
+    assert rows[0] == [
+        "Number", "When", "Who", "Action", "Action code", "Target", "Address", "Details"
+    ]  # fmt: skip
+    assert [r[5] for r in rows[1:]] == ["responses.csv", "user wang"]
+    assert [r[4] for r in rows[1:]] == ["export.raw", "user.create"]
+    assert rows[1][3] == "Raw data downloaded"
+    assert rows[1][1] == "2026-11-20 12:00:00" and rows[1][6] == ADDRESS
+    chinese = admin.get("/admin/audit/audit.csv?actor=admin&lang=zh-CN").get_data(as_text=True)
+    head = chinese.lstrip("\ufeff").splitlines()[0]
+    assert head == "编号,时间,操作人,行动,操作代码,对象,地址,详情"
+    assert not re.search(r"[A-Za-z]", head)
     everything = admin.get("/admin/audit/audit.csv").get_data(as_text=True)
     assert "'=HYPERLINK" in everything
 

@@ -68,7 +68,7 @@ def test_from_a_tile_to_its_responses_on_a_phone(
         page.screenshot(path=tmp_path / f"responses-{width}.png", full_page=True)
 
         # narrowed to the unsatisfied, then the next page
-        page.get_by_role("link", name=re.compile(r"^未满意（CSAT 1–3）: \d+$")).click()
+        page.get_by_role("link", name=re.compile(r"^未满意（CSAT 1–3）：\d+$")).click()
         page.wait_for_url(lambda url: "band=not_satisfied" in url, wait_until="domcontentloaded")
         fits(page)
 

@@ -103,7 +103,7 @@ def test_lead_calls_back_a_detractor_and_the_recovery_rate_changes(
     page.get_by_label("已挽回：客户现在满意了").check()
     page.get_by_label("备注").fill("客户确认问题已解决")
     page.get_by_role("button", name="关闭跟进").click()
-    expect(page.locator("#follow-up-state")).to_have_text("已关闭: 已挽回：客户现在满意了")
+    expect(page.locator("#follow-up-state")).to_have_text("已关闭（已挽回：客户现在满意了）")
     page.screenshot(path=tmp_path / "closed-phone.png", full_page=True)
 
     # The dashboard's recovery rate for Billing is now 100% of 1 closed.

@@ -77,6 +77,8 @@ def test_find_a_case_by_its_reference(app, case_id):
     assert found.status_code == 302 and found.headers["Location"].endswith(f"/case/{case_id}")
     page = client.get(f"/callback/case/{case_id}?lang=en").get_data(as_text=True)
     assert "+86 10 1234 5678" in page and "not yet answered" in page and "call-back survey" in page
+    # each survey by its title, not its slug
+    assert f'/case/{case_id}/post-case">How did we do?</a>' in page and ">post-case<" not in page
     missing = client.get("/callback/?case=NOPE&lang=en")
     text = missing.get_data(as_text=True)
     assert missing.status_code == 404 and 'id="case-error"' in text and 'value="NOPE"' in text

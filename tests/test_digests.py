@@ -87,7 +87,10 @@ def test_a_manager_subscribes_lists_and_stops_a_digest(app, subscribers):
     )
     assert reply.status_code == 303
     listed = manager.get("/manage/digests/?lang=en").get_data(as_text=True)
-    assert "Monthly · post-case" in listed and "team Support" in listed and "李娜" in listed
+    # the survey's title, not its slug, in the list and the form's choices
+    assert "Monthly · How did we do?" in listed and "team Support" in listed and "李娜" in listed
+    assert "post-case" not in listed
+    assert f'<option value="{ids["survey"]}">How did we do?</option>' in listed
     # the same again is refused beside the form
     again = _subscribe(
         manager, survey=str(ids["survey"]), channel="phone", team=str(ids["support"]), agent="李娜"

@@ -270,7 +270,27 @@ def test_the_page_shows_case_answers_and_history(app, two_teams):
     assert "C-B1" in page and "李娜" in page and "wang@example.cn" in page
     assert "Was your problem resolved?" in page and "<dd>Yes</dd>" in page
     assert "4 (of 1–5)" in page and "3 (of 0–10)" in page and "meh" in page
-    assert "nps &lt;= 6" in page and "answered by the customer" in page
+    assert "answered by the customer" in page
+    # why: the question and the answer in words, not the rule "nps <= 6" (nor in the history)
+    assert "nps &lt;=" not in page
+    why = "How likely are you to recommend us to a friend or colleague? 3 (scale 0 to 10)"
+    assert page.count(why) == 2
+    chinese = lead.get(f"/manage/follow-ups/{two_teams['C-B1']}?lang=zh-CN").get_data(as_text=True)
+    assert "您有多大可能向朋友或同事推荐我们？ 3" in chinese and "nps &lt;=" not in chinese
+
+
+def test_the_queue_shows_survey_titles_and_reasons_in_words(app, two_teams):
+    """No slug (post-case) nor rule text (resolved == no) where a lead reads the queue; the
+    survey filter lists titles and still filters by slug."""
+    manager = logged_in(app, "manager")
+    page = manager.get("/manage/follow-ups/?lang=en").get_data(as_text=True)
+    rows = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "post-case" not in rows and "&lt;=" not in rows and "==" not in rows
+    assert rows.count("How did we do?") == 2  # the survey's English title, each row
+    assert "Was your problem resolved? No" in rows
+    assert '<option value="post-case">How did we do?</option>' in page
+    chinese = manager.get("/manage/follow-ups/?lang=zh-CN").get_data(as_text=True)
+    assert "您的问题解决了吗？ 否" in chinese.split("<tbody>")[1]
 
 
 def post(client, url, data):
@@ -294,7 +314,7 @@ def test_contact_close_and_reopen_record_who_when_and_a_note(app, two_teams, use
         == 302
     )
     page = lead.get(f"{base}?lang=en").get_data(as_text=True)
-    assert "Closed: Recovered" in page and "Reopen" in page and "Record a contact" not in page
+    assert "Closed (Recovered" in page and "Reopen" in page and "Record a contact" not in page
     assert post(lead, f"{base}/contact", {"contact_note": "late"}).status_code == 302
     manager = logged_in(app, "manager")
     assert (

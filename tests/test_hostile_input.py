@@ -65,11 +65,11 @@ def test_xlsx_export_writes_texts_with_control_characters(app, users, api_header
     answered(client, api_headers, "bad\x0bline\x07bell\x1b end")
     manager = app.test_client()
     login(manager, "manager")
-    reply = manager.get("/manage/export/responses.xlsx?from=2026-01-01&to=2026-12-31")
+    reply = manager.get("/manage/export/responses.xlsx?from=2026-01-01&to=2026-12-31&lang=en")
     assert reply.status_code == 200, reply.get_data(as_text=True)[:300]
     sheet = load_workbook(io.BytesIO(reply.get_data())).active
     rows = list(sheet.values)
-    comment = rows[0].index("comment")
+    comment = rows[0].index("Anything else you would like to tell us?")  # the question's words
     assert rows[1][comment] == "bad\ufffdline\ufffdbell\ufffd end"
     csv = manager.get("/manage/export/responses.csv?from=2026-01-01&to=2026-12-31")
     assert "bad\x0bline\x07bell\x1b end" in csv.get_data(as_text=True)  # CSV keeps them as sent

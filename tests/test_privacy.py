@@ -295,3 +295,71 @@ def test_erase_finds_the_details_inside_any_outbox_row(site):
         assert [o.target for o in Outbox.select().where(Outbox.event == "other")] == [
             "li@example.cn"
         ]
+
+
+PHONE_ONLY = {"phone": "+86 139-0000-3333"}  # no id, no email: found only by the number
+
+
+def test_a_phone_only_customer_is_found_by_the_number_however_written(site):
+    """``--phone`` compares numbers in E.164 as the throttle does: the helpdesk's
+    ``+86 139-0000-3333`` is the request's ``0086 13900003333`` and ``139 0000 3333``."""
+    app, client, headers = site
+    answer(client, headers, DETRACTOR, case_id="P-1", resolved_at=days_ago(5), customer=PHONE_ONLY)
+    result = run(app, "customer", "export", "--phone", "0086 13900003333")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["customer"] == "+8613900003333"
+    assert [c["case_id"] for c in data["cases"]] == ["P-1"]
+    assert data["cases"][0]["customer"]["phone"] == PHONE_ONLY["phone"]
+    result = run(app, "customer", "erase", "--phone", "139 0000 3333", "--reason", "DSR-18")
+    assert result.exit_code == 0, result.output
+    assert "1 case, 0 named suggestions" in result.output
+    with in_app(app):
+        erased = Case.get(Case.case_ref == "P-1")
+        assert (erased.customer_phone, erased.customer_phone_e164) == (None, None)
+        assert Case.get(Case.case_ref == "W-NEW").customer_phone == WANG["phone"]  # untouched
+        (entry,) = AuditEntry.select().where(AuditEntry.action == "customer.erase")
+        assert "3333" not in entry.target + entry.detail
+    again = run(app, "customer", "export", "--phone", "13900003333")
+    assert again.exit_code == 1
+    assert "no customer with the phone number +8613900003333" in again.output
+
+
+def test_a_numeric_id_and_a_phone_number_do_not_collide(site):
+    """Another customer's helpdesk id is Li's phone number: the id finds that customer only,
+    ``--phone`` finds Li only."""
+    app, client, headers = site
+    answer(
+        client,
+        headers,
+        HAPPY,
+        case_id="Z-1",
+        resolved_at=days_ago(4),
+        customer={"id": LI["phone"], "name": "赵磊"},
+    )
+    by_id = json.loads(run(app, "customer", "export", LI["phone"]).output)
+    assert [c["case_id"] for c in by_id["cases"]] == ["Z-1"]
+    by_phone = json.loads(run(app, "customer", "export", "--phone", LI["phone"]).output)
+    assert [c["case_id"] for c in by_phone["cases"]] == ["L-OLD"]
+    assert run(app, "customer", "erase", "--phone", LI["phone"]).exit_code == 0
+    with in_app(app):
+        assert Case.get(Case.case_ref == "Z-1").customer_name == "赵磊"
+        assert Case.get(Case.case_ref == "L-OLD").customer_name is None
+
+
+@pytest.mark.parametrize("command", ["export", "erase"])
+@pytest.mark.parametrize(
+    "args,says",
+    [
+        (["--phone", "call me"], "'call me' is not a phone number"),
+        ([], "give either an id or email, or --phone NUMBER"),
+        (["cust-1", "--phone", "13800001111"], "give either an id or email, or --phone NUMBER"),
+    ],
+)
+def test_a_bad_phone_or_key_is_refused_before_anything_happens(site, command, args, says):
+    app, _client, _headers = site
+    result = run(app, "customer", command, *args)
+    assert result.exit_code == 2, result.output
+    assert says in result.output and "Traceback" not in result.output
+    with in_app(app):
+        assert Case.get(Case.case_ref == "W-OLD").customer_phone == WANG["phone"]

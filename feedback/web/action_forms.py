@@ -19,7 +19,7 @@ from ..models import Survey, Team, User
 from ..names import CHANNELS as CHANNEL_NAMES
 from ..vocabulary import ACTION_METRICS, CHANNELS, REPORT_ROLES
 from .forms_common import Form, choices
-from .labels import METRICS
+from .labels import METRICS, survey_label
 
 STATE_LABELS = {
     "planned": _l("Planned"),
@@ -66,8 +66,9 @@ class LocalDateField(DateField):
 
 
 def survey_choices() -> list[tuple[str, str]]:
+    """Each survey in use, as its id and its title in the page's language (not its slug)."""
     return [
-        (str(s.id), s.slug)
+        (str(s.id), survey_label(s.slug))
         for s in Survey.select(Survey.id, Survey.slug)
         .where(Survey.current_version_id.is_null(False))
         .order_by(Survey.slug)

@@ -40,7 +40,7 @@ from .action_forms import (
     owner_choices,
     team_choices,
 )
-from .common import allowed_team_ids, change_and_tell, roles_required
+from .common import allowed_team_ids, change_and_tell, reasons_in_words, roles_required
 from .filters import today as local_today
 
 bp = Blueprint("actions", __name__, url_prefix="/manage/actions")
@@ -210,6 +210,7 @@ def _detail(
     today = _today()
     check = _check(action, today)
     next_states = actions.TRANSITIONS[action.state]
+    linked_follow_ups = actions.linked_follow_ups(action)
     return render_template(
         "manage/action.html",
         action=action,
@@ -226,7 +227,8 @@ def _detail(
         next_states=next_states,
         link_form=link_form or LinkForm(formdata=None),
         linked_suggestions=actions.linked_suggestions(action),
-        linked_follow_ups=actions.linked_follow_ups(action),
+        linked_follow_ups=linked_follow_ups,
+        follow_up_reasons=reasons_in_words(linked_follow_ups),
     ), status
 
 

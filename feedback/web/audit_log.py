@@ -12,6 +12,7 @@ from wtforms import SelectField, StringField
 
 from .. import audit, exports
 from ..errors import AppError
+from ..i18n import current_locale, language
 from .common import roles_required
 from .forms_common import Form, choices, date_range
 from .paging import page_number
@@ -126,12 +127,17 @@ def export_csv():
         raise AppError(400, "; ".join(f"{field}: {text}" for field, text in errors.items()))
     rows = (
         [exports.safe_cell(v) for v in row]
-        for row in audit.csv_rows(chosen, current_app.config["TIMEZONE"])
+        for row in audit.csv_rows(
+            chosen,
+            current_app.config["TIMEZONE"],
+            language(current_locale()),
+            lambda action: str(ACTION_LABELS.get(action, action)),
+        )
     )
     name = f"audit-log-{date.today().isoformat()}.csv"
     return Response(
         exports.csv_stream(rows),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",

@@ -23,12 +23,16 @@ from .. import (
     exports,
     follow_ups,
     reports,
+    robots,
     site_settings,
     suggestions,
 )
 from ..cache import app_cache
 from ..errors import AppError
+from ..i18n import current_locale, language
+from ..models import Response as ResponseRow
 from ..models import Suggestion, Survey, SurveyVersion, User
+from ..responses import stored_answers_of
 from ..surveys import definition_of
 from .labels import SUGGESTION_STATUSES
 
@@ -147,7 +151,7 @@ CHART_TYPES = {
     "png": "image/png",
     "svg": "image/svg+xml",
     "pdf": "application/pdf",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Flask adds "; charset=utf-8"
 }
 
 
@@ -191,3 +195,32 @@ def survey_titles(locale: str) -> dict[str, str]:
         .objects()
     )
     return {row.slug: definition_of(row).title.get(locale) or row.slug for row in rows}
+
+
+def reasons_in_words(rows) -> dict[int, tuple[str, ...]]:
+    """Why each follow-up was opened, as the questions and the customer's answers in the
+    reader's language ("Was your problem resolved? No"), by follow-up id: what a person reads
+    rather than the rules (``resolved == no; csat <= 2``). The rules as written only when the
+    answers no longer say it."""
+    rows = list(rows)
+    versions = dict(
+        ResponseRow.select(ResponseRow.id, ResponseRow.survey_version)
+        .where(ResponseRow.id.in_([f.response_id for f in rows] or [-1]))
+        .tuples()
+    )
+    definitions = {
+        v.id: definition_of(v)
+        for v in SurveyVersion.select().where(SurveyVersion.id.in_(set(versions.values()) or [-1]))
+    }
+    by_response = {rid: definitions[vid] for rid, vid in versions.items()}
+    answers = stored_answers_of(by_response)
+    lang = language(current_locale())
+    return {
+        f.id: (
+            robots.reasons_in_words(by_response[f.response_id], answers[f.response_id], lang)
+            if f.response_id in by_response
+            else ()
+        )
+        or (f.reasons,)
+        for f in rows
+    }

@@ -20,7 +20,7 @@ from ..models import FollowUp, Response, Survey, SurveyVersion, Team
 from ..responses import stored_answers
 from ..surveys import definition_of
 from ..vocabulary import REPORT_ROLES
-from .common import allowed_team_ids, roles_required
+from .common import allowed_team_ids, reasons_in_words, roles_required, survey_titles
 from .follow_up_forms import OUTCOME_LABELS, CloseForm, ContactForm, ReopenForm
 from .paging import page_number
 
@@ -86,12 +86,7 @@ def queue():
             .where(Team.id.in_(list(teams) or [-1]) if teams is not None else True)
             .order_by(Team.name)
         ],
-        "surveys": [
-            s.slug
-            for s in Survey.select(Survey.slug)
-            .where(Survey.current_version_id.is_null(False))
-            .order_by(Survey.slug)
-        ],
+        "surveys": survey_titles(current_locale()),
         "states": STATE_LABELS,
     }
     now = utcnow()
@@ -107,6 +102,7 @@ def queue():
         more=len(rows) > PAGE_SIZE,
         page_size=PAGE_SIZE,
         overdue={r.id for r in rows if follow_ups.is_overdue(r, now)},
+        reasons=reasons_in_words(rows[:PAGE_SIZE]),
     ), 400 if errors else 200
 
 
@@ -165,6 +161,7 @@ def _detail(follow_up: FollowUp, contact=None, close=None, reopen=None, status: 
         response=response,
         entered_by=entered_by,
         survey_title=definition.title.get(locale),
+        reasons=reasons_in_words([follow_up])[follow_up.id],
         answers=readable_answers(definition, stored_answers(definition, response.id), locale),
         events=follow_ups.events(follow_up.id),
         outcomes=OUTCOME_LABELS,

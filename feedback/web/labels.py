@@ -45,6 +45,7 @@ CHARTS = {
     "suggestion-handling": _l("How suggestions were answered"),
     "follow-up-recovery": _l("Follow-ups: recovery rate by team"),
     "comment-themes": _l("What unhappy and happy customers write about"),
+    "csat-drivers": _l("What drives CSAT"),
 }
 BANDS = {
     "all": _l("All"),
@@ -65,6 +66,20 @@ EMAIL_STATES = {
 }
 
 
+def survey_label(slug: str | None) -> str:
+    """A survey's title (of the version in use) in the page's language, where a person would
+    otherwise read its slug; the slug of a survey without a version in use. Read once a request."""
+    from flask import g
+
+    from .common import survey_titles
+
+    locale = current_locale()
+    titles = g.setdefault("survey_titles", {})
+    if locale not in titles:
+        titles[locale] = survey_titles(locale)
+    return titles[locale].get(slug, slug or "–")
+
+
 def _lookup(table):
     return lambda key: str(table.get(key, key if key is not None else "–"))
 
@@ -80,4 +95,5 @@ GLOBALS = {
     "box_labels": BOXES,
     "box_label": _lookup(BOXES),
     "email_state_label": _lookup(EMAIL_STATES),
+    "survey_label": survey_label,
 }

@@ -367,7 +367,7 @@ def responses_csv():
     return Response(
         stream_with_context(exports.csv_stream(rows)),
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
     )
 
 
@@ -402,7 +402,7 @@ def export_responses(fmt: str):
         return Response(
             stream_with_context(exports.csv_stream(rows)),
             headers=headers,
-            mimetype="text/csv; charset=utf-8",
+            mimetype="text/csv",
         )
     return Response(
         exports.file_chunks(

@@ -18,6 +18,7 @@ from ..vocabulary import (
     RESPONSE_SOURCES,
     SUGGESTION_BOXES,
 )
+from .filters import PRESETS
 
 _TEXT = {
     "type": "object",
@@ -630,6 +631,13 @@ def _report_parameters() -> list[dict]:
         _query("survey", {"type": "string"}, "Survey slug (default: the site's)."),
         _query("from", _DATE_OR_EMPTY, "First day."),
         _query("to", _DATE_OR_EMPTY, "Last day."),
+        _query(
+            "period",
+            {"type": "string"},
+            "A period ending today (in the site's time zone): "
+            + ", ".join(f"{key} (the last {days} days)" for key, days in PRESETS.items())
+            + ". It wins over from and to; any other value is ignored, and from and to apply.",
+        ),
         _query(
             "group_by",
             {"type": "string", "enum": ["", *GROUP_BY]},

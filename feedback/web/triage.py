@@ -156,6 +156,6 @@ def export_csv():
     name = f"suggestions-{date.today().isoformat()}.csv"
     return Response(
         exports.csv_stream(rows),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
