@@ -33,7 +33,7 @@ def test_an_admin_edits_a_question_and_the_next_customer_gets_it(
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(lambda url: urlparse(url).path == "/admin/surveys")
-    page.get_by_role("link", name="在浏览器中编辑 post-case").click()
+    page.get_by_role("link", name="在浏览器中编辑“服务满意度调查”").click()
     expect(page.locator("h1")).to_contain_text("编辑问卷“服务满意度调查”")
 
     question = page.locator("#q2")  # csat, the third question
