@@ -59,18 +59,22 @@ ROLES = ("customer", "staff", "lead", "manager", "admin")
 EMPTIED = ("text", "email", "number", "date", "url", "tel", "search", "password", "time")
 
 AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ['violations']});
+  // Frames are pages of their own, crawled and checked apart (their src is followed).
+  const result = await axe.run(document, {resultTypes: ['violations'], iframes: false});
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.map(n => n.target.join(' ')),
   }));
 }"""
 
-# Each POST form's action and whether it has a field to fill in (else it acts, never fails).
+# Each POST form's action and whether it can fail: it has a field to fill in (else it acts,
+# never fails) and a button that is not disabled (a preview's form cannot be sent at all).
 FORMS = """fs => fs.map(f => [
   f.getAttribute('action') || '',
   [...f.elements].some(e => !['hidden', 'submit', 'button', 'reset'].includes(e.type)
-                            && e.tagName !== 'FIELDSET' && e.tagName !== 'OUTPUT'),
+                            && e.tagName !== 'FIELDSET' && e.tagName !== 'OUTPUT')
+  && [...f.querySelectorAll('button:not([type=button]):not([type=reset]), input[type=submit]')]
+       .some(b => !b.disabled),
 ])"""
 
 ERROR_STATE = """(form, emptied) => {
@@ -346,7 +350,7 @@ def crawl(app, browser, base: str, role: str, lang: str, seeded: Seeded, folder:
                     forms.append((final, index, target))
         sent: set[str] = set()
         for url, index, action in forms:
-            key = pattern(app, url) + " " + pattern(action)
+            key = pattern(app, url) + " " + pattern(app, action)
             if key in sent:
                 continue
             sent.add(key)
