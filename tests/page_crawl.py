@@ -157,7 +157,7 @@ def seed(app, secret: str) -> Seeded:
     from feedback.cases import CaseInput, InvitationPolicy, register_case
     from feedback.demo import DEMO_PASSWORD, fill
     from feedback.invitations import unsubscribe_url
-    from feedback.models import Case, Invitation, SuggestionCategory
+    from feedback.models import Case, Invitation, SuggestionCategory, User
     from feedback.surveys import current_version
 
     with in_app(app):
@@ -166,6 +166,21 @@ def seed(app, secret: str) -> Seeded:
         with database.atomic():
             policy = InvitationPolicy()
             survey = current_version("post-case").survey
+            team = User.get(User.username == "staff").team.name  # call-backs for staff too
+            register_case(
+                CaseInput(
+                    case_ref="CHECK-callback",
+                    survey="post-case",
+                    resolved_at=utcnow() - timedelta(hours=1),
+                    channel="phone",
+                    team=team,
+                    customer_ref="check-callback",
+                    customer_name="王芳",
+                    customer_phone="13800138000",
+                ),
+                survey,
+                policy,
+            )
             pending = {
                 code: [
                     register_case(
@@ -174,7 +189,7 @@ def seed(app, secret: str) -> Seeded:
                             survey="post-case",
                             resolved_at=utcnow() - timedelta(hours=1),
                             channel="phone",
-                            team="Billing",
+                            team=team,
                             agent="李娜",
                             customer_ref=f"check-{code}-{n}",
                             customer_locale=code,
@@ -232,7 +247,9 @@ def seed(app, secret: str) -> Seeded:
         "/login",
         "/no-such-page",
     ]
-    staff = ["/", "/suggest/staff", "/callback/", "/me/", "/manage/", "/no-such-page"]
+    # A call-back found by its case (a GET form: no link leads there), and one not found.
+    callbacks = ["/callback/?case=CHECK-callback", "/callback/?case=NO-SUCH-CASE"]
+    staff = ["/", "/suggest/staff", "/callback/", "/me/", "/manage/", "/no-such-page", *callbacks]
     # The pass without JavaScript answers links of its own: the first pass may have used them.
     twins = {rows[n].token: rows[n + 2].token for rows in pending.values() for n in (0, 1)}
     return Seeded(
@@ -241,9 +258,9 @@ def seed(app, secret: str) -> Seeded:
             "customer:zh_CN": customer["zh_CN"] + common,
             "customer:en": customer["en"] + common,
             "staff": staff,
-            "lead": ["/", "/manage/", "/me/"],
-            "manager": ["/", "/manage/", "/manage/responses"],
-            "admin": ["/", "/admin/", "/manage/"],
+            "lead": ["/", "/manage/", "/me/", *callbacks],
+            "manager": ["/", "/manage/", "/manage/responses", *callbacks],
+            "admin": ["/", "/admin/", "/manage/", *callbacks],
         },
         password=DEMO_PASSWORD,
     )
