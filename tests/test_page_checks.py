@@ -28,7 +28,7 @@ from node_tools import axe_source, vnu_command
 from page_crawl import LOCALES, ROLES, crawl, seed
 from support import LiveServer
 
-from feedback import accounts, create_app
+from feedback import create_app
 from feedback.db import database, migrate, open_database
 
 pytestmark = pytest.mark.browser
@@ -51,7 +51,6 @@ def checked(browser, tmp_path_factory):
     with database.connection_context():
         migrate(db)
     db.close_all()
-    accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
     app = create_app(
         {
             "TESTING": True,
