@@ -8,12 +8,14 @@ Debian's chromium for:
    page was served with: no error (warnings are printed, not failed);
 3. no sideways scroll at 320 px (``assert_fits``);
 4. use without JavaScript: each page shows its main content, and each POST form, sent in the
-   error state without JavaScript, brings back a page (never a server error) that passes 1-3.
+   error state without JavaScript, brings back a page with its main content, never a server
+   error (the pages that error states bring back with JavaScript pass 1-3 too).
 
-One test runs the crawl once and each check as a subtest, on SQLite only: the markup does not depend on the
-database, and PostgreSQL's runs of the same views are in the other tests. Each failure message
-lists what was found, page by page, and the pages checked. ``PAGE_CHECK_ROLES="lead admin"``
-crawls only those roles (while fixing a finding; the floors then fail for the others).
+One test crawls once and runs each check as a subtest, on SQLite only: the markup does not
+depend on the database, and PostgreSQL's runs of the same views are in the other tests. Each
+failure message lists what was found, page by page, and the pages checked.
+``PAGE_CHECK_ROLES="lead admin"`` crawls only those roles (while fixing a finding; the floors
+then fail for the others).
 """
 
 from __future__ import annotations
