@@ -10,10 +10,11 @@ How a crawl finds its pages: from the role's start pages it follows every same-o
 (``<a href>``, and ``<iframe src>``), but never logout, the language switch (``lang=``) or
 downloads (``SKIPPED_SUFFIXES``), and at most ``CAP`` addresses of each pattern (the app's
 route that answers it, whatever its numbers, slugs or query; the start pages always), so a new
-page is checked as soon as a link leads to it. Then, without JavaScript, it opens each page again and sends each of its POST
-forms in the error state (text fields emptied, ``required`` removed so that the browser's own
-checks let it go; forms that delete, revoke, test or log out are left alone) and checks the
-page that comes back.
+page is checked as soon as a link leads to it. Then it sends each POST form that can fail in
+the error state (text fields emptied, ``required`` removed so that the browser's own checks let
+it go; forms that delete, revoke, test or log out are left alone, and so are forms with nothing
+to fill in or no enabled button) and checks the page that comes back. A second context, without
+JavaScript, opens every page again and sends the same forms the same way.
 """
 
 from __future__ import annotations
