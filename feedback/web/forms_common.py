@@ -9,7 +9,9 @@ from typing import Any
 from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import HiddenInput
 
 from ..names import N_
 from ..periods import LAST_DAY
@@ -40,6 +42,19 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return CATALOGUE
+
+    def hidden_tag(self, *fields):
+        """The hidden fields, the CSRF token without an ``id``: a page with several forms would
+        repeat ``id="csrf_token"``, and an id must be unique (Nu HTML Checker)."""
+        fields = fields or tuple(self)
+        tags = []
+        for field in fields:
+            if isinstance(field, str):
+                field = getattr(self, field, None)
+            if field is None or not isinstance(field.widget, HiddenInput):
+                continue
+            tags.append(str(field(id=False) if field.name == "csrf_token" else field()))
+        return Markup("\n".join(tags))
 
 
 # The messages of WTForms' fields and validators that our forms use, for the catalogue (WTForms

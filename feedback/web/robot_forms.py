@@ -23,7 +23,11 @@ def _strip(value):
 
 class RobotForm(Form):
     team = SelectField(_l("Team"), validators=[InputRequired(message=_l("Choose a team."))])
-    platform = SelectField(_l("Platform"), validators=[InputRequired()])
+    # Always has a value (no empty first option), so no "required" in the HTML: a required
+    # select's first option must be an empty placeholder (Nu HTML Checker).
+    platform = SelectField(
+        _l("Platform"), validators=[InputRequired()], render_kw={"required": False}
+    )
     name = StringField(
         _l("Name"),
         filters=[_strip],

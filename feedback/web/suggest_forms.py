@@ -33,9 +33,17 @@ def category_choices(active_only: bool = True) -> list[tuple[int, str]]:
     return [(c.id, c.name(locale)) for c in categories(active_only)]
 
 
+def _category_id(value) -> int:
+    """The chosen category's number; 0 for the empty "Choose…" option (a required select's
+    placeholder has an empty value, as HTML wants)."""
+    return int(value) if value not in (None, "") else 0
+
+
 class SuggestionForm(Form):
     category = SelectField(
-        _l("What is it about?"), coerce=int, validators=[DataRequired(_l("Choose a category."))]
+        _l("What is it about?"),
+        coerce=_category_id,
+        validators=[DataRequired(_l("Choose a category."))],
     )
     title = StringField(
         _l("Title"),
@@ -77,7 +85,7 @@ class SuggestionForm(Form):
 
     def __init__(self, *args, staff: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.category.choices = choices([(0, _l("Choose…"))] + category_choices())
+        self.category.choices = choices([("", _l("Choose…"))] + category_choices())
         if staff:
             self.team.choices = choices(
                 [("", _l("No team in particular"))]
