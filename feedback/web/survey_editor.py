@@ -311,6 +311,7 @@ def preview(slug: str):
         page = render_template(
             "admin/survey_preview_problems.html",
             problems=[p.located(_) if hasattr(p, "located") else str(p) for p in problems],
+            preview=True,
             current_user=AnonymousUserMixin(),
         )
     else:
