@@ -153,13 +153,13 @@ class Seeded:
 def seed(app, secret: str) -> Seeded:
     """The demo data (600 cases over six months, its users, follow-ups, suggestions, actions),
     an API token, and the customer's pages no link reaches."""
-    from support import in_app
+    from support import in_app, suggest_with_code
 
-    from feedback import accounts, suggestions
+    from feedback import accounts
     from feedback.cases import CaseInput, InvitationPolicy, register_case
     from feedback.demo import DEMO_PASSWORD, fill
     from feedback.invitations import unsubscribe_url
-    from feedback.models import Case, Invitation, SuggestionCategory, User
+    from feedback.models import Case, Invitation, User
     from feedback.surveys import current_version
 
     with in_app(app):
@@ -214,22 +214,14 @@ def seed(app, secret: str) -> Seeded:
                 .get()
             )
             opt_out = unsubscribe_url("", secret, mailed.token, mailed.case.customer_email)
-            suggestions.ensure_default_categories()
-            category = SuggestionCategory.get(SuggestionCategory.slug == "service")
-            _made, tracking = suggestions.submit(
-                suggestions.NewSuggestion(
-                    box="customer",
-                    category_id=category.id,
-                    title="周末电话排队太久",
-                    body="周六打客服电话等了二十多分钟。",
-                    anonymous=True,
-                    locale="zh_CN",
-                    name=None,
-                    email=None,
-                    team_id=None,
-                ),
-                app.config,
-            )
+    _made, tracking = suggest_with_code(
+        app,
+        anonymous=True,
+        team=None,
+        title="周末电话排队太久",
+        body="周六打客服电话等了二十多分钟。",
+        locale="zh_CN",
+    )
     customer = {
         code: [
             f"/s/{rows[0].token}",

@@ -237,13 +237,18 @@ def page_count(pdf: bytes) -> int:
 def suggest(app, anonymous: bool, team: str | None = "Billing", **text):
     """A customer's suggestion in the "service" category (the default categories made first),
     named by Wang Fang unless anonymous; ``text`` may give title, body and locale."""
+    return suggest_with_code(app, anonymous, team, **text)[0]
+
+
+def suggest_with_code(app, anonymous: bool, team: str | None = "Billing", **text):
+    """``suggest``'s suggestion and the tracking code its submitter is shown."""
     from feedback import suggestions
     from feedback.models import SuggestionCategory, Team
 
     with in_app(app):
         suggestions.ensure_default_categories()
         category = SuggestionCategory.get(SuggestionCategory.slug == "service")
-        made, _code = suggestions.submit(
+        return suggestions.submit(
             suggestions.NewSuggestion(
                 box="customer",
                 category_id=category.id,
@@ -257,7 +262,6 @@ def suggest(app, anonymous: bool, team: str | None = "Billing", **text):
             ),
             app.config,
         )
-        return made
 
 
 class HttpFake:
